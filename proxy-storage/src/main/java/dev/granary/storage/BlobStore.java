@@ -1,0 +1,102 @@
+package dev.granary.storage;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Bytes by key. The storage SPI every tier implements (disk, S3, memory, the hot tier wrapper).
+ *
+ * <p>Contract shared by all methods:
+ * <ul>
+ *   <li><b>Not found is not an error.</b> {@code get} and {@code stat} return empty, {@code delete}
+ *       returns {@code false}, {@code list} returns an empty list.</li>
+ *   <li><b>Atomic writes.</b> A {@code put} either makes the whole new content visible or changes
+ *       nothing: a reader never sees a partial blob, and a put whose source stream fails leaves no
+ *       trace under the key.</li>
+ *   <li><b>Thread-safe.</b> Every method may be called from any thread concurrently.</li>
+ *   <li><b>Failures</b> other than not-found raise {@link IOException} (usually
+ *       {@link StorageException}).</li>
+ * </ul>
+ * Stores know nothing about what the keys mean.
+ */
+public interface BlobStore extends AutoCloseable {
+
+    /**
+     * Opens the blob under {@code key}. The returned blob must be closed by the caller.
+     *
+     * @return the blob, or empty if none exists
+     */
+    Optional<Blob> get(BlobKey key) throws IOException;
+
+    /**
+     * Describes the blob under {@code key} without opening it.
+     *
+     * @return its size and metadata, or empty if none exists
+     */
+    Optional<BlobStat> stat(BlobKey key) throws IOException;
+
+    /** True when a blob exists under {@code key}. */
+    default boolean exists(BlobKey key) throws IOException {
+        return stat(key).isPresent();
+    }
+
+    /**
+     * Stores the content read from {@code content} (read to its end, not closed) under {@code key},
+     * atomically.
+     *
+     * @param size the exact number of bytes the stream will yield, or {@code -1} if unknown; a store
+     *     may use it to choose an upload strategy, and must fail the put if the stream yields a
+     *     different number of bytes
+     * @return {@code true} if the blob was written, {@code false} if {@code mode} is
+     *     {@link PutMode#CREATE_ONLY} and a blob already existed (nothing was changed)
+     */
+    boolean put(BlobKey key, InputStream content, long size, PutMode mode) throws IOException;
+
+    /** Stores {@code bytes} under {@code key}, replacing any existing blob. */
+    default void put(BlobKey key, byte[] bytes) throws IOException {
+        put(key, new java.io.ByteArrayInputStream(bytes), bytes.length, PutMode.REPLACE);
+    }
+
+    /**
+     * Stores the content of a local file under {@code key}. Stores on the same file system may move
+     * or link instead of copying, but never modify or remove {@code file}.
+     */
+    default boolean put(BlobKey key, Path file, PutMode mode) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            return put(key, in, Files.size(file), mode);
+        }
+    }
+
+    /**
+     * Removes the blob under {@code key}. Idempotent.
+     *
+     * @return {@code true} if a blob was removed
+     */
+    boolean delete(BlobKey key) throws IOException;
+
+    /**
+     * Lists every key under {@code prefix} on whole segments, at any depth, sorted. {@code a/b} lists
+     * {@code a/b/c} and {@code a/b/v2/d} but not {@code a/b-c} nor {@code a/b} itself. A {@code null}
+     * prefix lists the whole store. Temporary files of in-progress writes are never listed.
+     */
+    List<BlobKey> list(BlobKey prefix) throws IOException;
+
+    /**
+     * Checks that the store is reachable and usable (for readiness probes). Cheap.
+     *
+     * @throws IOException describing why it is not
+     */
+    default void checkHealth() throws IOException {
+    }
+
+    /** A short description for logs and /readyz, such as {@code disk:/var/cache/granary}. */
+    String describe();
+
+    @Override
+    default void close() throws IOException {
+    }
+}
