@@ -8,7 +8,9 @@ import java.util.Optional;
 
 /**
  * An open, immutable blob returned by {@link BlobStore#get}. The content is fixed when the blob is
- * opened: a concurrent replace of the same key is not visible through an already open blob.
+ * opened: a later replace or delete of the same key is not visible through an already open blob, which
+ * keeps returning the whole content it was opened with until it is closed (every store promises this;
+ * the compliance suite checks it).
  *
  * <p>A blob holds resources (an open file, a connection) until it is closed. It may be read several
  * times through {@link #openStream()}; each stream must be closed too. Not thread-safe for
@@ -50,7 +52,10 @@ public interface Blob extends Closeable {
         return Optional.empty();
     }
 
-    /** The whole content in memory when the blob already holds it there (hot tier); never loads. */
+    /**
+     * The whole content in memory when the blob already holds it there (hot tier); never loads. The
+     * array may be shared with a cache: callers must not modify it.
+     */
     default Optional<byte[]> heapBytes() {
         return Optional.empty();
     }

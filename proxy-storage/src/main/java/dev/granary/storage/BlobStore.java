@@ -21,7 +21,9 @@ import java.util.Optional;
  *   <li><b>Failures</b> other than not-found raise {@link IOException} (usually
  *       {@link StorageException}).</li>
  * </ul>
- * Stores know nothing about what the keys mean.
+ * Stores know nothing about what the keys mean. A key should not be both a blob and a segment-prefix of
+ * another blob ({@code a/b} and {@code a/b/c}): stores backed by a file system cannot represent that and
+ * fail such a put with {@link StorageException}; GOPROXY layouts never need it.
  */
 public interface BlobStore extends AutoCloseable {
 
@@ -52,7 +54,11 @@ public interface BlobStore extends AutoCloseable {
      *     may use it to choose an upload strategy, and must fail the put if the stream yields a
      *     different number of bytes
      * @return {@code true} if the blob was written, {@code false} if {@code mode} is
-     *     {@link PutMode#CREATE_ONLY} and a blob already existed (nothing was changed)
+     *     {@link PutMode#CREATE_ONLY} and a blob already existed (nothing was changed; the store may then
+     *     return without reading {@code content} at all)
+     * @throws IOException if {@code content} throws (rethrown as is), if it yields a number of bytes
+     *     different from a non-negative {@code size}, or if the store fails; in every case nothing is
+     *     left under the key that was not there before
      */
     boolean put(BlobKey key, InputStream content, long size, PutMode mode) throws IOException;
 
