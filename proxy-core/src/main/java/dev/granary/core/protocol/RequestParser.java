@@ -1,0 +1,194 @@
+package dev.granary.core.protocol;
+
+import dev.granary.core.ProxyException;
+import dev.granary.core.module.ModuleEscaping;
+import dev.granary.core.module.ModulePath;
+import dev.granary.core.module.ModuleVersion;
+import dev.granary.core.module.Semver;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.ByteBuffer;
+import java.util.regex.Pattern;
+
+/**
+ * Turns a raw request path into a {@link ProxyRequest}, or refuses it with a clear reason.
+ *
+ * <p>Decoding is per segment: a path is split on literal {@code /} first and each segment is then
+ * percent-decoded, so an encoded slash ({@code %2F}) can never introduce a new segment, and a
+ * decoded {@code .}/{@code ..}, backslash or control character is refused. Go 1.19 sends {@code !}
+ * as {@code %21} in proxy requests, which this decoding accepts transparently.
+ */
+public final class RequestParser {
+    /** Longer request paths are refused before any parsing. */
+    public static final int MAX_PATH_LENGTH = 2048;
+
+    private static final Pattern SUMDB_NAME = Pattern.compile("[a-z0-9.-]+(:[0-9]+)?");
+
+    private RequestParser() {
+    }
+
+    /**
+     * Parses the path part of a request URI (query string allowed, ignored).
+     *
+     * @throws ProxyException of kind INVALID with the reason
+     */
+    public static ProxyRequest parse(String rawUri) {
+        String raw = rawUri;
+        int q = raw.indexOf('?');
+        if (q >= 0) {
+            raw = raw.substring(0, q);
+        }
+        int h = raw.indexOf('#');
+        if (h >= 0) {
+            raw = raw.substring(0, h);
+        }
+        if (raw.length() > MAX_PATH_LENGTH) {
+            throw ProxyException.invalid("request path longer than " + MAX_PATH_LENGTH + " characters");
+        }
+        if (!raw.startsWith("/")) {
+            throw ProxyException.invalid("request path must start with /");
+        }
+        String path = decodeSegments(raw.substring(1));
+
+        if (path.startsWith("sumdb/")) {
+            return parseSumdb(path.substring("sumdb/".length()));
+        }
+        if (path.endsWith("/@latest")) {
+            return new ProxyRequest.Latest(module(path.substring(0, path.length() - "/@latest".length())));
+        }
+        int at = path.indexOf("/@v/");
+        if (at < 0) {
+            throw ProxyException.notFound("not a module proxy path: expected <module>/@v/... or <module>/@latest");
+        }
+        String escapedModule = path.substring(0, at);
+        String file = path.substring(at + "/@v/".length());
+        if (file.indexOf('/') >= 0) {
+            throw ProxyException.invalid("unexpected path after /@v/: " + file);
+        }
+        ModulePath module = module(escapedModule);
+        if (file.equals("list")) {
+            return new ProxyRequest.ListVersions(module);
+        }
+        int dot = file.lastIndexOf('.');
+        String ext = dot < 0 ? "" : file.substring(dot);
+        if (!ext.equals(".info") && !ext.equals(".mod") && !ext.equals(".zip")) {
+            throw ProxyException.notFound("unknown artifact " + file + ": expected list, .info, .mod or .zip");
+        }
+        String escapedVersion = file.substring(0, dot);
+        if (escapedVersion.isEmpty()) {
+            throw ProxyException.invalid("empty version");
+        }
+        String version = ModuleEscaping.unescapeVersion(escapedVersion);
+        if (ext.equals(".info") && !isCanonical(version)) {
+            return new ProxyRequest.Query(module, version);
+        }
+        if (!isCanonical(version)) {
+            throw ProxyException.invalid(module.value() + "@" + version + ": version is not canonical (want a version like "
+                    + (Semver.isValid(version) ? Semver.canonical(version) : "v1.2.3") + ")");
+        }
+        ModuleVersion mv = ModuleVersion.of(module.value(), version);
+        return switch (ext) {
+            case ".info" -> new ProxyRequest.Info(mv);
+            case ".mod" -> new ProxyRequest.GoMod(mv);
+            default -> new ProxyRequest.Zip(mv);
+        };
+    }
+
+    private static boolean isCanonical(String v) {
+        if (!Semver.isValid(v)) {
+            return false;
+        }
+        String c = Semver.canonical(v);
+        // +incompatible is build metadata that canonical() strips; the go command keeps it.
+        return c.equals(v) || (v.endsWith("+incompatible") && (c + "+incompatible").equals(v));
+    }
+
+    private static ModulePath module(String escaped) {
+        if (escaped.isEmpty()) {
+            throw ProxyException.invalid("empty module path");
+        }
+        return ModulePath.parse(ModuleEscaping.unescapePath(escaped));
+    }
+
+    private static ProxyRequest parseSumdb(String rest) {
+        int slash = rest.indexOf('/');
+        if (slash <= 0 || slash == rest.length() - 1) {
+            throw ProxyException.notFound("checksum database path must be sumdb/<name>/<endpoint>");
+        }
+        String name = rest.substring(0, slash);
+        if (!SUMDB_NAME.matcher(name).matches()) {
+            throw ProxyException.invalid("invalid checksum database name: " + name);
+        }
+        return new ProxyRequest.Sumdb(name, rest.substring(slash + 1));
+    }
+
+    /** Splits on '/', percent-decodes each segment and refuses dangerous results. */
+    static String decodeSegments(String raw) {
+        StringBuilder out = new StringBuilder(raw.length());
+        int start = 0;
+        for (int i = 0; i <= raw.length(); i++) {
+            if (i < raw.length() && raw.charAt(i) != '/') {
+                continue;
+            }
+            String seg = percentDecode(raw.substring(start, i));
+            if (seg.isEmpty()) {
+                throw ProxyException.invalid("empty path segment");
+            }
+            if (seg.equals(".") || seg.equals("..")) {
+                throw ProxyException.invalid("dot segment in path");
+            }
+            for (int k = 0; k < seg.length(); k++) {
+                char c = seg.charAt(k);
+                if (c == '/' || c == '\\') {
+                    throw ProxyException.invalid("encoded slash or backslash in path");
+                }
+                if (c < 0x20 || c == 0x7f) {
+                    throw ProxyException.invalid("control character in path");
+                }
+            }
+            if (out.length() > 0) {
+                out.append('/');
+            }
+            out.append(seg);
+            start = i + 1;
+        }
+        return out.toString();
+    }
+
+    private static String percentDecode(String s) {
+        if (s.indexOf('%') < 0) {
+            return s;
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '%') {
+                if (i + 2 >= s.length()) {
+                    throw ProxyException.invalid("malformed percent-encoding in path");
+                }
+                int hi = Character.digit(s.charAt(i + 1), 16);
+                int lo = Character.digit(s.charAt(i + 2), 16);
+                if (hi < 0 || lo < 0) {
+                    throw ProxyException.invalid("malformed percent-encoding in path");
+                }
+                bytes.write(hi << 4 | lo);
+                i += 2;
+            } else if (c < 0x80) {
+                bytes.write(c);
+            } else {
+                throw ProxyException.invalid("non-ASCII character in path (percent-encode it)");
+            }
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes.toByteArray()))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            throw ProxyException.invalid("path is not valid UTF-8");
+        }
+    }
+}

@@ -1,0 +1,106 @@
+package dev.granary.core.protocol;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.granary.core.ProxyException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class RequestParserTest {
+
+    @ParameterizedTest(name = "{0} -> {1} {2} {3}")
+    @CsvSource(delimiter = ' ', value = {
+            "/rsc.io/quote/@v/list list rsc.io/quote -",
+            "/rsc.io/quote/@latest latest rsc.io/quote -",
+            "/rsc.io/quote/@v/v1.5.2.info info rsc.io/quote v1.5.2",
+            "/rsc.io/quote/@v/v1.5.2.mod mod rsc.io/quote v1.5.2",
+            "/rsc.io/quote/@v/v1.5.2.zip zip rsc.io/quote v1.5.2",
+            "/rsc.io/!q!u!o!t!e/@v/v1.5.2.zip zip rsc.io/QUOTE v1.5.2",
+            "/rsc.io/%21q%21u%21o%21t%21e/@v/v1.5.2.zip zip rsc.io/QUOTE v1.5.2",
+            "/github.com/!azure/go-autorest/@v/v14.2.0+incompatible.zip zip github.com/Azure/go-autorest v14.2.0+incompatible",
+            "/rsc.io/quote/v3/@v/v3.0.0.mod mod rsc.io/quote/v3 v3.0.0",
+            "/rsc.io/quote/@v/v1.5.3-!p!r!e.info info rsc.io/quote v1.5.3-PRE",
+            "/rsc.io/quote/@v/master.info query rsc.io/quote master",
+            "/rsc.io/quote/@v/v1.5.info query rsc.io/quote v1.5",
+            "/rsc.io/quote/@v/v0.0.0-20180709162918-a91498bed0a7.zip zip rsc.io/quote v0.0.0-20180709162918-a91498bed0a7",
+            "/gopkg.in/yaml.v2/@v/v2.4.0.zip zip gopkg.in/yaml.v2 v2.4.0",
+            "/rsc.io/quote/@v/list?go-get=1 list rsc.io/quote -",
+    })
+    void validRequestsParse(String path, String kind, String module, String version) {
+        ProxyRequest r = RequestParser.parse(path);
+        assertThat(r.kind()).isEqualTo(kind);
+        switch (r) {
+            case ProxyRequest.ListVersions l -> assertThat(l.module().value()).isEqualTo(module);
+            case ProxyRequest.Latest l -> assertThat(l.module().value()).isEqualTo(module);
+            case ProxyRequest.Info i -> assertThat(i.version().toString()).isEqualTo(module + "@" + version);
+            case ProxyRequest.GoMod m -> assertThat(m.version().toString()).isEqualTo(module + "@" + version);
+            case ProxyRequest.Zip z -> assertThat(z.version().toString()).isEqualTo(module + "@" + version);
+            case ProxyRequest.Query q -> {
+                assertThat(q.module().value()).isEqualTo(module);
+                assertThat(q.query()).isEqualTo(version);
+            }
+            case ProxyRequest.Sumdb s -> throw new AssertionError(s);
+        }
+    }
+
+    @Test
+    void sumdbPathsParse() {
+        ProxyRequest r = RequestParser.parse("/sumdb/sum.golang.org/lookup/rsc.io/quote@v1.5.2");
+        assertThat(r).isEqualTo(new ProxyRequest.Sumdb("sum.golang.org", "lookup/rsc.io/quote@v1.5.2"));
+        assertThat(RequestParser.parse("/sumdb/sum.golang.org/supported")).isEqualTo(new ProxyRequest.Sumdb("sum.golang.org", "supported"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "/../etc/passwd",
+            "/rsc.io/../../etc/@v/list",
+            "/rsc.io/%2e%2e/%2e%2e/etc/@v/list",
+            "/rsc.io/%2E%2E/@v/list",
+            "/rsc.io%2fquote/@v/list",
+            "/rsc.io%2Fquote/@v/v1.0.0.zip",
+            "/rsc.io%5cquote/@v/list",
+            "/rsc.io//quote/@v/list",
+            "/rsc.io/quote/@v/",
+            "/rsc.io/quote/@v/.zip",
+            "/rsc.io/quote/@v/v1.5.2.exe",
+            "/rsc.io/quote/@v/v1.5.2.zip/more",
+            "/rsc.io/Quote/@v/list",
+            "/rsc.io/!!quote/@v/list",
+            "/rsc.io/quote!/@v/list",
+            "/rsc.io/!Quote/@v/list",
+            "/rsc.io/quote/@v/v1.5.2-!.zip",
+            "/rsc.io/quote/@v/V1.5.2.zip",
+            "/rsc.io/quote/@v/v1.5.zip",
+            "/rsc.io/quote/v3/@v/v1.0.0.zip",
+            "/rsc.io/quote/@v/v2.0.0.zip",
+            "/-rsc.io/quote/@v/list",
+            "/rsc.io/quote%00/@v/list",
+            "/rsc.io/quote%0a/@v/list",
+            "/rsc.io/qu%zzote/@v/list",
+            "/rsc.io/quote%/@v/list",
+            "/rsc.io/quote/@v/list%",
+            "/rsc.io/quot\u00e9/@v/list",
+            "/sumdb/../x",
+            "/sumdb/SUM.golang.org/latest",
+            "/sumdb/sum.golang.org",
+            "/@v/list",
+            "/favicon.ico",
+            "relative/@v/list",
+    })
+    void hostileOrMalformedPathsAreRefusedAsNotFound(String path) {
+        assertThatThrownBy(() -> RequestParser.parse(path))
+                .isInstanceOfSatisfying(ProxyException.class, e -> {
+                    assertThat(e.isNotFound()).isTrue();
+                    assertThat(e.getMessage()).isNotBlank();
+                });
+    }
+
+    @Test
+    void overlongPathsAreRefused() {
+        String path = "/example.com/" + "a/".repeat(1500) + "@v/list";
+        assertThatThrownBy(() -> RequestParser.parse(path)).isInstanceOf(ProxyException.class).hasMessageContaining("longer");
+    }
+}
