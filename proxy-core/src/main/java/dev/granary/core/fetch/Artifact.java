@@ -1,0 +1,22 @@
+package dev.granary.core.fetch;
+
+import dev.granary.storage.Blob;
+import java.io.Closeable;
+import java.io.IOException;
+
+/**
+ * What the service answers for a request: the content, an entity tag, and whether the content is
+ * immutable (a committed version's .info/.mod/.zip) or may change (list, @latest, a query).
+ * Closing it closes the blob.
+ */
+public record Artifact(Blob blob, String etag, boolean immutable) implements Closeable {
+
+    public static Artifact mutable(byte[] bytes) {
+        return new Artifact(Blob.ofBytes(bytes), Etags.of(bytes), false);
+    }
+
+    @Override
+    public void close() throws IOException {
+        blob.close();
+    }
+}

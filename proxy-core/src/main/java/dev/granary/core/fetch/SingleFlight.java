@@ -1,0 +1,73 @@
+package dev.granary.core.fetch;
+
+import dev.granary.core.ProxyException;
+import dev.granary.core.ProxyException.Kind;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
+
+/**
+ * Runs at most one computation per key at a time; concurrent callers for the same key wait for and
+ * share the one result.
+ *
+ * <p>The computation runs on its own executor, not on the caller's thread, so a caller that gives up
+ * (a client that disconnects, a wait that times out) never cancels the work for the others: the
+ * fetch completes and is committed for whoever asks next.
+ */
+final class SingleFlight<K, V> {
+    private final ConcurrentHashMap<K, CompletableFuture<V>> inFlight = new ConcurrentHashMap<>();
+    private final Executor executor;
+    private final Runnable onJoin;
+
+    SingleFlight(Executor executor, Runnable onJoin) {
+        this.executor = executor;
+        this.onJoin = onJoin;
+    }
+
+    /** Runs {@code work} for {@code key}, or joins the run already in progress, and waits up to {@code timeoutMillis}. */
+    V run(K key, Supplier<V> work, long timeoutMillis) {
+        CompletableFuture<V> mine = new CompletableFuture<>();
+        CompletableFuture<V> running = inFlight.putIfAbsent(key, mine);
+        if (running == null) {
+            running = mine;
+            executor.execute(() -> {
+                try {
+                    mine.complete(work.get());
+                } catch (Throwable t) {
+                    mine.completeExceptionally(t);
+                } finally {
+                    inFlight.remove(key, mine);
+                }
+            });
+        } else {
+            onJoin.run();
+        }
+        try {
+            return running.get(timeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof ProxyException pe) {
+                // A fresh exception per waiter: the stack trace shows this caller, the kind and message are shared.
+                throw new ProxyException(pe.kind(), pe.getMessage(), pe);
+            }
+            if (c instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new ProxyException(Kind.INTERNAL, String.valueOf(c), c);
+        } catch (TimeoutException e) {
+            throw new ProxyException(Kind.UPSTREAM_TIMEOUT, "timed out waiting for the fetch of " + key + " (it continues in the background)");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ProxyException(Kind.INTERNAL, "interrupted waiting for " + key);
+        }
+    }
+
+    /** Number of keys being computed now. */
+    int inFlight() {
+        return inFlight.size();
+    }
+}

@@ -1,0 +1,277 @@
+package dev.granary.core.fetch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.granary.core.ProxyException;
+import dev.granary.core.ProxyException.Kind;
+import dev.granary.core.module.ModulePath;
+import dev.granary.core.module.ModuleVersion;
+import dev.granary.core.testing.GoProxyTree;
+import dev.granary.core.testing.TestUpstream;
+import dev.granary.core.upstream.HttpUpstream;
+import dev.granary.core.upstream.UpstreamChain;
+import dev.granary.storage.BlobKey;
+import dev.granary.storage.BlobStore;
+import dev.granary.storage.memory.MemoryBlobStore;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ModuleServiceTest {
+    private static final HttpUpstream.Settings FAST = new HttpUpstream.Settings(Duration.ofSeconds(5), Duration.ofSeconds(30), 1, Duration.ofMillis(10));
+
+    @TempDir
+    Path tmp;
+
+    private GoProxyTree tree;
+    private TestUpstream upstream;
+    private BlobStore store;
+    private SimpleMeterRegistry registry;
+    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private ModuleService service;
+
+    private final ModuleVersion quote = ModuleVersion.of("rsc.io/quote", "v1.5.2");
+
+    @BeforeEach
+    void setUp() throws IOException {
+        tree = new GoProxyTree(tmp.resolve("upstream"))
+                .addGoTestModules("rsc.io_quote_v1.5.2.txt", "rsc.io_quote_v1.5.1.txt", "rsc.io_sampler_v1.3.0.txt",
+                        "rsc.io_quote_v0.0.0-20180709162918-a91498bed0a7.txt");
+        upstream = TestUpstream.serve(tree.root());
+        store = new MemoryBlobStore();
+        registry = new SimpleMeterRegistry();
+        service = service(upstream.uri().toString(), Duration.ofMinutes(1));
+    }
+
+    @AfterEach
+    void tearDown() {
+        upstream.close();
+        executor.shutdownNow();
+    }
+
+    private ModuleService service(String upstreams, Duration listTtl) {
+        ModuleService.Settings s = new ModuleService.Settings(listTtl, Duration.ofSeconds(30), 500L << 20, 16L << 20, 64L << 10,
+                Duration.ofMinutes(1), tmp.resolve("fetch-tmp"));
+        return new ModuleService(store, UpstreamChain.parse(upstreams, HttpUpstream.newClient(FAST), FAST), s,
+                ChecksumVerifier.NONE, registry, executor);
+    }
+
+    private static byte[] bytes(Artifact a) throws IOException {
+        try (a) {
+            return a.blob().readAllBytes();
+        }
+    }
+
+    private List<BlobKey> storedKeysOf(ModuleVersion mv) throws IOException {
+        List<BlobKey> out = new ArrayList<>();
+        for (BlobKey k : store.list(null)) {
+            if (k.name().startsWith(mv.escapedVersion() + ".") && k.value().startsWith(mv.escapedPath() + "/@v/")) {
+                out.add(k);
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void zipMissFetchesVerifiesAndCommitsAllThreeArtifacts() throws IOException {
+        byte[] zip = bytes(service.zip(quote));
+
+        assertThat(zip).isEqualTo(Files.readAllBytes(tree.file("rsc.io/quote", "v1.5.2", ".zip")));
+        assertThat(store.exists(ModuleKeys.info(quote))).isTrue();
+        assertThat(store.exists(ModuleKeys.mod(quote))).isTrue();
+        assertThat(new String(store.get(ModuleKeys.sum(quote)).orElseThrow().readAllBytes(), StandardCharsets.UTF_8))
+                .startsWith("rsc.io/quote v1.5.2 h1:").contains("rsc.io/quote v1.5.2/go.mod h1:");
+        assertThat(new String(store.get(ModuleKeys.list(quote.path())).orElseThrow().readAllBytes(), StandardCharsets.UTF_8))
+                .isEqualTo("v1.5.2\n");
+        // Served again from storage: no new upstream request.
+        upstream.resetHits();
+        assertThat(bytes(service.mod(quote))).isEqualTo(Files.readAllBytes(tree.file("rsc.io/quote", "v1.5.2", ".mod")));
+        assertThat(upstream.totalHits()).isZero();
+    }
+
+    @Test
+    void hundredConcurrentRequestsForOneUncachedZipCauseOneUpstreamFetch() throws Exception {
+        upstream.delay(100);
+        List<Callable<byte[]>> calls = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            calls.add(() -> bytes(service.zip(quote)));
+        }
+        List<Future<byte[]>> results = executor.invokeAll(calls);
+        byte[] expected = Files.readAllBytes(tree.file("rsc.io/quote", "v1.5.2", ".zip"));
+        for (Future<byte[]> f : results) {
+            assertThat(f.get()).isEqualTo(expected);
+        }
+        assertThat(upstream.hits("rsc.io/quote/@v/v1.5.2.zip")).isEqualTo(1);
+        assertThat(upstream.hits("rsc.io/quote/@v/v1.5.2.info")).isEqualTo(1);
+        assertThat(registry.counter("granary.singleflight.joins").count()).isGreaterThan(0);
+    }
+
+    @Test
+    void truncatedUpstreamZipIsNotCommitted() throws IOException {
+        upstream.truncate("rsc.io/quote/@v/v1.5.2.zip", 200);
+
+        assertThatThrownBy(() -> service.zip(quote))
+                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED));
+        assertThat(storedKeysOf(quote)).isEmpty();
+        assertThat(tmp.resolve("fetch-tmp")).isEmptyDirectory();
+    }
+
+    @Test
+    void zipWithEntryOutsideTheModulePrefixIsRefusedAndNothingCached() throws IOException {
+        upstream.override("rsc.io/quote/@v/v1.5.2.zip", zipOf("rsc.io/quote@v1.5.2/go.mod", "module rsc.io/quote\n",
+                "rsc.io/quote@v1.5.2/../../evil.go", "package evil\n"));
+
+        assertThatThrownBy(() -> service.zip(quote))
+                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.VERIFICATION_FAILED));
+        assertThat(storedKeysOf(quote)).isEmpty();
+    }
+
+    @Test
+    void modThatDiffersFromTheZipsGoModIsRefused() throws IOException {
+        upstream.override("rsc.io/quote/@v/v1.5.2.mod", "module rsc.io/quote\n\nrequire evil.example v6.6.6\n".getBytes(StandardCharsets.UTF_8));
+
+        assertThatThrownBy(() -> service.mod(quote))
+                .isInstanceOfSatisfying(ProxyException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(Kind.VERIFICATION_FAILED);
+                    assertThat(e.getMessage()).contains("rsc.io/quote@v1.5.2").contains("go.mod");
+                });
+        assertThat(storedKeysOf(quote)).isEmpty();
+        assertThat(registry.counter("granary.verification.failures", "reason", "go-mod-mismatch").count()).isEqualTo(1);
+    }
+
+    @Test
+    void infoNamingAnotherVersionIsRefused() throws IOException {
+        upstream.override("rsc.io/quote/@v/v1.5.2.info", "{\"Version\":\"v1.5.1\"}".getBytes(StandardCharsets.UTF_8));
+
+        assertThatThrownBy(() -> service.info(quote))
+                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED));
+        assertThat(storedKeysOf(quote)).isEmpty();
+    }
+
+    @Test
+    void checksumVerifierRefusalLeavesNothingCached() throws IOException {
+        ModuleService.Settings s = ModuleService.Settings.defaults(tmp.resolve("fetch-tmp"));
+        ModuleService strict = new ModuleService(store, UpstreamChain.parse(upstream.uri().toString(), HttpUpstream.newClient(FAST), FAST), s,
+                (mv, zipH1, modH1) -> {
+                    throw new ProxyException(Kind.VERIFICATION_FAILED, mv + ": checksum mismatch");
+                }, registry, executor);
+
+        assertThatThrownBy(() -> strict.zip(quote))
+                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.VERIFICATION_FAILED));
+        assertThat(storedKeysOf(quote)).isEmpty();
+    }
+
+    @Test
+    void listHasTaggedVersionsOnlySortedBySemver() throws IOException {
+        String list = new String(bytes(service.list(ModulePath.parse("rsc.io/quote"))), StandardCharsets.UTF_8);
+        assertThat(list).isEqualTo("v1.5.1\nv1.5.2\n");
+    }
+
+    @Test
+    void listIsServedFromStorageWhenTheUpstreamIsGone() throws IOException {
+        bytes(service.zip(quote));
+        upstream.close();
+        ModuleService offline = service(upstream.uri().toString(), Duration.ZERO);
+
+        String list = new String(bytes(offline.list(quote.path())), StandardCharsets.UTF_8);
+        assertThat(list).isEqualTo("v1.5.2\n");
+    }
+
+    @Test
+    void listIsServedStaleWhenTheUpstreamFails() throws IOException {
+        ModuleService shortTtl = service(upstream.uri().toString(), Duration.ZERO);
+        String first = new String(bytes(shortTtl.list(quote.path())), StandardCharsets.UTF_8);
+        upstream.status("rsc.io/quote/@v/list", 503);
+
+        String second = new String(bytes(shortTtl.list(quote.path())), StandardCharsets.UTF_8);
+        assertThat(second).isEqualTo(first).isEqualTo("v1.5.1\nv1.5.2\n");
+        assertThat(upstream.hits("rsc.io/quote/@v/list")).isGreaterThan(1);
+    }
+
+    @Test
+    void latestIsComputedFromStorageWhenOffline() throws IOException {
+        bytes(service.zip(ModuleVersion.of("rsc.io/quote", "v1.5.1")));
+        bytes(service.zip(ModuleVersion.of("rsc.io/quote", "v0.0.0-20180709162918-a91498bed0a7")));
+        ModuleService offline = service("off", Duration.ZERO);
+
+        String latest = new String(bytes(offline.latest(quote.path())), StandardCharsets.UTF_8);
+        assertThat(latest).contains("\"Version\":\"v1.5.1\"");
+    }
+
+    @Test
+    void latestFallsBackToPseudoVersionWhenNoTagIsStored() throws IOException {
+        ModuleVersion pseudo = ModuleVersion.of("rsc.io/quote", "v0.0.0-20180709162918-a91498bed0a7");
+        bytes(service.zip(pseudo));
+        ModuleService offline = service("off", Duration.ZERO);
+
+        assertThat(new String(bytes(offline.latest(quote.path())), StandardCharsets.UTF_8)).contains(pseudo.version());
+    }
+
+    @Test
+    void latestFromAFileTreeWithoutLatestUsesTheList() throws IOException {
+        ModuleService fromFiles = service(tree.root().toUri().toString(), Duration.ZERO);
+
+        assertThat(new String(bytes(fromFiles.latest(quote.path())), StandardCharsets.UTF_8)).contains("\"Version\":\"v1.5.2\"");
+    }
+
+    @Test
+    void notFoundIsRememberedBriefly() {
+        ModulePath missing = ModulePath.parse("example.com/missing");
+        for (int i = 0; i < 3; i++) {
+            assertThatThrownBy(() -> service.list(missing))
+                    .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
+        }
+        assertThat(upstream.hits("example.com/missing/@v/list")).isEqualTo(1);
+    }
+
+    @Test
+    void queryResolvesUpstreamThenServesTheCanonicalVersion() throws IOException {
+        Files.write(tree.versionsDir("rsc.io/quote").resolve("master.info"), "{\"Version\":\"v1.5.2\"}".getBytes(StandardCharsets.UTF_8));
+
+        try (Artifact a = service.query(quote.path(), "master")) {
+            assertThat(a.immutable()).isFalse();
+            assertThat(new String(a.blob().readAllBytes(), StandardCharsets.UTF_8)).contains("\"Version\":\"v1.5.2\"");
+        }
+        assertThat(service.isStored(quote)).isTrue();
+    }
+
+    @Test
+    void upstreamServerErrorIsAnUpstreamFailureNotANotFound() {
+        upstream.status("rsc.io/quote/@v/v1.5.2.info", 500);
+
+        assertThatThrownBy(() -> service.info(quote))
+                .isInstanceOfSatisfying(ProxyException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED);
+                    assertThat(e.getMessage()).contains("500");
+                });
+    }
+
+    static byte[] zipOf(String... namesAndBodies) throws IOException {
+        ByteArrayOutputStream bos = new ByteArrayOutputStream();
+        try (ZipOutputStream z = new ZipOutputStream(bos)) {
+            for (int i = 0; i < namesAndBodies.length; i += 2) {
+                z.putNextEntry(new ZipEntry(namesAndBodies[i]));
+                z.write(namesAndBodies[i + 1].getBytes(StandardCharsets.UTF_8));
+                z.closeEntry();
+            }
+        }
+        return bos.toByteArray();
+    }
+}
