@@ -1,0 +1,107 @@
+package dev.granary.server;
+
+import dev.granary.server.config.ConfigKey;
+import dev.granary.server.config.GranaryConfig;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The command line: {@code granary [serve] [options]}. */
+@Command(name = "granary", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "A caching, verifying Go module proxy.",
+        subcommands = {Main.Serve.class, Main.ConfigKeys.class})
+public final class Main implements Callable<Integer> {
+
+    public static void main(String[] args) {
+        // No arguments at all: serve on the embedded defaults.
+        String[] effective = args.length == 0 ? new String[] {"serve"} : args;
+        int code = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true).execute(effective);
+        if (code != 0) {
+            System.exit(code);
+        }
+    }
+
+    @Override
+    public Integer call() {
+        CommandLine.usage(this, System.out);
+        return 0;
+    }
+
+    /** {@code granary serve}: runs the proxy until SIGTERM/SIGINT. */
+    @Command(name = "serve", mixinStandardHelpOptions = true,
+            description = "Run the proxy. Every option also reads GRANARY_* environment variables and the YAML config file.")
+    static final class Serve implements Callable<Integer> {
+        @Option(names = "--listen", paramLabel = "HOST:PORT", description = "address to listen on (GRANARY_LISTEN; default 0.0.0.0:3000)")
+        String listen;
+
+        @Option(names = "--storage", paramLabel = "DIR", description = "disk tier root (GRANARY_STORAGE; default <user cache dir>/granary)")
+        String storage;
+
+        @Option(names = "--upstream", paramLabel = "LIST", description = "upstreams in GOPROXY syntax, e.g. https://a,https://b|file:///c (GRANARY_UPSTREAM; default https://proxy.golang.org)")
+        String upstream;
+
+        @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file (GRANARY_CONFIG)")
+        Path config;
+
+        @Override
+        public Integer call() throws Exception {
+            Map<String, String> env = System.getenv();
+            Map<ConfigKey, String> flags = new EnumMap<>(ConfigKey.class);
+            put(flags, ConfigKey.LISTEN, listen);
+            put(flags, ConfigKey.STORAGE, storage);
+            put(flags, ConfigKey.UPSTREAM, upstream);
+            Optional<Path> file = Optional.ofNullable(config)
+                    .or(() -> Optional.ofNullable(env.get("GRANARY_CONFIG")).filter(s -> !s.isBlank()).map(Path::of));
+            GranaryConfig cfg;
+            GranaryServer server;
+            try {
+                cfg = GranaryConfig.load(flags, env, file);
+                server = new GranaryServer(cfg, env);
+            } catch (IllegalArgumentException e) {
+                System.err.println("granary: " + e.getMessage());
+                return 2;
+            }
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                server.close();
+                stopped.countDown();
+            }, "granary-shutdown"));
+            server.start();
+            stopped.await();
+            return 0;
+        }
+
+        private static void put(Map<ConfigKey, String> m, ConfigKey k, String v) {
+            if (v != null) {
+                m.put(k, v);
+            }
+        }
+    }
+
+    /** {@code granary config-keys}: prints every key with its environment variable and default. */
+    @Command(name = "config-keys", description = "List every configuration key, its environment variable and default.")
+    static final class ConfigKeys implements Callable<Integer> {
+        @Override
+        public Integer call() {
+            for (ConfigKey k : ConfigKey.values()) {
+                System.out.printf("%-24s %-32s %-26s %s%n", k.path(), k.env(),
+                        k.defaultValue() == null ? "-" : k.defaultValue(), k.description());
+            }
+            return 0;
+        }
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"granary " + (v == null ? "dev" : v)};
+        }
+    }
+}

@@ -1,0 +1,242 @@
+package dev.granary.server.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Resolved configuration. Each key's value comes from, in order: the command line, the environment
+ * ({@link ConfigKey#env()}), the YAML file, the built-in default.
+ */
+public final class GranaryConfig {
+    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*([KMGT]i?B?|B)?", Pattern.CASE_INSENSITIVE);
+    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)?", Pattern.CASE_INSENSITIVE);
+
+    private final Map<ConfigKey, String> values;
+    private final Map<ConfigKey, String> sources;
+
+    private GranaryConfig(Map<ConfigKey, String> values, Map<ConfigKey, String> sources) {
+        this.values = values;
+        this.sources = sources;
+    }
+
+    /**
+     * Resolves every key.
+     *
+     * @param flags values given on the command line (absent keys omitted)
+     * @param env the environment, usually {@code System.getenv()}
+     * @param yaml the config file, if any
+     * @throws IllegalArgumentException for an unreadable file, an unknown key in it, or a bad value
+     */
+    public static GranaryConfig load(Map<ConfigKey, String> flags, Map<String, String> env, Optional<Path> yaml) {
+        Map<ConfigKey, String> fromFile = yaml.map(GranaryConfig::readYaml).orElse(Map.of());
+        Map<ConfigKey, String> values = new EnumMap<>(ConfigKey.class);
+        Map<ConfigKey, String> sources = new EnumMap<>(ConfigKey.class);
+        for (ConfigKey k : ConfigKey.values()) {
+            String v;
+            String src;
+            if (flags.get(k) != null) {
+                v = flags.get(k);
+                src = "flag";
+            } else if (env.get(k.env()) != null && !env.get(k.env()).isBlank()) {
+                v = env.get(k.env());
+                src = k.env();
+            } else if (fromFile.get(k) != null) {
+                v = fromFile.get(k);
+                src = yaml.get().toString();
+            } else {
+                v = k.defaultValue();
+                src = "default";
+            }
+            if (v != null) {
+                values.put(k, v.strip());
+            }
+            sources.put(k, src);
+        }
+        GranaryConfig c = new GranaryConfig(values, sources);
+        c.validate();
+        return c;
+    }
+
+    private void validate() {
+        listen();
+        for (ConfigKey k : ConfigKey.values()) {
+            String v = values.get(k);
+            if (v == null) {
+                continue;
+            }
+            switch (k) {
+                case HOT_MAX_BYTES, HOT_MAX_ITEM_BYTES, FETCH_MAX_ZIP_BYTES -> bytes(k);
+                case CACHE_LIST_TTL, CACHE_NOT_FOUND_TTL, FETCH_TIMEOUT, FETCH_CONNECT_TIMEOUT, SHUTDOWN_GRACE -> duration(k);
+                case FETCH_RETRIES -> integer(k);
+                default -> { }
+            }
+        }
+    }
+
+    static Map<ConfigKey, String> readYaml(Path file) {
+        JsonNode root;
+        try {
+            root = new ObjectMapper(new YAMLFactory()).readTree(Files.readAllBytes(file));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("config " + file + ": " + e.getMessage(), e);
+        }
+        Map<ConfigKey, String> out = new EnumMap<>(ConfigKey.class);
+        if (root == null || root.isMissingNode() || root.isNull()) {
+            return out;
+        }
+        if (!root.isObject()) {
+            throw new IllegalArgumentException("config " + file + ": expected a mapping at the top level");
+        }
+        flatten(file, "", root, out);
+        return out;
+    }
+
+    private static void flatten(Path file, String prefix, JsonNode node, Map<ConfigKey, String> out) {
+        for (Map.Entry<String, JsonNode> e : node.properties()) {
+            String path = prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey();
+            JsonNode v = e.getValue();
+            if (v.isObject()) {
+                flatten(file, path, v, out);
+                continue;
+            }
+            ConfigKey key = byPath(path).orElseThrow(() -> new IllegalArgumentException("config " + file + ": unknown key '" + path + "'"));
+            if (!v.isNull()) {
+                out.put(key, v.asText());
+            }
+        }
+    }
+
+    static Optional<ConfigKey> byPath(String path) {
+        for (ConfigKey k : ConfigKey.values()) {
+            if (k.path().equals(path)) {
+                return Optional.of(k);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The raw value of a key, or null when it has none. */
+    public String get(ConfigKey k) {
+        return values.get(k);
+    }
+
+    /** Where a key's value came from: flag, an environment variable, the file, or default. */
+    public String source(ConfigKey k) {
+        return sources.get(k);
+    }
+
+    public String host() {
+        return listen()[0];
+    }
+
+    public int port() {
+        return Integer.parseInt(listen()[1]);
+    }
+
+    private String[] listen() {
+        String v = values.get(ConfigKey.LISTEN);
+        int i = v.lastIndexOf(':');
+        if (i < 0) {
+            throw new IllegalArgumentException(ConfigKey.LISTEN.path() + ": expected HOST:PORT, got '" + v + "'");
+        }
+        String host = v.substring(0, i);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        String port = v.substring(i + 1);
+        try {
+            int p = Integer.parseInt(port);
+            if (p < 0 || p > 65535) {
+                throw new NumberFormatException();
+            }
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(ConfigKey.LISTEN.path() + ": invalid port in '" + v + "'");
+        }
+        return new String[] {host.isEmpty() ? "0.0.0.0" : host, port};
+    }
+
+    /** The storage root: configured, or {@code <user cache dir>/granary}. */
+    public Path storage(Map<String, String> env) {
+        String v = values.get(ConfigKey.STORAGE);
+        return v != null ? Path.of(v) : userCacheDir(env).resolve("granary");
+    }
+
+    /** Like Go's os.UserCacheDir: $XDG_CACHE_HOME, else ~/Library/Caches on macOS, else ~/.cache. */
+    static Path userCacheDir(Map<String, String> env) {
+        String xdg = env.get("XDG_CACHE_HOME");
+        if (xdg != null && !xdg.isBlank() && Path.of(xdg).isAbsolute()) {
+            return Path.of(xdg);
+        }
+        String home = env.getOrDefault("HOME", System.getProperty("user.home"));
+        if (System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("mac")) {
+            return Path.of(home, "Library", "Caches");
+        }
+        return Path.of(home, ".cache");
+    }
+
+    public long bytes(ConfigKey k) {
+        return parseBytes(k.path(), values.get(k));
+    }
+
+    public Duration duration(ConfigKey k) {
+        return parseDuration(k.path(), values.get(k));
+    }
+
+    public int integer(ConfigKey k) {
+        try {
+            int v = Integer.parseInt(values.get(k));
+            if (v < 0) {
+                throw new NumberFormatException();
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(k.path() + ": expected a non-negative integer, got '" + values.get(k) + "'");
+        }
+    }
+
+    /** Parses {@code 1024}, {@code 64KiB}, {@code 256MiB}, {@code 1GB} (binary units throughout). */
+    static long parseBytes(String key, String v) {
+        Matcher m = SIZE.matcher(v.strip());
+        if (!m.matches()) {
+            throw new IllegalArgumentException(key + ": expected a size like 256MiB, got '" + v + "'");
+        }
+        long n = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "B" : m.group(2).toUpperCase(Locale.ROOT);
+        int shift = switch (unit.charAt(0)) {
+            case 'K' -> 10;
+            case 'M' -> 20;
+            case 'G' -> 30;
+            case 'T' -> 40;
+            default -> 0;
+        };
+        return Math.multiplyExact(n, 1L << shift);
+    }
+
+    /** Parses {@code 500ms}, {@code 30s}, {@code 5m}, {@code 1h}, {@code 2d}; a bare number is seconds. */
+    static Duration parseDuration(String key, String v) {
+        Matcher m = DURATION.matcher(v.strip());
+        if (!m.matches()) {
+            throw new IllegalArgumentException(key + ": expected a duration like 30s or 5m, got '" + v + "'");
+        }
+        long n = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "s" : m.group(2).toLowerCase(Locale.ROOT);
+        return switch (unit) {
+            case "ms" -> Duration.ofMillis(n);
+            case "m" -> Duration.ofMinutes(n);
+            case "h" -> Duration.ofHours(n);
+            case "d" -> Duration.ofDays(n);
+            default -> Duration.ofSeconds(n);
+        };
+    }
+}

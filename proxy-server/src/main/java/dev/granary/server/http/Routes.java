@@ -1,0 +1,75 @@
+package dev.granary.server.http;
+
+import dev.granary.core.ProxyException;
+import dev.granary.core.fetch.Artifact;
+import dev.granary.core.fetch.ModuleService;
+import dev.granary.core.protocol.ProxyRequest;
+import dev.granary.server.Metrics;
+import dev.granary.storage.BlobStore;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.io.IOException;
+import java.util.function.Function;
+
+/** Maps parsed requests to the core services; knows nothing about Netty's pipeline. */
+public final class Routes {
+    private final ModuleService modules;
+    private final BlobStore store;
+    private final Metrics metrics;
+    private final String index;
+    private final Function<ProxyRequest.Sumdb, Artifact> sumdb;
+
+    public Routes(ModuleService modules, BlobStore store, Metrics metrics, String index,
+                  Function<ProxyRequest.Sumdb, Artifact> sumdb) {
+        this.modules = modules;
+        this.store = store;
+        this.metrics = metrics;
+        this.index = index;
+        this.sumdb = sumdb;
+    }
+
+    Artifact answer(ProxyRequest pr) {
+        return switch (pr) {
+            case ProxyRequest.ListVersions l -> modules.list(l.module());
+            case ProxyRequest.Latest l -> modules.latest(l.module());
+            case ProxyRequest.Info i -> modules.info(i.version());
+            case ProxyRequest.Query q -> modules.query(q.module(), q.query());
+            case ProxyRequest.GoMod m -> modules.mod(m.version());
+            case ProxyRequest.Zip z -> modules.zip(z.version());
+            case ProxyRequest.Sumdb s -> sumdb.apply(s);
+        };
+    }
+
+    static String contentType(ProxyRequest pr) {
+        return switch (pr) {
+            case ProxyRequest.Latest l -> "application/json";
+            case ProxyRequest.Info i -> "application/json";
+            case ProxyRequest.Query q -> "application/json";
+            case ProxyRequest.Zip z -> "application/zip";
+            case ProxyRequest.Sumdb s -> "text/plain; charset=utf-8";
+            case ProxyRequest.ListVersions l -> "text/plain; charset=utf-8";
+            case ProxyRequest.GoMod m -> "text/plain; charset=utf-8";
+        };
+    }
+
+    void ready(Exchange ex, ResponseWriter writer) {
+        try {
+            store.checkHealth();
+            writer.text(ex, "health", HttpResponseStatus.OK, "ready: " + store.describe() + "\n");
+        } catch (IOException | RuntimeException e) {
+            writer.error(ex, "health", HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready: " + store.describe() + ": " + e.getMessage());
+        }
+    }
+
+    String scrape() {
+        return metrics.scrape();
+    }
+
+    String index() {
+        return index;
+    }
+
+    /** Default for the checksum-database proxy until one is configured. */
+    public static Artifact noSumdb(ProxyRequest.Sumdb s) {
+        throw ProxyException.notFound("checksum database " + s.name() + " is not proxied here");
+    }
+}

@@ -1,0 +1,147 @@
+package dev.granary.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.granary.core.testing.GoProxyTree;
+import dev.granary.core.testing.TestUpstream;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A Granary process killed with SIGKILL while committing versions: after a restart (with the
+ * upstream gone), every version it serves is whole and byte-identical to the upstream's, and the
+ * others are simply absent.
+ */
+class CrashSafetyTest {
+    private static final int VERSIONS = 16;
+    private static final Pattern LISTENING = Pattern.compile("listening on [^:]+:(\\d+)");
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void sigkillMidCommitNeverLeavesAHalfVersionServed() throws Exception {
+        GoProxyTree tree = new GoProxyTree(tmp.resolve("upstream"));
+        Random random = new Random(42);
+        for (int i = 0; i < VERSIONS; i++) {
+            // Incompressible 4 MiB bodies so that committing takes long enough to be interrupted.
+            byte[] blob = new byte[4 << 20];
+            random.nextBytes(blob);
+            Map<String, byte[]> files = new TreeMap<>();
+            files.put("go.mod", "module example.com/crash\n".getBytes(StandardCharsets.UTF_8));
+            files.put("data.bin", blob);
+            String v = "v1.0." + i;
+            tree.add("example.com/crash", v, ("{\"Version\":\"" + v + "\"}").getBytes(StandardCharsets.UTF_8),
+                    "module example.com/crash\n".getBytes(StandardCharsets.UTF_8), files);
+        }
+        Path storage = tmp.resolve("storage");
+        HttpClient http = HttpClient.newHttpClient();
+
+        try (TestUpstream upstream = TestUpstream.serve(tree.root())) {
+            Process p = startGranary(storage, upstream.uri().toString());
+            int port = awaitPort(p);
+            List<CompletableFuture<HttpResponse<Void>>> inFlight = new ArrayList<>();
+            for (int i = 0; i < VERSIONS; i++) {
+                inFlight.add(http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/example.com/crash/@v/v1.0." + i + ".zip")).build(),
+                        HttpResponse.BodyHandlers.discarding()));
+            }
+            // Kill once the first version is committed: the others are mid-fetch or mid-commit.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (!anyInfo(storage) && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            inFlight.forEach(f -> f.cancel(true));
+        }
+
+        // Restart with the upstream gone: only committed versions may be served, and they must be whole.
+        try (TestServers.Running granary = TestServers.start(storage, "off", Map.of())) {
+            int served = 0;
+            for (int i = 0; i < VERSIONS; i++) {
+                String base = granary.url() + "/example.com/crash/@v/v1.0." + i;
+                HttpResponse<byte[]> info = http.send(HttpRequest.newBuilder(URI.create(base + ".info")).build(), HttpResponse.BodyHandlers.ofByteArray());
+                if (info.statusCode() == 404) {
+                    continue;
+                }
+                assertThat(info.statusCode()).isEqualTo(200);
+                HttpResponse<byte[]> zip = http.send(HttpRequest.newBuilder(URI.create(base + ".zip")).build(), HttpResponse.BodyHandlers.ofByteArray());
+                HttpResponse<byte[]> mod = http.send(HttpRequest.newBuilder(URI.create(base + ".mod")).build(), HttpResponse.BodyHandlers.ofByteArray());
+                assertThat(zip.statusCode()).isEqualTo(200);
+                assertThat(mod.statusCode()).isEqualTo(200);
+                assertThat(zip.body()).isEqualTo(Files.readAllBytes(tree.file("example.com/crash", "v1.0." + i, ".zip")));
+                served++;
+            }
+            assertThat(served).as("versions committed before the kill").isGreaterThan(0).isLessThan(VERSIONS);
+            String list = new String(http.send(HttpRequest.newBuilder(URI.create(granary.url() + "/example.com/crash/@v/list")).build(),
+                    HttpResponse.BodyHandlers.ofByteArray()).body(), StandardCharsets.UTF_8);
+            assertThat(list.lines().count()).isEqualTo(served);
+        }
+        // No temporary file of the killed process is ever listed or served; the restart swept or ignored them.
+        try (Stream<Path> s = Files.walk(storage)) {
+            assertThat(s.filter(f -> f.getFileName().toString().endsWith(".info")).count()).isLessThanOrEqualTo(VERSIONS);
+        }
+    }
+
+    private static boolean anyInfo(Path storage) {
+        Path dir = storage.resolve("example.com/crash/@v");
+        if (!Files.isDirectory(dir)) {
+            return false;
+        }
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.anyMatch(f -> f.getFileName().toString().endsWith(".info"));
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
+    static Process startGranary(Path storage, String upstream) throws java.io.IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m",
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "serve", "--listen", "127.0.0.1:0", "--storage", storage.toString(), "--upstream", upstream)
+                .redirectErrorStream(true);
+        return pb.start();
+    }
+
+    static int awaitPort(Process p) throws java.io.IOException {
+        BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        StringBuilder seen = new StringBuilder();
+        String line;
+        while ((line = r.readLine()) != null) {
+            seen.append(line).append('\n');
+            Matcher m = LISTENING.matcher(line);
+            if (m.find()) {
+                int port = Integer.parseInt(m.group(1));
+                // Keep draining the output so the child never blocks on a full pipe.
+                Thread.ofVirtual().start(() -> {
+                    try {
+                        r.transferTo(java.io.Writer.nullWriter());
+                    } catch (java.io.IOException ignored) {
+                        // the process ended
+                    }
+                });
+                return port;
+            }
+        }
+        throw new AssertionError("granary exited before listening:\n" + seen);
+    }
+}

@@ -1,0 +1,65 @@
+package dev.granary.server;
+
+import dev.granary.server.config.ConfigKey;
+import dev.granary.server.config.GranaryConfig;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Optional;
+
+/** Starts in-process servers for tests and speaks raw HTTP when a client library would normalize a path. */
+final class TestServers {
+    private TestServers() {
+    }
+
+    /** A started server on 127.0.0.1 with an ephemeral port. */
+    record Running(GranaryServer server, InetSocketAddress address) implements AutoCloseable {
+        String url() {
+            return "http://127.0.0.1:" + address.getPort();
+        }
+
+        @Override
+        public void close() {
+            server.close();
+        }
+    }
+
+    static Running start(Path storage, String upstream, Map<ConfigKey, String> extra) throws IOException, InterruptedException {
+        Map<ConfigKey, String> flags = new EnumMap<>(ConfigKey.class);
+        flags.put(ConfigKey.LISTEN, "127.0.0.1:0");
+        flags.put(ConfigKey.STORAGE, storage.toString());
+        flags.put(ConfigKey.UPSTREAM, upstream);
+        flags.put(ConfigKey.SHUTDOWN_GRACE, "5s");
+        flags.put(ConfigKey.FETCH_RETRIES, "1");
+        flags.putAll(extra);
+        GranaryServer s = new GranaryServer(GranaryConfig.load(flags, Map.of(), Optional.empty()), Map.of());
+        return new Running(s, s.start());
+    }
+
+    /** Sends one raw request line exactly as given and returns the status code. */
+    static int rawStatus(InetSocketAddress addr, String method, String rawPath) throws IOException {
+        try (Socket s = new Socket(addr.getAddress(), addr.getPort())) {
+            s.setSoTimeout(30_000);
+            OutputStream out = s.getOutputStream();
+            out.write((method + " " + rawPath + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            InputStream in = s.getInputStream();
+            StringBuilder line = new StringBuilder();
+            int c;
+            while ((c = in.read()) >= 0 && c != '\n') {
+                line.append((char) c);
+            }
+            String[] parts = line.toString().split(" ");
+            if (parts.length < 2) {
+                throw new IOException("no status line: " + line);
+            }
+            return Integer.parseInt(parts[1]);
+        }
+    }
+}
