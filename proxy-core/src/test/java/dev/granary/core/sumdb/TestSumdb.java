@@ -206,8 +206,8 @@ public final class TestSumdb implements AutoCloseable {
         Path dir = Path.of(System.getProperty("java.io.tmpdir"), "granary-testsumdb-" + hash);
         Path bin = dir.resolve("testsumdb");
         if (!Files.isExecutable(bin)) {
-            Path src = dir.resolve("src");
-            Files.createDirectories(src);
+            Files.createDirectories(dir);
+            Path src = Files.createTempDirectory(dir, "src-"); // per build: concurrent JVMs may build at once
             for (Map.Entry<String, byte[]> e : sources.entrySet()) {
                 Files.write(src.resolve(e.getKey()), e.getValue());
             }

@@ -1,7 +1,6 @@
 package dev.granary.core.sumdb.note;
 
 import dev.granary.core.sumdb.note.NoteException.Reason;
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -236,8 +235,6 @@ public final class Notes {
             }
         }
         out.append(newSigs);
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        bytes.writeBytes(out.toString().getBytes(StandardCharsets.UTF_8));
-        return bytes.toByteArray();
+        return out.toString().getBytes(StandardCharsets.UTF_8);
     }
 }
