@@ -23,8 +23,9 @@ done
 [ -f "$JAR" ] || { echo "bench: build first: mvn -q -DskipTests package" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/granary-bench.XXXXXX)
+chmod 755 "$work"  # nginx workers run as www-data
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"; }
 trap cleanup EXIT
 
 # 1. An upstream GOPROXY tree with one module: a small .info and a ZIP_MB zip of incompressible data.
