@@ -51,7 +51,7 @@ PY
 
 # 2. Granary, warmed: the first request fetches, verifies and commits; later ones are cache hits.
 "$JAVA" --enable-native-access=ALL-UNNAMED -Xmx512m -jar "$JAR" serve --listen 127.0.0.1:$GRANARY_PORT \
-  --storage "$work/storage" --upstream "file://$work/upstream" >"$work/granary.log" 2>&1 &
+  --storage "$work/storage" --upstream "file://$work/upstream" --sumdb off >"$work/granary.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$GRANARY_PORT/healthz" >/dev/null && break; sleep 0.2; done
 curl -fs -o /dev/null "http://127.0.0.1:$GRANARY_PORT/example.com/bench/@v/v1.0.0.zip"

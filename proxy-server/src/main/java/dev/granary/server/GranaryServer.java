@@ -1,6 +1,7 @@
 package dev.granary.server;
 
-import dev.granary.core.fetch.ChecksumVerifier;
+import dev.granary.core.sumdb.SumdbService;
+import dev.granary.core.sumdb.SumdbSpec;
 import dev.granary.core.fetch.ModuleService;
 import dev.granary.core.upstream.HttpUpstream;
 import dev.granary.core.upstream.UpstreamChain;
@@ -37,6 +38,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -61,6 +63,7 @@ public final class GranaryServer implements AutoCloseable {
     private final DiskBlobStore disk;
     private final HotTierBlobStore hot;
     private final ModuleService modules;
+    private final SumdbService sumdb;
     private final ResponseWriter writer;
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private EventLoopGroup boss;
@@ -93,14 +96,22 @@ public final class GranaryServer implements AutoCloseable {
         ModuleService.Settings ms = new ModuleService.Settings(config.duration(ConfigKey.CACHE_LIST_TTL),
                 config.duration(ConfigKey.CACHE_NOT_FOUND_TTL), config.bytes(ConfigKey.FETCH_MAX_ZIP_BYTES),
                 16L << 20, 64L << 10, Duration.ofMinutes(10), tempDir);
-        this.modules = new ModuleService(store, upstream, ms, ChecksumVerifier.NONE, metrics.registry(), blocking);
+        List<SumdbSpec> specs = SumdbSpec.parseList(config.get(ConfigKey.SUMDB));
+        this.sumdb = SumdbService.create(specs, config.get(ConfigKey.NOSUMDB), upstream,
+                uri -> new HttpUpstream(uri, client, us), store, metrics.registry(), config.duration(ConfigKey.CACHE_LIST_TTL));
+        this.modules = new ModuleService(store, upstream, ms, sumdb, metrics.registry(), blocking);
         this.writer = new ResponseWriter(metrics);
         log.info("storage {} (hot tier {} bytes), upstream {}", disk.describe(), hot.maxBytes(), upstream.describe());
+        if (specs.isEmpty()) {
+            log.warn("checksum verification is off (sumdb: off): upstream content is cached unverified");
+        } else {
+            log.info("verifying against checksum database {}; private patterns: '{}'", specs.get(0).name(), config.get(ConfigKey.NOSUMDB));
+        }
     }
 
     /** Binds and starts serving; returns the bound address (useful with port 0). */
     public InetSocketAddress start() throws InterruptedException {
-        Routes routes = new Routes(modules, store, metrics, index(), Routes::noSumdb);
+        Routes routes = new Routes(modules, store, metrics, index(), s -> sumdb.serve(s.name(), s.path()));
         ProxyHandler handler = new ProxyHandler(routes, blocking, writer);
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();

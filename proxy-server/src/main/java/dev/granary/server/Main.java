@@ -46,6 +46,12 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--upstream", paramLabel = "LIST", description = "upstreams in GOPROXY syntax, e.g. https://a,https://b|file:///c (GRANARY_UPSTREAM; default https://proxy.golang.org)")
         String upstream;
 
+        @Option(names = "--sumdb", paramLabel = "DBS", description = "checksum databases, GOSUMDB syntax: \"<name>+<hash>+<key> [<url>]\", comma-separated; 'off' disables (GRANARY_SUMDB; default sum.golang.org)")
+        String sumdb;
+
+        @Option(names = "--nosumdb", paramLabel = "PATTERNS", description = "private module patterns, GONOSUMDB syntax; pinned instead of looked up (GRANARY_NOSUMDB)")
+        String nosumdb;
+
         @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file (GRANARY_CONFIG)")
         Path config;
 
@@ -56,6 +62,8 @@ public final class Main implements Callable<Integer> {
             put(flags, ConfigKey.LISTEN, listen);
             put(flags, ConfigKey.STORAGE, storage);
             put(flags, ConfigKey.UPSTREAM, upstream);
+            put(flags, ConfigKey.SUMDB, sumdb);
+            put(flags, ConfigKey.NOSUMDB, nosumdb);
             Optional<Path> file = Optional.ofNullable(config)
                     .or(() -> Optional.ofNullable(env.get("GRANARY_CONFIG")).filter(s -> !s.isBlank()).map(Path::of));
             GranaryConfig cfg;

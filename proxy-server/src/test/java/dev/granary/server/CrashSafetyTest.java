@@ -117,7 +117,7 @@ class CrashSafetyTest {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m",
                 "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "serve", "--listen", "127.0.0.1:0", "--storage", storage.toString(), "--upstream", upstream)
+                "serve", "--listen", "127.0.0.1:0", "--storage", storage.toString(), "--upstream", upstream, "--sumdb", "off")
                 .redirectErrorStream(true);
         return pb.start();
     }

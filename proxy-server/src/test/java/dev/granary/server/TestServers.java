@@ -37,6 +37,8 @@ final class TestServers {
         flags.put(ConfigKey.UPSTREAM, upstream);
         flags.put(ConfigKey.SHUTDOWN_GRACE, "5s");
         flags.put(ConfigKey.FETCH_RETRIES, "1");
+        // Tests that need a checksum database start a real one and pass --sumdb; the public one is unreachable here.
+        flags.put(ConfigKey.SUMDB, "off");
         flags.putAll(extra);
         GranaryServer s = new GranaryServer(GranaryConfig.load(flags, Map.of(), Optional.empty()), Map.of());
         return new Running(s, s.start());

@@ -15,6 +15,10 @@ public record Artifact(Blob blob, String etag, boolean immutable) implements Clo
         return new Artifact(Blob.ofBytes(bytes), Etags.of(bytes), false);
     }
 
+    public static Artifact immutable(byte[] bytes) {
+        return new Artifact(Blob.ofBytes(bytes), Etags.of(bytes), true);
+    }
+
     @Override
     public void close() throws IOException {
         blob.close();

@@ -226,8 +226,8 @@ public final class ModuleService {
                 try {
                     verifier.verify(mv, check.h1(), modH1);
                 } catch (ProxyException e) {
+                    // The verifier counts its own failures by reason; the refusal is logged here, once.
                     if (e.kind() == Kind.VERIFICATION_FAILED) {
-                        countVerificationFailure("checksum");
                         log.error("refused {}: {}", mv, e.getMessage());
                     }
                     throw e;

@@ -114,6 +114,15 @@ public final class SumdbClient {
      * @return the verified lines for the version: {@code M V h1:...} and/or {@code M V/go.mod h1:...}
      */
     public List<String> lookup(String escapedModule, String escapedVersion) {
+        return lookupRecord(escapedModule, escapedVersion).lines();
+    }
+
+    /** A verified lookup: the go.sum lines and the database's response exactly as it was signed. */
+    public record Lookup(List<String> lines, byte[] response) {
+    }
+
+    /** Like {@link #lookup}, also returning the raw response, for a proxy to cache and serve. */
+    public Lookup lookupRecord(String escapedModule, String escapedVersion) {
         String path = unescape(escapedModule);
         String version = unescape(escapedVersion);
         String what = path + "@" + version;
@@ -138,7 +147,67 @@ public final class SumdbClient {
         if (lines.isEmpty()) {
             throw failed(what + ": record " + rec.id() + " does not list this module version", null);
         }
-        return List.copyOf(lines);
+        return new Lookup(List.copyOf(lines), resp);
+    }
+
+    /** The newest verified signed tree head, exactly as the database signed it; empty before any. */
+    public byte[] latestNote() {
+        synchronized (lock) {
+            loadStored();
+            return latestNote.clone();
+        }
+    }
+
+    /**
+     * A hash tile ({@code tile/8/L/N[.p/W]}) authenticated against the newest verified tree head
+     * (refreshed once from the database when the tile lies beyond it). Authenticated tiles land in the
+     * tile cache, so later requests for the same tile are answered locally.
+     *
+     * @throws ProxyException INVALID for a malformed or data-tile path, NOT_FOUND when the tile lies
+     *     beyond every tree head the database presents
+     */
+    public byte[] tile(String tilePath) {
+        Tile t;
+        try {
+            t = Tile.parseTilePath(tilePath);
+        } catch (TlogException e) {
+            throw new ProxyException(Kind.INVALID, "checksum database " + name() + ": " + e.getMessage(), e);
+        }
+        if (t.l() < 0 || t.h() != TILE_HEIGHT) {
+            throw new ProxyException(Kind.INVALID, "checksum database " + name() + ": only hash tiles of height " + TILE_HEIGHT + " are proxied: " + tilePath);
+        }
+        int shift = t.l() * t.h();
+        long first = t.n() << t.h();
+        long need = first + t.w();
+        Tree tree = latest();
+        if ((tree.n() >> shift) < need) {
+            tree = refresh();
+        }
+        if ((tree.n() >> shift) < need) {
+            throw new ProxyException(Kind.NOT_FOUND, "checksum database " + name() + ": " + tilePath + " lies beyond tree#" + tree.n());
+        }
+        Tiles reader = new Tiles();
+        try {
+            new TileHashReader(tree, reader).readHashes(new long[] {Tlog.storedHashIndex(shift, need - 1)});
+        } catch (TlogException e) {
+            throw failed(tilePath + ": " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new ProxyException(Kind.UPSTREAM_FAILED, "checksum database " + name() + ": " + e.getMessage(), e);
+        }
+        // The tile read for this tree has the tree's width; the one asked for is a prefix of it.
+        int treeWidth = (int) Math.min(1L << t.h(), (tree.n() >> shift) - first);
+        byte[] data = reader.authenticated.get(new Tile(t.h(), t.l(), t.n(), treeWidth));
+        if (data == null) {
+            try {
+                data = cache.get(new Tile(t.h(), t.l(), t.n(), treeWidth).path()).orElse(null);
+            } catch (IOException e) {
+                throw new ProxyException(Kind.STORAGE_UNAVAILABLE, "checksum database " + name() + ": " + e.getMessage(), e);
+            }
+        }
+        if (data == null || data.length < t.w() * Hash.SIZE) {
+            throw failed(tilePath + ": tile could not be authenticated", null);
+        }
+        return Arrays.copyOf(data, t.w() * Hash.SIZE);
     }
 
     private void checkRecord(String what, TlogRecord rec) {
@@ -265,6 +334,8 @@ public final class SumdbClient {
     /** Tiles from the cache, else from the database; authenticated tiles go to the cache. */
     private final class Tiles implements TileReader {
         private final Set<Tile> fromCache = new HashSet<>();
+        /** Tiles authenticated by the last read, with their data. */
+        final java.util.Map<Tile, byte[]> authenticated = new java.util.HashMap<>();
 
         @Override
         public int height() {
@@ -311,6 +382,7 @@ public final class SumdbClient {
         public void saveTiles(List<Tile> tiles, List<byte[]> data) {
             for (int i = 0; i < tiles.size(); i++) {
                 Tile t = tiles.get(i);
+                authenticated.put(t, data.get(i));
                 if (fromCache.contains(t)) {
                     continue;
                 }

@@ -2,7 +2,6 @@ package dev.granary.core.sumdb;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.granary.core.ProxyException;
 import dev.granary.core.ProxyException.Kind;
@@ -35,7 +34,7 @@ class SumdbClientTest {
 
     @BeforeAll
     static void needGo() {
-        assumeTrue(TestSumdb.available(), "no go toolchain");
+        assertThat(TestSumdb.available()).as("a go toolchain (apt-get install -y golang-go golang-golang-x-mod-dev)").isTrue();
     }
 
     /** An HTTP fetcher that records paths and lets a test tamper with bodies. */

@@ -39,7 +39,7 @@ import java.util.zip.ZipOutputStream;
  *     // GOSUMDB = db.verifierKey() + " " + db.url()
  * }
  * }</pre>
- * Tests should {@code assumeTrue(TestSumdb.available())} so that a machine without Go skips them.
+ * A machine without Go fails these tests loudly rather than skipping them: CI installs golang-go.
  */
 public final class TestSumdb implements AutoCloseable {
 

@@ -1,6 +1,5 @@
 package dev.granary.server.http;
 
-import dev.granary.core.ProxyException;
 import dev.granary.core.fetch.Artifact;
 import dev.granary.core.fetch.ModuleService;
 import dev.granary.core.protocol.ProxyRequest;
@@ -45,7 +44,7 @@ public final class Routes {
             case ProxyRequest.Info i -> "application/json";
             case ProxyRequest.Query q -> "application/json";
             case ProxyRequest.Zip z -> "application/zip";
-            case ProxyRequest.Sumdb s -> "text/plain; charset=utf-8";
+            case ProxyRequest.Sumdb s -> s.path().startsWith("tile/") ? "application/octet-stream" : "text/plain; charset=utf-8";
             case ProxyRequest.ListVersions l -> "text/plain; charset=utf-8";
             case ProxyRequest.GoMod m -> "text/plain; charset=utf-8";
         };
@@ -66,10 +65,5 @@ public final class Routes {
 
     String index() {
         return index;
-    }
-
-    /** Default for the checksum-database proxy until one is configured. */
-    public static Artifact noSumdb(ProxyRequest.Sumdb s) {
-        throw ProxyException.notFound("checksum database " + s.name() + " is not proxied here");
     }
 }
