@@ -34,16 +34,14 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.http.HttpClient;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,7 +56,8 @@ public final class GranaryServer implements AutoCloseable {
     private final GranaryConfig config;
     private final Metrics metrics = new Metrics();
     private final ExecutorService blocking = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("granary-", 0).factory());
-    private final Path tempDir;
+    private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("granary-sweeper").factory());
     private final BlobStore store;
     private final DiskBlobStore disk;
     private final HotTierBlobStore hot;
@@ -75,10 +74,9 @@ public final class GranaryServer implements AutoCloseable {
         this.config = config;
         Path root = config.storage(env);
         this.disk = new DiskBlobStore(root);
-        int swept = disk.sweepTempFiles(Duration.ofHours(1));
-        if (swept > 0) {
-            log.info("removed {} stale temporary files under {}", swept, root);
-        }
+        sweepTempFiles();
+        // Leftovers of a killed process are never served; they are removed once clearly abandoned.
+        sweeper.scheduleWithFixedDelay(this::sweepTempFiles, 30, 30, TimeUnit.MINUTES);
         BlobStore durable = new ObservedBlobStore("disk", metrics, disk);
         this.hot = new HotTierBlobStore(durable, config.bytes(ConfigKey.HOT_MAX_BYTES),
                 config.bytes(ConfigKey.HOT_MAX_ITEM_BYTES), key -> true, metrics);
@@ -88,14 +86,13 @@ public final class GranaryServer implements AutoCloseable {
         Gauge.builder("granary.hot.capacity", hot, HotTierBlobStore::maxBytes).baseUnit("bytes")
                 .description("Hot tier capacity").register(metrics.registry());
 
-        this.tempDir = Files.createTempDirectory("granary-fetch-");
         HttpUpstream.Settings us = new HttpUpstream.Settings(config.duration(ConfigKey.FETCH_CONNECT_TIMEOUT),
                 config.duration(ConfigKey.FETCH_TIMEOUT), config.integer(ConfigKey.FETCH_RETRIES), Duration.ofMillis(200));
         HttpClient client = HttpUpstream.newClient(us);
         UpstreamChain upstream = UpstreamChain.parse(config.get(ConfigKey.UPSTREAM), client, us);
         ModuleService.Settings ms = new ModuleService.Settings(config.duration(ConfigKey.CACHE_LIST_TTL),
                 config.duration(ConfigKey.CACHE_NOT_FOUND_TTL), config.bytes(ConfigKey.FETCH_MAX_ZIP_BYTES),
-                16L << 20, 64L << 10, Duration.ofMinutes(10), tempDir);
+                16L << 20, 64L << 10, Duration.ofMinutes(10), root);
         List<SumdbSpec> specs = SumdbSpec.parseList(config.get(ConfigKey.SUMDB));
         this.sumdb = SumdbService.create(specs, config.get(ConfigKey.NOSUMDB), upstream,
                 uri -> new HttpUpstream(uri, client, us), store, metrics.registry(), config.duration(ConfigKey.CACHE_LIST_TTL));
@@ -183,22 +180,19 @@ public final class GranaryServer implements AutoCloseable {
         } catch (IOException e) {
             log.warn("closing storage: {}", e.toString());
         }
-        deleteTree(tempDir);
+        sweeper.shutdownNow();
         metrics.close();
         log.info("granary stopped");
     }
 
-    private static void deleteTree(Path dir) {
-        try (Stream<Path> s = Files.walk(dir)) {
-            s.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    log.debug("deleting {}: {}", p, e.toString());
-                }
-            });
-        } catch (IOException e) {
-            log.debug("deleting {}: {}", dir, e.toString());
+    private void sweepTempFiles() {
+        try {
+            int swept = disk.sweepTempFiles(Duration.ofHours(1));
+            if (swept > 0) {
+                log.info("removed {} abandoned temporary files under {}", swept, disk.root());
+            }
+        } catch (IOException | RuntimeException e) {
+            log.warn("sweeping temporary files: {}", e.toString());
         }
     }
 }

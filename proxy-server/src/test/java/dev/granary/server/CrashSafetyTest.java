@@ -101,6 +101,36 @@ class CrashSafetyTest {
         }
     }
 
+    @Test
+    void sigtermFinishesInFlightResponsesAndLeavesNoTemporaryFiles() throws Exception {
+        GoProxyTree tree = new GoProxyTree(tmp.resolve("upstream"));
+        tree.addSimple("example.com/slow", "v1.0.0");
+        Path storage = tmp.resolve("storage");
+        HttpClient http = HttpClient.newHttpClient();
+        try (TestUpstream upstream = TestUpstream.serve(tree.root())) {
+            upstream.delay(1500);
+            Process p = startGranary(storage, upstream.uri().toString());
+            int port = awaitPort(p);
+            CompletableFuture<HttpResponse<byte[]>> inFlight = http.sendAsync(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/example.com/slow/@v/v1.0.0.zip")).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            while (upstream.totalHits() == 0) {
+                Thread.sleep(10);
+            }
+            p.destroy(); // SIGTERM
+            HttpResponse<byte[]> r = inFlight.get(60, TimeUnit.SECONDS);
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.body()).isEqualTo(Files.readAllBytes(tree.file("example.com/slow", "v1.0.0", ".zip")));
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(p.exitValue()).isIn(0, 143);
+            // One fetch of each artifact: the shutdown did not cut the fetch short and retry it.
+            assertThat(upstream.totalHits()).isEqualTo(3);
+        }
+        try (Stream<Path> s = Files.walk(storage)) {
+            assertThat(s.filter(f -> f.getFileName().toString().startsWith(".tmp-")).toList()).isEmpty();
+        }
+    }
+
     private static boolean anyInfo(Path storage) {
         Path dir = storage.resolve("example.com/crash/@v");
         if (!Files.isDirectory(dir)) {

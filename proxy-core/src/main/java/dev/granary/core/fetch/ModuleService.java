@@ -62,7 +62,10 @@ public final class ModuleService {
     private static final Logger log = LoggerFactory.getLogger(ModuleService.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** Tunables, with the defaults a production proxy wants. */
+    /**
+     * Tunables, with the defaults a production proxy wants. {@code tempDir} receives downloads before
+     * they are verified; with a disk tier it is the storage root (same file system, swept on start).
+     */
     public record Settings(Duration listTtl, Duration notFoundTtl, long maxZipBytes, long maxModBytes,
                            long maxInfoBytes, Duration fetchWait, Path tempDir) {
         public static Settings defaults(Path tempDir) {
@@ -215,7 +218,8 @@ public final class ModuleService {
             }
             byte[] mod = upstreamFetch(ModuleKeys.path(mv, ".mod"), settings.maxModBytes(), "mod");
             Files.createDirectories(settings.tempDir());
-            Path tmp = Files.createTempFile(settings.tempDir(), "fetch-", ".zip");
+            // The ".tmp-" prefix keeps it out of listings and lets a disk store sweep what a crash left behind.
+            Path tmp = Files.createTempFile(settings.tempDir(), ".tmp-fetch-", ".zip");
             try {
                 upstreamDownload(ModuleKeys.path(mv, ".zip"), tmp);
                 ZipCheck check = ModuleZips.check(tmp, mv);

@@ -124,6 +124,26 @@ class ModuleServiceTest {
     }
 
     @Test
+    void aWaiterThatGivesUpDoesNotCancelTheFetchForOthers() throws Exception {
+        upstream.delay(300);
+        ModuleService.Settings s = new ModuleService.Settings(Duration.ofMinutes(1), Duration.ofSeconds(30), 500L << 20, 16L << 20,
+                64L << 10, Duration.ofMillis(50), tmp.resolve("fetch-tmp"));
+        ModuleService impatient = new ModuleService(store, UpstreamChain.parse(upstream.uri().toString(), HttpUpstream.newClient(FAST), FAST),
+                s, ChecksumVerifier.NONE, registry, executor);
+
+        assertThatThrownBy(() -> impatient.zip(quote))
+                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_TIMEOUT));
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!impatient.isStored(quote) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(impatient.isStored(quote)).isTrue();
+        upstream.delay(0);
+        assertThat(bytes(impatient.zip(quote))).isEqualTo(Files.readAllBytes(tree.file("rsc.io/quote", "v1.5.2", ".zip")));
+        assertThat(upstream.hits("rsc.io/quote/@v/v1.5.2.zip")).isEqualTo(1);
+    }
+
+    @Test
     void truncatedUpstreamZipIsNotCommitted() throws IOException {
         upstream.truncate("rsc.io/quote/@v/v1.5.2.zip", 200);
 
