@@ -141,8 +141,9 @@ public final class ModuleService {
 
     /** True when the version is committed in storage (its .info exists). */
     public boolean isStored(ModuleVersion mv) {
-        try {
-            return store.exists(ModuleKeys.info(mv));
+        // A get rather than a stat: the .info is small and usually in the hot tier, so this stays in memory.
+        try (Blob b = store.get(ModuleKeys.info(mv)).orElse(null)) {
+            return b != null;
         } catch (IOException e) {
             throw storageFailure("checking " + ModuleKeys.info(mv), e);
         }
