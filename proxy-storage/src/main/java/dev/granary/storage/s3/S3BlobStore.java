@@ -170,6 +170,11 @@ public final class S3BlobStore implements BlobStore {
         return conditionalWritesUnsupported;
     }
 
+    /** For tests: behave as if the endpoint had answered 501 to a conditional write. */
+    void emulateConditionalWritesForTest() {
+        conditionalWritesUnsupported = true;
+    }
+
     /**
      * Opens the blob with one ranged GET (see the implementation notes): small blobs arrive whole,
      * larger ones keep their head and stream the rest lazily, pinned to the ETag seen here.
