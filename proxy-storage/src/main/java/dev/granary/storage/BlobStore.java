@@ -2,8 +2,10 @@ package dev.granary.storage;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -90,6 +92,20 @@ public interface BlobStore extends AutoCloseable {
      * prefix lists the whole store. Temporary files of in-progress writes are never listed.
      */
     List<BlobKey> list(BlobKey prefix) throws IOException;
+
+    /**
+     * A URL from which any HTTP client can GET the blob under {@code key} directly from the store until
+     * {@code expiry} has passed, for redirecting large downloads away from this process. Signing is
+     * local: it neither checks that the blob exists nor contacts the store. Added with the S3 tier;
+     * stores that cannot do this (disk, memory) return empty, which is the default; wrappers delegate.
+     *
+     * @param expiry how long the URL stays valid (stores may limit it, S3 to 7 days)
+     * @return the URL, or empty when this store cannot presign
+     * @throws IllegalArgumentException if {@code expiry} is not positive or beyond the store's limit
+     */
+    default Optional<URI> presignGet(BlobKey key, Duration expiry) throws IOException {
+        return Optional.empty();
+    }
 
     /**
      * Checks that the store is reachable and usable (for readiness probes). Cheap.

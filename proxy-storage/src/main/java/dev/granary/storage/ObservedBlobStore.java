@@ -2,7 +2,9 @@ package dev.granary.storage;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -110,6 +112,12 @@ public final class ObservedBlobStore implements BlobStore {
             error("list", e);
             throw e;
         }
+    }
+
+    /** Asks the wrapped store. */
+    @Override
+    public Optional<URI> presignGet(BlobKey key, Duration expiry) throws IOException {
+        return delegate.presignGet(key, expiry);
     }
 
     @Override

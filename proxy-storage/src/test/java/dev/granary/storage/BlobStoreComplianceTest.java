@@ -609,7 +609,8 @@ public abstract class BlobStoreComplianceTest {
         return b;
     }
 
-    private static byte[] digest(InputStream in) throws IOException {
+    /** SHA-256 of the rest of {@code in}. */
+    protected static byte[] digest(InputStream in) throws IOException {
         MessageDigest md;
         try {
             md = MessageDigest.getInstance("SHA-256");

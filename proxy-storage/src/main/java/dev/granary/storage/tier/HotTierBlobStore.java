@@ -12,7 +12,9 @@ import dev.granary.storage.StorageException;
 import dev.granary.storage.TierObserver;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -248,6 +250,12 @@ public final class HotTierBlobStore implements BlobStore {
     /** The durable store behind this tier. */
     public BlobStore durable() {
         return durable;
+    }
+
+    /** Asks the durable store. */
+    @Override
+    public Optional<URI> presignGet(BlobKey key, Duration expiry) throws IOException {
+        return durable.presignGet(key, expiry);
     }
 
     @Override

@@ -1,0 +1,317 @@
+package dev.granary.storage.s3;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.http.apache5.Apache5HttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * A real S3-compatible server for tests: s3proxy (filesystem backend, real SigV4) in a child JVM on a
+ * free loopback port. The build copies its jar to {@code proxy-storage/target/s3proxy} (the
+ * maven-dependency-plugin, phase {@code generate-test-resources}); {@link #start()} finds it by walking
+ * up from the working directory, so tests of other modules (proxy-server) can use it too through the
+ * test-jar. The system property {@code granary.s3proxy.jar} overrides the location.
+ *
+ * <p>Start one per test class (it takes 1-4 s and about 150 MB), give every test its own
+ * {@link #createBucket() bucket}, stop it by PID in {@code @AfterAll}:
+ *
+ * <pre>{@code
+ * static TestS3 s3;
+ * @BeforeAll static void up() throws IOException { s3 = TestS3.start(); }
+ * @AfterAll static void down() { s3.stop(); }
+ * ... new S3BlobStore(s3.settings(s3.createBucket()))
+ * }</pre>
+ *
+ * {@link #stopForOutage()} and {@link #restart()} take it down and bring it back on the same port
+ * with the same data, for "S3 unreachable, then back" tests.
+ */
+public final class TestS3 implements AutoCloseable {
+
+    /** The region the helper's settings use (s3proxy accepts any). */
+    public static final String REGION = "us-east-1";
+    private static final AtomicInteger BUCKETS = new AtomicInteger();
+    private static final long START_TIMEOUT_MS = 60_000;
+
+    private final Path jar;
+    private final Path home;
+    private final Path config;
+    private final Path log;
+    private final int port;
+    private final String accessKey = "granary-test-identity";
+    private final String secretKey = "granary-test-credential-" + UUID.randomUUID();
+    private Process process;
+    private S3Client client;
+    private final Thread reaper;
+
+    private TestS3(Path jar, Path home, int port) {
+        this.jar = jar;
+        this.home = home;
+        this.config = home.resolve("s3proxy.conf");
+        this.log = home.resolve("s3proxy.log");
+        this.port = port;
+        this.reaper = new Thread(this::destroyProcess, "s3proxy-reaper");
+        Runtime.getRuntime().addShutdownHook(reaper);
+    }
+
+    /**
+     * Starts s3proxy on a free loopback port with an empty data directory and waits until it accepts
+     * connections.
+     *
+     * @throws IOException if the jar is missing or the server does not come up within 60 s
+     */
+    public static TestS3 start() throws IOException {
+        Path jar = findJar();
+        Path home = Files.createTempDirectory("granary-s3proxy-");
+        TestS3 s3 = new TestS3(jar, home, freePort());
+        Files.createDirectories(s3.data());
+        Files.writeString(s3.config, String.join("\n",
+                "s3proxy.endpoint=http://127.0.0.1:" + s3.port,
+                "s3proxy.authorization=aws-v2-or-v4",
+                "s3proxy.identity=" + s3.accessKey,
+                "s3proxy.credential=" + s3.secretKey,
+                "s3proxy.ignore-unknown-headers=true",
+                "jclouds.provider=filesystem",
+                "jclouds.filesystem.basedir=" + s3.data(),
+                ""), StandardCharsets.UTF_8);
+        try {
+            s3.launch();
+        } catch (IOException | RuntimeException e) {
+            s3.stop();
+            throw e;
+        }
+        return s3;
+    }
+
+    /** The endpoint, {@code http://127.0.0.1:<port>}. */
+    public URI endpoint() {
+        return URI.create("http://127.0.0.1:" + port);
+    }
+
+    /** The port, fixed for the life of this helper (also across {@link #restart()}). */
+    public int port() {
+        return port;
+    }
+
+    /** The access key id the server accepts. */
+    public String accessKey() {
+        return accessKey;
+    }
+
+    /** The secret key the server accepts. */
+    public String secretKey() {
+        return secretKey;
+    }
+
+    /** The PID of the server process (while running). */
+    public long pid() {
+        return process.pid();
+    }
+
+    /** Settings for {@code bucket} on this server: path-style, static credentials, no prefix. */
+    public S3Settings settings(String bucket) {
+        return S3Settings.of(endpoint(), REGION, bucket, "", true, accessKey, secretKey);
+    }
+
+    /** Creates a fresh, empty bucket with a unique name and returns the name. */
+    public String createBucket() {
+        String name = "granary-" + BUCKETS.incrementAndGet() + "-"
+                + UUID.randomUUID().toString().substring(0, 8).toLowerCase(Locale.ROOT);
+        client().createBucket(b -> b.bucket(name));
+        return name;
+    }
+
+    /** A plain SDK client signed in to this server, for assertions that go around the store under test. */
+    public synchronized S3Client client() {
+        if (client == null) {
+            client = S3Client.builder()
+                    .endpointOverride(endpoint())
+                    .region(Region.of(REGION))
+                    .forcePathStyle(true)
+                    .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)))
+                    .httpClientBuilder(Apache5HttpClient.builder())
+                    .build();
+        }
+        return client;
+    }
+
+    /** Kills the server (destroy, then destroyForcibly) but keeps its port and data for {@link #restart()}. */
+    public synchronized void stopForOutage() {
+        destroyProcess();
+    }
+
+    /** Starts the server again on the same port with the same data, after {@link #stopForOutage()}. */
+    public synchronized void restart() throws IOException {
+        if (process != null && process.isAlive()) {
+            throw new IllegalStateException("s3proxy is running");
+        }
+        launch();
+    }
+
+    /** Kills the server by PID and deletes its data. Idempotent. */
+    public synchronized void stop() {
+        destroyProcess();
+        if (client != null) {
+            client.close();
+            client = null;
+        }
+        deleteTree(home);
+        try {
+            Runtime.getRuntime().removeShutdownHook(reaper);
+        } catch (IllegalStateException e) {
+            // shutting down already
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+
+    private Path data() {
+        return home.resolve("data");
+    }
+
+    private void launch() throws IOException {
+        String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx512m", "-XX:+UseSerialGC",
+                "--enable-native-access=ALL-UNNAMED", "-jar", jar.toString(), "--properties", config.toString()));
+        process = new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .start();
+        long deadline = System.currentTimeMillis() + START_TIMEOUT_MS;
+        while (true) {
+            if (!process.isAlive()) {
+                throw new IOException("s3proxy exited with " + process.exitValue() + " at start:\n" + logTail());
+            }
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
+                return;
+            } catch (IOException notYet) {
+                if (System.currentTimeMillis() > deadline) {
+                    destroyProcess();
+                    throw new IOException("s3proxy did not listen on port " + port + " within 60 s:\n" + logTail());
+                }
+                sleep(50);
+            }
+        }
+    }
+
+    private synchronized void destroyProcess() {
+        Process p = process;
+        if (p == null) {
+            return;
+        }
+        p.destroy();
+        try {
+            if (!p.waitFor(5, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                p.waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            p.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+        process = null;
+    }
+
+    private String logTail() {
+        try {
+            List<String> lines = Files.readAllLines(log);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+        } catch (IOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            s.setReuseAddress(true);
+            return s.getLocalPort();
+        }
+    }
+
+    /** Finds {@code proxy-storage/target/s3proxy/*.jar} from the working directory or one of its parents. */
+    static Path findJar() throws IOException {
+        String override = System.getProperty("granary.s3proxy.jar");
+        if (override != null && !override.isBlank()) {
+            return Paths.get(override);
+        }
+        Path dir = Paths.get("").toAbsolutePath();
+        // proxy-storage itself, a sibling module (cwd proxy-server: ../proxy-storage), or the root.
+        for (Path d = dir; d != null; d = d.getParent()) {
+            List<Path> candidates = new ArrayList<>();
+            if (d.getFileName() != null && d.getFileName().toString().equals("proxy-storage")) {
+                candidates.add(d.resolve("target/s3proxy"));
+            }
+            candidates.add(d.resolve("proxy-storage/target/s3proxy"));
+            for (Path candidate : candidates) {
+                Path jar = jarIn(candidate);
+                if (jar != null) {
+                    return jar;
+                }
+            }
+        }
+        throw new IOException("no s3proxy jar under proxy-storage/target/s3proxy above " + dir
+                + "; run the build through the generate-test-resources phase of proxy-storage first");
+    }
+
+    private static Path jarIn(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return null;
+        }
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, "s3proxy-*.jar")) {
+            for (Path p : s) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    private static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(root)) {
+            s.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (IOException | UncheckedIOException e) {
+            System.err.println("could not delete " + root + ": " + e);
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+}
