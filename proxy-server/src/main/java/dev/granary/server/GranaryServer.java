@@ -1,5 +1,7 @@
 package dev.granary.server;
 
+import dev.granary.core.fetch.FetchLeases;
+import dev.granary.core.fetch.ModuleKeys;
 import dev.granary.core.sumdb.SumdbService;
 import dev.granary.core.sumdb.SumdbSpec;
 import dev.granary.core.fetch.ModuleService;
@@ -12,7 +14,11 @@ import dev.granary.server.http.ProxyHandler;
 import dev.granary.server.http.ResponseWriter;
 import dev.granary.server.http.Routes;
 import dev.granary.storage.BlobStore;
+import dev.granary.storage.BlobLeases;
 import dev.granary.storage.ObservedBlobStore;
+import dev.granary.storage.s3.S3BlobStore;
+import dev.granary.storage.s3.S3Settings;
+import dev.granary.storage.tier.ReadThroughBlobStore;
 import dev.granary.storage.disk.DiskBlobStore;
 import dev.granary.storage.tier.HotTierBlobStore;
 import io.micrometer.core.instrument.Gauge;
@@ -33,10 +39,12 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -61,6 +69,8 @@ public final class GranaryServer implements AutoCloseable {
     private final BlobStore store;
     private final DiskBlobStore disk;
     private final HotTierBlobStore hot;
+    private final S3BlobStore s3;
+    private final Duration zipRedirect;
     private final ModuleService modules;
     private final SumdbService sumdb;
     private final ResponseWriter writer;
@@ -77,9 +87,23 @@ public final class GranaryServer implements AutoCloseable {
         sweepTempFiles();
         // Leftovers of a killed process are never served; they are removed once clearly abandoned.
         sweeper.scheduleWithFixedDelay(this::sweepTempFiles, 30, 30, TimeUnit.MINUTES);
-        BlobStore durable = new ObservedBlobStore("disk", metrics, disk);
+        BlobStore local = new ObservedBlobStore("disk", metrics, disk);
+        BlobStore durable;
+        FetchLeases leases = null;
+        if (config.get(ConfigKey.S3_BUCKET) != null && !config.get(ConfigKey.S3_BUCKET).isBlank()) {
+            this.s3 = new S3BlobStore(s3Settings(config));
+            BlobStore remote = new ObservedBlobStore("s3", metrics, s3);
+            durable = config.bool(ConfigKey.S3_LOCAL_CACHE)
+                    ? new ReadThroughBlobStore(local, remote, ModuleKeys::isImmutable, metrics)
+                    : remote;
+            // Leases live on the bucket itself, never behind a cache.
+            leases = new FetchLeases(new BlobLeases(s3), config.duration(ConfigKey.S3_LEASE_TTL));
+        } else {
+            this.s3 = null;
+            durable = local;
+        }
         this.hot = new HotTierBlobStore(durable, config.bytes(ConfigKey.HOT_MAX_BYTES),
-                config.bytes(ConfigKey.HOT_MAX_ITEM_BYTES), key -> true, metrics);
+                config.bytes(ConfigKey.HOT_MAX_ITEM_BYTES), ModuleKeys::isImmutable, metrics);
         this.store = hot;
         Gauge.builder("granary.hot.size", hot, HotTierBlobStore::weightedSize).baseUnit("bytes")
                 .description("Bytes held by the hot tier").register(metrics.registry());
@@ -96,9 +120,10 @@ public final class GranaryServer implements AutoCloseable {
         List<SumdbSpec> specs = SumdbSpec.parseList(config.get(ConfigKey.SUMDB));
         this.sumdb = SumdbService.create(specs, config.get(ConfigKey.NOSUMDB), upstream,
                 uri -> new HttpUpstream(uri, client, us), store, metrics.registry(), config.duration(ConfigKey.CACHE_LIST_TTL));
-        this.modules = new ModuleService(store, upstream, ms, sumdb, metrics.registry(), blocking);
+        this.modules = new ModuleService(store, upstream, ms, sumdb, metrics.registry(), blocking, leases);
+        this.zipRedirect = s3 != null && config.bool(ConfigKey.S3_REDIRECT) ? config.duration(ConfigKey.S3_REDIRECT_EXPIRY) : null;
         this.writer = new ResponseWriter(metrics);
-        log.info("storage {} (hot tier {} bytes), upstream {}", disk.describe(), hot.maxBytes(), upstream.describe());
+        log.info("storage {} (hot tier {} bytes), upstream {}", store.describe(), hot.maxBytes(), upstream.describe());
         if (specs.isEmpty()) {
             log.warn("checksum verification is off (sumdb: off): upstream content is cached unverified");
         } else {
@@ -108,7 +133,7 @@ public final class GranaryServer implements AutoCloseable {
 
     /** Binds and starts serving; returns the bound address (useful with port 0). */
     public InetSocketAddress start() throws InterruptedException {
-        Routes routes = new Routes(modules, store, metrics, index(), s -> sumdb.serve(s.name(), s.path()));
+        Routes routes = new Routes(modules, store, metrics, index(), s -> sumdb.serve(s.name(), s.path()), zipRedirect);
         ProxyHandler handler = new ProxyHandler(routes, blocking, writer);
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
@@ -183,6 +208,16 @@ public final class GranaryServer implements AutoCloseable {
         sweeper.shutdownNow();
         metrics.close();
         log.info("granary stopped");
+    }
+
+    static S3Settings s3Settings(GranaryConfig config) {
+        String endpoint = config.get(ConfigKey.S3_ENDPOINT);
+        return new S3Settings(endpoint == null || endpoint.isBlank() ? null : URI.create(endpoint),
+                config.get(ConfigKey.S3_REGION), config.get(ConfigKey.S3_BUCKET),
+                config.get(ConfigKey.S3_PREFIX) == null ? "" : config.get(ConfigKey.S3_PREFIX),
+                config.bool(ConfigKey.S3_PATH_STYLE),
+                Optional.ofNullable(config.get(ConfigKey.S3_ACCESS_KEY_ID)).filter(v -> !v.isBlank()),
+                Optional.ofNullable(config.get(ConfigKey.S3_SECRET_ACCESS_KEY)).filter(v -> !v.isBlank()));
     }
 
     private void sweepTempFiles() {

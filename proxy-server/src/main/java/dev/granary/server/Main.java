@@ -52,6 +52,21 @@ public final class Main implements Callable<Integer> {
         @Option(names = "--nosumdb", paramLabel = "PATTERNS", description = "private module patterns, GONOSUMDB syntax; pinned instead of looked up (GRANARY_NOSUMDB)")
         String nosumdb;
 
+        @Option(names = "--s3-endpoint", paramLabel = "URL", description = "S3-compatible endpoint (GRANARY_S3_ENDPOINT; default AWS)")
+        String s3Endpoint;
+
+        @Option(names = "--s3-bucket", paramLabel = "NAME", description = "S3 bucket: makes S3 the shared durable tier (GRANARY_S3_BUCKET)")
+        String s3Bucket;
+
+        @Option(names = "--s3-prefix", paramLabel = "P", description = "key prefix in the bucket (GRANARY_S3_PREFIX)")
+        String s3Prefix;
+
+        @Option(names = "--s3-region", paramLabel = "R", description = "S3 region (GRANARY_S3_REGION; default us-east-1)")
+        String s3Region;
+
+        @Option(names = "--s3-path-style", description = "path-style S3 addressing (GRANARY_S3_PATH_STYLE)")
+        Boolean s3PathStyle;
+
         @Option(names = "--config", paramLabel = "FILE", description = "YAML configuration file (GRANARY_CONFIG)")
         Path config;
 
@@ -64,6 +79,11 @@ public final class Main implements Callable<Integer> {
             put(flags, ConfigKey.UPSTREAM, upstream);
             put(flags, ConfigKey.SUMDB, sumdb);
             put(flags, ConfigKey.NOSUMDB, nosumdb);
+            put(flags, ConfigKey.S3_ENDPOINT, s3Endpoint);
+            put(flags, ConfigKey.S3_BUCKET, s3Bucket);
+            put(flags, ConfigKey.S3_PREFIX, s3Prefix);
+            put(flags, ConfigKey.S3_REGION, s3Region);
+            put(flags, ConfigKey.S3_PATH_STYLE, s3PathStyle == null ? null : s3PathStyle.toString());
             Optional<Path> file = Optional.ofNullable(config)
                     .or(() -> Optional.ofNullable(env.get("GRANARY_CONFIG")).filter(s -> !s.isBlank()).map(Path::of));
             GranaryConfig cfg;

@@ -30,6 +30,18 @@ public final class Metrics implements TierObserver {
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
+        io.micrometer.core.instrument.Gauge.builder("granary.jvm.heap.peak", Metrics::heapPeak).baseUnit("bytes")
+                .description("High-water mark of heap use since start (sum of the heap pools' peaks)").register(registry);
+    }
+
+    private static double heapPeak() {
+        long sum = 0;
+        for (java.lang.management.MemoryPoolMXBean pool : java.lang.management.ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == java.lang.management.MemoryType.HEAP && pool.getPeakUsage() != null) {
+                sum += pool.getPeakUsage().getUsed();
+            }
+        }
+        return sum;
     }
 
     public MeterRegistry registry() {
@@ -75,6 +87,22 @@ public final class Metrics implements TierObserver {
     public void error(String tier, String operation, Throwable t) {
         Counter.builder("granary.storage.errors").description("Storage errors by tier and operation")
                 .tag("tier", tier).tag("operation", operation).register(registry).increment();
+    }
+
+    @Override
+    public void latency(String tier, String operation, long nanos) {
+        Timer.builder("granary.storage.operations").description("Storage operations by tier and operation")
+                .tag("tier", tier).tag("operation", operation)
+                .publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(1))
+                .maximumExpectedValue(Duration.ofMinutes(2))
+                .register(registry).record(Duration.ofNanos(nanos));
+    }
+
+    @Override
+    public void transferred(String tier, String operation, long bytes) {
+        Counter.builder("granary.storage.transferred").baseUnit("bytes").description("Content bytes read (get) or written (put) by tier")
+                .tag("tier", tier).tag("operation", operation).register(registry).increment(bytes);
     }
 
     /** The artifact kind of a storage key, by its suffix: info, mod, zip, sum, list, sumdb, other. */

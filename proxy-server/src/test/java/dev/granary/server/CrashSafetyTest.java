@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.granary.core.testing.GoProxyTree;
 import dev.granary.core.testing.TestUpstream;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -20,8 +18,6 @@ import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,7 +29,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CrashSafetyTest {
     private static final int VERSIONS = 16;
-    private static final Pattern LISTENING = Pattern.compile("listening on [^:]+:(\\d+)");
 
     @TempDir
     Path tmp;
@@ -144,34 +139,11 @@ class CrashSafetyTest {
     }
 
     static Process startGranary(Path storage, String upstream) throws java.io.IOException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m",
-                "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-                "serve", "--listen", "127.0.0.1:0", "--storage", storage.toString(), "--upstream", upstream, "--sumdb", "off")
-                .redirectErrorStream(true);
-        return pb.start();
+        return TestServers.startProcess(List.of("-Xmx256m"), Map.of(),
+                "--listen", "127.0.0.1:0", "--storage", storage.toString(), "--upstream", upstream, "--sumdb", "off");
     }
 
     static int awaitPort(Process p) throws java.io.IOException {
-        BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        StringBuilder seen = new StringBuilder();
-        String line;
-        while ((line = r.readLine()) != null) {
-            seen.append(line).append('\n');
-            Matcher m = LISTENING.matcher(line);
-            if (m.find()) {
-                int port = Integer.parseInt(m.group(1));
-                // Keep draining the output so the child never blocks on a full pipe.
-                Thread.ofVirtual().start(() -> {
-                    try {
-                        r.transferTo(java.io.Writer.nullWriter());
-                    } catch (java.io.IOException ignored) {
-                        // the process ended
-                    }
-                });
-                return port;
-            }
-        }
-        throw new AssertionError("granary exited before listening:\n" + seen);
+        return TestServers.awaitPort(p);
     }
 }

@@ -10,6 +10,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -63,5 +64,47 @@ final class TestServers {
             }
             return Integer.parseInt(parts[1]);
         }
+    }
+
+    /** Starts Granary as a separate JVM on the test classpath, so that it can be killed for real. */
+    static Process startProcess(List<String> jvmArgs, Map<String, String> env, String... serveArgs) throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new java.util.ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED"));
+        cmd.addAll(jvmArgs);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "serve"));
+        cmd.addAll(List.of(serveArgs));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        return pb.start();
+    }
+
+    private static final java.util.regex.Pattern LISTENING = java.util.regex.Pattern.compile("listening on [^:]+:(\\d+)");
+
+    /** Reads the child's log until it reports its port; keeps draining (and optionally echoing) it afterwards. */
+    static int awaitPort(Process p) throws IOException {
+        java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        StringBuilder seen = new StringBuilder();
+        String line;
+        while ((line = r.readLine()) != null) {
+            seen.append(line).append('\n');
+            java.util.regex.Matcher m = LISTENING.matcher(line);
+            if (m.find()) {
+                int port = Integer.parseInt(m.group(1));
+                Thread.ofVirtual().start(() -> {
+                    try {
+                        String l;
+                        while ((l = r.readLine()) != null) {
+                            if (l.contains("ERROR") || l.contains("WARN") || l.contains("committed")) {
+                                System.out.println("[granary " + p.pid() + "] " + l);
+                            }
+                        }
+                    } catch (IOException ignored) {
+                        // the process ended
+                    }
+                });
+                return port;
+            }
+        }
+        throw new AssertionError("granary exited before listening:\n" + seen);
     }
 }

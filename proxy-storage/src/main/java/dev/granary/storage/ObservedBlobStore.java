@@ -51,24 +51,31 @@ public final class ObservedBlobStore implements BlobStore {
     @Override
     public Optional<Blob> get(BlobKey key) throws IOException {
         Optional<Blob> blob;
+        long start = System.nanoTime();
         try {
             blob = delegate.get(key);
         } catch (IOException | RuntimeException e) {
             error("get", e);
             throw e;
+        } finally {
+            latency("get", start);
         }
         lookup(key, blob.isPresent());
+        blob.ifPresent(b -> transferred("get", b.size()));
         return blob;
     }
 
     @Override
     public Optional<BlobStat> stat(BlobKey key) throws IOException {
         Optional<BlobStat> stat;
+        long start = System.nanoTime();
         try {
             stat = delegate.stat(key);
         } catch (IOException | RuntimeException e) {
             error("stat", e);
             throw e;
+        } finally {
+            latency("stat", start);
         }
         lookup(key, stat.isPresent());
         return stat;
@@ -76,21 +83,35 @@ public final class ObservedBlobStore implements BlobStore {
 
     @Override
     public boolean put(BlobKey key, InputStream content, long size, PutMode mode) throws IOException {
+        long start = System.nanoTime();
         try {
-            return delegate.put(key, content, size, mode);
+            boolean written = delegate.put(key, content, size, mode);
+            if (written && size >= 0) {
+                transferred("put", size);
+            }
+            return written;
         } catch (IOException | RuntimeException e) {
             error("put", e);
             throw e;
+        } finally {
+            latency("put", start);
         }
     }
 
     @Override
     public boolean put(BlobKey key, Path file, PutMode mode) throws IOException {
+        long start = System.nanoTime();
         try {
-            return delegate.put(key, file, mode);
+            boolean written = delegate.put(key, file, mode);
+            if (written) {
+                transferred("put", java.nio.file.Files.size(file));
+            }
+            return written;
         } catch (IOException | RuntimeException e) {
             error("put", e);
             throw e;
+        } finally {
+            latency("put", start);
         }
     }
 
@@ -133,6 +154,22 @@ public final class ObservedBlobStore implements BlobStore {
     @Override
     public void close() throws IOException {
         delegate.close();
+    }
+
+    private void latency(String operation, long startNanos) {
+        try {
+            observer.latency(tier, operation, System.nanoTime() - startNanos);
+        } catch (RuntimeException e) {
+            log.warn("tier observer failed on latency", e);
+        }
+    }
+
+    private void transferred(String operation, long bytes) {
+        try {
+            observer.transferred(tier, operation, bytes);
+        } catch (RuntimeException e) {
+            log.warn("tier observer failed on transfer", e);
+        }
     }
 
     private void lookup(BlobKey key, boolean hit) {

@@ -44,4 +44,12 @@ public interface TierObserver {
      */
     default void error(String tier, String operation, Throwable t) {
     }
+
+    /** How long one operation on a tier took (success or failure). */
+    default void latency(String tier, String operation, long nanos) {
+    }
+
+    /** Content bytes moved by one operation: the size of a blob found by get, or written by put. */
+    default void transferred(String tier, String operation, long bytes) {
+    }
 }

@@ -47,4 +47,17 @@ public final class ModuleKeys {
     private static BlobKey artifact(ModuleVersion mv, String ext) {
         return BlobKey.of(path(mv, ext));
     }
+
+    /**
+     * True for keys whose content never changes once written (versions, verified lookups and tiles,
+     * pins), which caches in front of a shared store may keep. False for the mutable ones: the
+     * derived {@code @v/list}, a checksum database's {@code latest} and fetch leases.
+     */
+    public static boolean isImmutable(BlobKey key) {
+        String v = key.value();
+        if (v.startsWith("leases/") || v.endsWith("/@v/list")) {
+            return false;
+        }
+        return !(v.startsWith("sumdb/") && v.endsWith("/latest"));
+    }
 }

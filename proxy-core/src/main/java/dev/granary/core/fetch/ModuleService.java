@@ -90,11 +90,23 @@ public final class ModuleService {
     private final Cache<String, ProxyException> notFound;
     private final Object[] listLocks = new Object[64];
 
+    private final FetchLeases leases;
+    private final Counter leaseWaits;
     private final Counter joins;
     private final Counter committed;
 
     public ModuleService(BlobStore store, Upstream upstream, Settings settings, ChecksumVerifier verifier,
                          MeterRegistry registry, Executor fetchExecutor) {
+        this(store, upstream, settings, verifier, registry, fetchExecutor, null);
+    }
+
+    /**
+     * @param leases cross-replica fetch leases when several processes share the durable store, or null
+     */
+    public ModuleService(BlobStore store, Upstream upstream, Settings settings, ChecksumVerifier verifier,
+                         MeterRegistry registry, Executor fetchExecutor, FetchLeases leases) {
+        this.leases = leases;
+        this.leaseWaits = Counter.builder("granary.leases.waits").description("Fetches left to another replica holding the lease").register(registry);
         this.store = store;
         this.upstream = upstream;
         this.settings = settings;
@@ -203,10 +215,71 @@ public final class ModuleService {
         }
         versionFetches.run(key, () -> {
             if (!isStored(mv)) {
-                fetchAndCommit(mv);
+                fetchCoordinated(mv);
             }
             return null;
         }, settings.fetchWait().toMillis());
+    }
+
+    /** With replicas sharing storage, only the lease holder fetches; the others wait for its commit. */
+    private void fetchCoordinated(ModuleVersion mv) {
+        if (leases == null) {
+            fetchAndCommit(mv);
+            return;
+        }
+        long deadline = System.nanoTime() + settings.fetchWait().toNanos();
+        boolean counted = false;
+        while (true) {
+            Optional<dev.granary.storage.Lease> lease;
+            try {
+                lease = leases.tryAcquire(mv);
+            } catch (IOException e) {
+                throw storageFailure("taking the fetch lease of " + mv, e);
+            }
+            if (lease.isPresent()) {
+                try {
+                    if (!isStored(mv)) {
+                        fetchAndCommit(mv);
+                    }
+                } finally {
+                    try {
+                        leases.release(lease.get());
+                    } catch (IOException e) {
+                        log.warn("releasing the fetch lease of {}: {} (it expires by itself)", mv, e.toString());
+                    }
+                }
+                return;
+            }
+            if (!counted) {
+                leaseWaits.increment();
+                counted = true;
+            }
+            if (isStored(mv)) {
+                return;
+            }
+            if (System.nanoTime() > deadline) {
+                throw new ProxyException(Kind.UPSTREAM_TIMEOUT, mv + ": another replica holds the fetch and has not committed it yet");
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ProxyException(Kind.INTERNAL, "interrupted waiting for another replica's fetch of " + mv);
+            }
+            if (isStored(mv)) {
+                return;
+            }
+        }
+    }
+
+    /** A presigned URL for the zip when the durable store can give one (S3 redirect mode). */
+    public Optional<java.net.URI> zipRedirect(ModuleVersion mv, Duration expiry) {
+        ensureVersion(mv);
+        try {
+            return store.presignGet(ModuleKeys.zip(mv), expiry);
+        } catch (IOException e) {
+            throw storageFailure("presigning " + ModuleKeys.zip(mv), e);
+        }
     }
 
     private void fetchAndCommit(ModuleVersion mv) {

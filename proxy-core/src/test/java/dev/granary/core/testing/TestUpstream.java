@@ -101,6 +101,7 @@ public final class TestUpstream implements AutoCloseable {
                 return;
             }
             byte[] body = overrides.get(path);
+            Integer cut = truncations.get(path);
             if (body == null) {
                 Path file = root.resolve(path).normalize();
                 if (!file.startsWith(root) || !Files.isRegularFile(file)) {
@@ -109,9 +110,14 @@ public final class TestUpstream implements AutoCloseable {
                     ex.getResponseBody().write(msg);
                     return;
                 }
+                if (cut == null) {
+                    // Streamed, so large test zips never sit in this JVM's heap.
+                    ex.sendResponseHeaders(200, Files.size(file));
+                    Files.copy(file, ex.getResponseBody());
+                    return;
+                }
                 body = Files.readAllBytes(file);
             }
-            Integer cut = truncations.get(path);
             ex.sendResponseHeaders(200, body.length);
             OutputStream out = ex.getResponseBody();
             if (cut != null) {

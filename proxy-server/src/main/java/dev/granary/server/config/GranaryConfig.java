@@ -77,7 +77,9 @@ public final class GranaryConfig {
             }
             switch (k) {
                 case HOT_MAX_BYTES, HOT_MAX_ITEM_BYTES, FETCH_MAX_ZIP_BYTES -> bytes(k);
-                case CACHE_LIST_TTL, CACHE_NOT_FOUND_TTL, FETCH_TIMEOUT, FETCH_CONNECT_TIMEOUT, SHUTDOWN_GRACE -> duration(k);
+                case CACHE_LIST_TTL, CACHE_NOT_FOUND_TTL, FETCH_TIMEOUT, FETCH_CONNECT_TIMEOUT, SHUTDOWN_GRACE,
+                     S3_REDIRECT_EXPIRY, S3_LEASE_TTL -> duration(k);
+                case S3_PATH_STYLE, S3_LOCAL_CACHE, S3_REDIRECT -> bool(k);
                 case FETCH_RETRIES -> integer(k);
                 default -> { }
             }
@@ -191,6 +193,15 @@ public final class GranaryConfig {
 
     public Duration duration(ConfigKey k) {
         return parseDuration(k.path(), values.get(k));
+    }
+
+    public boolean bool(ConfigKey k) {
+        String v = values.get(k).toLowerCase(Locale.ROOT);
+        return switch (v) {
+            case "true", "yes", "on", "1" -> true;
+            case "false", "no", "off", "0", "" -> false;
+            default -> throw new IllegalArgumentException(k.path() + ": expected true or false, got '" + values.get(k) + "'");
+        };
     }
 
     public int integer(ConfigKey k) {

@@ -77,6 +77,11 @@ public final class ProxyHandler extends SimpleChannelInboundHandler<FullHttpRequ
     private void answer(Exchange ex, ProxyRequest pr) {
         Artifact a;
         try {
+            java.util.Optional<java.net.URI> elsewhere = routes.redirect(pr);
+            if (elsewhere.isPresent()) {
+                writer.redirect(ex, pr.kind(), elsewhere.get());
+                return;
+            }
             a = routes.answer(pr);
         } catch (ProxyException e) {
             if (e.kind() == ProxyException.Kind.INTERNAL) {

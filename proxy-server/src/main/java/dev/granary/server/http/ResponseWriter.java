@@ -68,6 +68,14 @@ public final class ResponseWriter {
         finish(ex, kind, rsp, bytes.length);
     }
 
+    /** A temporary redirect (a presigned storage URL); not cached, the URL expires. */
+    void redirect(Exchange ex, String kind, java.net.URI location) {
+        FullHttpResponse rsp = full(ex, HttpResponseStatus.TEMPORARY_REDIRECT, new byte[0]);
+        rsp.headers().set(HttpHeaderNames.LOCATION, location.toString());
+        rsp.headers().set(HttpHeaderNames.CACHE_CONTROL, CachePolicy.NO_STORE);
+        finish(ex, kind, rsp, 0);
+    }
+
     /** A plain-text error with the reason; never cached by clients. */
     void error(Exchange ex, String kind, HttpResponseStatus status, String reason) {
         text(ex, kind, status, reason.endsWith("\n") ? reason : reason + "\n");

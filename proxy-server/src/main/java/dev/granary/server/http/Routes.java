@@ -7,6 +7,9 @@ import dev.granary.server.Metrics;
 import dev.granary.storage.BlobStore;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Optional;
 import java.util.function.Function;
 
 /** Maps parsed requests to the core services; knows nothing about Netty's pipeline. */
@@ -16,9 +19,12 @@ public final class Routes {
     private final Metrics metrics;
     private final String index;
     private final Function<ProxyRequest.Sumdb, Artifact> sumdb;
+    private final Duration zipRedirect;
 
+    /** @param zipRedirect lifetime of presigned .zip redirects, or null to serve zips directly */
     public Routes(ModuleService modules, BlobStore store, Metrics metrics, String index,
-                  Function<ProxyRequest.Sumdb, Artifact> sumdb) {
+                  Function<ProxyRequest.Sumdb, Artifact> sumdb, Duration zipRedirect) {
+        this.zipRedirect = zipRedirect;
         this.modules = modules;
         this.store = store;
         this.metrics = metrics;
@@ -36,6 +42,14 @@ public final class Routes {
             case ProxyRequest.Zip z -> modules.zip(z.version());
             case ProxyRequest.Sumdb s -> sumdb.apply(s);
         };
+    }
+
+    /** Where to send a .zip request instead of answering it (S3 redirect mode), if anywhere. */
+    Optional<URI> redirect(ProxyRequest pr) {
+        if (zipRedirect == null || !(pr instanceof ProxyRequest.Zip z)) {
+            return Optional.empty();
+        }
+        return modules.zipRedirect(z.version(), zipRedirect);
     }
 
     static String contentType(ProxyRequest pr) {

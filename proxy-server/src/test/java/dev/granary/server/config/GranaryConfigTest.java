@@ -62,7 +62,9 @@ class GranaryConfigTest {
         return switch (k) {
             case LISTEN -> "127.0.0.1:1234";
             case HOT_MAX_BYTES, HOT_MAX_ITEM_BYTES, FETCH_MAX_ZIP_BYTES -> "12MiB";
-            case CACHE_LIST_TTL, CACHE_NOT_FOUND_TTL, FETCH_TIMEOUT, FETCH_CONNECT_TIMEOUT, SHUTDOWN_GRACE -> "7s";
+            case CACHE_LIST_TTL, CACHE_NOT_FOUND_TTL, FETCH_TIMEOUT, FETCH_CONNECT_TIMEOUT, SHUTDOWN_GRACE,
+                 S3_REDIRECT_EXPIRY, S3_LEASE_TTL -> "7s";
+            case S3_PATH_STYLE, S3_LOCAL_CACHE, S3_REDIRECT -> "true";
             case FETCH_RETRIES -> "3";
             default -> "x-" + k.name().toLowerCase();
         };
@@ -80,6 +82,8 @@ class GranaryConfigTest {
                 .hasMessageContaining("hot.max-bytes");
         assertThatThrownBy(() -> GranaryConfig.load(Map.of(ConfigKey.CACHE_LIST_TTL, "soon"), Map.of(), Optional.empty()))
                 .hasMessageContaining("cache.list-ttl");
+        assertThatThrownBy(() -> GranaryConfig.load(Map.of(ConfigKey.S3_REDIRECT, "maybe"), Map.of(), Optional.empty()))
+                .hasMessageContaining("s3.redirect");
     }
 
     @ParameterizedTest
