@@ -121,8 +121,8 @@ public final class Semver {
         versions.sort(ORDER);
     }
 
-    /** Go's string order: by UTF-8 bytes, which is code point order. */
-    static int compareStrings(String a, String b) {
+    /** Go's string order: by UTF-8 bytes, which is code point order (not Java's UTF-16 order). */
+    public static int compareStrings(String a, String b) {
         int i = 0;
         int j = 0;
         while (i < a.length() && j < b.length()) {

@@ -30,20 +30,7 @@ import java.util.zip.ZipFile;
 public final class Dirhash {
 
     /** Go's string order: UTF-8 byte order, which is code point order (not UTF-16 order). */
-    static final Comparator<String> GO_ORDER = (a, b) -> {
-        int i = 0;
-        int j = 0;
-        while (i < a.length() && j < b.length()) {
-            int ca = a.codePointAt(i);
-            int cb = b.codePointAt(j);
-            if (ca != cb) {
-                return Integer.compare(ca, cb);
-            }
-            i += Character.charCount(ca);
-            j += Character.charCount(cb);
-        }
-        return Integer.compare(a.length() - i, b.length() - j);
-    };
+    static final Comparator<String> GO_ORDER = dev.granary.core.module.Semver::compareStrings;
 
     private Dirhash() {}
 
