@@ -105,6 +105,47 @@ class GoSumdbEndToEndTest {
     }
 
     @Test
+    void whatVerificationCostsOnAColdFetch() throws Exception {
+        GoProxyTree tree = GoEndToEndTest.upstreamTree(tmp.resolve("upstream"));
+        String[] versions = {"rsc.io/quote/@v/v1.5.2.zip", "rsc.io/sampler/@v/v1.3.0.zip", "golang.org/x/text/@v/v0.0.0-20170915032832-14c0d48ead0c.zip"};
+        try (TestSumdb db = TestSumdb.start(tree.root()); TestUpstream upstream = TestUpstream.serve(tree.root())) {
+            long[] nanos = new long[2];
+            long lookups = 0;
+            long tiles = 0;
+            for (int round = 0; round < 2; round++) {
+                boolean verify = round == 1;
+                Map<ConfigKey, String> config = verify ? Map.of(ConfigKey.SUMDB, db.verifierKey() + " " + db.url()) : Map.of();
+                try (TestServers.Running g = TestServers.start(tmp.resolve("storage-" + round), upstream.uri().toString(), config)) {
+                    // Warm-up (JIT, connections, the first tree head) on another version, outside the measurement.
+                    assertThat(get(g.url() + "/rsc.io/quote/@v/v1.4.0.zip").statusCode()).isEqualTo(200);
+                    String before = get(g.url() + "/metrics").body();
+                    long start = System.nanoTime();
+                    for (String v : versions) {
+                        assertThat(get(g.url() + "/" + v).statusCode()).isEqualTo(200);
+                    }
+                    nanos[round] = System.nanoTime() - start;
+                    if (verify) {
+                        String after = get(g.url() + "/metrics").body();
+                        lookups = sumdbFetches(after, "lookup") - sumdbFetches(before, "lookup");
+                        tiles = sumdbFetches(after, "tile") - sumdbFetches(before, "tile");
+                    }
+                }
+            }
+            assertThat(lookups).isEqualTo(versions.length);
+            assertThat(tiles).isGreaterThanOrEqualTo(0);
+            System.out.printf("cold fetch of %d versions: %.1f ms unverified, %.1f ms verified; database requests: %d lookups, %d tiles%n",
+                    versions.length, nanos[0] / 1e6, nanos[1] / 1e6, lookups, tiles);
+        }
+    }
+
+    private static long sumdbFetches(String metrics, String endpoint) {
+        return metrics.lines()
+                .filter(l -> l.startsWith("granary_sumdb_fetch_seconds_count") && l.contains("endpoint=\"" + endpoint + "\""))
+                .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .sum();
+    }
+
+    @Test
     void aForkedDatabaseIsDetectedAndRefused() throws Exception {
         GoProxyTree tree = GoEndToEndTest.upstreamTree(tmp.resolve("upstream"));
         Path storage = tmp.resolve("storage");
