@@ -123,7 +123,7 @@ public final class GranaryServer implements AutoCloseable {
         this.modules = new ModuleService(store, upstream, ms, sumdb, metrics.registry(), blocking, leases);
         this.zipRedirect = s3 != null && config.bool(ConfigKey.S3_REDIRECT) ? config.duration(ConfigKey.S3_REDIRECT_EXPIRY) : null;
         this.writer = new ResponseWriter(metrics);
-        log.info("storage {} (hot tier {} bytes), upstream {}", store.describe(), hot.maxBytes(), upstream.describe());
+        log.info("storage {}, upstream {}", store.describe(), upstream.describe());
         if (specs.isEmpty()) {
             log.warn("checksum verification is off (sumdb: off): upstream content is cached unverified");
         } else {
