@@ -88,6 +88,8 @@ public final class ModuleService {
     /** Last upstream answers for list, @latest and queries; fresh within listTtl, stale fallback after. */
     private final Cache<String, Fresh> mutable = Caffeine.newBuilder().maximumSize(50_000).build();
     private final Cache<String, ProxyException> notFound;
+    /** Merged list answers, so a burst of list requests neither lists storage nor merges again; dropped on commit. */
+    private final Cache<String, byte[]> lists;
     private final Object[] listLocks = new Object[64];
 
     private final FetchLeases leases;
@@ -113,6 +115,7 @@ public final class ModuleService {
         this.verifier = verifier;
         this.registry = registry;
         this.notFound = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(settings.notFoundTtl()).build();
+        this.lists = Caffeine.newBuilder().maximumSize(50_000).expireAfterWrite(settings.listTtl()).build();
         this.joins = Counter.builder("granary.singleflight.joins").description("Requests that joined a fetch already in progress").register(registry);
         this.committed = Counter.builder("granary.versions.committed").description("Module versions fetched, verified and committed").register(registry);
         this.versionFetches = new SingleFlight<>(fetchExecutor, joins::increment);
@@ -321,6 +324,7 @@ public final class ModuleService {
                 Files.deleteIfExists(tmp);
             }
             committed.increment();
+            lists.invalidate(mv.path().value());
             rewriteList(mv.path());
             log.info("committed {} in {} ms", mv, (System.nanoTime() - start) / 1_000_000);
         } catch (ProxyException e) {
@@ -360,6 +364,10 @@ public final class ModuleService {
 
     /** {@code <module>/@v/list}: tagged versions from upstream and storage, semver-sorted. */
     public Artifact list(ModulePath p) {
+        byte[] merged = lists.getIfPresent(p.value());
+        if (merged != null) {
+            return Artifact.mutable(merged);
+        }
         String key = "list:" + p.value();
         byte[] upstreamList;
         try {
@@ -390,7 +398,9 @@ public final class ModuleService {
         }
         StringBuilder b = new StringBuilder();
         versions.forEach(v -> b.append(v).append('\n'));
-        return Artifact.mutable(b.toString().getBytes(StandardCharsets.UTF_8));
+        merged = b.toString().getBytes(StandardCharsets.UTF_8);
+        lists.put(p.value(), merged);
+        return Artifact.mutable(merged);
     }
 
     /** {@code <module>/@latest}: upstream's answer, else computed from the list and storage. */

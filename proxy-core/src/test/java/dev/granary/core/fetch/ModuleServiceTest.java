@@ -205,6 +205,17 @@ class ModuleServiceTest {
     }
 
     @Test
+    void aCommittedVersionAppearsInTheListAtOnceDespiteTheListTtl() throws IOException {
+        upstream.override("rsc.io/quote/@v/list", "v1.5.2\n".getBytes(StandardCharsets.UTF_8));
+        assertThat(new String(bytes(service.list(quote.path())), StandardCharsets.UTF_8)).isEqualTo("v1.5.2\n");
+
+        bytes(service.zip(ModuleVersion.of("rsc.io/quote", "v1.5.1")));
+
+        assertThat(new String(bytes(service.list(quote.path())), StandardCharsets.UTF_8)).isEqualTo("v1.5.1\nv1.5.2\n");
+        assertThat(upstream.hits("rsc.io/quote/@v/list")).isEqualTo(1);
+    }
+
+    @Test
     void listIsServedFromStorageWhenTheUpstreamIsGone() throws IOException {
         bytes(service.zip(quote));
         upstream.close();
