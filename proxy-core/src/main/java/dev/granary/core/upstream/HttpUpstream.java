@@ -2,6 +2,7 @@ package dev.granary.core.upstream;
 
 import dev.granary.core.ProxyException;
 import dev.granary.core.ProxyException.Kind;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -57,41 +58,34 @@ public final class HttpUpstream implements Upstream {
     @Override
     public byte[] fetch(String path, long maxBytes) {
         return withRetries(path, () -> {
-            HttpResponse<InputStream> rsp = send(path);
-            try (InputStream body = rsp.body()) {
-                checkStatus(path, rsp);
-                OptionalLong len = rsp.headers().firstValueAsLong("content-length");
-                if (len.isPresent() && len.getAsLong() > maxBytes) {
-                    throw new ProxyException(Kind.UPSTREAM_FAILED, describe() + path + " is larger than " + maxBytes + " bytes");
-                }
-                byte[] bytes = body.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
-                if (bytes.length > maxBytes) {
-                    throw new ProxyException(Kind.UPSTREAM_FAILED, describe() + path + " is larger than " + maxBytes + " bytes");
-                }
-                checkLength(path, len, bytes.length);
-                return bytes;
-            }
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            receive(path, maxBytes, out);
+            return out.toByteArray();
         });
     }
 
     @Override
     public long download(String path, Path target, long maxBytes) {
         return withRetries(path, () -> {
-            HttpResponse<InputStream> rsp = send(path);
-            try (InputStream body = rsp.body()) {
-                checkStatus(path, rsp);
-                OptionalLong len = rsp.headers().firstValueAsLong("content-length");
-                if (len.isPresent() && len.getAsLong() > maxBytes) {
-                    throw new ProxyException(Kind.UPSTREAM_FAILED, describe() + path + " is larger than " + maxBytes + " bytes");
-                }
-                long n;
-                try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-                    n = Limits.copy(body, out, maxBytes, describe() + path);
-                }
-                checkLength(path, len, n);
-                return n;
+            try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+                return receive(path, maxBytes, out);
             }
         });
+    }
+
+    /** One GET: status checked, body copied to {@code out} within the bound and against the announced length. */
+    private long receive(String path, long maxBytes, OutputStream out) throws IOException, InterruptedException {
+        HttpResponse<InputStream> rsp = send(path);
+        try (InputStream body = rsp.body()) {
+            checkStatus(path, rsp);
+            OptionalLong len = rsp.headers().firstValueAsLong("content-length");
+            if (len.isPresent() && len.getAsLong() > maxBytes) {
+                throw new ProxyException(Kind.UPSTREAM_FAILED, describe() + path + " is larger than " + maxBytes + " bytes");
+            }
+            long n = Limits.copy(body, out, maxBytes, describe() + path);
+            checkLength(path, len, n);
+            return n;
+        }
     }
 
     private HttpResponse<InputStream> send(String path) throws IOException, InterruptedException {
