@@ -307,35 +307,11 @@ public final class S3BlobStore implements BlobStore {
 
     private boolean putSingle(BlobKey key, byte[] body, int length, boolean createOnly) throws IOException {
         String md5 = md5(body, length);
-        for (int attempt = 1; ; attempt++) {
-            boolean conditional = createOnly && !conditionalWritesUnsupported;
-            if (createOnly && !conditional && exists(key)) {
-                return false;
-            }
-            PutObjectRequest request = PutObjectRequest.builder().bucket(bucket).key(objectKey(key))
-                    .contentLength((long) length).contentMD5(md5).contentType(OCTET_STREAM)
-                    .ifNoneMatch(conditional ? "*" : null).build();
-            try {
-                client().putObject(request,
-                        RequestBody.fromContentProvider(() -> new ByteArrayInputStream(body, 0, length), length, OCTET_STREAM));
-                return true;
-            } catch (AwsServiceException e) {
-                if (conditional && e.statusCode() == 412) {
-                    return false;
-                }
-                if (conditional && isNotImplemented(e)) {
-                    noConditionalWrites(e);
-                    continue;
-                }
-                if (conditional && e.statusCode() == 409 && attempt < CONFLICT_RETRIES) {
-                    backOff(attempt);
-                    continue;
-                }
-                throw failure("put", key, e);
-            } catch (SdkException e) {
-                throw failure("put", key, e);
-            }
-        }
+        return writeConditionally(key, createOnly, "put", conditional -> client().putObject(
+                PutObjectRequest.builder().bucket(bucket).key(objectKey(key))
+                        .contentLength((long) length).contentMD5(md5).contentType(OCTET_STREAM)
+                        .ifNoneMatch(conditional ? "*" : null).build(),
+                RequestBody.fromContentProvider(() -> new ByteArrayInputStream(body, 0, length), length, OCTET_STREAM)));
     }
 
     private boolean putMultipart(BlobKey key, InputStream in, long size, boolean createOnly, byte[] buf, int filled)
@@ -397,14 +373,29 @@ public final class S3BlobStore implements BlobStore {
     }
 
     private boolean complete(BlobKey key, String uploadId, List<CompletedPart> parts, boolean createOnly) throws IOException {
+        return writeConditionally(key, createOnly, "complete the multipart upload of",
+                conditional -> client().completeMultipartUpload(b -> b.bucket(bucket).key(objectKey(key)).uploadId(uploadId)
+                        .multipartUpload(u -> u.parts(parts)).ifNoneMatch(conditional ? "*" : null)));
+    }
+
+    /** One write request, sent with {@code If-None-Match: *} when it must create and the store supports it. */
+    private interface ConditionalWrite {
+        void send(boolean conditional) throws IOException;
+    }
+
+    /**
+     * Sends a write, conditional for create-only puts: 412 means another writer won ({@code false});
+     * 501 switches this store to the exists-then-write fallback; 409 (a concurrent conditional write
+     * in progress) is retried with backoff.
+     */
+    private boolean writeConditionally(BlobKey key, boolean createOnly, String what, ConditionalWrite write) throws IOException {
         for (int attempt = 1; ; attempt++) {
             boolean conditional = createOnly && !conditionalWritesUnsupported;
             if (createOnly && !conditional && exists(key)) {
                 return false;
             }
             try {
-                client().completeMultipartUpload(b -> b.bucket(bucket).key(objectKey(key)).uploadId(uploadId)
-                        .multipartUpload(u -> u.parts(parts)).ifNoneMatch(conditional ? "*" : null));
+                write.send(conditional);
                 return true;
             } catch (AwsServiceException e) {
                 if (conditional && e.statusCode() == 412) {
@@ -418,9 +409,9 @@ public final class S3BlobStore implements BlobStore {
                     backOff(attempt);
                     continue;
                 }
-                throw failure("complete the multipart upload of", key, e);
+                throw failure(what, key, e);
             } catch (SdkException e) {
-                throw failure("complete the multipart upload of", key, e);
+                throw failure(what, key, e);
             }
         }
     }
