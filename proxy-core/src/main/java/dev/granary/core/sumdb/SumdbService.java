@@ -93,32 +93,12 @@ public final class SumdbService implements ChecksumVerifier {
         List<Database> dbs = specs.stream().map(spec -> {
             Upstream viaProxy = spec.url().isPresent() ? null : proxy;
             URI direct = spec.url().orElse(URI.create("https://" + spec.name() + "/"));
-            SumdbFetcher fetcher = new UpstreamSumdbFetcher(spec.name(), viaProxy, memoize(() -> http.apply(direct)), registry);
+            SumdbFetcher fetcher = new UpstreamSumdbFetcher(spec.name(), viaProxy, http.apply(direct), registry);
             SumdbClient client = new SumdbClient(spec.verifierKey(), fetcher,
                     SumdbStorage.treeHead(store, spec.name()), SumdbStorage.tiles(store, spec.name()));
             return new Database(spec, client, fetcher);
         }).toList();
         return new SumdbService(dbs, noSumdb, store, registry, latestTtl);
-    }
-
-    private static <T> java.util.function.Supplier<T> memoize(java.util.function.Supplier<T> s) {
-        return new java.util.function.Supplier<>() {
-            private volatile T value;
-
-            @Override
-            public T get() {
-                T v = value;
-                if (v == null) {
-                    synchronized (this) {
-                        if (value == null) {
-                            value = s.get();
-                        }
-                        v = value;
-                    }
-                }
-                return v;
-            }
-        };
     }
 
     public List<String> names() {
@@ -306,7 +286,7 @@ public final class SumdbService implements ChecksumVerifier {
         } catch (IllegalArgumentException e) {
             throw ProxyException.invalid("invalid lookup path: " + e.getMessage());
         }
-        Optional<byte[]> cached = readQuietly(key);
+        Optional<byte[]> cached = readStored(key);
         if (cached.isPresent()) {
             served("lookup", "hit");
             return Artifact.immutable(cached.get());
@@ -340,7 +320,7 @@ public final class SumdbService implements ChecksumVerifier {
         } catch (IllegalArgumentException e) {
             throw ProxyException.invalid("invalid tile path: " + e.getMessage());
         }
-        Optional<byte[]> cached = readQuietly(key);
+        Optional<byte[]> cached = readStored(key);
         if (cached.isEmpty() && !full) {
             cached = widerTile(db, path);
         }
@@ -364,13 +344,13 @@ public final class SumdbService implements ChecksumVerifier {
             throw ProxyException.invalid("invalid tile path: " + path);
         }
         int want = w * 32;
-        Optional<byte[]> fullTile = readQuietly(SumdbStorage.key(db.name(), base));
+        Optional<byte[]> fullTile = readStored(SumdbStorage.key(db.name(), base));
         if (fullTile.isPresent() && fullTile.get().length >= want) {
             return Optional.of(Arrays.copyOf(fullTile.get(), want));
         }
         try {
             for (BlobKey k : store.list(SumdbStorage.key(db.name(), base + ".p"))) {
-                Optional<byte[]> t = readQuietly(k);
+                Optional<byte[]> t = readStored(k);
                 if (t.isPresent() && t.get().length >= want) {
                     return Optional.of(Arrays.copyOf(t.get(), want));
                 }
@@ -381,7 +361,7 @@ public final class SumdbService implements ChecksumVerifier {
         return Optional.empty();
     }
 
-    private Optional<byte[]> readQuietly(BlobKey key) {
+    private Optional<byte[]> readStored(BlobKey key) {
         try {
             return SumdbStorage.read(store, key);
         } catch (IOException e) {

@@ -7,7 +7,6 @@ import java.io.IOException;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
-import java.util.function.Supplier;
 
 /**
  * Reaches a checksum database either directly (its own URL) or through the upstream proxy's
@@ -21,15 +20,15 @@ public final class UpstreamSumdbFetcher implements SumdbFetcher {
 
     private final String name;
     private final Upstream proxy;
-    private final Supplier<Upstream> direct;
+    private final Upstream direct;
     private volatile Boolean viaProxy;
     private final MeterRegistry registry;
 
     /**
      * @param proxy the upstream chain, or null when the database must be reached directly
-     * @param direct the database's own base URL as an upstream (created lazily)
+     * @param direct the database's own base URL as an upstream
      */
-    public UpstreamSumdbFetcher(String name, Upstream proxy, Supplier<Upstream> direct, MeterRegistry registry) {
+    public UpstreamSumdbFetcher(String name, Upstream proxy, Upstream direct, MeterRegistry registry) {
         this.registry = registry;
         this.name = name;
         this.proxy = proxy;
@@ -61,7 +60,7 @@ public final class UpstreamSumdbFetcher implements SumdbFetcher {
             if (useProxy()) {
                 return proxy.fetch("sumdb/" + name + "/" + path, MAX_BYTES);
             }
-            return direct.get().fetch(path, MAX_BYTES);
+            return direct.fetch(path, MAX_BYTES);
         } catch (ProxyException e) {
             if (e.kind() == ProxyException.Kind.NOT_FOUND || e.kind() == ProxyException.Kind.GONE) {
                 throw new FileNotFoundException(e.getMessage());
