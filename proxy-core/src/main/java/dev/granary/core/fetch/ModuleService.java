@@ -23,7 +23,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -184,8 +183,13 @@ public final class ModuleService {
                 try {
                     etag = Etags.of(blob.readAllBytes());
                 } catch (IOException e) {
-                    closeQuietly(blob);
-                    throw storageFailure("reading " + key, e);
+                    ProxyException failure = storageFailure("reading " + key, e);
+                    try {
+                        blob.close();
+                    } catch (IOException closing) {
+                        failure.addSuppressed(closing);
+                    }
+                    throw failure;
                 }
             }
         }
@@ -369,11 +373,11 @@ public final class ModuleService {
             return Artifact.mutable(merged);
         }
         String key = "list:" + p.value();
+        List<String> stored = storedVersions(p);
         byte[] upstreamList;
         try {
             upstreamList = mutableFetch(key, p.escaped() + "/@v/list", "list");
         } catch (ProxyException e) {
-            List<String> stored = storedVersions(p);
             Fresh stale = mutable.getIfPresent(key);
             if (!e.isNotFound() && stale != null) {
                 log.warn("serving stale list of {}: {}", p.value(), e.getMessage());
@@ -391,7 +395,7 @@ public final class ModuleService {
                 versions.add(v);
             }
         }
-        for (String v : storedVersions(p)) {
+        for (String v : stored) {
             if (isTagged(v)) {
                 versions.add(v);
             }
@@ -600,13 +604,5 @@ public final class ModuleService {
 
     private static ProxyException storageFailure(String what, IOException e) {
         return new ProxyException(Kind.STORAGE_UNAVAILABLE, "storage failure " + what + ": " + e.getMessage(), e);
-    }
-
-    private static void closeQuietly(Blob b) {
-        try {
-            b.close();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }
