@@ -55,6 +55,7 @@ class GoEndToEndTest {
     }
 
     @Test
+    @SuppressWarnings("try") // the upstream is closed inside its try block on purpose: the outage under test
     void goBuildsThroughGranaryAndAgainWithTheUpstreamGone() throws Exception {
         GoProxyTree tree = upstreamTree(tmp.resolve("upstream"));
         Path app = Files.createDirectories(tmp.resolve("app"));

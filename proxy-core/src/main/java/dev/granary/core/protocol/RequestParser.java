@@ -97,12 +97,7 @@ public final class RequestParser {
     }
 
     private static boolean isCanonical(String v) {
-        if (!Semver.isValid(v)) {
-            return false;
-        }
-        String c = Semver.canonical(v);
-        // +incompatible is build metadata that canonical() strips; the go command keeps it.
-        return c.equals(v) || (v.endsWith("+incompatible") && (c + "+incompatible").equals(v));
+        return Semver.isValid(v) && ModuleVersion.canonicalVersion(v).equals(v);
     }
 
     private static ModulePath module(String escaped) {

@@ -1,6 +1,7 @@
 package dev.granary.core.testing;
 
 import dev.granary.core.module.ModuleEscaping;
+import dev.granary.core.module.PseudoVersion;
 import dev.granary.core.module.Semver;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -129,7 +130,7 @@ public final class GoProxyTree {
         List<String> vs = new ArrayList<>(versions.get(module));
         vs.sort(Semver.ORDER);
         for (String v : vs) {
-            if (!v.contains("-0.") && !v.matches(".*-\\d{14}-[0-9a-f]{12}.*")) {
+            if (!PseudoVersion.isPseudoVersion(v)) {
                 b.append(v).append('\n');
             }
         }
