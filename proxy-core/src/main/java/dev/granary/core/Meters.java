@@ -1,0 +1,59 @@
+package dev.granary.core;
+
+/**
+ * Every meter name Granary registers, in one catalogue. Names are Micrometer's dotted form of
+ * {@code granary_<noun>_<unit>}; the Prometheus registry appends {@code _total}, {@code _seconds} and
+ * {@code _bytes}. Dashboards and alerting rules name the Prometheus forms of these.
+ */
+public final class Meters {
+    private Meters() {
+    }
+
+    // ---- requests (server) ---------------------------------------------------------------------
+    /** Timer {kind, status}: HTTP requests by endpoint kind and status. */
+    public static final String HTTP_REQUESTS = "granary.http.requests";
+    /** Counter {kind}, bytes: body bytes written to clients. */
+    public static final String SERVED_BYTES = "granary.served";
+
+    // ---- storage tiers (server, fed by proxy-storage's TierObserver) ---------------------------
+    /** Counter {tier, kind, result}: storage lookups by tier, artifact kind and hit/miss. */
+    public static final String CACHE_LOOKUPS = "granary.cache.lookups";
+    /** Counter: hot tier evictions. */
+    public static final String HOT_EVICTIONS = "granary.hot.evictions";
+    /** Gauge, bytes: bytes held by the hot tier. */
+    public static final String HOT_SIZE = "granary.hot.size";
+    /** Gauge, bytes: hot tier capacity. */
+    public static final String HOT_CAPACITY = "granary.hot.capacity";
+    /** Counter {tier, operation}: storage errors. */
+    public static final String STORAGE_ERRORS = "granary.storage.errors";
+    /** Timer {tier, operation}: storage operation latency. */
+    public static final String STORAGE_OPERATIONS = "granary.storage.operations";
+    /** Counter {tier, operation}, bytes: content bytes read or written. */
+    public static final String STORAGE_TRANSFERRED = "granary.storage.transferred";
+    /** Gauge, bytes: heap high-water mark since start. */
+    public static final String JVM_HEAP_PEAK = "granary.jvm.heap.peak";
+
+    // ---- fetch pipeline (core) -----------------------------------------------------------------
+    /** Timer {kind, result}: requests to the upstream chain. */
+    public static final String UPSTREAM_FETCH = "granary.upstream.fetch";
+    /** Counter: requests that joined a fetch already in progress. */
+    public static final String SINGLEFLIGHT_JOINS = "granary.singleflight.joins";
+    /** Counter: module versions fetched, verified and committed. */
+    public static final String VERSIONS_COMMITTED = "granary.versions.committed";
+    /** Counter {reason}: content refused by verification (zip rules, go.mod mismatch, checksums). */
+    public static final String VERIFICATION_FAILURES = "granary.verification.failures";
+    /** Counter: fetches left to another replica holding the lease. */
+    public static final String LEASE_WAITS = "granary.leases.waits";
+
+    // ---- checksum database (core) --------------------------------------------------------------
+    /** Counter {result}: checksum verifications of fetched versions. */
+    public static final String SUMDB_VERIFICATIONS = "granary.sumdb.verifications";
+    /** Counter {endpoint, cache}: /sumdb/ answers by endpoint and cache result. */
+    public static final String SUMDB_SERVED = "granary.sumdb.served";
+    /** Timer {db, endpoint, result}: requests to a checksum database. */
+    public static final String SUMDB_FETCH = "granary.sumdb.fetch";
+    /** Gauge {db}: size of the newest verified tree head. */
+    public static final String SUMDB_TREE_SIZE = "granary.sumdb.tree.size";
+    /** Counter {db}: databases caught presenting inconsistent tree heads. */
+    public static final String SUMDB_FORKS = "granary.sumdb.forks";
+}

@@ -1,0 +1,50 @@
+package dev.granary.core.layout;
+
+/**
+ * What a storage key holds, decided by {@link StorageLayout#kindOf}: whether it may ever change
+ * (caches in front of a shared store keep only immutable keys) and the label it carries in metrics.
+ */
+public enum KeyKind {
+    /** {@code <module>/@v/<version>.info}: the commit marker; a version exists iff it does. */
+    INFO("info", true),
+    /** {@code <module>/@v/<version>.mod}. */
+    MOD("mod", true),
+    /** {@code <module>/@v/<version>.zip}. */
+    ZIP("zip", true),
+    /** {@code <module>/@v/<version>.sum}: the version's two go.sum lines, written before the .info. */
+    SUM("sum", true),
+    /** {@code <module>/@v/list}: derived from the stored versions, rewritten on every commit. */
+    LIST("list", false),
+    /** {@code pins/<module>/@v/<version>.sum}: a private module's h1 hashes at first fetch. */
+    PIN("pin", true),
+    /** {@code leases/<module>/@v/<version>}: a replica's fetch lease; never behind a cache. */
+    LEASE("lease", false),
+    /** {@code sumdb/<name>/supported}: the go command's probe answer, so a tree works as file://. */
+    SUMDB_SUPPORTED("sumdb", true),
+    /** {@code sumdb/<name>/latest}: the newest verified signed tree head. */
+    SUMDB_LATEST("sumdb", false),
+    /** {@code sumdb/<name>/lookup/<module>@<version>}: a verified lookup answer. */
+    SUMDB_LOOKUP("sumdb", true),
+    /** {@code sumdb/<name>/tile/8/L/N[.p/W]}: an authenticated hash tile. */
+    SUMDB_TILE("sumdb", true),
+    /** Anything else (unknown files, future kinds): treated as mutable. */
+    OTHER("other", false);
+
+    private final String label;
+    private final boolean immutable;
+
+    KeyKind(String label, boolean immutable) {
+        this.label = label;
+        this.immutable = immutable;
+    }
+
+    /** The metrics label: info, mod, zip, sum, list, pin, lease, sumdb, other. */
+    public String label() {
+        return label;
+    }
+
+    /** True when the content never changes once written. */
+    public boolean immutable() {
+        return immutable;
+    }
+}
