@@ -1,8 +1,11 @@
 package dev.granary.server;
 
+import dev.granary.core.Meters;
+import dev.granary.core.layout.StorageLayout;
 import dev.granary.storage.BlobKey;
 import dev.granary.storage.TierObserver;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -13,6 +16,9 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
 import java.time.Duration;
 
 /**
@@ -30,14 +36,14 @@ public final class Metrics implements TierObserver {
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
-        io.micrometer.core.instrument.Gauge.builder("granary.jvm.heap.peak", Metrics::heapPeak).baseUnit("bytes")
+        Gauge.builder(Meters.JVM_HEAP_PEAK, Metrics::heapPeak).baseUnit("bytes")
                 .description("High-water mark of heap use since start (sum of the heap pools' peaks)").register(registry);
     }
 
     private static double heapPeak() {
         long sum = 0;
-        for (java.lang.management.MemoryPoolMXBean pool : java.lang.management.ManagementFactory.getMemoryPoolMXBeans()) {
-            if (pool.getType() == java.lang.management.MemoryType.HEAP && pool.getPeakUsage() != null) {
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP && pool.getPeakUsage() != null) {
                 sum += pool.getPeakUsage().getUsed();
             }
         }
@@ -55,7 +61,7 @@ public final class Metrics implements TierObserver {
 
     /** One answered request: its kind (list, info, zip, sumdb, health, ...), status and latency. */
     public void request(String kind, int status, long nanos) {
-        Timer.builder("granary.http.requests")
+        Timer.builder(Meters.HTTP_REQUESTS)
                 .description("HTTP requests by endpoint kind and status")
                 .tag("kind", kind).tag("status", Integer.toString(status))
                 .publishPercentileHistogram()
@@ -67,31 +73,31 @@ public final class Metrics implements TierObserver {
 
     /** Body bytes written to clients, by kind. */
     public void served(String kind, long bytes) {
-        Counter.builder("granary.served").baseUnit("bytes").description("Body bytes served to clients")
+        Counter.builder(Meters.SERVED_BYTES).baseUnit("bytes").description("Body bytes served to clients")
                 .tag("kind", kind).register(registry).increment(bytes);
     }
 
     @Override
     public void lookup(String tier, BlobKey key, boolean hit) {
-        Counter.builder("granary.cache.lookups").description("Storage lookups by tier, artifact kind and result")
-                .tag("tier", tier).tag("kind", artifactKind(key)).tag("result", hit ? "hit" : "miss")
+        Counter.builder(Meters.CACHE_LOOKUPS).description("Storage lookups by tier, artifact kind and result")
+                .tag("tier", tier).tag("kind", StorageLayout.kindOf(key).label()).tag("result", hit ? "hit" : "miss")
                 .register(registry).increment();
     }
 
     @Override
     public void evicted(BlobKey key, long bytes) {
-        Counter.builder("granary.hot.evictions").description("Hot tier evictions").register(registry).increment();
+        Counter.builder(Meters.HOT_EVICTIONS).description("Hot tier evictions").register(registry).increment();
     }
 
     @Override
     public void error(String tier, String operation, Throwable t) {
-        Counter.builder("granary.storage.errors").description("Storage errors by tier and operation")
+        Counter.builder(Meters.STORAGE_ERRORS).description("Storage errors by tier and operation")
                 .tag("tier", tier).tag("operation", operation).register(registry).increment();
     }
 
     @Override
     public void latency(String tier, String operation, long nanos) {
-        Timer.builder("granary.storage.operations").description("Storage operations by tier and operation")
+        Timer.builder(Meters.STORAGE_OPERATIONS).description("Storage operations by tier and operation")
                 .tag("tier", tier).tag("operation", operation)
                 .publishPercentileHistogram()
                 .minimumExpectedValue(Duration.ofMillis(1))
@@ -101,22 +107,8 @@ public final class Metrics implements TierObserver {
 
     @Override
     public void transferred(String tier, String operation, long bytes) {
-        Counter.builder("granary.storage.transferred").baseUnit("bytes").description("Content bytes read (get) or written (put) by tier")
+        Counter.builder(Meters.STORAGE_TRANSFERRED).baseUnit("bytes").description("Content bytes read (get) or written (put) by tier")
                 .tag("tier", tier).tag("operation", operation).register(registry).increment(bytes);
-    }
-
-    /** The artifact kind of a storage key, by its suffix: info, mod, zip, sum, list, sumdb, other. */
-    static String artifactKind(BlobKey key) {
-        String v = key.value();
-        if (v.startsWith("sumdb/")) {
-            return "sumdb";
-        }
-        int dot = v.lastIndexOf('.');
-        String ext = dot < 0 ? "" : v.substring(dot + 1);
-        return switch (ext) {
-            case "info", "mod", "zip", "sum" -> ext;
-            default -> v.endsWith("/@v/list") ? "list" : "other";
-        };
     }
 
     public void close() {

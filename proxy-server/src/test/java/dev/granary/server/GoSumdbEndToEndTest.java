@@ -167,8 +167,10 @@ class GoSumdbEndToEndTest {
             HttpResponse<String> latest = get(granary.url() + "/sumdb/" + fork.name() + "/latest");
             assertThat(latest.statusCode()).isEqualTo(502);
             assertThat(latest.body()).contains("SECURITY ERROR");
-            HttpResponse<String> info = get(granary.url() + "/rsc.io/sampler/@v/v1.3.1.info");
-            assertThat(info.statusCode()).isEqualTo(502);
+            // The .info may be answered before verification; the .mod and .zip never are.
+            HttpResponse<String> mod = get(granary.url() + "/rsc.io/sampler/@v/v1.3.1.mod");
+            assertThat(mod.statusCode()).isEqualTo(502);
+            assertThat(get(granary.url() + "/rsc.io/sampler/@v/v1.3.1.zip").statusCode()).isEqualTo(502);
             assertThat(storage.resolve("rsc.io/sampler/@v/v1.3.1.info")).doesNotExist();
             assertThat(get(granary.url() + "/metrics").body()).containsPattern("granary_sumdb_forks_total\\{db=\"[^\"]+\"\\} [1-9]");
         }
@@ -192,7 +194,7 @@ class GoSumdbEndToEndTest {
             }
             String zipPath = "git.corp.example/team/lib/@v/v1.0.0.zip";
             upstream.override(zipPath, tamper(Files.readAllBytes(tree.root().resolve(zipPath))));
-            HttpResponse<String> again = get(granary.url() + "/git.corp.example/team/lib/@v/v1.0.0.info");
+            HttpResponse<String> again = get(granary.url() + "/git.corp.example/team/lib/@v/v1.0.0.zip");
             assertThat(again.statusCode()).isEqualTo(502);
             assertThat(again.body()).contains("changed since it was first fetched");
             assertThat(storage.resolve("git.corp.example/team/lib/@v/v1.0.0.info")).doesNotExist();

@@ -1,7 +1,7 @@
 package dev.granary.core.fetch;
 
+import dev.granary.core.layout.StorageLayout;
 import dev.granary.core.module.ModuleVersion;
-import dev.granary.storage.BlobKey;
 import dev.granary.storage.BlobLeases;
 import dev.granary.storage.Lease;
 import java.io.IOException;
@@ -29,13 +29,9 @@ public final class FetchLeases {
         this.owner = processName() + "/" + UUID.randomUUID().toString().substring(0, 8);
     }
 
-    static BlobKey key(ModuleVersion mv) {
-        return BlobKey.of("leases/" + mv.escapedPath() + "/@v/" + mv.escapedVersion());
-    }
-
     /** Becomes the fetcher of {@code mv}, or empty when another replica holds a live lease. */
     Optional<Lease> tryAcquire(ModuleVersion mv) throws IOException {
-        return leases.tryAcquire(key(mv), owner, ttl);
+        return leases.tryAcquire(StorageLayout.lease(mv), owner, ttl);
     }
 
     void release(Lease lease) throws IOException {

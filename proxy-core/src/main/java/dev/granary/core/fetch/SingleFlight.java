@@ -1,13 +1,9 @@
 package dev.granary.core.fetch;
 
-import dev.granary.core.ProxyException;
-import dev.granary.core.ProxyException.Kind;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 /**
@@ -28,8 +24,8 @@ final class SingleFlight<K, V> {
         this.onJoin = onJoin;
     }
 
-    /** Runs {@code work} for {@code key}, or joins the run already in progress, and waits up to {@code timeoutMillis}. */
-    V run(K key, Supplier<V> work, long timeoutMillis) {
+    /** Runs {@code work} for {@code key}, or joins the run already in progress, and waits up to {@code wait}. */
+    V run(K key, Supplier<V> work, Duration wait) {
         CompletableFuture<V> mine = new CompletableFuture<>();
         CompletableFuture<V> running = inFlight.putIfAbsent(key, mine);
         if (running == null) {
@@ -46,28 +42,6 @@ final class SingleFlight<K, V> {
         } else {
             onJoin.run();
         }
-        try {
-            return running.get(timeoutMillis, TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            if (c instanceof ProxyException pe) {
-                // A fresh exception per waiter: the stack trace shows this caller, the kind and message are shared.
-                throw new ProxyException(pe.kind(), pe.getMessage(), pe);
-            }
-            if (c instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new ProxyException(Kind.INTERNAL, String.valueOf(c), c);
-        } catch (TimeoutException e) {
-            throw new ProxyException(Kind.UPSTREAM_TIMEOUT, "timed out waiting for the fetch of " + key + " (it continues in the background)");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ProxyException(Kind.INTERNAL, "interrupted waiting for " + key);
-        }
-    }
-
-    /** Number of keys being computed now. */
-    int inFlight() {
-        return inFlight.size();
+        return Waits.await(running, wait, key);
     }
 }

@@ -2,6 +2,8 @@ package dev.granary.core.sumdb;
 
 import dev.granary.core.ProxyException;
 import dev.granary.core.ProxyException.Kind;
+import dev.granary.core.module.GoSum;
+import dev.granary.core.module.ModuleVersion;
 import dev.granary.core.sumdb.note.Note;
 import dev.granary.core.sumdb.note.NoteException;
 import dev.granary.core.sumdb.note.NoteVerifier;
@@ -21,8 +23,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -106,48 +110,35 @@ public final class SumdbClient {
         return latest();
     }
 
+    /** A verified lookup: the version's go.sum lines and the database's response exactly as it was signed. */
+    public record Lookup(GoSum sums, byte[] response) {
+    }
+
     /**
      * Looks up the go.sum lines of a module version and verifies them as described above.
      *
-     * @param escapedModule  module path in escaped form ({@code github.com/!azure/x})
-     * @param escapedVersion version in escaped form (without {@code /go.mod})
-     * @return the verified lines for the version: {@code M V h1:...} and/or {@code M V/go.mod h1:...}
+     * @throws ProxyException NOT_FOUND when the database does not know the version
      */
-    public List<String> lookup(String escapedModule, String escapedVersion) {
-        return lookupRecord(escapedModule, escapedVersion).lines();
-    }
-
-    /** A verified lookup: the go.sum lines and the database's response exactly as it was signed. */
-    public record Lookup(List<String> lines, byte[] response) {
-    }
-
-    /** Like {@link #lookup}, also returning the raw response, for a proxy to cache and serve. */
-    public Lookup lookupRecord(String escapedModule, String escapedVersion) {
-        String path = unescape(escapedModule);
-        String version = unescape(escapedVersion);
-        String what = path + "@" + version;
-        byte[] resp = fetch("lookup/" + escapedModule + "@" + escapedVersion, true);
+    public Lookup lookup(ModuleVersion mv) {
+        byte[] resp = fetch("lookup/" + mv.escapedPath() + "@" + mv.escapedVersion(), true);
         TlogRecord rec;
         try {
             rec = TlogRecord.parseRecord(resp);
         } catch (TlogException e) {
-            throw failed(what + ": " + e.getMessage(), e);
+            throw failed(mv + ": " + e.getMessage(), e);
         }
         mergeLatest(rec.rest());
-        checkRecord(what, rec);
-
-        List<String> lines = new ArrayList<>();
-        String prefix = path + " " + version + " ";
-        String modPrefix = path + " " + version + "/go.mod ";
-        for (String line : rec.text().split("\n")) {
-            if (line.startsWith(prefix) || line.startsWith(modPrefix)) {
-                lines.add(line);
-            }
+        checkRecord(mv.toString(), rec);
+        GoSum sums;
+        try {
+            sums = GoSum.find(rec.text(), mv);
+        } catch (ProxyException e) {
+            throw failed(mv + ": record " + rec.id() + ": " + e.getMessage(), e);
         }
-        if (lines.isEmpty()) {
-            throw failed(what + ": record " + rec.id() + " does not list this module version", null);
+        if (sums == null) {
+            throw failed(mv + ": record " + rec.id() + " does not list this module version", null);
         }
-        return new Lookup(List.copyOf(lines), resp);
+        return new Lookup(sums, resp);
     }
 
     /** The newest verified signed tree head, exactly as the database signed it; empty before any. */
@@ -335,7 +326,7 @@ public final class SumdbClient {
     private final class Tiles implements TileReader {
         private final Set<Tile> fromCache = new HashSet<>();
         /** Tiles authenticated by the last read, with their data. */
-        final java.util.Map<Tile, byte[]> authenticated = new java.util.HashMap<>();
+        final Map<Tile, byte[]> authenticated = new HashMap<>();
 
         @Override
         public int height() {
@@ -393,31 +384,5 @@ public final class SumdbClient {
                 }
             }
         }
-    }
-
-    /** Undoes Go's module path/version escaping ('!' + lower case = upper case). */
-    static String unescape(String escaped) {
-        StringBuilder b = new StringBuilder(escaped.length());
-        boolean bang = false;
-        for (int i = 0; i < escaped.length(); i++) {
-            char c = escaped.charAt(i);
-            if (bang) {
-                if (c < 'a' || c > 'z') {
-                    throw ProxyException.invalid("invalid escaped module path or version: " + escaped);
-                }
-                b.append((char) (c - 'a' + 'A'));
-                bang = false;
-            } else if (c == '!') {
-                bang = true;
-            } else if (c >= 'A' && c <= 'Z') {
-                throw ProxyException.invalid("invalid escaped module path or version: " + escaped);
-            } else {
-                b.append(c);
-            }
-        }
-        if (bang) {
-            throw ProxyException.invalid("invalid escaped module path or version: " + escaped);
-        }
-        return b.toString();
     }
 }

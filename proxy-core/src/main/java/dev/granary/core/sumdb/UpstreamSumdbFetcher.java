@@ -1,5 +1,6 @@
 package dev.granary.core.sumdb;
 
+import dev.granary.core.Meters;
 import dev.granary.core.ProxyException;
 import dev.granary.core.upstream.Upstream;
 import java.io.FileNotFoundException;
@@ -49,7 +50,7 @@ public final class UpstreamSumdbFetcher implements SumdbFetcher {
             throw e;
         } finally {
             String endpoint = path.startsWith("tile/") ? "tile" : path.startsWith("lookup/") ? "lookup" : path;
-            Timer.builder("granary.sumdb.fetch").description("Requests to a checksum database by endpoint and result")
+            Timer.builder(Meters.SUMDB_FETCH).description("Requests to a checksum database by endpoint and result")
                     .tag("db", name).tag("endpoint", endpoint).tag("result", result)
                     .register(registry).record(Duration.ofNanos(System.nanoTime() - start));
         }

@@ -5,12 +5,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.granary.core.ProxyException;
 import dev.granary.core.ProxyException.Kind;
+import dev.granary.core.layout.StorageLayout;
+import dev.granary.core.module.GoSum;
 import dev.granary.core.module.ModulePath;
 import dev.granary.core.module.ModuleVersion;
+import dev.granary.core.protocol.Artifact;
 import dev.granary.core.testing.GoProxyTree;
 import dev.granary.core.testing.TestUpstream;
 import dev.granary.core.upstream.HttpUpstream;
 import dev.granary.core.upstream.UpstreamChain;
+import dev.granary.core.verify.ChecksumVerifier;
+import dev.granary.core.verify.ExpectedSums;
+import dev.granary.core.zip.Dirhash;
 import dev.granary.storage.BlobKey;
 import dev.granary.storage.BlobStore;
 import dev.granary.storage.memory.MemoryBlobStore;
@@ -23,6 +29,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -67,10 +74,15 @@ class ModuleServiceTest {
     }
 
     private ModuleService service(String upstreams, Duration listTtl) {
-        ModuleService.Settings s = new ModuleService.Settings(listTtl, Duration.ofSeconds(30), 500L << 20, 16L << 20, 64L << 10,
-                Duration.ofMinutes(1), tmp.resolve("fetch-tmp"));
-        return new ModuleService(store, UpstreamChain.parse(upstreams, HttpUpstream.newClient(FAST), FAST), s,
-                ChecksumVerifier.NONE, registry, executor);
+        return service(upstreams, settings().withListTtl(listTtl), ChecksumVerifier.NONE);
+    }
+
+    private FetchSettings settings() {
+        return FetchSettings.defaults(tmp.resolve("fetch-tmp")).withFetchWait(Duration.ofMinutes(1));
+    }
+
+    private ModuleService service(String upstreams, FetchSettings s, ChecksumVerifier verifier) {
+        return new ModuleService(store, UpstreamChain.parse(upstreams, HttpUpstream.newClient(FAST), FAST), s, verifier, registry, executor);
     }
 
     private static byte[] bytes(Artifact a) throws IOException {
@@ -94,11 +106,11 @@ class ModuleServiceTest {
         byte[] zip = bytes(service.zip(quote));
 
         assertThat(zip).isEqualTo(Files.readAllBytes(tree.file("rsc.io/quote", "v1.5.2", ".zip")));
-        assertThat(store.exists(ModuleKeys.info(quote))).isTrue();
-        assertThat(store.exists(ModuleKeys.mod(quote))).isTrue();
-        assertThat(new String(store.get(ModuleKeys.sum(quote)).orElseThrow().readAllBytes(), StandardCharsets.UTF_8))
+        assertThat(store.exists(StorageLayout.info(quote))).isTrue();
+        assertThat(store.exists(StorageLayout.mod(quote))).isTrue();
+        assertThat(new String(store.get(StorageLayout.sum(quote)).orElseThrow().readAllBytes(), StandardCharsets.UTF_8))
                 .startsWith("rsc.io/quote v1.5.2 h1:").contains("rsc.io/quote v1.5.2/go.mod h1:");
-        assertThat(new String(store.get(ModuleKeys.list(quote.path())).orElseThrow().readAllBytes(), StandardCharsets.UTF_8))
+        assertThat(new String(store.get(StorageLayout.list(quote.path())).orElseThrow().readAllBytes(), StandardCharsets.UTF_8))
                 .isEqualTo("v1.5.2\n");
         // Served again from storage: no new upstream request.
         upstream.resetHits();
@@ -126,10 +138,7 @@ class ModuleServiceTest {
     @Test
     void aWaiterThatGivesUpDoesNotCancelTheFetchForOthers() throws Exception {
         upstream.delay(300);
-        ModuleService.Settings s = new ModuleService.Settings(Duration.ofMinutes(1), Duration.ofSeconds(30), 500L << 20, 16L << 20,
-                64L << 10, Duration.ofMillis(50), tmp.resolve("fetch-tmp"));
-        ModuleService impatient = new ModuleService(store, UpstreamChain.parse(upstream.uri().toString(), HttpUpstream.newClient(FAST), FAST),
-                s, ChecksumVerifier.NONE, registry, executor);
+        ModuleService impatient = service(upstream.uri().toString(), settings().withFetchWait(Duration.ofMillis(50)), ChecksumVerifier.NONE);
 
         assertThatThrownBy(() -> impatient.zip(quote))
                 .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_TIMEOUT));
@@ -187,15 +196,68 @@ class ModuleServiceTest {
 
     @Test
     void checksumVerifierRefusalLeavesNothingCached() throws IOException {
-        ModuleService.Settings s = ModuleService.Settings.defaults(tmp.resolve("fetch-tmp"));
-        ModuleService strict = new ModuleService(store, UpstreamChain.parse(upstream.uri().toString(), HttpUpstream.newClient(FAST), FAST), s,
-                (mv, zipH1, modH1) -> {
-                    throw new ProxyException(Kind.VERIFICATION_FAILED, mv + ": checksum mismatch");
-                }, registry, executor);
+        ModuleService strict = service(upstream.uri().toString(), settings(), mv -> {
+            throw new ProxyException(Kind.VERIFICATION_FAILED, mv + ": not in the checksum database");
+        });
 
         assertThatThrownBy(() -> strict.zip(quote))
                 .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.VERIFICATION_FAILED));
         assertThat(storedKeysOf(quote)).isEmpty();
+    }
+
+    /** A verifier that vouches for the given hashes of {@code quote}, whatever the upstream serves. */
+    private ChecksumVerifier vouching(String zipH1, String modH1) {
+        return mv -> Optional.of(ExpectedSums.fromDatabase(GoSum.of(mv, zipH1, modH1), "test.db"));
+    }
+
+    private String realZipH1() throws IOException {
+        return Dirhash.hashZip(tree.file("rsc.io/quote", "v1.5.2", ".zip"));
+    }
+
+    private String realModH1() throws IOException {
+        return Dirhash.hashGoMod(Files.readAllBytes(tree.file("rsc.io/quote", "v1.5.2", ".mod")));
+    }
+
+    @Test
+    void infoIsAnsweredBeforeVerificationButATamperedZipNeverReachesAClientNorStorage() throws IOException {
+        ModuleService strict = service(upstream.uri().toString(), settings(), vouching("h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", realModH1()));
+
+        String actual = realZipH1();
+
+        assertThat(new String(bytes(strict.info(quote)), StandardCharsets.UTF_8)).contains("\"Version\":\"v1.5.2\"");
+        assertThatThrownBy(() -> strict.zip(quote))
+                .isInstanceOfSatisfying(ProxyException.class, e -> {
+                    assertThat(e.kind()).isEqualTo(Kind.VERIFICATION_FAILED);
+                    assertThat(e.getMessage()).contains("checksum mismatch", "test.db", actual);
+                });
+        assertThat(storedKeysOf(quote)).isEmpty();
+        assertThat(registry.counter("granary.verification.failures", "reason", "checksum-mismatch").count()).isEqualTo(1);
+    }
+
+    @Test
+    void modIsAnsweredOnceItsOwnLineVerifiedAndATamperedModNever() throws IOException {
+        ModuleService strict = service(upstream.uri().toString(), settings(), vouching("h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", realModH1()));
+        assertThat(bytes(strict.mod(quote))).isEqualTo(Files.readAllBytes(tree.file("rsc.io/quote", "v1.5.2", ".mod")));
+        assertThat(storedKeysOf(quote)).isEmpty();
+
+        ModuleVersion other = ModuleVersion.of("rsc.io/quote", "v1.5.1");
+        upstream.override("rsc.io/quote/@v/v1.5.1.mod", "module rsc.io/quote\n\nrequire evil.example v6.6.6\n".getBytes(StandardCharsets.UTF_8));
+        ModuleService strict2 = service(upstream.uri().toString(), settings(), vouching(realZipH1(), realModH1()));
+        assertThatThrownBy(() -> strict2.mod(other))
+                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.getMessage()).contains("v1.5.1/go.mod: checksum mismatch"));
+        assertThat(storedKeysOf(other)).isEmpty();
+    }
+
+    @Test
+    void aBurstOfRequestsForAFailingVersionCostsOneUpstreamFetch() {
+        upstream.status("rsc.io/quote/@v/v1.5.2.info", 503);
+
+        for (int i = 0; i < 20; i++) {
+            assertThatThrownBy(() -> service.info(quote))
+                    .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED));
+        }
+        // One fetch: its first attempt plus the upstream client's one retry.
+        assertThat(upstream.hits("rsc.io/quote/@v/v1.5.2.info")).isEqualTo(2);
     }
 
     @Test
@@ -280,6 +342,8 @@ class ModuleServiceTest {
             assertThat(a.immutable()).isFalse();
             assertThat(new String(a.blob().readAllBytes(), StandardCharsets.UTF_8)).contains("\"Version\":\"v1.5.2\"");
         }
+        // The .info is answered early; the version is committed once its zip passed.
+        service.ensureVersion(quote);
         assertThat(service.isStored(quote)).isTrue();
     }
 

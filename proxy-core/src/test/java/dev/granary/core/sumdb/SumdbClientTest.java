@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.granary.core.ProxyException;
 import dev.granary.core.ProxyException.Kind;
+import dev.granary.core.module.ModuleEscaping;
+import dev.granary.core.module.ModuleVersion;
 import dev.granary.core.sumdb.note.Notes;
 import dev.granary.core.sumdb.tlog.Tree;
 import java.io.FileNotFoundException;
@@ -86,7 +88,7 @@ class SumdbClientTest {
             SumdbClient c = new SumdbClient(db.verifierKey(), f, store, cache);
             assertThat(c.name()).isEqualTo(db.name());
 
-            List<String> lines = c.lookup("github.com/!azure/thing", "v0.3.0-rc.1");
+            List<String> lines = lines(c.lookup(mv("github.com/!azure/thing", "v0.3.0-rc.1")));
             assertThat(lines).hasSize(2);
             assertThat(lines.get(0)).startsWith("github.com/Azure/thing v0.3.0-rc.1 h1:");
             assertThat(lines.get(1)).startsWith("github.com/Azure/thing v0.3.0-rc.1/go.mod h1:");
@@ -98,21 +100,21 @@ class SumdbClientTest {
             // A fresh client over the same store and cache needs no tiles from the network.
             Fetcher f2 = new Fetcher(db);
             SumdbClient c2 = new SumdbClient(db.verifierKey(), f2, store, cache);
-            assertThat(c2.lookup("example.com/hello", "v1.0.0")).hasSize(2);
+            assertThat(lines(c2.lookup(mv("example.com/hello", "v1.0.0")))).hasSize(2);
             assertThat(f2.paths).containsExactly("lookup/example.com/hello@v1.0.0");
 
             // The log grows: the new head is proven consistent with the stored one, then saved.
             TestSumdb.writeModule(proxy, "example.com/later", "v0.0.1", Map.of("l.go", "package later\n"));
-            assertThat(c2.lookup("example.com/later", "v0.0.1")).hasSize(2);
+            assertThat(lines(c2.lookup(mv("example.com/later", "v0.0.1")))).hasSize(2);
             assertThat(c2.latest().n()).isEqualTo(4);
             assertThat(new String(store.load().orElseThrow(), StandardCharsets.UTF_8)).startsWith("go.sum database tree\n4\n");
             // The first client, still at 3 in memory, accepts the larger head too (stored head merged).
-            assertThat(c.lookup("example.com/hello", "v1.1.0")).hasSize(2);
+            assertThat(lines(c.lookup(mv("example.com/hello", "v1.1.0")))).hasSize(2);
             assertThat(c.latest().n()).isEqualTo(4);
             assertThat(c.refresh().n()).isEqualTo(4);
 
             // Unknown module version: not found, and no state change.
-            assertThatThrownBy(() -> c.lookup("example.com/nope", "v1.0.0"))
+            assertThatThrownBy(() -> lines(c.lookup(mv("example.com/nope", "v1.0.0"))))
                     .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
         }
     }
@@ -125,13 +127,13 @@ class SumdbClientTest {
         try (TestSumdb honest = TestSumdb.start(proxy)) {
             skey = honest.signerKey();
             new SumdbClient(honest.verifierKey(), new Fetcher(honest), store, TileCache.none())
-                    .lookup("example.com/hello", "v1.0.0");
+                    .lookup(mv("example.com/hello", "v1.0.0"));
             String vkey = honest.verifierKey();
             byte[] trusted = store.load().orElseThrow();
             try (TestSumdb fork = TestSumdb.startFork(proxy, skey)) {
                 assertThat(fork.verifierKey()).isEqualTo(vkey);
                 SumdbClient c = new SumdbClient(vkey, new Fetcher(fork), store, TileCache.inMemory());
-                assertThatThrownBy(() -> c.lookup("example.com/hello", "v1.0.0"))
+                assertThatThrownBy(() -> lines(c.lookup(mv("example.com/hello", "v1.0.0"))))
                         .isInstanceOfSatisfying(SumdbForkException.class, e -> {
                             assertThat(e.kind()).isEqualTo(Kind.VERIFICATION_FAILED);
                             assertThat(e.getMessage()).contains("SECURITY ERROR", "tree#3", "tree#4");
@@ -148,14 +150,14 @@ class SumdbClientTest {
                 // head). Proving that needs the larger tree's tiles, which it cached while trusting it.
                 TreeHeadStore forkStore = TreeHeadStore.inMemory();
                 TileCache forkTiles = TileCache.inMemory();
-                new SumdbClient(vkey, new Fetcher(fork), forkStore, forkTiles).lookup("example.com/hello", "v1.0.0");
+                new SumdbClient(vkey, new Fetcher(fork), forkStore, forkTiles).lookup(mv("example.com/hello", "v1.0.0"));
                 SumdbClient c2 = new SumdbClient(vkey, new Fetcher(honest), forkStore, forkTiles);
-                assertThatThrownBy(() -> c2.lookup("example.com/hello", "v1.1.0")).isInstanceOf(SumdbForkException.class);
+                assertThatThrownBy(() -> lines(c2.lookup(mv("example.com/hello", "v1.1.0")))).isInstanceOf(SumdbForkException.class);
                 // Without those tiles the honest server cannot serve the fork's tiles: still refused.
                 TreeHeadStore forkStore2 = TreeHeadStore.inMemory();
                 new SumdbClient(vkey, new Fetcher(fork), forkStore2, TileCache.none()).refresh();
                 SumdbClient c3 = new SumdbClient(vkey, new Fetcher(honest), forkStore2, TileCache.none());
-                assertThatThrownBy(() -> c3.lookup("example.com/hello", "v1.1.0")).isInstanceOf(ProxyException.class);
+                assertThatThrownBy(() -> lines(c3.lookup(mv("example.com/hello", "v1.1.0")))).isInstanceOf(ProxyException.class);
                 assertThat(c3.latest().n()).isEqualTo(4);
             }
         }
@@ -170,7 +172,7 @@ class SumdbClientTest {
             f.tamperPrefix = "lookup/";
             f.tamper = b -> new String(b, StandardCharsets.UTF_8).replaceFirst("h1:.", "h1:A").getBytes(StandardCharsets.UTF_8);
             SumdbClient c = new SumdbClient(db.verifierKey(), f, TreeHeadStore.inMemory(), TileCache.none());
-            assertThatThrownBy(() -> c.lookup("example.com/hello", "v1.0.0"))
+            assertThatThrownBy(() -> lines(c.lookup(mv("example.com/hello", "v1.0.0"))))
                     .isInstanceOfSatisfying(ProxyException.class, e -> {
                         assertThat(e.kind()).isEqualTo(Kind.VERIFICATION_FAILED);
                         assertThat(e.getMessage()).contains("cannot authenticate record data");
@@ -179,7 +181,7 @@ class SumdbClientTest {
             // Signed tree head altered (size).
             f.tamper = b -> new String(b, StandardCharsets.UTF_8).replace("go.sum database tree\n3\n", "go.sum database tree\n2\n")
                     .getBytes(StandardCharsets.UTF_8);
-            assertThatThrownBy(() -> c.lookup("example.com/hello", "v1.0.0"))
+            assertThatThrownBy(() -> lines(c.lookup(mv("example.com/hello", "v1.0.0"))))
                     .isInstanceOfSatisfying(ProxyException.class, e -> {
                         assertThat(e.kind()).isEqualTo(Kind.VERIFICATION_FAILED);
                         assertThat(e.getMessage()).contains("invalid signature");
@@ -195,7 +197,7 @@ class SumdbClientTest {
             };
             TileCache cache = TileCache.inMemory();
             SumdbClient ct = new SumdbClient(db.verifierKey(), ft, TreeHeadStore.inMemory(), cache);
-            assertThatThrownBy(() -> ct.lookup("example.com/hello", "v1.0.0"))
+            assertThatThrownBy(() -> lines(ct.lookup(mv("example.com/hello", "v1.0.0"))))
                     .isInstanceOfSatisfying(ProxyException.class, e -> {
                         assertThat(e.kind()).isEqualTo(Kind.VERIFICATION_FAILED);
                         assertThat(e.getMessage()).contains("inconsistent tile");
@@ -205,7 +207,7 @@ class SumdbClientTest {
             // Someone else's key.
             String otherKey = Notes.generateKey(db.name()).verifierKey();
             SumdbClient co = new SumdbClient(otherKey, new Fetcher(db), TreeHeadStore.inMemory(), TileCache.none());
-            assertThatThrownBy(() -> co.lookup("example.com/hello", "v1.0.0"))
+            assertThatThrownBy(() -> lines(co.lookup(mv("example.com/hello", "v1.0.0"))))
                     .isInstanceOfSatisfying(ProxyException.class, e -> {
                         assertThat(e.kind()).isEqualTo(Kind.VERIFICATION_FAILED);
                         assertThat(e.getMessage()).contains("no verifiable signatures");
@@ -228,11 +230,19 @@ class SumdbClientTest {
                     throw new IOException("connection refused");
                 }, TreeHeadStore.inMemory(), TileCache.none());
         assertThat(c.name()).isEqualTo("sum.golang.org");
-        assertThatThrownBy(() -> c.lookup("golang.org/x/mod", "v0.7.0"))
+        assertThatThrownBy(() -> lines(c.lookup(mv("golang.org/x/mod", "v0.7.0"))))
                 .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED));
         assertThatThrownBy(() -> new SumdbClient("garbage", p -> new byte[0], TreeHeadStore.inMemory(), TileCache.none()))
                 .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.INVALID));
-        assertThatThrownBy(() -> c.lookup("github.com/Azure/x", "v1.0.0"))
+        assertThatThrownBy(() -> lines(c.lookup(mv("github.com/Azure/x", "v1.0.0"))))
                 .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.INVALID));
+    }
+
+    private static ModuleVersion mv(String escapedPath, String escapedVersion) {
+        return ModuleVersion.of(ModuleEscaping.unescapePath(escapedPath), ModuleEscaping.unescapeVersion(escapedVersion));
+    }
+
+    private static List<String> lines(SumdbClient.Lookup l) {
+        return List.of(l.sums().text().split("\n"));
     }
 }

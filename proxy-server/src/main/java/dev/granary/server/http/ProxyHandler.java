@@ -1,7 +1,7 @@
 package dev.granary.server.http;
 
 import dev.granary.core.ProxyException;
-import dev.granary.core.fetch.Artifact;
+import dev.granary.core.protocol.Artifact;
 import dev.granary.core.protocol.ProxyRequest;
 import dev.granary.core.protocol.RequestParser;
 import io.netty.channel.ChannelHandler;

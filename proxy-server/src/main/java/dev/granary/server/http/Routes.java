@@ -1,6 +1,6 @@
 package dev.granary.server.http;
 
-import dev.granary.core.fetch.Artifact;
+import dev.granary.core.protocol.Artifact;
 import dev.granary.core.fetch.ModuleService;
 import dev.granary.core.protocol.ProxyRequest;
 import dev.granary.server.Metrics;

@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -59,14 +60,13 @@ class GranaryConfigTest {
     }
 
     private static String sample(ConfigKey k) {
-        return switch (k) {
-            case LISTEN -> "127.0.0.1:1234";
-            case HOT_MAX_BYTES, HOT_MAX_ITEM_BYTES, FETCH_MAX_ZIP_BYTES -> "12MiB";
-            case CACHE_LIST_TTL, CACHE_NOT_FOUND_TTL, FETCH_TIMEOUT, FETCH_CONNECT_TIMEOUT, SHUTDOWN_GRACE,
-                 S3_REDIRECT_EXPIRY, S3_LEASE_TTL -> "7s";
-            case S3_PATH_STYLE, S3_LOCAL_CACHE, S3_REDIRECT -> "true";
-            case FETCH_RETRIES -> "3";
-            default -> "x-" + k.name().toLowerCase();
+        return switch (k.type()) {
+            case ADDRESS -> "127.0.0.1:1234";
+            case SIZE -> "12MiB";
+            case DURATION -> "7s";
+            case BOOL -> "true";
+            case COUNT -> "3";
+            case TEXT, SECRET -> "x-" + k.name().toLowerCase(Locale.ROOT);
         };
     }
 

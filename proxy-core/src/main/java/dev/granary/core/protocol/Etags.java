@@ -1,20 +1,20 @@
-package dev.granary.core.fetch;
+package dev.granary.core.protocol;
 
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
 
 /** Strong entity tags derived from content, identical on every replica for the same bytes. */
-final class Etags {
+public final class Etags {
     private Etags() {
     }
 
-    static String of(byte[] content) {
+    public static String of(byte[] content) {
         return quoted(sha256(content));
     }
 
     /** An h1 hash as an ETag: the h1 identifies the artifact's content across replicas. */
-    static String ofH1(String h1) {
+    public static String ofH1(String h1) {
         return quoted(h1.startsWith("h1:") ? h1.substring(3) : h1);
     }
 

@@ -1,4 +1,4 @@
-package dev.granary.core.fetch;
+package dev.granary.core.protocol;
 
 import dev.granary.storage.Blob;
 import java.io.Closeable;
