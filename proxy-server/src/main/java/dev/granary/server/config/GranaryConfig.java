@@ -3,6 +3,7 @@ package dev.granary.server.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.granary.core.upstream.HttpUpstream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -77,8 +78,9 @@ public final class GranaryConfig {
             }
             switch (k) {
                 case HOT_MAX_BYTES, HOT_MAX_ITEM_BYTES, FETCH_MAX_ZIP_BYTES -> bytes(k);
-                case CACHE_LIST_TTL, CACHE_NOT_FOUND_TTL, FETCH_TIMEOUT, FETCH_CONNECT_TIMEOUT, SHUTDOWN_GRACE,
+                case CACHE_LIST_TTL, CACHE_NOT_FOUND_TTL, FETCH_TIMEOUT, FETCH_IDLE_TIMEOUT, FETCH_CONNECT_TIMEOUT, SHUTDOWN_GRACE,
                      S3_REDIRECT_EXPIRY, S3_LEASE_TTL -> duration(k);
+                case FETCH_REDIRECTS -> redirects();
                 case S3_PATH_STYLE, S3_LOCAL_CACHE, S3_REDIRECT -> bool(k);
                 case FETCH_RETRIES -> integer(k);
                 default -> { }
@@ -185,6 +187,15 @@ public final class GranaryConfig {
             return Path.of(home, "Library", "Caches");
         }
         return Path.of(home, ".cache");
+    }
+
+    /** {@code fetch.redirects}: which redirects an upstream may send Granary to. */
+    public HttpUpstream.Redirects redirects() {
+        try {
+            return HttpUpstream.Redirects.parse(values.get(ConfigKey.FETCH_REDIRECTS));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(ConfigKey.FETCH_REDIRECTS.path() + ": " + e.getMessage(), e);
+        }
     }
 
     public long bytes(ConfigKey k) {

@@ -62,8 +62,9 @@ class GranaryConfigTest {
         return switch (k) {
             case LISTEN -> "127.0.0.1:1234";
             case HOT_MAX_BYTES, HOT_MAX_ITEM_BYTES, FETCH_MAX_ZIP_BYTES -> "12MiB";
-            case CACHE_LIST_TTL, CACHE_NOT_FOUND_TTL, FETCH_TIMEOUT, FETCH_CONNECT_TIMEOUT, SHUTDOWN_GRACE,
+            case CACHE_LIST_TTL, CACHE_NOT_FOUND_TTL, FETCH_TIMEOUT, FETCH_IDLE_TIMEOUT, FETCH_CONNECT_TIMEOUT, SHUTDOWN_GRACE,
                  S3_REDIRECT_EXPIRY, S3_LEASE_TTL -> "7s";
+            case FETCH_REDIRECTS -> "any";
             case S3_PATH_STYLE, S3_LOCAL_CACHE, S3_REDIRECT -> "true";
             case FETCH_RETRIES -> "3";
             default -> "x-" + k.name().toLowerCase();
@@ -84,6 +85,10 @@ class GranaryConfigTest {
                 .hasMessageContaining("cache.list-ttl");
         assertThatThrownBy(() -> GranaryConfig.load(Map.of(ConfigKey.S3_REDIRECT, "maybe"), Map.of(), Optional.empty()))
                 .hasMessageContaining("s3.redirect");
+        assertThatThrownBy(() -> GranaryConfig.load(Map.of(ConfigKey.FETCH_REDIRECTS, "sometimes"), Map.of(), Optional.empty()))
+                .hasMessageContaining("fetch.redirects").hasMessageContaining("same-host, any or none");
+        assertThatThrownBy(() -> GranaryConfig.load(Map.of(ConfigKey.FETCH_IDLE_TIMEOUT, "a while"), Map.of(), Optional.empty()))
+                .hasMessageContaining("fetch.idle-timeout");
     }
 
     @ParameterizedTest
