@@ -24,6 +24,7 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,6 +66,7 @@ public final class HttpUpstream implements Upstream {
     public static final int MAX_REDIRECTS = 5;
     /** Error and redirect bodies are read this far: enough to quote, and to free the connection. */
     private static final int DRAIN_BYTES = 16 << 10;
+    private static final Pattern MARKUP = Pattern.compile("(?s)<(script|style)\\b.*?</\\1\\s*>|<[^>]*>");
 
     /** Which redirects an upstream may send us to. https to http is refused under every policy. */
     public enum Redirects {
@@ -409,7 +411,12 @@ public final class HttpUpstream implements Upstream {
 
     private Failure statusFailure(String path, URI uri, HttpResponse<InputStream> rsp, byte[] text, Authorization auth) {
         int code = rsp.statusCode();
-        String reason = Texts.reason(text, scrub(auth), internal(uri));
+        String raw = new String(text, StandardCharsets.UTF_8);
+        if (rsp.headers().firstValue("content-type").orElse("").toLowerCase(Locale.ROOT).startsWith("text/html")) {
+            // A web server's stock error page: its text, not its markup.
+            raw = MARKUP.matcher(raw).replaceAll(" ");
+        }
+        String reason = Texts.reason(raw, scrub(auth), internal(uri));
         String msg = "upstream answered " + code + " for " + path + (reason.isEmpty() ? "" : ": " + reason);
         Duration retryAfter = RetryAfter.parse(rsp.headers().firstValue("retry-after").orElse(null), Instant.now()).orElse(null);
         String detail = code + (reason.isEmpty() ? "" : " " + reason) + hop(path, uri);

@@ -417,6 +417,15 @@ class HttpUpstreamTest {
     }
 
     @Test
+    void htmlErrorPagesAreQuotedAsText() throws Exception {
+        ScriptedUpstream a = serve((req, reply) -> reply.send(404,
+                "<html><head><title>404 Not Found</title><style>h1 {}</style></head>\n<body><h1>Not Found</h1><hr>nginx</body></html>",
+                "Content-Type", "text/html; charset=utf-8"));
+        assertThatThrownBy(() -> upstream(a, FAST).fetch("m/@v/list", 1024))
+                .hasMessage("upstream answered 404 for m/@v/list: 404 Not Found Not Found nginx");
+    }
+
+    @Test
     void connectionFailuresNameNoAddress() throws Exception {
         ScriptedUpstream a = serve((req, reply) -> reply.send(200, "ok"));
         URI gone = a.uri();
