@@ -20,7 +20,7 @@ MODULE=${MODULE:-github.com/prometheus/prometheus@v0.54.1}
 UPSTREAM=${UPSTREAM:-$($GO env GOPROXY | tr ',|' '\n\n' | grep -E '^https?://' | head -1)}
 [ -n "$UPSTREAM" ] || { echo "no http(s) GOPROXY on this machine" >&2; exit 2; }
 PORT=${PORT:-3917}
-JAR=proxy-server/target/granary.jar
+JAR=${JAR:-proxy-server/target/granary.jar}
 [ -f "$JAR" ] || mvn -B -q -DskipTests package
 
 work=$(mktemp -d /tmp/granary-real.XXXXXX)

@@ -9,6 +9,7 @@ import dev.granary.core.sumdb.SumdbStorage;
 import dev.granary.core.sumdb.SumdbVerifier;
 import dev.granary.core.upstream.HttpUpstream;
 import dev.granary.core.upstream.UpstreamChain;
+import dev.granary.core.upstream.UpstreamCredentials;
 import dev.granary.server.config.ConfigKey;
 import dev.granary.server.config.GranaryConfig;
 import dev.granary.server.http.HttpInitializer;
@@ -75,7 +76,9 @@ public final class GranaryServer implements AutoCloseable {
         MeterRegistry registry = metrics.registry();
 
         HttpUpstream.Settings us = new HttpUpstream.Settings(config.duration(ConfigKey.FETCH_CONNECT_TIMEOUT),
-                config.duration(ConfigKey.FETCH_TIMEOUT), config.integer(ConfigKey.FETCH_RETRIES), Duration.ofMillis(200));
+                config.duration(ConfigKey.FETCH_TIMEOUT), config.duration(ConfigKey.FETCH_IDLE_TIMEOUT),
+                config.integer(ConfigKey.FETCH_RETRIES), Duration.ofMillis(200), HttpUpstream.Settings.DEFAULT_MAX_RETRY_AFTER,
+                config.redirects(), UpstreamCredentials.parse(config.get(ConfigKey.FETCH_CREDENTIALS), env));
         HttpClient client = HttpUpstream.newClient(us);
         UpstreamChain upstream = UpstreamChain.parse(config.get(ConfigKey.UPSTREAM), client, us);
         FetchSettings fetch = FetchSettings.defaults(root)

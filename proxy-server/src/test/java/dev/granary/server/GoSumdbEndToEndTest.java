@@ -157,7 +157,8 @@ class GoSumdbEndToEndTest {
                      Map.of(ConfigKey.SUMDB, honest.verifierKey() + " " + honest.url()))) {
             signer = honest.signerKey();
             vkey = honest.verifierKey();
-            assertThat(get(granary.url() + "/rsc.io/quote/@v/v1.5.2.info").statusCode()).isEqualTo(200);
+            // A .zip answer means verified and committed, so the database's tree head is persisted.
+            assertThat(get(granary.url() + "/rsc.io/quote/@v/v1.5.2.zip").statusCode()).isEqualTo(200);
         }
         // Same key, different history; Granary restarts on the same storage, where it persisted the head it verified.
         try (TestSumdb fork = TestSumdb.startFork(tree.root(), signer);

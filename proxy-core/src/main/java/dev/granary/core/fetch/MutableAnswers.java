@@ -42,10 +42,9 @@ final class MutableAnswers {
     private final SingleFlight<String, byte[]> fetches;
     /** Last upstream answers; fresh within the list TTL, the stale fallback after. */
     private final Cache<String, Fresh> answers = Caffeine.newBuilder().maximumSize(50_000).build();
-    private final Cache<String, ProxyException> notFound;
-    private final Cache<String, ProxyException> failed;
+    private final RecentFailures<String> recent;
     /** Merged list answers, so a burst of list requests neither lists storage nor merges again; dropped on commit. */
-    private final Cache<String, byte[]> lists;
+    private final Cache<String, Fresh> lists;
 
     MutableAnswers(Upstream upstream, ModuleIndex index, FetchSettings settings, Executor executor, MeterRegistry registry) {
         this.upstream = upstream;
@@ -53,9 +52,9 @@ final class MutableAnswers {
         this.settings = settings;
         Counter joins = Counter.builder(Meters.SINGLEFLIGHT_JOINS).description("Requests that joined a fetch already in progress").register(registry);
         this.fetches = new SingleFlight<>(executor, joins::increment);
-        this.notFound = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(settings.notFoundTtl()).build();
-        this.failed = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(settings.failureTtl()).build();
-        this.lists = Caffeine.newBuilder().maximumSize(50_000).expireAfterWrite(settings.listTtl()).build();
+        this.recent = new RecentFailures<>(settings.notFoundTtl(), settings.failureTtl());
+        // Freshness is checked exactly (isFresh); expiry only frees what nobody asks for any more.
+        this.lists = Caffeine.newBuilder().maximumSize(50_000).expireAfterWrite(settings.listTtl().plusSeconds(1)).build();
     }
 
     /** A version of {@code p} was committed: its merged list is out of date. */
@@ -65,9 +64,9 @@ final class MutableAnswers {
 
     /** {@code <module>/@v/list}: tagged versions from upstream and storage, semver-sorted. */
     byte[] list(ModulePath p) {
-        byte[] merged = lists.getIfPresent(p.value());
-        if (merged != null) {
-            return merged;
+        Fresh cached = lists.getIfPresent(p.value());
+        if (isFresh(cached)) {
+            return cached.bytes();
         }
         String key = "list:" + p.value();
         List<String> versions = index.storedVersions(p);
@@ -89,8 +88,8 @@ final class MutableAnswers {
         for (String line : new String(upstreamList, StandardCharsets.UTF_8).split("\n")) {
             versions.add(line.strip().split("\\s+")[0]);
         }
-        merged = ModuleIndex.listText(versions).getBytes(StandardCharsets.UTF_8);
-        lists.put(p.value(), merged);
+        byte[] merged = ModuleIndex.listText(versions).getBytes(StandardCharsets.UTF_8);
+        lists.put(p.value(), new Fresh(merged, System.nanoTime()));
         return merged;
     }
 
@@ -136,6 +135,10 @@ final class MutableAnswers {
         } catch (ProxyException e) {
             throw new ProxyException(Kind.UPSTREAM_FAILED, p.value() + "@" + query + ": upstream resolved to an invalid version " + version);
         }
+    }
+
+    private boolean isFresh(Fresh f) {
+        return f != null && System.nanoTime() - f.fetchedAtNanos() < settings.listTtl().toNanos();
     }
 
     /** The last upstream answer for {@code key}, when the failure {@code e} allows answering stale. */
@@ -190,27 +193,17 @@ final class MutableAnswers {
     /** Fetches a mutable answer: fresh within the TTL, coalesced, with recent failures remembered. */
     private byte[] fetch(String key, String path) {
         Fresh f = answers.getIfPresent(key);
-        if (f != null && System.nanoTime() - f.fetchedAtNanos() < settings.listTtl().toNanos()) {
+        if (isFresh(f)) {
             return f.bytes();
         }
-        ProxyException recent = notFound.getIfPresent(key);
-        if (recent == null) {
-            recent = failed.getIfPresent(key);
-        }
-        if (recent != null) {
-            throw (ProxyException) Waits.rethrown(recent);
-        }
+        recent.check(key);
         return fetches.run(key, () -> {
             try {
                 byte[] bytes = upstream.fetch(path, settings.maxModBytes());
                 answers.put(key, new Fresh(bytes, System.nanoTime()));
                 return bytes;
             } catch (ProxyException e) {
-                if (Failures.isNotFound(e)) {
-                    notFound.put(key, e);
-                } else if (Failures.isRemembered(e)) {
-                    failed.put(key, e);
-                }
+                recent.remember(key, e);
                 throw e;
             }
         }, settings.fetchWait());

@@ -1,5 +1,6 @@
 package dev.granary.core.fetch;
 
+import dev.granary.core.verify.RefusedException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.granary.core.ProxyException;

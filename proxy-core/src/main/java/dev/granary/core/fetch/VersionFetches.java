@@ -1,7 +1,5 @@
 package dev.granary.core.fetch;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.granary.core.Meters;
 import dev.granary.core.ProxyException;
 import dev.granary.core.ProxyException.Kind;
@@ -33,8 +31,7 @@ final class VersionFetches {
     private final FetchLeases leases;
     private final FetchSettings settings;
     private final Executor executor;
-    private final Cache<ModuleVersion, ProxyException> notFound;
-    private final Cache<ModuleVersion, ProxyException> failed;
+    private final RecentFailures<ModuleVersion> recent;
     private final Counter joins;
     private final Counter leaseWaits;
 
@@ -46,8 +43,7 @@ final class VersionFetches {
         this.leases = leases;
         this.settings = settings;
         this.executor = executor;
-        this.notFound = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(settings.notFoundTtl()).build();
-        this.failed = Caffeine.newBuilder().maximumSize(100_000).expireAfterWrite(settings.failureTtl()).build();
+        this.recent = new RecentFailures<>(settings.notFoundTtl(), settings.failureTtl());
         this.joins = Counter.builder(Meters.SINGLEFLIGHT_JOINS).description("Requests that joined a fetch already in progress").register(registry);
         this.leaseWaits = Counter.builder(Meters.LEASE_WAITS).description("Fetches left to another replica holding the lease").register(registry);
     }
@@ -58,13 +54,7 @@ final class VersionFetches {
      * @throws ProxyException the remembered failure of a recent fetch of {@code mv}
      */
     VersionFetch join(ModuleVersion mv) {
-        ProxyException recent = notFound.getIfPresent(mv);
-        if (recent == null) {
-            recent = failed.getIfPresent(mv);
-        }
-        if (recent != null) {
-            throw (ProxyException) Waits.rethrown(recent);
-        }
+        recent.check(mv);
         VersionFetch mine = new VersionFetch(mv);
         VersionFetch running = inFlight.putIfAbsent(mv, mine);
         if (running != null) {
@@ -98,11 +88,7 @@ final class VersionFetches {
             f.committed.join();
         } catch (RuntimeException e) {
             if (e.getCause() instanceof ProxyException pe) {
-                if (Failures.isNotFound(pe)) {
-                    notFound.put(f.version, pe);
-                } else if (Failures.isRemembered(pe)) {
-                    failed.put(f.version, pe);
-                }
+                recent.remember(f.version, pe);
             }
         }
     }

@@ -8,6 +8,7 @@ import dev.granary.core.module.GoSum;
 import dev.granary.core.module.ModuleVersion;
 import dev.granary.core.upstream.Upstream;
 import dev.granary.core.verify.ChecksumVerifier;
+import dev.granary.core.verify.RefusedException;
 import dev.granary.core.verify.ExpectedSums;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
@@ -22,10 +23,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The stages a version passes on its way from the upstream into storage:
  * <ol>
- *   <li><b>ask</b> the {@link ChecksumVerifier} for the authoritative hashes (a checksum database
- *       lookup with its proofs), in parallel with everything below;</li>
  *   <li><b>info</b>: fetch the {@code .info}, check it names the version: {@code .info} requests are
  *       answered from here on;</li>
+ *   <li><b>ask</b> the {@link ChecksumVerifier} for the authoritative hashes (a checksum database
+ *       lookup with its proofs), in parallel with the downloads below;</li>
  *   <li><b>download</b> the zip to a temporary file while the {@code .mod} is fetched;</li>
  *   <li><b>mod</b>: its h1 must equal the authoritative go.mod line: {@code .mod} requests are
  *       answered from here on when there is such a line;</li>
@@ -60,12 +61,13 @@ final class VersionPipeline {
     void run(VersionFetch f) {
         long start = System.nanoTime();
         ModuleVersion mv = f.version;
-        CompletableFuture<Optional<ExpectedSums>> expected = CompletableFuture.supplyAsync(() -> verifier.expected(mv), executor);
         Path tmp = null;
         try {
             byte[] info = upstream.fetch(StorageLayout.path(mv, ".info"), settings.maxInfoBytes());
             VersionChecks.checkInfo(mv, info);
             f.info.complete(info);
+            // Only now: the go command probes module path prefixes that do not exist, which need no lookup.
+            CompletableFuture<Optional<ExpectedSums>> expected = CompletableFuture.supplyAsync(() -> verifier.expected(mv), executor);
             CompletableFuture<byte[]> modDownload = CompletableFuture.supplyAsync(
                     () -> upstream.fetch(StorageLayout.path(mv, ".mod"), settings.maxModBytes()), executor);
             tmp = newTempFile();
@@ -87,10 +89,6 @@ final class VersionPipeline {
             log.error("refused {}: {}", mv, e.getMessage());
             f.fail(e);
         } catch (ProxyException e) {
-            if (e.kind() == Kind.VERIFICATION_FAILED) {
-                // The verifier counted its own failure by reason (a database that does not know the version, a bad proof).
-                log.error("refused {}: {}", mv, e.getMessage());
-            }
             f.fail(e);
         } catch (IOException e) {
             f.fail(Failures.storage("committing " + mv, e));

@@ -1,7 +1,9 @@
 package dev.granary.core.fetch;
 
+import dev.granary.core.verify.RefusedException;
 import dev.granary.core.ProxyException;
 import dev.granary.core.ProxyException.Kind;
+import dev.granary.core.upstream.UpstreamBusyException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -43,7 +45,12 @@ final class Waits {
     }
 
     /** A fresh exception per waiter: its stack shows this caller; kind, message and reason are shared. */
-    static RuntimeException rethrown(Throwable c) {
+    static ProxyException rethrown(Throwable c) {
+        if (c instanceof UpstreamBusyException b) {
+            UpstreamBusyException copy = new UpstreamBusyException(b.status(), b.retryAfter().orElse(null), b.getMessage());
+            copy.initCause(b);
+            return copy;
+        }
         if (c instanceof RefusedException r) {
             RefusedException copy = new RefusedException(r.reason(), r.getMessage());
             copy.initCause(r);
@@ -51,9 +58,6 @@ final class Waits {
         }
         if (c instanceof ProxyException pe) {
             return new ProxyException(pe.kind(), pe.getMessage(), pe);
-        }
-        if (c instanceof RuntimeException re) {
-            return re;
         }
         return new ProxyException(Kind.INTERNAL, String.valueOf(c), c);
     }

@@ -9,6 +9,7 @@ import dev.granary.core.module.ModulePatterns;
 import dev.granary.core.module.ModuleVersion;
 import dev.granary.core.verify.ChecksumVerifier;
 import dev.granary.core.verify.ExpectedSums;
+import dev.granary.core.verify.RefusedException;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -55,19 +56,13 @@ public final class SumdbVerifier implements ChecksumVerifier {
         try {
             lookup = db.client().lookup(mv);
         } catch (SumdbForkException e) {
-            fail("fork");
             throw databases.fork(db, e);
         } catch (ProxyException e) {
             switch (e.kind()) {
-                case NOT_FOUND, GONE -> {
-                    fail("not-in-sumdb");
-                    throw new ProxyException(Kind.VERIFICATION_FAILED, "verifying " + mv + ": not found in checksum database "
-                            + db.name() + " (list it in --nosumdb if it is private): " + e.getMessage(), e);
-                }
-                case VERIFICATION_FAILED -> {
-                    fail("invalid-proof");
-                    throw e;
-                }
+                case NOT_FOUND, GONE -> throw new RefusedException("not-in-sumdb", "verifying " + mv
+                        + ": not found in checksum database " + db.name() + " (list it in --nosumdb if it is private): "
+                        + e.getMessage(), e);
+                case VERIFICATION_FAILED -> throw new RefusedException("invalid-proof", e.getMessage(), e);
                 default -> {
                     result("error");
                     throw new ProxyException(e.kind() == Kind.STORAGE_UNAVAILABLE ? e.kind() : Kind.UPSTREAM_FAILED,
@@ -101,8 +96,7 @@ public final class SumdbVerifier implements ChecksumVerifier {
             result("pin-ok");
         } else {
             // A concurrent first fetch (another replica) pinned different content.
-            fail("pin-mismatch");
-            throw new ProxyException(Kind.VERIFICATION_FAILED, "verifying " + mv
+            throw new RefusedException("pin-mismatch", "verifying " + mv
                     + ": private module changed since it was first fetched (a retagged version?)\n"
                     + "first fetch:\n" + new String(pinned, StandardCharsets.UTF_8)
                     + "this fetch:\n" + actual.text()
@@ -112,8 +106,9 @@ public final class SumdbVerifier implements ChecksumVerifier {
 
     @Override
     public void refused(ModuleVersion mv, String reason) {
-        if (reason.equals("checksum-mismatch") || reason.equals("pin-mismatch")) {
-            result(reason);
+        switch (reason) {
+            case "checksum-mismatch", "pin-mismatch", "not-in-sumdb", "invalid-proof", "fork" -> result(reason);
+            default -> { }
         }
     }
 
@@ -126,13 +121,8 @@ public final class SumdbVerifier implements ChecksumVerifier {
         } catch (ProxyException e) {
             log.error("the pin of {} is unreadable: {}", mv, e.getMessage());
         }
-        throw new ProxyException(Kind.VERIFICATION_FAILED, "verifying " + mv + ": its pin " + StorageLayout.pin(mv)
+        throw new RefusedException("pin-unreadable", "verifying " + mv + ": its pin " + StorageLayout.pin(mv)
                 + " is unreadable; refusing until it is repaired");
-    }
-
-    private void fail(String reason) {
-        result(reason);
-        registry.counter(Meters.VERIFICATION_FAILURES, "reason", reason).increment();
     }
 
     private void result(String result) {

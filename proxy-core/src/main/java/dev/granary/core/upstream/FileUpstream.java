@@ -4,18 +4,24 @@ import dev.granary.core.ProxyException;
 import dev.granary.core.ProxyException.Kind;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A GOPROXY tree on a local file system, as in {@code GOPROXY=file:///srv/mirror}: an air-gapped
  * mirror directory, an unpacked snapshot, or another Granary's disk tier.
+ *
+ * <p>Failure messages name the request path, not the tree's location (the log does); a failure to
+ * write a download's target is a storage fault ({@link TargetFile}), not this upstream's.
  */
 public final class FileUpstream implements Upstream {
+    private static final Logger log = LoggerFactory.getLogger(FileUpstream.class);
+
     private final Path root;
 
     public FileUpstream(Path root) {
@@ -25,7 +31,7 @@ public final class FileUpstream implements Upstream {
     /** Parses a {@code file://} URL. */
     public static FileUpstream of(URI uri) {
         if (!"file".equals(uri.getScheme())) {
-            throw new IllegalArgumentException("not a file URL: " + uri);
+            throw new IllegalArgumentException("not a file URL: " + Texts.redact(uri));
         }
         return new FileUpstream(Path.of(uri));
     }
@@ -36,7 +42,7 @@ public final class FileUpstream implements Upstream {
         try {
             long size = Files.size(file);
             if (size > maxBytes) {
-                throw new ProxyException(Kind.UPSTREAM_FAILED, describe() + ": " + path + " is larger than " + maxBytes + " bytes");
+                throw Limits.tooLarge("upstream file for " + path, maxBytes);
             }
             return Files.readAllBytes(file);
         } catch (NoSuchFileException e) {
@@ -45,21 +51,37 @@ public final class FileUpstream implements Upstream {
             if (Files.isDirectory(file)) {
                 throw ProxyException.notFound("not found: " + path);
             }
-            throw new ProxyException(Kind.UPSTREAM_FAILED, describe() + ": reading " + path + ": " + e.getMessage(), e);
+            throw readFailure(path, e);
         }
     }
 
     @Override
     public long download(String path, Path target, long maxBytes) {
         Path file = resolve(path);
-        try (InputStream in = Files.newInputStream(file);
-             OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
-            return Limits.copy(in, out, maxBytes, describe() + ": " + path);
+        InputStream in;
+        try {
+            if (Files.isDirectory(file)) {
+                throw ProxyException.notFound("not found: " + path);
+            }
+            in = Files.newInputStream(file);
         } catch (NoSuchFileException e) {
             throw ProxyException.notFound("not found: " + path);
         } catch (IOException e) {
-            throw new ProxyException(Kind.UPSTREAM_FAILED, describe() + ": reading " + path + ": " + e.getMessage(), e);
+            throw readFailure(path, e);
         }
+        // The source is open before the target is touched, so a missing target directory is never "not found".
+        try (in; TargetFile out = TargetFile.open(target)) {
+            return Limits.copy(in, out, maxBytes, "upstream file for " + path);
+        } catch (IOException e) {
+            // Only the source throws IOException here: TargetFile reports its failures as storage faults.
+            throw readFailure(path, e);
+        }
+    }
+
+    private ProxyException readFailure(String path, IOException e) {
+        log.warn("upstream {}: reading {}: {}", describe(), path, e.toString());
+        String reason = Texts.reason(Texts.ioReason(e), List.of(), List.of(root.toString()));
+        return new ProxyException(Kind.UPSTREAM_FAILED, "upstream read failed for " + path + ": " + reason, e);
     }
 
     private Path resolve(String path) {

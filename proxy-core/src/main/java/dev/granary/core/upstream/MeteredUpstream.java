@@ -44,6 +44,7 @@ public final class MeteredUpstream implements Upstream {
                 case NOT_FOUND -> "not_found";
                 case GONE -> "gone";
                 case UPSTREAM_TIMEOUT -> "timeout";
+                case STORAGE_UNAVAILABLE -> "storage";
                 default -> "error";
             };
             throw e;

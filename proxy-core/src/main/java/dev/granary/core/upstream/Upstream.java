@@ -11,7 +11,9 @@ import java.nio.file.Path;
  *
  * <p>Every failure is a {@link ProxyException}: {@code NOT_FOUND} and {@code GONE} for the
  * protocol's "not here" answers, {@code UPSTREAM_FAILED} or {@code UPSTREAM_TIMEOUT} for everything
- * else. Implementations are thread-safe.
+ * else the upstream does, and {@code STORAGE_UNAVAILABLE} when {@link #download} cannot write its
+ * local target. Messages go to clients: they carry the upstream's reason but never its URL or any
+ * credential. Implementations are thread-safe.
  */
 public interface Upstream {
 
@@ -25,11 +27,13 @@ public interface Upstream {
     /**
      * Downloads an artifact into {@code target} (created or truncated). A body shorter than the
      * announced length, or longer than {@code maxBytes}, fails; the caller deletes {@code target}.
+     * A failure to write {@code target} is {@code STORAGE_UNAVAILABLE} ("storage full" for a full
+     * disk, else "storage write failed: ..."), and is not retried.
      *
      * @return the number of bytes written
      */
     long download(String path, Path target, long maxBytes);
 
-    /** A short description for logs, such as the base URL. */
+    /** A short description for logs, such as the base URL with any password redacted. */
     String describe();
 }

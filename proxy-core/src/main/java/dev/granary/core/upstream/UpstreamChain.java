@@ -3,11 +3,14 @@ package dev.granary.core.upstream;
 import dev.granary.core.ProxyException;
 import dev.granary.core.ProxyException.Kind;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * An ordered list of upstreams with the {@code go} command's GOPROXY fallback rules
@@ -17,8 +20,12 @@ import java.util.function.Function;
  * <p>The keyword {@code off} ends the list: nothing after it is consulted, and an empty chain answers
  * every request with "not found" (offline mode: storage alone). {@code direct} (fetching from version
  * control) is not a proxy and is refused at parse time, so a misconfiguration is visible at start.
+ *
+ * <p>A failure writing the local target of a download ({@code STORAGE_UNAVAILABLE}) ends the walk
+ * under either separator: it is not an answer of the upstream.
  */
 public final class UpstreamChain implements Upstream {
+    private static final Logger log = LoggerFactory.getLogger(UpstreamChain.class);
 
     /** One entry and whether any error (not only not-found) falls through to the next entry. */
     public record Entry(Upstream upstream, boolean fallThroughOnError) {
@@ -53,17 +60,25 @@ public final class UpstreamChain implements Upstream {
                 throw new IllegalArgumentException("upstream list: '" + item
                         + "' is not supported (Granary serves from proxies and file trees; list them instead)");
             }
+            // An item may carry a password (https://user:token@host): every message shows it redacted,
+            // and the URI parser's own exception (which quotes its input) is not kept as a cause.
+            String shown = Texts.printable(Texts.redact(item));
             URI uri;
             try {
-                uri = URI.create(item);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("upstream list: invalid URL '" + item + "'", e);
+                uri = new URI(item);
+            } catch (URISyntaxException e) {
+                throw new IllegalArgumentException("upstream list: invalid URL '" + shown + "'");
             }
             String scheme = uri.getScheme() == null ? "" : uri.getScheme();
             Upstream u = switch (scheme) {
-                case "http", "https" -> http.apply(uri);
+                case "http", "https" -> {
+                    if (uri.getHost() == null) {
+                        throw new IllegalArgumentException("upstream list: no host in '" + shown + "'");
+                    }
+                    yield http.apply(uri);
+                }
                 case "file" -> FileUpstream.of(uri);
-                default -> throw new IllegalArgumentException("upstream list: unsupported URL '" + item + "' (http, https or file)");
+                default -> throw new IllegalArgumentException("upstream list: unsupported URL '" + shown + "' (http, https or file)");
             };
             entries.add(new Entry(u, pipe));
         }
@@ -108,9 +123,12 @@ public final class UpstreamChain implements Upstream {
                 return call.apply(e.upstream());
             } catch (ProxyException ex) {
                 // go.dev/ref/mod#goproxy-protocol: ',' falls through on 404/410 only, '|' on any error.
-                if (!(ex.kind() == Kind.NOT_FOUND || ex.kind() == Kind.GONE || e.fallThroughOnError())) {
+                // A local storage fault is no upstream's error: the next upstream would meet the same full disk.
+                boolean notHere = ex.kind() == Kind.NOT_FOUND || ex.kind() == Kind.GONE;
+                if (ex.kind() == Kind.STORAGE_UNAVAILABLE || !(notHere || e.fallThroughOnError())) {
                     throw ex;
                 }
+                log.debug("{}: {} from {}, trying the next upstream", path, ex.kind(), e.upstream().describe());
                 last = ex;
             }
         }

@@ -30,9 +30,12 @@ public enum ConfigKey {
     CACHE_LIST_TTL("cache.list-ttl", Type.DURATION, "60s", "how long list, @latest and query answers are fresh"),
     CACHE_NOT_FOUND_TTL("cache.not-found-ttl", Type.DURATION, "30s", "how long a not-found answer is remembered"),
     CACHE_FAILURE_TTL("cache.failure-ttl", Type.DURATION, "5s", "how long an upstream failure or a refused version is remembered (no refetch meanwhile)"),
-    FETCH_TIMEOUT("fetch.timeout", Type.DURATION, "5m", "timeout of one upstream request"),
+    FETCH_TIMEOUT("fetch.timeout", Type.DURATION, "5m", "bound on one upstream fetch: connect, headers, the whole body, and every retry"),
+    FETCH_IDLE_TIMEOUT("fetch.idle-timeout", Type.DURATION, "30s", "an upstream body that delivers nothing for this long fails (504)"),
     FETCH_CONNECT_TIMEOUT("fetch.connect-timeout", Type.DURATION, "10s", "timeout to connect to an upstream"),
-    FETCH_RETRIES("fetch.retries", Type.COUNT, "2", "retries of an upstream request on connection errors and 5xx"),
+    FETCH_RETRIES("fetch.retries", Type.COUNT, "2", "retries on connection errors, stalled bodies, 429 and 5xx (jittered backoff, or the upstream's Retry-After up to 5s)"),
+    FETCH_REDIRECTS("fetch.redirects", Type.TEXT, "same-host", "upstream redirects followed: same-host, any or none (never https to http, at most 5 hops)"),
+    FETCH_CREDENTIALS("fetch.credentials", Type.TEXT, "", "upstream credentials: 'HOST[:PORT]=bearer:env:VAR' or '=basic:USER:file:PATH' entries, comma-separated"),
     FETCH_MAX_ZIP_BYTES("fetch.max-zip-bytes", Type.SIZE, "500MiB", "largest module zip accepted from an upstream"),
     SHUTDOWN_GRACE("shutdown.grace", Type.DURATION, "30s", "how long SIGTERM waits for in-flight responses");
 

@@ -3,6 +3,7 @@ package dev.granary.server.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.granary.core.upstream.HttpUpstream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -74,6 +75,9 @@ public final class GranaryConfig {
             String v = values.get(k);
             if (v == null) {
                 continue;
+            }
+            if (k == ConfigKey.FETCH_REDIRECTS) {
+                redirects();
             }
             switch (k.type()) {
                 case SIZE -> bytes(k);
@@ -184,6 +188,15 @@ public final class GranaryConfig {
             return Path.of(home, "Library", "Caches");
         }
         return Path.of(home, ".cache");
+    }
+
+    /** {@code fetch.redirects}: which redirects an upstream may send Granary to. */
+    public HttpUpstream.Redirects redirects() {
+        try {
+            return HttpUpstream.Redirects.parse(values.get(ConfigKey.FETCH_REDIRECTS));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(ConfigKey.FETCH_REDIRECTS.path() + ": " + e.getMessage(), e);
+        }
     }
 
     public long bytes(ConfigKey k) {

@@ -87,6 +87,9 @@ class ConfigOptionsTest {
     }
 
     private static String sample(ConfigKey k) {
+        if (k == ConfigKey.FETCH_REDIRECTS) {
+            return "none";
+        }
         return switch (k.type()) {
             case ADDRESS -> "127.0.0.1:1234";
             case SIZE -> "12MiB";

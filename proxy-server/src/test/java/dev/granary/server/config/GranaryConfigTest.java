@@ -60,6 +60,9 @@ class GranaryConfigTest {
     }
 
     private static String sample(ConfigKey k) {
+        if (k == ConfigKey.FETCH_REDIRECTS) {
+            return "any";
+        }
         return switch (k.type()) {
             case ADDRESS -> "127.0.0.1:1234";
             case SIZE -> "12MiB";
@@ -84,6 +87,10 @@ class GranaryConfigTest {
                 .hasMessageContaining("cache.list-ttl");
         assertThatThrownBy(() -> GranaryConfig.load(Map.of(ConfigKey.S3_REDIRECT, "maybe"), Map.of(), Optional.empty()))
                 .hasMessageContaining("s3.redirect");
+        assertThatThrownBy(() -> GranaryConfig.load(Map.of(ConfigKey.FETCH_REDIRECTS, "sometimes"), Map.of(), Optional.empty()))
+                .hasMessageContaining("fetch.redirects").hasMessageContaining("same-host, any or none");
+        assertThatThrownBy(() -> GranaryConfig.load(Map.of(ConfigKey.FETCH_IDLE_TIMEOUT, "a while"), Map.of(), Optional.empty()))
+                .hasMessageContaining("fetch.idle-timeout");
     }
 
     @ParameterizedTest
