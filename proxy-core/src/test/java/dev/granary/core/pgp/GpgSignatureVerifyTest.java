@@ -92,15 +92,15 @@ class GpgSignatureVerifyTest {
 
         // Created in 2020 with a one-year expiry, signed while valid: expired now.
         expired = gpg.generate("Expired Signer <expired@example.org>", "ed25519", "sign", "1y", Y2020);
-        gpg.run(null, Y2020.plus(Duration.ofDays(30)), "", "-u", expired + "!", "--detach-sign", "-o",
+        gpg.runAt(Y2020.plus(Duration.ofDays(30)), "-u", expired + "!", "--detach-sign", "-o",
                 tmp.resolve("expired.sig").toString(), data.toString()).assertSuccess();
 
         // Signed on day 10, then (with the clock set back to day 1) given an expiry on day 2: the key had
         // expired when the signature was made.
         lapsed = gpg.generate("Lapsed Signer <lapsed@example.org>", "ed25519", "sign", "0", Y2021);
-        gpg.run(null, Y2021.plus(Duration.ofDays(10)), "", "-u", lapsed + "!", "--detach-sign", "-o",
+        gpg.runAt(Y2021.plus(Duration.ofDays(10)), "-u", lapsed + "!", "--detach-sign", "-o",
                 tmp.resolve("lapsed.sig").toString(), data.toString()).assertSuccess();
-        gpg.run(null, Y2021.plus(Duration.ofDays(1)), "", "--quick-set-expire", lapsed, "1d").assertSuccess();
+        gpg.runAt(Y2021.plus(Duration.ofDays(1)), "--quick-set-expire", lapsed, "1d").assertSuccess();
 
         revoked = gpg.generate("Revoked Signer <revoked@example.org>", "ed25519", "sign", "0", null);
         sign(revoked + "!", "revoked.sig");
@@ -452,7 +452,7 @@ class GpgSignatureVerifyTest {
     void signatureFromTheFutureIsRefused() throws Exception {
         Path sig = tmp.resolve("future.sig");
         Instant future = Instant.now().plus(Duration.ofDays(2));
-        gpg.run(null, future, "", "-u", rsa + "!", "--detach-sign", "-o", sig.toString(), data.toString()).assertSuccess();
+        gpg.runAt(future, "-u", rsa + "!", "--detach-sign", "-o", sig.toString(), data.toString()).assertSuccess();
         PgpException e = assertThrows(PgpException.class, () -> verifier.verifyDetached(data, sig));
         assertThat(e.reason()).isEqualTo(Reason.FUTURE_SIGNATURE);
         assertThat(e.getMessage()).contains(rsa).contains("in the future");

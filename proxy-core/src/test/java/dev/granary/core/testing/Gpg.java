@@ -55,14 +55,25 @@ public final class Gpg implements AutoCloseable {
 
     /** Runs {@code gpg --batch --pinentry-mode loopback --passphrase '' ARGS}. */
     public Result run(String... args) throws IOException, InterruptedException {
-        return run(null, null, "", args);
+        return exec(null, null, "", args);
     }
 
-    /**
-     * Runs gpg with {@code stdin} piped in (may be null), at {@code fakedTime} (may be null), with
-     * {@code passphrase} for loopback pinentry.
-     */
-    public Result run(InputStream stdin, Instant fakedTime, String passphrase, String... args) throws IOException, InterruptedException {
+    /** Runs gpg with its clock set to {@code fakedTime} ({@code --faked-system-time}). */
+    public Result runAt(Instant fakedTime, String... args) throws IOException, InterruptedException {
+        return exec(null, fakedTime, "", args);
+    }
+
+    /** Runs gpg with {@code passphrase} for loopback pinentry. */
+    public Result runWithPassphrase(String passphrase, String... args) throws IOException, InterruptedException {
+        return exec(null, null, passphrase, args);
+    }
+
+    /** Runs gpg with {@code stdin} piped in, read to its end. */
+    public Result runWithInput(InputStream stdin, String... args) throws IOException, InterruptedException {
+        return exec(stdin, null, "", args);
+    }
+
+    private Result exec(InputStream stdin, Instant fakedTime, String passphrase, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(GPG.toString(), "--homedir", home.toString(), "--batch",
                 "--no-tty", "--pinentry-mode", "loopback", "--passphrase", passphrase));
         if (fakedTime != null) {
@@ -101,14 +112,19 @@ public final class Gpg implements AutoCloseable {
 
     /** {@code --quick-gen-key UID ALGO USAGE EXPIRE} at {@code at} (null: now); returns the primary fingerprint. */
     public String generate(String uid, String algo, String usage, String expire, Instant at) throws IOException, InterruptedException {
-        run(null, at, "", "--quick-gen-key", uid, algo, usage, expire).assertSuccess();
+        exec(null, at, "", "--quick-gen-key", uid, algo, usage, expire).assertSuccess();
         return fingerprints(uid).get(0);
     }
 
     /** {@code --quick-add-key FPR ALGO USAGE EXPIRE}; returns the new subkey's fingerprint. */
     public String addSubkey(String fpr, String algo, String usage, String expire) throws IOException, InterruptedException {
+        return addSubkey(fpr, algo, usage, expire, null);
+    }
+
+    /** {@code --quick-add-key FPR ALGO USAGE EXPIRE} at {@code at} (null: now); returns the new subkey's fingerprint. */
+    public String addSubkey(String fpr, String algo, String usage, String expire, Instant at) throws IOException, InterruptedException {
         List<String> before = fingerprints(fpr);
-        run("--quick-add-key", fpr, algo, usage, expire).assertSuccess();
+        exec(null, at, "", "--quick-add-key", fpr, algo, usage, expire).assertSuccess();
         List<String> after = fingerprints(fpr);
         after.removeAll(before);
         return after.get(0);
@@ -147,7 +163,7 @@ public final class Gpg implements AutoCloseable {
     /** Revokes the subkey at index {@code index} (1 = first subkey) through {@code --edit-key}. */
     public void revokeSubkey(String fpr, int index) throws IOException, InterruptedException {
         byte[] script = ("key " + index + "\nrevkey\ny\n0\n\ny\nsave\n").getBytes(StandardCharsets.UTF_8);
-        run(new ByteArrayInputStream(script), null, "", "--command-fd", "0", "--status-fd", "2", "--edit-key", fpr).assertSuccess();
+        runWithInput(new ByteArrayInputStream(script), "--command-fd", "0", "--status-fd", "2", "--edit-key", fpr).assertSuccess();
     }
 
     @Override
