@@ -1,5 +1,7 @@
 package dev.granary.server;
 
+import dev.granary.server.cli.KeysCommand;
+import dev.granary.server.cli.SignatureCommand;
 import dev.granary.server.config.ConfigKey;
 import dev.granary.server.config.GranaryConfig;
 import java.nio.file.Path;
@@ -15,7 +17,8 @@ import picocli.CommandLine.Option;
 /** The command line: {@code granary [serve] [options]}. */
 @Command(name = "granary", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A caching, verifying Go module proxy.",
-        subcommands = {Main.Serve.class, Main.ConfigKeys.class})
+        subcommands = {Main.Serve.class, Main.ConfigKeys.class,
+            SignatureCommand.class, KeysCommand.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {

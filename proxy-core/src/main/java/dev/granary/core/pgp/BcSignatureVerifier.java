@@ -10,6 +10,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
+import org.bouncycastle.bcpg.KeyIdentifier;
 import org.bouncycastle.openpgp.PGPException;
 import org.bouncycastle.openpgp.PGPMarker;
 import org.bouncycastle.openpgp.PGPObjectFactory;
@@ -115,6 +116,10 @@ final class BcSignatureVerifier implements SignatureVerifier {
     }
 
     private VerifiedSignature verify(PGPSignature sig, Feeder feeder) throws IOException, PgpException {
+        if (sig.getKeyIdentifiers().stream().allMatch(KeyIdentifier::isWildcard)) {
+            // RFC 9580 section 5.2.3.12 allows an anonymous issuer (key ID 0); a trust decision cannot.
+            throw new PgpException(Reason.MALFORMED_SIGNATURE, "the signature does not name the key that made it");
+        }
         Date now = Date.from(clock.instant());
         OpenPGPCertificate cert = null;
         OpenPGPComponentKey signer = null;

@@ -17,7 +17,6 @@ import org.bouncycastle.openpgp.api.OpenPGPCertificate;
 import org.bouncycastle.openpgp.api.OpenPGPCertificate.OpenPGPComponentKey;
 import org.bouncycastle.openpgp.api.OpenPGPCertificate.OpenPGPUserId;
 import org.bouncycastle.openpgp.api.OpenPGPImplementation;
-import org.bouncycastle.openpgp.api.OpenPGPKeyReader;
 import org.bouncycastle.openpgp.api.bc.BcOpenPGPImplementation;
 
 /** Shared pieces of the OpenPGP layer: the BouncyCastle implementation in use and how keys are named. */
@@ -33,10 +32,6 @@ final class Pgp {
     private static final HexFormat HEX = HexFormat.of().withUpperCase();
 
     private Pgp() {
-    }
-
-    static OpenPGPKeyReader reader() {
-        return new OpenPGPKeyReader(IMPL, IMPL.policy());
     }
 
     static String fingerprint(PGPPublicKey key) {
@@ -100,12 +95,14 @@ final class Pgp {
         }
     }
 
+    /** How messages name a key's algorithm and size, e.g. {@code RSA-3072}, {@code EdDSA-256}. */
     static String algorithmName(PGPPublicKey key) {
         int bits = key.getBitStrength();
         return switch (key.getAlgorithm()) {
-            case PublicKeyAlgorithmTags.RSA_GENERAL, PublicKeyAlgorithmTags.RSA_SIGN, PublicKeyAlgorithmTags.RSA_ENCRYPT -> "RSA-" + bits;
+            // RSA sign-only (3) and encrypt-only (2) are deprecated tags (RFC 4880 section 9.1) a key may still carry.
+            case PublicKeyAlgorithmTags.RSA_GENERAL, 2, 3 -> "RSA-" + bits;
             case PublicKeyAlgorithmTags.DSA -> "DSA-" + bits;
-            case PublicKeyAlgorithmTags.ELGAMAL_ENCRYPT, PublicKeyAlgorithmTags.ELGAMAL_GENERAL -> "ElGamal-" + bits;
+            case PublicKeyAlgorithmTags.ELGAMAL_ENCRYPT, 20 -> "ElGamal-" + bits;
             case PublicKeyAlgorithmTags.ECDSA -> "ECDSA-" + bits;
             case PublicKeyAlgorithmTags.ECDH -> "ECDH-" + bits;
             case PublicKeyAlgorithmTags.EDDSA_LEGACY -> "EdDSA-" + bits;

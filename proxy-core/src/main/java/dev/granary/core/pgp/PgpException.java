@@ -32,7 +32,7 @@ public class PgpException extends Exception {
         INVALID_BINDING,
         /** The subkey (or primary key) that signed is not marked for signing data. */
         NOT_SIGNING_KEY,
-        /** The key's algorithm or size, or the signature's hash algorithm, is not accepted (DSA, SHA-1, RSA under 2048 bits). */
+        /** The key's algorithm or size, or the signature's hash algorithm, is not accepted (DSA, SHA-1, RSA under 2000 bits). */
         UNACCEPTABLE_ALGORITHM,
         /** The signature claims a creation time in the future (beyond a small clock skew). */
         FUTURE_SIGNATURE,

@@ -19,7 +19,7 @@ import java.util.Objects;
  *   <li>exactly one signature, version 4 or later, of type binary (0x00) or canonical text (0x01; the
  *       data is hashed with every line ending made CRLF, RFC 4880 section 5.2.1; cleartext messages are
  *       always text signatures), armored or binary;</li>
- *   <li>made by a key of the keyring (the primary key or one of its subkeys) using RSA of 2048 bits or
+ *   <li>made by a key of the keyring (the primary key or one of its subkeys) using RSA of 2000 bits or
  *       more, ECDSA (NIST P-256, P-384, P-521, Brainpool), EdDSA (the legacy Ed25519 encoding GnuPG
  *       writes, algorithm 22) or Ed25519/Ed448 (RFC 9580, algorithms 27 and 28), with SHA-224 or a
  *       stronger hash.</li>
@@ -42,7 +42,7 @@ import java.util.Objects;
  *   <li>a key without a valid self-signature, or a subkey without a valid binding signature (including
  *       the back-signature a signing subkey must carry): {@code INVALID_BINDING};</li>
  *   <li>a subkey (or primary key) whose key flags do not include signing: {@code NOT_SIGNING_KEY};</li>
- *   <li>DSA, ElGamal, RSA under 2048 bits, or a SHA-1, RIPEMD-160 or MD5 signature hash:
+ *   <li>DSA, ElGamal, RSA under 2000 bits, or a SHA-1, RIPEMD-160 or MD5 signature hash:
  *       {@code UNACCEPTABLE_ALGORITHM};</li>
  *   <li>a creation time more than {@link #MAX_CLOCK_SKEW} after the verifier's clock:
  *       {@code FUTURE_SIGNATURE}; a signature whose own expiration time has passed:

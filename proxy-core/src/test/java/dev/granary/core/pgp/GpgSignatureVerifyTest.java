@@ -389,6 +389,41 @@ class GpgSignatureVerifyTest {
     }
 
     @Test
+    void weakAlgorithmsAreRefused() throws Exception {
+        Path sha1 = sign(rsa + "!", "sha1.sig", "--digest-algo", "SHA1");
+        PgpException e = assertThrows(PgpException.class, () -> verifier.verifyDetached(data, sha1));
+        assertThat(e.reason()).isEqualTo(Reason.UNACCEPTABLE_ALGORITHM);
+        assertThat(e.getMessage()).contains("key " + rsa).contains("uses hash algorithm SHA1, which is not accepted");
+
+        String dsa = gpg.generate("Dsa Signer <dsa@example.org>", "dsa2048", "sign", "0", null);
+        Path dsaSig = sign(dsa, "dsa.sig");
+        Keyring dsaRing = Keyring.read(new ByteArrayInputStream(gpg.export(false, dsa)));
+        PgpException d = assertThrows(PgpException.class, () -> SignatureVerifier.of(dsaRing).verifyDetached(data, dsaSig));
+        assertThat(d.reason()).isEqualTo(Reason.UNACCEPTABLE_ALGORITHM);
+        assertThat(d.getMessage()).contains("key " + dsa).contains("uses DSA-2048, which is not accepted");
+    }
+
+    @Test
+    void signatureNamingNoIssuerIsRefused() throws Exception {
+        // Key ID 0 is the "anonymous recipient" wildcard; gpg never writes it into a signature.
+        byte[] secret = gpg.run("--export-secret-keys", auth).assertSuccess().stdout();
+        PGPSecretKey primary = new BcPGPSecretKeyRing(new ByteArrayInputStream(secret)).getSecretKey();
+        PGPSignatureGenerator gen = new PGPSignatureGenerator(
+                new BcPGPContentSignerBuilder(primary.getPublicKey().getAlgorithm(), PGPUtil.SHA256), primary.getPublicKey());
+        gen.init(PGPSignature.BINARY_DOCUMENT, primary.extractPrivateKey(null));
+        PGPSignatureSubpacketGenerator hashed = new PGPSignatureSubpacketGenerator();
+        hashed.setSignatureCreationTime(new Date());
+        hashed.setIssuerKeyID(false, 0L);
+        gen.setHashedSubpackets(hashed.generate());
+        gen.update(DATA);
+        byte[] sig = armor(gen.generate());
+        PgpException e = assertThrows(PgpException.class,
+                () -> verifier.verifyDetached(new ByteArrayInputStream(DATA), new ByteArrayInputStream(sig)));
+        assertThat(e.reason()).isEqualTo(Reason.MALFORMED_SIGNATURE);
+        assertThat(e.getMessage()).contains("does not name the key");
+    }
+
+    @Test
     void tamperedDataIsRefused() throws Exception {
         Path sig = sign(rsa + "!", "tamper.sig");
         byte[] changed = DATA.clone();

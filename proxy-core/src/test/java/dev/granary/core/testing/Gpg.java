@@ -167,10 +167,14 @@ public final class Gpg implements AutoCloseable {
     }
 
     @Override
-    public void close() throws IOException, InterruptedException {
+    public void close() throws IOException {
         Process p = new ProcessBuilder("gpgconf", "--homedir", home.toString(), "--kill", "all")
                 .redirectErrorStream(true).start();
         p.getInputStream().readAllBytes();
-        p.waitFor(1, TimeUnit.MINUTES);
+        try {
+            p.waitFor(1, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
