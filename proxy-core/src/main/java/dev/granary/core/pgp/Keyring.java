@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.bouncycastle.openpgp.PGPException;
 import org.bouncycastle.openpgp.PGPMarker;
 import org.bouncycastle.openpgp.PGPObjectFactory;
 import org.bouncycastle.openpgp.PGPPublicKey;
@@ -24,9 +25,10 @@ import org.bouncycastle.openpgp.api.OpenPGPCertificate;
  * The public keys whose signatures are trusted. Read from files as {@code gpg --export [--armor]}
  * writes them: binary or ASCII-armored, any number of keys per file (and any number of armored blocks,
  * so {@code cat a.asc b.asc} works), each with its user ids, subkeys and signatures. Copies of one key
- * from several files are merged. A revocation certificate ({@code gpg --gen-revoke} output, or the
- * {@code openpgp-revocs.d} file with its leading colon removed) may stand in a file beside, or after,
- * the key it revokes; the key is then refused from then on.
+ * from several files are merged. A key revocation certificate ({@code gpg --gen-revoke} output, or
+ * the file GnuPG keeps in {@code openpgp-revocs.d} with the colon before its first line removed) may
+ * come in the same file as the key it revokes or in another one; signatures by that key are then
+ * refused.
  *
  * <p>Trusting a key here is all the trust there is: there is no web of trust, no owner trust and no
  * certification by other keys. Secret keys are refused (a trust file holds public keys only).
@@ -123,7 +125,9 @@ public final class Keyring {
                         continue;
                     }
                     if (o instanceof PGPPublicKeyRing ring) {
-                        rings.merge(Pgp.fingerprint(ring.getPublicKey()), ring, Parsed::join);
+                        String fpr = Pgp.fingerprint(ring.getPublicKey());
+                        PGPPublicKeyRing known = rings.get(fpr);
+                        rings.put(fpr, known == null ? ring : join(known, ring, source));
                     } else if (o instanceof PGPSignatureList sigs) {
                         for (PGPSignature sig : sigs) {
                             if (sig.getSignatureType() != PGPSignature.KEY_REVOCATION) {
@@ -175,12 +179,17 @@ public final class Keyring {
             return new Keyring(certs);
         }
 
-        private static PGPPublicKeyRing join(PGPPublicKeyRing a, PGPPublicKeyRing b) {
+        /**
+         * Two copies of one key, merged: each may carry signatures the other lacks (a revocation, a newer
+         * self-signature), and dropping either could trust a revoked key.
+         */
+        private static PGPPublicKeyRing join(PGPPublicKeyRing a, PGPPublicKeyRing b, String source) throws PgpException {
             try {
                 return PGPPublicKeyRing.join(a, b);
-            } catch (Exception e) {
-                // Same fingerprint, so join cannot disagree about the key; keep the first copy if it does.
-                return a;
+            } catch (PGPException | RuntimeException e) {
+                String fpr = Pgp.fingerprint(a.getPublicKey());
+                throw new PgpException(PgpException.Reason.MALFORMED_KEY, fpr,
+                        source + " has a copy of key " + fpr + " that cannot be merged with another: " + Pgp.message(e), e);
             }
         }
 

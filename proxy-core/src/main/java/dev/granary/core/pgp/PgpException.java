@@ -64,10 +64,12 @@ public class PgpException extends Exception {
     }
 
     /**
-     * The fingerprint (upper-case hex, as {@code gpg --with-colons} prints it) of the key concerned: the
-     * primary key for key-level refusals, the subkey when a subkey is at fault, the issuer named by the
-     * signature for {@link Reason#UNKNOWN_KEY} (a 16-digit key ID when the signature carries no
-     * fingerprint); null when no key is concerned.
+     * The fingerprint (upper-case hex, as {@code gpg --with-colons} prints it) of the key the refusal is
+     * about: the subkey when a subkey is revoked, expired, unbound or not marked for signing; the
+     * primary key when the primary key is; the key that made the signature for refusals of the
+     * signature itself (bad, from the future, malformed); the issuer the signature names for
+     * {@link Reason#UNKNOWN_KEY} (a 16-digit key ID when the signature carries no fingerprint). Null
+     * when no key is concerned (input that does not parse, a signature that names no issuer).
      */
     public String fingerprint() {
         return fingerprint;

@@ -36,7 +36,7 @@ public record VerifiedSignature(String keyFingerprint, String signingKeyFingerpr
     /** {@code KEYFPR "User <id>"} (plus {@code subkey SUBFPR} when a subkey signed), for logs and messages. */
     @Override
     public String toString() {
-        return keyFingerprint + userId.map(u -> " \"" + u + "\"").orElse("")
+        return keyFingerprint + userId.map(u -> " \"" + Pgp.printable(u) + "\"").orElse("")
                 + (bySubkey() ? " subkey " + signingKeyFingerprint : "") + " at " + created;
     }
 }

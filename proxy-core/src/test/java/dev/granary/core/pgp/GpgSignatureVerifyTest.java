@@ -317,6 +317,11 @@ class GpgSignatureVerifyTest {
         PgpException e = assertThrows(PgpException.class, () -> SignatureVerifier.of(withRevocation).verifyDetached(data, sig));
         assertThat(e.reason()).isEqualTo(Reason.KEY_REVOKED);
         assertThat(e.getMessage()).contains(revoked);
+        // So does a later export of the key (which carries the revocation) in another file: copies merge.
+        Keyring copies = Keyring.load(tmp.resolve("revoked-before.pub"), keyringArmored);
+        assertThat(copies.size()).isEqualTo(8);
+        assertThat(assertThrows(PgpException.class, () -> SignatureVerifier.of(copies).verifyDetached(data, sig)).reason())
+                .isEqualTo(Reason.KEY_REVOKED);
     }
 
     @Test

@@ -228,7 +228,7 @@ class PgpCommandsTest {
                 "--output-public", pub.toString(), "--passphrase-env", "GRANARY_KEY_PASSPHRASE").exit()).isZero();
         Run sign = child("signature", "sign", "--key", secret.toString(), "--passphrase-env", "GRANARY_KEY_PASSPHRASE", data.toString());
         assertThat(sign.exit()).as(sign.out()).isZero();
-        Run verify = child("signature", "verify", "--keyring", pub.toString(), data.toString());
+        Run verify = granary("signature", "verify", "--keyring", pub.toString(), data.toString());
         assertThat(verify.exit()).as(verify.out()).isZero();
         assertThat(verify.out()).contains("Good signature from").contains("Env <env@example.org>");
         // The same secret key without the variable's passphrase does not open.
