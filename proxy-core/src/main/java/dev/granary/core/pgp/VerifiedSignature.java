@@ -5,8 +5,8 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * A signature that verified: who made it and when. Only {@link SignatureVerifier} creates these, so
- * holding one means the data matched a good signature from a trusted, valid key.
+ * A signature that verified: who made it and when. {@link SignatureVerifier} returns one only when the
+ * data matched a good signature from a trusted, valid key; anything else is a {@link PgpException}.
  *
  * @param keyFingerprint        the primary key's fingerprint (upper-case hex, as {@code gpg} prints it)
  * @param signingKeyFingerprint the fingerprint of the key that made the signature: a signing subkey, or
