@@ -1,6 +1,8 @@
 package dev.granary.server;
 
 import dev.granary.server.cli.ConfigOptions;
+import dev.granary.server.cli.KeysCommand;
+import dev.granary.server.cli.SignatureCommand;
 import dev.granary.server.config.ConfigKey;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -13,7 +15,8 @@ import picocli.CommandLine.Spec;
 /** The command line: {@code granary [serve] [options]}. */
 @Command(name = "granary", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A caching, verifying Go module proxy.",
-        subcommands = {Main.Serve.class, Main.ConfigKeys.class})
+        subcommands = {Main.Serve.class, Main.ConfigKeys.class,
+            SignatureCommand.class, KeysCommand.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {
@@ -26,7 +29,7 @@ public final class Main implements Callable<Integer> {
     }
 
     /** The command line with every subcommand and, on those that read the configuration, one flag per key. */
-    static CommandLine commandLine() {
+    public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
         ConfigOptions.install(cl);
         return cl;
