@@ -3,6 +3,7 @@ package dev.granary.server;
 import dev.granary.storage.BlobKey;
 import dev.granary.storage.TierObserver;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -14,6 +15,7 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.function.IntSupplier;
 
 /**
  * The Prometheus registry and the server's own meters. Names follow {@code granary_<noun>_<unit>}:
@@ -30,7 +32,7 @@ public final class Metrics implements TierObserver {
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
-        io.micrometer.core.instrument.Gauge.builder("granary.jvm.heap.peak", Metrics::heapPeak).baseUnit("bytes")
+        Gauge.builder("granary.jvm.heap.peak", Metrics::heapPeak).baseUnit("bytes")
                 .description("High-water mark of heap use since start (sum of the heap pools' peaks)").register(registry);
     }
 
@@ -69,6 +71,41 @@ public final class Metrics implements TierObserver {
     public void served(String kind, long bytes) {
         Counter.builder("granary.served").baseUnit("bytes").description("Body bytes served to clients")
                 .tag("kind", kind).register(registry).increment(bytes);
+    }
+
+    /**
+     * The HTTP edge's own state, read at each scrape: client connections open now, and requests read
+     * whose answer is not finished yet.
+     */
+    public void edge(IntSupplier openConnections, IntSupplier requestsInFlight) {
+        Gauge.builder("granary.http.connections.open", openConnections::getAsInt)
+                .description("Client connections open now (connections turned away at a limit are not counted)")
+                .register(registry);
+        Gauge.builder("granary.http.requests.in.flight", requestsInFlight::getAsInt)
+                .description("Requests read whose answer is not finished yet")
+                .register(registry);
+    }
+
+    /** A connection answered 503 and closed at once: over the total ({@code server-limit}) or per-address ({@code client-limit}) cap. */
+    public void connectionRejected(String reason) {
+        Counter.builder("granary.http.connections.rejected").description("Connections turned away at a connection limit")
+                .tag("reason", reason).register(registry).increment();
+    }
+
+    /**
+     * A connection closed by a timeout: {@code header} (a request head not received in time),
+     * {@code idle} (a keep-alive connection with nothing to do), {@code write} (the client stopped
+     * reading its answer).
+     */
+    public void connectionTimeout(String phase) {
+        Counter.builder("granary.http.connections.timeouts").description("Connections closed by a timeout, by phase")
+                .tag("phase", phase).register(registry).increment();
+    }
+
+    /** A client left with a request half sent or not yet answered (not counted as a request). */
+    public void connectionAborted() {
+        Counter.builder("granary.http.connections.aborted")
+                .description("Connections the client closed mid-request or before its answer").register(registry).increment();
     }
 
     @Override

@@ -30,7 +30,17 @@ public enum ConfigKey {
     FETCH_CONNECT_TIMEOUT("fetch.connect-timeout", "10s", "timeout to connect to an upstream"),
     FETCH_RETRIES("fetch.retries", "2", "retries of an upstream request on connection errors and 5xx"),
     FETCH_MAX_ZIP_BYTES("fetch.max-zip-bytes", "500MiB", "largest module zip accepted from an upstream"),
-    SHUTDOWN_GRACE("shutdown.grace", "30s", "how long SIGTERM waits for in-flight responses");
+    SHUTDOWN_GRACE("shutdown.grace", "30s", "how long SIGTERM waits for in-flight responses"),
+    HTTP_HEADER_TIMEOUT("http.header-timeout", "20s",
+            "time a client has to send a request line and headers once it starts (and after connecting); then 408 and close"),
+    HTTP_IDLE_TIMEOUT("http.idle-timeout", "2m",
+            "a keep-alive connection with no request, or whose client stopped reading an answer, is closed after this long"),
+    HTTP_MAX_CONNECTIONS("http.max-connections", "10000",
+            "most client connections open at once (lowered to fit the open-file limit); more are answered 503 and closed"),
+    HTTP_MAX_CONNECTIONS_PER_CLIENT("http.max-connections-per-client", "256",
+            "most connections open at once from one client address; 0 = no per-address limit (behind a load balancer)"),
+    READINESS_MIN_FREE("readiness.min-free", "1GiB",
+            "/readyz fails when the disk tier's file system has less free space than this (a size, or a percentage like 5%)");
 
     private final String path;
     private final String defaultValue;

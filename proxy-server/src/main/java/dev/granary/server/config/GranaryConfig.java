@@ -80,7 +80,10 @@ public final class GranaryConfig {
                 case CACHE_LIST_TTL, CACHE_NOT_FOUND_TTL, FETCH_TIMEOUT, FETCH_CONNECT_TIMEOUT, SHUTDOWN_GRACE,
                      S3_REDIRECT_EXPIRY, S3_LEASE_TTL -> duration(k);
                 case S3_PATH_STYLE, S3_LOCAL_CACHE, S3_REDIRECT -> bool(k);
-                case FETCH_RETRIES -> integer(k);
+                case FETCH_RETRIES, HTTP_MAX_CONNECTIONS_PER_CLIENT -> integer(k);
+                case HTTP_MAX_CONNECTIONS -> positive(k, integer(k));
+                case HTTP_HEADER_TIMEOUT, HTTP_IDLE_TIMEOUT -> positive(k, duration(k).toMillis());
+                case READINESS_MIN_FREE -> sizeOrPercent(k);
                 default -> { }
             }
         }
@@ -214,6 +217,36 @@ public final class GranaryConfig {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(k.path() + ": expected a non-negative integer, got '" + values.get(k) + "'");
         }
+    }
+
+    private static void positive(ConfigKey k, long v) {
+        if (v <= 0) {
+            throw new IllegalArgumentException(k.path() + ": must be greater than zero");
+        }
+    }
+
+    /** A size in bytes, or a percentage of a whole (such as a file system's size): {@code 1GiB} or {@code 5%}. */
+    public record SizeOrPercent(long bytes, double percent) {
+        /** The amount out of {@code whole} bytes. */
+        public long of(long whole) {
+            return percent >= 0 ? (long) Math.ceil(whole * percent / 100) : bytes;
+        }
+    }
+
+    public SizeOrPercent sizeOrPercent(ConfigKey k) {
+        String v = values.get(k).strip();
+        if (v.endsWith("%")) {
+            try {
+                double p = Double.parseDouble(v.substring(0, v.length() - 1).strip());
+                if (!(p >= 0 && p <= 100)) {
+                    throw new NumberFormatException();
+                }
+                return new SizeOrPercent(-1, p);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(k.path() + ": expected a size like 1GiB or a percentage like 5%, got '" + v + "'");
+            }
+        }
+        return new SizeOrPercent(bytes(k), -1);
     }
 
     /** Parses {@code 1024}, {@code 64KiB}, {@code 256MiB}, {@code 1GB} (binary units throughout). */

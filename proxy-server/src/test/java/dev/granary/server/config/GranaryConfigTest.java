@@ -65,7 +65,9 @@ class GranaryConfigTest {
             case CACHE_LIST_TTL, CACHE_NOT_FOUND_TTL, FETCH_TIMEOUT, FETCH_CONNECT_TIMEOUT, SHUTDOWN_GRACE,
                  S3_REDIRECT_EXPIRY, S3_LEASE_TTL -> "7s";
             case S3_PATH_STYLE, S3_LOCAL_CACHE, S3_REDIRECT -> "true";
-            case FETCH_RETRIES -> "3";
+            case FETCH_RETRIES, HTTP_MAX_CONNECTIONS, HTTP_MAX_CONNECTIONS_PER_CLIENT -> "3";
+            case HTTP_HEADER_TIMEOUT, HTTP_IDLE_TIMEOUT -> "7s";
+            case READINESS_MIN_FREE -> "5%";
             default -> "x-" + k.name().toLowerCase();
         };
     }
@@ -84,6 +86,19 @@ class GranaryConfigTest {
                 .hasMessageContaining("cache.list-ttl");
         assertThatThrownBy(() -> GranaryConfig.load(Map.of(ConfigKey.S3_REDIRECT, "maybe"), Map.of(), Optional.empty()))
                 .hasMessageContaining("s3.redirect");
+        assertThatThrownBy(() -> GranaryConfig.load(Map.of(ConfigKey.HTTP_HEADER_TIMEOUT, "0s"), Map.of(), Optional.empty()))
+                .hasMessageContaining("http.header-timeout");
+        assertThatThrownBy(() -> GranaryConfig.load(Map.of(ConfigKey.HTTP_MAX_CONNECTIONS, "0"), Map.of(), Optional.empty()))
+                .hasMessageContaining("http.max-connections");
+        assertThatThrownBy(() -> GranaryConfig.load(Map.of(ConfigKey.READINESS_MIN_FREE, "120%"), Map.of(), Optional.empty()))
+                .hasMessageContaining("readiness.min-free");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1GiB,1000000000000,1073741824", "5%,1000000000000,50000000000", "0%,1000,0", "100%,1000,1000", "0.5%,1000,5"})
+    void minFreeIsASizeOrAShareOfTheFileSystem(String text, long total, long need) {
+        GranaryConfig c = GranaryConfig.load(Map.of(ConfigKey.READINESS_MIN_FREE, text), Map.of(), Optional.empty());
+        assertThat(c.sizeOrPercent(ConfigKey.READINESS_MIN_FREE).of(total)).isEqualTo(need);
     }
 
     @ParameterizedTest
