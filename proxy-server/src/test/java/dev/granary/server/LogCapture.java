@@ -8,26 +8,26 @@ import java.util.List;
 import org.slf4j.LoggerFactory;
 
 /** Collects the log events of the whole process (the root logger) while open, for assertions on what was logged. */
-final class LogCapture implements AutoCloseable {
+public final class LogCapture implements AutoCloseable {
     private final Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
     // AppenderBase.doAppend synchronizes on the appender: so do the readers.
     private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
 
-    LogCapture() {
+    public LogCapture() {
         appender.setContext(root.getLoggerContext());
         appender.start();
         root.addAppender(appender);
     }
 
     /** Events at {@code level} or above. */
-    List<ILoggingEvent> atLeast(Level level) {
+    public List<ILoggingEvent> atLeast(Level level) {
         synchronized (appender) {
             return appender.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(level)).toList();
         }
     }
 
     /** Events above DEBUG that carry a throwable (a stack trace in the log), or at ERROR. */
-    List<String> noisy() {
+    public List<String> noisy() {
         synchronized (appender) {
             return appender.list.stream()
                     .filter(e -> e.getLevel().isGreaterOrEqual(Level.ERROR)
