@@ -14,6 +14,16 @@ public final class Meters {
     public static final String HTTP_REQUESTS = "granary.http.requests";
     /** Counter {kind}, bytes: body bytes written to clients. */
     public static final String SERVED_BYTES = "granary.served";
+    /** Gauge: client connections open now. */
+    public static final String HTTP_CONNECTIONS_OPEN = "granary.http.connections.open";
+    /** Gauge: requests accepted and not yet answered. */
+    public static final String HTTP_REQUESTS_IN_FLIGHT = "granary.http.requests.in.flight";
+    /** Counter {reason}: connections turned away at a connection cap (server-limit, client-limit). */
+    public static final String HTTP_CONNECTIONS_REJECTED = "granary.http.connections.rejected";
+    /** Counter {phase}: connections closed by a timeout (header, idle, write). */
+    public static final String HTTP_CONNECTIONS_TIMEOUTS = "granary.http.connections.timeouts";
+    /** Counter: connections that ended before their request was answered. */
+    public static final String HTTP_CONNECTIONS_ABORTED = "granary.http.connections.aborted";
 
     // ---- storage tiers (server, fed by proxy-storage's TierObserver) ---------------------------
     /** Counter {tier, kind, result}: storage lookups by tier, artifact kind and hit/miss. */

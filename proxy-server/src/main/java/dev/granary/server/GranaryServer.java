@@ -12,9 +12,10 @@ import dev.granary.core.upstream.UpstreamChain;
 import dev.granary.core.upstream.UpstreamCredentials;
 import dev.granary.server.config.ConfigKey;
 import dev.granary.server.config.GranaryConfig;
-import dev.granary.server.http.HttpInitializer;
-import dev.granary.server.http.ProxyHandler;
-import dev.granary.server.http.ResponseWriter;
+import dev.granary.server.http.HttpEdge;
+import dev.granary.server.http.Readiness;
+import dev.granary.server.http.Redaction;
+import dev.granary.server.http.ResponsePolicy;
 import dev.granary.server.http.Routes;
 import dev.granary.storage.BlobStore;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -61,11 +62,11 @@ public final class GranaryServer implements AutoCloseable {
     private final Duration zipRedirect;
     private final ModuleService modules;
     private final SumdbProxy sumdb;
-    private final ResponseWriter writer;
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private EventLoopGroup boss;
     private EventLoopGroup workers;
     private Channel serverChannel;
+    private HttpEdge edge;
     private volatile boolean closed;
 
     public GranaryServer(GranaryConfig config, Map<String, String> env) throws IOException {
@@ -93,7 +94,6 @@ public final class GranaryServer implements AutoCloseable {
         this.modules = new ModuleService(store, upstream, fetch, new SumdbVerifier(databases, config.get(ConfigKey.NOSUMDB), registry),
                 registry, blocking, tiers.leases());
         this.zipRedirect = tiers.s3().isPresent() && config.bool(ConfigKey.S3_REDIRECT) ? config.duration(ConfigKey.S3_REDIRECT_EXPIRY) : null;
-        this.writer = new ResponseWriter(metrics);
         log.info("storage {}, upstream {}", store.describe(), upstream.describe());
         if (specs.isEmpty()) {
             log.warn("checksum verification is off (sumdb: off): upstream content is cached unverified");
@@ -104,8 +104,15 @@ public final class GranaryServer implements AutoCloseable {
 
     /** Binds and starts serving; returns the bound address (useful with port 0). */
     public InetSocketAddress start() throws InterruptedException {
-        Routes routes = new Routes(modules, tiers.store(), metrics, index(), s -> sumdb.serve(s.name(), s.path()), zipRedirect);
-        ProxyHandler handler = new ProxyHandler(routes, blocking, writer);
+        // Texts clients see never name the storage root or temporary files (downloads go there too).
+        Path root = tiers.disk().root();
+        Redaction redaction = Redaction.of(root);
+        GranaryConfig.SizeOrPercent minFree = config.sizeOrPercent(ConfigKey.READINESS_MIN_FREE);
+        Readiness readiness = new Readiness(tiers.store(), root, minFree::of, redaction);
+        Routes routes = new Routes(modules, metrics, index(), s -> sumdb.serve(s.name(), s.path()), zipRedirect, readiness);
+        edge = new HttpEdge(new HttpEdge.Settings(config.duration(ConfigKey.HTTP_HEADER_TIMEOUT), config.duration(ConfigKey.HTTP_IDLE_TIMEOUT),
+                config.integer(ConfigKey.HTTP_MAX_CONNECTIONS), config.integer(ConfigKey.HTTP_MAX_CONNECTIONS_PER_CLIENT)),
+                routes, blocking, metrics, new ResponsePolicy(redaction));
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         Class<? extends ServerChannel> channelClass = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
@@ -115,12 +122,17 @@ public final class GranaryServer implements AutoCloseable {
                 .group(boss, workers)
                 .channel(channelClass)
                 .option(ChannelOption.SO_BACKLOG, 1024)
+                .handler(edge.acceptGate())
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(new HttpInitializer(handler, channels));
+                .childHandler(edge.initializer(channels));
         serverChannel = b.bind(config.host(), config.port()).sync().channel();
         InetSocketAddress addr = (InetSocketAddress) serverChannel.localAddress();
-        log.info("granary listening on {}:{} ({})", addr.getHostString(), addr.getPort(), epoll ? "epoll" : "nio");
+        log.info("granary listening on {}:{} ({}; {})", addr.getHostString(), addr.getPort(), epoll ? "epoll" : "nio", edge.describeLimits());
         return addr;
+    }
+
+    private int inFlight() {
+        return edge == null ? 0 : edge.inFlight();
     }
 
     public ModuleService modules() {
@@ -148,8 +160,11 @@ public final class GranaryServer implements AutoCloseable {
         if (serverChannel != null) {
             serverChannel.close().awaitUninterruptibly();
         }
+        if (edge != null) {
+            edge.drain(channels);
+        }
         long deadline = System.nanoTime() + grace.toNanos();
-        while (writer.inFlight() > 0 && System.nanoTime() < deadline) {
+        while (inFlight() > 0 && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(20);
             } catch (InterruptedException e) {
@@ -157,8 +172,8 @@ public final class GranaryServer implements AutoCloseable {
                 break;
             }
         }
-        if (writer.inFlight() > 0) {
-            log.warn("closing with {} responses still in flight after {}", writer.inFlight(), grace);
+        if (inFlight() > 0) {
+            log.warn("closing with {} responses still in flight after {}", inFlight(), grace);
         }
         channels.close().awaitUninterruptibly();
         if (workers != null) {

@@ -20,6 +20,7 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.time.Duration;
+import java.util.function.IntSupplier;
 
 /**
  * The Prometheus registry and the server's own meters. Names follow {@code granary_<noun>_<unit>}:
@@ -75,6 +76,41 @@ public final class Metrics implements TierObserver {
     public void served(String kind, long bytes) {
         Counter.builder(Meters.SERVED_BYTES).baseUnit("bytes").description("Body bytes served to clients")
                 .tag("kind", kind).register(registry).increment(bytes);
+    }
+
+    /**
+     * The HTTP edge's own state, read at each scrape: client connections open now, and requests read
+     * whose answer is not finished yet.
+     */
+    public void edge(IntSupplier openConnections, IntSupplier requestsInFlight) {
+        Gauge.builder(Meters.HTTP_CONNECTIONS_OPEN, openConnections::getAsInt)
+                .description("Client connections open now (connections turned away at a limit are not counted)")
+                .register(registry);
+        Gauge.builder(Meters.HTTP_REQUESTS_IN_FLIGHT, requestsInFlight::getAsInt)
+                .description("Requests read whose answer is not finished yet")
+                .register(registry);
+    }
+
+    /** A connection answered 503 and closed at once: over the total ({@code server-limit}) or per-address ({@code client-limit}) cap. */
+    public void connectionRejected(String reason) {
+        Counter.builder(Meters.HTTP_CONNECTIONS_REJECTED).description("Connections turned away at a connection limit")
+                .tag("reason", reason).register(registry).increment();
+    }
+
+    /**
+     * A connection closed by a timeout: {@code header} (a request head not received in time),
+     * {@code idle} (a keep-alive connection with nothing to do), {@code write} (the client stopped
+     * reading its answer).
+     */
+    public void connectionTimeout(String phase) {
+        Counter.builder(Meters.HTTP_CONNECTIONS_TIMEOUTS).description("Connections closed by a timeout, by phase")
+                .tag("phase", phase).register(registry).increment();
+    }
+
+    /** A client left with a request half sent or not yet answered (not counted as a request). */
+    public void connectionAborted() {
+        Counter.builder(Meters.HTTP_CONNECTIONS_ABORTED)
+                .description("Connections the client closed mid-request or before its answer").register(registry).increment();
     }
 
     @Override

@@ -68,8 +68,14 @@ final class TestServers {
 
     /** Starts Granary as a separate JVM on the test classpath, so that it can be killed for real. */
     static Process startProcess(List<String> jvmArgs, Map<String, String> env, String... serveArgs) throws IOException {
+        return startProcess(List.of(), jvmArgs, env, serveArgs);
+    }
+
+    /** Like {@link #startProcess(List, Map, String...)}, run through {@code prefix} (e.g. a shell that sets a ulimit and execs). */
+    static Process startProcess(List<String> prefix, List<String> jvmArgs, Map<String, String> env, String... serveArgs) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new java.util.ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED"));
+        List<String> cmd = new java.util.ArrayList<>(prefix);
+        cmd.addAll(List.of(java, "--enable-native-access=ALL-UNNAMED"));
         cmd.addAll(jvmArgs);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "serve"));
         cmd.addAll(List.of(serveArgs));
@@ -82,6 +88,11 @@ final class TestServers {
 
     /** Reads the child's log until it reports its port; keeps draining (and optionally echoing) it afterwards. */
     static int awaitPort(Process p) throws IOException {
+        return awaitPort(p, null);
+    }
+
+    /** Like {@link #awaitPort(Process)}, also keeping every line the child logs after its start in {@code sink}. */
+    static int awaitPort(Process p, List<String> sink) throws IOException {
         java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         StringBuilder seen = new StringBuilder();
         String line;
@@ -94,6 +105,9 @@ final class TestServers {
                     try {
                         String l;
                         while ((l = r.readLine()) != null) {
+                            if (sink != null) {
+                                sink.add(l);
+                            }
                             if (l.contains("ERROR") || l.contains("WARN") || l.contains("committed")) {
                                 System.out.println("[granary " + p.pid() + "] " + l);
                             }

@@ -31,13 +31,17 @@ final class SingleFlight<K, V> {
         if (running == null) {
             running = mine;
             executor.execute(() -> {
+                // Leave the map before completing: a caller woken by the result must start a new run, not rejoin this one.
+                V value;
                 try {
-                    mine.complete(work.get());
+                    value = work.get();
                 } catch (Throwable t) {
-                    mine.completeExceptionally(t);
-                } finally {
                     inFlight.remove(key, mine);
+                    mine.completeExceptionally(t);
+                    return;
                 }
+                inFlight.remove(key, mine);
+                mine.complete(value);
             });
         } else {
             onJoin.run();

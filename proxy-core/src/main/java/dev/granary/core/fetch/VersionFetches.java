@@ -73,8 +73,9 @@ final class VersionFetches {
             } catch (RuntimeException e) {
                 mine.fail(e);
             } finally {
-                inFlight.remove(mv, mine);
+                // Remember a failure before leaving the map, so no request slips in between and fetches again.
                 remember(mine);
+                inFlight.remove(mv, mine);
             }
         });
         return mine;

@@ -5,6 +5,9 @@ import dev.granary.core.module.ModuleEscaping;
 import dev.granary.core.module.ModulePath;
 import dev.granary.core.module.ModuleVersion;
 import dev.granary.core.module.Semver;
+import dev.granary.core.sumdb.tlog.Tile;
+import dev.granary.core.sumdb.tlog.TlogException;
+import dev.granary.storage.BlobKey;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -13,7 +16,10 @@ import java.nio.ByteBuffer;
 import java.util.regex.Pattern;
 
 /**
- * Turns a raw request path into a {@link ProxyRequest}, or refuses it with a clear reason.
+ * Turns a raw request target into a {@link ProxyRequest}, or refuses it with a clear reason. Everything
+ * a client can put in a path is checked here, before any storage or upstream call: besides the module
+ * rules, every storage key the request can lead to must be one {@link BlobKey} accepts, so a name no
+ * file system can hold is a 404 with a reason rather than a storage error.
  *
  * <p>Decoding is per segment: a path is split on literal {@code /} first and each segment is then
  * percent-decoded, so an encoded slash ({@code %2F}) can never introduce a new segment, and a
@@ -24,31 +30,61 @@ public final class RequestParser {
     /** Longer request paths are refused before any parsing. */
     public static final int MAX_PATH_LENGTH = 2048;
 
+    /**
+     * Room kept in a storage key for the prefixes that version keys also appear under ({@code pins/},
+     * {@code sumdb/<name>/lookup/}), so a module key that fits leaves them fitting too.
+     */
+    static final int KEY_PREFIX_ROOM = 128;
+
+    /** Longest checksum database name: a host name (RFC 1035) with an optional port. */
+    private static final int MAX_SUMDB_NAME = 253 + 6;
     private static final Pattern SUMDB_NAME = Pattern.compile("[a-z0-9.-]+(:[0-9]+)?");
+    /** golang.org/x/mod/sumdb/tlog: the go command asks for tiles of height 8 (and levels are at most 63). */
+    private static final int TILE_HEIGHT = 8;
+    private static final int MAX_TILE_LEVEL = 63;
 
     private RequestParser() {
     }
 
     /**
-     * Parses the path part of a request URI (query string allowed, ignored).
+     * The path of a request target in origin form ({@code /a/b?q}) or absolute form
+     * ({@code http://host/a/b?q}, which RFC 9112 section 3.2.2 requires servers to accept), without
+     * query or fragment; still percent-encoded.
      *
-     * @throws ProxyException of kind INVALID with the reason
+     * @throws ProxyException INVALID for other forms (asterisk, authority) and other schemes
      */
-    public static ProxyRequest parse(String rawUri) {
-        String raw = rawUri;
-        int q = raw.indexOf('?');
-        if (q >= 0) {
-            raw = raw.substring(0, q);
-        }
-        int h = raw.indexOf('#');
+    public static String path(String target) {
+        String t = target;
+        int h = t.indexOf('#');
         if (h >= 0) {
-            raw = raw.substring(0, h);
+            t = t.substring(0, h);
         }
+        if (!t.startsWith("/")) {
+            int colon = t.indexOf("://");
+            String scheme = colon < 0 ? "" : t.substring(0, colon).toLowerCase(java.util.Locale.ROOT);
+            if (!scheme.equals("http") && !scheme.equals("https")) {
+                throw ProxyException.invalid("request target must be a path (/...) or an http URL");
+            }
+            int slash = t.indexOf('/', colon + 3);
+            int query = t.indexOf('?', colon + 3);
+            if (slash < 0 || (query >= 0 && query < slash)) {
+                return "/";
+            }
+            t = t.substring(slash);
+        }
+        int q = t.indexOf('?');
+        return q >= 0 ? t.substring(0, q) : t;
+    }
+
+    /**
+     * Parses a request target (origin or absolute form; query string and fragment allowed, ignored).
+     *
+     * @throws ProxyException of kind INVALID or NOT_FOUND with the reason
+     */
+    public static ProxyRequest parse(String target) {
+        String raw = path(target);
         if (raw.length() > MAX_PATH_LENGTH) {
             throw ProxyException.invalid("request path longer than " + MAX_PATH_LENGTH + " characters");
-        }
-        if (!raw.startsWith("/")) {
-            throw ProxyException.invalid("request path must start with /");
         }
         String path = decodeSegments(raw.substring(1));
 
@@ -56,7 +92,9 @@ public final class RequestParser {
             return parseSumdb(path.substring("sumdb/".length()));
         }
         if (path.endsWith("/@latest")) {
-            return new ProxyRequest.Latest(module(path.substring(0, path.length() - "/@latest".length())));
+            ModulePath module = module(path.substring(0, path.length() - "/@latest".length()));
+            checkStorable(module, null);
+            return new ProxyRequest.Latest(module);
         }
         int at = path.indexOf("/@v/");
         if (at < 0) {
@@ -69,6 +107,7 @@ public final class RequestParser {
         }
         ModulePath module = module(escapedModule);
         if (file.equals("list")) {
+            checkStorable(module, null);
             return new ProxyRequest.ListVersions(module);
         }
         int dot = file.lastIndexOf('.');
@@ -81,6 +120,7 @@ public final class RequestParser {
             throw ProxyException.invalid("empty version");
         }
         String version = ModuleEscaping.unescapeVersion(escapedVersion);
+        checkStorable(module, version);
         if (ext.equals(".info") && !isCanonical(version)) {
             return new ProxyRequest.Query(module, version);
         }
@@ -107,16 +147,92 @@ public final class RequestParser {
         return ModulePath.parse(ModuleEscaping.unescapePath(escaped));
     }
 
+    /**
+     * Checks that every storage key a module request may touch is a valid {@link BlobKey}: the module's
+     * {@code @v/list}, and for a version (or query) its {@code <version>.info|.mod|.zip|.sum}, its pin
+     * and its checksum-database lookup record {@code <last element>@<version>}, which is also the
+     * directory name the go command gives the version in its module cache.
+     */
+    private static void checkStorable(ModulePath module, String version) {
+        String escModule = module.escaped();
+        for (String elem : escModule.split("/")) {
+            if (elem.length() > BlobKey.MAX_SEGMENT_LENGTH) {
+                throw ProxyException.invalid("module path element longer than " + BlobKey.MAX_SEGMENT_LENGTH + " characters");
+            }
+        }
+        String key = escModule + "/@v/list";
+        if (version != null) {
+            String escVersion;
+            try {
+                escVersion = ModuleEscaping.escapeVersion(version);
+            } catch (ProxyException e) {
+                throw ProxyException.invalid("invalid version: " + e.getMessage());
+            }
+            // ".info" is the longest of the version's file suffixes (.info, .mod, .zip, .sum).
+            if (escVersion.length() + ".info".length() > BlobKey.MAX_SEGMENT_LENGTH) {
+                throw ProxyException.invalid("version longer than " + (BlobKey.MAX_SEGMENT_LENGTH - ".info".length()) + " characters");
+            }
+            String last = escModule.substring(escModule.lastIndexOf('/') + 1);
+            if (last.length() + 1 + escVersion.length() > BlobKey.MAX_SEGMENT_LENGTH) {
+                throw ProxyException.invalid("<last path element>@<version> longer than " + BlobKey.MAX_SEGMENT_LENGTH
+                        + " characters: no module cache can hold it");
+            }
+            key = escModule + "/@v/" + escVersion + ".info";
+        }
+        if (key.length() > BlobKey.MAX_LENGTH - KEY_PREFIX_ROOM) {
+            throw ProxyException.invalid("module path too long: its storage keys would exceed "
+                    + (BlobKey.MAX_LENGTH - KEY_PREFIX_ROOM) + " characters");
+        }
+        if (!BlobKey.isValid(key)) {
+            throw ProxyException.invalid("module path or version cannot be stored");
+        }
+    }
+
+    /**
+     * {@code sumdb/<name>/supported|latest|lookup/<module>@<version>|tile/...}, the endpoints of
+     * golang.org/x/mod/sumdb (the server's ServeHTTP), each validated as the go command sends it.
+     */
     private static ProxyRequest parseSumdb(String rest) {
         int slash = rest.indexOf('/');
         if (slash <= 0 || slash == rest.length() - 1) {
             throw ProxyException.notFound("checksum database path must be sumdb/<name>/<endpoint>");
         }
         String name = rest.substring(0, slash);
-        if (!SUMDB_NAME.matcher(name).matches()) {
-            throw ProxyException.invalid("invalid checksum database name: " + name);
+        if (name.length() > MAX_SUMDB_NAME || !SUMDB_NAME.matcher(name).matches()) {
+            throw ProxyException.invalid("invalid checksum database name");
         }
-        return new ProxyRequest.Sumdb(name, rest.substring(slash + 1));
+        String endpoint = rest.substring(slash + 1);
+        if (endpoint.equals("supported") || endpoint.equals("latest")) {
+            return new ProxyRequest.Sumdb(name, endpoint);
+        }
+        if (endpoint.startsWith("lookup/")) {
+            String record = endpoint.substring("lookup/".length());
+            int at = record.lastIndexOf('@');
+            if (at <= 0 || at == record.length() - 1) {
+                throw ProxyException.invalid("checksum database lookup must be lookup/<module>@<version>");
+            }
+            // The go command looks up what it records in go.sum: valid module paths at canonical versions.
+            ModuleVersion mv = ModuleVersion.of(ModuleEscaping.unescapePath(record.substring(0, at)),
+                    ModuleEscaping.unescapeVersion(record.substring(at + 1)));
+            checkStorable(mv.path(), mv.version());
+            if (!BlobKey.isValid("sumdb/" + name + "/" + endpoint)) {
+                throw ProxyException.invalid("checksum database lookup path cannot be stored");
+            }
+            return new ProxyRequest.Sumdb(name, endpoint);
+        }
+        if (endpoint.startsWith("tile/")) {
+            Tile t;
+            try {
+                t = Tile.parseTilePath(endpoint);
+            } catch (TlogException | RuntimeException e) {
+                throw ProxyException.invalid("malformed checksum database tile path");
+            }
+            if (t.h() != TILE_HEIGHT || t.l() > MAX_TILE_LEVEL) {
+                throw ProxyException.invalid("only tiles of height " + TILE_HEIGHT + " are proxied");
+            }
+            return new ProxyRequest.Sumdb(name, endpoint);
+        }
+        throw ProxyException.notFound("unknown checksum database endpoint: expected supported, latest, lookup/ or tile/");
     }
 
     /** Splits on '/', percent-decodes each segment and refuses dangerous results. */

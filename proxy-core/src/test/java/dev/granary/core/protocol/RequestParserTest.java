@@ -98,6 +98,114 @@ class RequestParserTest {
                 });
     }
 
+    @ParameterizedTest
+    @CsvSource(delimiter = ' ', value = {
+            "/rsc.io/quote/@v/list /rsc.io/quote/@v/list",
+            "/rsc.io/quote/@v/list?x=1#f /rsc.io/quote/@v/list",
+            "http://proxy.example/rsc.io/quote/@v/list /rsc.io/quote/@v/list",
+            "HTTPS://proxy.example:8443/healthz?x=/y /healthz",
+            "http://proxy.example /",
+            "http://proxy.example?q=/a /",
+            "http://user@proxy.example/a%2Fb /a%2Fb",
+    })
+    void originAndAbsoluteFormTargetsGiveTheirPath(String target, String path) {
+        assertThat(RequestParser.path(target)).isEqualTo(path);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"*", "proxy.example:443", "ftp://proxy.example/a", "//proxy.example/a"})
+    void otherTargetFormsAreRefused(String target) {
+        assertThatThrownBy(() -> RequestParser.parse(target)).isInstanceOfSatisfying(ProxyException.class,
+                e -> assertThat(e.isNotFound()).isTrue());
+    }
+
+    @Test
+    void absoluteFormTargetsParseLikeTheirPath() {
+        assertThat(RequestParser.parse("http://proxy.example/rsc.io/quote/@v/v1.5.2.zip"))
+                .isEqualTo(RequestParser.parse("/rsc.io/quote/@v/v1.5.2.zip"));
+    }
+
+    static java.util.stream.Stream<String> unstorablePaths() {
+        String a300 = "a".repeat(300);
+        return java.util.stream.Stream.of(
+                "/example.com/" + a300 + "/@v/list",
+                "/example.com/" + a300 + "/@latest",
+                "/example.com/" + a300 + "/@v/v1.0.0.zip",
+                "/example.com/m/@v/v1.0.0-" + a300 + ".info",
+                "/example.com/m/@v/v1.0.0-" + "b".repeat(247) + ".mod",
+                "/example.com/m/@v/" + "c".repeat(251) + ".info",
+                "/example.com/m/@v/" + "!c".repeat(126) + ".info",
+                "/example.com/" + "x".repeat(240) + "/@v/v1.0.0-" + "y".repeat(20) + ".zip",
+                "/example.com/" + "a/".repeat(600) + "@v/list",
+                "/example.com/" + "abcdefghij/".repeat(90) + "@latest",
+                "/sumdb/sum.golang.org/lookup/example.com/" + a300 + "@v1.0.0",
+                "/sumdb/sum.golang.org/lookup/example.com/m@v1.0.0-" + a300,
+                "/sumdb/" + "s".repeat(300) + "/latest");
+    }
+
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.MethodSource("unstorablePaths")
+    void namesNoStorageCanHoldAreRefusedBeforeAnyStorageCall(String path) {
+        assertThatThrownBy(() -> RequestParser.parse(path))
+                .isInstanceOfSatisfying(ProxyException.class, e -> {
+                    assertThat(e.isNotFound()).isTrue();
+                    assertThat(e.getMessage()).isNotBlank().hasSizeLessThan(200);
+                });
+    }
+
+    @Test
+    void theLongestStorableNamesStillParse() {
+        String elem = "a".repeat(255);
+        assertThat(RequestParser.parse("/example.com/" + elem + "/@v/list").kind()).isEqualTo("list");
+        assertThat(RequestParser.parse("/example.com/m/@v/v1.0.0-" + "b".repeat(243) + ".zip").kind()).isEqualTo("zip");
+        assertThat(RequestParser.parse("/example.com/" + "x".repeat(240) + "/@v/v1.0.0-" + "y".repeat(7) + ".zip").kind()).isEqualTo("zip");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "/sumdb/sum.golang.org/supported",
+            "/sumdb/sum.golang.org/latest",
+            "/sumdb/sum.golang.org/lookup/rsc.io/quote@v1.5.2",
+            "/sumdb/sum.golang.org/lookup/github.com/!azure/go-autorest@v14.2.0+incompatible",
+            "/sumdb/sum.golang.org/lookup/golang.org/x/text@v0.0.0-20170915032832-14c0d48ead0c",
+            "/sumdb/sum.golang.org/tile/8/0/000",
+            "/sumdb/sum.golang.org/tile/8/0/x001/x234/067.p/5",
+            "/sumdb/sum.golang.org/tile/8/1/000.p/1",
+            "/sumdb/sum.golang.org/tile/8/data/000.p/3",
+            "/sumdb/localhost:8080/latest",
+    })
+    void checksumDatabasePathsTheGoCommandSendsParse(String path) {
+        assertThat(RequestParser.parse(path).kind()).isEqualTo("sumdb");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "/sumdb/sum.golang.org/lookup/rsc.io/quote",
+            "/sumdb/sum.golang.org/lookup/rsc.io/quote@",
+            "/sumdb/sum.golang.org/lookup/@v1.5.2",
+            "/sumdb/sum.golang.org/lookup/rsc.io/quote@latest",
+            "/sumdb/sum.golang.org/lookup/rsc.io/quote@v1.5",
+            "/sumdb/sum.golang.org/lookup/rsc.io/quote@v2.0.0",
+            "/sumdb/sum.golang.org/lookup/rsc.io/Quote@v1.5.2",
+            "/sumdb/sum.golang.org/tile/8/0/0000",
+            "/sumdb/sum.golang.org/tile/8/0/999999999999999999999999",
+            "/sumdb/sum.golang.org/tile/4/0/000",
+            "/sumdb/sum.golang.org/tile/8/64/000",
+            "/sumdb/sum.golang.org/tile/8/-1/000",
+            "/sumdb/sum.golang.org/tile/8/0/000.p/0",
+            "/sumdb/sum.golang.org/tile/8/0/000.p/256",
+            "/sumdb/sum.golang.org/tile/8/0/000.p/",
+            "/sumdb/sum.golang.org/tile/8/0",
+            "/sumdb/sum.golang.org/tile/",
+            "/sumdb/sum.golang.org/latest/more",
+            "/sumdb/sum.golang.org/supported/x",
+            "/sumdb/sum.golang.org/other",
+    })
+    void malformedChecksumDatabasePathsAreRefused(String path) {
+        assertThatThrownBy(() -> RequestParser.parse(path))
+                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.isNotFound()).isTrue());
+    }
+
     @Test
     void overlongPathsAreRefused() {
         String path = "/example.com/" + "a/".repeat(1500) + "@v/list";

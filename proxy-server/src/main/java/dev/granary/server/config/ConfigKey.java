@@ -37,7 +37,17 @@ public enum ConfigKey {
     FETCH_REDIRECTS("fetch.redirects", Type.TEXT, "same-host", "upstream redirects followed: same-host, any or none (never https to http, at most 5 hops)"),
     FETCH_CREDENTIALS("fetch.credentials", Type.TEXT, "", "upstream credentials: 'HOST[:PORT]=bearer:env:VAR' or '=basic:USER:file:PATH' entries, comma-separated"),
     FETCH_MAX_ZIP_BYTES("fetch.max-zip-bytes", Type.SIZE, "500MiB", "largest module zip accepted from an upstream"),
-    SHUTDOWN_GRACE("shutdown.grace", Type.DURATION, "30s", "how long SIGTERM waits for in-flight responses");
+    SHUTDOWN_GRACE("shutdown.grace", Type.DURATION, "30s", "how long SIGTERM waits for in-flight responses"),
+    HTTP_HEADER_TIMEOUT("http.header-timeout", Type.DURATION, "20s",
+            "time a client has to send a request line and headers once it starts (and after connecting); then 408 and close"),
+    HTTP_IDLE_TIMEOUT("http.idle-timeout", Type.DURATION, "2m",
+            "a keep-alive connection with no request, or whose client stopped reading an answer, is closed after this long"),
+    HTTP_MAX_CONNECTIONS("http.max-connections", Type.COUNT, "10000",
+            "most client connections open at once (lowered to fit the open-file limit); more are answered 503 and closed"),
+    HTTP_MAX_CONNECTIONS_PER_CLIENT("http.max-connections-per-client", Type.COUNT, "256",
+            "most connections open at once from one client address; 0 = no per-address limit (behind a load balancer)"),
+    READINESS_MIN_FREE("readiness.min-free", Type.SIZE_OR_PERCENT, "1GiB",
+            "/readyz fails when the disk tier's file system has less free space than this (a size, or a percentage like 5%)");
 
     /** What a key's value is: decides its validation, its flag's arity, and whether it is ever shown. */
     public enum Type {
@@ -47,6 +57,8 @@ public enum ConfigKey {
         ADDRESS,
         /** A size such as 256MiB. */
         SIZE,
+        /** A size, or a share of a file system such as 5%. */
+        SIZE_OR_PERCENT,
         /** A duration such as 30s or 5m. */
         DURATION,
         /** true or false; as a flag, given alone it means true. */

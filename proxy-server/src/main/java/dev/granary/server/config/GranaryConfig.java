@@ -76,11 +76,15 @@ public final class GranaryConfig {
             if (v == null) {
                 continue;
             }
-            if (k == ConfigKey.FETCH_REDIRECTS) {
-                redirects();
+            switch (k) {
+                case FETCH_REDIRECTS -> redirects();
+                case HTTP_MAX_CONNECTIONS -> positive(k, integer(k));
+                case HTTP_HEADER_TIMEOUT, HTTP_IDLE_TIMEOUT -> positive(k, duration(k).toMillis());
+                default -> { }
             }
             switch (k.type()) {
                 case SIZE -> bytes(k);
+                case SIZE_OR_PERCENT -> sizeOrPercent(k);
                 case DURATION -> duration(k);
                 case BOOL -> bool(k);
                 case COUNT -> integer(k);
@@ -226,6 +230,36 @@ public final class GranaryConfig {
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(k.path() + ": expected a non-negative integer, got '" + values.get(k) + "'");
         }
+    }
+
+    private static void positive(ConfigKey k, long v) {
+        if (v <= 0) {
+            throw new IllegalArgumentException(k.path() + ": must be greater than zero");
+        }
+    }
+
+    /** A size in bytes, or a percentage of a whole (such as a file system's size): {@code 1GiB} or {@code 5%}. */
+    public record SizeOrPercent(long bytes, double percent) {
+        /** The amount out of {@code whole} bytes. */
+        public long of(long whole) {
+            return percent >= 0 ? (long) Math.ceil(whole * percent / 100) : bytes;
+        }
+    }
+
+    public SizeOrPercent sizeOrPercent(ConfigKey k) {
+        String v = values.get(k).strip();
+        if (v.endsWith("%")) {
+            try {
+                double p = Double.parseDouble(v.substring(0, v.length() - 1).strip());
+                if (!(p >= 0 && p <= 100)) {
+                    throw new NumberFormatException();
+                }
+                return new SizeOrPercent(-1, p);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(k.path() + ": expected a size like 1GiB or a percentage like 5%, got '" + v + "'");
+            }
+        }
+        return new SizeOrPercent(bytes(k), -1);
     }
 
     /** Parses {@code 1024}, {@code 64KiB}, {@code 256MiB}, {@code 1GB} (binary units throughout). */

@@ -1,8 +1,160 @@
 package dev.granary.server.http;
 
-import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.Channel;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import java.util.concurrent.atomic.AtomicBoolean;
 
-/** What the response side needs to know about one request, copied off the (released) request object. */
-record Exchange(ChannelHandlerContext ctx, boolean head, boolean keepAlive, String range, String ifNoneMatch,
-                String ifRange, long startNanos) {
+/**
+ * One request's lifecycle. It is opened when the request head is decoded (what the answer needs is
+ * copied off the request, which is released at once) and counts as in flight from then on. It ends
+ * exactly once: {@link #complete} when its response has been written or has failed, which records
+ * the request's metrics (kind, status, latency, body bytes), ends its in-flight count and tells the
+ * connection whether to go on with the next request or to close; or {@link #abandon} when the
+ * connection ends before it was answered, which is not counted as a request.
+ *
+ * <p>Fields set while routing are read by the thread that writes the answer; the connection hands the
+ * exchange over through an executor, which orders those accesses.
+ */
+public final class Exchange {
+
+    /** The connection an exchange belongs to; told on its event loop when the exchange is complete. */
+    interface Connection {
+        /** @param goOn false when the connection must end now (a close was answered, or the write failed) */
+        void completed(Exchange ex, boolean goOn);
+    }
+
+    private final HttpEdge edge;
+    private final Connection connection;
+    private final Channel channel;
+    private final HttpMethod method;
+    private final HttpVersion version;
+    private final String target;
+    private final boolean wantsKeepAlive;
+    private final String range;
+    private final String ifNoneMatch;
+    private final String ifRange;
+    private final long startNanos = System.nanoTime();
+    private final AtomicBoolean ended = new AtomicBoolean();
+    private String kind = "http";
+    private Answer.Refusal refusal;
+    private volatile boolean closeAfter;
+    private volatile boolean writing;
+
+    Exchange(HttpEdge edge, Connection connection, Channel channel, HttpRequest req) {
+        this.edge = edge;
+        this.connection = connection;
+        this.channel = channel;
+        this.method = req.method();
+        this.version = req.protocolVersion();
+        this.target = req.uri();
+        this.wantsKeepAlive = HttpUtil.isKeepAlive(req);
+        this.range = req.headers().get(HttpHeaderNames.RANGE);
+        this.ifNoneMatch = req.headers().get(HttpHeaderNames.IF_NONE_MATCH);
+        this.ifRange = req.headers().get(HttpHeaderNames.IF_RANGE);
+        edge.opened();
+    }
+
+    Channel channel() {
+        return channel;
+    }
+
+    HttpMethod method() {
+        return method;
+    }
+
+    HttpVersion version() {
+        return version;
+    }
+
+    /** The request target exactly as sent. */
+    String target() {
+        return target;
+    }
+
+    boolean head() {
+        return method.equals(HttpMethod.HEAD);
+    }
+
+    String range() {
+        return range;
+    }
+
+    String ifNoneMatch() {
+        return ifNoneMatch;
+    }
+
+    String ifRange() {
+        return ifRange;
+    }
+
+    /** The endpoint kind for metrics: list, info, zip, sumdb, health, ..., or http for refusals. */
+    String kind() {
+        return kind;
+    }
+
+    void kind(String kind) {
+        this.kind = kind;
+    }
+
+    /** Whether the connection may carry on after this answer: the client's wish, unless the server must close. */
+    boolean keepAlive() {
+        return wantsKeepAlive && !closeAfter && !edge.draining();
+    }
+
+    /** The refusal decided while reading the request, if any: answered instead of routing it. */
+    Answer.Refusal refusal() {
+        return refusal;
+    }
+
+    void refuse(ResponsePolicy.Refusal why, String detail) {
+        this.refusal = new Answer.Refusal(why, detail);
+        this.kind = "http";
+        if (why.closes()) {
+            closeAfter = true;
+        }
+    }
+
+    /** The response has started going out: a stall from here on is the client's, not ours. */
+    void writing() {
+        writing = true;
+    }
+
+    boolean isWriting() {
+        return writing;
+    }
+
+    /**
+     * Ends the exchange with its response: records it, ends its in-flight count and moves the
+     * connection on. Later calls do nothing. May be called from any thread.
+     *
+     * @param delivered whether the whole response was written
+     * @param keepAlive whether the response left the connection open for another request
+     */
+    void complete(int status, long bodyBytes, boolean delivered, boolean keepAlive) {
+        if (!ended.compareAndSet(false, true)) {
+            return;
+        }
+        edge.metrics().request(kind, status, System.nanoTime() - startNanos);
+        if (delivered) {
+            edge.metrics().served(kind, bodyBytes);
+        }
+        edge.ended();
+        connection.completed(this, delivered && keepAlive);
+    }
+
+    /** Ends an exchange that will never be answered (its connection is gone): not a request in the metrics. */
+    void abandon() {
+        if (ended.compareAndSet(false, true)) {
+            edge.ended();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return method + " " + (target.length() > 200 ? target.substring(0, 200) + "..." : target);
+    }
 }

@@ -1,113 +1,384 @@
 package dev.granary.server.http;
 
-import dev.granary.core.ProxyException;
-import dev.granary.core.protocol.Artifact;
-import dev.granary.core.protocol.ProxyRequest;
-import dev.granary.core.protocol.RequestParser;
-import io.netty.channel.ChannelHandler;
+import dev.granary.server.http.ResponsePolicy.Refusal;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DuplexChannel;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.PrematureChannelClosureException;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
-import java.util.concurrent.ExecutorService;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one HTTP handler: parses on the event loop, hands everything that may block (storage, upstream,
- * hashing) to the virtual-thread executor, and lets {@link ResponseWriter} write the answer back.
+ * One client connection (one instance per channel; all state lives on its event loop). Requests are
+ * read into a queue and answered one at a time, strictly in order (RFC 9112 section 9.3.2): the next
+ * is started only when the previous answer has been written. Reading stops while a request is being
+ * answered; what one socket read already held is queued (at most {@link #MAX_PIPELINED}).
  *
- * <p>Auto-read is switched off while a request is being answered, so pipelined requests on a
- * keep-alive connection are answered strictly in order.
+ * <p>Why one at a time rather than answering pipelined requests concurrently and writing them in
+ * order: in-order writing would have to hold finished answers behind a slow one, and for zips that
+ * means open files, S3 streams or buffered bytes per waiting answer; one at a time keeps each
+ * connection at one open answer, and clients that care for throughput (the go command among them)
+ * use several connections, not pipelining.
+ *
+ * <p>Timers: a request head (and a GET's small body) must arrive within the header timeout, counted
+ * from the connection's start, or from the first byte of a request after an answer; a connection with
+ * nothing to do, or whose client stopped reading an answer, is closed after the idle timeout (the
+ * {@link io.netty.handler.timeout.IdleStateHandler} in front). While an answer is being computed
+ * neither runs: the upstream has its own timeouts.
+ *
+ * <p>Closing: after an answer with {@code Connection: close} nothing more is read or answered; the
+ * output is shut and what the client still sends is read and dropped for a moment before the socket
+ * closes, so that the answer is not lost to a reset (RFC 9112 section 9.6).
  */
-@ChannelHandler.Sharable
-public final class ProxyHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
+final class ProxyHandler extends ChannelInboundHandlerAdapter implements Exchange.Connection {
     private static final Logger log = LoggerFactory.getLogger(ProxyHandler.class);
 
-    private final Routes routes;
-    private final ExecutorService blocking;
-    private final ResponseWriter writer;
+    /** Requests read ahead of the one being answered; one more is refused (503) and the connection ends. */
+    static final int MAX_PIPELINED = 128;
+    /** A GET may carry a small body (RFC 9110 section 9.3.1): it is read and ignored. A larger one is refused unread. */
+    static final long MAX_IGNORED_BODY = 64 * 1024;
+    /** How long a closing connection keeps reading (and dropping) what the client still sends. */
+    static final long LINGER_MILLIS = 2000;
 
-    public ProxyHandler(Routes routes, ExecutorService blocking, ResponseWriter writer) {
-        this.routes = routes;
-        this.blocking = blocking;
-        this.writer = writer;
+    private final HttpEdge edge;
+    private RequestDecoder decoder;
+    private ChannelHandlerContext ctx;
+
+    /** The request whose head is read and whose body (usually empty) is not yet complete. */
+    private Exchange receiving;
+    private final ArrayDeque<Exchange> queue = new ArrayDeque<>();
+    /** The request being answered. */
+    private Exchange current;
+    /** No more requests are taken; the connection ends once {@link #current} is answered. */
+    private boolean closing;
+    /** Part of a request head was read after the last complete request. */
+    private boolean partialHead;
+    /** No request head has been read yet: the header deadline runs from the connection's start. */
+    private boolean fresh = true;
+    private boolean pumping;
+    /** The output is shut (or the channel closed): the connection is on its way out. */
+    private boolean shutDown;
+    private ScheduledFuture<?> deadline;
+
+    ProxyHandler(HttpEdge edge) {
+        this.edge = edge;
+    }
+
+    /** The decoder in front of this handler, which reports when it has read something. */
+    void decoder(RequestDecoder decoder) {
+        this.decoder = decoder;
     }
 
     @Override
-    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
-        long start = System.nanoTime();
-        Exchange ex = new Exchange(ctx, req.method().equals(HttpMethod.HEAD), HttpUtil.isKeepAlive(req),
-                req.headers().get(HttpHeaderNames.RANGE), req.headers().get(HttpHeaderNames.IF_NONE_MATCH),
-                req.headers().get(HttpHeaderNames.IF_RANGE), start);
-        ctx.channel().config().setAutoRead(false);
-        writer.begin();
-        if (!req.decoderResult().isSuccess()) {
-            writer.error(ex, "bad", HttpResponseStatus.BAD_REQUEST, "malformed HTTP request");
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        updateDeadline();
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        try {
+            if (closing) {
+                return;
+            }
+            if (msg instanceof HttpRequest req) {
+                head(req);
+            }
+            // An invalid request arrives as a full request (head and empty content) and has closed things already.
+            if (msg instanceof HttpContent c && !closing) {
+                content(c);
+            }
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    /** Called by the decoder once everything a socket read held has been passed on. */
+    void afterRead() {
+        partialHead = decoder != null && decoder.midMessage();
+        updateDeadline();
+    }
+
+    private void head(HttpRequest req) {
+        Channel ch = ctx.channel();
+        DecoderResult result = req.decoderResult();
+        if (!ch.isActive() || result.cause() instanceof PrematureChannelClosureException) {
+            // The decoder's notice that the client left mid-head: not a request.
+            partialHead = true;
+            return;
+        }
+        fresh = false;
+        Exchange ex = new Exchange(edge, this, ch, req);
+        if (result.isFailure()) {
+            Throwable cause = result.cause();
+            log.debug("malformed request from {}: {}", ch.remoteAddress(), cause.toString());
+            switch (cause) {
+                case RequestDecoder.UnsupportedVersion v -> ex.refuse(Refusal.VERSION_NOT_SUPPORTED, v.getMessage());
+                case TooLongHttpLineException t -> ex.refuse(Refusal.URI_TOO_LONG, "request line too long");
+                case TooLongHttpHeaderException t -> ex.refuse(Refusal.HEADERS_TOO_LARGE, "request headers too large");
+                default -> ex.refuse(Refusal.BAD_REQUEST, "malformed HTTP request: " + describe(cause));
+            }
+            take(ex);
+            return;
+        }
+        refuseIfNeeded(ex, req);
+        if (ex.refusal() != null && ex.refusal().why().closes()) {
+            // The body is not read: nothing after it on this connection can be found.
+            take(ex);
+            return;
+        }
+        receiving = ex;
+    }
+
+    /** HTTP-level checks of a well-formed request, in the order that makes the answer most useful. */
+    private static void refuseIfNeeded(Exchange ex, HttpRequest req) {
+        if (!req.protocolVersion().protocolName().equals("HTTP")) {
+            ex.refuse(Refusal.BAD_REQUEST, "malformed HTTP request: unknown protocol " + req.protocolVersion().protocolName());
+            return;
+        }
+        if (HttpUtil.isTransferEncodingChunked(req)) {
+            ex.refuse(Refusal.LENGTH_REQUIRED, "request bodies of unknown length are not accepted");
+            return;
+        }
+        long length = HttpUtil.getContentLength(req, 0L);
+        if (length > MAX_IGNORED_BODY) {
+            ex.refuse(Refusal.CONTENT_TOO_LARGE, "request body too large (a GOPROXY request has none)");
+            return;
+        }
+        if (req.protocolVersion().equals(HttpVersion.HTTP_1_1) && req.headers().getAll(HttpHeaderNames.HOST).size() != 1) {
+            ex.refuse(Refusal.BAD_HOST, "an HTTP/1.1 request needs exactly one Host header");
             return;
         }
         if (!req.method().equals(HttpMethod.GET) && !req.method().equals(HttpMethod.HEAD)) {
-            writer.error(ex, "other", HttpResponseStatus.METHOD_NOT_ALLOWED, "only GET and HEAD are supported");
+            ex.refuse(Refusal.METHOD_NOT_ALLOWED, "only GET and HEAD are supported");
+        }
+    }
+
+    private void content(HttpContent c) {
+        if (receiving == null) {
             return;
         }
-        String uri = req.uri();
-        String path = uri.indexOf('?') >= 0 ? uri.substring(0, uri.indexOf('?')) : uri;
-        switch (path) {
-            case "/healthz" -> writer.text(ex, "health", HttpResponseStatus.OK, "ok\n");
-            case "/", "/index.html" -> writer.text(ex, "index", HttpResponseStatus.OK, routes.index());
-            case "/readyz" -> dispatch(ex, () -> routes.ready(ex, writer));
-            case "/metrics" -> dispatch(ex, () -> writer.text(ex, "metrics", HttpResponseStatus.OK, routes.scrape(),
-                    "text/plain; version=0.0.4; charset=utf-8"));
-            default -> {
-                ProxyRequest pr;
-                try {
-                    pr = RequestParser.parse(uri);
-                } catch (ProxyException e) {
-                    writer.error(ex, "invalid", StatusMapper.status(e.kind()), e.getMessage());
+        if (c.decoderResult().isFailure()) {
+            receiving.refuse(Refusal.BAD_REQUEST, "malformed request body: " + describe(c.decoderResult().cause()));
+            Exchange ex = receiving;
+            receiving = null;
+            take(ex);
+            return;
+        }
+        // The body's bytes are dropped as they come (the length was checked on the head).
+        if (c instanceof LastHttpContent) {
+            Exchange ex = receiving;
+            receiving = null;
+            take(ex);
+        }
+    }
+
+    /** A request is fully read: queue it, and answer it now if nothing else is being answered. */
+    private void take(Exchange ex) {
+        if (queue.size() >= MAX_PIPELINED && ex.refusal() == null) {
+            ex.refuse(Refusal.UNAVAILABLE, "too many pipelined requests on one connection (limit " + MAX_PIPELINED + ")");
+        }
+        if (ex.refusal() != null && ex.refusal().why().closes()) {
+            closing = true;
+            ctx.channel().config().setAutoRead(false);
+        }
+        queue.add(ex);
+        pump();
+    }
+
+    /** Starts answering the next queued request when none is being answered; reads on when there is none. */
+    private void pump() {
+        if (pumping) {
+            return; // the loop below goes on once the answer in progress is complete
+        }
+        pumping = true;
+        try {
+            while (current == null) {
+                Exchange next = queue.poll();
+                if (next == null) {
+                    if (closing) {
+                        closeGracefully();
+                    } else {
+                        ctx.channel().config().setAutoRead(true);
+                        ctx.read();
+                        updateDeadline();
+                    }
                     return;
                 }
-                dispatch(ex, () -> answer(ex, pr));
+                current = next;
+                ctx.channel().config().setAutoRead(false);
+                cancelDeadline();
+                edge.serve(next);
             }
+        } finally {
+            pumping = false;
         }
     }
 
-    private void answer(Exchange ex, ProxyRequest pr) {
-        Artifact a;
-        try {
-            java.util.Optional<java.net.URI> elsewhere = routes.redirect(pr);
-            if (elsewhere.isPresent()) {
-                writer.redirect(ex, pr.kind(), elsewhere.get());
-                return;
-            }
-            a = routes.answer(pr);
-        } catch (ProxyException e) {
-            if (e.kind() == ProxyException.Kind.INTERNAL) {
-                log.error("internal error answering {}", pr, e);
-            }
-            writer.error(ex, pr.kind(), StatusMapper.status(e.kind()), e.getMessage());
-            return;
-        } catch (RuntimeException e) {
-            log.error("unexpected error answering {}", pr, e);
-            writer.error(ex, pr.kind(), HttpResponseStatus.INTERNAL_SERVER_ERROR, "internal error");
+    @Override
+    public void completed(Exchange ex, boolean goOn) {
+        if (!ctx.executor().inEventLoop()) {
+            ctx.executor().execute(() -> completed(ex, goOn));
             return;
         }
-        writer.artifact(ex, pr.kind(), Routes.contentType(pr), a);
+        if (ex != current) {
+            return;
+        }
+        current = null;
+        if (!goOn || edge.draining()) {
+            closing = true;
+            closeGracefully();
+            return;
+        }
+        pump();
     }
 
-    private void dispatch(Exchange ex, Runnable work) {
-        try {
-            blocking.execute(work);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            writer.error(ex, "other", HttpResponseStatus.SERVICE_UNAVAILABLE, "shutting down");
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent) {
+            idle();
+        } else if (evt == HttpEdge.DRAIN) {
+            closing = true;
+            if (current == null) {
+                closeGracefully();
+            }
+        } else {
+            ctx.fireUserEventTriggered(evt);
         }
+    }
+
+    /** Nothing was read or written for the idle timeout. */
+    private void idle() {
+        if (closing) {
+            ctx.close();
+            return;
+        }
+        if (current != null) {
+            if (current.isWriting()) {
+                // The client stopped reading its answer.
+                edge.metrics().connectionTimeout("write");
+                ctx.close();
+            }
+            return;
+        }
+        if (receiving == null && !partialHead && queue.isEmpty()) {
+            edge.metrics().connectionTimeout("idle");
+            ctx.close();
+        }
+    }
+
+    /** The header deadline runs while the connection waits for a request head, and only then. */
+    private void updateDeadline() {
+        boolean waiting = !closing && current == null && queue.isEmpty() && (fresh || partialHead || receiving != null);
+        if (!waiting) {
+            cancelDeadline();
+        } else if (deadline == null) {
+            deadline = ctx.executor().schedule(this::deadlinePassed, edge.settings().headerTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void cancelDeadline() {
+        if (deadline != null) {
+            deadline.cancel(false);
+            deadline = null;
+        }
+    }
+
+    private void deadlinePassed() {
+        deadline = null;
+        if (closing || current != null || !queue.isEmpty() || !ctx.channel().isActive()) {
+            return;
+        }
+        edge.metrics().connectionTimeout("header");
+        boolean started = receiving != null || partialHead;
+        if (receiving != null) {
+            receiving.abandon();
+            receiving = null;
+        }
+        closing = true;
+        if (!started) {
+            // Nothing was sent: a 408 could be mistaken for the answer to a request the client is about to send.
+            ctx.close();
+            return;
+        }
+        edge.writer().writeAlone(ctx.channel(), edge.policy().connectionRefusal(Refusal.REQUEST_TIMEOUT,
+                "request head not received within " + edge.settings().headerTimeout().toSeconds() + " s"))
+                .addListener(f -> closeGracefully());
+    }
+
+    /** Ends the connection once its last answer is out: shut the output, drop what still comes, then close. */
+    private void closeGracefully() {
+        closing = true;
+        cancelDeadline();
+        abandonWaiting();
+        if (shutDown) {
+            return;
+        }
+        shutDown = true;
+        Channel ch = ctx.channel();
+        if (!(ch instanceof DuplexChannel duplex) || !ch.isActive()) {
+            ch.close();
+            return;
+        }
+        duplex.shutdownOutput().addListener(f -> {
+            ch.config().setAutoRead(true);
+            ch.read();
+        });
+        ch.eventLoop().schedule(() -> ch.close(), LINGER_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    private void abandonWaiting() {
+        if (receiving != null) {
+            receiving.abandon();
+            receiving = null;
+        }
+        for (Exchange ex; (ex = queue.poll()) != null; ) {
+            ex.abandon();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        cancelDeadline();
+        if (!closing && (receiving != null || partialHead || current != null || !queue.isEmpty())) {
+            // The client left with a request half sent or not yet answered.
+            edge.metrics().connectionAborted();
+        }
+        closing = true;
+        abandonWaiting();
+        // An answer in progress completes when its write fails.
+        ctx.fireChannelInactive();
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         log.debug("connection error from {}: {}", ctx.channel().remoteAddress(), cause.toString());
         ctx.close();
+    }
+
+    private static String describe(Throwable cause) {
+        String m = cause.getMessage();
+        return m == null ? cause.getClass().getSimpleName() : m.length() > 200 ? m.substring(0, 200) + "..." : m;
     }
 }

@@ -1,83 +1,101 @@
 package dev.granary.server.http;
 
+import dev.granary.core.ProxyException;
 import dev.granary.core.protocol.Artifact;
 import dev.granary.core.fetch.ModuleService;
 import dev.granary.core.protocol.ProxyRequest;
+import dev.granary.core.protocol.RequestParser;
 import dev.granary.server.Metrics;
-import dev.granary.storage.BlobStore;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Maps parsed requests to the core services; knows nothing about Netty's pipeline. */
-public final class Routes {
+/** Maps requests to answers from the core services: return values only, nothing about writing them. */
+public final class Routes implements Router {
+    private static final Logger log = LoggerFactory.getLogger(Routes.class);
+    private static final String PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8";
+
     private final ModuleService modules;
-    private final BlobStore store;
     private final Metrics metrics;
     private final String index;
     private final Function<ProxyRequest.Sumdb, Artifact> sumdb;
     private final Duration zipRedirect;
+    private final Readiness readiness;
 
     /** @param zipRedirect lifetime of presigned .zip redirects, or null to serve zips directly */
-    public Routes(ModuleService modules, BlobStore store, Metrics metrics, String index,
-                  Function<ProxyRequest.Sumdb, Artifact> sumdb, Duration zipRedirect) {
-        this.zipRedirect = zipRedirect;
+    public Routes(ModuleService modules, Metrics metrics, String index, Function<ProxyRequest.Sumdb, Artifact> sumdb,
+                  Duration zipRedirect, Readiness readiness) {
         this.modules = modules;
-        this.store = store;
         this.metrics = metrics;
         this.index = index;
         this.sumdb = sumdb;
+        this.zipRedirect = zipRedirect;
+        this.readiness = readiness;
     }
 
-    Artifact answer(ProxyRequest pr) {
-        return switch (pr) {
-            case ProxyRequest.ListVersions l -> modules.list(l.module());
-            case ProxyRequest.Latest l -> modules.latest(l.module());
-            case ProxyRequest.Info i -> modules.info(i.version());
-            case ProxyRequest.Query q -> modules.query(q.module(), q.query());
-            case ProxyRequest.GoMod m -> modules.mod(m.version());
-            case ProxyRequest.Zip z -> modules.zip(z.version());
-            case ProxyRequest.Sumdb s -> sumdb.apply(s);
+    @Override
+    public Route route(String target) {
+        String path;
+        try {
+            path = RequestParser.path(target);
+        } catch (ProxyException e) {
+            return Route.now("invalid", new Answer.Failure(e));
+        }
+        return switch (path) {
+            case "/healthz" -> Route.now("health", Answer.Text.plain(HttpResponseStatus.OK, "ok\n"));
+            case "/", "/index.html" -> Route.now("index", Answer.Text.plain(HttpResponseStatus.OK, index));
+            case "/readyz" -> Route.blocking("health", readiness::check);
+            case "/metrics" -> Route.blocking("metrics", () -> new Answer.Text(HttpResponseStatus.OK, PROMETHEUS, metrics.scrape()));
+            default -> {
+                ProxyRequest pr;
+                try {
+                    pr = RequestParser.parse(target);
+                } catch (ProxyException e) {
+                    // Client input: a 404 with the reason, nothing in the log above debug.
+                    log.debug("refused {}: {}", path.length() > 200 ? path.substring(0, 200) + "..." : path, e.getMessage());
+                    yield Route.now("invalid", new Answer.Failure(e));
+                }
+                yield Route.blocking(pr.kind(), () -> answer(pr));
+            }
         };
     }
 
+    /** A parsed request's answer from the module service or the checksum-database proxy. */
+    Answer answer(ProxyRequest pr) {
+        try {
+            Optional<URI> elsewhere = redirect(pr);
+            if (elsewhere.isPresent()) {
+                return new Answer.Redirect(pr, elsewhere.get());
+            }
+            Artifact a = switch (pr) {
+                case ProxyRequest.ListVersions l -> modules.list(l.module());
+                case ProxyRequest.Latest l -> modules.latest(l.module());
+                case ProxyRequest.Info i -> modules.info(i.version());
+                case ProxyRequest.Query q -> modules.query(q.module(), q.query());
+                case ProxyRequest.GoMod m -> modules.mod(m.version());
+                case ProxyRequest.Zip z -> modules.zip(z.version());
+                case ProxyRequest.Sumdb s -> sumdb.apply(s);
+            };
+            return new Answer.Content(pr, a);
+        } catch (ProxyException e) {
+            switch (e.kind()) {
+                case INTERNAL -> log.error("internal error answering {}", pr, e);
+                case STORAGE_UNAVAILABLE -> log.warn("storage failure answering {}: {}", pr, e.getMessage());
+                default -> log.debug("{}: {}", pr, e.getMessage());
+            }
+            return new Answer.Failure(e);
+        }
+    }
+
     /** Where to send a .zip request instead of answering it (S3 redirect mode), if anywhere. */
-    Optional<URI> redirect(ProxyRequest pr) {
+    private Optional<URI> redirect(ProxyRequest pr) {
         if (zipRedirect == null || !(pr instanceof ProxyRequest.Zip z)) {
             return Optional.empty();
         }
         return modules.zipRedirect(z.version(), zipRedirect);
-    }
-
-    static String contentType(ProxyRequest pr) {
-        return switch (pr) {
-            case ProxyRequest.Latest l -> "application/json";
-            case ProxyRequest.Info i -> "application/json";
-            case ProxyRequest.Query q -> "application/json";
-            case ProxyRequest.Zip z -> "application/zip";
-            case ProxyRequest.Sumdb s -> s.path().startsWith("tile/") ? "application/octet-stream" : "text/plain; charset=utf-8";
-            case ProxyRequest.ListVersions l -> "text/plain; charset=utf-8";
-            case ProxyRequest.GoMod m -> "text/plain; charset=utf-8";
-        };
-    }
-
-    void ready(Exchange ex, ResponseWriter writer) {
-        try {
-            store.checkHealth();
-            writer.text(ex, "health", HttpResponseStatus.OK, "ready: " + store.describe() + "\n");
-        } catch (IOException | RuntimeException e) {
-            writer.error(ex, "health", HttpResponseStatus.SERVICE_UNAVAILABLE, "not ready: " + store.describe() + ": " + e.getMessage());
-        }
-    }
-
-    String scrape() {
-        return metrics.scrape();
-    }
-
-    String index() {
-        return index;
     }
 }

@@ -93,6 +93,7 @@ class ConfigOptionsTest {
         return switch (k.type()) {
             case ADDRESS -> "127.0.0.1:1234";
             case SIZE -> "12MiB";
+            case SIZE_OR_PERCENT -> "5%";
             case DURATION -> "7s";
             case BOOL -> "true";
             case COUNT -> "3";

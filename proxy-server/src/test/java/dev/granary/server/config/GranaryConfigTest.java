@@ -66,6 +66,7 @@ class GranaryConfigTest {
         return switch (k.type()) {
             case ADDRESS -> "127.0.0.1:1234";
             case SIZE -> "12MiB";
+            case SIZE_OR_PERCENT -> "5%";
             case DURATION -> "7s";
             case BOOL -> "true";
             case COUNT -> "3";
@@ -91,6 +92,19 @@ class GranaryConfigTest {
                 .hasMessageContaining("fetch.redirects").hasMessageContaining("same-host, any or none");
         assertThatThrownBy(() -> GranaryConfig.load(Map.of(ConfigKey.FETCH_IDLE_TIMEOUT, "a while"), Map.of(), Optional.empty()))
                 .hasMessageContaining("fetch.idle-timeout");
+        assertThatThrownBy(() -> GranaryConfig.load(Map.of(ConfigKey.HTTP_HEADER_TIMEOUT, "0s"), Map.of(), Optional.empty()))
+                .hasMessageContaining("http.header-timeout");
+        assertThatThrownBy(() -> GranaryConfig.load(Map.of(ConfigKey.HTTP_MAX_CONNECTIONS, "0"), Map.of(), Optional.empty()))
+                .hasMessageContaining("http.max-connections");
+        assertThatThrownBy(() -> GranaryConfig.load(Map.of(ConfigKey.READINESS_MIN_FREE, "120%"), Map.of(), Optional.empty()))
+                .hasMessageContaining("readiness.min-free");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1GiB,1000000000000,1073741824", "5%,1000000000000,50000000000", "0%,1000,0", "100%,1000,1000", "0.5%,1000,5"})
+    void minFreeIsASizeOrAShareOfTheFileSystem(String text, long total, long need) {
+        GranaryConfig c = GranaryConfig.load(Map.of(ConfigKey.READINESS_MIN_FREE, text), Map.of(), Optional.empty());
+        assertThat(c.sizeOrPercent(ConfigKey.READINESS_MIN_FREE).of(total)).isEqualTo(need);
     }
 
     @ParameterizedTest

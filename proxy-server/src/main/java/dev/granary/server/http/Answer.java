@@ -1,0 +1,37 @@
+package dev.granary.server.http;
+
+import dev.granary.core.ProxyException;
+import dev.granary.core.protocol.Artifact;
+import dev.granary.core.protocol.ProxyRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import java.net.URI;
+
+/**
+ * What a request is answered with, before any HTTP detail: routes return these, and
+ * {@link ResponsePolicy} alone turns them into status, headers and body.
+ */
+public sealed interface Answer {
+
+    /** Operational text (health, readiness, index, metrics); never cached. */
+    record Text(HttpResponseStatus status, String contentType, String body) implements Answer {
+        public static Text plain(HttpResponseStatus status, String body) {
+            return new Text(status, ResponsePolicy.TEXT, body);
+        }
+    }
+
+    /** An artifact for a parsed GOPROXY or checksum-database request; the answer owns it until it is written. */
+    record Content(ProxyRequest request, Artifact artifact) implements Answer {
+    }
+
+    /** Where to fetch a request's content instead (a presigned storage URL). */
+    record Redirect(ProxyRequest request, URI location) implements Answer {
+    }
+
+    /** A domain error; its kind decides the status. */
+    record Failure(ProxyException error) implements Answer {
+    }
+
+    /** A request refused at the HTTP level, with what was wrong. */
+    record Refusal(ResponsePolicy.Refusal why, String detail) implements Answer {
+    }
+}

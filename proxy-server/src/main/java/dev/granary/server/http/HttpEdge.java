@@ -1,0 +1,183 @@
+package dev.granary.server.http;
+
+import dev.granary.core.ProxyException;
+import dev.granary.server.Metrics;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.group.ChannelGroup;
+import java.time.Duration;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP edge, shared by every connection: settings and limits, the router, the response policy
+ * and writer, the executor for work that may block, the in-flight count and shutdown. A request goes
+ * {@link ProxyHandler} (read, queue, one at a time) -> {@link Exchange} (its lifecycle) ->
+ * {@link Router} (an {@link Answer}) -> {@link ResponsePolicy} (a {@link Response}) ->
+ * {@link ResponseWriter} (the wire), which completes the exchange.
+ */
+public final class HttpEdge {
+    private static final Logger log = LoggerFactory.getLogger(HttpEdge.class);
+
+    /** The user event that tells every connection the server is shutting down. */
+    static final Object DRAIN = new Object();
+
+    /**
+     * @param headerTimeout           time to receive a request head once it starts (and after connecting)
+     * @param idleTimeout             a connection with nothing to do, or whose client stopped reading, ends after this
+     * @param maxConnections          most connections open at once (lowered to fit the open-file limit)
+     * @param maxConnectionsPerClient most connections from one address at once, 0 for no limit
+     */
+    public record Settings(Duration headerTimeout, Duration idleTimeout, int maxConnections, int maxConnectionsPerClient) {
+        public Settings {
+            if (headerTimeout.isZero() || headerTimeout.isNegative() || idleTimeout.isZero() || idleTimeout.isNegative()) {
+                throw new IllegalArgumentException("HTTP timeouts must be positive");
+            }
+            if (maxConnections < 1 || maxConnectionsPerClient < 0) {
+                throw new IllegalArgumentException("connection limits must be positive");
+            }
+        }
+    }
+
+    private final Settings settings;
+    private final Router router;
+    private final Executor blocking;
+    private final Metrics metrics;
+    private final ResponsePolicy policy;
+    private final ResponseWriter writer;
+    private final ConnectionLimits limits;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private volatile boolean draining;
+
+    /**
+     * @param blocking where routes that may block (storage, upstream, hashing) are answered; a
+     *                 virtual-thread executor
+     */
+    public HttpEdge(Settings settings, Router router, Executor blocking, Metrics metrics, ResponsePolicy policy) {
+        this.settings = settings;
+        this.router = router;
+        this.blocking = blocking;
+        this.metrics = metrics;
+        this.policy = policy;
+        this.writer = new ResponseWriter(blocking);
+        int max = ConnectionLimits.fitToDescriptors(settings.maxConnections());
+        if (max < settings.maxConnections() * 9L / 10) {
+            log.warn("connection limit lowered from {} to {} to fit the open-file limit (raise it with ulimit -n)",
+                    settings.maxConnections(), max);
+        }
+        this.limits = new ConnectionLimits(max, settings.maxConnectionsPerClient());
+        metrics.edge(limits::open, inFlight::get);
+    }
+
+    /** The channel initializer for accepted connections; each is added to {@code channels}. */
+    public HttpInitializer initializer(ChannelGroup channels) {
+        return new HttpInitializer(this, channels);
+    }
+
+    /** The handler of the listening socket: it pauses accepting while every connection slot is taken. */
+    public ChannelHandler acceptGate() {
+        return limits.new AcceptGate();
+    }
+
+    /** Requests read whose answer is not finished yet (graceful shutdown waits for zero). */
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    /** The effective connection limits, after fitting them to the open-file limit. */
+    public String describeLimits() {
+        return "at most " + limits.max() + " connections"
+                + (limits.perClient() == Integer.MAX_VALUE ? "" : ", " + limits.perClient() + " per client address");
+    }
+
+    /**
+     * Shutdown: answers already being computed are finished and then their connections close; idle
+     * connections close now; nothing new is read.
+     */
+    public void drain(ChannelGroup channels) {
+        draining = true;
+        for (Channel ch : channels) {
+            ch.pipeline().fireUserEventTriggered(DRAIN);
+        }
+    }
+
+    /** Answers one request: its refusal, or what the router maps it to, on the executor when that may block. */
+    void serve(Exchange ex) {
+        if (ex.refusal() != null) {
+            respond(ex, ex::refusal);
+            return;
+        }
+        Router.Route route;
+        try {
+            route = router.route(ex.target());
+        } catch (RuntimeException e) {
+            log.error("unexpected error routing {}", ex, e);
+            respond(ex, () -> new Answer.Failure(new ProxyException(ProxyException.Kind.INTERNAL, "internal error")));
+            return;
+        }
+        ex.kind(route.kind());
+        if (!route.blocking()) {
+            respond(ex, route.answer());
+            return;
+        }
+        try {
+            blocking.execute(() -> respond(ex, route.answer()));
+        } catch (RejectedExecutionException e) {
+            respond(ex, () -> new Answer.Refusal(ResponsePolicy.Refusal.UNAVAILABLE, "shutting down"));
+        }
+    }
+
+    /** Computes the answer, decides the response and writes it; a bug on the way is a 500, never a hang. */
+    private void respond(Exchange ex, Supplier<? extends Answer> answer) {
+        Response rsp;
+        try {
+            rsp = policy.decide(ex, answer.get());
+        } catch (RuntimeException e) {
+            log.error("unexpected error answering {}", ex, e);
+            rsp = policy.decide(ex, new Answer.Failure(new ProxyException(ProxyException.Kind.INTERNAL, "internal error")));
+        }
+        try {
+            writer.write(ex, rsp);
+        } catch (RuntimeException e) {
+            log.error("unexpected error writing the answer to {}", ex, e);
+            ex.channel().close();
+            ex.complete(rsp.status().code(), 0, false, false);
+        }
+    }
+
+    Settings settings() {
+        return settings;
+    }
+
+    Metrics metrics() {
+        return metrics;
+    }
+
+    ResponsePolicy policy() {
+        return policy;
+    }
+
+    ResponseWriter writer() {
+        return writer;
+    }
+
+    ConnectionLimits limits() {
+        return limits;
+    }
+
+    boolean draining() {
+        return draining;
+    }
+
+    void opened() {
+        inFlight.incrementAndGet();
+    }
+
+    void ended() {
+        inFlight.decrementAndGet();
+    }
+}
