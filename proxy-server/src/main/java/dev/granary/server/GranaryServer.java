@@ -73,6 +73,7 @@ public final class GranaryServer implements AutoCloseable {
     private final Duration zipRedirect;
     private final ModuleService modules;
     private final SumdbService sumdb;
+    private final GitSetup git;
     private final ResponseWriter writer;
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private EventLoopGroup boss;
@@ -114,20 +115,22 @@ public final class GranaryServer implements AutoCloseable {
                 config.duration(ConfigKey.FETCH_TIMEOUT), config.integer(ConfigKey.FETCH_RETRIES), Duration.ofMillis(200));
         HttpClient client = HttpUpstream.newClient(us);
         UpstreamChain upstream = UpstreamChain.parse(config.get(ConfigKey.UPSTREAM), client, us);
+        // Git routes: matching modules come from git, are pinned, and never reach the proxies or the sumdb.
+        this.git = GitSetup.create(config, env, root, s3 != null, upstream, metrics.registry());
         ModuleService.Settings ms = new ModuleService.Settings(config.duration(ConfigKey.CACHE_LIST_TTL),
                 config.duration(ConfigKey.CACHE_NOT_FOUND_TTL), config.bytes(ConfigKey.FETCH_MAX_ZIP_BYTES),
                 16L << 20, 64L << 10, Duration.ofMinutes(10), root);
         List<SumdbSpec> specs = SumdbSpec.parseList(config.get(ConfigKey.SUMDB));
-        this.sumdb = SumdbService.create(specs, config.get(ConfigKey.NOSUMDB), upstream,
+        this.sumdb = SumdbService.create(specs, git.noSumdb(), upstream,
                 uri -> new HttpUpstream(uri, client, us), store, metrics.registry(), config.duration(ConfigKey.CACHE_LIST_TTL));
-        this.modules = new ModuleService(store, upstream, ms, sumdb, metrics.registry(), blocking, leases);
+        this.modules = new ModuleService(store, git.modules(), ms, sumdb, metrics.registry(), blocking, leases);
         this.zipRedirect = s3 != null && config.bool(ConfigKey.S3_REDIRECT) ? config.duration(ConfigKey.S3_REDIRECT_EXPIRY) : null;
         this.writer = new ResponseWriter(metrics);
-        log.info("storage {}, upstream {}", store.describe(), upstream.describe());
+        log.info("storage {}, upstream {}", store.describe(), git.modules().describe());
         if (specs.isEmpty()) {
             log.warn("checksum verification is off (sumdb: off): upstream content is cached unverified");
         } else {
-            log.info("verifying against checksum database {}; private patterns: '{}'", specs.get(0).name(), config.get(ConfigKey.NOSUMDB));
+            log.info("verifying against checksum database {}; private patterns: '{}'", specs.get(0).name(), git.noSumdb());
         }
     }
 
@@ -206,6 +209,7 @@ public final class GranaryServer implements AutoCloseable {
             log.warn("closing storage: {}", e.toString());
         }
         sweeper.shutdownNow();
+        git.close();
         metrics.close();
         log.info("granary stopped");
     }

@@ -76,9 +76,9 @@ public final class GranaryConfig {
                 continue;
             }
             switch (k) {
-                case HOT_MAX_BYTES, HOT_MAX_ITEM_BYTES, FETCH_MAX_ZIP_BYTES -> bytes(k);
+                case HOT_MAX_BYTES, HOT_MAX_ITEM_BYTES, FETCH_MAX_ZIP_BYTES, GIT_MAX_REPO_BYTES -> bytes(k);
                 case CACHE_LIST_TTL, CACHE_NOT_FOUND_TTL, FETCH_TIMEOUT, FETCH_CONNECT_TIMEOUT, SHUTDOWN_GRACE,
-                     S3_REDIRECT_EXPIRY, S3_LEASE_TTL -> duration(k);
+                     S3_REDIRECT_EXPIRY, S3_LEASE_TTL, GIT_TIMEOUT -> duration(k);
                 case S3_PATH_STYLE, S3_LOCAL_CACHE, S3_REDIRECT -> bool(k);
                 case FETCH_RETRIES -> integer(k);
                 default -> { }

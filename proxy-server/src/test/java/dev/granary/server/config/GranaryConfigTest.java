@@ -61,9 +61,9 @@ class GranaryConfigTest {
     private static String sample(ConfigKey k) {
         return switch (k) {
             case LISTEN -> "127.0.0.1:1234";
-            case HOT_MAX_BYTES, HOT_MAX_ITEM_BYTES, FETCH_MAX_ZIP_BYTES -> "12MiB";
+            case HOT_MAX_BYTES, HOT_MAX_ITEM_BYTES, FETCH_MAX_ZIP_BYTES, GIT_MAX_REPO_BYTES -> "12MiB";
             case CACHE_LIST_TTL, CACHE_NOT_FOUND_TTL, FETCH_TIMEOUT, FETCH_CONNECT_TIMEOUT, SHUTDOWN_GRACE,
-                 S3_REDIRECT_EXPIRY, S3_LEASE_TTL -> "7s";
+                 S3_REDIRECT_EXPIRY, S3_LEASE_TTL, GIT_TIMEOUT -> "7s";
             case S3_PATH_STYLE, S3_LOCAL_CACHE, S3_REDIRECT -> "true";
             case FETCH_RETRIES -> "3";
             default -> "x-" + k.name().toLowerCase();
