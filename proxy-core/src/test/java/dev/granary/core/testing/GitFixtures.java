@@ -49,6 +49,22 @@ public final class GitFixtures {
             if (e[0].equals("secret")) {
                 return host + "/secret git " + server.repoUrl("private/secret");
             }
+            // Hostile meta tags: other transports, paths that climb out, credentials in the URL.
+            switch (e[0]) {
+                case "evil-ext" -> {
+                    return host + "/evil-ext git ext::sh%20-c%20touch%20/tmp/granary-pwned";
+                }
+                case "evil-dots" -> {
+                    return host + "/evil-dots git http://" + host + "/git/plain/../private/secret";
+                }
+                case "evil-file" -> {
+                    return host + "/evil-file git file:///etc";
+                }
+                case "evil-userinfo" -> {
+                    return host + "/evil-userinfo git http://user:pass@" + host + "/git/plain";
+                }
+                default -> { }
+            }
             if (!f.repos.containsKey(e[0])) {
                 return null;
             }
