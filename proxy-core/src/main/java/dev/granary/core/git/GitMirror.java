@@ -214,7 +214,7 @@ final class GitMirror {
                 throw new ProxyException(Kind.UPSTREAM_FAILED, url + ": the repository is larger than git.max-repo-bytes ("
                         + settings.maxRepoBytes() + " bytes); the fetch was cancelled");
             }
-            boolean timedOut = bounds.timedOut || String.valueOf(e.getMessage()).contains("timed out");
+            boolean timedOut = bounds.timedOut || timedOut(e);
             result = timedOut ? "timeout" : "error";
             stale(e, new ProxyException(timedOut ? Kind.UPSTREAM_TIMEOUT : Kind.UPSTREAM_FAILED,
                     "fetching " + url + ": " + reason(e)));
@@ -225,6 +225,15 @@ final class GitMirror {
             Timer.builder("granary.git.fetch").description("Fetches of git mirrors by result")
                     .tag("result", result).register(registry).record(Duration.ofNanos(System.nanoTime() - start));
         }
+    }
+
+    private static boolean timedOut(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.net.SocketTimeoutException || String.valueOf(t.getMessage()).contains("timed out")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A failed fetch: serve what the mirror has when it has anything, else fail with {@code failure}. */

@@ -151,7 +151,7 @@ final class RepoResolver {
         }
     }
 
-    /** cmd/go/internal/vcs parseMetaGoImports: meta tags in the head, 3 or 4 fields. */
+    /** cmd/go/internal/vcs parseMetaGoImports in IgnoreMod mode: meta tags in the head, 3 or 4 fields. */
     static List<MetaImport> parse(String html) {
         Matcher end = HEAD_END.matcher(html);
         String head = end.find() ? html.substring(0, end.start()) : html;
@@ -173,7 +173,8 @@ final class RepoResolver {
                 continue;
             }
             String[] f = content.strip().split("\\s+");
-            if (f.length == 3 || f.length == 4) {
+            // GOPROXY=direct reads meta tags in IgnoreMod mode: "mod" entries (a proxy for the path) are dropped.
+            if ((f.length == 3 || f.length == 4) && !f[1].equals("mod")) {
                 out.add(new MetaImport(f[0], f[1], f[2], f.length == 4 ? f[3] : ""));
             }
         }

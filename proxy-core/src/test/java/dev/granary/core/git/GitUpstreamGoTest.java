@@ -128,7 +128,11 @@ class GitUpstreamGoTest {
     void everyVersionHashesAsTheGoCommandComputesItFromGit(Path bin) throws Exception {
         GoCommand go = go(bin, "download-" + bin.toString().replace('/', '_'));
         List<String> mismatches = new ArrayList<>();
+        boolean go124 = !go.run(tmp, "version").assertSuccess().output().contains("go1.19");
         for (String q : fixtures.queries()) {
+            if (GitFixtures.needsGo124(q) && !go124) {
+                continue;
+            }
             GoCommand.Result r = go.run(tmp, "mod", "download", "-json", q);
             JsonNode d = JSON.readTree(r.output());
             assertThat(d.has("Error")).as(q + " with " + bin + ": " + r.output()).isFalse();

@@ -21,6 +21,11 @@ import java.util.Map;
  *       subdirectory module tagged v3.0.0.</li>
  *   <li>{@code incompat}: no go.mod, tags v1.0.0, v2.0.0 and v2.1.0 ({@code +incompatible}).</li>
  *   <li>{@code private/secret}: behind basic auth.</li>
+ *   <li>{@code git/dotgit.git}: found by the {@code .git} suffix form, no meta tag.</li>
+ *   <li>{@code group/sub/proj}: a GitLab-style project in a subgroup, whose meta tag is right only when asked
+ *       with credentials.</li>
+ *   <li>{@code modern}: {@code go 1.24} with {@code vendor/modules.txt} and a {@code pkg/vendor/} package: the
+ *       vendor rules that changed in Go 1.24 (compared only with a Go that has them).</li>
  * </ul>
  */
 public final class GitFixtures {
@@ -41,10 +46,16 @@ public final class GitFixtures {
         GitTestServer server = new GitTestServer(root, USER, PASSWORD, null);
         GitFixtures f = new GitFixtures(server);
         String host = server.host();
-        server.setMeta(path -> {
+        server.setMeta((path, authorized) -> {
             String[] e = path.split("/");
             if (e.length == 0 || e[0].isEmpty()) {
                 return null;
+            }
+            if (e[0].equals("group")) {
+                // GitLab: a project in a subgroup is only named right to a client that may see it; others are
+                // told the first two elements are the repository.
+                return authorized ? host + "/group/sub/proj git " + server.repoUrl("group/sub/proj")
+                        : host + "/group/sub git " + server.repoUrl("group/sub");
             }
             if (e[0].equals("secret")) {
                 return host + "/secret git " + server.repoUrl("private/secret");
@@ -187,6 +198,28 @@ public final class GitFixtures {
         secret.write("go.mod", "module " + host + "/secret\n\ngo 1.16\n").write("s.go", "package secret\n\nconst S = \"private\"\n");
         secret.commit("v1.0.0");
         secret.tag("v1.0.0");
+
+        GitRepo dotgit = GitRepo.init(root.resolve("dotgit"));
+        repos.put("dotgit", dotgit);
+        dotgit.write("go.mod", "module " + host + "/git/dotgit.git\n\ngo 1.16\n").write("d.go", "package dotgit\n");
+        dotgit.commit("v1.0.0");
+        dotgit.tag("v1.0.0");
+
+        GitRepo proj = GitRepo.init(root.resolve("group/sub/proj"));
+        repos.put("proj", proj);
+        proj.write("go.mod", "module " + host + "/group/sub/proj\n\ngo 1.16\n").write("p.go", "package proj\n");
+        proj.commit("v1.0.0");
+        proj.tag("v1.0.0");
+
+        GitRepo modern = GitRepo.init(root.resolve("modern"));
+        repos.put("modern", modern);
+        modern.write("go.mod", "module " + host + "/modern\n\ngo 1.24\n").write("m.go", "package modern\n")
+                .write("vendor/modules.txt", "# example.com/v v1.0.0\n")
+                .write("vendor/example.com/v/v.go", "package v\n")
+                .write("pkg/vendor/vendor.go", "package vendor\n")
+                .write("pkg/vendor/deep/d.go", "package deep\n");
+        modern.commit("v1.0.0");
+        modern.tag("v1.0.0");
     }
 
     /** Module@query pairs to compare with the go command, every versioning rule at least once. */
@@ -212,13 +245,20 @@ public final class GitFixtures {
                 module("incompat") + "@v1.0.0",
                 module("incompat") + "@v2.1.0+incompatible",
                 module("incompat") + "@latest",
-                module("secret") + "@v1.0.0");
+                module("secret") + "@v1.0.0",
+                module("git/dotgit.git") + "@v1.0.0",
+                module("modern") + "@v1.0.0");
+    }
+
+    /** Queries whose answer depends on rules newer than Go 1.19 (the go 1.24 vendor rules). */
+    public static boolean needsGo124(String query) {
+        return query.contains("/modern@");
     }
 
     /** Modules whose version lists are compared. */
     public List<String> modules() {
         return List.of(module("plain"), module("untagged"), module("mono/sub"), module("major"), module("major/v2"),
-                module("major/v3"), module("incompat"), module("secret"));
+                module("major/v3"), module("incompat"), module("secret"), module("git/dotgit.git"));
     }
 
     public void close() {

@@ -20,7 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 
 /**
  * A real git server on loopback for tests: {@code git http-backend} (smart HTTP) behind a small CGI-capable
@@ -41,13 +41,13 @@ public final class GitTestServer implements AutoCloseable {
     private final String user;
     private final String password;
     private final AtomicInteger gitRequests = new AtomicInteger();
-    private volatile Function<String, String> meta;
+    private volatile BiFunction<String, Boolean, String> meta;
 
     /**
-     * @param meta maps a request path ({@code group/repo/pkg}, without host) to the go-import content
-     *             ({@code prefix vcs url}), or null for "no tag"
+     * @param meta maps a request path ({@code group/repo/pkg}, without host) and whether the request carried
+     *             the right credentials to the go-import content ({@code prefix vcs url}), or null for "no tag"
      */
-    public GitTestServer(Path root, String user, String password, Function<String, String> meta) throws IOException {
+    public GitTestServer(Path root, String user, String password, BiFunction<String, Boolean, String> meta) throws IOException {
         this.root = root;
         this.user = user;
         this.password = password;
@@ -83,7 +83,7 @@ public final class GitTestServer implements AutoCloseable {
         return "http://" + host + "/git/" + name;
     }
 
-    public void setMeta(Function<String, String> meta) {
+    public void setMeta(BiFunction<String, Boolean, String> meta) {
         this.meta = meta;
     }
 
@@ -101,7 +101,7 @@ public final class GitTestServer implements AutoCloseable {
                 cgi(ex, path.substring("/git".length()), query == null ? "" : query);
                 return;
             }
-            String content = "go-get=1".equals(query) ? meta.apply(path.substring(1)) : null;
+            String content = "go-get=1".equals(query) ? meta.apply(path.substring(1), authorized(ex)) : null;
             byte[] body = (content == null
                     ? "<html><head></head><body>not found</body></html>"
                     : "<!DOCTYPE html>\n<html><head>\n<meta name=\"go-import\" content=\"" + content + "\">\n</head><body>go get</body></html>")
@@ -112,10 +112,14 @@ public final class GitTestServer implements AutoCloseable {
         }
     }
 
+    private boolean authorized(HttpExchange ex) {
+        String want = "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+        return want.equals(ex.getRequestHeaders().getFirst("Authorization"));
+    }
+
     private void cgi(HttpExchange ex, String pathInfo, String query) throws IOException {
         if (pathInfo.startsWith("/private/")) {
-            String want = "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
-            if (!want.equals(ex.getRequestHeaders().getFirst("Authorization"))) {
+            if (!authorized(ex)) {
                 ex.getResponseHeaders().set("WWW-Authenticate", "Basic realm=\"git\"");
                 ex.sendResponseHeaders(401, -1);
                 return;
