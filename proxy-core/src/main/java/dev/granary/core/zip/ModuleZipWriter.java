@@ -4,6 +4,7 @@ import dev.granary.core.ProxyException;
 import dev.granary.core.module.GoQuote;
 import dev.granary.core.module.ModuleChecks;
 import dev.granary.core.module.ModuleVersion;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -65,7 +66,8 @@ public final class ModuleZipWriter {
     public static int create(ModuleVersion mv, List<SourceFile> files, Path target) throws IOException {
         List<SourceFile> valid = checkFiles(mv, files);
         String prefix = mv + "/";
-        try (OutputStream out = Files.newOutputStream(target); ZipOutputStream zip = new ZipOutputStream(out)) {
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(target), 1 << 16);
+             ZipOutputStream zip = new ZipOutputStream(out)) {
             byte[] buf = new byte[64 * 1024];
             for (SourceFile f : valid) {
                 zip.putNextEntry(new ZipEntry(prefix + f.path()));
