@@ -14,8 +14,9 @@ import org.eclipse.jgit.transport.NetRC;
 import org.eclipse.jgit.transport.URIish;
 
 /**
- * How Granary authenticates to one git source: nothing, a {@code .netrc} file, or a user and a token read
- * from a file or an environment variable (read at each use, so a rotated token is picked up).
+ * How Granary authenticates to one git source: nothing, a {@code .netrc} file, a user and a token read
+ * from a file or an environment variable (read at each use, so a rotated token is picked up), or an SSH
+ * private key with the known-hosts file that pins the server's host key.
  *
  * <p>The secret itself never leaves this class except as an HTTP {@code Authorization} header or a JGit
  * credential answer: {@link #toString()} names where it comes from, never what it is.
@@ -162,6 +163,27 @@ public sealed interface GitCredentials {
         @Override
         public String toString() {
             return "token for " + user + " from " + (file != null ? "file " + file : "$" + envVar);
+        }
+    }
+
+    /**
+     * An SSH private key (OpenSSH or PEM format, unencrypted) and the known_hosts file the server's key must
+     * be in; an unknown or changed host key is refused. The user comes from the URL ({@code ssh://git@host/...}).
+     */
+    record SshKey(Path key, Path knownHosts) implements GitCredentials {
+        @Override
+        public Optional<String> authorization(String host) {
+            return Optional.empty();
+        }
+
+        @Override
+        public Optional<String[]> userAndSecret(String host) {
+            return Optional.empty();
+        }
+
+        @Override
+        public String toString() {
+            return "ssh key " + key + ", known hosts " + knownHosts;
         }
     }
 

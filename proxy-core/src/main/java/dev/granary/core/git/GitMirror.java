@@ -4,6 +4,7 @@ import dev.granary.core.ProxyException;
 import dev.granary.core.ProxyException.Kind;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -30,10 +31,14 @@ import org.eclipse.jgit.lib.StoredConfig;
 import org.eclipse.jgit.storage.file.FileRepositoryBuilder;
 import org.eclipse.jgit.transport.FetchResult;
 import org.eclipse.jgit.transport.RefSpec;
+import org.eclipse.jgit.transport.SshTransport;
 import org.eclipse.jgit.transport.TagOpt;
 import org.eclipse.jgit.transport.TrackingRefUpdate;
 import org.eclipse.jgit.transport.Transport;
 import org.eclipse.jgit.transport.URIish;
+import org.eclipse.jgit.transport.sshd.JGitKeyCache;
+import org.eclipse.jgit.transport.sshd.SshdSessionFactory;
+import org.eclipse.jgit.transport.sshd.SshdSessionFactoryBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -73,6 +78,8 @@ final class GitMirror {
     private final MeterRegistry registry;
     private final Repository repo;
     private final ReentrantLock fetchLock = new ReentrantLock();
+    /** The SSH client of an ssh:// mirror, built from the route's key and known hosts; null otherwise. */
+    private final SshdSessionFactory ssh;
     private volatile long lastFetchNanos;
     private volatile boolean fetchedOnce;
 
@@ -95,6 +102,24 @@ final class GitMirror {
             head.link(NO_HEAD);
         }
         fetchedOnce = exists && hasRefs();
+        this.ssh = credentials instanceof GitCredentials.SshKey k ? sshFactory(dir, k) : null;
+    }
+
+    /**
+     * An SSH client that uses only the route's key and known-hosts file: no ~/.ssh/config, no agent, no other
+     * identities; an unknown or changed host key is refused (StrictHostKeyChecking with nobody to ask).
+     */
+    private static SshdSessionFactory sshFactory(Path dir, GitCredentials.SshKey k) {
+        File home = dir.resolve("granary-ssh-home").toFile();
+        return new SshdSessionFactoryBuilder()
+                .setHomeDirectory(home)
+                .setSshDirectory(home)
+                .setConfigFile(f -> null)
+                .setPreferredAuthentications("publickey")
+                .setDefaultIdentities(f -> List.of(k.key()))
+                .setDefaultKnownHostsFiles(f -> List.of(k.knownHosts()))
+                .setConnectorFactory(null)
+                .build(new JGitKeyCache());
     }
 
     URI url() {
@@ -179,6 +204,13 @@ final class GitMirror {
         String result = "ok";
         Bounds bounds = new Bounds(dir, start + settings.timeout().toNanos(), settings.maxRepoBytes());
         try (Transport t = Transport.open(repo, new URIish(url.toString()))) {
+            if (t instanceof SshTransport st) {
+                if (ssh == null) {
+                    result = "error";
+                    throw new ProxyException(Kind.FORBIDDEN, url + ": an ssh repository needs ssh-key= (and known-hosts=) on its route");
+                }
+                st.setSshSessionFactory(ssh);
+            }
             t.setCredentialsProvider(credentials.provider());
             t.setTimeout((int) Math.max(1, settings.timeout().toSeconds()));
             t.setRemoveDeletedRefs(true);
@@ -252,8 +284,13 @@ final class GitMirror {
         String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         String redacted = credentials.secretForRedaction(url.getHost()).map(s -> m.replace(s, "***")).orElse(m);
         if (redacted.contains("not authorized") || redacted.contains("Authentication is required")
-                || redacted.contains("authentication not supported") || redacted.contains("401")) {
+                || redacted.contains("authentication not supported") || redacted.contains("401")
+                || redacted.contains("No more authentication methods") || redacted.contains("Cannot log in")) {
             return "authentication failed (credentials: " + credentials + ")";
+        }
+        if (redacted.contains("host key") || redacted.contains("known_hosts") || redacted.contains("HostKey")) {
+            return "the server's host key is not in " + (credentials instanceof GitCredentials.SshKey k ? k.knownHosts() : "known_hosts")
+                    + " (" + redacted + ")";
         }
         return redacted;
     }
@@ -296,6 +333,9 @@ final class GitMirror {
 
     void close() {
         repo.close();
+        if (ssh != null) {
+            ssh.close();
+        }
     }
 
     /** Cancels a fetch past its deadline or once the mirror outgrows its bound (checked twice a second). */

@@ -26,10 +26,12 @@ import java.util.regex.Pattern;
  *       its host) and {@code {1}}..{@code {9}} (its elements after the host) are replaced in the URL, e.g.
  *       {@code git.corp.example/* https://git.corp.example/{1}.git}.</li>
  *   <li>OPTIONs: {@code insecure} (plain http allowed, like GOINSECURE), {@code netrc} or {@code netrc=FILE},
- *       {@code token-file=FILE} or {@code token-env=VAR} with {@code user=NAME} (default {@code oauth2}).</li>
+ *       {@code token-file=FILE} or {@code token-env=VAR} with {@code user=NAME} (default {@code oauth2}),
+ *       {@code ssh-key=FILE} with {@code known-hosts=FILE} (default {@code ~/.ssh/known_hosts}).</li>
  * </ul>
- * Only {@code https} repositories are fetched ({@code http} with {@code insecure}); anything else, such as
- * {@code ssh}, {@code file} or {@code ext::} transports, is refused when the route is parsed or the meta tag read.
+ * Only {@code https} repositories are fetched ({@code http} with {@code insecure}, {@code ssh://} with an
+ * {@code ssh-key}); anything else, such as {@code file}, {@code git://} or {@code ext::} transports, is refused
+ * when the route is parsed or the meta tag read.
  */
 public final class GitRoutes {
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{(root|path|[1-9])}");
@@ -108,6 +110,8 @@ public final class GitRoutes {
         Path tokenFile = null;
         String tokenEnv = null;
         Path netrc = null;
+        Path sshKey = null;
+        Path knownHosts = null;
         for (; i < f.length; i++) {
             String o = f[i];
             int eq = o.indexOf('=');
@@ -119,14 +123,24 @@ public final class GitRoutes {
                 case "user" -> user = require(line, key, value);
                 case "token-file" -> tokenFile = Path.of(require(line, key, value));
                 case "token-env" -> tokenEnv = require(line, key, value);
-                default -> throw bad(line, "unknown option '" + key + "' (insecure, netrc[=FILE], user=, token-file=, token-env=)");
+                case "ssh-key" -> sshKey = Path.of(require(line, key, value));
+                case "known-hosts" -> knownHosts = Path.of(require(line, key, value));
+                default -> throw bad(line, "unknown option '" + key
+                        + "' (insecure, netrc[=FILE], user=, token-file=, token-env=, ssh-key=, known-hosts=)");
             }
         }
-        int kinds = (netrc != null ? 1 : 0) + (tokenFile != null ? 1 : 0) + (tokenEnv != null ? 1 : 0);
+        int kinds = (netrc != null ? 1 : 0) + (tokenFile != null ? 1 : 0) + (tokenEnv != null ? 1 : 0) + (sshKey != null ? 1 : 0);
         if (kinds > 1) {
-            throw bad(line, "give one of netrc, token-file and token-env");
+            throw bad(line, "give one of netrc, token-file, token-env and ssh-key");
         }
-        GitCredentials credentials = netrc != null ? new GitCredentials.Netrc(netrc)
+        if (knownHosts != null && sshKey == null) {
+            throw bad(line, "known-hosts= goes with ssh-key=");
+        }
+        if (sshKey != null && knownHosts == null) {
+            knownHosts = Path.of(env.getOrDefault("HOME", System.getProperty("user.home")), ".ssh", "known_hosts");
+        }
+        GitCredentials credentials = sshKey != null ? new GitCredentials.SshKey(sshKey, knownHosts)
+                : netrc != null ? new GitCredentials.Netrc(netrc)
                 : tokenFile != null || tokenEnv != null ? new GitCredentials.Token(user, tokenFile, tokenEnv, Map.copyOf(env))
                 : GitCredentials.NONE;
         Route route = new Route(pattern, template, insecure, credentials);
@@ -135,7 +149,11 @@ public final class GitRoutes {
             // A template that expands to a refused URL would fail on every request: refuse it at start instead.
             String probe = PLACEHOLDER.matcher(t).replaceAll("x");
             try {
-                checkRepositoryUrl(probe, route.insecure());
+                URI u = checkRepositoryUrl(probe, route.insecure());
+                if (u.getScheme().equals("ssh") != (sshKey != null)) {
+                    throw new IllegalArgumentException(sshKey != null ? "ssh-key= needs an ssh:// template"
+                            : "an ssh:// repository needs ssh-key= (and known-hosts=)");
+                }
             } catch (IllegalArgumentException e) {
                 throw bad(line, e.getMessage());
             }
@@ -203,9 +221,9 @@ public final class GitRoutes {
     }
 
     /**
-     * Refuses anything but a plain https (or, when insecure, http) URL with a host and a clean path: no
-     * {@code ext::}/{@code file}/{@code ssh} transports, no embedded credentials, no {@code ..} or {@code .}
-     * segments, no option-like leading dash.
+     * Refuses anything but a plain https (or, when insecure, http) or ssh URL with a host and a clean path: no
+     * {@code ext::}/{@code file}/{@code git} transports, no embedded credentials (an ssh URL may name its user),
+     * no {@code ..} or {@code .} segments, no option-like leading dash.
      *
      * @throws IllegalArgumentException saying why
      */
@@ -220,11 +238,12 @@ public final class GitRoutes {
             throw new IllegalArgumentException("repository URL '" + url + "' refused: " + e.getReason());
         }
         String scheme = u.getScheme() == null ? "" : u.getScheme();
-        if (!(scheme.equals("https") || scheme.equals("http") && insecure)) {
-            throw new IllegalArgumentException("repository URL '" + url + "' refused: only https"
-                    + (insecure ? " and http" : " (http with the insecure option)") + " repositories are fetched");
+        if (!(scheme.equals("https") || scheme.equals("ssh") || scheme.equals("http") && insecure)) {
+            throw new IllegalArgumentException("repository URL '" + url + "' refused: only https, ssh"
+                    + (insecure ? " and http" : " (and http with the insecure option)") + " repositories are fetched");
         }
-        if (u.getRawUserInfo() != null) {
+        boolean sshUser = scheme.equals("ssh") && u.getRawUserInfo() != null && u.getRawUserInfo().matches("[A-Za-z0-9._-]+");
+        if (u.getRawUserInfo() != null && !sshUser) {
             throw new IllegalArgumentException("repository URL refused: credentials in the URL (give them as route options)");
         }
         if (u.getHost() == null || u.getHost().isEmpty() || u.getRawQuery() != null || u.getRawFragment() != null) {

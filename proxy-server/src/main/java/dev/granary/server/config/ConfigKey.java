@@ -32,7 +32,8 @@ public enum ConfigKey {
     FETCH_MAX_ZIP_BYTES("fetch.max-zip-bytes", "500MiB", "largest module zip accepted from an upstream"),
     SHUTDOWN_GRACE("shutdown.grace", "30s", "how long SIGTERM waits for in-flight responses"),
     GIT_ROUTES("git.routes", "", "private modules straight from git, one route per line or ';'-separated: "
-            + "'PATTERN [go-get|URL-TEMPLATE] [insecure] [netrc[=FILE]] [user=NAME] [token-file=FILE|token-env=VAR]'; "
+            + "'PATTERN [go-get|URL-TEMPLATE] [insecure] [netrc[=FILE]] [user=NAME] [token-file=FILE|token-env=VAR] "
+            + "[ssh-key=FILE [known-hosts=FILE]]'; "
             + "matching modules never go to the upstream proxies or the checksum database"),
     GIT_MIRROR_DIR("git.mirror-dir", null, "bare mirrors of the routed repositories (default: <storage>/.git-mirrors; with S3, a temporary directory)"),
     GIT_TIMEOUT("git.timeout", "5m", "timeout of one git fetch or go-import meta request"),
