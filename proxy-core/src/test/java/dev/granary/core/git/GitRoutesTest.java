@@ -57,6 +57,9 @@ class GitRoutesTest {
             "a.example go-get bogus",
             "a.example,b.example",
             "a.example go-get user=",
+            "a.example https://a.example/x ssh-key=/k",
+            "a.example go-get known-hosts=/k",
+            "a.example ssh://git@a.example/x netrc",
     })
     void badRoutesAreRefusedAtParseTime(String route) {
         assertThatThrownBy(() -> GitRoutes.parse(route, Map.of())).isInstanceOf(IllegalArgumentException.class)
@@ -65,11 +68,20 @@ class GitRoutesTest {
 
     @ParameterizedTest
     @ValueSource(strings = {
-            "ext::sh -c touch% /tmp/pwned", "ext::sh", "file:///etc", "ssh://git@h/x", "git://h/x", "-uhttps://h/x",
+            "ext::sh -c touch% /tmp/pwned", "ext::sh", "file:///etc", "ssh://git:pw@h/x", "git@h:x.git", "git://h/x", "-uhttps://h/x",
             "https://h/a/../b", "https://h/a/%2e%2e/b", "https://u:p@h/x", "https:///x", "https://h/x?y=1", "http://h/x",
     })
     void hostileRepositoryUrlsAreRefused(String url) {
         assertThatThrownBy(() -> GitRoutes.checkRepositoryUrl(url, false)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void sshRoutesTakeAKeyAndKnownHosts() {
+        GitRoutes r = GitRoutes.parse("a.example/* ssh://git@a.example:2222/{1}.git ssh-key=/keys/id known-hosts=/keys/kh", Map.of());
+        assertThat(r.routes().get(0).credentials()).isEqualTo(new GitCredentials.SshKey(Path.of("/keys/id"), Path.of("/keys/kh")));
+        GitRoutes d = GitRoutes.parse("a.example/* ssh://git@a.example/{1}.git ssh-key=/keys/id", Map.of("HOME", "/home/g"));
+        assertThat(d.routes().get(0).credentials()).isEqualTo(new GitCredentials.SshKey(Path.of("/keys/id"), Path.of("/home/g/.ssh/known_hosts")));
+        assertThat(GitRoutes.checkRepositoryUrl("ssh://git@h.example/x.git", false).getUserInfo()).isEqualTo("git");
     }
 
     @Test
