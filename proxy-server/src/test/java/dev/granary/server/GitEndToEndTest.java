@@ -3,6 +3,7 @@ package dev.granary.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.granary.core.sumdb.note.Notes;
 import dev.granary.core.testing.GitFixtures;
 import dev.granary.core.testing.GoCommand;
 import dev.granary.core.testing.GoProxyTree;
@@ -40,17 +41,23 @@ class GitEndToEndTest {
     Path tmp;
     private GitFixtures fixtures;
     private TestUpstream publicProxy;
+    /** A checksum database that knows nothing and records every request: private modules must never reach it. */
+    private TestUpstream publicSumdb;
+    private String sumdbKey;
 
     @BeforeEach
     void start() throws IOException {
         fixtures = GitFixtures.start(tmp.resolve("repos"));
         publicProxy = TestUpstream.serve(new GoProxyTree(tmp.resolve("public")).root());
+        publicSumdb = TestUpstream.serve(Files.createDirectories(tmp.resolve("sumdb")));
+        sumdbKey = Notes.generateKey("sum.granary.test").verifierKey();
     }
 
     @AfterEach
     void stop() {
         fixtures.close();
         publicProxy.close();
+        publicSumdb.close();
     }
 
     private String routes(String secretCredentials) {
@@ -61,6 +68,7 @@ class GitEndToEndTest {
         return TestServers.start(storage, publicProxy.uri() + ",direct", Map.of(
                 ConfigKey.GIT_ROUTES, routes(secretCredentials),
                 ConfigKey.GIT_MIRROR_DIR, tmp.resolve("mirrors").toString(),
+                ConfigKey.SUMDB, sumdbKey + " " + publicSumdb.uri(),
                 // Mirrors and list answers are fresh this long: short, so a test sees a moved tag at once.
                 ConfigKey.CACHE_LIST_TTL, "1ms"));
     }
@@ -114,7 +122,6 @@ class GitEndToEndTest {
         for (String g : gets) {
             goDirect.run(direct, "get", g).assertSuccess();
         }
-        goDirect.run(direct, "build", "-o", "app", ".").assertSuccess();
 
         // 2. The same requirements through Granary: no git, no credentials, only GONOSUMDB on the client.
         Path viaGranary = app("granary");
@@ -127,8 +134,9 @@ class GitEndToEndTest {
             assertThat(sorted(viaGranary.resolve("go.sum"))).isEqualTo(sorted(direct.resolve("go.sum")));
             String out = GoEndToEndTest.runBinary(viaGranary.resolve("app"));
             assertThat(out).contains("hello v1.1.0 2 1.1.0 21 21 private 2");
-            // The public proxy never heard of the private modules.
+            // The public proxy and checksum database never heard of the private modules (routes imply nosumdb).
             assertThat(publicProxy.totalHits()).isZero();
+            assertThat(publicSumdb.totalHits()).isZero();
 
             // 3. The git server disappears, the module cache is cleared: Granary still has every version.
             fixtures.close();
