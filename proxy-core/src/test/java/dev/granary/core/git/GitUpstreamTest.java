@@ -154,6 +154,18 @@ class GitUpstreamTest {
     }
 
     @Test
+    void anEmptyRepositoryHasNoVersionsAndNoLatest() {
+        try (GitUpstream git = upstream()) {
+            String empty = ModuleEscaping.escapePath(fixtures.module("empty"));
+            assertThat(git.fetch(empty + "/@v/list", 1024)).isEmpty();
+            assertThatThrownBy(() -> git.fetch(empty + "/@latest", 1024))
+                    .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
+            assertThatThrownBy(() -> git.fetch(empty + "/@v/main.info", 1024))
+                    .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
+        }
+    }
+
+    @Test
     void pathsOutsideTheRoutesAndUnknownVersionsAreNotFound() {
         try (GitUpstream git = upstream()) {
             assertThatThrownBy(() -> git.fetch("github.com/x/y/@v/list", 1024))

@@ -24,6 +24,7 @@ import java.util.Map;
  *   <li>{@code git/dotgit.git}: found by the {@code .git} suffix form, no meta tag.</li>
  *   <li>{@code group/sub/proj}: a GitLab-style project in a subgroup, whose meta tag is right only when asked
  *       with credentials.</li>
+ *   <li>{@code empty}: no commits at all.</li>
  *   <li>{@code modern}: {@code go 1.24} with {@code vendor/modules.txt} and a {@code pkg/vendor/} package: the
  *       vendor rules that changed in Go 1.24 (compared only with a Go that has them).</li>
  * </ul>
@@ -210,6 +211,8 @@ public final class GitFixtures {
         proj.write("go.mod", "module " + host + "/group/sub/proj\n\ngo 1.16\n").write("p.go", "package proj\n");
         proj.commit("v1.0.0");
         proj.tag("v1.0.0");
+
+        repos.put("empty", GitRepo.init(root.resolve("empty")));
 
         GitRepo modern = GitRepo.init(root.resolve("modern"));
         repos.put("modern", modern);
