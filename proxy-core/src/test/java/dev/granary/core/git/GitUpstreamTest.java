@@ -129,9 +129,10 @@ class GitUpstreamTest {
     @Test
     void aServerThatNeverAnswersTimesOut() throws Exception {
         // A fault the real server cannot produce: accept the connection, then say nothing.
-        try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            List<Socket> held = new ArrayList<>();
-            Thread acceptor = Thread.ofVirtual().start(() -> {
+        ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        List<Socket> held = new ArrayList<>();
+        try {
+            Thread.ofVirtual().start(() -> {
                 try {
                     while (true) {
                         held.add(silent.accept());
@@ -145,8 +146,8 @@ class GitUpstreamTest {
                 assertThatThrownBy(() -> list(git, "slow.example/repo"))
                         .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_TIMEOUT));
             }
+        } finally {
             silent.close();
-            acceptor.join(5_000);
             for (Socket s : held) {
                 s.close();
             }
