@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -130,7 +131,7 @@ class GitUpstreamTest {
     void aServerThatNeverAnswersTimesOut() throws Exception {
         // A fault the real server cannot produce: accept the connection, then say nothing.
         ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        List<Socket> held = new ArrayList<>();
+        List<Socket> held = new CopyOnWriteArrayList<>();
         try {
             Thread.ofVirtual().start(() -> {
                 try {
