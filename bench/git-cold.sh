@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Cold fetch of a private module version straight from git: Granary (git routes, JGit, no go or git
-# binary on its side) against the go command with GOPROXY=direct, on the same repository served by
-# `git http-backend` on loopback. Each run starts cold: a fresh module cache, and for Granary a fresh
-# storage root and mirror (the JVM is restarted, its start-up is not counted). Prints the median of RUNS
-# runs of `go mod download` of one version, and a warm Granary figure for scale.
+# binary on its side) against the go command with GOPROXY=direct, on the same repositories served by
+# `git http-backend` on loopback. Every measured fetch is cold: a fresh module cache, and a repository
+# neither the go command nor Granary has seen (RUNS identical repositories under different module paths).
+# Granary runs as a long-lived server does: one JVM, warmed by one other repository first (that first
+# fetch, JVM start-up effects included, is printed apart). Prints medians, and a warm Granary figure.
 #
 #   bash bench/git-cold.sh    (needs: root (port 80 on a 127.x address, as module paths carry no port),
 #                              git, python3, /usr/local/go/bin/go or GO=..., a built proxy-server/target/granary.jar)
@@ -16,7 +17,7 @@ GO=${GO:-/usr/local/go/bin/go}
 JAVA=${JAVA:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
 JAR=proxy-server/target/granary.jar
 HOST=${HOST:-127.77.$((RANDOM % 200 + 20)).$((RANDOM % 200 + 20))}
-GRANARY_PORT=${GRANARY_PORT:-18090}
+GRANARY_PORT=${GRANARY_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 SRC=${SRC:-$(dirname "$("$GO" env GOROOT)/x")/src/net}   # the module's content: a copy of Go's net package tree
 
 for tool in git python3 curl; do
@@ -29,19 +30,21 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"; }
 trap cleanup EXIT
 
-# 1. The repository: Go's net tree as module $HOST/bench, tagged v1.0.0 on top of a few earlier commits.
-repo="$work/repos/bench"
-mkdir -p "$repo"
+# 1. The repositories bench0..bench$RUNS: Go's net tree as module $HOST/benchK, tagged v1.0.0 after a few commits.
 export GIT_CONFIG_NOSYSTEM=1 HOME="$work" GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@granary.invalid \
   GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@granary.invalid
-git -C "$repo" init -q -b main
-cp -r "$SRC"/. "$repo"/
-find "$repo" -name testdata -prune -exec rm -rf {} +
-printf 'module %s/bench\n\ngo 1.16\n' "$HOST" > "$repo/go.mod"
-for i in 1 2 3; do echo "// rev $i" >> "$repo/go.mod"; git -C "$repo" add -A; git -C "$repo" commit -qm "rev $i"; done
-git -C "$repo" tag v1.0.0
-files=$(git -C "$repo" ls-files | wc -l)
-size=$(du -sh "$repo/.git" | cut -f1)
+for k in $(seq 0 "$RUNS"); do
+  repo="$work/repos/bench$k"
+  mkdir -p "$repo"
+  git -C "$repo" init -q -b main
+  cp -r "$SRC"/. "$repo"/
+  find "$repo" -name testdata -prune -exec rm -rf {} +
+  printf 'module %s/bench%s\n\ngo 1.16\n' "$HOST" "$k" > "$repo/go.mod"
+  for i in 1 2 3; do echo "// rev $i" >> "$repo/go.mod"; git -C "$repo" add -A; git -C "$repo" commit -qm "rev $i"; done
+  git -C "$repo" tag v1.0.0
+done
+files=$(git -C "$work/repos/bench0" ls-files | wc -l)
+size=$(du -sh "$work/repos/bench0/.git" | cut -f1)
 
 # 2. The git server: go-import meta tags and git http-backend (CGI) on $HOST:80.
 cat > "$work/server.py" <<'PY'
@@ -54,7 +57,8 @@ class H(http.server.BaseHTTPRequestHandler):
     def handle_any(self):
         path, _, query = self.path.partition("?")
         if not path.startswith("/git/"):
-            body = ('<html><head><meta name="go-import" content="%s/bench git http://%s/git/bench"></head></html>' % (host, host)).encode()
+            name = path.strip("/").split("/")[0]
+            body = ('<html><head><meta name="go-import" content="%s/%s git http://%s/git/%s"></head></html>' % (host, name, host, name)).encode()
             self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body); return
         env = {"PATH": "/usr/bin:/bin", "GIT_PROJECT_ROOT": root, "GIT_HTTP_EXPORT_ALL": "1", "PATH_INFO": path[4:],
                "QUERY_STRING": query, "REQUEST_METHOD": self.command, "REMOTE_ADDR": "127.0.0.1", "HOME": root}
@@ -77,40 +81,39 @@ http.server.ThreadingHTTPServer.allow_reuse_address = True
 http.server.ThreadingHTTPServer((host, 80), H).serve_forever()
 PY
 python3 "$work/server.py" "$HOST" "$work/repos" & pids+=($!)
-for _ in $(seq 50); do curl -sf "http://$HOST/bench?go-get=1" >/dev/null && break; sleep 0.1; done
+for _ in $(seq 50); do curl -sf "http://$HOST/bench0?go-get=1" >/dev/null && break; sleep 0.1; done
 
-gorun() {  # gorun <GOPROXY> <cache dir>: one hermetic `go mod download` of the version, prints milliseconds
+gorun() {  # gorun <GOPROXY> <cache dir> <module>: one hermetic `go mod download` of v1.0.0, prints milliseconds
   local start end
   start=$(date +%s%N)
   env -i PATH=/usr/bin:/bin HOME="$2" GOPATH="$2/gopath" GOMODCACHE="$2/mod" GOCACHE="$2/cache" GOENV=off GOFLAGS= \
     GOTOOLCHAIN=local GOTELEMETRY=off GOPROXY="$1" GOSUMDB=off GONOSUMDB="$HOST" GOPRIVATE="$( [ "$1" = direct ] && echo "$HOST")" \
-    GOINSECURE="$HOST" GIT_TERMINAL_PROMPT=0 GIT_CONFIG_NOSYSTEM=1 "$GO" mod download "$HOST/bench@v1.0.0" >/dev/null
+    GOINSECURE="$HOST" GIT_TERMINAL_PROMPT=0 GIT_CONFIG_NOSYSTEM=1 "$GO" mod download "$3@v1.0.0" >/dev/null || touch "$work/failed"
   end=$(date +%s%N)
   chmod -R u+w "$2" 2>/dev/null || true; rm -rf "$2"
   echo $(( (end - start) / 1000000 ))
 }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+check() { [ ! -e "$work/failed" ] || { echo "bench: a go command failed (see above)" >&2; exit 1; }; }
 
-# 3. The go command, GOPROXY=direct, cold each time.
-direct=$(for i in $(seq "$RUNS"); do gorun direct "$work/go-direct-$i"; done | median)
+# 3. The go command, GOPROXY=direct, each repository cold.
+direct=$(for k in $(seq 1 "$RUNS"); do gorun direct "$work/go-direct-$k" "$HOST/bench$k"; done | median)
+check
 
-# 4. Granary, cold each time: new storage and mirror, the JVM started before the clock starts.
-granary_cold=()
-for i in $(seq "$RUNS"); do
-  store="$work/granary-$i"
-  GRANARY_GIT_ROUTES="$HOST go-get insecure" GRANARY_SUMDB=off "$JAVA" -jar "$JAR" serve --listen "127.0.0.1:$GRANARY_PORT" \
-    --storage "$store" --upstream direct >"$work/granary-$i.log" 2>&1 & gp=$!
-  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$GRANARY_PORT/healthz" >/dev/null && break; sleep 0.1; done
-  granary_cold+=("$(gorun "http://127.0.0.1:$GRANARY_PORT" "$work/go-granary-$i")")
-  if [ "$i" = "$RUNS" ]; then
-    warm=$(for j in $(seq "$RUNS"); do gorun "http://127.0.0.1:$GRANARY_PORT" "$work/go-warm-$j"; done | median)
-  fi
-  kill "$gp"; wait "$gp" 2>/dev/null || true
-done
-cold=$(printf '%s\n' "${granary_cold[@]}" | median)
+# 4. Granary: one server; bench0 first (JVM warm-up), then each repository cold, then warm answers.
+GRANARY_GIT_ROUTES="$HOST go-get insecure" GRANARY_SUMDB=off "$JAVA" -jar "$JAR" serve --listen "127.0.0.1:$GRANARY_PORT" \
+  --storage "$work/granary" --upstream direct >"$work/granary.log" 2>&1 & pids+=($!)
+for _ in $(seq 100); do grep -q "listening on" "$work/granary.log" && break; sleep 0.1; done
+grep -q "listening on 127.0.0.1:$GRANARY_PORT" "$work/granary.log" || { echo "bench: Granary did not start:" >&2; cat "$work/granary.log" >&2; exit 1; }
+first=$(gorun "http://127.0.0.1:$GRANARY_PORT" "$work/go-granary-0" "$HOST/bench0")
+cold=$(for k in $(seq 1 "$RUNS"); do gorun "http://127.0.0.1:$GRANARY_PORT" "$work/go-granary-$k" "$HOST/bench$k"; done | median)
+warm=$(for k in $(seq 1 "$RUNS"); do gorun "http://127.0.0.1:$GRANARY_PORT" "$work/go-warm-$k" "$HOST/bench$k"; done | median)
+check
+[ "$(grep -c "committed $HOST/bench" "$work/granary.log")" -eq $((RUNS + 1)) ] || { echo "bench: Granary did not fetch every repository" >&2; exit 1; }
 
-echo "module: $HOST/bench@v1.0.0 ($files files, repository $size), $("$GO" version | cut -d' ' -f3), median of $RUNS runs"
-printf '%-44s %6s ms\n' "go mod download, GOPROXY=direct (cold)" "$direct"
-printf '%-44s %6s ms\n' "go mod download via Granary (cold: git fetch)" "$cold"
-printf '%-44s %6s ms\n' "go mod download via Granary (warm)" "$warm"
+echo "module: $HOST/benchK@v1.0.0 ($files files, repository $size), $("$GO" version | cut -d' ' -f3), median of $RUNS repositories"
+printf '%-52s %6s ms\n' "go mod download, GOPROXY=direct (cold)" "$direct"
+printf '%-52s %6s ms\n' "go mod download via Granary (cold repository)" "$cold"
+printf '%-52s %6s ms\n' "go mod download via Granary (warm: from storage)" "$warm"
+printf '%-52s %6s ms\n' "  (first fetch after the JVM started, not in the median)" "$first"
 awk -v c="$cold" -v d="$direct" 'BEGIN { printf "Granary cold / direct: %.2f\n", c / d }'
