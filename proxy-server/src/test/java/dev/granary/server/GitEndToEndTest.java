@@ -17,6 +17,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -125,7 +126,7 @@ class GitEndToEndTest {
 
         // 2. The same requirements through Granary: no git, no credentials, only GONOSUMDB on the client.
         Path viaGranary = app("granary");
-        Files.copy(direct.resolve("go.mod"), viaGranary.resolve("go.mod"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(direct.resolve("go.mod"), viaGranary.resolve("go.mod"), StandardCopyOption.REPLACE_EXISTING);
         try (TestServers.Running granary = granary(tmp.resolve("storage"), netrc())) {
             GoCommand go = new GoCommand(tmp.resolve("go-granary"), bin)
                     .env("GOPROXY", granary.url()).env("GONOSUMDB", h).env("GIT_TERMINAL_PROMPT", "0");

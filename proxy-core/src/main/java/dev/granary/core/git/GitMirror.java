@@ -7,7 +7,9 @@ import io.micrometer.core.instrument.Timer;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -236,7 +238,7 @@ final class GitMirror {
         } catch (NoRemoteRepositoryException e) {
             result = "not_found";
             stale(e, ProxyException.notFound(url + ": repository not found"));
-        } catch (NotSupportedException | java.net.URISyntaxException e) {
+        } catch (NotSupportedException | URISyntaxException e) {
             result = "error";
             throw new ProxyException(Kind.FORBIDDEN, url + ": not a supported git URL");
         } catch (TransportException e) {
@@ -261,7 +263,7 @@ final class GitMirror {
 
     private static boolean timedOut(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof java.net.SocketTimeoutException || String.valueOf(t.getMessage()).contains("timed out")) {
+            if (t instanceof SocketTimeoutException || String.valueOf(t.getMessage()).contains("timed out")) {
                 return true;
             }
         }

@@ -2,9 +2,11 @@ package dev.granary.core.git;
 
 import dev.granary.core.module.ModulePatterns;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -234,7 +236,7 @@ public final class GitRoutes {
         URI u;
         try {
             u = new URI(url);
-        } catch (java.net.URISyntaxException e) {
+        } catch (URISyntaxException e) {
             throw new IllegalArgumentException("repository URL '" + url + "' refused: " + e.getReason());
         }
         String scheme = u.getScheme() == null ? "" : u.getScheme();
@@ -251,7 +253,7 @@ public final class GitRoutes {
         }
         String path = u.getRawPath() == null ? "" : u.getRawPath();
         for (String seg : path.split("/")) {
-            String s = seg.toLowerCase(java.util.Locale.ROOT);
+            String s = seg.toLowerCase(Locale.ROOT);
             if (s.equals("..") || s.equals(".") || s.contains("%2e%2e") || s.contains("%2f") || s.contains("%5c")) {
                 throw new IllegalArgumentException("repository URL '" + url + "' refused: '..', '.' or encoded separators in its path");
             }

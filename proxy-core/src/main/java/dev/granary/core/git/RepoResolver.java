@@ -14,6 +14,7 @@ import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -73,7 +74,7 @@ final class RepoResolver {
             if (elems.length < n) {
                 throw ProxyException.notFound(modulePath + ": shorter than the route pattern " + route.pattern());
             }
-            String root = String.join("/", java.util.Arrays.copyOf(elems, n));
+            String root = String.join("/", Arrays.copyOf(elems, n));
             String url = GitRoutes.expand(route.template().get(), root);
             return new RepoRoot(root, checked(modulePath, url, route), "", route);
         }

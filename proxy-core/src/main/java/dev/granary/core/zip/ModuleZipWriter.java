@@ -8,6 +8,7 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -103,7 +104,7 @@ public final class ModuleZipWriter {
                 goModDirs.add(dir);
                 if (base.equals("go.mod") && dir.isEmpty() && f.size() <= ModuleZips.MAX_GO_MOD) {
                     try (InputStream in = f.opener().open()) {
-                        vers = goVersion(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8));
+                        vers = goVersion(new String(in.readAllBytes(), StandardCharsets.UTF_8));
                     }
                 }
             }

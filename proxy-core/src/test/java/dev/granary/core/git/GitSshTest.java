@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.security.KeyPair;
 import java.time.Duration;
 import java.util.Map;
+import org.apache.sshd.common.config.keys.PublicKeyEntry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -92,7 +93,7 @@ class GitSshTest {
     @Test
     void anUnknownHostKeyIsRefused() throws IOException {
         Path key = GitSshServer.writePrivateKey(clientKey, tmp.resolve("id_ecdsa"));
-        String stranger = ssh.knownHostsLine().replaceFirst(" .*", " ") + org.apache.sshd.common.config.keys.PublicKeyEntry.toString(
+        String stranger = ssh.knownHostsLine().replaceFirst(" .*", " ") + PublicKeyEntry.toString(
                 GitSshServer.newKeyPair().getPublic());
         Path knownHosts = Files.writeString(tmp.resolve("known_hosts"), stranger + "\n");
         try (GitUpstream git = upstream(sshRoute(key, knownHosts), "m")) {

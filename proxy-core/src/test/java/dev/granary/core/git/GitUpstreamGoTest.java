@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.granary.core.ProxyException;
 import dev.granary.core.module.ModuleEscaping;
 import dev.granary.core.module.ModuleVersion;
 import dev.granary.core.module.PseudoVersion;
@@ -29,6 +28,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -194,7 +194,7 @@ class GitUpstreamGoTest {
         }
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void queriesByBranchTagAndHashResolveToTheSameVersion() {
         String dev = granary.get(fixtures.module("plain") + "@dev").get("Version");
         String byHash = granary.get(fixtures.module("plain") + "@" + fixtures.commits.get("plain-dev-1").substring(0, 12)).get("Version");
@@ -205,6 +205,5 @@ class GitUpstreamGoTest {
         assertThat(granary.get(fixtures.module("mono/sub") + "@main").get("Version")).startsWith("v1.1.1-0.");
         assertThat(granary.get(fixtures.module("major/v3") + "@main").get("Version")).startsWith("v3.0.1-0.");
         assertThat(granary.get(fixtures.module("incompat") + "@latest").get("Version")).isEqualTo("v2.1.0+incompatible");
-        assertThat(ProxyException.class).isNotNull();
     }
 }
