@@ -29,14 +29,26 @@ public final class GoCommand {
         }
     }
 
+    /** Every Go on the machine that tests compare against: Debian's and the current one, when installed. */
+    public static List<Path> installed() {
+        return Stream.of(GO, Path.of("/usr/local/go/bin/go")).filter(Files::isExecutable).toList();
+    }
+
     private final Path home;
+    private final Path go;
     private final Map<String, String> env = new HashMap<>();
 
     public GoCommand(Path home) throws IOException {
-        if (!Files.isExecutable(GO)) {
-            throw new IllegalStateException(GO + " is missing: install Debian's golang-go (apt-get install -y golang-go)");
+        this(home, GO);
+    }
+
+    /** A hermetic go command using the binary {@code go}. */
+    public GoCommand(Path home, Path go) throws IOException {
+        if (!Files.isExecutable(go)) {
+            throw new IllegalStateException(go + " is missing: install Debian's golang-go (apt-get install -y golang-go)");
         }
         this.home = home;
+        this.go = go;
         Files.createDirectories(home);
         env.put("PATH", "/usr/bin:/bin");
         env.put("HOME", home.toString());
@@ -58,13 +70,17 @@ public final class GoCommand {
         return this;
     }
 
+    public Path home() {
+        return home;
+    }
+
     public Path modCache() {
         return home.resolve("modcache");
     }
 
     public Result run(Path dir, String... args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
-        cmd.add(GO.toString());
+        cmd.add(go.toString());
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true);
         pb.environment().clear();
