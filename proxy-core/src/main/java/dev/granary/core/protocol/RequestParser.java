@@ -81,7 +81,10 @@ public final class RequestParser {
             throw ProxyException.invalid("empty version");
         }
         String version = ModuleEscaping.unescapeVersion(escapedVersion);
-        if (ext.equals(".info") && !isCanonical(version)) {
+        // A .info for a version the path cannot have (v2.0.0 of a path without /v2) is a query too: the
+        // go command asks it and expects the version it resolves to (v2.0.0+incompatible), as in
+        // direct mode (cmd/go/internal/modfetch/proxy.go, proxyRepo.Stat).
+        if (ext.equals(".info") && (!isCanonical(version) || !fitsPath(module, version))) {
             return new ProxyRequest.Query(module, version);
         }
         if (!isCanonical(version)) {
@@ -98,6 +101,15 @@ public final class RequestParser {
 
     private static boolean isCanonical(String v) {
         return Semver.isValid(v) && ModuleVersion.canonicalVersion(v).equals(v);
+    }
+
+    private static boolean fitsPath(ModulePath module, String canonicalVersion) {
+        try {
+            module.checkMajor(canonicalVersion);
+            return true;
+        } catch (ProxyException e) {
+            return false;
+        }
     }
 
     private static ModulePath module(String escaped) {

@@ -28,6 +28,11 @@ class RequestParserTest {
             "/rsc.io/quote/@v/v0.0.0-20180709162918-a91498bed0a7.zip zip rsc.io/quote v0.0.0-20180709162918-a91498bed0a7",
             "/gopkg.in/yaml.v2/@v/v2.4.0.zip zip gopkg.in/yaml.v2 v2.4.0",
             "/rsc.io/quote/@v/list?go-get=1 list rsc.io/quote -",
+            // A version the path cannot have is a query: the upstream resolves it (v2.0.0 -> v2.0.0+incompatible).
+            "/rsc.io/breaker/@v/v2.0.0.info query rsc.io/breaker v2.0.0",
+            "/rsc.io/quote/v3/@v/v1.0.0.info query rsc.io/quote/v3 v1.0.0",
+            "/gopkg.in/yaml.v2/@v/v3.0.0.info query gopkg.in/yaml.v2 v3.0.0",
+            "/rsc.io/breaker/@v/v2.0.0+incompatible.info info rsc.io/breaker v2.0.0+incompatible",
     })
     void validRequestsParse(String path, String kind, String module, String version) {
         ProxyRequest r = RequestParser.parse(path);
