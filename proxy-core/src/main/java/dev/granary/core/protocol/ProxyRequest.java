@@ -37,7 +37,7 @@ public sealed interface ProxyRequest {
     record Zip(ModuleVersion version) implements ProxyRequest {
     }
 
-    /** {@code sumdb/<name>/<path>}: the checksum database proxy. */
+    /** {@code sumdb/<name>/<path>}: the checksum database proxy; the name is {@code host[/path]}. */
     record Sumdb(String name, String path) implements ProxyRequest {
     }
 

@@ -10,6 +10,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.regex.Pattern;
 
 /**
@@ -24,7 +25,9 @@ public final class RequestParser {
     /** Longer request paths are refused before any parsing. */
     public static final int MAX_PATH_LENGTH = 2048;
 
-    private static final Pattern SUMDB_NAME = Pattern.compile("[a-z0-9.-]+(:[0-9]+)?");
+    private static final Pattern SUMDB_HOST = Pattern.compile("[a-z0-9.-]+(:[0-9]+)?");
+    /** A path element of a checksum database name: URL path characters that need no escaping. */
+    private static final Pattern SUMDB_PATH_ELEMENT = Pattern.compile("[A-Za-z0-9._~-]+");
 
     private RequestParser() {
     }
@@ -119,16 +122,37 @@ public final class RequestParser {
         return ModulePath.parse(ModuleEscaping.unescapePath(escaped));
     }
 
+    /**
+     * {@code <name>/<endpoint>}, where the name is {@code host[/path]} (cmd/go/internal/modfetch/sumdb.go; the
+     * go command's own test database is {@code localhost.localdev/sumdb}) and the endpoint is {@code supported},
+     * {@code latest}, {@code lookup/...} or {@code tile/...}. The name ends before the first segment that
+     * starts an endpoint: {@code supported} or {@code latest} as the last segment, {@code lookup} or
+     * {@code tile} with more after them.
+     */
     private static ProxyRequest parseSumdb(String rest) {
-        int slash = rest.indexOf('/');
-        if (slash <= 0 || slash == rest.length() - 1) {
-            throw ProxyException.notFound("checksum database path must be sumdb/<name>/<endpoint>");
+        String[] segs = rest.split("/", -1);
+        int end = -1;
+        for (int i = 1; i < segs.length && end < 0; i++) {
+            boolean last = i == segs.length - 1;
+            if (last && (segs[i].equals("supported") || segs[i].equals("latest"))
+                    || !last && (segs[i].equals("lookup") || segs[i].equals("tile"))) {
+                end = i;
+            }
         }
-        String name = rest.substring(0, slash);
-        if (!SUMDB_NAME.matcher(name).matches()) {
-            throw ProxyException.invalid("invalid checksum database name: " + name);
+        if (end < 0) {
+            throw ProxyException.notFound("checksum database path must be sumdb/<name>/<endpoint> "
+                    + "(supported, latest, lookup/..., tile/...)");
         }
-        return new ProxyRequest.Sumdb(name, rest.substring(slash + 1));
+        if (!SUMDB_HOST.matcher(segs[0]).matches()) {
+            throw ProxyException.invalid("invalid checksum database name: " + segs[0]);
+        }
+        for (int i = 1; i < end; i++) {
+            if (!SUMDB_PATH_ELEMENT.matcher(segs[i]).matches()) {
+                throw ProxyException.invalid("invalid checksum database name: " + String.join("/", Arrays.copyOf(segs, end)));
+            }
+        }
+        String name = String.join("/", Arrays.copyOf(segs, end));
+        return new ProxyRequest.Sumdb(name, String.join("/", Arrays.copyOfRange(segs, end, segs.length)));
     }
 
     /** Splits on '/', percent-decodes each segment and refuses dangerous results. */
