@@ -49,7 +49,13 @@ go_version=$("$src_goroot/bin/go" env GOVERSION)
 cache=$work/$go_version-p$patch_level
 goroot=$cache/goroot
 testbin=$cache/cmd-go.test
-export GOCACHE=$work/gocache
+# The go command's build cache, as the plain cmd/go tests use it (content-addressed, so safe to share;
+# the copied tree reuses what /usr/local/go compiled). Without one, a cache under $work.
+GOCACHE=$("$src_goroot/bin/go" env GOCACHE 2>/dev/null || true)
+if [ -z "$GOCACHE" ] || [ "$GOCACHE" = off ]; then
+  GOCACHE=$work/gocache
+fi
+export GOCACHE
 export GOMODCACHE=$work/gomodcache
 mkdir -p "$work" "$GOCACHE"
 
@@ -118,13 +124,14 @@ wait_for() {
   return 1
 }
 
-# run_scripts NAME [ENV...]: runs the script tests, writes NAME.log and NAME.results ("PASS name").
+# run_scripts NAME [ENV...]: runs the script tests ($pattern, else $run_pattern), writes NAME.log and
+# NAME.results ("PASS name").
 run_scripts() {
   local name=$1
   shift
   local start end
   start=$(date +%s)
-  (cd "$goroot/src/cmd/go" && env "$@" GRANARY_CONFORMANCE_OFFLINE=1 "$testbin" -test.run "$run_pattern" \
+  (cd "$goroot/src/cmd/go" && env "$@" GRANARY_CONFORMANCE_OFFLINE=1 "$testbin" -test.run "${pattern:-$run_pattern}" \
     -test.parallel "$parallel" -test.v -test.timeout 30m >"$out/$name.log" 2>&1) || true
   end=$(date +%s)
   sed -n -E 's/^ *--- (PASS|FAIL|SKIP): TestScript\/([^ ]+) .*/\1 \2/p' "$out/$name.log" | sort -k2 >"$out/$name.results"
@@ -167,10 +174,25 @@ front=$(wait_for "$out/front.log" 'front listening on ([0-9.:]+)' "${pids[-1]}")
 echo "conformance: test proxy http://$testproxy/mod, Granary http://$granary, front http://$front/mod"
 
 run_scripts granary GRANARY_CONFORMANCE_GOPROXY="http://$front/mod"
+
+# ---- compare ------------------------------------------------------------------------------------
+{ grep -E -v '^[[:space:]]*(#|$)' "$accepted" || true; } | awk '{print $1}' | sort -u >"$out/accepted.names"
+awk '$1 == "PASS" {print $2}' "$out/baseline.results" >"$out/baseline.pass"
+awk '$1 == "PASS" {print $2}' "$out/granary.results" >"$out/granary.pass"
+comm -23 "$out/baseline.pass" "$out/granary.pass" | comm -23 - "$out/accepted.names" >"$out/unexpected"
+
+# A few unexpected failures get one more run through the same Granary, to tell a script that failed
+# by chance (timing on a loaded machine) from one that differs; those that pass then are named below.
+: >"$out/retry.pass"
+n=$(wc -l <"$out/unexpected")
+if [ "$n" -gt 0 ] && [ "$n" -le 20 ]; then
+  echo "conformance: running the $n unexpected failures once more through Granary"
+  pattern="^TestScript\$/^($(paste -sd'|' "$out/unexpected"))\$" run_scripts retry GRANARY_CONFORMANCE_GOPROXY="http://$front/mod"
+  awk '$1 == "PASS" {print $2}' "$out/retry.results" >"$out/retry.pass"
+fi
 cleanup
 pids=()
 
-# ---- compare ------------------------------------------------------------------------------------
 report() { # NAME TITLE
   local r=$out/$1.results s=${1}_seconds
   printf 'conformance %-32s %3d passed, %3d failed, %3d skipped in %d s\n' "$2:" \
@@ -179,15 +201,12 @@ report() { # NAME TITLE
 report baseline "test proxy alone (baseline)"
 report granary "through Granary"
 
-{ grep -E -v '^[[:space:]]*(#|$)' "$accepted" || true; } | awk '{print $1}' | sort -u >"$out/accepted.names"
-awk '$1 == "PASS" {print $2}' "$out/baseline.results" >"$out/baseline.pass"
-awk '$1 == "PASS" {print $2}' "$out/granary.results" >"$out/granary.pass"
 comm -23 "$out/baseline.pass" "$out/granary.pass" >"$out/differences"
 comm -12 "$out/differences" "$out/accepted.names" >"$out/accepted.differ"
-comm -23 "$out/differences" "$out/accepted.names" >"$out/unexpected"
-comm -23 "$out/accepted.names" "$out/differences" >"$out/accepted.same"
+comm -23 "$out/differences" "$out/accepted.names" | comm -23 - "$out/retry.pass" >"$out/unexpected"
+comm -12 "$out/baseline.pass" "$out/granary.pass" | comm -12 - "$out/accepted.names" >"$out/accepted.same"
 
-conforming=$(comm -12 "$out/baseline.pass" "$out/granary.pass" | wc -l)
+conforming=$(( $(comm -12 "$out/baseline.pass" "$out/granary.pass" | wc -l) + $(wc -l <"$out/retry.pass") ))
 n_accepted=$(wc -l <"$out/accepted.differ")
 n_unexpected=$(wc -l <"$out/unexpected")
 
@@ -198,11 +217,14 @@ if [ -s "$out/accepted.differ" ]; then
   done <"$out/accepted.differ"
 fi
 if [ -s "$out/accepted.same" ]; then
-  echo "listed as accepted but passing through Granary (or not run): $(tr '\n' ' ' <"$out/accepted.same")"
+  echo "listed in accepted.txt but passing through Granary now (take them out): $(tr '\n' ' ' <"$out/accepted.same")"
 fi
 fails_only_through=$(comm -13 "$out/baseline.pass" "$out/granary.pass" | tr '\n' ' ')
 if [ -n "$fails_only_through" ]; then
   echo "pass through Granary but not in the baseline: $fails_only_through"
+fi
+if [ -s "$out/retry.pass" ]; then
+  echo "failed through Granary once, passed on a second run (counted as passed): $(tr '\n' ' ' <"$out/retry.pass")"
 fi
 if [ -s "$out/unexpected" ]; then
   echo "UNEXPECTED differences: pass against the test proxy, fail through Granary:"
