@@ -92,7 +92,7 @@ front_bin=$cache/front
 if [ ! -f "$jar" ] || { [ "$jar" = "$root/proxy-server/target/granary.jar" ] \
     && [ -n "$(cd "$root" && find pom.xml proxy-*/pom.xml proxy-*/src/main -newer "$jar" -print -quit 2>/dev/null)" ]; }; then
   echo "conformance: building $jar"
-  (cd "$root" && mvn -B -q -DskipTests package)
+  (cd "$root" && mvn -B -q -Dstyle.color=never -DskipTests package)
 fi
 
 # ---- helpers ------------------------------------------------------------------------------------
