@@ -83,8 +83,8 @@ if [ ! -x "$testbin" ]; then
   mv "$testbin.tmp" "$testbin"
 fi
 front_bin=$cache/front
-(cd "$here/front" && GOPROXY=off GOFLAGS=-mod=mod "$goroot/bin/go" test -count=1 -v . >/dev/null \
-  && GOPROXY=off GOFLAGS=-mod=mod "$goroot/bin/go" build -o "$front_bin" .) \
+(cd "$here/front" && GOPROXY=off GOFLAGS="-mod=mod -modcacherw" "$goroot/bin/go" test -count=1 -v . >/dev/null \
+  && GOPROXY=off GOFLAGS="-mod=mod -modcacherw" "$goroot/bin/go" build -o "$front_bin" .) \
   || { echo "conformance: conformance/front does not build or its test fails" >&2; exit 1; }
 
 # ---- Granary's jar and a JDK --------------------------------------------------------------------
