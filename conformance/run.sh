@@ -217,7 +217,7 @@ if [ -s "$out/accepted.differ" ]; then
   done <"$out/accepted.differ"
 fi
 if [ -s "$out/accepted.same" ]; then
-  echo "listed in accepted.txt but passing through Granary now (take them out): $(tr '\n' ' ' <"$out/accepted.same")"
+  echo "listed in accepted.txt but passing through Granary in this run: $(tr '\n' ' ' <"$out/accepted.same")"
 fi
 fails_only_through=$(comm -13 "$out/baseline.pass" "$out/granary.pass" | tr '\n' ' ')
 if [ -n "$fails_only_through" ]; then
