@@ -105,6 +105,42 @@ class GoSumdbEndToEndTest {
     }
 
     @Test
+    void aDatabaseNamedWithAPathIsProxiedUnderItsWholeName() throws Exception {
+        // Names are host[/path] (cmd/go/internal/modfetch/sumdb.go), like the go command's own localhost.localdev/sumdb.
+        GoProxyTree tree = GoEndToEndTest.upstreamTree(tmp.resolve("upstream"));
+        Path app = Files.createDirectories(tmp.resolve("app"));
+        Files.writeString(app.resolve("main.go"), "package main\n\nimport \"rsc.io/quote\"\n\nfunc main() { println(quote.Hello()) }\n");
+        Files.writeString(app.resolve("go.mod"), "module example.com/hello\n\ngo 1.19\n\nrequire rsc.io/quote v1.5.2\n");
+        Path storage = tmp.resolve("storage");
+        try (TestSumdb db = TestSumdb.startNamed(tree.root(), "sumdb.granary.test/checksums/v1");
+             TestUpstream upstream = TestUpstream.serve(tree.root());
+             TestServers.Running granary = TestServers.start(storage, upstream.uri().toString(),
+                     Map.of(ConfigKey.SUMDB, db.verifierKey() + " " + db.url()))) {
+            assertThat(db.name()).isEqualTo("sumdb.granary.test/checksums/v1");
+            String base = granary.url() + "/sumdb/" + db.name();
+            assertThat(get(base + "/supported").statusCode()).isEqualTo(200);
+            HttpResponse<String> latest = get(base + "/latest");
+            assertThat(latest.statusCode()).isEqualTo(200);
+            assertThat(latest.body()).startsWith("go.sum database tree\n").contains("\n\u2014 " + db.name() + " ");
+            HttpResponse<String> lookup = get(base + "/lookup/rsc.io/quote@v1.5.2");
+            assertThat(lookup.statusCode()).isEqualTo(200);
+            assertThat(lookup.body()).contains("rsc.io/quote v1.5.2 h1:");
+            assertThat(storage.resolve("sumdb/sumdb.granary.test/checksums/v1/lookup/rsc.io/quote@v1.5.2")).exists();
+            // Another name that only shares the host is not this database.
+            assertThat(get(granary.url() + "/sumdb/sumdb.granary.test/latest").statusCode()).isEqualTo(404);
+
+            // The go command, given only the key, finds the database through Granary (no direct fallback: it would fail).
+            GoCommand go = new GoCommand(tmp.resolve("go"))
+                    .env("GOPROXY", granary.url())
+                    .env("GOSUMDB", db.verifierKey());
+            go.run(app, "mod", "download", "all").assertSuccess();
+            assertThat(Files.readString(app.resolve("go.sum"))).contains("rsc.io/quote v1.5.2 h1:");
+            assertThat(get(granary.url() + "/metrics").body())
+                    .containsPattern("granary_sumdb_served_total\\{cache=\"[a-z]+\",endpoint=\"tile\"\\}");
+        }
+    }
+
+    @Test
     void whatVerificationCostsOnAColdFetch() throws Exception {
         GoProxyTree tree = GoEndToEndTest.upstreamTree(tmp.resolve("upstream"));
         String[] versions = {"rsc.io/quote/@v/v1.5.2.zip", "rsc.io/sampler/@v/v1.3.0.zip", "golang.org/x/text/@v/v0.0.0-20170915032832-14c0d48ead0c.zip"};

@@ -87,6 +87,11 @@ public final class TestSumdb implements AutoCloseable {
         return launch(proxyTreeDir, signerKey, false);
     }
 
+    /** Starts an honest database with a freshly generated key for {@code name} ({@code host[/path]}). */
+    public static TestSumdb startNamed(Path proxyTreeDir, String name) {
+        return launch(proxyTreeDir, null, false, "-name", name);
+    }
+
     /**
      * Starts a database whose tree is inconsistent with the honest one for the same directory
      * (an extra first record, the rest reversed), signed with {@code signerKey}: a forked log.
@@ -139,7 +144,7 @@ public final class TestSumdb implements AutoCloseable {
         return "TestSumdb[" + url + ", " + verifierKey + ", log " + log + "]";
     }
 
-    private static TestSumdb launch(Path proxyTreeDir, String signerKey, boolean fork) {
+    private static TestSumdb launch(Path proxyTreeDir, String signerKey, boolean fork, String... extraArgs) {
         try {
             Path bin = binary();
             List<String> cmd = new ArrayList<>(List.of(bin.toString(), "-proxy", proxyTreeDir.toAbsolutePath().toString(),
@@ -151,6 +156,7 @@ public final class TestSumdb implements AutoCloseable {
             if (fork) {
                 cmd.add("-fork");
             }
+            cmd.addAll(List.of(extraArgs));
             Path log = Files.createTempFile("testsumdb-", ".log");
             Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
             Map<String, String> fields = new TreeMap<>();
