@@ -36,7 +36,7 @@ class ServerProtocolTest {
 
     @BeforeAll
     void start() throws Exception {
-        tree = GoEndToEndTest.upstreamTree(tmp.resolve("upstream"));
+        tree = TestModules.upstreamTree(tmp.resolve("upstream"));
         Files.writeString(tree.versionsDir("rsc.io/quote").resolve("master.info"), "{\"Version\":\"v1.5.2\"}");
         upstream = TestUpstream.serve(tree.root());
         granary = TestServers.start(tmp.resolve("storage"), upstream.uri().toString(), Map.of());
