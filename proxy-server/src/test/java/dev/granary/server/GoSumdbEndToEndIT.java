@@ -142,7 +142,9 @@ class GoSumdbEndToEndIT {
                      Map.of(ConfigKey.SUMDB, honest.verifierKey() + " " + honest.url()))) {
             signer = honest.signerKey();
             vkey = honest.verifierKey();
-            assertThat(get(granary.url() + "/rsc.io/quote/@v/v1.5.2.info").statusCode()).isEqualTo(200);
+            // A .zip answer means the version was verified and committed (an .info may be answered before).
+            assertThat(get(granary.url() + "/rsc.io/quote/@v/v1.5.2.zip").statusCode()).isEqualTo(200);
+            assertThat(storage.resolve("sumdb/" + honest.name() + "/latest")).as("the verified tree head, persisted").exists();
         }
         // Same key, different history; Granary restarts on the same storage, where it persisted the head it verified.
         try (TestSumdb fork = TestSumdb.startFork(tree.root(), signer);
