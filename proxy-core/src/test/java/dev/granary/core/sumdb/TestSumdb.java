@@ -27,8 +27,8 @@ import java.util.zip.ZipOutputStream;
 
 /**
  * A real Go checksum database for tests: the program in {@code proxy-core/src/test/go/testsumdb}
- * (golang.org/x/mod/sumdb's server, tlog and note packages), built once per source version with the
- * local Go toolchain, offline, and started on 127.0.0.1 with a free port.
+ * (golang.org/x/mod/sumdb's server, tlog and note packages), built once per source version with
+ * Debian's Go against Debian's golang.org/x/mod, offline, and started on 127.0.0.1 with a free port.
  *
  * <p>It logs the go.sum lines of every module version in a GOPROXY-layout directory (sorted); a
  * lookup of a version added to the directory later appends it, so the tree can grow. A database
