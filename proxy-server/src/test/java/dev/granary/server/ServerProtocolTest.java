@@ -36,7 +36,7 @@ class ServerProtocolTest {
 
     @BeforeAll
     void start() throws Exception {
-        tree = GoEndToEndTest.upstreamTree(tmp.resolve("upstream"));
+        tree = TestModules.upstreamTree(tmp.resolve("upstream"));
         Files.writeString(tree.versionsDir("rsc.io/quote").resolve("master.info"), "{\"Version\":\"v1.5.2\"}");
         // What a proxy answers for v2.0.0 of a path without /v2: the version it resolves to (proxyRepo.Stat).
         tree.addGoTestModules("rsc.io_breaker_v2.0.0+incompatible.txt");

@@ -10,6 +10,8 @@ import dev.granary.core.module.ModuleVersion;
 import dev.granary.core.module.PseudoVersion;
 import dev.granary.core.testing.GitFixtures;
 import dev.granary.core.testing.GoCommand;
+import dev.granary.core.testing.GoToolchain;
+import dev.granary.core.testing.GoToolchains.EachGoToolchain;
 import dev.granary.core.zip.Dirhash;
 import dev.granary.core.zip.ModuleZips;
 import dev.granary.core.zip.ZipCheck;
@@ -25,14 +27,11 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The contract of the git upstream, tested differentially: for every version of the test repositories,
@@ -40,7 +39,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * command computes with {@code GOPROXY=direct} against the same git server, for every Go on the machine.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class GitUpstreamGoTest {
+class GitUpstreamGoIT {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private Path tmp;
@@ -107,13 +106,10 @@ class GitUpstreamGoTest {
         return out;
     }
 
-    static Stream<Path> gos() {
-        return GoCommand.installed().stream();
-    }
-
-    private GoCommand go(Path bin, String name) throws IOException {
-        GoCommand go = new GoCommand(tmp.resolve(name), bin)
+    private GoCommand go(GoToolchain bin, String name) throws IOException {
+        GoCommand go = new GoCommand(bin, tmp.resolve(name))
                 .env("GOPROXY", "direct")
+                .env("GOVCS", fixtures.host() + ":git")
                 .env("GOPRIVATE", fixtures.host())
                 .env("GOINSECURE", fixtures.host())
                 .env("GOSUMDB", "off")
@@ -125,10 +121,9 @@ class GitUpstreamGoTest {
         return go;
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("gos")
-    void everyVersionHashesAsTheGoCommandComputesItFromGit(Path bin) throws Exception {
-        GoCommand go = go(bin, "download-" + bin.toString().replace('/', '_'));
+    @EachGoToolchain
+    void everyVersionHashesAsTheGoCommandComputesItFromGit(GoToolchain bin) throws Exception {
+        GoCommand go = go(bin, "download-" + bin.version());
         List<String> mismatches = new ArrayList<>();
         int tagSums = 0;
         boolean go124 = !go.run(tmp, "version").assertSuccess().output().contains("go1.19");
@@ -178,10 +173,9 @@ class GitUpstreamGoTest {
         assertThat(tagSums).as("answers whose whole origin, tag sum included, was compared").isGreaterThanOrEqualTo(5);
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("gos")
-    void versionListsEqualTheGoCommands(Path bin) throws Exception {
-        GoCommand go = go(bin, "list-" + bin.toString().replace('/', '_'));
+    @EachGoToolchain
+    void versionListsEqualTheGoCommands(GoToolchain bin) throws Exception {
+        GoCommand go = go(bin, "list-" + bin.version());
         for (String m : fixtures.modules()) {
             GoCommand.Result r = go.run(tmp, "list", "-m", "-versions", "-json", m + "@latest");
             JsonNode d = JSON.readTree(r.output());

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.granary.core.sumdb.note.Notes;
 import dev.granary.core.testing.GitFixtures;
 import dev.granary.core.testing.GoCommand;
+import dev.granary.core.testing.GoToolchain;
+import dev.granary.core.testing.GoToolchains.EachGoToolchain;
 import dev.granary.core.testing.GoProxyTree;
 import dev.granary.core.testing.TestUpstream;
 import dev.granary.server.config.ConfigKey;
@@ -22,20 +24,17 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Private modules from git through Granary, with the real go command and a real git server on loopback:
  * go.sum equal to what {@code GOPROXY=direct} writes, builds that survive the git server's disappearance,
  * moved tags refused, wrong credentials reported without the secret, hostile repository URLs refused.
  */
-class GitEndToEndTest {
+class GitEndToEndIT {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @TempDir
@@ -82,10 +81,6 @@ class GitEndToEndTest {
         return "netrc=" + netrc;
     }
 
-    static Stream<Path> gos() {
-        return GoCommand.installed().stream();
-    }
-
     private String mainGo() {
         String h = fixtures.host();
         return """
@@ -108,17 +103,16 @@ class GitEndToEndTest {
                 """.replace("HOST", h);
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("gos")
-    void goSumThroughGranaryEqualsDirectAndBuildsSurviveTheGitServer(Path bin) throws Exception {
+    @EachGoToolchain
+    void goSumThroughGranaryEqualsDirectAndBuildsSurviveTheGitServer(GoToolchain bin) throws Exception {
         String h = fixtures.host();
         List<String> gets = List.of(h + "/plain@dev", h + "/mono/sub@v1.1.0", h + "/major/v2@latest",
                 h + "/incompat@v2.1.0+incompatible", h + "/secret@v1.0.0", h + "/untagged@main");
 
         // 1. The go command alone, straight from git.
         Path direct = app("direct");
-        GoCommand goDirect = new GoCommand(tmp.resolve("go-direct"), bin)
-                .env("GOPROXY", "direct").env("GOPRIVATE", h).env("GOINSECURE", h)
+        GoCommand goDirect = new GoCommand(bin, tmp.resolve("go-direct"))
+                .env("GOPROXY", "direct").env("GOPRIVATE", h).env("GOINSECURE", h).env("GOVCS", h + ":git")
                 .env("GIT_TERMINAL_PROMPT", "0").env("GIT_CONFIG_NOSYSTEM", "1");
         Files.writeString(goDirect.home().resolve(".netrc"),
                 "machine " + h + " login " + GitFixtures.USER + " password " + GitFixtures.PASSWORD + "\n");
@@ -130,12 +124,12 @@ class GitEndToEndTest {
         Path viaGranary = app("granary");
         Files.copy(direct.resolve("go.mod"), viaGranary.resolve("go.mod"), StandardCopyOption.REPLACE_EXISTING);
         try (TestServers.Running granary = granary(tmp.resolve("storage"), netrc())) {
-            GoCommand go = new GoCommand(tmp.resolve("go-granary"), bin)
+            GoCommand go = new GoCommand(bin, tmp.resolve("go-granary"))
                     .env("GOPROXY", granary.url()).env("GONOSUMDB", h).env("GIT_TERMINAL_PROMPT", "0");
             go.run(viaGranary, "mod", "download", "all").assertSuccess();
             go.run(viaGranary, "build", "-o", "app", ".").assertSuccess();
             assertThat(sorted(viaGranary.resolve("go.sum"))).isEqualTo(sorted(direct.resolve("go.sum")));
-            String out = GoEndToEndTest.runBinary(viaGranary.resolve("app"));
+            String out = TestModules.runBinary(viaGranary.resolve("app"));
             assertThat(out).contains("hello v1.1.0 2 1.1.0 21 21 private 2");
             // The public proxy and checksum database never heard of the private modules (routes imply nosumdb).
             assertThat(publicProxy.totalHits()).isZero();
@@ -145,7 +139,7 @@ class GitEndToEndTest {
             fixtures.close();
             go.cleanModCache();
             go.run(viaGranary, "build", "-o", "app2", ".").assertSuccess();
-            assertThat(GoEndToEndTest.runBinary(viaGranary.resolve("app2"))).isEqualTo(out);
+            assertThat(TestModules.runBinary(viaGranary.resolve("app2"))).isEqualTo(out);
             assertThat(publicProxy.totalHits()).isZero();
         }
     }
