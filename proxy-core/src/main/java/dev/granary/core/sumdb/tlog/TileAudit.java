@@ -167,14 +167,46 @@ public final class TileAudit {
                 }
             }
             if (!found) {
+                // An edge tile that records exactly the hash of a stored full child is corroborated by it: blame the others.
+                List<Tile> blamed = new ArrayList<>();
                 for (Tile t : chosen.values()) {
+                    if (!corroborated(t, stored)) {
+                        blamed.add(t);
+                    }
+                }
+                if (blamed.isEmpty()) {
+                    blamed.addAll(chosen.values());
+                }
+                for (Tile t : blamed) {
                     out.put(t, new Result(t, Verdict.CORRUPT, "the tiles at the tree's edge do not hash to the signed tree head"
-                            + (chosen.size() > 1 ? " (one of " + chosen.size() + " tiles is damaged)" : "")));
+                            + (blamed.size() > 1 ? " (one of " + blamed.size() + " tiles is damaged)" : "")));
                 }
                 return;
             }
         }
         chosen.forEach((need, t) -> authentic.put(Position.of(need), Arrays.copyOf(stored.get(t), need.w() * Hash.SIZE)));
+    }
+
+    /** True when some stored full tile one level down hashes to what {@code t} records for it. */
+    private static boolean corroborated(Tile t, Map<Tile, byte[]> stored) {
+        if (t.l() == 0) {
+            return false;
+        }
+        byte[] data = stored.get(t);
+        for (Map.Entry<Tile, byte[]> e : stored.entrySet()) {
+            Tile c = e.getKey();
+            if (c.l() == t.l() - 1 && c.isFull() && (c.n() >> t.h()) == t.n() && e.getValue().length == c.w() * Hash.SIZE) {
+                try {
+                    Hash recorded = Tile.hashFromTile(t, data, Tlog.storedHashIndex(t.l() * t.h(), c.n()));
+                    if (recorded.equals(Tile.tileHash(e.getValue(), 0, e.getValue().length))) {
+                        return true;
+                    }
+                } catch (TlogException ex) {
+                    // not recorded in this copy
+                }
+            }
+        }
+        return false;
     }
 
     private static boolean rootMatches(Tree tree, int h, long[] stx, Tile[] at, Map<Tile, Tile> chosen, Map<Tile, byte[]> stored) {
