@@ -2,6 +2,7 @@ package dev.granary.server;
 
 import dev.granary.core.Meters;
 import dev.granary.core.layout.StorageLayout;
+import dev.granary.server.http.TierTrace;
 import dev.granary.storage.BlobKey;
 import dev.granary.storage.TierObserver;
 import io.micrometer.core.instrument.Counter;
@@ -115,6 +116,7 @@ public final class Metrics implements TierObserver {
 
     @Override
     public void lookup(String tier, BlobKey key, boolean hit) {
+        TierTrace.lookup(tier, key, hit);
         Counter.builder(Meters.CACHE_LOOKUPS).description("Storage lookups by tier, artifact kind and result")
                 .tag("tier", tier).tag("kind", StorageLayout.kindOf(key).label()).tag("result", hit ? "hit" : "miss")
                 .register(registry).increment();

@@ -47,7 +47,13 @@ public enum ConfigKey {
     HTTP_MAX_CONNECTIONS_PER_CLIENT("http.max-connections-per-client", Type.COUNT, "256",
             "most connections open at once from one client address; 0 = no per-address limit (behind a load balancer)"),
     READINESS_MIN_FREE("readiness.min-free", Type.SIZE_OR_PERCENT, "1GiB",
-            "/readyz fails when the disk tier's file system has less free space than this (a size, or a percentage like 5%)");
+            "/readyz fails when the disk tier's file system has less free space than this (a size, or a percentage like 5%)"),
+    LOG_ACCESS("log.access", Type.BOOL, "false",
+            "access log on stdout, one line per request: method, path, status, bytes, duration, tier, client (JSON with GRANARY_LOG_FORMAT=json)"),
+    GC_MAX_AGE("gc.max-age", Type.DURATION, "0",
+            "retention: module versions not requested for this long are removed (granary gc, gc.schedule); 0 = keep every version"),
+    GC_SCHEDULE("gc.schedule", Type.DURATION, "0",
+            "how often serve applies retention (gc.max-age) itself; 0 = never (run granary gc from cron instead)");
 
     /** What a key's value is: decides its validation, its flag's arity, and whether it is ever shown. */
     public enum Type {
