@@ -102,9 +102,10 @@ public final class Routes implements Router {
                 case ProxyRequest.Zip z -> modules.zip(z.version());
                 case ProxyRequest.Sumdb s -> sumdb.apply(s);
             };
-            trace(pr);
+            trace(pr).ifPresent(served);
             return new Answer.Content(pr, a);
         } catch (ProxyException e) {
+            trace(pr);
             switch (e.kind()) {
                 case INTERNAL -> log.error("internal error answering {}", pr, e);
                 case STORAGE_UNAVAILABLE -> log.warn("storage failure answering {}: {}", pr, e.getMessage());
@@ -114,8 +115,8 @@ public final class Routes implements Router {
         }
     }
 
-    /** For the access log and retention: which version was served, and from which tier. */
-    private void trace(ProxyRequest pr) {
+    /** For the access log: where the answer about a version came from. Returns the version, if the request names one. */
+    private Optional<ModuleVersion> trace(ProxyRequest pr) {
         ModuleVersion mv;
         BlobKey artifact;
         switch (pr) {
@@ -132,11 +133,11 @@ public final class Routes implements Router {
                 artifact = StorageLayout.zip(mv);
             }
             default -> {
-                return;
+                return Optional.empty();
             }
         }
         TierTrace.decide(StorageLayout.info(mv), artifact);
-        served.accept(mv);
+        return Optional.of(mv);
     }
 
     /** Where to send a .zip request instead of answering it (S3 redirect mode), if anywhere. */
