@@ -144,6 +144,15 @@ public final class GranaryServer implements AutoCloseable {
             Counter.builder(Meters.VERIFICATION_FAILURES).description("Content refused by verification, by reason")
                     .tag("reason", reason).register(registry);
         }
+        for (String what : new String[] {"version", "blob"}) {
+            Counter.builder(Meters.GC_REMOVED).description("What retention removed").tag("what", what).register(registry);
+        }
+        Counter.builder(Meters.GC_RECLAIMED).baseUnit("bytes").description("Storage released by retention").register(registry);
+        Counter.builder(Meters.HOT_EVICTIONS).description("Hot tier evictions").register(registry);
+        for (String reason : new String[] {"server-limit", "client-limit"}) {
+            Counter.builder(Meters.HTTP_CONNECTIONS_REJECTED).description("Connections turned away at a connection limit")
+                    .tag("reason", reason).register(registry);
+        }
         for (String tier : s3 ? new String[] {"hot", "disk", "s3"} : new String[] {"hot", "disk"}) {
             for (String op : new String[] {"get", "stat", "put", "delete", "list"}) {
                 Counter.builder(Meters.STORAGE_ERRORS).description("Storage errors by tier and operation")
