@@ -76,7 +76,7 @@
         box.append(card(t.tier + ' tier hit ratio', percent(t.hitRatio), sub, ratio));
       }
       box.append(card('Upstream fetches', s.upstream.fetches, s.upstream.failures + ' failed'));
-      box.append(card('Verification', s.verification.committed + ' committed', s.verification.failures + ' refused'));
+      box.append(card('Versions committed', s.verification.committed, s.verification.failures + ' refused by verification'));
       box.append(card('Requests', s.requests.total, s.requests.serverErrors + ' server errors'));
     } catch (e) {
       box.replaceChildren(el('div', { class: 'card error' }, 'stats unavailable: ' + e.message));
@@ -142,9 +142,9 @@
       for (const v of m.versions) {
         body.append(el('tr', { class: 'version-row', 'data-version': v.version },
           el('td', { class: 'path' }, v.version),
-          el('td', {}, when(v.fetched)),
-          el('td', {}, when(v.lastRequested)),
-          el('td', {}, bytes(v.zipBytes)),
+          el('td', { class: 'nowrap' }, when(v.fetched)),
+          el('td', { class: 'nowrap' }, when(v.lastRequested)),
+          el('td', { class: 'nowrap' }, bytes(v.zipBytes)),
           el('td', { class: 'h1' }, v.h1 || '–'),
           el('td', { class: 'h1' }, v.goModH1 || '–'),
           verification(v)));
