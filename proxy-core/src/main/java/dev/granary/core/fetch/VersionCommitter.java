@@ -78,9 +78,9 @@ public final class VersionCommitter {
      * fetches it anew), then {@code .sum}, {@code .mod} and {@code .zip}; then the module's list is
      * rewritten and removal listeners are told. Pins and checksum-database records are never touched.
      *
-     * @param stillWanted checked under the version's lock before anything is deleted, with the
-     *                    version's current {@code .info} state; removal happens only when it says yes
-     *                    (a version committed again since the caller decided stays)
+     * @param stillWanted asked under the version's lock, before anything is deleted, whether the
+     *                    removal still stands; a version committed or requested again since the
+     *                    caller decided is kept when it says no
      * @return true when the version was removed
      */
     public boolean remove(ModuleVersion mv, Predicate<ModuleVersion> stillWanted) throws IOException {

@@ -119,27 +119,30 @@ class RetentionTest {
     @Test
     void aSizeBoundRemovesTheLeastRecentlyUsedUntilTheRestFits() throws IOException {
         BlobKey cache = BlobKey.of("test-cache");
+        List<SizeBound.Entry> entries = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            // entry-0 was used last; the others in the order of their number.
+            entries.add(new SizeBound.Entry(cache.resolve("entry-" + i), 100, Instant.EPOCH.plusSeconds(i == 0 ? 100 : i)));
+        }
+        assertThat(SizeBound.of(cache, 250).select(entries)).extracting(SizeBound.Unit::name)
+                .containsExactly("test-cache/entry-1", "test-cache/entry-2", "test-cache/entry-3");
+        assertThat(SizeBound.of(cache, 500).select(entries)).isEmpty();
+        // Keys of one unit go together, and count as used when the newest of them was.
+        SizeBound paired = new SizeBound(cache, 250, k -> Optional.empty(), k -> k.name().equals("entry-1") ? "pair" : k.name().equals("entry-0") ? "pair" : k.value());
+        // The pair (200 bytes, used at 100 s) outlives the three single keys.
+        assertThat(paired.select(entries)).extracting(SizeBound.Unit::name)
+                .containsExactly("test-cache/entry-2", "test-cache/entry-3", "test-cache/entry-4");
+
+        // Through retention, on a store: last use is the later of the modification time and a recorded use.
         for (int i = 0; i < 5; i++) {
             store.put(cache.resolve("entry-" + i), new byte[100]);
         }
-        // entry-0 was used last; the others in order of their number.
-        SizeBound bound = new SizeBound(cache, 250,
-                k -> Optional.of(Instant.EPOCH.plusSeconds(k.name().equals("entry-0") ? 100 : Integer.parseInt(k.name().substring(6)))),
-                BlobKey::value);
-        // Modification times are "now", later than those last uses: make them count as older.
-        SizeBound byUse = new SizeBound(bound.prefix(), bound.maxBytes(), bound.lastUse(), bound.unit());
-        List<SizeBound.Entry> entries = new ArrayList<>();
-        for (BlobKey k : store.list(cache)) {
-            BlobStat st = store.stat(k).orElseThrow();
-            entries.add(new SizeBound.Entry(k, st.size(), byUse.lastUse().apply(k).orElseThrow()));
-        }
-        assertThat(byUse.select(entries)).extracting(SizeBound.Unit::name)
-                .containsExactly("test-cache/entry-1", "test-cache/entry-2", "test-cache/entry-3");
-
-        // Through retention, last use is the later of modification and recorded use: all equal, so by name.
-        Retention.Report r = retention(new AccessTimes(store, later)).run(new Policy(Duration.ZERO, List.of(SizeBound.of(cache, 250))), false, x -> { });
-        assertThat(r.removals()).hasSize(3);
-        assertThat(store.list(cache)).hasSize(2);
+        Instant recent = later.instant();
+        SizeBound bound = new SizeBound(cache, 250, k -> k.name().equals("entry-0") ? Optional.of(recent) : Optional.empty(), BlobKey::value);
+        Retention.Report r = retention(new AccessTimes(store, later)).run(new Policy(Duration.ZERO, List.of(bound)), false, x -> { });
+        assertThat(r.removals()).hasSize(3).extracting(Removal::what).containsOnly("blob");
+        assertThat(store.list(cache)).hasSize(2).contains(cache.resolve("entry-0"));
+        assertThat(store.exists(StorageLayout.info(OLD))).as("a size bound touches only its prefix").isTrue();
     }
 
     /** Records deletions in order. */
