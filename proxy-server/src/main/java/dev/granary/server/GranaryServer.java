@@ -1,5 +1,8 @@
 package dev.granary.server;
 
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.Appender;
 import dev.granary.core.Meters;
 import dev.granary.core.catalog.ModuleCatalog;
 import dev.granary.core.catalog.VersionOrigins;
@@ -114,11 +117,13 @@ public final class GranaryServer implements AutoCloseable {
         this.sumdb = new SumdbProxy(databases, registry, config.duration(ConfigKey.CACHE_LIST_TTL));
         this.modules = new ModuleService(store, upstream, fetch, new SumdbVerifier(databases, config.get(ConfigKey.NOSUMDB), registry),
                 registry, blocking, tiers.leases());
-        this.access = new AccessTimes(store, Clock.systemUTC());
-        this.catalog = new ModuleCatalog(store, databases::names, VersionOrigins.NONE, access::lastRequested).metered(registry);
+        // Reads for people and housekeeping go to the durable tier unobserved: they are no client's lookups.
+        this.access = new AccessTimes(tiers.quiet(), Clock.systemUTC());
+        this.catalog = new ModuleCatalog(tiers.quiet(), databases::names, VersionOrigins.NONE, access::lastRequested).metered(registry);
         modules.committer().onCommit(catalog::added);
         modules.committer().onRemove(catalog::removed);
-        this.retention = new Retention(store, modules.committer(), access, Clock.systemUTC(), registry);
+        // Removals go through the committer, hence through the hot tier, which forgets what is removed.
+        this.retention = new Retention(tiers.quiet(), modules.committer(), access, Clock.systemUTC(), registry);
         Gauge.builder(Meters.GC_LAST_SUCCESS, lastGcSuccess, AtomicLong::get).baseUnit("seconds")
                 .description("End of the last retention run that succeeded, in seconds since the epoch (0 before any)").register(registry);
         preregister(registry, tiers.s3().isPresent());
@@ -242,6 +247,16 @@ public final class GranaryServer implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             metrics.registry().counter(Meters.GC_RUNS, "result", "error").increment();
             log.warn("gc failed: {}", e.toString());
+        }
+    }
+
+    /** The access log is written by a queue: the process drains it once the server is closed, before it exits. */
+    static void flushAccessLog() {
+        if (LoggerFactory.getILoggerFactory() instanceof LoggerContext ctx) {
+            Appender<ILoggingEvent> a = ctx.getLogger("granary.access").getAppender("access");
+            if (a != null) {
+                a.stop();
+            }
         }
     }
 

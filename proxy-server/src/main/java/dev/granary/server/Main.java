@@ -68,6 +68,7 @@ public final class Main implements Callable<Integer> {
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 server.close();
+                GranaryServer.flushAccessLog();
                 stopped.countDown();
             }, "granary-shutdown"));
             server.start();

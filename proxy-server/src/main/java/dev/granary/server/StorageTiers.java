@@ -95,6 +95,15 @@ final class StorageTiers implements AutoCloseable {
         return hot;
     }
 
+    /**
+     * The durable tier itself, unobserved: for the catalog's reads, last-request records and
+     * retention's listings, which are no client's lookups and must not move the tiers' hit ratios.
+     * Only mutable keys (never held by the hot tier) are written through it.
+     */
+    BlobStore quiet() {
+        return s3 != null ? s3 : disk;
+    }
+
     /** The local disk tier (also the temporary directory of fetches). */
     DiskBlobStore disk() {
         return disk;
