@@ -17,6 +17,8 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The module engine: answers every GOPROXY request from storage, fetching, verifying and committing
@@ -35,6 +37,8 @@ import java.util.function.Function;
  * Methods block (storage, network, hashing): call them from a virtual thread, never an event loop.
  */
 public final class ModuleService {
+    private static final Logger log = LoggerFactory.getLogger(ModuleService.class);
+
     private final CommittedVersions committed;
     private final ModuleIndex index;
     private final VersionCommitter committer;
@@ -76,7 +80,19 @@ public final class ModuleService {
     /** {@code <module>/@v/<version>.zip}; large zips come back file- or stream-backed, never loaded whole. */
     public Artifact zip(ModuleVersion mv) {
         ensureVersion(mv);
-        return committed.zip(mv);
+        try {
+            return committed.zip(mv);
+        } catch (CommittedVersions.Vanished e) {
+            refetch(mv, e);
+            return committed.zip(mv);
+        }
+    }
+
+    /** A committed version lost a file (see {@link CommittedVersions.Vanished}): forget it and fetch it again, once. */
+    private void refetch(ModuleVersion mv, CommittedVersions.Vanished e) {
+        log.warn("{}; fetching the version again", e.getMessage());
+        committed.forget(mv);
+        Waits.await(fetches.join(mv).committed, settings.fetchWait(), mv);
     }
 
     /** A presigned URL for the zip when the durable store can give one (S3 redirect mode). */
@@ -106,7 +122,12 @@ public final class ModuleService {
     private Artifact answer(ModuleVersion mv, Function<VersionFetch, CompletableFuture<byte[]>> stage,
                             Function<ModuleVersion, Artifact> stored) {
         if (committed.isStored(mv)) {
-            return stored.apply(mv);
+            try {
+                return stored.apply(mv);
+            } catch (CommittedVersions.Vanished e) {
+                refetch(mv, e);
+                return stored.apply(mv);
+            }
         }
         byte[] early = Waits.await(stage.apply(fetches.join(mv)), settings.fetchWait(), mv);
         return early == null ? stored.apply(mv) : Artifact.immutable(early);

@@ -27,6 +27,10 @@ public enum KeyKind {
     SUMDB_LOOKUP("sumdb", true),
     /** {@code sumdb/<name>/tile/8/L/N[.p/W]}: an authenticated hash tile. */
     SUMDB_TILE("sumdb", true),
+    /** {@code access/<module>/@v/<version>}: when the version was last requested (retention); rewritten daily at most. */
+    ACCESS("access", false),
+    /** {@code quarantine/<stamp>/<key>}: a copy of something fsck found corrupt, moved aside; never served. */
+    QUARANTINE("quarantine", false),
     /** Anything else (unknown files, future kinds): treated as mutable. */
     OTHER("other", false);
 
@@ -38,7 +42,7 @@ public enum KeyKind {
         this.immutable = immutable;
     }
 
-    /** The metrics label: info, mod, zip, sum, list, pin, lease, sumdb, other. */
+    /** The metrics label: info, mod, zip, sum, list, pin, lease, sumdb, access, quarantine, other. */
     public String label() {
         return label;
     }

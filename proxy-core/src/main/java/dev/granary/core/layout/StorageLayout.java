@@ -1,8 +1,11 @@
 package dev.granary.core.layout;
 
+import dev.granary.core.ProxyException;
+import dev.granary.core.module.ModuleEscaping;
 import dev.granary.core.module.ModulePath;
 import dev.granary.core.module.ModuleVersion;
 import dev.granary.storage.BlobKey;
+import java.util.Optional;
 
 /**
  * Every key Granary writes, in one place. The layout is the GOPROXY URL space, case-escaped as the
@@ -20,6 +23,8 @@ import dev.granary.storage.BlobKey;
  * sumdb/&lt;name&gt;/latest                 newest verified signed tree head (mutable)
  * sumdb/&lt;name&gt;/lookup/&lt;module&gt;@&lt;ver&gt;  verified lookup answers
  * sumdb/&lt;name&gt;/tile/8/&lt;L&gt;/&lt;N&gt;[.p/&lt;W&gt;] authenticated hash tiles
+ * access/&lt;module&gt;/@v/&lt;version&gt;        when the version was last requested (retention), at most daily
+ * quarantine/&lt;stamp&gt;/&lt;key&gt;           what fsck found corrupt, moved aside (never served)
  * </pre>
  * A database name may contain a path ({@code localhost.localdev/sumdb}). Keys outside this list are
  * {@link KeyKind#OTHER}. Commit order within a version is zip, mod, sum, info.
@@ -28,6 +33,8 @@ public final class StorageLayout {
     private static final String PINS = "pins/";
     private static final String LEASES = "leases/";
     private static final String SUMDB = "sumdb/";
+    private static final String ACCESS = "access/";
+    private static final String QUARANTINE = "quarantine/";
 
     private StorageLayout() {
     }
@@ -64,6 +71,30 @@ public final class StorageLayout {
         return mv.escapedPath() + "/@v/" + mv.escapedVersion() + ext;
     }
 
+    /**
+     * The version whose commit marker {@code key} is, or empty when {@code key} is not a version's
+     * {@code .info} (pins, quarantine and other families are not versions; neither are malformed names).
+     */
+    public static Optional<ModuleVersion> versionOfInfo(BlobKey key) {
+        if (kindOf(key) != KeyKind.INFO) {
+            return Optional.empty();
+        }
+        String v = key.value();
+        int at = v.lastIndexOf("/@v/");
+        if (at <= 0) {
+            return Optional.empty();
+        }
+        String version = v.substring(at + "/@v/".length(), v.length() - ".info".length());
+        if (version.contains("/")) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(ModuleVersion.of(ModuleEscaping.unescapePath(v.substring(0, at)), ModuleEscaping.unescapeVersion(version)));
+        } catch (ProxyException e) {
+            return Optional.empty();
+        }
+    }
+
     /** True when {@code key} is a {@code .info} directly in {@code versionsDir}: the commit marker of a version. */
     public static boolean isInfo(BlobKey key, BlobKey versionsDir) {
         return key.name().endsWith(".info") && key.parent().map(versionsDir::equals).orElse(false);
@@ -77,6 +108,46 @@ public final class StorageLayout {
 
     public static BlobKey lease(ModuleVersion mv) {
         return BlobKey.of(LEASES + path(mv, ""));
+    }
+
+    // ---- retention and repair ------------------------------------------------------------------
+
+    /** {@code access}: the last-request records of every version. */
+    public static BlobKey accessDir() {
+        return BlobKey.of(ACCESS.substring(0, ACCESS.length() - 1));
+    }
+
+    /** {@code access/<module>/@v/<version>}: when the version was last requested. */
+    public static BlobKey access(ModuleVersion mv) {
+        return BlobKey.of(ACCESS + path(mv, ""));
+    }
+
+    /** The version an {@code access/...} key records, or empty for any other key. */
+    public static Optional<ModuleVersion> versionOfAccess(BlobKey key) {
+        if (kindOf(key) != KeyKind.ACCESS) {
+            return Optional.empty();
+        }
+        String v = key.value().substring(ACCESS.length());
+        int at = v.lastIndexOf("/@v/");
+        if (at <= 0) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(ModuleVersion.of(ModuleEscaping.unescapePath(v.substring(0, at)),
+                    ModuleEscaping.unescapeVersion(v.substring(at + "/@v/".length()))));
+        } catch (ProxyException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** {@code quarantine}: everything fsck moved aside. */
+    public static BlobKey quarantineDir() {
+        return BlobKey.of(QUARANTINE.substring(0, QUARANTINE.length() - 1));
+    }
+
+    /** {@code quarantine/<stamp>/<original key>}: where a corrupt object is kept for inspection. */
+    public static BlobKey quarantine(String stamp, BlobKey original) {
+        return BlobKey.of(QUARANTINE + stamp + "/" + original.value());
     }
 
     // ---- checksum databases --------------------------------------------------------------------
@@ -100,6 +171,13 @@ public final class StorageLayout {
     /** What a key holds, by its shape alone. */
     public static KeyKind kindOf(BlobKey key) {
         String v = key.value();
+        // Prefix families first: their keys embed module artifact paths.
+        if (v.startsWith(QUARANTINE)) {
+            return KeyKind.QUARANTINE;
+        }
+        if (v.startsWith(ACCESS)) {
+            return v.contains("/@v/") ? KeyKind.ACCESS : KeyKind.OTHER;
+        }
         if (v.startsWith(LEASES)) {
             return KeyKind.LEASE;
         }

@@ -10,6 +10,7 @@ import dev.granary.core.module.ModuleVersion;
 import dev.granary.core.verify.ChecksumVerifier;
 import dev.granary.core.verify.ExpectedSums;
 import dev.granary.core.verify.RefusedException;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -126,6 +127,7 @@ public final class SumdbVerifier implements ChecksumVerifier {
     }
 
     private void result(String result) {
-        registry.counter(Meters.SUMDB_VERIFICATIONS, "result", result).increment();
+        Counter.builder(Meters.SUMDB_VERIFICATIONS).description("Checksum verifications of fetched versions, by result")
+                .tag("result", result).register(registry).increment();
     }
 }

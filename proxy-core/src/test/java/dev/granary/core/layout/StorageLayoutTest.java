@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.granary.core.module.ModuleVersion;
 import dev.granary.storage.BlobKey;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -26,6 +27,10 @@ class StorageLayoutTest {
         "sumdb/localhost.localdev/sumdb/latest,                      SUMDB_LATEST, false",
         "sumdb/localhost.localdev/sumdb/tile/8/1/000,                SUMDB_TILE, true",
         "example.com/readme.txt,                                     OTHER, false",
+        "access/rsc.io/quote/@v/v1.5.2,                              ACCESS, false",
+        "access/readme.txt,                                          OTHER, false",
+        "quarantine/20261127T101500Z/rsc.io/quote/@v/v1.5.2.zip,     QUARANTINE, false",
+        "quarantine/20261127T101500Z/sumdb/sum.golang.org/tile/8/0/000, QUARANTINE, false",
     })
     void everyKeyHasAKindAndAMutability(String key, KeyKind kind, boolean immutable) {
         assertThat(StorageLayout.kindOf(BlobKey.of(key))).isEqualTo(kind);
@@ -55,6 +60,22 @@ class StorageLayoutTest {
         };
         assertThat(key.value()).isEqualTo(expected);
         assertThat(StorageLayout.kindOf(key)).isEqualTo(kind);
+    }
+
+    @Test
+    void retentionAndQuarantineKeysNameTheVersionTheyAreAbout() {
+        assertThat(StorageLayout.access(AZURE).value()).isEqualTo("access/github.com/!azure/go-autorest/@v/v14.2.0+incompatible");
+        assertThat(StorageLayout.versionOfAccess(StorageLayout.access(AZURE))).contains(AZURE);
+        assertThat(StorageLayout.versionOfInfo(StorageLayout.info(AZURE))).contains(AZURE);
+        assertThat(StorageLayout.quarantine("20261127T101500Z", StorageLayout.zip(AZURE)).value())
+                .isEqualTo("quarantine/20261127T101500Z/github.com/!azure/go-autorest/@v/v14.2.0+incompatible.zip");
+        // Only commit markers of versions are versions: not pins, quarantined copies, or malformed names.
+        assertThat(StorageLayout.versionOfInfo(StorageLayout.zip(AZURE))).isEmpty();
+        assertThat(StorageLayout.versionOfInfo(BlobKey.of("pins/rsc.io/quote/@v/v1.5.2.info"))).isEmpty();
+        assertThat(StorageLayout.versionOfInfo(StorageLayout.quarantine("x", StorageLayout.info(AZURE)))).isEmpty();
+        assertThat(StorageLayout.versionOfInfo(BlobKey.of("rsc.io/quote/@v/master.info"))).isEmpty();
+        assertThat(StorageLayout.versionOfInfo(BlobKey.of("rsc.io/Quote/@v/v1.0.0.info"))).isEmpty();
+        assertThat(StorageLayout.versionOfInfo(BlobKey.of("@v/v1.0.0.info"))).isEmpty();
     }
 
     @ParameterizedTest

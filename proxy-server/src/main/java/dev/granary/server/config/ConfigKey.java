@@ -52,7 +52,13 @@ public enum ConfigKey {
             + "PATTERN [go-get | URL-TEMPLATE] [insecure] [netrc[=FILE]] [user=NAME] [token-file=FILE | token-env=VAR] [ssh-key=FILE [known-hosts=FILE]]"),
     GIT_MIRROR_DIR("git.mirror-dir", Type.TEXT, null, "bare mirrors of the routed repositories (default: <storage>/.git-mirrors; with S3, a temporary directory)"),
     GIT_TIMEOUT("git.timeout", Type.DURATION, "5m", "timeout of one git fetch or go-import meta request"),
-    GIT_MAX_REPO_BYTES("git.max-repo-bytes", Type.SIZE, "2GiB", "largest mirror of one repository; a fetch beyond it is cancelled");
+    GIT_MAX_REPO_BYTES("git.max-repo-bytes", Type.SIZE, "2GiB", "largest mirror of one repository; a fetch beyond it is cancelled"),
+    LOG_ACCESS("log.access", Type.BOOL, "false",
+            "access log on stdout, one line per request: method, path, status, bytes, duration, tier, client (JSON with GRANARY_LOG_FORMAT=json)"),
+    GC_MAX_AGE("gc.max-age", Type.DURATION, "0",
+            "retention: module versions not requested for this long are removed (granary gc, gc.schedule); 0 = keep every version"),
+    GC_SCHEDULE("gc.schedule", Type.DURATION, "0",
+            "how often serve applies retention (gc.max-age) itself; 0 = never (run granary gc from cron instead)");
 
     /** What a key's value is: decides its validation, its flag's arity, and whether it is ever shown. */
     public enum Type {

@@ -19,6 +19,13 @@ public sealed interface Answer {
         }
     }
 
+    /**
+     * A file of the catalog page (HTML, script, style): served with its ETag and revalidated on each
+     * use, so a new release is picked up at once and an unchanged one costs a 304.
+     */
+    record Asset(String contentType, byte[] body, String etag) implements Answer {
+    }
+
     /** An artifact for a parsed GOPROXY or checksum-database request; the answer owns it until it is written. */
     record Content(ProxyRequest request, Artifact artifact) implements Answer {
     }

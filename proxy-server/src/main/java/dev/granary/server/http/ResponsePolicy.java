@@ -43,6 +43,15 @@ public final class ResponsePolicy {
     /** Errors, health and metrics are never cached. */
     public static final String NO_STORE = "no-store";
     public static final String TEXT = "text/plain; charset=utf-8";
+    /** Catalog files: cached, but revalidated (by ETag) before each use. */
+    public static final String REVALIDATE = "no-cache";
+    public static final String JSON = "application/json; charset=utf-8";
+    /**
+     * The catalog page runs only its own script and style, loads nothing from elsewhere, and may not be
+     * framed: even a module path that slipped past escaping could not run or fetch anything.
+     */
+    public static final String PAGE_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+            + "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
     /** The only methods served: every 405 says so (RFC 9110 section 15.5.6). */
     public static final String ALLOW = "GET, HEAD";
 
@@ -95,6 +104,7 @@ public final class ResponsePolicy {
         return switch (a) {
             case Answer.Text t -> text(ex, t.status(), t.contentType(), t.body(), ex.keepAlive());
             case Answer.Content c -> content(ex, c.request(), c.artifact());
+            case Answer.Asset s -> asset(ex, s);
             case Answer.Redirect r -> {
                 boolean keepAlive = ex.keepAlive();
                 HttpHeaders h = headers(ex.version(), keepAlive);
@@ -170,7 +180,29 @@ public final class ResponsePolicy {
         h.set(HttpHeaderNames.CONTENT_TYPE, contentType);
         h.set(HttpHeaderNames.CACHE_CONTROL, NO_STORE);
         h.set(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+        if (contentType.startsWith("application/json")) {
+            h.set("X-Content-Type-Options", "nosniff");
+        }
         return new Response(status, h, head ? Response.NONE : Response.bytes(bytes), keepAlive);
+    }
+
+    private static Response asset(Exchange ex, Answer.Asset s) {
+        boolean keepAlive = ex.keepAlive();
+        HttpHeaders h = headers(ex.version(), keepAlive);
+        h.set(HttpHeaderNames.CACHE_CONTROL, REVALIDATE);
+        h.set(HttpHeaderNames.ETAG, s.etag());
+        h.set("X-Content-Type-Options", "nosniff");
+        if (s.contentType().startsWith("text/html")) {
+            h.set("Content-Security-Policy", PAGE_POLICY);
+            h.set("Referrer-Policy", "no-referrer");
+            h.set("X-Frame-Options", "DENY");
+        }
+        if (matches(ex.ifNoneMatch(), s.etag())) {
+            return new Response(HttpResponseStatus.NOT_MODIFIED, h, Response.NONE, keepAlive);
+        }
+        h.set(HttpHeaderNames.CONTENT_TYPE, s.contentType());
+        h.set(HttpHeaderNames.CONTENT_LENGTH, s.body().length);
+        return new Response(HttpResponseStatus.OK, h, ex.head() ? Response.NONE : Response.bytes(s.body()), keepAlive);
     }
 
     private static Response content(Exchange ex, ProxyRequest pr, Artifact a) {

@@ -3,13 +3,17 @@ package dev.granary.server.http;
 import dev.granary.core.ProxyException;
 import dev.granary.core.protocol.Artifact;
 import dev.granary.core.fetch.ModuleService;
+import dev.granary.core.layout.StorageLayout;
+import dev.granary.core.module.ModuleVersion;
 import dev.granary.core.protocol.ProxyRequest;
 import dev.granary.core.protocol.RequestParser;
 import dev.granary.server.Metrics;
+import dev.granary.storage.BlobKey;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,10 +29,23 @@ public final class Routes implements Router {
     private final Function<ProxyRequest.Sumdb, Artifact> sumdb;
     private final Duration zipRedirect;
     private final Readiness readiness;
+    private final CatalogRoutes catalog;
+    private final Consumer<ModuleVersion> served;
 
     /** @param zipRedirect lifetime of presigned .zip redirects, or null to serve zips directly */
     public Routes(ModuleService modules, Metrics metrics, String index, Function<ProxyRequest.Sumdb, Artifact> sumdb,
                   Duration zipRedirect, Readiness readiness) {
+        this(modules, metrics, index, sumdb, zipRedirect, readiness, null, mv -> { });
+    }
+
+    /**
+     * @param catalog the catalog page and its JSON at {@code /} and {@code /-/}, or null for a plain-text index
+     * @param served  told of every version whose .info, .mod or .zip was answered (retention's last-request times)
+     */
+    public Routes(ModuleService modules, Metrics metrics, String index, Function<ProxyRequest.Sumdb, Artifact> sumdb,
+                  Duration zipRedirect, Readiness readiness, CatalogRoutes catalog, Consumer<ModuleVersion> served) {
+        this.catalog = catalog;
+        this.served = served;
         this.modules = modules;
         this.metrics = metrics;
         this.index = index;
@@ -44,6 +61,9 @@ public final class Routes implements Router {
             path = RequestParser.path(target);
         } catch (ProxyException e) {
             return Route.now("invalid", new Answer.Failure(e));
+        }
+        if (catalog != null && CatalogRoutes.handles(path)) {
+            return catalog.route(path, target);
         }
         return switch (path) {
             case "/healthz" -> Route.now("health", Answer.Text.plain(HttpResponseStatus.OK, "ok\n"));
@@ -69,6 +89,8 @@ public final class Routes implements Router {
         try {
             Optional<URI> elsewhere = redirect(pr);
             if (elsewhere.isPresent()) {
+                TierTrace.decide("s3");
+                served.accept(((ProxyRequest.Zip) pr).version());
                 return new Answer.Redirect(pr, elsewhere.get());
             }
             Artifact a = switch (pr) {
@@ -80,8 +102,10 @@ public final class Routes implements Router {
                 case ProxyRequest.Zip z -> modules.zip(z.version());
                 case ProxyRequest.Sumdb s -> sumdb.apply(s);
             };
+            trace(pr).ifPresent(served);
             return new Answer.Content(pr, a);
         } catch (ProxyException e) {
+            trace(pr);
             switch (e.kind()) {
                 case INTERNAL -> log.error("internal error answering {}", pr, e);
                 case STORAGE_UNAVAILABLE -> log.warn("storage failure answering {}: {}", pr, e.getMessage());
@@ -89,6 +113,31 @@ public final class Routes implements Router {
             }
             return new Answer.Failure(e);
         }
+    }
+
+    /** For the access log: where the answer about a version came from. Returns the version, if the request names one. */
+    private Optional<ModuleVersion> trace(ProxyRequest pr) {
+        ModuleVersion mv;
+        BlobKey artifact;
+        switch (pr) {
+            case ProxyRequest.Info i -> {
+                mv = i.version();
+                artifact = StorageLayout.info(mv);
+            }
+            case ProxyRequest.GoMod m -> {
+                mv = m.version();
+                artifact = StorageLayout.mod(mv);
+            }
+            case ProxyRequest.Zip z -> {
+                mv = z.version();
+                artifact = StorageLayout.zip(mv);
+            }
+            default -> {
+                return Optional.empty();
+            }
+        }
+        TierTrace.decide(StorageLayout.info(mv), artifact);
+        return Optional.of(mv);
     }
 
     /** Where to send a .zip request instead of answering it (S3 redirect mode), if anywhere. */
