@@ -50,7 +50,10 @@ public final class Meters {
     public static final String SINGLEFLIGHT_JOINS = "granary.singleflight.joins";
     /** Counter: module versions fetched, verified and committed. */
     public static final String VERSIONS_COMMITTED = "granary.versions.committed";
-    /** Counter {reason}: content refused by verification (zip rules, go.mod mismatch, checksums). */
+    /**
+     * Counter {reason}: content refused by verification (zip rules, go.mod mismatch, checksums; for
+     * release archives dl-size-mismatch, dl-sha256-mismatch, dl-signature-missing, dl-signature-refused).
+     */
     public static final String VERIFICATION_FAILURES = "granary.verification.failures";
     /** Counter: fetches left to another replica holding the lease. */
     public static final String LEASE_WAITS = "granary.leases.waits";
@@ -66,4 +69,10 @@ public final class Meters {
     public static final String SUMDB_TREE_SIZE = "granary.sumdb.tree.size";
     /** Counter {db}: databases caught presenting inconsistent tree heads. */
     public static final String SUMDB_FORKS = "granary.sumdb.forks";
+
+    // ---- release archive mirror (core) ---------------------------------------------------------
+    /** Counter: release archives fetched, verified (SHA-256 and signature) and committed. */
+    public static final String DL_COMMITTED = "granary.dl.committed";
+    /** Counter: release listing answers served stale because the release site failed. */
+    public static final String DL_LISTING_STALE = "granary.dl.listing.stale";
 }
