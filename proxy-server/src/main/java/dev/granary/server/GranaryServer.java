@@ -1,5 +1,8 @@
 package dev.granary.server;
 
+import dev.granary.core.dl.DlMirror;
+import dev.granary.core.dl.DlSettings;
+import dev.granary.core.dl.DlTrust;
 import dev.granary.core.fetch.FetchSettings;
 import dev.granary.core.fetch.ModuleService;
 import dev.granary.core.sumdb.SumdbDatabases;
@@ -8,6 +11,7 @@ import dev.granary.core.sumdb.SumdbSpec;
 import dev.granary.core.sumdb.SumdbStorage;
 import dev.granary.core.sumdb.SumdbVerifier;
 import dev.granary.core.upstream.HttpUpstream;
+import dev.granary.core.upstream.Upstream;
 import dev.granary.core.upstream.UpstreamChain;
 import dev.granary.core.upstream.UpstreamCredentials;
 import dev.granary.server.config.ConfigKey;
@@ -36,14 +40,17 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,6 +69,7 @@ public final class GranaryServer implements AutoCloseable {
     private final Duration zipRedirect;
     private final ModuleService modules;
     private final SumdbProxy sumdb;
+    private final DlMirror dl;
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private EventLoopGroup boss;
     private EventLoopGroup workers;
@@ -94,12 +102,33 @@ public final class GranaryServer implements AutoCloseable {
         this.modules = new ModuleService(store, upstream, fetch, new SumdbVerifier(databases, config.get(ConfigKey.NOSUMDB), registry),
                 registry, blocking, tiers.leases());
         this.zipRedirect = tiers.s3().isPresent() && config.bool(ConfigKey.S3_REDIRECT) ? config.duration(ConfigKey.S3_REDIRECT_EXPIRY) : null;
+        this.dl = dlMirror(config, store, root, client, us, registry);
         log.info("storage {}, upstream {}", store.describe(), upstream.describe());
         if (specs.isEmpty()) {
             log.warn("checksum verification is off (sumdb: off): upstream content is cached unverified");
         } else {
             log.info("verifying against checksum database {}; private patterns: '{}'", specs.get(0).name(), config.get(ConfigKey.NOSUMDB));
         }
+    }
+
+    /**
+     * The release archive mirror. Redirects from the release site go to any https host (go.dev/dl sends
+     * the bytes from dl.google.com): what arrives is checked by SHA-256 and signature, wherever it came from.
+     */
+    private DlMirror dlMirror(GranaryConfig config, BlobStore store, Path root, HttpClient client, HttpUpstream.Settings us,
+                              MeterRegistry registry) {
+        HttpUpstream.Settings dlSettings = us.withRedirects(HttpUpstream.Redirects.ANY);
+        Function<URI, Upstream> http = uri -> new HttpUpstream(uri, client, dlSettings);
+        DlTrust trust = DlTrust.create(config.dlTrust(), store, http);
+        Optional<URI> site = config.dlUpstream();
+        DlSettings settings = DlSettings.defaults(root)
+                .withListingTtl(config.duration(ConfigKey.DL_LISTING_TTL))
+                .withNotFoundTtl(config.duration(ConfigKey.CACHE_NOT_FOUND_TTL))
+                .withFailureTtl(config.duration(ConfigKey.CACHE_FAILURE_TTL))
+                .withMaxArchiveBytes(config.bytes(ConfigKey.DL_MAX_ARCHIVE_BYTES));
+        log.info("release archives at /dl/: {}; signing key {}", site.map(u -> http.apply(u).describe()).orElse("off (stored archives only)"),
+                trust.describe());
+        return new DlMirror(store, site.map(http).orElse(null), trust, settings, registry, blocking);
     }
 
     /** Binds and starts serving; returns the bound address (useful with port 0). */
@@ -109,7 +138,7 @@ public final class GranaryServer implements AutoCloseable {
         Redaction redaction = Redaction.of(root);
         GranaryConfig.SizeOrPercent minFree = config.sizeOrPercent(ConfigKey.READINESS_MIN_FREE);
         Readiness readiness = new Readiness(tiers.store(), root, minFree::of, redaction);
-        Routes routes = new Routes(modules, metrics, index(), s -> sumdb.serve(s.name(), s.path()), zipRedirect, readiness);
+        Routes routes = new Routes(modules, metrics, index(), s -> sumdb.serve(s.name(), s.path()), zipRedirect, readiness, dl);
         edge = new HttpEdge(new HttpEdge.Settings(config.duration(ConfigKey.HTTP_HEADER_TIMEOUT), config.duration(ConfigKey.HTTP_IDLE_TIMEOUT),
                 config.integer(ConfigKey.HTTP_MAX_CONNECTIONS), config.integer(ConfigKey.HTTP_MAX_CONNECTIONS_PER_CLIENT)),
                 routes, blocking, metrics, new ResponsePolicy(redaction));
@@ -139,6 +168,11 @@ public final class GranaryServer implements AutoCloseable {
         return modules;
     }
 
+    /** The release archive mirror ({@code /dl/}). */
+    public DlMirror dl() {
+        return dl;
+    }
+
     public Metrics metrics() {
         return metrics;
     }
@@ -146,8 +180,10 @@ public final class GranaryServer implements AutoCloseable {
     private String index() {
         return "Granary: a caching Go module proxy.\n\n"
                 + "  go env -w GOPROXY=http://<this host>:" + config.port() + "\n\n"
+                + "Go release archives (CI setup action: go-download-base-url: http://<this host>:" + config.port() + "/dl):\n"
+                + "  /dl/?mode=json[&include=all], /dl/<filename>[.sha256|.asc]\n\n"
                 + "Endpoints: /<module>/@v/list, /<module>/@v/<version>.info|.mod|.zip, /<module>/@latest,\n"
-                + "           /healthz, /readyz, /metrics\n";
+                + "           /sumdb/<name>/..., /dl/..., /healthz, /readyz, /metrics\n";
     }
 
     @Override

@@ -167,7 +167,7 @@ public final class DlTrust {
         try {
             kr = pinned(Keyring.read(new ByteArrayInputStream(bytes)), settings.pins());
         } catch (IOException | PgpException e) {
-            throw new RefusedException("dl-signing-key", "release signing key refused: " + what + ": " + e.getMessage());
+            throw new RefusedException("dl-signing-key", "release signing key (" + what + "): " + e.getMessage());
         }
         try {
             store.put(StorageLayout.dlSigningKey(), bytes);
@@ -189,7 +189,7 @@ public final class DlTrust {
             try {
                 return pinned(Keyring.read(new ByteArrayInputStream(keyMaterial)), settings.pins()).fingerprints();
             } catch (IOException | PgpException e) {
-                throw new RefusedException("dl-signing-key", "release signing key refused: " + e.getMessage());
+                throw new RefusedException("dl-signing-key", "release signing key (offered): " + e.getMessage());
             }
         }
         synchronized (this) {
