@@ -81,11 +81,13 @@ public final class ModuleService {
 
     /**
      * Records the {@code .info} of a {@code golang.org/toolchain} version that arrived from elsewhere (a
-     * snapshot), after the checks a fetched one passes (it names the version; the checksum database,
-     * from its stored proofs when offline, lists the version).
+     * snapshot), after the checks a fetched one passes: it names the version, and {@code verifier} (for
+     * an import, one backed by the proofs the snapshot carries) has the version's checksum lines.
+     *
+     * @throws dev.granary.core.verify.RefusedException when the verifier does not know the version
      */
-    public void recordToolchainInfo(ModuleVersion mv, byte[] info) {
-        toolchainInfos.record(mv, info);
+    public void recordToolchainInfo(ModuleVersion mv, byte[] info, ChecksumVerifier verifier) {
+        toolchainInfos.record(mv, info, verifier);
     }
 
     /** The recorded {@code .info} of a toolchain version that is known to exist without being stored, if any. */

@@ -80,10 +80,11 @@ final class ToolchainInfos {
 
     /**
      * Records an {@code .info} that arrived from elsewhere (a snapshot) after the same checks as a
-     * fetched one: it names the version, and the checksum database (its stored proofs, offline) lists it.
+     * fetched one: it names the version, and {@code verifier} (for an import, one that reads the proofs
+     * the snapshot carries) knows the version.
      */
-    void record(ModuleVersion mv, byte[] info) {
-        check(mv, info);
+    void record(ModuleVersion mv, byte[] info, ChecksumVerifier verifier) {
+        check(mv, info, verifier);
         put(mv, info);
     }
 
@@ -94,7 +95,7 @@ final class ToolchainInfos {
                 return recorded.get();
             }
             byte[] info = upstream.fetch(StorageLayout.path(mv, ".info"), settings.maxInfoBytes());
-            check(mv, info);
+            check(mv, info, verifier);
             put(mv, info);
             log.info("recorded {} as existing ({})", mv, StorageLayout.toolchainInfo(mv));
             return info;
@@ -104,7 +105,10 @@ final class ToolchainInfos {
         }
     }
 
-    private void check(ModuleVersion mv, byte[] info) {
+    private void check(ModuleVersion mv, byte[] info, ChecksumVerifier verifier) {
+        if (!isToolchain(mv)) {
+            throw new IllegalArgumentException(mv + " is not a toolchain module version");
+        }
         VersionChecks.checkInfo(mv, info);
         try {
             verifier.expected(mv);

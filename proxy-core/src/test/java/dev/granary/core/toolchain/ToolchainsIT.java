@@ -3,6 +3,7 @@ package dev.granary.core.toolchain;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.granary.core.ProxyException;
 import dev.granary.core.fetch.FetchSettings;
 import dev.granary.core.fetch.ModuleService;
 import dev.granary.core.layout.StorageLayout;
@@ -17,6 +18,7 @@ import dev.granary.core.sumdb.TestSumdb;
 import dev.granary.core.testing.TestUpstream;
 import dev.granary.core.upstream.HttpUpstream;
 import dev.granary.core.upstream.UpstreamChain;
+import dev.granary.core.verify.ChecksumVerifier;
 import dev.granary.core.verify.RefusedException;
 import dev.granary.storage.BlobStore;
 import dev.granary.storage.memory.MemoryBlobStore;
@@ -175,6 +177,28 @@ class ToolchainsIT {
                 "golang.org/toolchain/@v/v0.0.1-go1.19.9.darwin-arm64.zip", "golang.org/toolchain/@v/v0.0.1-go1.19.9.darwin-arm64.mod",
                 "golang.org/toolchain/@v/v0.0.1-go1.19.9.darwin-arm64.sum", "golang.org/toolchain/@v/v0.0.1-go1.19.9.darwin-arm64.info",
                 "toolchains/v0.0.1-go1.19.9.linux-amd64.info", "toolchains/v0.0.1-go1.19.8.linux-amd64.info");
+    }
+
+    @Test
+    void anImportedExistenceRecordIsCheckedByTheVerifierGiven() throws Exception {
+        ModuleService modules = service("off", "");
+        byte[] info = ("{\"Version\":\"" + LINUX_8.version() + "\",\"Time\":\"2023-04-04T17:30:31Z\"}\n").getBytes(StandardCharsets.UTF_8);
+        ChecksumVerifier unknown = mv -> {
+            throw new RefusedException("not-in-sumdb", mv + ": not in the snapshot's checksum proofs");
+        };
+        assertThatThrownBy(() -> modules.recordToolchainInfo(LINUX_8, info, unknown)).isInstanceOf(RefusedException.class);
+        assertThatThrownBy(() -> modules.recordToolchainInfo(LINUX_9, info, ChecksumVerifier.NONE)).isInstanceOf(ProxyException.class)
+                .hasMessageContaining("names version " + LINUX_8.version());
+        assertThat(modules.recordedToolchainInfo(LINUX_8)).isEmpty();
+        assertThat(modules.recordedToolchainInfo(LINUX_9)).isEmpty();
+
+        ModuleService online = service(upstream.uri().toString(), "");
+        SumdbDatabases dbs = SumdbDatabases.create(List.of(SumdbSpec.parse(db.verifierKey() + " " + db.url())), UpstreamChain.parse("off", client, FAST),
+                uri -> new HttpUpstream(uri, client, FAST), new SumdbStorage(new MemoryBlobStore()), registry);
+        modules.recordToolchainInfo(LINUX_8, info, new SumdbVerifier(dbs, "", registry));
+        assertThat(modules.recordedToolchainInfo(LINUX_8)).contains(info);
+        assertThat(new String(online.info(LINUX_8).blob().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo(new String(info, StandardCharsets.UTF_8));
+        assertThat(upstream.hits(StorageLayout.path(LINUX_8, ".info"))).isZero();
     }
 
     @Test
