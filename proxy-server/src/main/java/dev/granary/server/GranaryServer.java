@@ -69,6 +69,7 @@ public final class GranaryServer implements AutoCloseable {
     private final Duration zipRedirect;
     private final ModuleService modules;
     private final SumdbProxy sumdb;
+    private final GitSetup git;
     private final DlMirror dl;
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private EventLoopGroup boss;
@@ -96,18 +97,20 @@ public final class GranaryServer implements AutoCloseable {
                 .withFailureTtl(config.duration(ConfigKey.CACHE_FAILURE_TTL))
                 .withMaxZipBytes(config.bytes(ConfigKey.FETCH_MAX_ZIP_BYTES));
         List<SumdbSpec> specs = SumdbSpec.parseList(config.get(ConfigKey.SUMDB));
+        // Git routes: matching modules come from git, are pinned, and never reach the proxies or the sumdb.
+        this.git = GitSetup.create(config, env, root, tiers.s3().isPresent(), upstream, registry);
         SumdbDatabases databases = SumdbDatabases.create(specs, upstream, uri -> new HttpUpstream(uri, client, us),
                 new SumdbStorage(store), registry);
         this.sumdb = new SumdbProxy(databases, registry, config.duration(ConfigKey.CACHE_LIST_TTL));
-        this.modules = new ModuleService(store, upstream, fetch, new SumdbVerifier(databases, config.get(ConfigKey.NOSUMDB), registry),
+        this.modules = new ModuleService(store, git.modules(), fetch, new SumdbVerifier(databases, git.noSumdb(), registry),
                 registry, blocking, tiers.leases());
         this.zipRedirect = tiers.s3().isPresent() && config.bool(ConfigKey.S3_REDIRECT) ? config.duration(ConfigKey.S3_REDIRECT_EXPIRY) : null;
         this.dl = dlMirror(config, store, root, client, us, registry);
-        log.info("storage {}, upstream {}", store.describe(), upstream.describe());
+        log.info("storage {}, upstream {}", store.describe(), git.modules().describe());
         if (specs.isEmpty()) {
             log.warn("checksum verification is off (sumdb: off): upstream content is cached unverified");
         } else {
-            log.info("verifying against checksum database {}; private patterns: '{}'", specs.get(0).name(), config.get(ConfigKey.NOSUMDB));
+            log.info("verifying against checksum database {}; private patterns: '{}'", specs.get(0).name(), git.noSumdb());
         }
     }
 
@@ -223,6 +226,7 @@ public final class GranaryServer implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         tiers.close();
+        git.close();
         metrics.close();
         log.info("granary stopped");
     }

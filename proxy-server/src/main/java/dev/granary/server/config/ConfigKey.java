@@ -57,7 +57,12 @@ public enum ConfigKey {
     HTTP_MAX_CONNECTIONS_PER_CLIENT("http.max-connections-per-client", Type.COUNT, "256",
             "most connections open at once from one client address; 0 = no per-address limit (behind a load balancer)"),
     READINESS_MIN_FREE("readiness.min-free", Type.SIZE_OR_PERCENT, "1GiB",
-            "/readyz fails when the disk tier's file system has less free space than this (a size, or a percentage like 5%)");
+            "/readyz fails when the disk tier's file system has less free space than this (a size, or a percentage like 5%)"),
+    GIT_ROUTES("git.routes", Type.TEXT, "", "private modules straight from git, one route per line or ';'-separated: "
+            + "PATTERN [go-get | URL-TEMPLATE] [insecure] [netrc[=FILE]] [user=NAME] [token-file=FILE | token-env=VAR] [ssh-key=FILE [known-hosts=FILE]]"),
+    GIT_MIRROR_DIR("git.mirror-dir", Type.TEXT, null, "bare mirrors of the routed repositories (default: <storage>/.git-mirrors; with S3, a temporary directory)"),
+    GIT_TIMEOUT("git.timeout", Type.DURATION, "5m", "timeout of one git fetch or go-import meta request"),
+    GIT_MAX_REPO_BYTES("git.max-repo-bytes", Type.SIZE, "2GiB", "largest mirror of one repository; a fetch beyond it is cancelled");
 
     /** What a key's value is: decides its validation, its flag's arity, and whether it is ever shown. */
     public enum Type {

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * upstream gone), every version it serves is whole and byte-identical to the upstream's, and the
  * others are simply absent.
  */
-class CrashSafetyTest {
+class CrashSafetyIT {
     private static final int VERSIONS = 16;
 
     @TempDir

@@ -15,18 +15,21 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 
-/** S3 goes away and comes back: /readyz follows it, requests fail cleanly, nothing half-committed, no restart needed. */
-class S3OutageServerTest {
+/**
+ * S3 goes away and comes back: /readyz follows it, requests fail cleanly, nothing half-committed, no
+ * restart needed. Takes its s3proxy down, so it starts a private one rather than {@code SharedS3}'s.
+ */
+class S3OutageServerIT {
     @TempDir
     Path tmp;
     private final HttpClient http = HttpClient.newHttpClient();
 
     @Test
     void anS3OutageFailsCleanlyAndServiceResumesWithoutARestart() throws Exception {
-        GoProxyTree tree = GoEndToEndTest.upstreamTree(tmp.resolve("upstream"));
+        GoProxyTree tree = TestModules.upstreamTree(tmp.resolve("upstream"));
         try (TestS3 s3 = TestS3.start(); TestUpstream upstream = TestUpstream.serve(tree.root())) {
             String bucket = s3.createBucket();
-            try (TestServers.Running g = TestServers.start(tmp.resolve("local"), upstream.uri().toString(), S3TierTest.s3Config(s3, bucket))) {
+            try (TestServers.Running g = TestServers.start(tmp.resolve("local"), upstream.uri().toString(), S3TierIT.s3Config(s3, bucket))) {
                 assertThat(get(g.url() + "/readyz").statusCode()).isEqualTo(200);
                 // A .zip answer means the version is committed (an .info may be answered before the commit).
                 assertThat(get(g.url() + "/rsc.io/quote/@v/v1.5.2.zip").statusCode()).isEqualTo(200);

@@ -25,9 +25,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
@@ -35,23 +34,16 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * the smallest part size S3 allows so that the suite's large body goes through multipart; plus what
  * is particular to S3: multipart, aborts, conditional writes, credentials, ranges, presigned URLs.
  */
-class S3BlobStoreTest extends BlobStoreComplianceTest {
+@ExtendWith(SharedS3.class)
+class S3BlobStoreIT extends BlobStoreComplianceTest {
 
-    static TestS3 s3;
     private static final int PART = S3Tuning.MIN_PART_SIZE;
 
+    private final TestS3 s3;
     private String bucket;
 
-    @BeforeAll
-    static void startS3() throws IOException {
-        s3 = TestS3.start();
-    }
-
-    @AfterAll
-    static void stopS3() {
-        if (s3 != null) {
-            s3.stop();
-        }
+    S3BlobStoreIT(TestS3 s3) {
+        this.s3 = s3;
     }
 
     @Override

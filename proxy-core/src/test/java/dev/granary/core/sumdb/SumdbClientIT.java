@@ -22,22 +22,16 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@link SumdbClient} against real checksum databases (golang.org/x/mod/sumdb, via {@link TestSumdb}). */
-class SumdbClientTest {
+/** {@link SumdbClient} against real checksum databases (golang.org/x/mod/sumdb, via {@link TestSumdb}, a child process). */
+class SumdbClientIT {
 
     static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @TempDir
     Path tmp;
-
-    @BeforeAll
-    static void needGo() {
-        assertThat(TestSumdb.available()).as("a go toolchain (apt-get install -y golang-go golang-golang-x-mod-dev)").isTrue();
-    }
 
     /** An HTTP fetcher that records paths and lets a test tamper with bodies. */
     static final class Fetcher implements SumdbFetcher {

@@ -4,18 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.granary.core.testing.GoCommand;
 import dev.granary.core.testing.GoProxyTree;
+import dev.granary.core.testing.GoToolchain;
+import dev.granary.core.testing.GoToolchains.EachGoToolchain;
 import dev.granary.core.testing.TestUpstream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The real go command (Debian's golang-go) against Granary, with Go's own test modules behind it:
- * download, build, list versions and resolve @latest, then the same with the upstream gone.
+ * The real go command, of every Go toolchain on the machine, against Granary, with Go's own test
+ * modules behind it: download, build, list versions and resolve @latest, then the same with the
+ * upstream gone.
  */
-class GoEndToEndTest {
+class GoEndToEndIT {
     @TempDir
     Path tmp;
 
@@ -46,18 +48,10 @@ class GoEndToEndTest {
             )
             """;
 
-    static GoProxyTree upstreamTree(Path root) throws java.io.IOException {
-        return new GoProxyTree(root).addGoTestModules(
-                "rsc.io_quote_v1.5.2.txt", "rsc.io_quote_v1.5.1.txt", "rsc.io_quote_v1.4.0.txt",
-                "rsc.io_!q!u!o!t!e_v1.5.2.txt", "rsc.io_quote_v3_v3.0.0.txt",
-                "rsc.io_sampler_v1.3.0.txt", "rsc.io_sampler_v1.3.1.txt", "rsc.io_sampler_v1.99.99.txt",
-                "golang.org_x_text_v0.0.0-20170915032832-14c0d48ead0c.txt");
-    }
-
-    @Test
+    @EachGoToolchain
     @SuppressWarnings("try") // the upstream is closed inside its try block on purpose: the outage under test
-    void goBuildsThroughGranaryAndAgainWithTheUpstreamGone() throws Exception {
-        GoProxyTree tree = upstreamTree(tmp.resolve("upstream"));
+    void goBuildsThroughGranaryAndAgainWithTheUpstreamGone(GoToolchain toolchain) throws Exception {
+        GoProxyTree tree = TestModules.upstreamTree(tmp.resolve("upstream"));
         Path app = Files.createDirectories(tmp.resolve("app"));
         Files.writeString(app.resolve("main.go"), MAIN);
         Files.writeString(app.resolve("go.mod"), GO_MOD);
@@ -65,11 +59,11 @@ class GoEndToEndTest {
 
         try (TestUpstream upstream = TestUpstream.serve(tree.root());
              TestServers.Running granary = TestServers.start(storage, upstream.uri().toString(), Map.of())) {
-            GoCommand go = new GoCommand(tmp.resolve("go")).env("GOPROXY", granary.url());
+            GoCommand go = new GoCommand(toolchain, tmp.resolve("go")).env("GOPROXY", granary.url());
 
             go.run(app, "mod", "download", "all").assertSuccess();
             go.run(app, "build", "-o", "hello", ".").assertSuccess();
-            assertThat(runBinary(app.resolve("hello"))).contains("Hello, world.");
+            assertThat(TestModules.runBinary(app.resolve("hello"))).contains("Hello, world.");
             // A module path with upper-case letters travels case-escaped (rsc.io/!q!u!o!t!e).
             String json = go.run(app, "mod", "download", "-json", "rsc.io/QUOTE@v1.5.2").assertSuccess().output();
             assertThat(json).contains("\"Version\": \"v1.5.2\"").doesNotContain("\"Error\"");
@@ -90,34 +84,27 @@ class GoEndToEndTest {
             go.run(app, "mod", "download", "all").assertSuccess();
             go.run(app, "build", "-o", "hello2", ".").assertSuccess();
             // rsc.io/sampler v1.99.99 (chosen by @latest above) says something else.
-            assertThat(runBinary(app.resolve("hello2"))).contains("99 bottles of beer");
+            assertThat(TestModules.runBinary(app.resolve("hello2"))).contains("99 bottles of beer");
             String offlineVersions = go.run(app, "list", "-m", "-versions", "rsc.io/sampler").assertSuccess().output();
             assertThat(offlineVersions).contains("v1.3.0").contains("v1.99.99");
         }
     }
 
-    @Test
-    void aGranaryDiskTreeIsItselfAValidFileProxy() throws Exception {
-        GoProxyTree tree = upstreamTree(tmp.resolve("upstream"));
+    @EachGoToolchain
+    void aGranaryDiskTreeIsItselfAValidFileProxy(GoToolchain toolchain) throws Exception {
+        GoProxyTree tree = TestModules.upstreamTree(tmp.resolve("upstream"));
         Path app = Files.createDirectories(tmp.resolve("app"));
         Files.writeString(app.resolve("main.go"), MAIN);
         Files.writeString(app.resolve("go.mod"), GO_MOD);
         Path storage = tmp.resolve("storage");
         try (TestServers.Running granary = TestServers.start(storage, tree.root().toUri().toString(), Map.of())) {
-            GoCommand go = new GoCommand(tmp.resolve("go")).env("GOPROXY", granary.url());
+            GoCommand go = new GoCommand(toolchain, tmp.resolve("go")).env("GOPROXY", granary.url());
             go.run(app, "mod", "download", "all").assertSuccess();
         }
         // No server at all: the storage root is a GOPROXY=file:// tree.
-        GoCommand go = new GoCommand(tmp.resolve("go2")).env("GOPROXY", storage.toUri().toString());
+        GoCommand go = new GoCommand(toolchain, tmp.resolve("go2")).env("GOPROXY", storage.toUri().toString());
         go.run(app, "build", "-o", "hello", ".").assertSuccess();
         assertThat(go.run(app, "list", "-m", "-versions", "rsc.io/quote").assertSuccess().output()).contains("v1.5.2");
-        assertThat(runBinary(app.resolve("hello"))).contains("Hello, world.");
-    }
-
-    static String runBinary(Path bin) throws Exception {
-        Process p = new ProcessBuilder(bin.toString()).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor()).as(out).isZero();
-        return out;
+        assertThat(TestModules.runBinary(app.resolve("hello"))).contains("Hello, world.");
     }
 }
