@@ -417,7 +417,10 @@ public final class HttpUpstream implements Upstream {
             raw = MARKUP.matcher(raw).replaceAll(" ");
         }
         String reason = Texts.reason(raw, scrub(auth), internal(uri));
-        String msg = "upstream answered " + code + " for " + path + (reason.isEmpty() ? "" : ": " + reason);
+        // A not-found answer passes the upstream's own reason on, as a proxy in a chain should: the go command
+        // prints it ("server response: ...") exactly as it would print the origin's. Other failures say whose.
+        String msg = (code == 404 || code == 410) && !reason.isEmpty() ? reason
+                : "upstream answered " + code + " for " + path + (reason.isEmpty() ? "" : ": " + reason);
         Duration retryAfter = RetryAfter.parse(rsp.headers().firstValue("retry-after").orElse(null), Instant.now()).orElse(null);
         String detail = code + (reason.isEmpty() ? "" : " " + reason) + hop(path, uri);
         return switch (code) {
