@@ -77,7 +77,7 @@ gpg --batch --quiet --pinentry-mode loopback --passphrase "" --quick-gen-key "Be
 fpr=$(gpg --batch --with-colons --list-keys bench@granary.test | awk -F: '/^fpr/ {print $10; exit}')
 gpg --batch --armor --export "$fpr" > "$work/release.asc"
 gpg --batch --quiet --pinentry-mode loopback --passphrase '' --local-user "$fpr" --armor --detach-sign \
-  --output "$work/site/dl/$ARCHIVE.asc" "$work/site/dl/$ARCHIVE"
+  --output "$work/site/dl/$ARCHIVE.asc" "$work/site/dl/$ARCHIVE" 2>/dev/null
 sha=$(sha256sum "$work/site/dl/$ARCHIVE" | cut -d' ' -f1)
 size=$(stat -c %s "$work/site/dl/$ARCHIVE")
 cat >"$work/site/dl/listing.json" <<JSON
@@ -112,6 +112,8 @@ http {
 CONF
 nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" &
 pids+=($!)
+for _ in $(seq 1 50); do curl -fs -o /dev/null "http://127.0.0.1:$SITE_PORT/dl/?mode=json" && break; sleep 0.1; done
+curl -fs -o /dev/null "http://127.0.0.1:$SITE_PORT/dl/?mode=json" || { echo "bench: nginx did not start:" >&2; cat "$work/nginx/logs/error.log" >&2; exit 1; }
 
 # 4. Granary, warmed: the first request of each file fetches, verifies and commits it.
 "$JAVA" --enable-native-access=ALL-UNNAMED -Xmx512m -jar "$JAR" serve --listen 127.0.0.1:$GRANARY_PORT \

@@ -22,6 +22,7 @@ import dev.granary.storage.Blob;
 import dev.granary.storage.BlobKey;
 import dev.granary.storage.BlobStore;
 import dev.granary.storage.PutMode;
+import dev.granary.storage.TempFiles;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -420,7 +421,8 @@ public final class DlMirror {
     /**
      * Verifies an archive that arrived from elsewhere (a snapshot) exactly as a download is verified,
      * against {@code entry} (its listing entry) and {@code signature} (its {@code .asc}), and commits it.
-     * {@code archive} is left in place (the caller removes it).
+     * A disk store renames {@code archive} into place when it is a temporary file of the storage root
+     * ({@link TempFiles}), else copies it; the caller removes it if it is still there.
      *
      * @throws RefusedException when a check fails; nothing is stored then
      */
@@ -642,9 +644,9 @@ public final class DlMirror {
     }
 
     private Path newTempFile() throws IOException {
-        Files.createDirectories(settings.tempDir());
-        // The ".tmp-" prefix keeps it out of listings and lets a disk store sweep what a crash left behind.
-        return Files.createTempFile(settings.tempDir(), ".tmp-dl-", ".part");
+        // A temporary name keeps it out of listings, lets a disk store rename it into place once verified,
+        // and tells a sweeper after a crash that no live process owns it.
+        return TempFiles.create(settings.tempDir(), "dl");
     }
 
     static String sha256(Path file) throws IOException {
