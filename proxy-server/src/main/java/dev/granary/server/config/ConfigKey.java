@@ -1,5 +1,6 @@
 package dev.granary.server.config;
 
+import dev.granary.core.dl.DlTrust;
 import java.util.Locale;
 
 /**
@@ -41,9 +42,9 @@ public enum ConfigKey {
             "Go release site mirrored at /dl/: listing <url>?mode=json&include=all, files <url><filename> (redirects to any https host are followed; the content is verified); 'off' = stored archives only"),
     DL_KEYRING("dl.keyring", Type.TEXT, null,
             "OpenPGP public key file trusted to sign release archives (gpg --export [--armor]); unset = fetch the key from dl.keyring-url"),
-    DL_KEYRING_URL("dl.keyring-url", Type.TEXT, "https://dl.google.com/linux/linux_signing_key.pub",
+    DL_KEYRING_URL("dl.keyring-url", Type.TEXT, DlTrust.Settings.GOOGLE_KEY_URL.toString(),
             "where the release signing key is fetched from, once, when dl.keyring is unset; accepted only if it is the pinned key"),
-    DL_KEY_FINGERPRINT("dl.key-fingerprint", Type.TEXT, "EB4C1BFD4F042F6DDDCCEC917721F63BD38B4796",
+    DL_KEY_FINGERPRINT("dl.key-fingerprint", Type.TEXT, DlTrust.Settings.GOOGLE_LINUX_SIGNING_KEY,
             "primary key fingerprints trusted to sign release archives, comma-separated (default: Google's Linux packages signing key); 'none' = every key of dl.keyring"),
     DL_LISTING_TTL("dl.listing-ttl", Type.DURATION, "5m", "how long the release listing is fresh; after that it is fetched again (and answered stale if the site fails)"),
     DL_MAX_ARCHIVE_BYTES("dl.max-archive-bytes", Type.SIZE, "1GiB", "largest release archive accepted from the release site"),
