@@ -54,7 +54,10 @@ public final class Meters {
     public static final String SINGLEFLIGHT_JOINS = "granary.singleflight.joins";
     /** Counter: module versions fetched, verified and committed. */
     public static final String VERSIONS_COMMITTED = "granary.versions.committed";
-    /** Counter {reason}: content refused by verification (zip rules, go.mod mismatch, checksums). */
+    /**
+     * Counter {reason}: content refused by verification (zip rules, go.mod mismatch, checksums; for
+     * release archives dl-size-mismatch, dl-sha256-mismatch, dl-signature-missing, dl-signature-refused).
+     */
     public static final String VERIFICATION_FAILURES = "granary.verification.failures";
     /** Counter: fetches left to another replica holding the lease. */
     public static final String LEASE_WAITS = "granary.leases.waits";
@@ -84,4 +87,10 @@ public final class Meters {
     public static final String GC_RUNS = "granary.gc.runs";
     /** Gauge, seconds since the epoch: end of the last retention run that succeeded (0 before any). */
     public static final String GC_LAST_SUCCESS = "granary.gc.last.success.timestamp";
+
+    // ---- release archive mirror (core) ---------------------------------------------------------
+    /** Counter: release archives fetched, verified (SHA-256 and signature) and committed. */
+    public static final String DL_COMMITTED = "granary.dl.committed";
+    /** Counter: release listing answers served stale because the release site failed. */
+    public static final String DL_LISTING_STALE = "granary.dl.listing.stale";
 }

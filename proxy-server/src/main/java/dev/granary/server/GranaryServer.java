@@ -6,6 +6,9 @@ import ch.qos.logback.core.Appender;
 import dev.granary.core.Meters;
 import dev.granary.core.catalog.ModuleCatalog;
 import dev.granary.core.catalog.VersionOrigins;
+import dev.granary.core.dl.DlMirror;
+import dev.granary.core.dl.DlSettings;
+import dev.granary.core.dl.DlTrust;
 import dev.granary.core.fetch.FetchSettings;
 import dev.granary.core.retention.AccessTimes;
 import dev.granary.core.retention.Retention;
@@ -16,6 +19,7 @@ import dev.granary.core.sumdb.SumdbSpec;
 import dev.granary.core.sumdb.SumdbStorage;
 import dev.granary.core.sumdb.SumdbVerifier;
 import dev.granary.core.upstream.HttpUpstream;
+import dev.granary.core.upstream.Upstream;
 import dev.granary.core.upstream.UpstreamChain;
 import dev.granary.core.upstream.UpstreamCredentials;
 import dev.granary.server.config.ConfigKey;
@@ -48,6 +52,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -55,11 +60,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -86,6 +93,7 @@ public final class GranaryServer implements AutoCloseable {
     private final AtomicLong lastGcSuccess = new AtomicLong();
     private final Map<String, String> env;
     private final GitSetup git;
+    private final DlMirror dl;
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private EventLoopGroup boss;
     private EventLoopGroup workers;
@@ -134,6 +142,7 @@ public final class GranaryServer implements AutoCloseable {
             Counter.builder(Meters.GC_RUNS).description("Retention runs by result").tag("result", result).register(registry);
         }
         this.zipRedirect = tiers.s3().isPresent() && config.bool(ConfigKey.S3_REDIRECT) ? config.duration(ConfigKey.S3_REDIRECT_EXPIRY) : null;
+        this.dl = dlMirror(config, store, root, client, us, registry);
         log.info("storage {}, upstream {}", store.describe(), git.modules().describe());
         if (specs.isEmpty()) {
             log.warn("checksum verification is off (sumdb: off): upstream content is cached unverified");
@@ -169,6 +178,26 @@ public final class GranaryServer implements AutoCloseable {
         }
     }
 
+    /**
+     * The release archive mirror. Redirects from the release site go to any https host (go.dev/dl sends
+     * the bytes from dl.google.com): what arrives is checked by SHA-256 and signature, wherever it came from.
+     */
+    private DlMirror dlMirror(GranaryConfig config, BlobStore store, Path root, HttpClient client, HttpUpstream.Settings us,
+                              MeterRegistry registry) {
+        HttpUpstream.Settings dlSettings = us.withRedirects(HttpUpstream.Redirects.ANY);
+        Function<URI, Upstream> http = uri -> new HttpUpstream(uri, client, dlSettings);
+        DlTrust trust = DlTrust.create(config.dlTrust(), store, http);
+        Optional<URI> site = config.dlUpstream();
+        DlSettings settings = DlSettings.defaults(root)
+                .withListingTtl(config.duration(ConfigKey.DL_LISTING_TTL))
+                .withNotFoundTtl(config.duration(ConfigKey.CACHE_NOT_FOUND_TTL))
+                .withFailureTtl(config.duration(ConfigKey.CACHE_FAILURE_TTL))
+                .withMaxArchiveBytes(config.bytes(ConfigKey.DL_MAX_ARCHIVE_BYTES));
+        log.info("release archives at /dl/: {}; signing key {}", site.map(u -> http.apply(u).describe()).orElse("off (stored archives only)"),
+                trust.describe());
+        return new DlMirror(store, site.map(http).orElse(null), trust, settings, registry, blocking);
+    }
+
     /** Binds and starts serving; returns the bound address (useful with port 0). */
     public InetSocketAddress start() throws InterruptedException {
         // Texts clients see never name the storage root or temporary files (downloads go there too).
@@ -177,7 +206,7 @@ public final class GranaryServer implements AutoCloseable {
         GranaryConfig.SizeOrPercent minFree = config.sizeOrPercent(ConfigKey.READINESS_MIN_FREE);
         Readiness readiness = new Readiness(tiers.store(), root, minFree::of, redaction);
         Routes routes = new Routes(modules, metrics, index(), s -> sumdb.serve(s.name(), s.path()), zipRedirect, readiness,
-                new CatalogRoutes(catalog, new CatalogStats(metrics.registry(), catalog)), access::touched);
+                new CatalogRoutes(catalog, new CatalogStats(metrics.registry(), catalog)), access::touched, dl);
         edge = new HttpEdge(new HttpEdge.Settings(config.duration(ConfigKey.HTTP_HEADER_TIMEOUT), config.duration(ConfigKey.HTTP_IDLE_TIMEOUT),
                 config.integer(ConfigKey.HTTP_MAX_CONNECTIONS), config.integer(ConfigKey.HTTP_MAX_CONNECTIONS_PER_CLIENT)),
                 routes, blocking, metrics, new ResponsePolicy(redaction), AccessLog.of(config.bool(ConfigKey.LOG_ACCESS), env));
@@ -271,6 +300,11 @@ public final class GranaryServer implements AutoCloseable {
         return modules;
     }
 
+    /** The release archive mirror ({@code /dl/}). */
+    public DlMirror dl() {
+        return dl;
+    }
+
     public Metrics metrics() {
         return metrics;
     }
@@ -278,8 +312,10 @@ public final class GranaryServer implements AutoCloseable {
     private String index() {
         return "Granary: a caching Go module proxy.\n\n"
                 + "  go env -w GOPROXY=http://<this host>:" + config.port() + "\n\n"
+                + "Go release archives (CI setup action: go-download-base-url: http://<this host>:" + config.port() + "/dl):\n"
+                + "  /dl/?mode=json[&include=all], /dl/<filename>[.sha256|.asc]\n\n"
                 + "Endpoints: /<module>/@v/list, /<module>/@v/<version>.info|.mod|.zip, /<module>/@latest,\n"
-                + "           /healthz, /readyz, /metrics\n";
+                + "           /sumdb/<name>/..., /dl/..., /healthz, /readyz, /metrics\n";
     }
 
     @Override

@@ -30,7 +30,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link VersionPipeline}: fetch, check, verify, then {@link VersionCommitter} commits zip,
  *       mod, sum and {@code .info} last (a version exists iff its {@code .info} does);</li>
  *   <li>{@link MutableAnswers}: list, @latest and queries with TTL, stale and negative caches;</li>
- *   <li>{@link ModuleIndex}: stored versions and the derived {@code @v/list}.</li>
+ *   <li>{@link ModuleIndex}: stored versions and the derived {@code @v/list};</li>
+ *   <li>{@link ToolchainInfos}: the {@code .info} of {@code golang.org/toolchain} versions not stored
+ *       here, answered without fetching their zip (the go command's existence check).</li>
  * </ul>
  * A {@code .info} request is answered as soon as the upstream's {@code .info} names the version,
  * a {@code .mod} once its h1 matched the checksum database, a {@code .zip} once committed.
@@ -44,6 +46,7 @@ public final class ModuleService {
     private final VersionCommitter committer;
     private final VersionFetches fetches;
     private final MutableAnswers answers;
+    private final ToolchainInfos toolchainInfos;
     private final FetchSettings settings;
 
     public ModuleService(BlobStore store, Upstream upstream, FetchSettings settings, ChecksumVerifier verifier,
@@ -62,14 +65,38 @@ public final class ModuleService {
         VersionPipeline pipeline = new VersionPipeline(metered, verifier, committer, settings, executor, registry);
         this.fetches = new VersionFetches(pipeline, committed, leases, settings, executor, registry);
         this.answers = new MutableAnswers(metered, index, settings, executor, registry);
+        this.toolchainInfos = new ToolchainInfos(store, metered, verifier, settings, executor, registry);
         committer.onCommit(answers::committed);
     }
 
     // ---- immutable artifacts -------------------------------------------------------------------
 
-    /** {@code <module>/@v/<version>.info} for a canonical version. */
+    /**
+     * {@code <module>/@v/<version>.info} for a canonical version. For a {@code golang.org/toolchain}
+     * version that is not stored, the recorded (or fetched and checked) {@code .info} alone: the go
+     * command asks for it to learn that a toolchain exists, not to download it.
+     */
     public Artifact info(ModuleVersion mv) {
+        if (ToolchainInfos.isToolchain(mv) && !committed.isStored(mv)) {
+            return toolchainInfos.info(mv);
+        }
         return answer(mv, f -> f.info, committed::info);
+    }
+
+    /**
+     * Records the {@code .info} of a {@code golang.org/toolchain} version that arrived from elsewhere (a
+     * snapshot), after the checks a fetched one passes: it names the version, and {@code verifier} (for
+     * an import, one backed by the proofs the snapshot carries) has the version's checksum lines.
+     *
+     * @throws dev.granary.core.verify.RefusedException when the verifier does not know the version
+     */
+    public void recordToolchainInfo(ModuleVersion mv, byte[] info, ChecksumVerifier verifier) {
+        toolchainInfos.record(mv, info, verifier);
+    }
+
+    /** The recorded {@code .info} of a toolchain version that is known to exist without being stored, if any. */
+    public Optional<byte[]> recordedToolchainInfo(ModuleVersion mv) {
+        return toolchainInfos.recorded(mv);
     }
 
     /** {@code <module>/@v/<version>.mod}. */

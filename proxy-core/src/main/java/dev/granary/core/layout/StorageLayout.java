@@ -25,9 +25,18 @@ import java.util.Optional;
  * sumdb/&lt;name&gt;/tile/8/&lt;L&gt;/&lt;N&gt;[.p/&lt;W&gt;] authenticated hash tiles
  * access/&lt;module&gt;/@v/&lt;version&gt;        when the version was last requested (retention), at most daily
  * quarantine/&lt;stamp&gt;/&lt;key&gt;           what fsck found corrupt, moved aside (never served)
+ * toolchains/&lt;version&gt;.info        golang.org/toolchain versions known to exist (the go command's
+ *                                   existence check asks for linux-amd64 on every platform)
+ * dl/&lt;filename&gt;                     Go release archives (go1.26.3.linux-amd64.tar.gz), verified
+ * dl/&lt;filename&gt;.asc                 their detached OpenPGP signatures
+ * dl/&lt;filename&gt;.sha256              their SHA-256 (hex): the commit marker of an archive
+ * dl/listing.json, listing-all.json the release listing (?mode=json, and with include=all)
+ * dl/signing-key.asc                the release signing key, when obtained from its URL
  * </pre>
  * A database name may contain a path ({@code localhost.localdev/sumdb}). Keys outside this list are
- * {@link KeyKind#OTHER}. Commit order within a version is zip, mod, sum, info.
+ * {@link KeyKind#OTHER}. Commit order within a version is zip, mod, sum, info; within a release
+ * archive it is archive, .asc, .sha256. The {@code dl/} subtree is also a static mirror: a web server
+ * whose root is the storage root serves {@code /dl/<filename>} as the release site does.
  */
 public final class StorageLayout {
     private static final String PINS = "pins/";
@@ -35,6 +44,13 @@ public final class StorageLayout {
     private static final String SUMDB = "sumdb/";
     private static final String ACCESS = "access/";
     private static final String QUARANTINE = "quarantine/";
+    private static final String TOOLCHAINS = "toolchains/";
+    /** The module the go command downloads toolchains as (cmd/go/internal/toolchain). */
+    public static final String TOOLCHAIN_MODULE = "golang.org/toolchain";
+    private static final String DL = "dl/";
+    private static final String DL_LISTING = "listing.json";
+    private static final String DL_LISTING_ALL = "listing-all.json";
+    private static final String DL_SIGNING_KEY = "signing-key.asc";
 
     private StorageLayout() {
     }
@@ -166,6 +182,50 @@ public final class StorageLayout {
         return sumdb(name, "lookup/" + mv.escapedPath() + "@" + mv.escapedVersion());
     }
 
+    // ---- Go toolchains and release archives ------------------------------------------------------
+
+    /**
+     * {@code toolchains/<escaped version>.info}: the {@code .info} of a {@code golang.org/toolchain}
+     * version that is known to exist, stored apart from the version's own {@code .info} (the commit
+     * marker, which would claim a zip that is not there).
+     */
+    public static BlobKey toolchainInfo(ModuleVersion mv) {
+        if (!mv.path().value().equals(TOOLCHAIN_MODULE)) {
+            throw new IllegalArgumentException(mv + " is not a version of " + TOOLCHAIN_MODULE);
+        }
+        return BlobKey.of(TOOLCHAINS + mv.escapedVersion() + ".info");
+    }
+
+    /** {@code dl}: everything stored for the release archive mirror. */
+    public static BlobKey dlDir() {
+        return BlobKey.of("dl");
+    }
+
+    /** {@code dl/<filename>}: a release archive; the file name is validated by the caller. */
+    public static BlobKey dlArchive(String filename) {
+        return BlobKey.of(DL + filename);
+    }
+
+    /** {@code dl/<filename>.asc}: an archive's detached signature. */
+    public static BlobKey dlSignature(String filename) {
+        return BlobKey.of(DL + filename + ".asc");
+    }
+
+    /** {@code dl/<filename>.sha256}: an archive's SHA-256, the last key written for it. */
+    public static BlobKey dlSha256(String filename) {
+        return BlobKey.of(DL + filename + ".sha256");
+    }
+
+    /** {@code dl/listing-all.json} (every release) or {@code dl/listing.json} (the current ones). */
+    public static BlobKey dlListing(boolean all) {
+        return BlobKey.of(DL + (all ? DL_LISTING_ALL : DL_LISTING));
+    }
+
+    /** {@code dl/signing-key.asc}: the release signing key fetched from its URL. */
+    public static BlobKey dlSigningKey() {
+        return BlobKey.of(DL + DL_SIGNING_KEY);
+    }
+
     // ---- classification ------------------------------------------------------------------------
 
     /** What a key holds, by its shape alone. */
@@ -180,6 +240,20 @@ public final class StorageLayout {
         }
         if (v.startsWith(LEASES)) {
             return KeyKind.LEASE;
+        }
+        if (v.startsWith(TOOLCHAINS)) {
+            return v.endsWith(".info") && v.indexOf('/', TOOLCHAINS.length()) < 0 ? KeyKind.TOOLCHAIN_INFO : KeyKind.OTHER;
+        }
+        if (v.startsWith(DL)) {
+            String name = v.substring(DL.length());
+            if (name.indexOf('/') >= 0) {
+                return KeyKind.OTHER;
+            }
+            return switch (name) {
+                case DL_LISTING, DL_LISTING_ALL -> KeyKind.DL_LISTING;
+                case DL_SIGNING_KEY -> KeyKind.DL_SIGNING_KEY;
+                default -> name.endsWith(".sha256") ? KeyKind.DL_SHA256 : name.endsWith(".asc") ? KeyKind.DL_SIGNATURE : KeyKind.DL_ARCHIVE;
+            };
         }
         if (v.startsWith(SUMDB)) {
             if (v.contains("/lookup/")) {

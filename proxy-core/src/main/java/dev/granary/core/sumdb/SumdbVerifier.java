@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * by signed tree heads and Merkle proofs, cached in storage once verified); private modules (the
  * no-sumdb patterns, GONOSUMDB syntax) against the pin their first fetch recorded
  * ({@code pins/<module>/@v/<version>.sum}), so a retagged private version is an alarm, not an update.
- * With no database configured, public modules are not verified.
+ * {@code golang.org/toolchain} is never private. With no database configured, public modules are not
+ * verified.
  */
 public final class SumdbVerifier implements ChecksumVerifier {
     private static final Logger log = LoggerFactory.getLogger(SumdbVerifier.class);
@@ -40,7 +41,10 @@ public final class SumdbVerifier implements ChecksumVerifier {
     }
 
     private boolean isPrivate(ModuleVersion mv) {
-        return ModulePatterns.matchPrefixPatterns(noSumdb, mv.path().value());
+        // Toolchains are looked up whatever the patterns say: the go command ignores GONOSUMDB for
+        // them too (cmd/go/internal/modfetch/sumdb.go, useSumDB), since no go.sum can list them.
+        return !mv.path().value().equals(StorageLayout.TOOLCHAIN_MODULE)
+                && ModulePatterns.matchPrefixPatterns(noSumdb, mv.path().value());
     }
 
     @Override

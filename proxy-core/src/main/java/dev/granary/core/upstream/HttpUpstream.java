@@ -329,7 +329,7 @@ public final class HttpUpstream implements Upstream {
 
     /** One GET, following redirects: the receiver's result, or why not. */
     private <T> T attempt(String path, long deadline, Receiver<T> receiver) throws Failure {
-        URI uri = base.resolve(encodePath(path));
+        URI uri = target(path);
         for (int hop = 0; ; hop++) {
             Authorization auth = authorization(uri);
             HttpResponse<InputStream> rsp = send(path, uri, auth, deadline);
@@ -485,7 +485,7 @@ public final class HttpUpstream implements Upstream {
 
     /** For the log: the URL a redirect took the request to, when it is not the request's own. */
     private String hop(String path, URI uri) {
-        return uri.equals(base.resolve(encodePath(path))) ? "" : " (at " + loggable(uri) + ")";
+        return uri.equals(target(path)) ? "" : " (at " + loggable(uri) + ")";
     }
 
     private static URI withoutUserInfo(URI uri) {
@@ -528,6 +528,16 @@ public final class HttpUpstream implements Upstream {
     /** A URL for the log: no userinfo, no query (a presigned redirect target carries its signature there). */
     private static String loggable(URI uri) {
         return uri.getScheme() + "://" + Texts.hostPort(uri) + (uri.getRawPath() == null ? "" : uri.getRawPath());
+    }
+
+    /**
+     * The URL of {@code path} under the base. GOPROXY paths never hold a {@code ?}; a release listing
+     * asks with a query ({@code ?mode=json&include=all}), which is kept as a query.
+     */
+    private URI target(String path) {
+        int q = path.indexOf('?');
+        return q < 0 ? base.resolve(encodePath(path))
+                : base.resolve(encodePath(path.substring(0, q)) + "?" + encodePath(path.substring(q + 1)));
     }
 
     /** Percent-encodes what a URI path may not carry literally; '/' stays a separator. */

@@ -82,6 +82,15 @@ class HttpUpstreamTest {
         return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
     }
 
+    @Test
+    void aReleaseListingQueryIsSentAsAQueryUnderTheBasePath() throws Exception {
+        ScriptedUpstream a = serve((req, reply) -> reply.send(200, req.path()));
+        HttpUpstream u = upstream(a.uri() + "dl/", FAST);
+        assertThat(text(u.fetch("?mode=json&include=all", 100))).isEqualTo("/dl/?mode=json&include=all");
+        assertThat(text(u.fetch("go1.26.3.linux-amd64.tar.gz.asc", 100))).isEqualTo("/dl/go1.26.3.linux-amd64.tar.gz.asc");
+        assertThat(text(u.fetch("example.com/!a b/@v/list", 100))).isEqualTo("/dl/example.com/!a%20b/@v/list");
+    }
+
     // ---- credentials ----------------------------------------------------------------------------
 
     @Test

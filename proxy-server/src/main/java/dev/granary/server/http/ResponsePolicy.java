@@ -1,6 +1,7 @@
 package dev.granary.server.http;
 
 import dev.granary.core.ProxyException;
+import dev.granary.core.dl.DlRequest;
 import dev.granary.core.protocol.Artifact;
 import dev.granary.core.protocol.ProxyRequest;
 import dev.granary.storage.Blob;
@@ -24,8 +25,9 @@ import org.slf4j.LoggerFactory;
  *       artifact refused as unverifiable is never a 404, so the client does not fall through to
  *       another source for bytes Granary refused), HTTP-level refusals, 304 for a matching
  *       If-None-Match, 206 and 416 for ranges;</li>
- *   <li>Content-Type by artifact kind; Cache-Control: committed versions for a year, mutable answers
- *       (list, @latest, queries) 60 s, everything else {@code no-store};</li>
+ *   <li>Content-Type by artifact kind; Cache-Control: committed versions and verified release archives
+ *       for a year, mutable answers (list, @latest, queries, the release listing) 60 s, everything else
+ *       {@code no-store};</li>
  *   <li>Allow on every 405, Connection, Content-Length (on HEAD the GET body's), ETag, Accept-Ranges,
  *       Content-Range;</li>
  *   <li>the body: none, bytes, or a range of a blob;</li>
@@ -103,7 +105,8 @@ public final class ResponsePolicy {
     Response decide(Exchange ex, Answer a) {
         return switch (a) {
             case Answer.Text t -> text(ex, t.status(), t.contentType(), t.body(), ex.keepAlive());
-            case Answer.Content c -> content(ex, c.request(), c.artifact());
+            case Answer.Content c -> content(ex, contentType(c.request()), c.artifact());
+            case Answer.Download d -> content(ex, contentType(d.request()), d.artifact());
             case Answer.Asset s -> asset(ex, s);
             case Answer.Redirect r -> {
                 boolean keepAlive = ex.keepAlive();
@@ -146,6 +149,18 @@ public final class ResponsePolicy {
             case ProxyRequest.Sumdb s -> s.path().startsWith("tile/") ? "application/octet-stream" : TEXT;
             case ProxyRequest.ListVersions l -> TEXT;
             case ProxyRequest.GoMod m -> TEXT;
+        };
+    }
+
+    /** Release site answers: JSON listing, archives as their kind, checksum and armored signature as text. */
+    static String contentType(DlRequest r) {
+        return switch (r) {
+            case DlRequest.Listing l -> "application/json";
+            case DlRequest.File f -> switch (f.part()) {
+                case SHA256, SIGNATURE -> TEXT;
+                case ARCHIVE -> f.filename().endsWith(".zip") ? "application/zip"
+                        : f.filename().endsWith(".tar.gz") ? "application/gzip" : "application/octet-stream";
+            };
         };
     }
 
@@ -205,13 +220,13 @@ public final class ResponsePolicy {
         return new Response(HttpResponseStatus.OK, h, ex.head() ? Response.NONE : Response.bytes(s.body()), keepAlive);
     }
 
-    private static Response content(Exchange ex, ProxyRequest pr, Artifact a) {
+    private static Response content(Exchange ex, String contentType, Artifact a) {
         Blob blob = a.blob();
         boolean owned = false;
         try {
             boolean keepAlive = ex.keepAlive();
             HttpHeaders h = headers(ex.version(), keepAlive);
-            h.set(HttpHeaderNames.CONTENT_TYPE, contentType(pr));
+            h.set(HttpHeaderNames.CONTENT_TYPE, contentType);
             h.set(HttpHeaderNames.CACHE_CONTROL, a.immutable() ? IMMUTABLE : SHORT);
             if (a.etag() != null) {
                 h.set(HttpHeaderNames.ETAG, a.etag());

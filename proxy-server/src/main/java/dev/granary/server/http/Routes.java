@@ -1,6 +1,8 @@
 package dev.granary.server.http;
 
 import dev.granary.core.ProxyException;
+import dev.granary.core.dl.DlMirror;
+import dev.granary.core.dl.DlRequest;
 import dev.granary.core.protocol.Artifact;
 import dev.granary.core.fetch.ModuleService;
 import dev.granary.core.layout.StorageLayout;
@@ -31,19 +33,21 @@ public final class Routes implements Router {
     private final Readiness readiness;
     private final CatalogRoutes catalog;
     private final Consumer<ModuleVersion> served;
+    private final DlMirror dl;
 
     /** @param zipRedirect lifetime of presigned .zip redirects, or null to serve zips directly */
     public Routes(ModuleService modules, Metrics metrics, String index, Function<ProxyRequest.Sumdb, Artifact> sumdb,
                   Duration zipRedirect, Readiness readiness) {
-        this(modules, metrics, index, sumdb, zipRedirect, readiness, null, mv -> { });
+        this(modules, metrics, index, sumdb, zipRedirect, readiness, null, mv -> { }, null);
     }
 
     /**
      * @param catalog the catalog page and its JSON at {@code /} and {@code /-/}, or null for a plain-text index
      * @param served  told of every version whose .info, .mod or .zip was answered (retention's last-request times)
+     * @param dl      the release archive mirror behind {@code /dl/}, or null when there is none
      */
     public Routes(ModuleService modules, Metrics metrics, String index, Function<ProxyRequest.Sumdb, Artifact> sumdb,
-                  Duration zipRedirect, Readiness readiness, CatalogRoutes catalog, Consumer<ModuleVersion> served) {
+                  Duration zipRedirect, Readiness readiness, CatalogRoutes catalog, Consumer<ModuleVersion> served, DlMirror dl) {
         this.catalog = catalog;
         this.served = served;
         this.modules = modules;
@@ -52,6 +56,7 @@ public final class Routes implements Router {
         this.sumdb = sumdb;
         this.zipRedirect = zipRedirect;
         this.readiness = readiness;
+        this.dl = dl;
     }
 
     @Override
@@ -71,6 +76,9 @@ public final class Routes implements Router {
             case "/readyz" -> Route.blocking("health", readiness::check);
             case "/metrics" -> Route.blocking("metrics", () -> new Answer.Text(HttpResponseStatus.OK, PROMETHEUS, metrics.scrape()));
             default -> {
+                if (dl != null && DlRequest.matches(path)) {
+                    yield dlRoute(target, path);
+                }
                 ProxyRequest pr;
                 try {
                     pr = RequestParser.parse(target);
@@ -138,6 +146,38 @@ public final class Routes implements Router {
         }
         TierTrace.decide(StorageLayout.info(mv), artifact);
         return Optional.of(mv);
+    }
+
+    /** {@code /dl/...}: the release listing or a release file, answered by the mirror (blocking: it may fetch). */
+    private Route dlRoute(String target, String path) {
+        DlRequest r;
+        try {
+            r = DlRequest.parse(path, query(target));
+        } catch (ProxyException e) {
+            log.debug("refused {}: {}", path.length() > 200 ? path.substring(0, 200) + "..." : path, e.getMessage());
+            return Route.now("invalid", new Answer.Failure(e));
+        }
+        String kind = r instanceof DlRequest.Listing ? "dl-listing" : "dl";
+        return Route.blocking(kind, () -> {
+            try {
+                return new Answer.Download(r, dl.serve(r));
+            } catch (ProxyException e) {
+                switch (e.kind()) {
+                    case INTERNAL -> log.error("internal error answering {}", r, e);
+                    case STORAGE_UNAVAILABLE -> log.warn("storage failure answering {}: {}", r, e.getMessage());
+                    default -> log.debug("{}: {}", r, e.getMessage());
+                }
+                return new Answer.Failure(e);
+            }
+        });
+    }
+
+    /** The query of a request target, without the fragment; null when there is none. */
+    static String query(String target) {
+        int h = target.indexOf('#');
+        String t = h < 0 ? target : target.substring(0, h);
+        int q = t.indexOf('?');
+        return q < 0 ? null : t.substring(q + 1);
     }
 
     /** Where to send a .zip request instead of answering it (S3 redirect mode), if anywhere. */
