@@ -31,7 +31,8 @@ import java.util.function.Function;
  *   <li>{@link ModuleIndex}: stored versions and the derived {@code @v/list}.</li>
  * </ul>
  * A {@code .info} request is answered as soon as the upstream's {@code .info} names the version,
- * a {@code .mod} once its h1 matched the checksum database, a {@code .zip} once committed.
+ * a {@code .mod} once its h1 matched the checksum database (or, with no line for it, once the whole
+ * version passed its checks), a {@code .zip} once committed.
  * Methods block (storage, network, hashing): call them from a virtual thread, never an event loop.
  */
 public final class ModuleService {
@@ -65,12 +66,12 @@ public final class ModuleService {
 
     /** {@code <module>/@v/<version>.info} for a canonical version. */
     public Artifact info(ModuleVersion mv) {
-        return answer(mv, f -> f.info, committed::info);
+        return answer(mv, false, f -> f.info, committed::info);
     }
 
     /** {@code <module>/@v/<version>.mod}. */
     public Artifact mod(ModuleVersion mv) {
-        return answer(mv, f -> f.mod, committed::mod);
+        return answer(mv, true, f -> f.mod, committed::mod);
     }
 
     /** {@code <module>/@v/<version>.zip}; large zips come back file- or stream-backed, never loaded whole. */
@@ -98,17 +99,17 @@ public final class ModuleService {
     /** Makes sure the version is committed, fetching it once if needed. */
     public void ensureVersion(ModuleVersion mv) {
         if (!committed.isStored(mv)) {
-            Waits.await(fetches.join(mv).committed, settings.fetchWait(), mv);
+            Waits.await(fetches.join(mv, true).committed, settings.fetchWait(), mv);
         }
     }
 
     /** Answers from storage, or from the fetch's stage when it passed before the commit. */
-    private Artifact answer(ModuleVersion mv, Function<VersionFetch, CompletableFuture<byte[]>> stage,
+    private Artifact answer(ModuleVersion mv, boolean known, Function<VersionFetch, CompletableFuture<byte[]>> stage,
                             Function<ModuleVersion, Artifact> stored) {
         if (committed.isStored(mv)) {
             return stored.apply(mv);
         }
-        byte[] early = Waits.await(stage.apply(fetches.join(mv)), settings.fetchWait(), mv);
+        byte[] early = Waits.await(stage.apply(fetches.join(mv, known)), settings.fetchWait(), mv);
         return early == null ? stored.apply(mv) : Artifact.immutable(early);
     }
 
