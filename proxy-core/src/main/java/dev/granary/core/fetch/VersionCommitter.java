@@ -24,7 +24,7 @@ import java.util.function.Consumer;
  * that makes the version exist, once all three are durable. A crash at any point leaves at worst files
  * without an {@code .info}, which are never served and are overwritten by the next commit of the same
  * (immutable, verified) bytes.
- * After the marker, the module's {@code @v/list} is rewritten and listeners learn of the commit.
+ * After the marker, listeners learn of the commit and the module's {@code @v/list} is rewritten.
  * Both the fetch pipeline and snapshot import commit through here.
  */
 public final class VersionCommitter {
@@ -47,6 +47,15 @@ public final class VersionCommitter {
 
     /** Commits {@code v}; its temporary zip is consumed (moved or copied, then gone from the caller's view). */
     public void commit(VerifiedVersion v) throws IOException {
+        commit(v, () -> { });
+    }
+
+    /**
+     * Commits {@code v}, and runs {@code exists} once its {@code .info} is durable and the listeners have
+     * run, before the derived {@code @v/list} is rewritten: the fetch pipeline answers waiting requests
+     * from there.
+     */
+    public void commit(VerifiedVersion v, Runnable exists) throws IOException {
         ModuleVersion mv = v.version();
         Future<Boolean> mod;
         Future<Boolean> sum;
@@ -69,10 +78,11 @@ public final class VersionCommitter {
         }
         store.put(StorageLayout.info(mv), v.info());
         committed.increment();
-        index.rewriteList(mv.path());
         for (Consumer<ModuleVersion> l : listeners) {
             l.accept(mv);
         }
+        exists.run();
+        index.rewriteList(mv.path());
     }
 
     /** The failure of a finished put, added to an earlier one if there is one. */

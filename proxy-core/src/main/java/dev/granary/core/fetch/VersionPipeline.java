@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  *       answered from here on when there is such a line, whatever the zip download is doing;</li>
  *   <li><b>zip</b>: module zip rules, the same go.mod inside, its h1 equal to the authoritative line:
  *       a {@code .mod} no line vouched for is answered from here on;</li>
- *   <li><b>commit</b> through the {@link VersionCommitter} (zip, mod, sum, info): {@code .zip}
+ *   <li><b>commit</b> through the {@link VersionCommitter} (zip, mod and sum, then info): {@code .zip}
  *       requests, and everything else, are answered from storage from here on.</li>
  * </ol>
  * No {@code .mod} or {@code .zip} byte is answered before it passed verification, and nothing that
@@ -130,8 +130,8 @@ final class VersionPipeline {
             if (f.mod.complete(mod)) {
                 modAt.set(checkedAt);
             }
-            committer.commit(new VerifiedVersion(mv, info, mod, tmp, sums));
-            f.stored();
+            // Waiting requests are answered once the .info is durable, not after the @v/list rewrite too.
+            committer.commit(new VerifiedVersion(mv, info, mod, tmp, sums), f::stored);
             long end = System.nanoTime();
             log.info("committed {} in {} ms (.info after {}, sums {}, .mod {}, zip {}, checks done {}, commit took {})", mv,
                     millis(end - start), millis(infoAt - start), sumsAt.get() == 0 ? "-" : millis(sumsAt.get() - start),
@@ -149,6 +149,9 @@ final class VersionPipeline {
             }
             failure = e;
         } catch (IOException e) {
+            // Also after the version exists (its @v/list rewrite failed): its waiters have their answers, the
+            // next commit of the module rewrites the list.
+            log.error("storage failure committing {}: {}", mv, e.toString());
             failure = Failures.storage("committing " + mv, e);
         } catch (RuntimeException e) {
             log.error("fetching {} failed unexpectedly", mv, e);
