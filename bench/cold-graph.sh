@@ -26,6 +26,8 @@
 #                                                  test checksum database, a built proxy-server/target/granary.jar)
 #   GO=/usr/bin/go RUNS=7 bash bench/cold-graph.sh      another client toolchain, more runs
 #   MODES=off bash bench/cold-graph.sh                  verification off only (or on)
+#   TREE=/var/tmp/graphs bash bench/cold-graph.sh       keep the generated graphs there and reuse them
+#   TLS=h2 bash bench/cold-graph.sh                     an https upstream offering HTTP/2 (TLS=h1: HTTP/1.1 only)
 #   GRANARY_OPTS='--upstream-...' ...                   extra Granary flags; KEEP=1 keeps the work directory
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,14 +64,35 @@ for m in $MODES; do
   prefixes+=("w1$m.bench.test" "w2$m.bench.test")
   for i in $(seq 1 "$RUNS"); do prefixes+=("c$i$m.bench.test"); done
 done
-python3 bench/modgraph.py "$work/tree" "${prefixes[@]}"
+tree=${TREE:-$work/tree}
+missing=()
+for p in "${prefixes[@]}"; do [ -d "$tree/$p" ] || missing+=("$p"); done
+[ ${#missing[@]} -eq 0 ] || python3 bench/modgraph.py "$tree" "${missing[@]}"
 # The build list: every module at v1.2.0 (modgraph.py); older versions are in the graph, not in the build.
-zips=$(find "$work/tree/c1${MODES%% *}.bench.test" -name 'v1.2.0.zip' | wc -l)
-zipbytes=$(find "$work/tree/c1${MODES%% *}.bench.test" -name 'v1.2.0.zip' -printf '%s\n' | awk '{s+=$1} END {printf "%.1f", s/1048576}')
-chmod -R a+rX "$work/tree"
+zips=$(find "$tree/c1${MODES%% *}.bench.test" -name 'v1.2.0.zip' | wc -l)
+zipbytes=$(find "$tree/c1${MODES%% *}.bench.test" -name 'v1.2.0.zip' -printf '%s\n' | awk '{s+=$1} END {printf "%.1f", s/1048576}')
+chmod -R a+rX "$tree"
 
-# 2. nginx over the tree; every request logged with its connection's serial number.
+# 2. nginx over the tree; every request logged with its connection's serial number. With TLS=h2 it
+# serves https with HTTP/2 offered (ALPN), as public proxies do, with TLS=h1 https with HTTP/1.1 only,
+# under a throwaway certificate that Granary's JVM and the go command are told to trust.
 mkdir -p "$work/nginx/logs"
+listen="listen 127.0.0.1:$NGINX_PORT;"
+NGINX="http://127.0.0.1:$NGINX_PORT"
+JAVA_TLS=()
+CLIENT_TLS=()
+if [ -n "${TLS:-}" ]; then
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=127.0.0.1 \
+    -addext subjectAltName=IP:127.0.0.1 -keyout "$work/nginx/key.pem" -out "$work/nginx/cert.pem" 2>/dev/null
+  keytool -importcert -noprompt -alias bench -file "$work/nginx/cert.pem" -keystore "$work/nginx/trust.p12" \
+    -storetype PKCS12 -storepass bench-only >/dev/null 2>&1
+  h2=" http2"
+  [ "$TLS" = h1 ] && h2=
+  listen="listen 127.0.0.1:$NGINX_PORT ssl$h2; ssl_certificate $work/nginx/cert.pem; ssl_certificate_key $work/nginx/key.pem;"
+  NGINX="https://127.0.0.1:$NGINX_PORT"
+  JAVA_TLS=("-Djavax.net.ssl.trustStore=$work/nginx/trust.p12" -Djavax.net.ssl.trustStorePassword=bench-only)
+  CLIENT_TLS=("SSL_CERT_FILE=$work/nginx/cert.pem")
+fi
 cat >"$work/nginx/nginx.conf" <<CONF
 worker_processes 2;
 daemon off;
@@ -85,14 +108,13 @@ http {
   types { application/json info; application/zip zip; text/plain mod; }
   default_type text/plain;
   server {
-    listen 127.0.0.1:$NGINX_PORT;
-    root $work/tree;
+    $listen
+    root $tree;
   }
 }
 CONF
 nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" &
 pids+=($!)
-NGINX="http://127.0.0.1:$NGINX_PORT"
 ACCESS="$work/nginx/logs/access.log"
 
 # 3. The test checksum database over the same tree (built with Debian's Go and golang.org/x/mod).
@@ -102,14 +124,14 @@ if [[ " $MODES " == *" on "* ]]; then
   (cd "$work/testsumdb/src" && env -i PATH=/usr/bin:/bin HOME="$work/testsumdb" GOPATH="$work/testsumdb/gopath" \
     GOCACHE="$work/testsumdb/cache" GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local GOTELEMETRY=off \
     /usr/bin/go build -o "$work/testsumdb/testsumdb" .)
-  "$work/testsumdb/testsumdb" -proxy "$work/tree" -listen 127.0.0.1:0 >"$work/testsumdb/out" 2>"$work/testsumdb/log" &
+  "$work/testsumdb/testsumdb" -proxy "$tree" -listen 127.0.0.1:0 >"$work/testsumdb/out" 2>"$work/testsumdb/log" &
   pids+=($!)
   for _ in $(seq 1 600); do grep -q '^size=' "$work/testsumdb/out" 2>/dev/null && break; sleep 0.1; done
   SUMDB_URL="http://$(sed -n 's/^addr=//p' "$work/testsumdb/out")"
   SUMDB_KEY=$(sed -n 's/^vkey=//p' "$work/testsumdb/out")
   [ -n "$SUMDB_KEY" ] || { echo "bench: testsumdb did not start: $(cat "$work/testsumdb/log")" >&2; exit 1; }
 fi
-for _ in $(seq 1 50); do curl -fs -o /dev/null "$NGINX/c1${MODES%% *}.bench.test/m000/@v/list" && break; sleep 0.1; done
+for _ in $(seq 1 50); do curl -fs ${TLS:+--cacert "$work/nginx/cert.pem"} -o /dev/null "$NGINX/c1${MODES%% *}.bench.test/m000/@v/list" && break; sleep 0.1; done
 
 # 4. One Granary per mode, its upstream nginx.
 declare -A GPORT
@@ -118,7 +140,7 @@ start_granary() { # mode
   port=$(free_port)
   [ "$mode" = on ] && sumdb="$SUMDB_KEY $SUMDB_URL"
   # shellcheck disable=SC2086 # GRANARY_OPTS is a list of flags
-  "$JAVA" --enable-native-access=ALL-UNNAMED -Xmx1g -jar "$JAR" serve --listen "127.0.0.1:$port" \
+  "$JAVA" --enable-native-access=ALL-UNNAMED -Xmx1g "${JAVA_TLS[@]}" -jar "$JAR" serve --listen "127.0.0.1:$port" \
     --storage "$work/storage-$mode" --upstream "$NGINX" --sumdb "$sumdb" $GRANARY_OPTS >"$work/granary-$mode.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 150); do curl -fs -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.2; done
@@ -162,7 +184,7 @@ run() { # kind mode prefix proxy -> seconds in LAST, appended to T[kind-mode]
   t0=$(date +%s.%N)
   (cd "$home/proj" && env -i PATH=/usr/bin:/bin HOME="$home" GOPATH="$home/gopath" GOMODCACHE="$home/mod" \
       GOCACHE="$home/cache" GOENV=off GOFLAGS="-mod=mod -modcacherw" GOTOOLCHAIN=local GOTELEMETRY=off \
-      GONOSUMDB= GONOPROXY= GOPRIVATE= GOINSECURE= GOVCS='*:off' GOPROXY="$proxy" GOSUMDB="$sumdb" \
+      GONOSUMDB= GONOPROXY= GOPRIVATE= GOINSECURE= GOVCS='*:off' GOPROXY="$proxy" GOSUMDB="$sumdb" "${CLIENT_TLS[@]}" \
       "$GO" mod download all) >"$work/run.out" 2>&1 || {
     echo "bench: $kind ($mode, $prefix) failed:" >&2; tail -20 "$work/run.out" >&2; exit 1; }
   t1=$(date +%s.%N)
@@ -176,8 +198,10 @@ run() { # kind mode prefix proxy -> seconds in LAST, appended to T[kind-mode]
 declare -A USE
 upstream_use() { # key agent from-line
   local counts conns reqs mib
-  counts=$(tail -n +"$(($3 + 1))" "$ACCESS" | awk -v ua="\"$2" 'index($NF, ua) == 1 { c[$1] = 1; n++; b += $4 } END { printf "%d %d %.1f", length(c), n, b / 1048576 }')
-  read -r conns reqs mib <<<"$counts"
+  counts=$(tail -n +"$(($3 + 1))" "$ACCESS" | awk -v ua="\"$2" 'index($NF, ua) == 1 { c[$1] = 1; n++; b += $4; p[$6] = 1 }
+    END { for (k in p) ps = ps (ps ? "+" : "") k; printf "%d %d %.1f %s", length(c), n, b / 1048576, ps }')
+  read -r conns reqs mib proto <<<"$counts"
+  USE[proto-$1]=$proto
   USE[conns-$1]="${USE[conns-$1]:-} $conns"
   USE[reqs-$1]="${USE[reqs-$1]:-} $reqs"
   USE[mib-$1]="${USE[mib-$1]:-} $mib"
@@ -206,7 +230,7 @@ for i in $(seq 1 "$RUNS"); do
     upstream_use "cold-$m" granary "$from"
     metrics "$m" > "$work/m1"
     run warm "$m" "$p" "$g"; w=$LAST
-    run file "$m" "$p" "file://$work/tree"; f=$LAST
+    run file "$m" "$p" "file://$tree"; f=$LAST
     for k in info mod zip; do
       LAT[$k-$m]="${LAT[$k-$m]:-} $(latency_between "$work/m0" "$work/m1" "$k")"
     done
@@ -230,9 +254,11 @@ done
 printf '\nupstream use (medians): connections, requests, MiB of bodies; cold: Granary to nginx, direct: the go command to nginx\n'
 printf 'and what Granary answered in the cold runs, p50/p90 ms (median over runs) of .info .mod .zip\n'
 for m in $MODES; do
-  printf '%-4s direct %3s conns %4s reqs %6s MiB   cold %3s conns %4s reqs %6s MiB   .info %s  .mod %s  .zip %s\n' "$m" \
+  printf '%-4s direct %3s conns %4s reqs %6s MiB %s   cold %3s conns %4s reqs %6s MiB %s   .info %s  .mod %s  .zip %s\n' "$m" \
     "$(echo "${USE[conns-direct-$m]}" | median)" "$(echo "${USE[reqs-direct-$m]}" | median)" "$(echo "${USE[mib-direct-$m]}" | median)" \
+    "${USE[proto-direct-$m]}" \
     "$(echo "${USE[conns-cold-$m]}" | median)" "$(echo "${USE[reqs-cold-$m]}" | median)" "$(echo "${USE[mib-cold-$m]}" | median)" \
+    "${USE[proto-cold-$m]}" \
     "$(echo "${LAT[info-$m]}" | tr ' ' '\n' | grep . | sort -t/ -k1,1g | sed -n "$(( (RUNS + 1) / 2 ))p")" \
     "$(echo "${LAT[mod-$m]}" | tr ' ' '\n' | grep . | sort -t/ -k1,1g | sed -n "$(( (RUNS + 1) / 2 ))p")" \
     "$(echo "${LAT[zip-$m]}" | tr ' ' '\n' | grep . | sort -t/ -k1,1g | sed -n "$(( (RUNS + 1) / 2 ))p")"
