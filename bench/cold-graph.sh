@@ -27,6 +27,7 @@
 #   GO=/usr/bin/go RUNS=7 bash bench/cold-graph.sh      another client toolchain, more runs
 #   MODES=off bash bench/cold-graph.sh                  verification off only (or on)
 #   TREE=/var/tmp/graphs bash bench/cold-graph.sh       keep the generated graphs there and reuse them
+#   BASELINE_JAR=/tmp/old.jar bash bench/cold-graph.sh  also a cold run through that build in every round
 #   TLS=h2 bash bench/cold-graph.sh                     an https upstream offering HTTP/2 (TLS=h1: HTTP/1.1 only)
 #   GRANARY_OPTS='--upstream-...' ...                   extra Granary flags; KEEP=1 keeps the work directory
 set -euo pipefail
@@ -38,6 +39,7 @@ MODES=${MODES:-off on}
 JAVA=${JAVA:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
 JAR=${JAR:-proxy-server/target/granary.jar}
 GRANARY_OPTS=${GRANARY_OPTS:-}
+BASELINE_JAR=${BASELINE_JAR:-}
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 NGINX_PORT=${NGINX_PORT:-$(free_port)}
 
@@ -135,17 +137,17 @@ for _ in $(seq 1 50); do curl -fs ${TLS:+--cacert "$work/nginx/cert.pem"} -o /de
 
 # 4. One Granary per mode, its upstream nginx.
 declare -A GPORT
-start_granary() { # mode
-  local mode=$1 port sumdb=off
+start_granary() { # name mode jar
+  local name=$1 mode=$2 jar=$3 port sumdb=off
   port=$(free_port)
   [ "$mode" = on ] && sumdb="$SUMDB_KEY $SUMDB_URL"
   # shellcheck disable=SC2086 # GRANARY_OPTS is a list of flags
-  "$JAVA" --enable-native-access=ALL-UNNAMED -Xmx1g "${JAVA_TLS[@]}" -jar "$JAR" serve --listen "127.0.0.1:$port" \
-    --storage "$work/storage-$mode" --upstream "$NGINX" --sumdb "$sumdb" $GRANARY_OPTS >"$work/granary-$mode.log" 2>&1 &
+  "$JAVA" --enable-native-access=ALL-UNNAMED -Xmx1g "${JAVA_TLS[@]}" -jar "$jar" serve --listen "127.0.0.1:$port" \
+    --storage "$work/storage-$name" --upstream "$NGINX" --sumdb "$sumdb" $GRANARY_OPTS >"$work/granary-$name.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 150); do curl -fs -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.2; done
-  curl -fs -o /dev/null "http://127.0.0.1:$port/healthz" || { echo "bench: granary ($mode) did not start" >&2; tail "$work/granary-$mode.log" >&2; exit 1; }
-  GPORT[$mode]=$port
+  curl -fs -o /dev/null "http://127.0.0.1:$port/healthz" || { echo "bench: granary ($name) did not start" >&2; tail "$work/granary-$name.log" >&2; exit 1; }
+  GPORT[$name]=$port
 }
 
 metrics() { curl -fsS "http://127.0.0.1:${GPORT[$1]}/metrics"; }
@@ -209,11 +211,13 @@ upstream_use() { # key agent from-line
 
 declare -A LAT
 for m in $MODES; do
-  start_granary "$m"
-  g="http://127.0.0.1:${GPORT[$m]}"
+  start_granary "$m" "$m" "$JAR"
+  [ -n "$BASELINE_JAR" ] && start_granary "base-$m" "$m" "$BASELINE_JAR"
   for w in 1 2; do  # warm-up: two throwaway graphs, each cold then warm
-    run warmup "$m" "w$w$m.bench.test" "$g"
-    run warmup "$m" "w$w$m.bench.test" "$g"
+    for name in "$m" ${BASELINE_JAR:+"base-$m"}; do
+      run warmup "$m" "w$w$m.bench.test" "http://127.0.0.1:${GPORT[$name]}"
+      run warmup "$m" "w$w$m.bench.test" "http://127.0.0.1:${GPORT[$name]}"
+    done
   done
 done
 
@@ -231,10 +235,13 @@ for i in $(seq 1 "$RUNS"); do
     metrics "$m" > "$work/m1"
     run warm "$m" "$p" "$g"; w=$LAST
     run file "$m" "$p" "file://$tree"; f=$LAST
+    b=
+    # The same graph is cold for the baseline Granary too: it has storage of its own.
+    [ -n "$BASELINE_JAR" ] && { run base "$m" "$p" "http://127.0.0.1:${GPORT[base-$m]}"; b="  baseline cold $(printf '%6.2f' "$LAST")"; }
     for k in info mod zip; do
       LAT[$k-$m]="${LAT[$k-$m]:-} $(latency_between "$work/m0" "$work/m1" "$k")"
     done
-    printf 'run %d %-3s  direct %6.2f  cold %6.2f  warm %6.2f  file %6.2f  (load %s)\n' "$i" "$m" "$d" "$c" "$w" "$f" \
+    printf 'run %d %-3s  direct %6.2f  cold %6.2f  warm %6.2f  file %6.2f%s  (load %s)\n' "$i" "$m" "$d" "$c" "$w" "$f" "$b" \
       "$(cut -d' ' -f1 /proc/loadavg)"
   done
 done
@@ -250,6 +257,10 @@ for m in $MODES; do
   w=$(echo "${T[warm-$m]}" | median); f=$(echo "${T[file-$m]}" | median)
   printf '%-13s %7.2f %7.2f %7.2f %7.2f   %8s %8s %9s\n' "$m" "$d" "$c" "$w" "$f" \
     "$(ratio "$c" "$d")" "$(ratio "$w" "$d")" "$(ratio "$w" "$f")"
+  if [ -n "$BASELINE_JAR" ]; then
+    b=$(echo "${T[base-$m]}" | median)
+    printf '%-13s %7s %7.2f %7s %7s   %8s   (BASELINE_JAR, cold, same runs)\n' "$m" "" "$b" "" "" "$(ratio "$b" "$d")"
+  fi
 done
 printf '\nupstream use (medians): connections, requests, MiB of bodies; cold: Granary to nginx, direct: the go command to nginx\n'
 printf 'and what Granary answered in the cold runs, p50/p90 ms (median over runs) of .info .mod .zip\n'
