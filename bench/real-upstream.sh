@@ -6,7 +6,11 @@
 #           sum.golang.org (reached through the upstream's /sumdb/ when it serves it)
 #   warm    the same Granary again
 #   offline a new Granary process on the same storage with upstream off, GOSUMDB still on
-# Prints modules fetched, verification failures (must be 0), wall times and ratios, Granary's peak heap.
+# Prints modules fetched, verification failures (must be 0), wall times and ratios, Granary's peak heap,
+# the upstream connections Granary opened during the cold run (sampled every 50 ms with ss: TCP
+# connections of its process to a remote port 443 or the upstream's port; with HTTP/2 one connection
+# carries every request), and the zips it downloaded that the build list does not need (go.mod files
+# of the graph whose versions lose to newer ones: Granary fetches a version whole once asked for its .mod).
 #
 #   bash bench/real-upstream.sh                       # github.com/prometheus/prometheus@v0.54.1
 #   MODULE=k8s.io/kubernetes@v1.31.0 bash bench/real-upstream.sh
@@ -44,6 +48,16 @@ start_granary() { # upstream
   exit 1
 }
 stop_granary() { kill "$pid"; wait "$pid" 2>/dev/null || true; pid=; }
+# Samples the TCP connections of process $1 to remote port $2 until $3 exists; prints how many distinct ones.
+count_connections() { # pid port stopfile
+  local seen="$work/conns.$1"
+  : > "$seen"
+  while [ ! -e "$3" ]; do
+    ss -tnpH state established "( dport = :$2 )" 2>/dev/null | awk -v p="pid=$1," 'index($0, p) { print $3, $4 }' >> "$seen"
+    sleep 0.05
+  done
+  sort -u "$seen" | wc -l
+}
 metric() { # name -> summed value of all series
   curl -fsS "http://127.0.0.1:$PORT/metrics" | awk -v m="$1" '$1 ~ "^"m"({|$)" {s += $2} END {printf "%.0f", s}'
 }
@@ -73,7 +87,16 @@ direct=$(run direct "$UPSTREAM")
 count=$(find "$work/home-direct/mod/cache/download" -name '*.zip' | wc -l)
 mods=$(find "$work/home-direct/mod/cache/download" -name '*.mod' | wc -l)
 start_granary "$UPSTREAM"
+upstream_port=$(python3 -c 'import sys, urllib.parse as u; x = u.urlsplit(sys.argv[1]); print(x.port or (443 if x.scheme == "https" else 80))' "$UPSTREAM")
+count_connections "$pid" "$upstream_port" "$work/cold.done" > "$work/cold.conns" &
+sampler=$!
 cold=$(run cold "http://127.0.0.1:$PORT")
+touch "$work/cold.done"
+wait "$sampler"
+conns=$(cat "$work/cold.conns")
+# Zips Granary committed that the build list does not need (the direct run's module cache has the build list's).
+unneeded=$(cd "$work/storage" && find . -name '*.zip' -path '*/@v/*' | while read -r z; do
+  [ -e "$work/home-direct/mod/cache/download/$z" ] || stat -c %s "$z"; done | awk '{n++; b+=$1} END {printf "%d %.1f", n, b/1048576}')
 warm=$(run warm "http://127.0.0.1:$PORT")
 committed=$(metric granary_versions_committed_total)
 failures=$(metric granary_verification_failures_total)
@@ -87,7 +110,8 @@ stop_granary
 printf '\nzips in the build list: %s, go.mod files in the graph: %s\n' "$count" "$mods"
 printf 'versions fetched and committed by Granary: %s, verification failures: %s (offline run: %s)\n' \
   "$committed" "$failures" "$offline_failures"
-printf 'Granary peak heap: %.0f MiB\n\n' "$(echo "$heap / 1048576" | bc -l)"
+printf 'Granary peak heap: %.0f MiB; upstream connections during the cold run: %s\n' "$(echo "$heap / 1048576" | bc -l)" "$conns"
+printf 'zips Granary fetched that the build list does not need: %s (%s MiB)\n\n' "${unneeded% *}" "${unneeded#* }"
 printf '%-32s %8s %8s\n' "run" "seconds" "ratio"
 printf '%-32s %8.2f %8s\n' "direct ($UPSTREAM)" "$direct" "1.00"
 printf '%-32s %8.2f %8.2f\n' "through a cold Granary" "$cold" "$(echo "$cold / $direct" | bc -l)"

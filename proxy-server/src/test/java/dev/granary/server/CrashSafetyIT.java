@@ -97,6 +97,68 @@ class CrashSafetyIT {
     }
 
     @Test
+    void sigkillAfterEarlyAnswersNeverLeavesAHalfVersionServed() throws Exception {
+        GoProxyTree tree = new GoProxyTree(tmp.resolve("upstream"));
+        Random random = new Random(7);
+        for (int i = 0; i < VERSIONS; i++) {
+            byte[] blob = new byte[4 << 20];
+            random.nextBytes(blob);
+            Map<String, byte[]> files = new TreeMap<>();
+            files.put("go.mod", "module example.com/crash\n".getBytes(StandardCharsets.UTF_8));
+            files.put("data.bin", blob);
+            String v = "v1.0." + i;
+            tree.add("example.com/crash", v, ("{\"Version\":\"" + v + "\"}").getBytes(StandardCharsets.UTF_8),
+                    "module example.com/crash\n".getBytes(StandardCharsets.UTF_8), files);
+        }
+        Path storage = tmp.resolve("storage");
+        HttpClient http = HttpClient.newHttpClient();
+        int early = 0;
+
+        try (TestUpstream upstream = TestUpstream.serve(tree.root())) {
+            Process p = startGranary(storage, upstream.uri().toString());
+            int port = awaitPort(p);
+            String base = "http://127.0.0.1:" + port + "/example.com/crash/@v/v1.0.";
+            // The go command loads the module graph first: .info and .mod of every version, answered before commit.
+            List<CompletableFuture<HttpResponse<byte[]>>> mods = new ArrayList<>();
+            for (int i = 0; i < VERSIONS; i++) {
+                http.sendAsync(HttpRequest.newBuilder(URI.create(base + i + ".info")).build(), HttpResponse.BodyHandlers.discarding());
+                mods.add(http.sendAsync(HttpRequest.newBuilder(URI.create(base + i + ".mod")).build(), HttpResponse.BodyHandlers.ofByteArray()));
+            }
+            // Kill as soon as the first .mod is answered: its version is being committed, the others are mid-fetch.
+            CompletableFuture.anyOf(mods.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+            p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+            for (CompletableFuture<HttpResponse<byte[]>> m : mods) {
+                if (m.isDone() && !m.isCompletedExceptionally() && m.join().statusCode() == 200) {
+                    assertThat(m.join().body()).isEqualTo("module example.com/crash\n".getBytes(StandardCharsets.UTF_8));
+                    early++;
+                }
+                m.cancel(true);
+            }
+        }
+        assertThat(early).as(".mod answers before the kill").isPositive();
+
+        // Restarted with the upstream gone: a version is whole (all three files as the upstream had them) or absent.
+        try (TestServers.Running granary = TestServers.start(storage, "off", Map.of())) {
+            for (int i = 0; i < VERSIONS; i++) {
+                String base = granary.url() + "/example.com/crash/@v/v1.0." + i;
+                int info = http.send(HttpRequest.newBuilder(URI.create(base + ".info")).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+                HttpResponse<byte[]> mod = http.send(HttpRequest.newBuilder(URI.create(base + ".mod")).build(), HttpResponse.BodyHandlers.ofByteArray());
+                HttpResponse<byte[]> zip = http.send(HttpRequest.newBuilder(URI.create(base + ".zip")).build(), HttpResponse.BodyHandlers.ofByteArray());
+                if (info == 404) {
+                    assertThat(mod.statusCode()).as("v1.0." + i + ".mod of a version not committed").isEqualTo(404);
+                    assertThat(zip.statusCode()).as("v1.0." + i + ".zip of a version not committed").isEqualTo(404);
+                    continue;
+                }
+                assertThat(info).isEqualTo(200);
+                assertThat(mod.statusCode()).isEqualTo(200);
+                assertThat(zip.statusCode()).isEqualTo(200);
+                assertThat(mod.body()).isEqualTo(Files.readAllBytes(tree.file("example.com/crash", "v1.0." + i, ".mod")));
+                assertThat(zip.body()).isEqualTo(Files.readAllBytes(tree.file("example.com/crash", "v1.0." + i, ".zip")));
+            }
+        }
+    }
+
+    @Test
     void sigtermFinishesInFlightResponsesAndLeavesNoTemporaryFiles() throws Exception {
         GoProxyTree tree = new GoProxyTree(tmp.resolve("upstream"));
         tree.addSimple("example.com/slow", "v1.0.0");

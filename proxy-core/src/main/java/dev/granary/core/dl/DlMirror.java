@@ -111,8 +111,8 @@ public final class DlMirror {
     private final MeterRegistry registry;
     private final SingleFlight<String, Archive> fetches;
     private final SingleFlight<String, Cached> listingFetches;
-    private final RecentFailures<String> recent;
-    private final RecentFailures<String> listingFailures;
+    private final RecentFailures<String, ProxyException> recent;
+    private final RecentFailures<String, ProxyException> listingFailures;
     private final AtomicReference<Cached> listingAll = new AtomicReference<>();
     private final AtomicReference<Cached> listingCurrent = new AtomicReference<>();
     private final Counter committed;
@@ -133,8 +133,8 @@ public final class DlMirror {
                 .register(registry);
         this.fetches = new SingleFlight<>(executor, joins::increment);
         this.listingFetches = new SingleFlight<>(executor, joins::increment);
-        this.recent = new RecentFailures<>(settings.notFoundTtl(), settings.failureTtl());
-        this.listingFailures = new RecentFailures<>(settings.failureTtl(), settings.failureTtl());
+        this.recent = RecentFailures.ofExceptions(settings.notFoundTtl(), settings.failureTtl());
+        this.listingFailures = RecentFailures.ofExceptions(settings.failureTtl(), settings.failureTtl());
         this.committed = Counter.builder(Meters.DL_COMMITTED)
                 .description("Release archives fetched, verified (SHA-256 and signature) and committed").register(registry);
         this.stale = Counter.builder(Meters.DL_LISTING_STALE)

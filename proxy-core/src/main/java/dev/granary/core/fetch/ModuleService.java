@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  *       here, answered without fetching their zip (the go command's existence check).</li>
  * </ul>
  * A {@code .info} request is answered as soon as the upstream's {@code .info} names the version,
- * a {@code .mod} once its h1 matched the checksum database, a {@code .zip} once committed.
+ * a {@code .mod} once its h1 matched the checksum database (or, with no line for it, once the whole
+ * version passed its checks), a {@code .zip} once committed.
  * Methods block (storage, network, hashing): call them from a virtual thread, never an event loop.
  */
 public final class ModuleService {
@@ -80,7 +81,7 @@ public final class ModuleService {
         if (ToolchainInfos.isToolchain(mv) && !committed.isStored(mv)) {
             return toolchainInfos.info(mv);
         }
-        return answer(mv, f -> f.info, committed::info);
+        return answer(mv, false, f -> f.info, committed::info);
     }
 
     /**
@@ -101,7 +102,7 @@ public final class ModuleService {
 
     /** {@code <module>/@v/<version>.mod}. */
     public Artifact mod(ModuleVersion mv) {
-        return answer(mv, f -> f.mod, committed::mod);
+        return answer(mv, true, f -> f.mod, committed::mod);
     }
 
     /** {@code <module>/@v/<version>.zip}; large zips come back file- or stream-backed, never loaded whole. */
@@ -119,7 +120,7 @@ public final class ModuleService {
     private void refetch(ModuleVersion mv, CommittedVersions.Vanished e) {
         log.warn("{}; fetching the version again", e.getMessage());
         committed.forget(mv);
-        Waits.await(fetches.join(mv).committed, settings.fetchWait(), mv);
+        Waits.await(fetches.join(mv, true).committed, settings.fetchWait(), mv);
     }
 
     /** A presigned URL for the zip when the durable store can give one (S3 redirect mode). */
@@ -141,12 +142,12 @@ public final class ModuleService {
     /** Makes sure the version is committed, fetching it once if needed. */
     public void ensureVersion(ModuleVersion mv) {
         if (!committed.isStored(mv)) {
-            Waits.await(fetches.join(mv).committed, settings.fetchWait(), mv);
+            Waits.await(fetches.join(mv, true).committed, settings.fetchWait(), mv);
         }
     }
 
     /** Answers from storage, or from the fetch's stage when it passed before the commit. */
-    private Artifact answer(ModuleVersion mv, Function<VersionFetch, CompletableFuture<byte[]>> stage,
+    private Artifact answer(ModuleVersion mv, boolean known, Function<VersionFetch, CompletableFuture<byte[]>> stage,
                             Function<ModuleVersion, Artifact> stored) {
         if (committed.isStored(mv)) {
             try {
@@ -156,7 +157,7 @@ public final class ModuleService {
                 return stored.apply(mv);
             }
         }
-        byte[] early = Waits.await(stage.apply(fetches.join(mv)), settings.fetchWait(), mv);
+        byte[] early = Waits.await(stage.apply(fetches.join(mv, known)), settings.fetchWait(), mv);
         return early == null ? stored.apply(mv) : Artifact.immutable(early);
     }
 

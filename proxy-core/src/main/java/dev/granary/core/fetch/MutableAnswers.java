@@ -42,7 +42,7 @@ final class MutableAnswers {
     private final SingleFlight<String, byte[]> fetches;
     /** Last upstream answers; fresh within the list TTL, the stale fallback after. */
     private final Cache<String, Fresh> answers = Caffeine.newBuilder().maximumSize(50_000).build();
-    private final RecentFailures<String> recent;
+    private final RecentFailures<String, ProxyException> recent;
     /** Merged list answers, so a burst of list requests neither lists storage nor merges again; dropped on commit. */
     private final Cache<String, Fresh> lists;
 
@@ -52,7 +52,7 @@ final class MutableAnswers {
         this.settings = settings;
         Counter joins = Counter.builder(Meters.SINGLEFLIGHT_JOINS).description("Requests that joined a fetch already in progress").register(registry);
         this.fetches = new SingleFlight<>(executor, joins::increment);
-        this.recent = new RecentFailures<>(settings.notFoundTtl(), settings.failureTtl());
+        this.recent = RecentFailures.ofExceptions(settings.notFoundTtl(), settings.failureTtl());
         // Freshness is checked exactly (isFresh); expiry only frees what nobody asks for any more.
         this.lists = Caffeine.newBuilder().maximumSize(50_000).expireAfterWrite(settings.listTtl().plusSeconds(1)).build();
     }

@@ -38,7 +38,7 @@ final class ToolchainInfos {
     private final FetchSettings settings;
     private final MeterRegistry registry;
     private final SingleFlight<ModuleVersion, byte[]> fetches;
-    private final RecentFailures<ModuleVersion> recent;
+    private final RecentFailures<ModuleVersion, ProxyException> recent;
 
     ToolchainInfos(BlobStore store, Upstream upstream, ChecksumVerifier verifier, FetchSettings settings, Executor executor,
                    MeterRegistry registry) {
@@ -50,7 +50,7 @@ final class ToolchainInfos {
         Counter joins = Counter.builder(Meters.SINGLEFLIGHT_JOINS).description("Requests that joined a fetch already in progress")
                 .register(registry);
         this.fetches = new SingleFlight<>(executor, joins::increment);
-        this.recent = new RecentFailures<>(settings.notFoundTtl(), settings.failureTtl());
+        this.recent = RecentFailures.ofExceptions(settings.notFoundTtl(), settings.failureTtl());
     }
 
     /** True for versions of {@code golang.org/toolchain}. */

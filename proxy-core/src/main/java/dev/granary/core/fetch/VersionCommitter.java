@@ -7,17 +7,25 @@ import dev.granary.storage.BlobStore;
 import dev.granary.storage.PutMode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
- * Owns the commit order of a verified version: zip, mod, sum, then {@code .info}, the marker that
- * makes the version exist. A crash at any point leaves at worst files without an {@code .info}, which
- * are never served and are overwritten by the next commit of the same (immutable, verified) bytes.
- * After the marker, the module's {@code @v/list} is rewritten and listeners learn of the commit.
+ * Owns the commit order of a verified version: zip, mod and sum (written in parallel: each is a durable
+ * put of its own, an fsync or an upload, and none depends on another), then {@code .info}, the marker
+ * that makes the version exist, once all three are durable. A crash at any point leaves at worst files
+ * without an {@code .info}, which are never served and are overwritten by the next commit of the same
+ * (immutable, verified) bytes.
+ * After the marker, listeners learn of the commit and the module's {@code @v/list} is rewritten.
  * Both the fetch pipeline and snapshot import commit through here.
  *
  * <p>Removal (retention, quarantine) is the commit in reverse: {@code .info} first, so the version
@@ -59,18 +67,74 @@ public final class VersionCommitter {
 
     /** Commits {@code v}; its temporary zip is consumed (moved or copied, then gone from the caller's view). */
     public void commit(VerifiedVersion v) throws IOException {
+        commit(v, () -> { });
+    }
+
+    /**
+     * Commits {@code v}, and runs {@code exists} once its {@code .info} is durable and the listeners have
+     * run, before the derived {@code @v/list} is rewritten: the fetch pipeline answers waiting requests
+     * from there.
+     */
+    public void commit(VerifiedVersion v, Runnable exists) throws IOException {
         ModuleVersion mv = v.version();
         synchronized (lock(mv)) {
-            store.put(StorageLayout.zip(mv), v.zip(), PutMode.REPLACE);
-            store.put(StorageLayout.mod(mv), v.mod());
-            store.put(StorageLayout.sum(mv), v.sums().bytes());
+            Future<Boolean> mod;
+            Future<Boolean> sum;
+            IOException failed = null;
+            // Closing the executor waits for both puts, even when the zip's failed: the .info follows durable files only.
+            try (ExecutorService puts = Executors.newVirtualThreadPerTaskExecutor()) {
+                mod = puts.submit(() -> store.put(StorageLayout.mod(mv), new ByteArrayInputStream(v.mod()), v.mod().length, PutMode.REPLACE));
+                byte[] sumBytes = v.sums().bytes();
+                sum = puts.submit(() -> store.put(StorageLayout.sum(mv), new ByteArrayInputStream(sumBytes), sumBytes.length, PutMode.REPLACE));
+                try {
+                    store.put(StorageLayout.zip(mv), v.zip(), PutMode.REPLACE);
+                } catch (IOException e) {
+                    failed = e;
+                }
+            }
+            failed = outcome(mod, failed);
+            failed = outcome(sum, failed);
+            if (failed != null) {
+                throw failed;
+            }
             store.put(StorageLayout.info(mv), v.info());
         }
         committed.increment();
-        index.rewriteList(mv.path());
         for (Consumer<ModuleVersion> l : listeners) {
             l.accept(mv);
         }
+        exists.run();
+        index.rewriteList(mv.path());
+    }
+
+    /** The failure of a finished put, added to an earlier one if there is one. */
+    private static IOException outcome(Future<Boolean> put, IOException earlier) {
+        Throwable t;
+        try {
+            put.get();
+            return earlier;
+        } catch (ExecutionException e) {
+            t = e.getCause();
+        } catch (InterruptedException e) {
+            // Cannot happen: the put has finished. Keep the flag for the caller.
+            Thread.currentThread().interrupt();
+            t = new InterruptedIOException("interrupted committing");
+        }
+        if (t instanceof RuntimeException r) {
+            if (earlier != null) {
+                r.addSuppressed(earlier);
+            }
+            throw r;
+        }
+        if (t instanceof Error err) {
+            throw err;
+        }
+        IOException io = t instanceof IOException e ? e : new IOException(t);
+        if (earlier == null) {
+            return io;
+        }
+        earlier.addSuppressed(io);
+        return earlier;
     }
 
     /**

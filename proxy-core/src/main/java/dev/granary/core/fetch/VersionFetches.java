@@ -18,8 +18,10 @@ import org.slf4j.LoggerFactory;
  * Coalesces version fetches: at most one {@link VersionPipeline} run per module version in this
  * process (later requests join it), and with replicas sharing storage at most one across processes
  * (the {@link FetchLeases} holder fetches; the others poll for its commit and take over when its lease
- * expires). Failures are remembered briefly (not-found for the not-found TTL, upstream failures and
- * refusals for the failure TTL), so a burst of requests for a failing version costs one upstream fetch.
+ * expires). Failed fetches are remembered briefly (not-found for the not-found TTL, upstream failures
+ * and refusals for the failure TTL), so a burst of requests for a failing version costs one upstream
+ * fetch; what is remembered is the failed fetch itself, so the stages it passed keep answering as
+ * they did (an {@code .info} already answered stays answered while the {@code .zip} fails).
  */
 final class VersionFetches {
     private static final Logger log = LoggerFactory.getLogger(VersionFetches.class);
@@ -31,7 +33,7 @@ final class VersionFetches {
     private final FetchLeases leases;
     private final FetchSettings settings;
     private final Executor executor;
-    private final RecentFailures<ModuleVersion> recent;
+    private final RecentFailures<ModuleVersion, VersionFetch> recent;
     private final Counter joins;
     private final Counter leaseWaits;
 
@@ -43,7 +45,7 @@ final class VersionFetches {
         this.leases = leases;
         this.settings = settings;
         this.executor = executor;
-        this.recent = new RecentFailures<>(settings.notFoundTtl(), settings.failureTtl());
+        this.recent = new RecentFailures<>(settings.notFoundTtl(), settings.failureTtl(), VersionFetch::failure, VersionFetch::kibHeld);
         this.joins = Counter.builder(Meters.SINGLEFLIGHT_JOINS).description("Requests that joined a fetch already in progress").register(registry);
         this.leaseWaits = Counter.builder(Meters.LEASE_WAITS).description("Fetches left to another replica holding the lease").register(registry);
     }
@@ -51,11 +53,15 @@ final class VersionFetches {
     /**
      * The fetch of {@code mv} in progress, started if there is none.
      *
-     * @throws ProxyException the remembered failure of a recent fetch of {@code mv}
+     * @param known the request names a version it knows exists (see {@link VersionFetch#known})
+     * @return the fetch in progress, or a recent fetch of {@code mv} that failed
      */
-    VersionFetch join(ModuleVersion mv) {
-        recent.check(mv);
-        VersionFetch mine = new VersionFetch(mv);
+    VersionFetch join(ModuleVersion mv, boolean known) {
+        VersionFetch failed = recent.recent(mv);
+        if (failed != null) {
+            return failed;
+        }
+        VersionFetch mine = new VersionFetch(mv, known);
         VersionFetch running = inFlight.putIfAbsent(mv, mine);
         if (running != null) {
             joins.increment();
@@ -82,15 +88,8 @@ final class VersionFetches {
     }
 
     private void remember(VersionFetch f) {
-        if (!f.committed.isCompletedExceptionally()) {
-            return;
-        }
-        try {
-            f.committed.join();
-        } catch (RuntimeException e) {
-            if (e.getCause() instanceof ProxyException pe) {
-                recent.remember(f.version, pe);
-            }
+        if (f.failure() != null) {
+            recent.remember(f.version, f);
         }
     }
 

@@ -18,6 +18,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,15 +32,23 @@ import org.slf4j.LoggerFactory;
  *       answered from here on;</li>
  *   <li><b>ask</b> the {@link ChecksumVerifier} for the authoritative hashes (a checksum database
  *       lookup with its proofs), in parallel with the downloads below;</li>
- *   <li><b>download</b> the zip to a temporary file while the {@code .mod} is fetched;</li>
+ *   <li><b>download</b> the zip to a temporary file and fetch the {@code .mod}, both in parallel,
+ *       after the {@code .info}, or with it when the request that started the fetch knows the
+ *       version exists ({@link VersionFetch#known});</li>
  *   <li><b>mod</b>: its h1 must equal the authoritative go.mod line: {@code .mod} requests are
- *       answered from here on when there is such a line;</li>
- *   <li><b>zip</b>: module zip rules, the same go.mod inside, its h1 equal to the authoritative line;</li>
- *   <li><b>commit</b> through the {@link VersionCommitter} (zip, mod, sum, info): {@code .zip}
+ *       answered from here on when there is such a line, whatever the zip download is doing;</li>
+ *   <li><b>zip</b>: module zip rules, the same go.mod inside, its h1 equal to the authoritative line:
+ *       a {@code .mod} no line vouched for is answered from here on;</li>
+ *   <li><b>commit</b> through the {@link VersionCommitter} (zip, mod and sum, then info): {@code .zip}
  *       requests, and everything else, are answered from storage from here on.</li>
  * </ol>
  * No {@code .mod} or {@code .zip} byte is answered before it passed verification, and nothing that
  * failed any stage is stored. Refusals are counted by reason and logged once, at error level.
+ *
+ * <p>Why the {@code .mod} goes first: the go command loads the whole module graph, every go.mod,
+ * two or a few at a time ({@code GOMAXPROCS}), before it asks for any zip. A {@code .mod} that waited
+ * for its zip and the commit made every step of that walk wait for a download, a hash of the whole
+ * zip and several fsyncs; the zips then arrive while the go command is still walking.
  */
 final class VersionPipeline {
     private static final Logger log = LoggerFactory.getLogger(VersionPipeline.class);
@@ -64,50 +75,128 @@ final class VersionPipeline {
         long start = System.nanoTime();
         ModuleVersion mv = f.version;
         Path tmp = null;
+        CompletableFuture<byte[]> modDownload = null;
+        CompletableFuture<Long> zipDownload = null;
+        CompletableFuture<String> modChecked = null;
+        ProxyException failure = null;
+        AtomicLong sumsAt = new AtomicLong();
+        AtomicLong modAt = new AtomicLong();
         try {
+            if (f.known) {
+                tmp = newTempFile();
+                modDownload = fetchMod(mv);
+                zipDownload = downloadZip(mv, tmp);
+            }
             byte[] info = upstream.fetch(StorageLayout.path(mv, ".info"), settings.maxInfoBytes());
             VersionChecks.checkInfo(mv, info);
             f.info.complete(info);
+            long infoAt = System.nanoTime();
             // Only now: the go command probes module path prefixes that do not exist, which need no lookup.
-            CompletableFuture<Optional<ExpectedSums>> expected = CompletableFuture.supplyAsync(() -> verifier.expected(mv), executor);
-            CompletableFuture<byte[]> modDownload = CompletableFuture.supplyAsync(
-                    () -> upstream.fetch(StorageLayout.path(mv, ".mod"), settings.maxModBytes()), executor);
-            tmp = newTempFile();
-            upstream.download(StorageLayout.path(mv, ".zip"), tmp, settings.maxZipBytes());
-            byte[] mod = Waits.join(modDownload, mv + ".mod");
-            Optional<ExpectedSums> exp = Waits.join(expected, "the checksum of " + mv);
-            String modH1 = VersionChecks.checkMod(mv, mod, exp);
-            if (exp.isPresent() && exp.get().sums().modH1() != null) {
-                f.mod.complete(mod);
+            CompletableFuture<Optional<ExpectedSums>> expected = CompletableFuture.supplyAsync(() -> {
+                Optional<ExpectedSums> e = verifier.expected(mv);
+                sumsAt.set(System.nanoTime());
+                return e;
+            }, executor);
+            if (modDownload == null) {
+                tmp = newTempFile();
+                modDownload = fetchMod(mv);
+                zipDownload = downloadZip(mv, tmp);
             }
+            modChecked = modDownload.thenCombine(expected, (mod, exp) -> {
+                String h1 = VersionChecks.checkMod(mv, mod, exp);
+                // The go command loads the whole module graph (every .mod) before it asks for any zip:
+                // a .mod its own line vouches for is answered now, while the zip still downloads.
+                if (exp.isPresent() && exp.get().sums().modH1() != null) {
+                    f.mod.complete(mod);
+                    modAt.set(System.nanoTime());
+                }
+                return h1;
+            });
+            // A .mod refused, or not fetched, fails its waiters at once rather than after the zip.
+            modChecked.whenComplete((h1, e) -> {
+                if (e != null) {
+                    f.mod.completeExceptionally(e instanceof CompletionException c && c.getCause() != null ? c.getCause() : e);
+                }
+            });
+            Waits.join(zipDownload, mv + ".zip");
+            long zipAt = System.nanoTime();
+            String modH1 = Waits.join(modChecked, mv + ".mod");
+            byte[] mod = modDownload.join();
+            Optional<ExpectedSums> exp = expected.join();
             GoSum sums = VersionChecks.checkZip(mv, tmp, mod, modH1, exp);
             verifier.accepted(sums);
-            committer.commit(new VerifiedVersion(mv, info, mod, tmp, sums));
-            f.stored();
-            log.info("committed {} in {} ms", mv, (System.nanoTime() - start) / 1_000_000);
+            // Every check passed: a .mod no line vouched for (no checksum database, the first fetch of a
+            // private module) is answered now, vouched for by the verified zip's own go.mod.
+            long checkedAt = System.nanoTime();
+            if (f.mod.complete(mod)) {
+                modAt.set(checkedAt);
+            }
+            // Waiting requests are answered once the .info is durable, not after the @v/list rewrite too.
+            committer.commit(new VerifiedVersion(mv, info, mod, tmp, sums), f::stored);
+            long end = System.nanoTime();
+            log.info("committed {} in {} ms (.info after {}, sums {}, .mod {}, zip {}, checks done {}, commit took {})", mv,
+                    millis(end - start), millis(infoAt - start), sumsAt.get() == 0 ? "-" : millis(sumsAt.get() - start),
+                    millis(modAt.get() - start), millis(zipAt - start), millis(checkedAt - start), millis(end - checkedAt));
         } catch (RefusedException e) {
             Counter.builder(Meters.VERIFICATION_FAILURES).description("Content refused by verification, by reason")
                     .tag("reason", e.reason()).register(registry).increment();
             verifier.refused(mv, e.reason());
             log.error("refused {}: {}", mv, e.getMessage());
-            f.fail(e);
+            failure = e;
         } catch (ProxyException e) {
             if (e.kind() == Kind.STORAGE_UNAVAILABLE) {
                 // A local fault (a full disk while downloading): counted and logged here, never blamed on the upstream.
                 registry.counter(Meters.STORAGE_ERRORS, "tier", "disk", "operation", "download").increment();
                 log.error("storage failure fetching {}: {}", mv, e.getMessage());
             }
-            f.fail(e);
+            failure = e;
         } catch (IOException e) {
-            f.fail(Failures.storage("committing " + mv, e));
+            // Also after the version exists (its @v/list rewrite failed): its waiters have their answers, the
+            // next commit of the module rewrites the list.
+            log.error("storage failure committing {}: {}", mv, e.toString());
+            failure = Failures.storage("committing " + mv, e);
         } catch (RuntimeException e) {
             log.error("fetching {} failed unexpectedly", mv, e);
-            f.fail(new ProxyException(Kind.INTERNAL, "fetching " + mv + " failed: " + e, e));
+            failure = new ProxyException(Kind.INTERNAL, "fetching " + mv + " failed: " + e, e);
         } finally {
+            // A download still running (the .info failed first) would write to the file after it is gone.
+            settle(zipDownload);
             if (tmp != null) {
                 deleteQuietly(tmp);
             }
         }
+        if (failure != null) {
+            // A .mod its own line vouches for is answered whatever becomes of the zip (a client may need only
+            // the module graph); a .mod nothing vouched for fails with the version.
+            settle(modChecked);
+            f.fail(failure);
+        }
+    }
+
+    private CompletableFuture<byte[]> fetchMod(ModuleVersion mv) {
+        return CompletableFuture.supplyAsync(() -> upstream.fetch(StorageLayout.path(mv, ".mod"), settings.maxModBytes()), executor);
+    }
+
+    private CompletableFuture<Long> downloadZip(ModuleVersion mv, Path tmp) {
+        return CompletableFuture.supplyAsync(() -> upstream.download(StorageLayout.path(mv, ".zip"), tmp, settings.maxZipBytes()), executor);
+    }
+
+    /** Waits for {@code stage} (bounded by the upstream's and the verifier's own deadlines), whatever its outcome. */
+    private static void settle(CompletableFuture<?> stage) {
+        if (stage == null) {
+            return;
+        }
+        try {
+            stage.get();
+        } catch (ExecutionException e) {
+            // its failure is the version's failure, or the .mod's own, already given to its waiters
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static long millis(long nanos) {
+        return nanos / 1_000_000;
     }
 
     private Path newTempFile() throws IOException {

@@ -26,6 +26,8 @@ public final class SumdbStorage {
 
     private final BlobStore store;
     private final Set<String> supported = ConcurrentHashMap.newKeySet();
+    /** Verified objects whose write is still running ({@link #saveVerifiedSoon}): read from here meanwhile. */
+    private final ConcurrentHashMap<BlobKey, byte[]> saving = new ConcurrentHashMap<>();
 
     public SumdbStorage(BlobStore store) {
         this.store = store;
@@ -41,6 +43,10 @@ public final class SumdbStorage {
     }
 
     private Optional<byte[]> readOrThrow(BlobKey key) throws IOException {
+        byte[] pending = saving.get(key);
+        if (pending != null) {
+            return Optional.of(pending);
+        }
         Optional<Blob> b = store.get(key);
         if (b.isEmpty()) {
             return Optional.empty();
@@ -71,6 +77,23 @@ public final class SumdbStorage {
         } catch (IOException e) {
             log.warn("cannot cache {}: {}", key, e.toString());
         }
+    }
+
+    /**
+     * Caches a verified object without waiting for the durable write (an fsync or an upload): it is
+     * read from memory until the write is done. For the fetch pipeline, whose {@code .mod} answer
+     * waits for the lookup: the go command's own lookup of the same version, through {@code /sumdb/},
+     * follows at once and is answered from here.
+     */
+    void saveVerifiedSoon(String db, BlobKey key, byte[] bytes) {
+        saving.put(key, bytes);
+        Thread.ofVirtual().name("granary-sumdb-cache").start(() -> {
+            try {
+                saveVerified(db, key, bytes);
+            } finally {
+                saving.remove(key, bytes);
+            }
+        });
     }
 
     /** Records {@code bytes} at {@code key} unless something is there; returns what is stored afterwards. */

@@ -75,7 +75,8 @@ public final class SumdbVerifier implements ChecksumVerifier {
                 }
             }
         }
-        databases.storage().saveVerified(db.name(), StorageLayout.sumdbLookup(db.name(), mv), lookup.response());
+        // The .mod answer waits for this method: the cached copy is written meanwhile.
+        databases.storage().saveVerifiedSoon(db.name(), StorageLayout.sumdbLookup(db.name(), mv), lookup.response());
         return Optional.of(ExpectedSums.fromDatabase(lookup.sums(), db.name()));
     }
 

@@ -34,6 +34,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.AfterEach;
@@ -246,6 +247,141 @@ class ModuleServiceTest {
         assertThatThrownBy(() -> strict2.mod(other))
                 .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.getMessage()).contains("v1.5.1/go.mod: checksum mismatch"));
         assertThat(storedKeysOf(other)).isEmpty();
+    }
+
+    @Test
+    void aTruncatedZipNeverReachesAClientNorStorageThoughItsInfoWasAnswered() throws IOException {
+        upstream.truncate("rsc.io/quote/@v/v1.5.2.zip", 200);
+
+        assertThat(new String(bytes(service.info(quote)), StandardCharsets.UTF_8)).contains("\"Version\":\"v1.5.2\"");
+        assertThatThrownBy(() -> service.zip(quote))
+                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED));
+        // No checksum line vouches for the .mod: it is answered only with a whole, checked version.
+        assertThatThrownBy(() -> service.mod(quote))
+                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED));
+        assertThat(storedKeysOf(quote)).isEmpty();
+        assertThat(tmp.resolve("fetch-tmp")).isEmptyDirectory();
+    }
+
+    @Test
+    void aTruncatedModNeverReachesAClientNorStorageThoughItsInfoWasAnswered() throws IOException {
+        ModuleService strict = service(upstream.uri().toString(), settings(), vouching(realZipH1(), realModH1()));
+        upstream.truncate("rsc.io/quote/@v/v1.5.2.mod", 10);
+
+        assertThat(new String(bytes(strict.info(quote)), StandardCharsets.UTF_8)).contains("\"Version\":\"v1.5.2\"");
+        assertThatThrownBy(() -> strict.mod(quote))
+                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED));
+        assertThatThrownBy(() -> strict.zip(quote))
+                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED));
+        assertThat(storedKeysOf(quote)).isEmpty();
+        assertThat(tmp.resolve("fetch-tmp")).isEmptyDirectory();
+    }
+
+    @Test
+    void withoutAChecksumLineTheModWaitsForTheWholeVersionsChecks() throws IOException {
+        // The .mod itself is fine; the zip breaks the module zip rules, so nothing vouches for the version.
+        upstream.override("rsc.io/quote/@v/v1.5.2.zip", zipOf("rsc.io/quote@v1.5.2/go.mod", "module rsc.io/quote\n",
+                "rsc.io/quote@v1.5.2/../../evil.go", "package evil\n"));
+
+        assertThatThrownBy(() -> service.mod(quote))
+                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.VERIFICATION_FAILED));
+        assertThat(storedKeysOf(quote)).isEmpty();
+    }
+
+    @Test
+    void aModItsLineVouchesForIsAnsweredWhateverBecomesOfTheZip() throws IOException {
+        ModuleService strict = service(upstream.uri().toString(), settings(), vouching(realZipH1(), realModH1()));
+        upstream.status("rsc.io/quote/@v/v1.5.2.zip", 404);
+
+        // A client that needs only the module graph gets the verified .mod; the zip is not there.
+        assertThat(bytes(strict.mod(quote))).isEqualTo(Files.readAllBytes(tree.file("rsc.io/quote", "v1.5.2", ".mod")));
+        assertThatThrownBy(() -> strict.zip(quote))
+                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
+        assertThat(storedKeysOf(quote)).isEmpty();
+        assertThat(tmp.resolve("fetch-tmp")).isEmptyDirectory();
+    }
+
+    @Test
+    void aVersionThatFailedAfterItsInfoWasAnsweredKeepsAnsweringAsItDid() throws Exception {
+        ModuleService strict = service(upstream.uri().toString(), settings().withFailureTtl(Duration.ofMinutes(5)),
+                vouching("h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", realModH1()));
+        byte[] info = bytes(strict.info(quote));
+        assertThatThrownBy(() -> strict.zip(quote))
+                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.VERIFICATION_FAILED));
+
+        // While the failure is remembered (once the fetch is over, as soon as after it): the .info and the verified
+        // .mod answer as before, the zip fails as before.
+        for (int i = 0; i < 20; i++) {
+            Thread.sleep(10);
+            assertThat(bytes(strict.info(quote))).isEqualTo(info);
+            assertThat(bytes(strict.mod(quote))).isEqualTo(Files.readAllBytes(tree.file("rsc.io/quote", "v1.5.2", ".mod")));
+            assertThatThrownBy(() -> strict.zip(quote))
+                    .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.getMessage()).contains("checksum mismatch"));
+        }
+        assertThat(upstream.hits("rsc.io/quote/@v/v1.5.2.info")).isEqualTo(1);
+        assertThat(upstream.hits("rsc.io/quote/@v/v1.5.2.zip")).isEqualTo(1);
+        assertThat(registry.counter("granary.verification.failures", "reason", "checksum-mismatch").count()).isEqualTo(1);
+        assertThat(storedKeysOf(quote)).isEmpty();
+    }
+
+    @Test
+    void hundredConcurrentColdRequestsOfEveryKindCauseOneUpstreamFetchOfEachFile() throws Exception {
+        ModuleService strict = service(upstream.uri().toString(), settings(), vouching(realZipH1(), realModH1()));
+        upstream.delay(50);
+        List<Callable<byte[]>> calls = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            calls.add(switch (i % 3) {
+                case 0 -> () -> bytes(strict.info(quote));
+                case 1 -> () -> bytes(strict.mod(quote));
+                default -> () -> bytes(strict.zip(quote));
+            });
+        }
+        List<Future<byte[]>> results = executor.invokeAll(calls);
+        for (int i = 0; i < results.size(); i++) {
+            String ext = switch (i % 3) {
+                case 0 -> ".info";
+                case 1 -> ".mod";
+                default -> ".zip";
+            };
+            assertThat(results.get(i).get()).isEqualTo(Files.readAllBytes(tree.file("rsc.io/quote", "v1.5.2", ext)));
+        }
+        for (String ext : List.of(".info", ".mod", ".zip")) {
+            assertThat(upstream.hits("rsc.io/quote/@v/v1.5.2" + ext)).as(ext).isEqualTo(1);
+        }
+        assertThat(strict.isStored(quote)).isTrue();
+    }
+
+    @Test
+    void anInfoProbeOfAMissingVersionAsksTheUpstreamAndTheDatabaseForNothingElse() {
+        AtomicInteger lookups = new AtomicInteger();
+        ModuleService strict = service(upstream.uri().toString(), settings(), mv -> {
+            lookups.incrementAndGet();
+            return Optional.empty();
+        });
+        ModuleVersion missing = ModuleVersion.of("rsc.io/quote/v9", "v9.0.0");
+
+        assertThatThrownBy(() -> strict.info(missing))
+                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
+        assertThat(upstream.hits("rsc.io/quote/v9/@v/v9.0.0.mod")).isZero();
+        assertThat(upstream.hits("rsc.io/quote/v9/@v/v9.0.0.zip")).isZero();
+        assertThat(lookups).hasValue(0);
+    }
+
+    @Test
+    void aModRequestForAMissingVersionLeavesNothingBehind() throws IOException {
+        AtomicInteger lookups = new AtomicInteger();
+        ModuleService strict = service(upstream.uri().toString(), settings(), mv -> {
+            lookups.incrementAndGet();
+            return Optional.empty();
+        });
+        ModuleVersion missing = ModuleVersion.of("rsc.io/quote/v9", "v9.0.0");
+
+        assertThatThrownBy(() -> strict.mod(missing))
+                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
+        // Its files were asked for alongside the .info, but the database is asked only once the .info exists.
+        assertThat(lookups).hasValue(0);
+        assertThat(storedKeysOf(missing)).isEmpty();
+        assertThat(tmp.resolve("fetch-tmp")).isEmptyDirectory();
     }
 
     @Test
