@@ -1,8 +1,10 @@
 package dev.granary.core.fetch;
 
+import dev.granary.core.ProxyException;
 import dev.granary.core.module.GoSum;
 import dev.granary.core.module.ModulePath;
 import dev.granary.core.module.ModuleVersion;
+import dev.granary.core.policy.VersionPolicy;
 import dev.granary.core.protocol.Artifact;
 import dev.granary.core.upstream.MeteredUpstream;
 import dev.granary.core.upstream.Upstream;
@@ -32,6 +34,9 @@ import java.util.function.Function;
  * </ul>
  * A {@code .info} request is answered as soon as the upstream's {@code .info} names the version,
  * a {@code .mod} once its h1 matched the checksum database, a {@code .zip} once committed.
+ * The {@link VersionPolicy} is asked before anything about a version is read or fetched, by the
+ * pipeline once the upstream's {@code .info} is known (before the downloads), and before a stored
+ * version is served; {@code @v/list} is never filtered.
  * Methods block (storage, network, hashing): call them from a virtual thread, never an event loop.
  */
 public final class ModuleService {
@@ -41,6 +46,7 @@ public final class ModuleService {
     private final VersionFetches fetches;
     private final MutableAnswers answers;
     private final FetchSettings settings;
+    private final VersionPolicy policy;
 
     public ModuleService(BlobStore store, Upstream upstream, FetchSettings settings, ChecksumVerifier verifier,
                          MeterRegistry registry, Executor executor) {
@@ -50,12 +56,19 @@ public final class ModuleService {
     /** @param leases cross-replica fetch leases when several processes share the durable store, or null */
     public ModuleService(BlobStore store, Upstream upstream, FetchSettings settings, ChecksumVerifier verifier,
                          MeterRegistry registry, Executor executor, FetchLeases leases) {
+        this(store, upstream, settings, verifier, registry, executor, leases, VersionPolicy.NONE);
+    }
+
+    /** @param policy which versions may be fetched and served */
+    public ModuleService(BlobStore store, Upstream upstream, FetchSettings settings, ChecksumVerifier verifier,
+                         MeterRegistry registry, Executor executor, FetchLeases leases, VersionPolicy policy) {
         Upstream metered = new MeteredUpstream(upstream, registry);
         this.settings = settings;
+        this.policy = policy;
         this.committed = new CommittedVersions(store, settings.maxInfoBytes());
         this.index = new ModuleIndex(store);
         this.committer = new VersionCommitter(store, index, registry);
-        VersionPipeline pipeline = new VersionPipeline(metered, verifier, committer, settings, executor, registry);
+        VersionPipeline pipeline = new VersionPipeline(metered, verifier, committer, settings, executor, registry, policy);
         this.fetches = new VersionFetches(pipeline, committed, leases, settings, executor, registry);
         this.answers = new MutableAnswers(metered, index, settings, executor, registry);
         committer.onCommit(answers::committed);
@@ -65,24 +78,39 @@ public final class ModuleService {
 
     /** {@code <module>/@v/<version>.info} for a canonical version. */
     public Artifact info(ModuleVersion mv) {
+        admit(mv);
         return answer(mv, f -> f.info, committed::info);
     }
 
     /** {@code <module>/@v/<version>.mod}. */
     public Artifact mod(ModuleVersion mv) {
+        admit(mv);
         return answer(mv, f -> f.mod, committed::mod);
     }
 
     /** {@code <module>/@v/<version>.zip}; large zips come back file- or stream-backed, never loaded whole. */
     public Artifact zip(ModuleVersion mv) {
+        admit(mv);
         ensureVersion(mv);
         return committed.zip(mv);
     }
 
     /** A presigned URL for the zip when the durable store can give one (S3 redirect mode). */
     public Optional<URI> zipRedirect(ModuleVersion mv, Duration expiry) {
+        admit(mv);
         ensureVersion(mv);
         return committed.presignZip(mv, expiry);
+    }
+
+    /**
+     * The policy before a version is served: its rules, and for a stored version what its stored
+     * {@code .info} says (a version not stored yet is checked by the pipeline, before its downloads).
+     */
+    private void admit(ModuleVersion mv) {
+        policy.checkVersion(mv);
+        if (policy.needsInfo(mv)) {
+            committed.storedInfo(mv).ifPresent(info -> policy.checkInfo(mv, info));
+        }
     }
 
     /** The go.sum lines of a committed version, or empty when it is not stored. */
@@ -123,6 +151,7 @@ public final class ModuleService {
     public Artifact latest(ModulePath p) {
         MutableAnswers.Latest l = answers.latest(p);
         if (l.info().isPresent()) {
+            admitLatest(p, l.info().get());
             return Artifact.mutable(l.info().get());
         }
         try (Artifact a = info(l.stored().orElseThrow())) {
@@ -130,6 +159,17 @@ public final class ModuleService {
         } catch (IOException e) {
             throw Failures.storage("reading latest of " + p.value(), e);
         }
+    }
+
+    /** The upstream's {@code @latest} names a version the policy must allow, as if it were asked for by name. */
+    private void admitLatest(ModulePath p, byte[] info) {
+        ModuleVersion mv;
+        try {
+            mv = ModuleVersion.of(p.value(), VersionChecks.infoVersion(info, p.value() + "@latest"));
+        } catch (ProxyException e) {
+            return; // not a version that could be fetched: its .info request gets the answer
+        }
+        policy.checkInfo(mv, info);
     }
 
     /** {@code <module>/@v/<query>.info} for a branch, commit or other non-canonical query. */

@@ -6,6 +6,8 @@ import dev.granary.core.ProxyException.Kind;
 import dev.granary.core.layout.StorageLayout;
 import dev.granary.core.module.GoSum;
 import dev.granary.core.module.ModuleVersion;
+import dev.granary.core.policy.PolicyException;
+import dev.granary.core.policy.VersionPolicy;
 import dev.granary.core.upstream.Upstream;
 import dev.granary.core.verify.ChecksumVerifier;
 import dev.granary.core.verify.RefusedException;
@@ -23,8 +25,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The stages a version passes on its way from the upstream into storage:
  * <ol>
- *   <li><b>info</b>: fetch the {@code .info}, check it names the version: {@code .info} requests are
- *       answered from here on;</li>
+ *   <li><b>info</b>: fetch the {@code .info}, check it names the version and that the
+ *       {@link VersionPolicy} allows it (a refused version goes no further: nothing is looked up,
+ *       downloaded or committed): {@code .info} requests are answered from here on;</li>
  *   <li><b>ask</b> the {@link ChecksumVerifier} for the authoritative hashes (a checksum database
  *       lookup with its proofs), in parallel with the downloads below;</li>
  *   <li><b>download</b> the zip to a temporary file while the {@code .mod} is fetched;</li>
@@ -46,15 +49,17 @@ final class VersionPipeline {
     private final FetchSettings settings;
     private final Executor executor;
     private final MeterRegistry registry;
+    private final VersionPolicy policy;
 
     VersionPipeline(Upstream upstream, ChecksumVerifier verifier, VersionCommitter committer, FetchSettings settings,
-                    Executor executor, MeterRegistry registry) {
+                    Executor executor, MeterRegistry registry, VersionPolicy policy) {
         this.upstream = upstream;
         this.verifier = verifier;
         this.committer = committer;
         this.settings = settings;
         this.executor = executor;
         this.registry = registry;
+        this.policy = policy;
     }
 
     /** Runs every stage of {@code f}, completing its futures as the stages pass. Never throws. */
@@ -65,6 +70,7 @@ final class VersionPipeline {
         try {
             byte[] info = upstream.fetch(StorageLayout.path(mv, ".info"), settings.maxInfoBytes());
             VersionChecks.checkInfo(mv, info);
+            policy.checkInfo(mv, info);
             f.info.complete(info);
             // Only now: the go command probes module path prefixes that do not exist, which need no lookup.
             CompletableFuture<Optional<ExpectedSums>> expected = CompletableFuture.supplyAsync(() -> verifier.expected(mv), executor);
@@ -87,6 +93,9 @@ final class VersionPipeline {
             registry.counter(Meters.VERIFICATION_FAILURES, "reason", e.reason()).increment();
             verifier.refused(mv, e.reason());
             log.error("refused {}: {}", mv, e.getMessage());
+            f.fail(e);
+        } catch (PolicyException e) {
+            log.info("not fetched: {}", e.getMessage());
             f.fail(e);
         } catch (ProxyException e) {
             f.fail(e);
