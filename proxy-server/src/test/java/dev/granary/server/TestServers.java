@@ -45,6 +45,34 @@ final class TestServers {
         return new Running(s, s.start());
     }
 
+    /** A client that trusts only {@code ca}, speaking {@code version} (HTTP/2 by ALPN over TLS). */
+    static java.net.http.HttpClient httpsClient(java.security.cert.X509Certificate ca, java.net.http.HttpClient.Version version)
+            throws java.security.GeneralSecurityException, IOException {
+        return java.net.http.HttpClient.newBuilder().sslContext(TlsServerTest.sslContext(ca)).version(version)
+                .connectTimeout(java.time.Duration.ofSeconds(10)).build();
+    }
+
+    /** Retries {@code check} for up to 15 s until it passes (for what a background reload or a metric does in its own time). */
+    static void eventually(ThrowingCheck check) throws Exception {
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(15).toNanos();
+        while (true) {
+            try {
+                check.run();
+                return;
+            } catch (AssertionError e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(50);
+            }
+        }
+    }
+
+    /** A check that may throw. */
+    interface ThrowingCheck {
+        void run() throws Exception;
+    }
+
     /** Sends one raw request line exactly as given and returns the status code. */
     static int rawStatus(InetSocketAddress addr, String method, String rawPath) throws IOException {
         try (Socket s = new Socket(addr.getAddress(), addr.getPort())) {

@@ -25,8 +25,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Puts a decided {@link Response} on the wire and nothing else: bodies in memory whole, file-backed
- * blobs zero-copy with {@link DefaultFileRegion}, other blobs as a stream paced by the socket (the
- * next chunk is read only once the channel can take it). When the last byte is written, or writing
+ * blobs zero-copy with {@link DefaultFileRegion} on plain HTTP/1.1, other blobs (and every blob over
+ * TLS or HTTP/2) as a stream paced by the socket or the stream's flow-control window (the next chunk
+ * is read only once the channel can take it), so memory stays bounded whatever the size. When the last byte is written, or writing
  * failed, it completes the exchange with the status and the body bytes sent. May be called from any
  * thread; a paced stream is never run on an event loop.
  */
@@ -73,7 +74,8 @@ final class ResponseWriter {
         int status = rsp.status().code();
         Optional<FileChannel> fc;
         try {
-            fc = blob.fileChannel();
+            // Over TLS or HTTP/2 a file region would bypass the encryption or the framing: those stream.
+            fc = ex.zeroCopy() ? blob.fileChannel() : Optional.empty();
         } catch (RuntimeException e) {
             fail(ex, status, 0, blob, e);
             return;

@@ -3,9 +3,11 @@ package dev.granary.server.http;
 import dev.granary.core.ProxyException;
 import dev.granary.core.protocol.Artifact;
 import dev.granary.core.fetch.ModuleService;
+import dev.granary.core.policy.PolicyException;
 import dev.granary.core.protocol.ProxyRequest;
 import dev.granary.core.protocol.RequestParser;
 import dev.granary.server.Metrics;
+import dev.granary.server.auth.Need;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.net.URI;
 import java.time.Duration;
@@ -49,7 +51,8 @@ public final class Routes implements Router {
             case "/healthz" -> Route.now("health", Answer.Text.plain(HttpResponseStatus.OK, "ok\n"));
             case "/", "/index.html" -> Route.now("index", Answer.Text.plain(HttpResponseStatus.OK, index));
             case "/readyz" -> Route.blocking("health", readiness::check);
-            case "/metrics" -> Route.blocking("metrics", () -> new Answer.Text(HttpResponseStatus.OK, PROMETHEUS, metrics.scrape()));
+            case "/metrics" -> Route.blocking("metrics", () -> new Answer.Text(HttpResponseStatus.OK, PROMETHEUS, metrics.scrape()))
+                    .requiring(Need.metrics());
             default -> {
                 ProxyRequest pr;
                 try {
@@ -59,8 +62,21 @@ public final class Routes implements Router {
                     log.debug("refused {}: {}", path.length() > 200 ? path.substring(0, 200) + "..." : path, e.getMessage());
                     yield Route.now("invalid", new Answer.Failure(e));
                 }
-                yield Route.blocking(pr.kind(), () -> answer(pr));
+                yield Route.blocking(pr.kind(), () -> answer(pr)).requiring(need(pr));
             }
+        };
+    }
+
+    /** What a client needs to be answered: a module's read right, or (for /sumdb/) any read right. */
+    static Need need(ProxyRequest pr) {
+        return switch (pr) {
+            case ProxyRequest.ListVersions l -> Need.read(l.module().value());
+            case ProxyRequest.Latest l -> Need.read(l.module().value());
+            case ProxyRequest.Info i -> Need.read(i.version().path().value());
+            case ProxyRequest.Query q -> Need.read(q.module().value());
+            case ProxyRequest.GoMod m -> Need.read(m.version().path().value());
+            case ProxyRequest.Zip z -> Need.read(z.version().path().value());
+            case ProxyRequest.Sumdb s -> Need.sumdb(s.name());
         };
     }
 
@@ -82,6 +98,9 @@ public final class Routes implements Router {
             };
             return new Answer.Content(pr, a);
         } catch (ProxyException e) {
+            if (e instanceof PolicyException p) {
+                metrics.policyRefused(p.reason());
+            }
             switch (e.kind()) {
                 case INTERNAL -> log.error("internal error answering {}", pr, e);
                 case STORAGE_UNAVAILABLE -> log.warn("storage failure answering {}: {}", pr, e.getMessage());
