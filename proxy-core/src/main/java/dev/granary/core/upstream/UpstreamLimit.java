@@ -31,6 +31,7 @@ public final class UpstreamLimit {
     private final Semaphore slots;
     private final AtomicInteger waiting = new AtomicInteger();
     private final Counter refused;
+    private final String wait;
 
     /**
      * @param max          upstream requests in progress at once
@@ -42,6 +43,7 @@ public final class UpstreamLimit {
         }
         this.max = max;
         this.queueTimeout = queueTimeout;
+        this.wait = queueTimeout.toMillis() % 1000 == 0 ? queueTimeout.toSeconds() + " s" : queueTimeout.toMillis() + " ms";
         // Fair: the longest waiter goes first, so a steady stream of requests cannot starve one.
         this.slots = new Semaphore(max, true);
         Gauge.builder(Meters.UPSTREAM_IN_FLIGHT, () -> max - slots.availablePermits())
@@ -95,7 +97,7 @@ public final class UpstreamLimit {
             if (!slots.tryAcquire(queueTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 refused.increment();
                 throw new ProxyException(Kind.BUSY, "too many upstream fetches: all " + max
-                        + " are in progress and none ended within " + queueTimeout.toSeconds() + " s; try again shortly");
+                        + " are in progress and none ended within " + wait + "; try again shortly");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -63,7 +63,7 @@ class UpstreamLimitTest {
         assertThat(limit.inFlight()).isEqualTo(2);
 
         assertThatThrownBy(() -> bounded.fetch("c", 10)).isInstanceOf(ProxyException.class)
-                .hasMessage("too many upstream fetches: all 2 are in progress and none ended within 0 s; try again shortly")
+                .hasMessage("too many upstream fetches: all 2 are in progress and none ended within 300 ms; try again shortly")
                 .satisfies(e -> assertThat(((ProxyException) e).kind()).isEqualTo(Kind.BUSY));
         assertThat(registry.get(Meters.LIMIT_REFUSALS).tag("limit", "upstream-concurrency").counter().count()).isEqualTo(1);
 
