@@ -7,8 +7,12 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -46,15 +50,14 @@ final class TestServers {
     }
 
     /** A client that trusts only {@code ca}, speaking {@code version} (HTTP/2 by ALPN over TLS). */
-    static java.net.http.HttpClient httpsClient(java.security.cert.X509Certificate ca, java.net.http.HttpClient.Version version)
-            throws java.security.GeneralSecurityException, IOException {
-        return java.net.http.HttpClient.newBuilder().sslContext(TlsServerTest.sslContext(ca)).version(version)
-                .connectTimeout(java.time.Duration.ofSeconds(10)).build();
+    static HttpClient httpsClient(X509Certificate ca, HttpClient.Version version) throws GeneralSecurityException, IOException {
+        return HttpClient.newBuilder().sslContext(TlsServerTest.sslContext(ca)).version(version)
+                .connectTimeout(Duration.ofSeconds(10)).build();
     }
 
     /** Retries {@code check} for up to 15 s until it passes (for what a background reload or a metric does in its own time). */
     static void eventually(ThrowingCheck check) throws Exception {
-        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(15).toNanos();
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
         while (true) {
             try {
                 check.run();

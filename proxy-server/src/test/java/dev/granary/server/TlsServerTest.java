@@ -28,6 +28,7 @@ import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -154,7 +155,7 @@ class TlsServerTest {
             HttpResponse<byte[]> part = h2.send(HttpRequest.newBuilder(URI.create(zipUrl)).header("Range", "bytes=100-199").build(),
                     HttpResponse.BodyHandlers.ofByteArray());
             assertThat(part.statusCode()).isEqualTo(206);
-            assertThat(part.body()).isEqualTo(java.util.Arrays.copyOfRange(zip, 100, 200));
+            assertThat(part.body()).isEqualTo(Arrays.copyOfRange(zip, 100, 200));
         }
         // The plain listener sends the same file zero-copy.
         try (HttpClient plain = HttpClient.newHttpClient()) {
@@ -191,6 +192,24 @@ class TlsServerTest {
                     default -> assertThat(body).isEqualTo("ok\n");
                 }
             }
+        }
+    }
+
+    @Test
+    void aStreamTheClientAbandonsMidBodyEndsItsExchangeAndTheConnectionGoesOn() throws Exception {
+        String zipUrl = https() + "/" + MODULE + "/@v/" + VERSION + ".zip";
+        try (HttpClient h2 = client(HttpClient.Version.HTTP_2)) {
+            assertThat(get(h2, zipUrl).body()).isEqualTo(zip);
+            for (int i = 0; i < 5; i++) {
+                HttpResponse<InputStream> r = h2.send(HttpRequest.newBuilder(URI.create(zipUrl)).build(), HttpResponse.BodyHandlers.ofInputStream());
+                try (InputStream in = r.body()) {
+                    assertThat(in.readNBytes(100_000)).isEqualTo(Arrays.copyOf(zip, 100_000));
+                } // closing before the end resets the stream
+            }
+            TestServers.eventually(() -> assertThat(granary.server().metrics().scrape()).contains("granary_http_requests_in_flight 0.0"));
+            HttpResponse<byte[]> after = get(h2, https() + "/healthz");
+            assertThat(after.statusCode()).isEqualTo(200);
+            assertThat(after.version()).isEqualTo(HttpClient.Version.HTTP_2);
         }
     }
 

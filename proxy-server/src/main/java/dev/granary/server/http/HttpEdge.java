@@ -173,6 +173,11 @@ public final class HttpEdge {
         return settings;
     }
 
+    /** Where TLS handshake tasks run: the executor for blocking work (virtual threads). */
+    Executor handshakes() {
+        return blocking;
+    }
+
     Metrics metrics() {
         return metrics;
     }

@@ -5,6 +5,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpResponseEncoder;
@@ -43,6 +44,13 @@ public final class HttpInitializer extends ChannelInitializer<Channel> {
     /** HTTP/2 streams at once on one connection: as many requests as an HTTP/1.1 connection may pipeline. */
     static final int MAX_STREAMS = ProxyHandler.MAX_PIPELINED;
 
+    /**
+     * Over TLS and HTTP/2 bodies are streamed from a virtual thread that waits while the channel is
+     * not writable; a deeper queue than Netty's default (32-64 KiB) keeps the encryption and the
+     * socket busy between its turns. Still bounded: at most this much per connection.
+     */
+    static final WriteBufferWaterMark STREAMED = new WriteBufferWaterMark(256 * 1024, 512 * 1024);
+
     private final HttpEdge edge;
     private final ChannelGroup channels;
     private final TlsContexts tls;
@@ -74,7 +82,7 @@ public final class HttpInitializer extends ChannelInitializer<Channel> {
         if (refused != null) {
             edge.metrics().connectionRejected(refused);
             if (tls != null) {
-                SslHandler ssl = tls.http1Context().newHandler(ch.alloc());
+                SslHandler ssl = tls.http1Context().newHandler(ch.alloc(), edge.handshakes());
                 ssl.setHandshakeTimeoutMillis(edge.settings().headerTimeout().toMillis());
                 p.addLast("tls", ssl);
             }
@@ -89,6 +97,7 @@ public final class HttpInitializer extends ChannelInitializer<Channel> {
             http1(p, "idle", ProxyHandler.Transport.PLAIN);
             return;
         }
+        ch.config().setWriteBufferWaterMark(STREAMED);
         p.addLast("tls-detect", new TlsDetector(edge, tls, () -> p.addLast("negotiation", new Negotiation(edge, this))));
     }
 

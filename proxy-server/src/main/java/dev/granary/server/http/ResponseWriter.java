@@ -18,6 +18,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.FileChannel;
+import java.util.ArrayDeque;
 import java.util.Optional;
 import java.util.concurrent.Executor;
 import org.slf4j.Logger;
@@ -108,7 +109,8 @@ final class ResponseWriter {
         int status = rsp.status().code();
         long sent = 0;
         try (InputStream in = blob.openStream(p.offset(), p.length())) {
-            ChannelFuture last = ch.writeAndFlush(new DefaultHttpResponse(HttpVersion.HTTP_1_1, rsp.status(), rsp.headers()));
+            ArrayDeque<ChannelFuture> unwritten = new ArrayDeque<>();
+            unwritten.add(ch.writeAndFlush(new DefaultHttpResponse(HttpVersion.HTTP_1_1, rsp.status(), rsp.headers())));
             byte[] buf = new byte[CHUNK];
             while (sent < p.length()) {
                 int n = in.read(buf, 0, (int) Math.min(buf.length, p.length() - sent));
@@ -116,9 +118,14 @@ final class ResponseWriter {
                     throw new IOException("stream ended after " + sent + " of " + p.length() + " bytes");
                 }
                 sent += n;
-                last = ch.writeAndFlush(new DefaultHttpContent(Unpooled.copiedBuffer(buf, 0, n)));
-                if (!ch.isWritable()) {
-                    last.awaitUninterruptibly();
+                unwritten.add(ch.writeAndFlush(new DefaultHttpContent(Unpooled.copiedBuffer(buf, 0, n))));
+                // While the channel can take no more, wait for the oldest chunk still queued, not the newest:
+                // what is queued behind it keeps the socket (or the TLS engine, or the stream window) busy meanwhile.
+                while (!ch.isWritable() && !unwritten.isEmpty()) {
+                    unwritten.poll().awaitUninterruptibly();
+                }
+                while (!unwritten.isEmpty() && unwritten.peek().isDone()) {
+                    unwritten.poll();
                 }
                 if (!ch.isActive()) {
                     throw new IOException("client went away");

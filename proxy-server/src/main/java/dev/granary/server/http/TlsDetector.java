@@ -63,7 +63,9 @@ final class TlsDetector extends ByteToMessageDecoder {
             return;
         }
         if (SslHandler.isEncrypted(in, false)) {
-            SslHandler ssl = tls.context().newHandler(ctx.alloc());
+            // The handshake's expensive steps (key exchange, signature) run off the event loop, so a storm
+            // of new connections does not hold up the answers on connections already established.
+            SslHandler ssl = tls.context().newHandler(ctx.alloc(), edge.handshakes());
             ssl.setHandshakeTimeoutMillis(edge.settings().headerTimeout().toMillis());
             afterTls.run();
             // The bytes read so far go on to the TLS handler when this one is removed.
