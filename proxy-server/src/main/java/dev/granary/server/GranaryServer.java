@@ -75,6 +75,7 @@ public final class GranaryServer implements AutoCloseable {
     private final Duration zipRedirect;
     private final ModuleService modules;
     private final SumdbProxy sumdb;
+    private final GitSetup git;
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final TlsContexts tls;
     private final TokenStore tokens;
@@ -110,11 +111,14 @@ public final class GranaryServer implements AutoCloseable {
                 .withFailureTtl(config.duration(ConfigKey.CACHE_FAILURE_TTL))
                 .withMaxZipBytes(config.bytes(ConfigKey.FETCH_MAX_ZIP_BYTES));
         List<SumdbSpec> specs = SumdbSpec.parseList(config.get(ConfigKey.SUMDB));
+        // Git routes: matching modules come from git, are pinned, and never reach the proxies or the sumdb.
+        this.git = GitSetup.create(config, env, root, tiers.s3().isPresent(), chain, registry);
+        Upstream modulesUpstream = limit.wrap(git.modules());
         SumdbDatabases databases = SumdbDatabases.create(specs, upstream, uri -> limit.wrap(new HttpUpstream(uri, client, us)),
                 new SumdbStorage(store), registry);
         this.sumdb = new SumdbProxy(databases, registry, config.duration(ConfigKey.CACHE_LIST_TTL));
         VersionPolicy policy = policy(config);
-        this.modules = new ModuleService(store, upstream, fetch, new SumdbVerifier(databases, config.get(ConfigKey.NOSUMDB), registry),
+        this.modules = new ModuleService(store, modulesUpstream, fetch, new SumdbVerifier(databases, git.noSumdb(), registry),
                 registry, blocking, tiers.leases(), policy);
         this.zipRedirect = tiers.s3().isPresent() && config.bool(ConfigKey.S3_REDIRECT) ? config.duration(ConfigKey.S3_REDIRECT_EXPIRY) : null;
         this.tls = tls(config, registry);
@@ -129,14 +133,14 @@ public final class GranaryServer implements AutoCloseable {
         if (tokens.file() != null) {
             fileWatch.watch(List.of(tokens.file()), tokens::reload);
         }
-        log.info("storage {}, upstream {}, at most {} upstream requests at once", store.describe(), upstream.describe(),
+        log.info("storage {}, upstream {}, at most {} upstream requests at once", store.describe(), git.modules().describe(),
                 config.integer(ConfigKey.FETCH_MAX_CONCURRENT));
         log.info("policy: {}", policy == VersionPolicy.NONE ? "none" : policy);
         describeAccess(config);
         if (specs.isEmpty()) {
             log.warn("checksum verification is off (sumdb: off): upstream content is cached unverified");
         } else {
-            log.info("verifying against checksum database {}; private patterns: '{}'", specs.get(0).name(), config.get(ConfigKey.NOSUMDB));
+            log.info("verifying against checksum database {}; private patterns: '{}'", specs.get(0).name(), git.noSumdb());
         }
     }
 
@@ -302,6 +306,7 @@ public final class GranaryServer implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         tiers.close();
+        git.close();
         metrics.close();
         log.info("granary stopped");
     }

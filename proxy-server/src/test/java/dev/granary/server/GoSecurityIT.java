@@ -2,7 +2,10 @@ package dev.granary.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.granary.core.testing.GoCommand;
 import dev.granary.core.testing.GoProxyTree;
+import dev.granary.core.testing.GoToolchain;
+import dev.granary.core.testing.GoToolchains.EachGoToolchain;
 import dev.granary.core.testing.TestUpstream;
 import dev.granary.server.auth.Tokens;
 import dev.granary.server.config.ConfigKey;
@@ -18,8 +21,6 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The real go command, once per Go toolchain on the machine, against Granary over TLS with a test
@@ -42,10 +43,6 @@ class GoSecurityIT {
     private TestUpstream upstream;
     private TestServers.Running granary;
     private Path app;
-
-    static List<Path> toolchains() {
-        return GoToolchainRun.toolchains();
-    }
 
     @BeforeEach
     void setUp() throws Exception {
@@ -99,11 +96,26 @@ class GoSecurityIT {
         return "https://127.0.0.1:" + granary.address().getPort();
     }
 
-    /** A go command that trusts the test CA and talks to Granary, with a home of its own. */
-    private GoToolchainRun go(Path binary, String name) throws Exception {
-        return GoToolchainRun.of(binary, tmp.resolve("go-" + name))
-                .with("GOPROXY", proxy())
-                .with("SSL_CERT_FILE", ca.caFile().toString());
+    /**
+     * A go command that trusts the test CA and talks to Granary, with a home of its own, no .netrc
+     * and (Go 1.24+) GOAUTH=off until a test gives it credentials.
+     */
+    private GoCommand go(GoToolchain toolchain, String name) throws Exception {
+        return new GoCommand(toolchain, tmp.resolve("go-" + name))
+                .env("GOPROXY", proxy())
+                .env("SSL_CERT_FILE", ca.caFile().toString());
+    }
+
+    /** The same with a .netrc holding {@code token} (GOAUTH=netrc: Go 1.19 ignores the variable and reads it anyway). */
+    private GoCommand goWithNetrc(GoToolchain toolchain, String name, String token) throws Exception {
+        return go(toolchain, name).env("GOAUTH", "netrc").env("NETRC", netrc(name, token).toString());
+    }
+
+    private static String fails(GoCommand.Result r) {
+        if (r.exit() == 0) {
+            throw new AssertionError(r.command() + " succeeded where it must fail:\n" + r.output());
+        }
+        return r.output();
     }
 
     /** A .netrc for Granary's host, written as both Go generations need it (golang/go#81253: Go 1.24+ matches host:port). */
@@ -115,60 +127,48 @@ class GoSecurityIT {
         return f;
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("toolchains")
-    void goWorksThroughTlsWithTheTestCaAndOnlyWithIt(Path binary) throws Exception {
+    @EachGoToolchain
+    void goWorksThroughTlsWithTheTestCaAndOnlyWithIt(GoToolchain toolchain) throws Exception {
         startSecured(Map.of());
-        GoToolchainRun go = go(binary, "tls");
-        String json = go.run(app, "mod", "download", "-json", "example.com/public@v1.0.0").assertSuccess().output();
+        String json = go(toolchain, "tls").run(app, "mod", "download", "-json", "example.com/public@v1.0.0").assertSuccess().output();
         assertThat(json).contains("\"Version\": \"v1.0.0\"").doesNotContain("\"Error\"");
 
-        GoToolchainRun untrusting = go.with("SSL_CERT_FILE", tmp.resolve("ca/none.pem").toString());
-        Files.writeString(tmp.resolve("ca/none.pem"), "");
-        untrusting.cleanModCache();
-        String out = untrusting.run(app, "mod", "download", "example.com/public@v1.0.0").assertFailure().output();
-        assertThat(out).containsAnyOf("certificate signed by unknown authority", "x509:");
+        Path none = Files.writeString(tmp.resolve("ca/none.pem"), "");
+        GoCommand untrusting = go(toolchain, "untrusting").env("SSL_CERT_FILE", none.toString());
+        assertThat(fails(untrusting.run(app, "mod", "download", "example.com/public@v1.0.0")))
+                .containsAnyOf("certificate signed by unknown authority", "x509:");
 
         // A go command pointed at the TLS port with http:// is told what is wrong.
-        GoToolchainRun plain = go.with("GOPROXY", "http://127.0.0.1:" + granary.address().getPort()).with("GOINSECURE", "*");
-        plain.cleanModCache();
-        assertThat(plain.run(app, "mod", "download", "example.com/public@v1.0.0").assertFailure().output())
+        GoCommand plain = go(toolchain, "plain").env("GOPROXY", "http://127.0.0.1:" + granary.address().getPort());
+        assertThat(fails(plain.run(app, "mod", "download", "example.com/public@v1.0.0")))
                 .contains("400 Bad Request").contains("this port speaks HTTPS: use https://");
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("toolchains")
-    void netrcTokensMissingAndWrongTokensAndRightsPerPattern(Path binary) throws Exception {
+    @EachGoToolchain
+    void netrcTokensMissingAndWrongTokensAndRightsPerPattern(GoToolchain toolchain) throws Exception {
         startSecured(Map.of());
-        GoToolchainRun anonymous = go(binary, "anonymous");
-        String refused = anonymous.run(app, "mod", "download", "corp.example.com/team-a/lib@v1.0.0").assertFailure().output();
-        assertThat(refused).contains("401 Unauthorized").contains("authentication required: corp.example.com/team-a/lib needs a token");
+        GoCommand anonymous = go(toolchain, "anonymous").env("GOAUTH", "netrc").env("NETRC", Files.writeString(tmp.resolve("empty.netrc"), "").toString());
+        assertThat(fails(anonymous.run(app, "mod", "download", "corp.example.com/team-a/lib@v1.0.0")))
+                .contains("401 Unauthorized").contains("authentication required: corp.example.com/team-a/lib needs a token");
 
-        GoToolchainRun wrong = go(binary, "wrong").with("NETRC", netrc("wrong", Tokens.generate()).toString());
-        assertThat(wrong.run(app, "mod", "download", "corp.example.com/team-a/lib@v1.0.0").assertFailure().output())
+        GoCommand wrong = goWithNetrc(toolchain, "wrong", Tokens.generate());
+        assertThat(fails(wrong.run(app, "mod", "download", "corp.example.com/team-a/lib@v1.0.0")))
                 .contains("401 Unauthorized").contains("invalid credentials: the token is not known here");
 
-        GoToolchainRun devGo = go(binary, "dev").with("NETRC", netrc("dev", dev).toString());
+        GoCommand devGo = goWithNetrc(toolchain, "dev", dev);
         devGo.run(app, "mod", "download", "corp.example.com/team-a/lib@v1.0.0", "corp.example.com/team-b/lib@v1.0.0").assertSuccess();
 
-        GoToolchainRun teamGo = go(binary, "team").with("NETRC", netrc("team", team).toString());
+        GoCommand teamGo = goWithNetrc(toolchain, "team", team);
         teamGo.run(app, "mod", "download", "corp.example.com/team-a/lib@v1.0.0").assertSuccess();
-        assertThat(teamGo.run(app, "mod", "download", "corp.example.com/team-b/lib@v1.0.0").assertFailure().output())
+        assertThat(fails(teamGo.run(app, "mod", "download", "corp.example.com/team-b/lib@v1.0.0")))
                 .contains("403 Forbidden").contains("token 'team-a' may not read corp.example.com/team-b/lib");
         // Public modules need no token, and a valid token does not get in their way.
         teamGo.run(app, "mod", "download", "example.com/public@v1.0.0").assertSuccess();
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("toolchains")
-    void goauthCommandsAnswerTheChallengeAndGitCredentialHelpersWork(Path binary) throws Exception {
+    @EachGoToolchain
+    void goauthCommandsAnswerTheChallengeAndGitCredentialHelpersWork(GoToolchain toolchain) throws Exception {
         startSecured(Map.of());
-        GoToolchainRun probe = go(binary, "probe");
-        if (!probe.hasGoAuth()) {
-            // Go before 1.24 has no GOAUTH: .netrc is its only way (the test above).
-            assertThat(probe.minor()).isLessThan(24);
-            return;
-        }
         // A GOAUTH command that gives a Bearer token only once it has seen the 401 (the go command
         // runs it again with the URL and the response on stdin), and keeps what it was shown.
         Path seen = tmp.resolve("goauth-stdin.txt");
@@ -178,45 +178,43 @@ class GoSecurityIT {
                 + "cat > " + seen + "\n"
                 + "printf '%s\\n\\n%s\\n\\n' 'https://127.0.0.1:" + granary.address().getPort() + "' 'Authorization: Bearer " + team + "'\n");
         Files.setPosixFilePermissions(helper, PosixFilePermissions.fromString("rwx------"));
-        GoToolchainRun viaCommand = go(binary, "goauth-cmd").with("GOAUTH", helper.toString());
+        GoCommand viaCommand = go(toolchain, "goauth-cmd").env("GOAUTH", helper.toString());
+        if (!toolchain.atLeast(24)) {
+            // Go before 1.24 has no GOAUTH: the command is never run, and .netrc is the only way (the test above).
+            assertThat(fails(viaCommand.run(app, "mod", "download", "corp.example.com/team-a/lib@v1.0.0"))).contains("401 Unauthorized");
+            assertThat(seen).doesNotExist();
+            return;
+        }
         viaCommand.run(app, "mod", "download", "corp.example.com/team-a/lib@v1.0.0").assertSuccess();
         String stdin = Files.readString(seen);
         assertThat(stdin).startsWith("HTTP/2.0 401 Unauthorized").contains("Www-Authenticate: Basic realm=\"granary\"")
                 .contains("Bearer realm=\"granary\"");
-        assertThat(viaCommand.run(app, "mod", "download", "corp.example.com/team-b/lib@v1.0.0").assertFailure().output())
+        assertThat(fails(viaCommand.run(app, "mod", "download", "corp.example.com/team-b/lib@v1.0.0")))
                 .contains("403 Forbidden").contains("token 'team-a' may not read corp.example.com/team-b/lib");
 
         // GOAUTH=git: git's credential helper (here the store helper) answers, sent as Basic.
         Path repo = Files.createDirectories(tmp.resolve("creds-repo"));
         Path store = tmp.resolve("git-credentials");
         Files.writeString(store, "https://ci:" + dev + "@127.0.0.1%3a" + granary.address().getPort() + "\n");
-        GoToolchainRun viaGit = go(binary, "goauth-git").with("GOAUTH", "git " + repo)
-                .with("GIT_CONFIG_GLOBAL", tmp.resolve("gitconfig").toString())
-                .with("GIT_CONFIG_NOSYSTEM", "1").with("GIT_TERMINAL_PROMPT", "0");
-        Files.writeString(tmp.resolve("gitconfig"), "[credential]\n\thelper = store --file=" + store + "\n");
+        Path gitconfig = Files.writeString(tmp.resolve("gitconfig"), "[credential]\n\thelper = store --file=" + store + "\n");
+        GoCommand viaGit = go(toolchain, "goauth-git").env("GOAUTH", "git " + repo)
+                .env("GIT_CONFIG_GLOBAL", gitconfig.toString()).env("GIT_CONFIG_NOSYSTEM", "1").env("GIT_TERMINAL_PROMPT", "0");
         viaGit.run(app, "mod", "download", "corp.example.com/team-b/lib@v1.0.0").assertSuccess();
-
-        // GOAUTH=netrc, said outright.
-        go(binary, "goauth-netrc").with("GOAUTH", "netrc").with("NETRC", netrc("dev2", dev).toString())
-                .run(app, "mod", "download", "corp.example.com/team-b/lib@v1.0.0").assertSuccess();
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("toolchains")
-    void deniedAndQuarantinedVersionsAre403WithTheReasonAndNoFallThrough(Path binary) throws Exception {
+    @EachGoToolchain
+    void deniedAndQuarantinedVersionsAre403WithTheReasonAndNoFallThrough(GoToolchain toolchain) throws Exception {
         startSecured(Map.of());
         // After Granary, a file:// proxy that has every version: falling through to it would succeed.
-        GoToolchainRun go = go(binary, "policy").with("GOPROXY", proxy() + "," + tree.root().toUri());
+        GoCommand go = go(toolchain, "policy").env("GOPROXY", proxy() + "," + tree.root().toUri());
 
-        String denied = go.run(app, "mod", "download", "example.com/bad@v1.0.0").assertFailure().output();
-        assertThat(denied).contains("403 Forbidden")
+        assertThat(fails(go.run(app, "mod", "download", "example.com/bad@v1.0.0"))).contains("403 Forbidden")
                 .contains("policy: example.com/bad@v1.0.0 is denied (rule 'example.com/bad <v1.1.0': CVE-TEST-1)");
         go.run(app, "mod", "download", "example.com/bad@v1.1.0").assertSuccess();
 
-        String quarantined = go.run(app, "mod", "download", "example.com/fresh@v1.0.0").assertFailure().output();
-        assertThat(quarantined).contains("403 Forbidden").contains("policy: example.com/fresh@v1.0.0 is quarantined until ")
-                .contains("versions are served once they are 72h old");
-        assertThat(go.run(app, "get", "example.com/fresh@latest").assertFailure().output()).contains("is quarantined until");
+        assertThat(fails(go.run(app, "mod", "download", "example.com/fresh@v1.0.0"))).contains("403 Forbidden")
+                .contains("policy: example.com/fresh@v1.0.0 is quarantined until ").contains("versions are served once they are 72h old");
+        assertThat(fails(go.run(app, "get", "example.com/fresh@latest"))).contains("is quarantined until");
         assertThat(Files.exists(tmp.resolve("storage/example.com/fresh/@v/v1.0.0.zip"))).as("never downloaded").isFalse();
         assertThat(upstream.hits("example.com/fresh/@v/v1.0.0.zip")).isZero();
 
@@ -225,14 +223,12 @@ class GoSecurityIT {
                 .isEqualTo("example.com/bad v1.0.0 v1.1.0");
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("toolchains")
-    void aClientOverItsRateIsAnswered429AndTheGoCommandSaysWhy(Path binary) throws Exception {
+    @EachGoToolchain
+    void aClientOverItsRateIsAnswered429AndTheGoCommandSaysWhy(GoToolchain toolchain) throws Exception {
         startSecured(Map.of(ConfigKey.LIMITS_CLIENT_RATE, "1", ConfigKey.LIMITS_CLIENT_BURST, "2"));
-        GoToolchainRun go = go(binary, "limited");
         // Five modules, several requests each, within a moment: more than two at once and one per second.
-        String out = go.run(app, "mod", "download", "example.com/public@v1.0.0", "example.com/bad@v1.1.0",
-                "corp.example.com/team-a/lib@v1.0.0", "corp.example.com/team-b/lib@v1.0.0", "example.com/fresh@v1.0.0").assertFailure().output();
+        String out = fails(go(toolchain, "limited").run(app, "mod", "download", "example.com/public@v1.0.0", "example.com/bad@v1.1.0",
+                "corp.example.com/team-a/lib@v1.0.0", "corp.example.com/team-b/lib@v1.0.0", "example.com/fresh@v1.0.0"));
         assertThat(out).contains("429 Too Many Requests").contains("too many requests from your address");
         assertThat(granary.server().metrics().scrape()).contains("granary_limits_refusals_total{limit=\"client-rate\"}");
     }

@@ -48,6 +48,11 @@ public enum ConfigKey {
             "most connections open at once from one client address; 0 = no per-address limit (behind a load balancer)"),
     READINESS_MIN_FREE("readiness.min-free", Type.SIZE_OR_PERCENT, "1GiB",
             "/readyz fails when the disk tier's file system has less free space than this (a size, or a percentage like 5%)"),
+    GIT_ROUTES("git.routes", Type.TEXT, "", "private modules straight from git, one route per line or ';'-separated: "
+            + "PATTERN [go-get | URL-TEMPLATE] [insecure] [netrc[=FILE]] [user=NAME] [token-file=FILE | token-env=VAR] [ssh-key=FILE [known-hosts=FILE]]"),
+    GIT_MIRROR_DIR("git.mirror-dir", Type.TEXT, null, "bare mirrors of the routed repositories (default: <storage>/.git-mirrors; with S3, a temporary directory)"),
+    GIT_TIMEOUT("git.timeout", Type.DURATION, "5m", "timeout of one git fetch or go-import meta request"),
+    GIT_MAX_REPO_BYTES("git.max-repo-bytes", Type.SIZE, "2GiB", "largest mirror of one repository; a fetch beyond it is cancelled"),
     TLS_CERT("tls.cert", Type.TEXT, null,
             "PEM certificate chain, leaf first; with tls.key the listener speaks TLS (HTTP/2 and HTTP/1.1), reloaded when the files change"),
     TLS_KEY("tls.key", Type.TEXT, null, "PEM private key of tls.cert (PKCS#8, PKCS#1 RSA or SEC1 EC, not encrypted)"),
