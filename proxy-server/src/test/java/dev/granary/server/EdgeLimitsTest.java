@@ -146,7 +146,8 @@ class EdgeLimitsTest {
 
         assertThat(slow.get(60, TimeUnit.SECONDS).status()).isEqualTo(200);
         upstream.delay(0);
-        // The refusal was not remembered: the next request fetches.
+        // Once the slow version's downloads have given the slot back, the refusal is not remembered: the next request fetches.
+        TestServers.eventually(() -> assertThat(granary.server().metrics().scrape()).contains("granary_upstream_in_flight 0.0"));
         assertThat(get(local, "/example.com/other/@v/v1.0.0.info").status()).isEqualTo(200);
     }
 }

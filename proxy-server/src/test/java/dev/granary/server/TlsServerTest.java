@@ -35,6 +35,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.TrustManagerFactory;
@@ -210,6 +211,22 @@ class TlsServerTest {
             HttpResponse<byte[]> after = get(h2, https() + "/healthz");
             assertThat(after.statusCode()).isEqualTo(200);
             assertThat(after.version()).isEqualTo(HttpClient.Version.HTTP_2);
+        }
+    }
+
+    @Test
+    void shutdownLetsAnHttp2AnswerInProgressFinish() throws Exception {
+        upstream.delay(1500);
+        try (HttpClient h2 = client(HttpClient.Version.HTTP_2)) {
+            CompletableFuture<HttpResponse<byte[]>> slow = h2.sendAsync(
+                    HttpRequest.newBuilder(URI.create(https() + "/" + MODULE + "/@v/" + VERSION + ".info")).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            TestServers.eventually(() -> assertThat(granary.server().metrics().scrape()).contains("granary_http_requests_in_flight 1.0"));
+            granary.close(); // GOAWAY to the client; the stream in progress is answered first
+            HttpResponse<byte[]> r = slow.get(60, TimeUnit.SECONDS);
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.version()).isEqualTo(HttpClient.Version.HTTP_2);
+            assertThat(new String(r.body(), StandardCharsets.UTF_8)).contains("\"Version\":\"v1.0.0\"");
         }
     }
 

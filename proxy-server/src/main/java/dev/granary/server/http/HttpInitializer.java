@@ -124,6 +124,8 @@ public final class HttpInitializer extends ChannelInitializer<Channel> {
                 .initialSettings(Http2Settings.defaultSettings()
                         .maxConcurrentStreams(MAX_STREAMS)
                         .maxHeaderListSize(MAX_INITIAL_LINE + MAX_HEADERS))
+                // Closing means closing: the graceful part (GOAWAY, then the streams in progress) is Http2Connection's.
+                .decoupleCloseAndGoAway(true)
                 .build();
         ChannelHandler multiplex = new Http2MultiplexHandler(streams);
         p.addAfter(after, "h2", codec);
