@@ -79,7 +79,7 @@ public enum ConfigKey {
     LIMITS_TRUSTED_PROXIES("limits.trusted-proxies", Type.TEXT, "",
             "load balancers (IP addresses or CIDR ranges) whose X-Forwarded-For names the client, for limits.client-rate"),
     FETCH_MAX_CONCURRENT("fetch.max-concurrent", Type.COUNT, "64",
-            "upstream requests (modules and checksum databases) in progress at once; more wait for fetch.queue-timeout, then 503"),
+            "upstream requests (proxies, git routes, checksum databases) in progress at once; more wait for fetch.queue-timeout, then 503"),
     FETCH_QUEUE_TIMEOUT("fetch.queue-timeout", Type.DURATION, "30s", "how long a request waits for one of the fetch.max-concurrent slots");
 
     /** What a key's value is: decides its validation, its flag's arity, and whether it is ever shown. */
