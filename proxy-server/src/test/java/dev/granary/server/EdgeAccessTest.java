@@ -139,6 +139,23 @@ class EdgeAccessTest {
     }
 
     @Test
+    void theCatalogListsModulesOnlyToTokensThatMayReadThemAll() throws Exception {
+        // Committed (the zip is answered after the commit), so the catalog knows it.
+        assertThat(get("/corp.example.com/team-b/svc/@v/v1.0.0.zip", bearer(reader)).status()).isEqualTo(200);
+        assertThat(get("/").status()).as("the page itself").isEqualTo(200);
+        assertThat(get("/-/api/modules?q=corp").status()).isEqualTo(401);
+        RawHttp.Response limited = get("/-/api/modules?q=corp", bearer(team));
+        assertThat(limited.status()).isEqualTo(403);
+        assertThat(limited.text()).isEqualTo("token 'team-a' may not read the module catalog\n");
+        assertThat(get("/-/api/modules?q=corp", bearer(reader)).status()).isEqualTo(200);
+        assertThat(get("/-/api/stats").status()).isEqualTo(401);
+        // A module's own catalog page is guarded as the module is.
+        assertThat(get("/-/api/modules/corp.example.com/team-b/svc", bearer(team)).status()).isEqualTo(403);
+        assertThat(get("/-/api/modules/corp.example.com/team-b/svc", bearer(reader)).status()).isEqualTo(200);
+        assertNoSecretAnywhere();
+    }
+
+    @Test
     void metricsNeedATokenWithTheMetricsRight() throws Exception {
         assertThat(get("/metrics").status()).isEqualTo(401);
         assertThat(get("/metrics", bearer(reader)).status()).isEqualTo(403);

@@ -13,6 +13,7 @@ import dev.granary.core.verify.ChecksumVerifier;
 import dev.granary.core.verify.RefusedException;
 import dev.granary.storage.TempFiles;
 import dev.granary.core.verify.ExpectedSums;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -91,7 +92,8 @@ final class VersionPipeline {
             f.stored();
             log.info("committed {} in {} ms", mv, (System.nanoTime() - start) / 1_000_000);
         } catch (RefusedException e) {
-            registry.counter(Meters.VERIFICATION_FAILURES, "reason", e.reason()).increment();
+            Counter.builder(Meters.VERIFICATION_FAILURES).description("Content refused by verification, by reason")
+                    .tag("reason", e.reason()).register(registry).increment();
             verifier.refused(mv, e.reason());
             log.error("refused {}: {}", mv, e.getMessage());
             f.fail(e);

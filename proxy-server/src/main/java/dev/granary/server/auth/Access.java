@@ -27,6 +27,7 @@ import java.util.function.Supplier;
  *   <tr><td>{@link Need#read} of a module matching {@code auth.required}</td><td>401</td><td>{@code read} or a matching {@code read:}</td></tr>
  *   <tr><td>{@link Need#read} of any other module</td><td>yes</td><td>yes</td></tr>
  *   <tr><td>{@link Need#sumdb} of a database whose name matches {@code auth.required}</td><td>401</td><td>any read right</td></tr>
+ *   <tr><td>{@link Need#catalog} with {@code auth.required} set</td><td>401</td><td>{@code read} (every module)</td></tr>
  *   <tr><td>{@link Need#metrics} with {@code auth.metrics} on</td><td>401</td><td>{@code metrics}</td></tr>
  *   <tr><td>{@link Need#cacheRead} with {@code auth.required} set</td><td>401</td><td>{@code cache-read}</td></tr>
  *   <tr><td>{@link Need#cacheWrite}</td><td>401</td><td>{@code cache-write}</td></tr>
@@ -100,12 +101,12 @@ public final class Access {
             return new Decision.Allowed(client);
         }
         return new Decision.Forbidden(c, "token '" + c.name() + "' may not " + verb(need)
-                + (need.right() == Right.READ && !need.anyRead() ? " (it may read " + c.grants().describeReads() + ")" : ""));
+                + (need.right() == Right.READ && !need.anyRead() && need.subject() != null ? " (it may read " + c.grants().describeReads() + ")" : ""));
     }
 
     private boolean guarded(Need need) {
         return switch (need.right()) {
-            case READ -> ModulePatterns.matchPrefixPatterns(required, need.subject());
+            case READ -> need.subject() == null ? !required.isEmpty() : ModulePatterns.matchPrefixPatterns(required, need.subject());
             case METRICS -> metricsNeedToken;
             case CACHE_READ -> !required.isEmpty();
             case CACHE_WRITE, ADMIN -> true;
@@ -117,14 +118,14 @@ public final class Access {
             return true;
         }
         return switch (need.right()) {
-            case READ -> need.anyRead() ? g.readsAnything() : g.mayRead(need.subject());
+            case READ -> need.subject() == null ? g.has(Right.READ) : need.anyRead() ? g.readsAnything() : g.mayRead(need.subject());
             default -> g.has(need.right());
         };
     }
 
     private static String what(Need need) {
         return switch (need.right()) {
-            case READ -> need.anyRead() ? "the checksum database " + need.subject() : need.subject();
+            case READ -> need.subject() == null ? "the module catalog" : need.anyRead() ? "the checksum database " + need.subject() : need.subject();
             case METRICS -> "/metrics";
             case CACHE_READ, CACHE_WRITE -> "the build cache";
             case ADMIN -> "administration";

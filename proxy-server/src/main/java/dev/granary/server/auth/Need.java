@@ -6,8 +6,8 @@ package dev.granary.server.auth;
  *
  * @param right   the right needed, or null when the request is open to everybody and credentials
  *                are not even looked at (health, readiness, the index page)
- * @param subject what it is about: the module path for {@link Right#READ}, the checksum database's
- *                name for {@link #sumdb}, else null
+ * @param subject what it is about: the module path for {@link Right#READ} (null: every module, as
+ *                for {@link #catalog}), the checksum database's name for {@link #sumdb}, else null
  */
 public record Need(Right right, String subject, boolean anyRead) {
 
@@ -22,6 +22,15 @@ public record Need(Right right, String subject, boolean anyRead) {
     /** The checksum-database proxy: guarded when {@code auth.required} matches the database's name; any read right will do. */
     public static Need sumdb(String name) {
         return new Need(Right.READ, name, true);
+    }
+
+    /**
+     * The module catalog's listings (every stored module path): with {@code auth.required} set, a token
+     * that may read every module ({@code read} or {@code admin}); a token limited to some patterns
+     * would otherwise learn the others' module paths.
+     */
+    public static Need catalog() {
+        return new Need(Right.READ, null, false);
     }
 
     /** {@code /metrics}: a token with {@code metrics} (or {@code admin}) when {@code auth.metrics} is on. */

@@ -47,6 +47,7 @@ class AccessTest {
             case "cache-write" -> Need.cacheWrite();
             case "admin" -> Need.admin();
             case "open" -> Need.OPEN;
+            case "catalog" -> Need.catalog();
             default -> throw new IllegalArgumentException(what);
         };
     }
@@ -98,6 +99,10 @@ class AccessTest {
             root    | basic  | admin                            | allowed
             ci      | basic  | admin                            | forbidden
             root    | basic  | read:corp.example.com/team-z     | allowed
+            -       | -      | catalog                          | missing
+            team-a  | bearer | catalog                          | forbidden
+            reader  | bearer | catalog                          | allowed
+            root    | bearer | catalog                          | allowed
             """)
     void decidesByPatternRightAndCredentials(String who, String how, String what, String expected) {
         Access access = new Access(() -> TABLE, "corp.example.com", true);
