@@ -62,6 +62,29 @@ public final class Meters {
     /** Counter: fetches left to another replica holding the lease. */
     public static final String LEASE_WAITS = "granary.leases.waits";
 
+    /** Gauge: upstream requests in progress now (bounded by fetch.max-concurrent). */
+    public static final String UPSTREAM_IN_FLIGHT = "granary.upstream.in.flight";
+    /** Gauge: upstream requests waiting for one of the fetch.max-concurrent slots. */
+    public static final String UPSTREAM_WAITING = "granary.upstream.waiting";
+
+    // ---- policy (core) -------------------------------------------------------------------------
+    /** Counter {reason}: versions refused by policy (denied, not-allowed, quarantined). */
+    public static final String POLICY_REFUSALS = "granary.policy.refusals";
+
+    // ---- security at the edge (server) ---------------------------------------------------------
+    /** Counter {reason}: requests refused by client authentication (missing, invalid, forbidden). */
+    public static final String AUTH_REFUSALS = "granary.auth.refusals";
+    /** Gauge: client tokens loaded (auth.tokens-file and auth.tokens). */
+    public static final String AUTH_TOKENS = "granary.auth.tokens";
+    /** Counter {limit}: requests refused at a limit (client-rate, token-rate: 429; upstream-concurrency: 503). */
+    public static final String LIMIT_REFUSALS = "granary.limits.refusals";
+    /** Counter {file, result}: reloads of the TLS certificate and the token file after they changed (ok, failed). */
+    public static final String RELOADS = "granary.reloads";
+    /** Gauge, seconds: the TLS certificate's notAfter, as seconds since the epoch (alert well before it). */
+    public static final String TLS_CERTIFICATE_EXPIRY = "granary.tls.certificate.expiry";
+    /** Counter: TLS handshakes that failed (wrong protocol, untrusted certificate on the client side, timeout). */
+    public static final String TLS_HANDSHAKE_FAILURES = "granary.tls.handshake.failures";
+
     // ---- checksum database (core) --------------------------------------------------------------
     /** Counter {result}: checksum verifications of fetched versions. */
     public static final String SUMDB_VERIFICATIONS = "granary.sumdb.verifications";

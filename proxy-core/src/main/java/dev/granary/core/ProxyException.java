@@ -24,6 +24,8 @@ public class ProxyException extends RuntimeException {
         VERIFICATION_FAILED,
         /** Our own storage failed: 503. */
         STORAGE_UNAVAILABLE,
+        /** Granary is at one of its own limits (such as upstream fetches at once) and did not get to it: 503, the reason says which. */
+        BUSY,
         /** A bug or an unexpected condition: 500. */
         INTERNAL
     }

@@ -6,6 +6,7 @@ import dev.granary.server.cli.GcCommand;
 import dev.granary.server.cli.DlCommand;
 import dev.granary.server.cli.KeysCommand;
 import dev.granary.server.cli.SignatureCommand;
+import dev.granary.server.cli.TokenCommand;
 import dev.granary.server.cli.ToolchainsCommand;
 import dev.granary.server.config.ConfigKey;
 import java.util.Map;
@@ -20,7 +21,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "granary", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A caching, verifying Go module proxy.",
         subcommands = {Main.Serve.class, Main.ConfigKeys.class,
-            SignatureCommand.class, KeysCommand.class, GcCommand.class, FsckCommand.class, DlCommand.class, ToolchainsCommand.class})
+            SignatureCommand.class, KeysCommand.class, GcCommand.class, FsckCommand.class, DlCommand.class, ToolchainsCommand.class,
+            TokenCommand.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {

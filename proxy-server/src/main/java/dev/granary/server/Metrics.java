@@ -125,6 +125,29 @@ public final class Metrics implements TierObserver {
                 .description("Connections the client closed mid-request or before its answer").register(registry).increment();
     }
 
+    /** A version refused by policy, by reason (denied, not-allowed, quarantined). */
+    public void policyRefused(String reason) {
+        Counter.builder(Meters.POLICY_REFUSALS).description("Requests refused by the version policy, by reason")
+                .tag("reason", reason).register(registry).increment();
+    }
+
+    /** A request refused by client authentication: missing or invalid credentials (401), or a token without the right (403). */
+    public void authRefused(String reason) {
+        Counter.builder(Meters.AUTH_REFUSALS).description("Requests refused by client authentication, by reason")
+                .tag("reason", reason).register(registry).increment();
+    }
+
+    /** A request refused at a rate limit: {@code client-rate} or {@code token-rate} (429). */
+    public void limitRefused(String limit) {
+        Counter.builder(Meters.LIMIT_REFUSALS).description("Requests refused at a limit")
+                .tag("limit", limit).register(registry).increment();
+    }
+
+    /** A TLS handshake that failed (timeout, a client that does not trust the certificate, not TLS at all). */
+    public void tlsHandshakeFailed() {
+        Counter.builder(Meters.TLS_HANDSHAKE_FAILURES).description("TLS handshakes that failed").register(registry).increment();
+    }
+
     @Override
     public void lookup(String tier, BlobKey key, boolean hit) {
         TierTrace.lookup(tier, key, hit);

@@ -7,8 +7,12 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -45,6 +49,33 @@ final class TestServers {
         flags.putAll(extra);
         GranaryServer s = new GranaryServer(GranaryConfig.load(flags, Map.of(), Optional.empty()), Map.of());
         return new Running(s, s.start());
+    }
+
+    /** A client that trusts only {@code ca}, speaking {@code version} (HTTP/2 by ALPN over TLS). */
+    static HttpClient httpsClient(X509Certificate ca, HttpClient.Version version) throws GeneralSecurityException, IOException {
+        return HttpClient.newBuilder().sslContext(TlsServerTest.sslContext(ca)).version(version)
+                .connectTimeout(Duration.ofSeconds(10)).build();
+    }
+
+    /** Retries {@code check} for up to 15 s until it passes (for what a background reload or a metric does in its own time). */
+    static void eventually(ThrowingCheck check) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (true) {
+            try {
+                check.run();
+                return;
+            } catch (AssertionError e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(50);
+            }
+        }
+    }
+
+    /** A check that may throw. */
+    interface ThrowingCheck {
+        void run() throws Exception;
     }
 
     /** Sends one raw request line exactly as given and returns the status code. */

@@ -41,6 +41,15 @@ final class CommittedVersions {
         }
     }
 
+    /** The {@code .info} of a committed version, or empty when it is not stored. */
+    Optional<byte[]> storedInfo(ModuleVersion mv) {
+        try (Blob b = store.get(StorageLayout.info(mv)).orElse(null)) {
+            return b == null ? Optional.empty() : Optional.of(b.readAllBytes());
+        } catch (IOException e) {
+            throw Failures.storage("reading " + StorageLayout.info(mv), e);
+        }
+    }
+
     /** The go.sum lines of a committed version, or empty when it is not stored. */
     Optional<GoSum> sums(ModuleVersion mv) {
         BlobKey key = StorageLayout.sum(mv);

@@ -28,10 +28,13 @@ final class Failures {
         return e.kind() == Kind.NOT_FOUND || e.kind() == Kind.GONE;
     }
 
-    /** True for failures worth remembering briefly so a burst of requests does not hammer the upstream. */
+    /**
+     * True for failures worth remembering briefly so a burst of requests does not hammer the upstream
+     * (a version refused by policy once its .info was fetched among them).
+     */
     static boolean isRemembered(ProxyException e) {
         return switch (e.kind()) {
-            case UPSTREAM_FAILED, UPSTREAM_TIMEOUT, VERIFICATION_FAILED -> true;
+            case UPSTREAM_FAILED, UPSTREAM_TIMEOUT, VERIFICATION_FAILED, FORBIDDEN -> true;
             default -> false;
         };
     }

@@ -1,8 +1,10 @@
 package dev.granary.core.fetch;
 
+import dev.granary.core.ProxyException;
 import dev.granary.core.module.GoSum;
 import dev.granary.core.module.ModulePath;
 import dev.granary.core.module.ModuleVersion;
+import dev.granary.core.policy.VersionPolicy;
 import dev.granary.core.protocol.Artifact;
 import dev.granary.core.upstream.MeteredUpstream;
 import dev.granary.core.upstream.Upstream;
@@ -37,6 +39,9 @@ import org.slf4j.LoggerFactory;
  * A {@code .info} request is answered as soon as the upstream's {@code .info} names the version,
  * a {@code .mod} once its h1 matched the checksum database (or, with no line for it, once the whole
  * version passed its checks), a {@code .zip} once committed.
+ * The {@link VersionPolicy} is asked before anything about a version is read or fetched, by the
+ * pipeline once the upstream's {@code .info} is known (before the downloads), and before a stored
+ * version is served; {@code @v/list} is never filtered.
  * Methods block (storage, network, hashing): call them from a virtual thread, never an event loop.
  */
 public final class ModuleService {
@@ -49,6 +54,7 @@ public final class ModuleService {
     private final MutableAnswers answers;
     private final ToolchainInfos toolchainInfos;
     private final FetchSettings settings;
+    private final VersionPolicy policy;
 
     public ModuleService(BlobStore store, Upstream upstream, FetchSettings settings, ChecksumVerifier verifier,
                          MeterRegistry registry, Executor executor) {
@@ -58,12 +64,19 @@ public final class ModuleService {
     /** @param leases cross-replica fetch leases when several processes share the durable store, or null */
     public ModuleService(BlobStore store, Upstream upstream, FetchSettings settings, ChecksumVerifier verifier,
                          MeterRegistry registry, Executor executor, FetchLeases leases) {
+        this(store, upstream, settings, verifier, registry, executor, leases, VersionPolicy.NONE);
+    }
+
+    /** @param policy which versions may be fetched and served */
+    public ModuleService(BlobStore store, Upstream upstream, FetchSettings settings, ChecksumVerifier verifier,
+                         MeterRegistry registry, Executor executor, FetchLeases leases, VersionPolicy policy) {
         Upstream metered = new MeteredUpstream(upstream, registry);
         this.settings = settings;
+        this.policy = policy;
         this.committed = new CommittedVersions(store, settings.maxInfoBytes());
         this.index = new ModuleIndex(store);
         this.committer = new VersionCommitter(store, index, registry);
-        VersionPipeline pipeline = new VersionPipeline(metered, verifier, committer, settings, executor, registry);
+        VersionPipeline pipeline = new VersionPipeline(metered, verifier, committer, settings, executor, registry, policy);
         this.fetches = new VersionFetches(pipeline, committed, leases, settings, executor, registry);
         this.answers = new MutableAnswers(metered, index, settings, executor, registry);
         this.toolchainInfos = new ToolchainInfos(store, metered, verifier, settings, executor, registry);
@@ -78,8 +91,9 @@ public final class ModuleService {
      * command asks for it to learn that a toolchain exists, not to download it.
      */
     public Artifact info(ModuleVersion mv) {
+        admit(mv);
         if (ToolchainInfos.isToolchain(mv) && !committed.isStored(mv)) {
-            return toolchainInfos.info(mv);
+            return admitted(mv, toolchainInfos.info(mv));
         }
         return answer(mv, false, f -> f.info, committed::info);
     }
@@ -102,11 +116,13 @@ public final class ModuleService {
 
     /** {@code <module>/@v/<version>.mod}. */
     public Artifact mod(ModuleVersion mv) {
+        admit(mv);
         return answer(mv, true, f -> f.mod, committed::mod);
     }
 
     /** {@code <module>/@v/<version>.zip}; large zips come back file- or stream-backed, never loaded whole. */
     public Artifact zip(ModuleVersion mv) {
+        admit(mv);
         ensureVersion(mv);
         try {
             return committed.zip(mv);
@@ -125,8 +141,37 @@ public final class ModuleService {
 
     /** A presigned URL for the zip when the durable store can give one (S3 redirect mode). */
     public Optional<URI> zipRedirect(ModuleVersion mv, Duration expiry) {
+        admit(mv);
         ensureVersion(mv);
         return committed.presignZip(mv, expiry);
+    }
+
+    /** A toolchain's {@code .info} answered without a fetch: what it says must pass the policy too. */
+    private Artifact admitted(ModuleVersion mv, Artifact info) {
+        if (!policy.needsInfo(mv)) {
+            return info;
+        }
+        try {
+            policy.checkInfo(mv, info.blob().readAllBytes());
+            return info;
+        } catch (IOException e) {
+            Failures.closeQuietly(info, e);
+            throw Failures.storage("reading the .info of " + mv, e);
+        } catch (RuntimeException e) {
+            Failures.closeQuietly(info, e);
+            throw e;
+        }
+    }
+
+    /**
+     * The policy before a version is served: its rules, and for a stored version what its stored
+     * {@code .info} says (a version not stored yet is checked by the pipeline, before its downloads).
+     */
+    private void admit(ModuleVersion mv) {
+        policy.checkVersion(mv);
+        if (policy.needsInfo(mv)) {
+            committed.storedInfo(mv).ifPresent(info -> policy.checkInfo(mv, info));
+        }
     }
 
     /** The go.sum lines of a committed version, or empty when it is not stored. */
@@ -172,6 +217,7 @@ public final class ModuleService {
     public Artifact latest(ModulePath p) {
         MutableAnswers.Latest l = answers.latest(p);
         if (l.info().isPresent()) {
+            admitLatest(p, l.info().get());
             return Artifact.mutable(l.info().get());
         }
         try (Artifact a = info(l.stored().orElseThrow())) {
@@ -179,6 +225,17 @@ public final class ModuleService {
         } catch (IOException e) {
             throw Failures.storage("reading latest of " + p.value(), e);
         }
+    }
+
+    /** The upstream's {@code @latest} names a version the policy must allow, as if it were asked for by name. */
+    private void admitLatest(ModulePath p, byte[] info) {
+        ModuleVersion mv;
+        try {
+            mv = ModuleVersion.of(p.value(), VersionChecks.infoVersion(info, p.value() + "@latest"));
+        } catch (ProxyException e) {
+            return; // not a version that could be fetched: its .info request gets the answer
+        }
+        policy.checkInfo(mv, info);
     }
 
     /** {@code <module>/@v/<query>.info} for a branch, commit or other non-canonical query. */

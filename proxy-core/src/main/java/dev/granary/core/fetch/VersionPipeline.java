@@ -6,6 +6,8 @@ import dev.granary.core.ProxyException.Kind;
 import dev.granary.core.layout.StorageLayout;
 import dev.granary.core.module.GoSum;
 import dev.granary.core.module.ModuleVersion;
+import dev.granary.core.policy.PolicyException;
+import dev.granary.core.policy.VersionPolicy;
 import dev.granary.core.upstream.Upstream;
 import dev.granary.core.verify.ChecksumVerifier;
 import dev.granary.core.verify.RefusedException;
@@ -28,8 +30,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The stages a version passes on its way from the upstream into storage:
  * <ol>
- *   <li><b>info</b>: fetch the {@code .info}, check it names the version: {@code .info} requests are
- *       answered from here on;</li>
+ *   <li><b>info</b>: fetch the {@code .info}, check it names the version and that the
+ *       {@link VersionPolicy} allows it (a refused version goes no further: nothing is looked up,
+ *       downloaded or committed): {@code .info} requests are answered from here on;</li>
  *   <li><b>ask</b> the {@link ChecksumVerifier} for the authoritative hashes (a checksum database
  *       lookup with its proofs), in parallel with the downloads below;</li>
  *   <li><b>download</b> the zip to a temporary file and fetch the {@code .mod}, both in parallel,
@@ -59,15 +62,17 @@ final class VersionPipeline {
     private final FetchSettings settings;
     private final Executor executor;
     private final MeterRegistry registry;
+    private final VersionPolicy policy;
 
     VersionPipeline(Upstream upstream, ChecksumVerifier verifier, VersionCommitter committer, FetchSettings settings,
-                    Executor executor, MeterRegistry registry) {
+                    Executor executor, MeterRegistry registry, VersionPolicy policy) {
         this.upstream = upstream;
         this.verifier = verifier;
         this.committer = committer;
         this.settings = settings;
         this.executor = executor;
         this.registry = registry;
+        this.policy = policy;
     }
 
     /** Runs every stage of {@code f}, completing its futures as the stages pass. Never throws. */
@@ -82,13 +87,15 @@ final class VersionPipeline {
         AtomicLong sumsAt = new AtomicLong();
         AtomicLong modAt = new AtomicLong();
         try {
-            if (f.known) {
+            // A policy that needs the .info (a minimum age) decides before anything is downloaded.
+            if (f.known && !policy.needsInfo(mv)) {
                 tmp = newTempFile();
                 modDownload = fetchMod(mv);
                 zipDownload = downloadZip(mv, tmp);
             }
             byte[] info = upstream.fetch(StorageLayout.path(mv, ".info"), settings.maxInfoBytes());
             VersionChecks.checkInfo(mv, info);
+            policy.checkInfo(mv, info);
             f.info.complete(info);
             long infoAt = System.nanoTime();
             // Only now: the go command probes module path prefixes that do not exist, which need no lookup.
@@ -142,6 +149,9 @@ final class VersionPipeline {
                     .tag("reason", e.reason()).register(registry).increment();
             verifier.refused(mv, e.reason());
             log.error("refused {}: {}", mv, e.getMessage());
+            failure = e;
+        } catch (PolicyException e) {
+            log.info("not fetched: {}", e.getMessage());
             failure = e;
         } catch (ProxyException e) {
             if (e.kind() == Kind.STORAGE_UNAVAILABLE) {

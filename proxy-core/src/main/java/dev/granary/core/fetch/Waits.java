@@ -2,6 +2,7 @@ package dev.granary.core.fetch;
 
 import dev.granary.core.verify.RefusedException;
 import dev.granary.core.ProxyException;
+import dev.granary.core.policy.PolicyException;
 import dev.granary.core.ProxyException.Kind;
 import dev.granary.core.upstream.UpstreamBusyException;
 import java.time.Duration;
@@ -55,6 +56,9 @@ final class Waits {
             RefusedException copy = new RefusedException(r.reason(), r.getMessage());
             copy.initCause(r);
             return copy;
+        }
+        if (c instanceof PolicyException p) {
+            return p.copy();
         }
         if (c instanceof ProxyException pe) {
             return new ProxyException(pe.kind(), pe.getMessage(), pe);

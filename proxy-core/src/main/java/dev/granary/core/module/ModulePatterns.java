@@ -44,6 +44,22 @@ public final class ModulePatterns {
     }
 
     /**
+     * True when {@code glob} is one non-empty, well-formed pattern: Go ignores a malformed pattern
+     * silently, which is right for an environment variable and wrong for a policy an operator wrote.
+     */
+    public static boolean isWellFormed(String glob) {
+        if (glob == null || glob.isEmpty()) {
+            return false;
+        }
+        try {
+            checkRest(glob, 0);
+            return true;
+        } catch (IllegalArgumentException malformed) {
+            return false;
+        }
+    }
+
+    /**
      * Go's path.Match: {@code *} is any run of non-slash characters, {@code ?} one non-slash
      * character, {@code [...]} a class ({@code ^} negates, {@code a-z} ranges), {@code \} escapes.
      * A malformed pattern matches nothing.

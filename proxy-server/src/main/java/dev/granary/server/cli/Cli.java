@@ -6,7 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
-/** What the OpenPGP commands share: exit codes, one-line errors, safe output. */
+/** What the commands share: exit codes, one-line errors, safe output. */
 final class Cli {
     /** Success. */
     static final int OK = 0;

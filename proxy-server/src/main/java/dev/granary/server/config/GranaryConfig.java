@@ -85,7 +85,13 @@ public final class GranaryConfig {
                 case FETCH_REDIRECTS -> redirects();
                 case DL_UPSTREAM -> dlUpstream();
                 case DL_KEY_FINGERPRINT, DL_KEYRING, DL_KEYRING_URL -> dlTrust();
-                case HTTP_MAX_CONNECTIONS -> positive(k, integer(k));
+                case TLS_PLAIN_LISTEN -> {
+                    if (!v.isEmpty()) {
+                        address(k);
+                    }
+                }
+                case HTTP_MAX_CONNECTIONS, FETCH_MAX_CONCURRENT -> positive(k, integer(k));
+                case FETCH_QUEUE_TIMEOUT, RELOAD_INTERVAL -> positive(k, duration(k).toMillis());
                 case HTTP_HEADER_TIMEOUT, HTTP_IDLE_TIMEOUT -> positive(k, duration(k).toMillis());
                 default -> { }
             }
@@ -161,10 +167,15 @@ public final class GranaryConfig {
     }
 
     private String[] listen() {
-        String v = values.get(ConfigKey.LISTEN);
+        return address(ConfigKey.LISTEN);
+    }
+
+    /** A HOST:PORT key as host and port; {@code [v6]} brackets removed, an empty host is 0.0.0.0. */
+    public String[] address(ConfigKey k) {
+        String v = values.get(k);
         int i = v.lastIndexOf(':');
         if (i < 0) {
-            throw new IllegalArgumentException(ConfigKey.LISTEN.path() + ": expected HOST:PORT, got '" + v + "'");
+            throw new IllegalArgumentException(k.path() + ": expected HOST:PORT, got '" + v + "'");
         }
         String host = v.substring(0, i);
         if (host.startsWith("[") && host.endsWith("]")) {
@@ -177,7 +188,7 @@ public final class GranaryConfig {
                 throw new NumberFormatException();
             }
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(ConfigKey.LISTEN.path() + ": invalid port in '" + v + "'");
+            throw new IllegalArgumentException(k.path() + ": invalid port in '" + v + "'");
         }
         return new String[] {host.isEmpty() ? "0.0.0.0" : host, port};
     }

@@ -6,6 +6,7 @@ import dev.granary.core.protocol.Artifact;
 import dev.granary.core.protocol.ProxyRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.net.URI;
+import java.time.Duration;
 
 /**
  * What a request is answered with, before any HTTP detail: routes return these, and
@@ -43,7 +44,10 @@ public sealed interface Answer {
     record Failure(ProxyException error) implements Answer {
     }
 
-    /** A request refused at the HTTP level, with what was wrong. */
-    record Refusal(ResponsePolicy.Refusal why, String detail) implements Answer {
+    /** A request refused at the HTTP level, with what was wrong, and when to come back (null: not said). */
+    record Refusal(ResponsePolicy.Refusal why, String detail, Duration retryAfter) implements Answer {
+        public Refusal(ResponsePolicy.Refusal why, String detail) {
+            this(why, detail, null);
+        }
     }
 }

@@ -12,6 +12,7 @@ import dev.granary.core.catalog.ModuleCatalog.Verification;
 import dev.granary.core.catalog.ModuleCatalog.VersionDetails;
 import dev.granary.core.module.ModuleEscaping;
 import dev.granary.core.module.ModulePath;
+import dev.granary.server.auth.Need;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.io.IOException;
@@ -78,15 +79,15 @@ public final class CatalogRoutes {
         if (path.equals(API_MODULES) || path.equals(API_MODULES + "/")) {
             String q = first(query, "q", "");
             int limit = limit(query, 50, 500);
-            return Router.Route.blocking(KIND, () -> json(HttpResponseStatus.OK, search(q, limit)));
+            return Router.Route.blocking(KIND, () -> json(HttpResponseStatus.OK, search(q, limit))).requiring(Need.catalog());
         }
         if (path.startsWith(API_MODULES + "/")) {
             String raw = QueryStringDecoder.decodeComponent(path.substring(API_MODULES.length() + 1));
             int limit = limit(query, 100, 1000);
-            return Router.Route.blocking(KIND, () -> module(raw, limit));
+            return Router.Route.blocking(KIND, () -> module(raw, limit)).requiring(Need.read(raw));
         }
         if (path.equals("/-/api/stats")) {
-            return Router.Route.blocking(KIND, () -> json(HttpResponseStatus.OK, stats.get()));
+            return Router.Route.blocking(KIND, () -> json(HttpResponseStatus.OK, stats.get())).requiring(Need.catalog());
         }
         return Router.Route.now(KIND, json(HttpResponseStatus.NOT_FOUND, error("no such catalog resource")));
     }

@@ -6,6 +6,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -21,11 +22,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * exchange over through an executor, which orders those accesses.
  */
 public final class Exchange {
+    private static final String X_FORWARDED_FOR = "x-forwarded-for";
 
     /** The connection an exchange belongs to; told on its event loop when the exchange is complete. */
     interface Connection {
         /** @param goOn false when the connection must end now (a close was answered, or the write failed) */
         void completed(Exchange ex, boolean goOn);
+
+        /** True when file bodies may go zero-copy ({@code sendfile}): plain HTTP/1.1, not TLS and not an HTTP/2 stream. */
+        default boolean zeroCopy() {
+            return true;
+        }
     }
 
     private final HttpEdge edge;
@@ -38,6 +45,9 @@ public final class Exchange {
     private final String range;
     private final String ifNoneMatch;
     private final String ifRange;
+    /** The credentials sent, if any: never logged, never part of {@link #toString}. */
+    private final String authorization;
+    private final String forwardedFor;
     private final long startNanos = System.nanoTime();
     private final AtomicBoolean ended = new AtomicBoolean();
     private String kind = "http";
@@ -57,6 +67,8 @@ public final class Exchange {
         this.range = req.headers().get(HttpHeaderNames.RANGE);
         this.ifNoneMatch = req.headers().get(HttpHeaderNames.IF_NONE_MATCH);
         this.ifRange = req.headers().get(HttpHeaderNames.IF_RANGE);
+        this.authorization = req.headers().get(HttpHeaderNames.AUTHORIZATION);
+        this.forwardedFor = req.headers().get(X_FORWARDED_FOR);
         edge.opened();
     }
 
@@ -91,6 +103,26 @@ public final class Exchange {
 
     String ifRange() {
         return ifRange;
+    }
+
+    /** The Authorization header, or null: for the access check only. */
+    String authorization() {
+        return authorization;
+    }
+
+    /** The X-Forwarded-For header, or null: believed only from trusted proxies. */
+    String forwardedFor() {
+        return forwardedFor;
+    }
+
+    /** The address the connection comes from (the connection's, for an HTTP/2 stream), or null. */
+    InetAddress peer() {
+        return channel.remoteAddress() instanceof InetSocketAddress a ? a.getAddress() : null;
+    }
+
+    /** Whether a file body may be sent zero-copy on this exchange's connection. */
+    boolean zeroCopy() {
+        return connection.zeroCopy();
     }
 
     /** The endpoint kind for metrics: list, info, zip, sumdb, health, ..., or http for refusals. */

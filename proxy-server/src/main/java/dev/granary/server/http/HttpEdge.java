@@ -2,6 +2,7 @@ package dev.granary.server.http;
 
 import dev.granary.core.ProxyException;
 import dev.granary.server.Metrics;
+import dev.granary.server.tls.TlsContexts;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.group.ChannelGroup;
@@ -14,11 +15,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP edge, shared by every connection: settings and limits, the router, the response policy
- * and writer, the executor for work that may block, the in-flight count and shutdown. A request goes
- * {@link ProxyHandler} (read, queue, one at a time) -> {@link Exchange} (its lifecycle) ->
- * {@link Router} (an {@link Answer}) -> {@link ResponsePolicy} (a {@link Response}) ->
- * {@link ResponseWriter} (the wire), which completes the exchange.
+ * The HTTP edge, shared by every connection: settings and limits, the router, the admission checks,
+ * the response policy and writer, the executor for work that may block, the in-flight count and
+ * shutdown. A request goes {@link ProxyHandler} (read, queue, one at a time; one per HTTP/1.1
+ * connection or HTTP/2 stream) -> {@link Exchange} (its lifecycle) -> {@link Router} (a route) ->
+ * {@link Admission} (rates, credentials) -> the route's {@link Answer} -> {@link ResponsePolicy}
+ * (a {@link Response}) -> {@link ResponseWriter} (the wire), which completes the exchange.
  */
 public final class HttpEdge {
     private static final Logger log = LoggerFactory.getLogger(HttpEdge.class);
@@ -50,6 +52,7 @@ public final class HttpEdge {
     private final ResponsePolicy policy;
     private final ResponseWriter writer;
     private final ConnectionLimits limits;
+    private final Admission admission;
     private final AccessLog accessLog;
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile boolean draining;
@@ -64,8 +67,15 @@ public final class HttpEdge {
 
     /** @param accessLog where each answered request is logged ({@code log.access}) */
     public HttpEdge(Settings settings, Router router, Executor blocking, Metrics metrics, ResponsePolicy policy, AccessLog accessLog) {
+        this(settings, router, blocking, metrics, policy, accessLog, Admission.open(metrics));
+    }
+
+    /** @param admission the rate limits and the access check routed requests pass before they are answered */
+    public HttpEdge(Settings settings, Router router, Executor blocking, Metrics metrics, ResponsePolicy policy, AccessLog accessLog,
+                    Admission admission) {
         this.accessLog = accessLog;
         this.settings = settings;
+        this.admission = admission;
         this.router = router;
         this.blocking = blocking;
         this.metrics = metrics;
@@ -80,9 +90,14 @@ public final class HttpEdge {
         metrics.edge(limits::open, inFlight::get);
     }
 
-    /** The channel initializer for accepted connections; each is added to {@code channels}. */
+    /** The channel initializer for accepted plain-HTTP connections; each is added to {@code channels}. */
     public HttpInitializer initializer(ChannelGroup channels) {
-        return new HttpInitializer(this, channels);
+        return new HttpInitializer(this, channels, null);
+    }
+
+    /** The channel initializer for accepted TLS connections (HTTP/2 and HTTP/1.1); each is added to {@code channels}. */
+    public HttpInitializer initializer(ChannelGroup channels, TlsContexts tls) {
+        return new HttpInitializer(this, channels, tls);
     }
 
     /** The handler of the listening socket: it pauses accepting while every connection slot is taken. */
@@ -119,14 +134,20 @@ public final class HttpEdge {
             return;
         }
         Router.Route route;
+        Answer refused;
         try {
             route = router.route(ex.target());
+            ex.kind(route.kind());
+            refused = admission.admit(ex, route);
         } catch (RuntimeException e) {
             log.error("unexpected error routing {}", ex, e);
             respond(ex, () -> new Answer.Failure(new ProxyException(ProxyException.Kind.INTERNAL, "internal error")));
             return;
         }
-        ex.kind(route.kind());
+        if (refused != null) {
+            respond(ex, () -> refused);
+            return;
+        }
         if (!route.blocking()) {
             respond(ex, route.answer());
             return;
@@ -165,6 +186,11 @@ public final class HttpEdge {
 
     Settings settings() {
         return settings;
+    }
+
+    /** Where TLS handshake tasks run: the executor for blocking work (virtual threads). */
+    Executor handshakes() {
+        return blocking;
     }
 
     Metrics metrics() {

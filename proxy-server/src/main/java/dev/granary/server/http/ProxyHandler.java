@@ -16,6 +16,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
@@ -49,6 +50,19 @@ import org.slf4j.LoggerFactory;
 final class ProxyHandler extends ChannelInboundHandlerAdapter implements Exchange.Connection {
     private static final Logger log = LoggerFactory.getLogger(ProxyHandler.class);
 
+    /** What this handler's requests come over. */
+    enum Transport {
+        /** HTTP/1.1 on a plain socket: file bodies go zero-copy. */
+        PLAIN,
+        /** HTTP/1.1 over TLS: bodies are streamed; a close sends close_notify first. */
+        TLS,
+        /**
+         * One HTTP/2 stream (one request): framing, Host and connection management are HTTP/2's,
+         * so the HTTP/1.1 checks of those do not apply; closing ends the stream, not the connection.
+         */
+        HTTP2
+    }
+
     /** Requests read ahead of the one being answered; one more is refused (503) and the connection ends. */
     static final int MAX_PIPELINED = 128;
     /** A GET may carry a small body (RFC 9110 section 9.3.1): it is read and ignored. A larger one is refused unread. */
@@ -57,6 +71,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements Exchang
     static final long LINGER_MILLIS = 2000;
 
     private final HttpEdge edge;
+    private final Transport transport;
     private RequestDecoder decoder;
     private ChannelHandlerContext ctx;
 
@@ -77,7 +92,17 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements Exchang
     private ScheduledFuture<?> deadline;
 
     ProxyHandler(HttpEdge edge) {
+        this(edge, Transport.PLAIN);
+    }
+
+    ProxyHandler(HttpEdge edge, Transport transport) {
         this.edge = edge;
+        this.transport = transport;
+    }
+
+    @Override
+    public boolean zeroCopy() {
+        return transport == Transport.PLAIN;
     }
 
     /** The decoder in front of this handler, which reports when it has read something. */
@@ -88,6 +113,10 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements Exchang
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        if (ctx.channel().isActive()) {
+            // Added after a TLS handshake: the connection is already up, the header deadline starts now.
+            updateDeadline();
+        }
     }
 
     @Override
@@ -142,7 +171,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements Exchang
             take(ex);
             return;
         }
-        refuseIfNeeded(ex, req);
+        refuseIfNeeded(ex, req, transport == Transport.HTTP2);
         if (ex.refusal() != null && ex.refusal().why().closes()) {
             // The body is not read: nothing after it on this connection can be found.
             take(ex);
@@ -151,10 +180,20 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements Exchang
         receiving = ex;
     }
 
-    /** HTTP-level checks of a well-formed request, in the order that makes the answer most useful. */
-    private static void refuseIfNeeded(Exchange ex, HttpRequest req) {
+    /**
+     * HTTP-level checks of a well-formed request, in the order that makes the answer most useful. On
+     * HTTP/2 the framing is by DATA frames and the authority a pseudo-header: the body-length and
+     * Host checks are HTTP/1.1's.
+     */
+    private static void refuseIfNeeded(Exchange ex, HttpRequest req, boolean http2) {
         if (!req.protocolVersion().protocolName().equals("HTTP")) {
             ex.refuse(Refusal.BAD_REQUEST, "malformed HTTP request: unknown protocol " + req.protocolVersion().protocolName());
+            return;
+        }
+        if (http2) {
+            if (!req.method().equals(HttpMethod.GET) && !req.method().equals(HttpMethod.HEAD)) {
+                ex.refuse(Refusal.METHOD_NOT_ALLOWED, "only GET and HEAD are supported");
+            }
             return;
         }
         if (HttpUtil.isTransferEncodingChunked(req)) {
@@ -338,6 +377,22 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements Exchang
         shutDown = true;
         Channel ch = ctx.channel();
         if (!(ch instanceof DuplexChannel duplex) || !ch.isActive()) {
+            ch.close();
+            return;
+        }
+        SslHandler ssl = transport == Transport.TLS ? ch.pipeline().get(SslHandler.class) : null;
+        if (ssl != null) {
+            // close_notify first (RFC 8446 section 6.1), so the client can tell the end from a truncation.
+            ssl.closeOutbound().addListener(f -> linger(duplex));
+            return;
+        }
+        linger(duplex);
+    }
+
+    /** Shuts the output and reads (and drops) what the client still sends for a moment, then closes. */
+    private void linger(DuplexChannel duplex) {
+        Channel ch = duplex;
+        if (!ch.isActive()) {
             ch.close();
             return;
         }

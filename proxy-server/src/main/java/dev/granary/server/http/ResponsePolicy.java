@@ -4,6 +4,7 @@ import dev.granary.core.ProxyException;
 import dev.granary.core.dl.DlRequest;
 import dev.granary.core.protocol.Artifact;
 import dev.granary.core.protocol.ProxyRequest;
+import dev.granary.server.auth.Access;
 import dev.granary.storage.Blob;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -28,8 +29,8 @@ import org.slf4j.LoggerFactory;
  *   <li>Content-Type by artifact kind; Cache-Control: committed versions and verified release archives
  *       for a year, mutable answers (list, @latest, queries, the release listing) 60 s, everything else
  *       {@code no-store};</li>
- *   <li>Allow on every 405, Connection, Content-Length (on HEAD the GET body's), ETag, Accept-Ranges,
- *       Content-Range;</li>
+ *   <li>Allow on every 405, WWW-Authenticate on every 401, Retry-After on 429 and 503, Connection,
+ *       Content-Length (on HEAD the GET body's), ETag, Accept-Ranges, Content-Range;</li>
  *   <li>the body: none, bytes, or a range of a blob;</li>
  *   <li>what error texts say: storage and internal failures are not described to clients (the log
  *       has them); other reasons pass through {@link Redaction}.</li>
@@ -75,7 +76,13 @@ public final class ResponsePolicy {
         /** Any HTTP major version but 1 (RFC 9110 section 15.6.6). */
         VERSION_NOT_SUPPORTED(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, true),
         /** Over a connection limit, too many pipelined requests, or shutting down. */
-        UNAVAILABLE(HttpResponseStatus.SERVICE_UNAVAILABLE, true);
+        UNAVAILABLE(HttpResponseStatus.SERVICE_UNAVAILABLE, true),
+        /** No credentials where a token is needed: 401 with the Basic and Bearer challenges. */
+        UNAUTHORIZED(HttpResponseStatus.UNAUTHORIZED, false),
+        /** Credentials that are not a known token: 401, the Bearer challenge saying invalid_token (RFC 6750 section 3.1). */
+        BAD_CREDENTIALS(HttpResponseStatus.UNAUTHORIZED, false),
+        /** Over a request rate: 429 with Retry-After (RFC 6585 section 4). */
+        TOO_MANY_REQUESTS(HttpResponseStatus.TOO_MANY_REQUESTS, false);
 
         private final HttpResponseStatus status;
         private final boolean closes;
@@ -117,8 +124,20 @@ public final class ResponsePolicy {
                 h.set(HttpHeaderNames.CONTENT_LENGTH, 0);
                 yield new Response(HttpResponseStatus.TEMPORARY_REDIRECT, h, Response.NONE, keepAlive);
             }
-            case Answer.Failure f -> text(ex, status(f.error().kind()), TEXT, line(reason(f.error())), ex.keepAlive());
-            case Answer.Refusal r -> refusal(ex.version(), ex.head(), ex.keepAlive() && !r.why().closes(), r.why(), r.detail());
+            case Answer.Failure f -> {
+                Response r = text(ex, status(f.error().kind()), TEXT, line(reason(f.error())), ex.keepAlive());
+                if (f.error().kind() == ProxyException.Kind.BUSY) {
+                    r.headers().set(HttpHeaderNames.RETRY_AFTER, "5");
+                }
+                yield r;
+            }
+            case Answer.Refusal r -> {
+                Response rsp = refusal(ex.version(), ex.head(), ex.keepAlive() && !r.why().closes(), r.why(), r.detail());
+                if (r.retryAfter() != null) {
+                    rsp.headers().set(HttpHeaderNames.RETRY_AFTER, Long.toString(Math.max(1, r.retryAfter().toSeconds())));
+                }
+                yield rsp;
+            }
         };
     }
 
@@ -135,7 +154,7 @@ public final class ResponsePolicy {
             case FORBIDDEN -> HttpResponseStatus.FORBIDDEN;
             case UPSTREAM_FAILED, VERIFICATION_FAILED -> HttpResponseStatus.BAD_GATEWAY;
             case UPSTREAM_TIMEOUT -> HttpResponseStatus.GATEWAY_TIMEOUT;
-            case STORAGE_UNAVAILABLE -> HttpResponseStatus.SERVICE_UNAVAILABLE;
+            case STORAGE_UNAVAILABLE, BUSY -> HttpResponseStatus.SERVICE_UNAVAILABLE;
             case INTERNAL -> HttpResponseStatus.INTERNAL_SERVER_ERROR;
         };
     }
@@ -180,6 +199,15 @@ public final class ResponsePolicy {
         }
         if (why == Refusal.UNAVAILABLE) {
             r.headers().set(HttpHeaderNames.RETRY_AFTER, "5");
+        }
+        // RFC 9110 section 11.6.1: a 401 carries the challenges; the go command hands them to a GOAUTH command.
+        if (why == Refusal.UNAUTHORIZED) {
+            r.headers().add(HttpHeaderNames.WWW_AUTHENTICATE, Access.BASIC_CHALLENGE);
+            r.headers().add(HttpHeaderNames.WWW_AUTHENTICATE, Access.BEARER_CHALLENGE);
+        }
+        if (why == Refusal.BAD_CREDENTIALS) {
+            r.headers().add(HttpHeaderNames.WWW_AUTHENTICATE, Access.BASIC_CHALLENGE);
+            r.headers().add(HttpHeaderNames.WWW_AUTHENTICATE, Access.BEARER_INVALID_CHALLENGE);
         }
         return r;
     }

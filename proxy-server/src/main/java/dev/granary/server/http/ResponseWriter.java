@@ -18,6 +18,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.channels.FileChannel;
+import java.util.ArrayDeque;
 import java.util.Optional;
 import java.util.concurrent.Executor;
 import org.slf4j.Logger;
@@ -25,8 +26,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Puts a decided {@link Response} on the wire and nothing else: bodies in memory whole, file-backed
- * blobs zero-copy with {@link DefaultFileRegion}, other blobs as a stream paced by the socket (the
- * next chunk is read only once the channel can take it). When the last byte is written, or writing
+ * blobs zero-copy with {@link DefaultFileRegion} on plain HTTP/1.1, other blobs (and every blob over
+ * TLS or HTTP/2) as a stream paced by the socket or the stream's flow-control window (the next chunk
+ * is read only once the channel can take it), so memory stays bounded whatever the size. When the last byte is written, or writing
  * failed, it completes the exchange with the status and the body bytes sent. May be called from any
  * thread; a paced stream is never run on an event loop.
  */
@@ -73,7 +75,8 @@ final class ResponseWriter {
         int status = rsp.status().code();
         Optional<FileChannel> fc;
         try {
-            fc = blob.fileChannel();
+            // Over TLS or HTTP/2 a file region would bypass the encryption or the framing: those stream.
+            fc = ex.zeroCopy() ? blob.fileChannel() : Optional.empty();
         } catch (RuntimeException e) {
             fail(ex, status, 0, blob, e);
             return;
@@ -106,7 +109,8 @@ final class ResponseWriter {
         int status = rsp.status().code();
         long sent = 0;
         try (InputStream in = blob.openStream(p.offset(), p.length())) {
-            ChannelFuture last = ch.writeAndFlush(new DefaultHttpResponse(HttpVersion.HTTP_1_1, rsp.status(), rsp.headers()));
+            ArrayDeque<ChannelFuture> unwritten = new ArrayDeque<>();
+            unwritten.add(ch.writeAndFlush(new DefaultHttpResponse(HttpVersion.HTTP_1_1, rsp.status(), rsp.headers())));
             byte[] buf = new byte[CHUNK];
             while (sent < p.length()) {
                 int n = in.read(buf, 0, (int) Math.min(buf.length, p.length() - sent));
@@ -114,9 +118,14 @@ final class ResponseWriter {
                     throw new IOException("stream ended after " + sent + " of " + p.length() + " bytes");
                 }
                 sent += n;
-                last = ch.writeAndFlush(new DefaultHttpContent(Unpooled.copiedBuffer(buf, 0, n)));
-                if (!ch.isWritable()) {
-                    last.awaitUninterruptibly();
+                unwritten.add(ch.writeAndFlush(new DefaultHttpContent(Unpooled.copiedBuffer(buf, 0, n))));
+                // While the channel can take no more, wait for the oldest chunk still queued, not the newest:
+                // what is queued behind it keeps the socket (or the TLS engine, or the stream window) busy meanwhile.
+                while (!ch.isWritable() && !unwritten.isEmpty()) {
+                    unwritten.poll().awaitUninterruptibly();
+                }
+                while (!unwritten.isEmpty() && unwritten.peek().isDone()) {
+                    unwritten.poll();
                 }
                 if (!ch.isActive()) {
                     throw new IOException("client went away");

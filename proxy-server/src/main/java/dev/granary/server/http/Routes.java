@@ -7,9 +7,11 @@ import dev.granary.core.protocol.Artifact;
 import dev.granary.core.fetch.ModuleService;
 import dev.granary.core.layout.StorageLayout;
 import dev.granary.core.module.ModuleVersion;
+import dev.granary.core.policy.PolicyException;
 import dev.granary.core.protocol.ProxyRequest;
 import dev.granary.core.protocol.RequestParser;
 import dev.granary.server.Metrics;
+import dev.granary.server.auth.Need;
 import dev.granary.storage.BlobKey;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.net.URI;
@@ -74,7 +76,8 @@ public final class Routes implements Router {
             case "/healthz" -> Route.now("health", Answer.Text.plain(HttpResponseStatus.OK, "ok\n"));
             case "/", "/index.html" -> Route.now("index", Answer.Text.plain(HttpResponseStatus.OK, index));
             case "/readyz" -> Route.blocking("health", readiness::check);
-            case "/metrics" -> Route.blocking("metrics", () -> new Answer.Text(HttpResponseStatus.OK, PROMETHEUS, metrics.scrape()));
+            case "/metrics" -> Route.blocking("metrics", () -> new Answer.Text(HttpResponseStatus.OK, PROMETHEUS, metrics.scrape()))
+                    .requiring(Need.metrics());
             default -> {
                 if (dl != null && DlRequest.matches(path)) {
                     yield dlRoute(target, path);
@@ -87,8 +90,21 @@ public final class Routes implements Router {
                     log.debug("refused {}: {}", path.length() > 200 ? path.substring(0, 200) + "..." : path, e.getMessage());
                     yield Route.now("invalid", new Answer.Failure(e));
                 }
-                yield Route.blocking(pr.kind(), () -> answer(pr));
+                yield Route.blocking(pr.kind(), () -> answer(pr)).requiring(need(pr));
             }
+        };
+    }
+
+    /** What a client needs to be answered: a module's read right, or (for /sumdb/) any read right. */
+    static Need need(ProxyRequest pr) {
+        return switch (pr) {
+            case ProxyRequest.ListVersions l -> Need.read(l.module().value());
+            case ProxyRequest.Latest l -> Need.read(l.module().value());
+            case ProxyRequest.Info i -> Need.read(i.version().path().value());
+            case ProxyRequest.Query q -> Need.read(q.module().value());
+            case ProxyRequest.GoMod m -> Need.read(m.version().path().value());
+            case ProxyRequest.Zip z -> Need.read(z.version().path().value());
+            case ProxyRequest.Sumdb s -> Need.sumdb(s.name());
         };
     }
 
@@ -113,6 +129,9 @@ public final class Routes implements Router {
             trace(pr).ifPresent(served);
             return new Answer.Content(pr, a);
         } catch (ProxyException e) {
+            if (e instanceof PolicyException p) {
+                metrics.policyRefused(p.reason());
+            }
             trace(pr);
             switch (e.kind()) {
                 case INTERNAL -> log.error("internal error answering {}", pr, e);
@@ -158,6 +177,7 @@ public final class Routes implements Router {
             return Route.now("invalid", new Answer.Failure(e));
         }
         String kind = r instanceof DlRequest.Listing ? "dl-listing" : "dl";
+        // The same releases as the golang.org/toolchain modules: guarded as that module is.
         return Route.blocking(kind, () -> {
             try {
                 return new Answer.Download(r, dl.serve(r));
@@ -169,7 +189,7 @@ public final class Routes implements Router {
                 }
                 return new Answer.Failure(e);
             }
-        });
+        }).requiring(Need.read("golang.org/toolchain"));
     }
 
     /** The query of a request target, without the fragment; null when there is none. */
