@@ -1,5 +1,6 @@
 package dev.granary.core.fetch;
 
+import dev.granary.core.ProxyException;
 import dev.granary.core.module.GoSum;
 import dev.granary.core.module.ModulePath;
 import dev.granary.core.module.ModuleVersion;
@@ -76,13 +77,42 @@ public final class ModuleService {
     /** {@code <module>/@v/<version>.zip}; large zips come back file- or stream-backed, never loaded whole. */
     public Artifact zip(ModuleVersion mv) {
         ensureVersion(mv);
-        return committed.zip(mv);
+        Optional<Artifact> zip = committed.zipIfPresent(mv);
+        if (zip.isPresent()) {
+            return zip.get();
+        }
+        fetchMissingZip(mv);
+        return committed.zipIfPresent(mv).orElseThrow(() -> missingZip(mv, null));
     }
 
     /** A presigned URL for the zip when the durable store can give one (S3 redirect mode). */
     public Optional<URI> zipRedirect(ModuleVersion mv, Duration expiry) {
         ensureVersion(mv);
+        if (!committed.hasZip(mv)) {
+            fetchMissingZip(mv);
+        }
         return committed.presignZip(mv, expiry);
+    }
+
+    /**
+     * A version committed without its zip (a snapshot carried only its go.sum {@code /go.mod} line) is
+     * fetched whole once more when its zip is asked for; offline, that is a not-found.
+     */
+    private void fetchMissingZip(ModuleVersion mv) {
+        try {
+            Waits.await(fetches.join(mv, true).committed, settings.fetchWait(), mv);
+        } catch (ProxyException e) {
+            if (e.isNotFound()) {
+                throw missingZip(mv, e);
+            }
+            throw e;
+        }
+    }
+
+    private static ProxyException missingZip(ModuleVersion mv, ProxyException cause) {
+        return new ProxyException(ProxyException.Kind.NOT_FOUND, mv + ": only its go.mod is stored here (from a snapshot that"
+                + " carried its go.sum /go.mod line alone), and the upstream has no zip"
+                + (cause == null ? "" : ": " + cause.getMessage()), cause);
     }
 
     /** The go.sum lines of a committed version, or empty when it is not stored. */
@@ -143,6 +173,11 @@ public final class ModuleService {
     /** Versions committed in storage (those with an .info), unsorted. */
     public List<String> storedVersions(ModulePath p) {
         return index.storedVersions(p);
+    }
+
+    /** The module index (stored versions, list rewrites), for other writers of versions (snapshot import). */
+    public ModuleIndex index() {
+        return index;
     }
 
     /** The committer, for other sources of verified versions (snapshot import). */

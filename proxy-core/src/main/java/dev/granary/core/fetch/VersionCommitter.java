@@ -39,11 +39,27 @@ public final class VersionCommitter {
 
     /** Commits {@code v}; its temporary zip is consumed (moved or copied, then gone from the caller's view). */
     public void commit(VerifiedVersion v) throws IOException {
+        stage(v);
+        publish(v.version(), v.info());
+    }
+
+    /**
+     * The first half of a commit: zip (unless the version has none: a go.mod-only version from a
+     * snapshot), mod and sum, none of which makes the version exist. Snapshot import stages every
+     * version before it publishes any.
+     */
+    public void stage(VerifiedVersion v) throws IOException {
         ModuleVersion mv = v.version();
-        store.put(StorageLayout.zip(mv), v.zip(), PutMode.REPLACE);
+        if (v.zip() != null) {
+            store.put(StorageLayout.zip(mv), v.zip(), PutMode.REPLACE);
+        }
         store.put(StorageLayout.mod(mv), v.mod());
         store.put(StorageLayout.sum(mv), v.sums().bytes());
-        store.put(StorageLayout.info(mv), v.info());
+    }
+
+    /** The second half: the {@code .info} marker, then the list rewrite and the listeners. Idempotent. */
+    public void publish(ModuleVersion mv, byte[] info) throws IOException {
+        store.put(StorageLayout.info(mv), info);
         committed.increment();
         index.rewriteList(mv.path());
         for (Consumer<ModuleVersion> l : listeners) {

@@ -54,6 +54,14 @@ final class VersionFetches {
      * @throws ProxyException the remembered failure of a recent fetch of {@code mv}
      */
     VersionFetch join(ModuleVersion mv) {
+        return join(mv, false);
+    }
+
+    /**
+     * Like {@link #join(ModuleVersion)}; with {@code needZip}, a version committed without its zip (a
+     * go.mod-only version from a snapshot) is fetched again rather than taken as stored.
+     */
+    VersionFetch join(ModuleVersion mv, boolean needZip) {
         recent.check(mv);
         VersionFetch mine = new VersionFetch(mv);
         VersionFetch running = inFlight.putIfAbsent(mv, mine);
@@ -63,12 +71,12 @@ final class VersionFetches {
         }
         executor.execute(() -> {
             try {
-                if (committed.isStored(mv)) {
+                if (isComplete(mv, needZip)) {
                     mine.stored();
                 } else if (leases == null) {
                     pipeline.run(mine);
                 } else {
-                    fetchUnderLease(mine);
+                    fetchUnderLease(mine, needZip);
                 }
             } catch (RuntimeException e) {
                 mine.fail(e);
@@ -95,7 +103,11 @@ final class VersionFetches {
     }
 
     /** With replicas sharing storage, only the lease holder fetches; the others wait for its commit. */
-    private void fetchUnderLease(VersionFetch f) {
+    private boolean isComplete(ModuleVersion mv, boolean needZip) {
+        return committed.isStored(mv) && (!needZip || committed.hasZip(mv));
+    }
+
+    private void fetchUnderLease(VersionFetch f, boolean needZip) {
         ModuleVersion mv = f.version;
         long deadline = System.nanoTime() + settings.fetchWait().toNanos();
         boolean counted = false;
@@ -108,7 +120,7 @@ final class VersionFetches {
             }
             if (lease.isPresent()) {
                 try {
-                    if (committed.isStored(mv)) {
+                    if (isComplete(mv, needZip)) {
                         f.stored();
                     } else {
                         pipeline.run(f);
@@ -126,7 +138,7 @@ final class VersionFetches {
                 leaseWaits.increment();
                 counted = true;
             }
-            if (committed.isStored(mv)) {
+            if (isComplete(mv, needZip)) {
                 f.stored();
                 return;
             }

@@ -27,6 +27,13 @@ public enum KeyKind {
     SUMDB_LOOKUP("sumdb", true),
     /** {@code sumdb/<name>/tile/8/L/N[.p/W]}: an authenticated hash tile. */
     SUMDB_TILE("sumdb", true),
+    /**
+     * {@code snapshots/<id>/MANIFEST.json|SHA256SUMS|SHA256SUMS.asc}: the record of an imported snapshot,
+     * written last by an import (its manifest marks the import complete).
+     */
+    SNAPSHOT("snapshot", true),
+    /** {@code snapshots/<id>/journal}: an import in progress, rolled back or forward by the next start. */
+    SNAPSHOT_JOURNAL("snapshot", false),
     /** Anything else (unknown files, future kinds): treated as mutable. */
     OTHER("other", false);
 
@@ -38,7 +45,7 @@ public enum KeyKind {
         this.immutable = immutable;
     }
 
-    /** The metrics label: info, mod, zip, sum, list, pin, lease, sumdb, other. */
+    /** The metrics label: info, mod, zip, sum, list, pin, lease, sumdb, snapshot, other. */
     public String label() {
         return label;
     }
