@@ -1,15 +1,8 @@
 package dev.granary.server;
 
-import dev.granary.core.fetch.FetchSettings;
 import dev.granary.core.fetch.ModuleService;
-import dev.granary.core.sumdb.SumdbDatabases;
 import dev.granary.core.sumdb.SumdbProxy;
 import dev.granary.core.sumdb.SumdbSpec;
-import dev.granary.core.sumdb.SumdbStorage;
-import dev.granary.core.sumdb.SumdbVerifier;
-import dev.granary.core.upstream.HttpUpstream;
-import dev.granary.core.upstream.UpstreamChain;
-import dev.granary.core.upstream.UpstreamCredentials;
 import dev.granary.server.config.ConfigKey;
 import dev.granary.server.config.GranaryConfig;
 import dev.granary.server.http.HttpEdge;
@@ -17,7 +10,6 @@ import dev.granary.server.http.Readiness;
 import dev.granary.server.http.Redaction;
 import dev.granary.server.http.ResponsePolicy;
 import dev.granary.server.http.Routes;
-import dev.granary.storage.BlobStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -36,13 +28,10 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,8 +46,7 @@ public final class GranaryServer implements AutoCloseable {
 
     private final GranaryConfig config;
     private final Metrics metrics = new Metrics();
-    private final ExecutorService blocking = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("granary-", 0).factory());
-    private final StorageTiers tiers;
+    private final Services services;
     private final Duration zipRedirect;
     private final ModuleService modules;
     private final SumdbProxy sumdb;
@@ -71,30 +59,15 @@ public final class GranaryServer implements AutoCloseable {
 
     public GranaryServer(GranaryConfig config, Map<String, String> env) throws IOException {
         this.config = config;
-        Path root = config.storage(env);
-        this.tiers = new StorageTiers(config, root, metrics);
-        BlobStore store = tiers.store();
+        this.services = new Services(config, env, metrics);
         MeterRegistry registry = metrics.registry();
-
-        HttpUpstream.Settings us = new HttpUpstream.Settings(config.duration(ConfigKey.FETCH_CONNECT_TIMEOUT),
-                config.duration(ConfigKey.FETCH_TIMEOUT), config.duration(ConfigKey.FETCH_IDLE_TIMEOUT),
-                config.integer(ConfigKey.FETCH_RETRIES), Duration.ofMillis(200), HttpUpstream.Settings.DEFAULT_MAX_RETRY_AFTER,
-                config.redirects(), UpstreamCredentials.parse(config.get(ConfigKey.FETCH_CREDENTIALS), env));
-        HttpClient client = HttpUpstream.newClient(us);
-        UpstreamChain upstream = UpstreamChain.parse(config.get(ConfigKey.UPSTREAM), client, us);
-        FetchSettings fetch = FetchSettings.defaults(root)
-                .withListTtl(config.duration(ConfigKey.CACHE_LIST_TTL))
-                .withNotFoundTtl(config.duration(ConfigKey.CACHE_NOT_FOUND_TTL))
-                .withFailureTtl(config.duration(ConfigKey.CACHE_FAILURE_TTL))
-                .withMaxZipBytes(config.bytes(ConfigKey.FETCH_MAX_ZIP_BYTES));
-        List<SumdbSpec> specs = SumdbSpec.parseList(config.get(ConfigKey.SUMDB));
-        SumdbDatabases databases = SumdbDatabases.create(specs, upstream, uri -> new HttpUpstream(uri, client, us),
-                new SumdbStorage(store), registry);
-        this.sumdb = new SumdbProxy(databases, registry, config.duration(ConfigKey.CACHE_LIST_TTL));
-        this.modules = new ModuleService(store, upstream, fetch, new SumdbVerifier(databases, config.get(ConfigKey.NOSUMDB), registry),
-                registry, blocking, tiers.leases());
-        this.zipRedirect = tiers.s3().isPresent() && config.bool(ConfigKey.S3_REDIRECT) ? config.duration(ConfigKey.S3_REDIRECT_EXPIRY) : null;
-        log.info("storage {}, upstream {}", store.describe(), upstream.describe());
+        this.modules = services.modules();
+        this.sumdb = new SumdbProxy(services.databases(), registry, config.duration(ConfigKey.CACHE_LIST_TTL), services.offline());
+        this.zipRedirect = services.tiers().s3().isPresent() && config.bool(ConfigKey.S3_REDIRECT) ? config.duration(ConfigKey.S3_REDIRECT_EXPIRY) : null;
+        services.recoverInterruptedImports();
+        SnapshotMetrics.register(services, registry);
+        List<SumdbSpec> specs = services.sumdbSpecs();
+        log.info("storage {}, upstream {}", services.store().describe(), services.upstream().describe());
         if (specs.isEmpty()) {
             log.warn("checksum verification is off (sumdb: off): upstream content is cached unverified");
         } else {
@@ -105,14 +78,14 @@ public final class GranaryServer implements AutoCloseable {
     /** Binds and starts serving; returns the bound address (useful with port 0). */
     public InetSocketAddress start() throws InterruptedException {
         // Texts clients see never name the storage root or temporary files (downloads go there too).
-        Path root = tiers.disk().root();
+        Path root = services.root();
         Redaction redaction = Redaction.of(root);
         GranaryConfig.SizeOrPercent minFree = config.sizeOrPercent(ConfigKey.READINESS_MIN_FREE);
-        Readiness readiness = new Readiness(tiers.store(), root, minFree::of, redaction);
+        Readiness readiness = new Readiness(services.store(), root, minFree::of, redaction);
         Routes routes = new Routes(modules, metrics, index(), s -> sumdb.serve(s.name(), s.path()), zipRedirect, readiness);
         edge = new HttpEdge(new HttpEdge.Settings(config.duration(ConfigKey.HTTP_HEADER_TIMEOUT), config.duration(ConfigKey.HTTP_IDLE_TIMEOUT),
                 config.integer(ConfigKey.HTTP_MAX_CONNECTIONS), config.integer(ConfigKey.HTTP_MAX_CONNECTIONS_PER_CLIENT)),
-                routes, blocking, metrics, new ResponsePolicy(redaction));
+                routes, services.blocking(), metrics, new ResponsePolicy(redaction));
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         Class<? extends ServerChannel> channelClass = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
@@ -180,13 +153,7 @@ public final class GranaryServer implements AutoCloseable {
             workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
             boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         }
-        blocking.shutdownNow();
-        try {
-            blocking.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        tiers.close();
+        services.close();
         metrics.close();
         log.info("granary stopped");
     }

@@ -1,6 +1,9 @@
 package dev.granary.server;
 
 import dev.granary.server.cli.ConfigOptions;
+import dev.granary.server.cli.ExportCommand;
+import dev.granary.server.cli.ImportCommand;
+import dev.granary.server.cli.VerifyCommand;
 import dev.granary.server.cli.KeysCommand;
 import dev.granary.server.cli.SignatureCommand;
 import dev.granary.server.config.ConfigKey;
@@ -16,7 +19,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "granary", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A caching, verifying Go module proxy.",
         subcommands = {Main.Serve.class, Main.ConfigKeys.class,
-            SignatureCommand.class, KeysCommand.class})
+            SignatureCommand.class, KeysCommand.class,
+            ExportCommand.class, ImportCommand.class, VerifyCommand.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {

@@ -45,6 +45,17 @@ public final class Progress implements AutoCloseable {
         return new Progress(what, totalBytes, totalItems, out, tty);
     }
 
+    /** Starts reporters: one per phase of a command (fetching, writing, verifying, ...). */
+    @FunctionalInterface
+    public interface Factory {
+        Progress start(String what, long totalBytes, long totalItems);
+
+        /** Reporters that report nothing. */
+        static Factory none() {
+            return (what, bytes, items) -> Progress.none();
+        }
+    }
+
     /** A reporter that reports nothing. */
     public static Progress none() {
         return new Progress("", 0, 0, null, false);

@@ -32,6 +32,7 @@ public final class SnapshotWriter implements Closeable {
     private final byte[] buffer = new byte[BUFFER];
     private long bytes;
     private boolean sumsWritten;
+    private boolean closed;
 
     /**
      * @param out      where the archive goes; closed by {@link #close()}
@@ -123,9 +124,13 @@ public final class SnapshotWriter implements Closeable {
         }
     }
 
-    /** Ends the archive and closes the output. */
+    /** Ends the archive and closes the output. Idempotent. */
     @Override
     public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
         try {
             tar.finish();
         } finally {

@@ -1,0 +1,161 @@
+package dev.granary.server;
+
+import dev.granary.core.fetch.FetchSettings;
+import dev.granary.core.fetch.ModuleService;
+import dev.granary.core.snapshot.SnapshotImporter;
+import dev.granary.core.sumdb.SumdbDatabases;
+import dev.granary.core.sumdb.SumdbSpec;
+import dev.granary.core.sumdb.SumdbStorage;
+import dev.granary.core.sumdb.SumdbVerifier;
+import dev.granary.core.upstream.HttpUpstream;
+import dev.granary.core.upstream.UpstreamChain;
+import dev.granary.core.upstream.UpstreamCredentials;
+import dev.granary.server.config.ConfigKey;
+import dev.granary.server.config.GranaryConfig;
+import dev.granary.storage.BlobStore;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The services every command that works on Granary's storage needs, assembled from the configuration:
+ * storage tiers, the upstream chain, the checksum databases and their verifier, and the module
+ * service with its verify-before-commit pipeline. {@code serve} puts Netty in front of them; {@code
+ * export}, {@code import} and {@code verify} use them directly.
+ */
+public final class Services implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Services.class);
+
+    private final GranaryConfig config;
+    private final Metrics metrics;
+    private final ExecutorService blocking = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("granary-", 0).factory());
+    private final StorageTiers tiers;
+    private final UpstreamChain upstream;
+    private final FetchSettings fetch;
+    private final List<SumdbSpec> specs;
+    private final SumdbStorage sumdbStorage;
+    private final SumdbDatabases databases;
+    private final ModuleService modules;
+
+    public Services(GranaryConfig config, Map<String, String> env, Metrics metrics) throws IOException {
+        this.config = config;
+        this.metrics = metrics;
+        Path root = config.storage(env);
+        this.tiers = new StorageTiers(config, root, metrics);
+        BlobStore store = tiers.store();
+        MeterRegistry registry = metrics.registry();
+
+        HttpUpstream.Settings us = new HttpUpstream.Settings(config.duration(ConfigKey.FETCH_CONNECT_TIMEOUT),
+                config.duration(ConfigKey.FETCH_TIMEOUT), config.duration(ConfigKey.FETCH_IDLE_TIMEOUT),
+                config.integer(ConfigKey.FETCH_RETRIES), Duration.ofMillis(200), HttpUpstream.Settings.DEFAULT_MAX_RETRY_AFTER,
+                config.redirects(), UpstreamCredentials.parse(config.get(ConfigKey.FETCH_CREDENTIALS), env));
+        HttpClient client = HttpUpstream.newClient(us);
+        this.upstream = UpstreamChain.parse(config.get(ConfigKey.UPSTREAM), client, us);
+        this.fetch = FetchSettings.defaults(root)
+                .withListTtl(config.duration(ConfigKey.CACHE_LIST_TTL))
+                .withNotFoundTtl(config.duration(ConfigKey.CACHE_NOT_FOUND_TTL))
+                .withFailureTtl(config.duration(ConfigKey.CACHE_FAILURE_TTL))
+                .withMaxZipBytes(config.bytes(ConfigKey.FETCH_MAX_ZIP_BYTES));
+        this.specs = SumdbSpec.parseList(config.get(ConfigKey.SUMDB));
+        this.sumdbStorage = new SumdbStorage(store);
+        this.databases = SumdbDatabases.create(specs, upstream, uri -> new HttpUpstream(uri, client, us), sumdbStorage, registry);
+        this.modules = new ModuleService(store, upstream, fetch, new SumdbVerifier(databases, noSumdb(), registry),
+                registry, blocking, tiers.leases());
+    }
+
+    /**
+     * Finishes or undoes snapshot imports that a crash interrupted (their journals say which); every
+     * start runs this. A failure is logged, never fatal: the next start tries again.
+     */
+    public void recoverInterruptedImports() {
+        try {
+            int n = new SnapshotImporter(store(), modules.committer()).recover();
+            if (n > 0) {
+                metrics.registry().counter(dev.granary.core.Meters.SNAPSHOT_IMPORTS, "result", "recovered").increment(n);
+            }
+        } catch (IOException | RuntimeException e) {
+            log.error("recovering interrupted snapshot imports: {}", e.toString());
+        }
+    }
+
+    public GranaryConfig config() {
+        return config;
+    }
+
+    public Metrics metrics() {
+        return metrics;
+    }
+
+    /** The store every service reads and writes (the hot tier over the durable tiers). */
+    public BlobStore store() {
+        return tiers.store();
+    }
+
+    StorageTiers tiers() {
+        return tiers;
+    }
+
+    /** The disk tier's root: also where downloads and imports are staged before they are verified. */
+    public Path root() {
+        return tiers.disk().root();
+    }
+
+    public ExecutorService blocking() {
+        return blocking;
+    }
+
+    public UpstreamChain upstream() {
+        return upstream;
+    }
+
+    /** True when no upstream is configured ({@code upstream: off}): everything is answered from storage. */
+    public boolean offline() {
+        return upstream.isEmpty();
+    }
+
+    public FetchSettings fetchSettings() {
+        return fetch;
+    }
+
+    public List<SumdbSpec> sumdbSpecs() {
+        return specs;
+    }
+
+    public SumdbStorage sumdbStorage() {
+        return sumdbStorage;
+    }
+
+    public SumdbDatabases databases() {
+        return databases;
+    }
+
+    public ModuleService modules() {
+        return modules;
+    }
+
+    /** The private-module patterns (GONOSUMDB syntax). */
+    public String noSumdb() {
+        String v = config.get(ConfigKey.NOSUMDB);
+        return v == null ? "" : v;
+    }
+
+    @Override
+    public void close() {
+        blocking.shutdownNow();
+        try {
+            blocking.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        tiers.close();
+    }
+}

@@ -1,0 +1,113 @@
+package dev.granary.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.granary.core.sumdb.TestSumdb;
+import dev.granary.core.testing.GoProxyTree;
+import dev.granary.core.testing.GoRunner;
+import dev.granary.core.testing.TestUpstream;
+import dev.granary.server.config.ConfigKey;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The air gap end to end, with every Go toolchain on the machine and checksum verification ON
+ * everywhere (GOSUMDB = a real checksum database's key, no GONOSUMDB):
+ * a connected Granary serves a program's modules; {@code granary export --gosum} of that program; a
+ * second Granary, with no upstream and no route to the database, imports the snapshot; with a fresh
+ * module cache, no client checksum-database state and no go.sum, {@code go build} succeeds through it;
+ * and again through {@code GOPROXY=file://} of the unpacked snapshot, with no server at all.
+ */
+class AirGapEndToEndIT {
+    @TempDir
+    Path tmp;
+
+    static final String MAIN = """
+            package main
+
+            import (
+            \t"fmt"
+
+            \t"rsc.io/quote"
+            \tquotev3 "rsc.io/quote/v3"
+            )
+
+            func main() {
+            \tfmt.Println(quote.Hello())
+            \tfmt.Println(quotev3.HelloV3())
+            }
+            """;
+
+    static final String GO_MOD = """
+            module example.com/hello
+
+            go 1.19
+
+            require (
+            \trsc.io/quote v1.5.2
+            \trsc.io/quote/v3 v3.0.0
+            )
+            """;
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dev.granary.core.testing.GoRunner#toolchains")
+    void goBuildsInsideTheAirGapWithChecksumVerificationOn(Path goBinary) throws Exception {
+        GoProxyTree tree = GoEndToEndTest.upstreamTree(tmp.resolve("upstream"));
+        Path app = Files.createDirectories(tmp.resolve("app"));
+        Files.writeString(app.resolve("main.go"), MAIN);
+        Files.writeString(app.resolve("go.mod"), GO_MOD);
+        Path connected = tmp.resolve("connected");
+        Path inside = tmp.resolve("inside");
+        Path snapshot = tmp.resolve("transfer/snapshot.tar.zst");
+        AirGap.keys(tmp.resolve("keys"), "Granary Export <export@example.org>");
+
+        String vkey;
+        try (TestSumdb db = TestSumdb.start(tree.root()); TestUpstream upstream = TestUpstream.serve(tree.root());
+             TestServers.Running granary = TestServers.start(connected, upstream.uri().toString(),
+                     Map.of(ConfigKey.SUMDB, db.verifierKey() + " " + db.url()))) {
+            vkey = db.verifierKey();
+            GoRunner go = new GoRunner(goBinary, tmp.resolve("go-connected")).env("GOPROXY", granary.url()).env("GOSUMDB", vkey);
+            go.run(app, "build", "-o", "hello", ".").assertSuccess();
+            assertThat(Files.readString(app.resolve("go.sum"))).contains("rsc.io/quote v1.5.2 h1:");
+
+            AirGap.granary("export", "--output", snapshot.toString(), "--gosum", app.resolve("go.sum").toString(),
+                    "--sign-key", tmp.resolve("keys/secret.asc").toString(),
+                    "--storage", connected.toString(), "--upstream", upstream.uri().toString(), "--sumdb", vkey + " " + db.url()).assertOk();
+        }
+        // From here on there is no upstream and no checksum database: only the snapshot crosses.
+        AirGap.Run imported = AirGap.granary("import", snapshot.toString(), "--keyring", tmp.resolve("keys/public.asc").toString(),
+                "--storage", inside.toString(), "--upstream", "off", "--sumdb", vkey).assertOk();
+        assertThat(imported.out()).contains("Imported snapshot").contains("every record proven");
+
+        Files.delete(app.resolve("go.sum"));
+        try (TestServers.Running granary = TestServers.start(inside, "off", Map.of(ConfigKey.SUMDB, vkey))) {
+            GoRunner go = new GoRunner(goBinary, tmp.resolve("go-inside")).env("GOPROXY", granary.url()).env("GOSUMDB", vkey);
+            go.run(app, "build", "-o", "hello-inside", ".").assertSuccess();
+            assertThat(GoEndToEndTest.runBinary(app.resolve("hello-inside"))).contains("Hello, world.");
+            assertThat(Files.readString(app.resolve("go.sum"))).contains("rsc.io/quote v1.5.2 h1:").contains("rsc.io/quote/v3 v3.0.0 h1:");
+            assertThat(Files.exists(go.sumdbState().resolve(vkey.substring(0, vkey.indexOf('+'))).resolve("latest")))
+                    .as("the go command verified a tree head").isTrue();
+            String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(granary.url() + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(metrics).containsPattern("granary_snapshot_tree_size\\{db=\"[^\"]+\"\\} [1-9]");
+            assertThat(metrics).containsPattern("granary_snapshot_age_seconds [0-9]");
+        }
+
+        // The unpacked snapshot, with standard tools and no server at all.
+        Path unpacked = Files.createDirectories(tmp.resolve("unpacked"));
+        AirGap.exec(unpacked, "tar", "--zstd", "-xf", snapshot.toString()).assertOk();
+        assertThat(AirGap.exec(unpacked, "sha256sum", "--quiet", "-c", "SHA256SUMS").assertOk().out()).isEmpty();
+        Files.delete(app.resolve("go.sum"));
+        GoRunner go = new GoRunner(goBinary, tmp.resolve("go-file")).env("GOPROXY", unpacked.toUri().toString()).env("GOSUMDB", vkey);
+        go.run(app, "build", "-o", "hello-file", ".").assertSuccess();
+        assertThat(GoEndToEndTest.runBinary(app.resolve("hello-file"))).contains("Hello, world.");
+    }
+}
