@@ -20,8 +20,13 @@ public class SnapshotException extends Exception {
 
     /** @param member the snapshot member concerned (its path in the archive), or null */
     public SnapshotException(String member, String message, Throwable cause) {
-        super(member == null ? message : "member " + member + ": " + message, cause);
+        super(oneLine(member == null ? message : "member " + member + ": " + message), cause);
         this.member = member;
+    }
+
+    /** Refusals are reported on one line: multi-line details (hashes, notes) are joined with "; ". */
+    private static String oneLine(String s) {
+        return s.strip().replaceAll("\\s*\\n\\s*", "; ");
     }
 
     /** A refusal about one member. */

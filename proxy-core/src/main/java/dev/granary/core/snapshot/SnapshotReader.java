@@ -72,7 +72,8 @@ public final class SnapshotReader {
         in.mark(8);
         byte[] magic = in.readNBytes(4);
         in.reset();
-        InputStream tarStream = Arrays.equals(magic, SnapshotFormat.ZSTD_MAGIC) ? new ZstdInputStream(in) : in;
+        boolean zstd = Arrays.equals(magic, SnapshotFormat.ZSTD_MAGIC);
+        InputStream tarStream = zstd ? new ZstdInputStream(in) : in;
         if (magic.length == 0) {
             throw new SnapshotException("the file is empty");
         }
@@ -81,7 +82,7 @@ public final class SnapshotReader {
         int counter = 0;
         TarArchiveEntry e;
         boolean any = false;
-        while ((e = next(tar, any)) != null) {
+        while ((e = next(tar, any, zstd)) != null) {
             any = true;
             String name = e.getName();
             if (name.startsWith("./")) {
@@ -136,12 +137,15 @@ public final class SnapshotReader {
         }
     }
 
-    private static TarArchiveEntry next(TarArchiveInputStream tar, boolean any) throws SnapshotException {
+    private static TarArchiveEntry next(TarArchiveInputStream tar, boolean any, boolean zstd) throws SnapshotException {
         try {
             return tar.getNextEntry();
         } catch (IOException e) {
+            if (zstd) {
+                throw new SnapshotException("the zstd-compressed file is truncated or damaged: " + e.getMessage(), e);
+            }
             throw new SnapshotException(any ? "the archive is damaged or truncated after its last complete member: " + e.getMessage()
-                    : "not a snapshot (neither a tar archive nor a zstd-compressed one): " + e.getMessage(), e);
+                    : "not a snapshot (not a tar archive, plain or zstd-compressed): " + e.getMessage(), e);
         }
     }
 

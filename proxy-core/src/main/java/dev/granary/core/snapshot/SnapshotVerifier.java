@@ -427,7 +427,9 @@ public final class SnapshotVerifier {
                     actual = GoSum.of(mv, null, modH1);
                 }
             } catch (ProxyException ex) {
-                throw SnapshotException.member(member, ex.getMessage());
+                // The shared checks speak of "the upstream"; here the content comes from the snapshot.
+                throw SnapshotException.member(member, ex.getMessage().replace("the upstream served", "the snapshot carries")
+                        .replace("upstream:", "snapshot:").replace("upstream .info", "its .info"));
             } catch (IOException ex) {
                 throw SnapshotException.member(member, "cannot be read as a zip: " + ex.getMessage());
             }
