@@ -3,6 +3,7 @@ package dev.granary.server;
 import dev.granary.core.fetch.FetchSettings;
 import dev.granary.core.fetch.ModuleService;
 import dev.granary.core.snapshot.SnapshotImporter;
+import dev.granary.core.snapshot.SnapshotReader;
 import dev.granary.core.sumdb.SumdbDatabases;
 import dev.granary.core.sumdb.SumdbSpec;
 import dev.granary.core.sumdb.SumdbStorage;
@@ -78,6 +79,10 @@ public final class Services implements AutoCloseable {
      */
     public void recoverInterruptedImports() {
         try {
+            int swept = SnapshotReader.removeAbandoned(root());
+            if (swept > 0) {
+                log.info("removed {} staging directories of snapshot imports or exports that died", swept);
+            }
             int n = new SnapshotImporter(store(), modules.committer()).recover();
             if (n > 0) {
                 metrics.registry().counter(dev.granary.core.Meters.SNAPSHOT_IMPORTS, "result", "recovered").increment(n);

@@ -65,6 +65,8 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  */
 public final class SnapshotExporter {
     private static final int PARALLEL_FETCHES = 8;
+    /** Proof tiles are staged in {@code .tmp-export-<pid>-<random>}. */
+    static final String STAGING_PREFIX = ".tmp-export-";
 
     /**
      * What to export.
@@ -195,7 +197,7 @@ public final class SnapshotExporter {
         }
 
         List<Item> items = prepare(wanted, fromGoSum);
-        Path staging = Files.createTempDirectory(Files.createDirectories(tempDir), ".tmp-export-");
+        Path staging = Files.createTempDirectory(Files.createDirectories(tempDir), STAGING_PREFIX + ProcessHandle.current().pid() + "-");
         try {
             return write(r, selection, previousId, previousHead, items, staging);
         } finally {

@@ -40,7 +40,42 @@ public final class SnapshotReader {
         }
     }
 
+    /** Staging directories are named {@code .tmp-import-<pid>-<random>}, so that those of dead processes can be removed. */
+    static final String STAGING_PREFIX = ".tmp-import-";
+
     private SnapshotReader() {
+    }
+
+    /**
+     * Removes the staging directories (of imports and exports) that processes of this machine left
+     * behind when they died; those of live processes are kept. Returns how many were removed.
+     */
+    public static int removeAbandoned(Path parent) throws IOException {
+        if (!Files.isDirectory(parent)) {
+            return 0;
+        }
+        int removed = 0;
+        try (var dirs = Files.newDirectoryStream(parent, d -> {
+            String n = d.getFileName().toString();
+            return (n.startsWith(STAGING_PREFIX) || n.startsWith(SnapshotExporter.STAGING_PREFIX)) && Files.isDirectory(d);
+        })) {
+            for (Path d : dirs) {
+                String n = d.getFileName().toString();
+                String rest = n.substring(n.startsWith(STAGING_PREFIX) ? STAGING_PREFIX.length() : SnapshotExporter.STAGING_PREFIX.length());
+                int dash = rest.indexOf('-');
+                long pid;
+                try {
+                    pid = Long.parseLong(dash < 0 ? rest : rest.substring(0, dash));
+                } catch (NumberFormatException e) {
+                    continue;
+                }
+                if (pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).isEmpty()) {
+                    new StagedSnapshot(d).close();
+                    removed++;
+                }
+            }
+        }
+        return removed;
     }
 
     /**
@@ -54,7 +89,7 @@ public final class SnapshotReader {
             throws SnapshotException, IOException {
         Files.createDirectories(stagingParent);
         // The ".tmp-" prefix keeps the directory out of storage listings; abandoned files are swept.
-        StagedSnapshot staged = new StagedSnapshot(Files.createTempDirectory(stagingParent, ".tmp-import-"));
+        StagedSnapshot staged = new StagedSnapshot(Files.createTempDirectory(stagingParent, STAGING_PREFIX + ProcessHandle.current().pid() + "-"));
         boolean ok = false;
         try (InputStream file = new Counting(Files.newInputStream(archive), onBytes)) {
             readInto(file, staged, limits);
