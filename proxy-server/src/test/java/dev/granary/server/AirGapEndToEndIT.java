@@ -82,6 +82,22 @@ class AirGapEndToEndIT {
                     "--sign-key", tmp.resolve("keys/secret.asc").toString(),
                     "--storage", connected.toString(), "--upstream", upstream.uri().toString(), "--sumdb", vkey + " " + db.url()).assertOk();
         }
+        // The same modules selected otherwise, from what the connected side stored (no network): the module
+        // graph of the go.mod, and everything stored. Both verify against an empty Granary.
+        for (String[] selection : new String[][] {{"--gomod", app.resolve("go.mod").toString()}, {"--all"}}) {
+            Path other = tmp.resolve("transfer/other-" + selection[0].substring(2) + ".tar");
+            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("export", "-o", other.toString(), "--offline",
+                    "--storage", connected.toString(), "--upstream", "off", "--sumdb", vkey, "-q"));
+            args.addAll(java.util.List.of(selection));
+            AirGap.Run exported = AirGap.granary(args.toArray(String[]::new)).assertOk();
+            assertThat(exported.out()).contains("versions: ");
+            AirGap.granary("verify", other.toString(), "--allow-unsigned", "--storage", tmp.resolve("empty").toString(),
+                    "--upstream", "off", "--sumdb", vkey, "-q").assertOk();
+            assertThat(dev.granary.core.snapshot.SnapshotExporter.Previous.read(other).manifest().versions())
+                    .extracting(e -> e.path() + "@" + e.version())
+                    .contains("rsc.io/quote@v1.5.2", "rsc.io/quote/v3@v3.0.0", "rsc.io/sampler@v1.3.0");
+        }
+
         // From here on there is no upstream and no checksum database: only the snapshot crosses.
         AirGap.Run imported = AirGap.granary("import", snapshot.toString(), "--keyring", tmp.resolve("keys/public.asc").toString(),
                 "--storage", inside.toString(), "--upstream", "off", "--sumdb", vkey).assertOk();

@@ -243,7 +243,8 @@ public record GoModFile(String module, String go, List<Require> require, List<Mo
                 i++;
             } else if (c == '/' && i + 1 < s.length() && s.charAt(i + 1) == '/') {
                 return new Line(out, Optional.of(s.substring(i + 2).strip()));
-            } else if (c == '(' || c == ')') {
+            } else if (c == '(' || c == ')' || c == '[' || c == ']' || c == '{' || c == '}' || c == ',') {
+                // modfile's punctuation; only parentheses mean something here (blocks), the rest is for retract intervals.
                 out.add(String.valueOf(c));
                 i++;
             } else if (c == '"') {

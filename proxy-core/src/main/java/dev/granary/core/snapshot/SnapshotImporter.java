@@ -84,6 +84,11 @@ public final class SnapshotImporter {
      * @throws IOException       when storage fails (what was written is undone or finished by the next start)
      */
     public Result publish(VerifiedSnapshot v, Progress progress) throws SnapshotException, IOException {
+        Plan first = plan(v);
+        if (first.nothingToDo()) {
+            // Checked before taking the lock, so that importing a snapshot again writes nothing at all.
+            return new Result(Outcome.UNCHANGED, 0, first.skipped(), 0);
+        }
         ImportLock.Acquired acquired = ImportLock.tryAcquire(store, "import of snapshot " + v.id());
         if (acquired.lock().isEmpty()) {
             throw new SnapshotException("another import is publishing into this storage: "
@@ -95,8 +100,15 @@ public final class SnapshotImporter {
         }
     }
 
-    private Result publishLocked(VerifiedSnapshot v, Progress progress) throws IOException {
-        // ---- plan ----
+    /** What an import still has to write, decided by reading storage only. */
+    private record Plan(List<VerifiedSnapshot.Version> stage, int skipped, Map<BlobKey, java.nio.file.Path> sumdbFiles, byte[] latest,
+                        byte[] heldBefore, String db, Map<BlobKey, byte[]> pins, boolean recorded) {
+        boolean nothingToDo() {
+            return stage.isEmpty() && sumdbFiles.isEmpty() && latest == null && pins.isEmpty() && recorded;
+        }
+    }
+
+    private Plan plan(VerifiedSnapshot v) throws IOException {
         List<VerifiedSnapshot.Version> stage = new ArrayList<>();
         int skipped = 0;
         for (VerifiedSnapshot.Version ver : v.versions()) {
@@ -122,7 +134,7 @@ public final class SnapshotImporter {
                 }
             }
             heldBefore = s.heldBefore().orElse(null);
-            boolean forward = heldBefore == null || s.tree().n() > v.sumdb().get().heldBeforeSize();
+            boolean forward = heldBefore == null || s.tree().n() > s.heldBeforeSize();
             Optional<byte[]> now = read(StorageLayout.sumdb(db, "latest"));
             if (forward && (now.isEmpty() || !Arrays.equals(now.get(), s.latestNote()))) {
                 latest = s.latestNote();
@@ -134,13 +146,24 @@ public final class SnapshotImporter {
                 pins.put(StorageLayout.pin(ver.version()), ver.sums().bytes());
             }
         }
-        BlobKey manifestKey = StorageLayout.snapshotFile(v.id(), SnapshotFormat.MANIFEST);
-        boolean recorded = store.exists(manifestKey);
-        if (stage.isEmpty() && sumdbFiles.isEmpty() && latest == null && pins.isEmpty() && recorded) {
-            return new Result(Outcome.UNCHANGED, 0, skipped, 0);
-        }
+        boolean recorded = store.exists(StorageLayout.snapshotFile(v.id(), SnapshotFormat.MANIFEST));
+        return new Plan(stage, skipped, sumdbFiles, latest, heldBefore, db, pins, recorded);
+    }
 
-        // ---- staging ----
+    private Result publishLocked(VerifiedSnapshot v, Progress progress) throws IOException {
+        Plan plan = plan(v);
+        if (plan.nothingToDo()) {
+            return new Result(Outcome.UNCHANGED, 0, plan.skipped(), 0);
+        }
+        List<VerifiedSnapshot.Version> stage = plan.stage();
+        Map<BlobKey, java.nio.file.Path> sumdbFiles = plan.sumdbFiles();
+        Map<BlobKey, byte[]> pins = plan.pins();
+        String db = plan.db();
+        byte[] latest = plan.latest();
+        byte[] heldBefore = plan.heldBefore();
+        int skipped = plan.skipped();
+
+        // ---- staging: nothing written here makes anything visible ----
         List<BlobKey> created = new ArrayList<>();
         Set<ModuleVersion> completing = new HashSet<>();
         for (VerifiedSnapshot.Version ver : stage) {
@@ -194,7 +217,7 @@ public final class SnapshotImporter {
             store.put(r.getKey(), r.getValue());
         }
 
-        // ---- publishing ----
+        // ---- publishing: the journal says so first, so that a crash from here on is finished, not undone ----
         ImportJournal publishing = journal.publishing();
         store.put(journalKey, publishing.toJson());
         finish(publishing);
