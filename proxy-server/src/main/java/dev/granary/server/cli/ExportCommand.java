@@ -80,6 +80,12 @@ public final class ExportCommand implements Callable<Integer>, ConfigOptions.Con
 
     @Override
     public Integer call() {
+        try (SnapshotCli.Quiet quiet = SnapshotCli.quietLogs()) {
+            return run();
+        }
+    }
+
+    private Integer run() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         if (goSums.isEmpty() && goMods.isEmpty() && goWorks.isEmpty() && modules.isEmpty() && !all && since.isEmpty()) {

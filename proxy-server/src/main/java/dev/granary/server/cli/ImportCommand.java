@@ -57,6 +57,12 @@ public final class ImportCommand implements Callable<Integer>, ConfigOptions.Con
 
     @Override
     public Integer call() {
+        try (SnapshotCli.Quiet quiet = SnapshotCli.quietLogs()) {
+            return run();
+        }
+    }
+
+    private Integer run() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         String problem = check.usageProblem();

@@ -3,12 +3,15 @@ package dev.granary.server.cli;
 import dev.granary.core.Meters;
 import dev.granary.core.snapshot.Progress;
 import dev.granary.server.Main;
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
 import java.io.Console;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.lang.reflect.Method;
+import org.slf4j.LoggerFactory;
 
 /** What the snapshot commands (export, import, verify) share: progress on standard error, the version, the heap peak. */
 final class SnapshotCli {
@@ -41,6 +44,27 @@ final class SnapshotCli {
         } catch (ReflectiveOperationException e) {
             return true;
         }
+    }
+
+    /**
+     * The snapshot commands report through their progress and summary; the services' per-version INFO
+     * lines (every commit) would only break the progress bar. Warnings and errors still show, and
+     * GRANARY_LOG_LEVEL, when set, decides as for serve.
+     */
+    static Quiet quietLogs() {
+        String level = System.getenv("GRANARY_LOG_LEVEL");
+        if ((level == null || level.isBlank()) && LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME) instanceof Logger root) {
+            Level before = root.getLevel();
+            root.setLevel(Level.WARN);
+            return () -> root.setLevel(before);
+        }
+        return () -> { };
+    }
+
+    /** Restores the log level when the command is done (commands also run inside other programs, such as tests). */
+    interface Quiet extends AutoCloseable {
+        @Override
+        void close();
     }
 
     static String granaryVersion() {

@@ -37,6 +37,12 @@ public final class VerifyCommand implements Callable<Integer>, ConfigOptions.Con
 
     @Override
     public Integer call() {
+        try (SnapshotCli.Quiet quiet = SnapshotCli.quietLogs()) {
+            return run();
+        }
+    }
+
+    private Integer run() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         String problem = check.usageProblem();
