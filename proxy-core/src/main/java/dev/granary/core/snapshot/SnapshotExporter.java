@@ -512,60 +512,64 @@ public final class SnapshotExporter {
         Path tmp = Files.createTempFile(out.getParent(), "." + out.getFileName() + ".", ".tmp");
         boolean done = false;
         int zips = 0;
-        try (OutputStream os = Files.newOutputStream(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
-             SnapshotWriter w = new SnapshotWriter(new java.io.BufferedOutputStream(os, 1 << 16), r.zstd(), created);
-             Progress p = progress.start("writing", total, sizes.size())) {
-            Map<String, TreeSet<String>> lists = new TreeMap<>();
-            for (Item i : items) {
-                for (BlobKey k : keys(i)) {
-                    long size = sizes.get(k);
-                    try (Blob b = store.get(k).orElseThrow(() -> new SnapshotException(k + " vanished from storage"));
-                         InputStream in = b.openStream()) {
-                        w.add(k.value(), in, size);
-                    }
-                    p.add(size, 1);
-                }
-                GoSum shipped = GoSum.of(i.mv(), i.zip() ? i.sums().zipH1() : null, i.sums().modH1());
-                w.add(StorageLayout.sum(i.mv()).value(), shipped.bytes());
-                p.add(0, 1);
-                if (i.zip()) {
-                    zips++;
-                }
-                if (Semver.isValid(i.mv().version()) && !PseudoVersion.isPseudoVersion(i.mv().version())) {
-                    lists.computeIfAbsent(i.mv().escapedPath(), x -> new TreeSet<>(Semver.ORDER)).add(i.mv().version());
-                }
-            }
-            for (Map.Entry<String, TreeSet<String>> l : lists.entrySet()) {
-                w.add(l.getKey() + "/@v/list", (String.join("\n", l.getValue()) + "\n").getBytes(StandardCharsets.UTF_8));
-            }
-            int lookups = 0;
-            if (dbName != null) {
-                w.add(StorageLayout.sumdb(dbName, "supported").value(), new byte[0]);
-                w.add(StorageLayout.sumdb(dbName, "latest").value(), note);
+        byte[] manifestBytes;
+        SnapshotManifest manifest;
+        try {
+            try (OutputStream os = Files.newOutputStream(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+                 SnapshotWriter w = new SnapshotWriter(new java.io.BufferedOutputStream(os, 1 << 16), r.zstd(), created);
+                 Progress p = progress.start("writing", total, sizes.size())) {
+                Map<String, TreeSet<String>> lists = new TreeMap<>();
                 for (Item i : items) {
-                    if (i.record() != null) {
-                        byte[] pinned = Arrays.copyOf(i.record(), i.record().length + note.length);
-                        System.arraycopy(note, 0, pinned, i.record().length, note.length);
-                        w.add(StorageLayout.sumdbLookup(dbName, i.mv()).value(), pinned);
-                        lookups++;
+                    for (BlobKey k : keys(i)) {
+                        long size = sizes.get(k);
+                        try (Blob b = store.get(k).orElseThrow(() -> new SnapshotException(k + " vanished from storage"));
+                             InputStream in = b.openStream()) {
+                            w.add(k.value(), in, size);
+                        }
+                        p.add(size, 1);
+                    }
+                    GoSum shipped = GoSum.of(i.mv(), i.zip() ? i.sums().zipH1() : null, i.sums().modH1());
+                    w.add(StorageLayout.sum(i.mv()).value(), shipped.bytes());
+                    p.add(0, 1);
+                    if (i.zip()) {
+                        zips++;
+                    }
+                    if (Semver.isValid(i.mv().version()) && !PseudoVersion.isPseudoVersion(i.mv().version())) {
+                        lists.computeIfAbsent(i.mv().escapedPath(), x -> new TreeSet<>(Semver.ORDER)).add(i.mv().version());
                     }
                 }
-                for (Map.Entry<String, Path> t : proofs.tiles().entrySet()) {
-                    w.add(StorageLayout.sumdb(dbName, t.getKey()).value(), Files.readAllBytes(t.getValue()));
+                for (Map.Entry<String, TreeSet<String>> l : lists.entrySet()) {
+                    w.add(l.getKey() + "/@v/list", (String.join("\n", l.getValue()) + "\n").getBytes(StandardCharsets.UTF_8));
+                }
+                int lookups = 0;
+                if (dbName != null) {
+                    w.add(StorageLayout.sumdb(dbName, "supported").value(), new byte[0]);
+                    w.add(StorageLayout.sumdb(dbName, "latest").value(), note);
+                    for (Item i : items) {
+                        if (i.record() != null) {
+                            // The record as the database served it, followed by the one head every proof is pinned to.
+                            byte[] pinned = Arrays.copyOf(i.record(), i.record().length + note.length);
+                            System.arraycopy(note, 0, pinned, i.record().length, note.length);
+                            w.add(StorageLayout.sumdbLookup(dbName, i.mv()).value(), pinned);
+                            lookups++;
+                        }
+                    }
+                    for (Map.Entry<String, Path> t : proofs.tiles().entrySet()) {
+                        w.add(StorageLayout.sumdb(dbName, t.getKey()).value(), Files.readAllBytes(t.getValue()));
+                    }
+                }
+                List<SnapshotManifest.Entry> entries = items.stream()
+                        .map(i -> new SnapshotManifest.Entry(i.mv().path().value(), i.mv().version(), i.zip(), i.record() != null)).toList();
+                manifest = new SnapshotManifest(SnapshotFormat.VERSION, created.toString(), r.granaryVersion(), selection,
+                        previousId, heads, new SnapshotManifest.Counts(items.size(), zips, lookups, proofs == null ? 0 : proofs.tiles().size(),
+                        w.files(), w.bytes()), entries);
+                manifestBytes = manifest.toJson();
+                w.add(SnapshotFormat.MANIFEST, manifestBytes);
+                byte[] sums = w.writeSums();
+                if (r.signingKey() != null) {
+                    w.writeSignature(r.signingKey().sign(new ByteArrayInputStream(sums)));
                 }
             }
-            List<SnapshotManifest.Entry> entries = items.stream()
-                    .map(i -> new SnapshotManifest.Entry(i.mv().path().value(), i.mv().version(), i.zip(), i.record() != null)).toList();
-            SnapshotManifest manifest = new SnapshotManifest(SnapshotFormat.VERSION, created.toString(), r.granaryVersion(), selection,
-                    previousId, heads, new SnapshotManifest.Counts(items.size(), zips, lookups, proofs == null ? 0 : proofs.tiles().size(),
-                    w.files(), w.bytes()), entries);
-            byte[] manifestBytes = manifest.toJson();
-            w.add(SnapshotFormat.MANIFEST, manifestBytes);
-            byte[] sums = w.writeSums();
-            if (r.signingKey() != null) {
-                w.writeSignature(r.signingKey().sign(new ByteArrayInputStream(sums)));
-            }
-            w.close();
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 ch.force(true);
             }

@@ -94,9 +94,12 @@ public final class SnapshotImporter {
             throw new SnapshotException("another import is publishing into this storage: "
                     + acquired.heldBy().map(ImportLock.Holder::describe).orElse("unknown holder") + "; try again when it is done");
         }
-        try (ImportLock lock = acquired.lock().get()) {
+        ImportLock lock = acquired.lock().get();
+        try {
             recoverHeld();
             return publishLocked(v, progress);
+        } finally {
+            lock.close();
         }
     }
 
@@ -264,8 +267,11 @@ public final class SnapshotImporter {
             log.info("an import is running ({}): its journal is left to it", acquired.heldBy().map(ImportLock.Holder::describe).orElse("?"));
             return 0;
         }
-        try (ImportLock lock = acquired.lock().get()) {
+        ImportLock lock = acquired.lock().get();
+        try {
             return recoverHeld();
+        } finally {
+            lock.close();
         }
     }
 

@@ -80,8 +80,11 @@ public final class ExportCommand implements Callable<Integer>, ConfigOptions.Con
 
     @Override
     public Integer call() {
-        try (SnapshotCli.Quiet quiet = SnapshotCli.quietLogs()) {
+        SnapshotCli.Quiet logs = SnapshotCli.quietLogs();
+        try {
             return run();
+        } finally {
+            logs.close();
         }
     }
 

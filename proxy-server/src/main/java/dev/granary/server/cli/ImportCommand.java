@@ -57,8 +57,11 @@ public final class ImportCommand implements Callable<Integer>, ConfigOptions.Con
 
     @Override
     public Integer call() {
-        try (SnapshotCli.Quiet quiet = SnapshotCli.quietLogs()) {
+        SnapshotCli.Quiet logs = SnapshotCli.quietLogs();
+        try {
             return run();
+        } finally {
+            logs.close();
         }
     }
 

@@ -37,8 +37,11 @@ public final class VerifyCommand implements Callable<Integer>, ConfigOptions.Con
 
     @Override
     public Integer call() {
-        try (SnapshotCli.Quiet quiet = SnapshotCli.quietLogs()) {
+        SnapshotCli.Quiet logs = SnapshotCli.quietLogs();
+        try {
             return run();
+        } finally {
+            logs.close();
         }
     }
 
