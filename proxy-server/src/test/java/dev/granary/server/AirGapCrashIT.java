@@ -51,7 +51,7 @@ class AirGapCrashIT {
         Random random = new Random(7);
         for (int i = 0; i < VERSIONS; i++) {
             // Incompressible bodies, so that publishing takes long enough to be interrupted at several points.
-            byte[] blob = new byte[2 << 20];
+            byte[] blob = new byte[1 << 20];
             random.nextBytes(blob);
             Map<String, byte[]> files = new TreeMap<>();
             files.put("go.mod", "module example.com/crash\n".getBytes(StandardCharsets.UTF_8));
