@@ -46,10 +46,11 @@ final class SnapshotMetrics {
     static void register(Services services, MeterRegistry registry) {
         SnapshotMetrics m = new SnapshotMetrics(services);
         for (String db : services.databases().names()) {
-            Gauge.builder(Meters.SNAPSHOT_TREE_SIZE, m, x -> x.treeSize(db))
+            // Strong references: nothing else holds m, and a gauge's object collected reads NaN.
+            Gauge.builder(Meters.SNAPSHOT_TREE_SIZE, m, x -> x.treeSize(db)).strongReference(true)
                     .description("Tree size of the newest imported snapshot's checksum-database head (-1: none)").tag("db", db).register(registry);
         }
-        Gauge.builder(Meters.SNAPSHOT_AGE, m, SnapshotMetrics::ageSeconds).baseUnit("seconds")
+        Gauge.builder(Meters.SNAPSHOT_AGE, m, SnapshotMetrics::ageSeconds).strongReference(true).baseUnit("seconds")
                 .description("Age of the newest imported snapshot, since its export (-1: none)").register(registry);
         for (String result : new String[] {"imported", "unchanged", "refused", "failed", "recovered"}) {
             Counter.builder(Meters.SNAPSHOT_IMPORTS).description("Snapshot imports by result").tag("result", result).register(registry);
