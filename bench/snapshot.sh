@@ -43,7 +43,9 @@ cp proxy-core/src/test/go/testsumdb/*.go proxy-core/src/test/go/testsumdb/go.mod
 start_sumdb() { # proxy-dir
   "$work/testsumdb/testsumdb" -proxy "$1" -listen 127.0.0.1:0 >"$work/sumdb.out" 2>"$work/sumdb.log" &
   pids+=($!)
-  for _ in $(seq 1 100); do [ "$(wc -l <"$work/sumdb.out")" -ge 4 ] && break; sleep 0.1; done
+  # It hashes every zip before it answers: minutes for many gigabytes.
+  for _ in $(seq 1 3000); do [ "$(wc -l <"$work/sumdb.out")" -ge 4 ] && break; sleep 0.1; done
+  [ -n "$(sed -n "s/^vkey=//p" "$work/sumdb.out")" ] || { echo "testsumdb did not start: $(cat "$work/sumdb.log")" >&2; exit 1; }
   SUMDB_ADDR=$(sed -n 's/^addr=//p' "$work/sumdb.out")
   VKEY=$(sed -n 's/^vkey=//p' "$work/sumdb.out")
 }

@@ -1,15 +1,34 @@
 package dev.granary.server;
 
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.Appender;
+import dev.granary.core.Meters;
+import dev.granary.core.catalog.ModuleCatalog;
+import dev.granary.core.catalog.VersionOrigins;
+import dev.granary.core.dl.DlMirror;
+import dev.granary.core.dl.DlSettings;
+import dev.granary.core.dl.DlTrust;
+import dev.granary.core.retention.AccessTimes;
+import dev.granary.core.retention.Retention;
 import dev.granary.core.fetch.ModuleService;
+import dev.granary.core.sumdb.SumdbDatabases;
 import dev.granary.core.sumdb.SumdbProxy;
 import dev.granary.core.sumdb.SumdbSpec;
+import dev.granary.core.upstream.HttpUpstream;
+import dev.granary.core.upstream.Upstream;
 import dev.granary.server.config.ConfigKey;
 import dev.granary.server.config.GranaryConfig;
+import dev.granary.server.http.AccessLog;
+import dev.granary.server.http.CatalogRoutes;
 import dev.granary.server.http.HttpEdge;
 import dev.granary.server.http.Readiness;
 import dev.granary.server.http.Redaction;
 import dev.granary.server.http.ResponsePolicy;
 import dev.granary.server.http.Routes;
+import dev.granary.storage.BlobStore;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
@@ -28,11 +47,21 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,9 +76,19 @@ public final class GranaryServer implements AutoCloseable {
     private final GranaryConfig config;
     private final Metrics metrics = new Metrics();
     private final Services services;
+    private final ExecutorService blocking;
+    private final StorageTiers tiers;
     private final Duration zipRedirect;
     private final ModuleService modules;
     private final SumdbProxy sumdb;
+    private final ModuleCatalog catalog;
+    private final AccessTimes access;
+    private final Retention retention;
+    private final ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("granary-housekeeping").factory());
+    private final AtomicLong lastGcSuccess = new AtomicLong();
+    private final Map<String, String> env;
+    private final DlMirror dl;
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private EventLoopGroup boss;
     private EventLoopGroup workers;
@@ -59,33 +98,103 @@ public final class GranaryServer implements AutoCloseable {
 
     public GranaryServer(GranaryConfig config, Map<String, String> env) throws IOException {
         this.config = config;
+        this.env = env;
+        // Storage, upstreams, checksum databases and the module service: shared with export and import.
         this.services = new Services(config, env, metrics);
+        this.blocking = services.blocking();
+        this.tiers = services.tiers();
+        Path root = services.root();
+        BlobStore store = tiers.store();
         MeterRegistry registry = metrics.registry();
+        List<SumdbSpec> specs = services.sumdbSpecs();
+        SumdbDatabases databases = services.databases();
+        this.sumdb = new SumdbProxy(databases, registry, config.duration(ConfigKey.CACHE_LIST_TTL), services.offline());
         this.modules = services.modules();
-        this.sumdb = new SumdbProxy(services.databases(), registry, config.duration(ConfigKey.CACHE_LIST_TTL), services.offline());
-        this.zipRedirect = services.tiers().s3().isPresent() && config.bool(ConfigKey.S3_REDIRECT) ? config.duration(ConfigKey.S3_REDIRECT_EXPIRY) : null;
         services.recoverInterruptedImports();
         SnapshotMetrics.register(services, registry);
-        List<SumdbSpec> specs = services.sumdbSpecs();
-        log.info("storage {}, upstream {}", services.store().describe(), services.upstream().describe());
+        // Reads for people and housekeeping go to the durable tier unobserved: they are no client's lookups.
+        this.access = new AccessTimes(tiers.quiet(), Clock.systemUTC());
+        this.catalog = new ModuleCatalog(tiers.quiet(), databases::names, VersionOrigins.NONE, access::lastRequested).metered(registry);
+        modules.committer().onCommit(catalog::added);
+        modules.committer().onRemove(catalog::removed);
+        // Removals go through the committer, hence through the hot tier, which forgets what is removed.
+        this.retention = new Retention(tiers.quiet(), modules.committer(), access, Clock.systemUTC(), registry);
+        Gauge.builder(Meters.GC_LAST_SUCCESS, lastGcSuccess, AtomicLong::get).baseUnit("seconds")
+                .description("End of the last retention run that succeeded, in seconds since the epoch (0 before any)").register(registry);
+        preregister(registry, tiers.s3().isPresent());
+        for (String result : new String[] {"ok", "error"}) {
+            Counter.builder(Meters.GC_RUNS).description("Retention runs by result").tag("result", result).register(registry);
+        }
+        this.zipRedirect = tiers.s3().isPresent() && config.bool(ConfigKey.S3_REDIRECT) ? config.duration(ConfigKey.S3_REDIRECT_EXPIRY) : null;
+        this.dl = dlMirror(config, store, root, services.httpClient(), services.upstreamSettings(), registry);
+        log.info("storage {}, upstream {}", store.describe(), services.upstream().describe());
         if (specs.isEmpty()) {
             log.warn("checksum verification is off (sumdb: off): upstream content is cached unverified");
         } else {
-            log.info("verifying against checksum database {}; private patterns: '{}'", specs.get(0).name(), config.get(ConfigKey.NOSUMDB));
+            log.info("verifying against checksum database {}; private patterns: '{}'", specs.get(0).name(), services.noSumdb());
         }
+    }
+
+    /**
+     * Counters that alerts watch with {@code increase()} exist at zero from the start: a series that
+     * appears with its first event would hide that event from {@code increase()} and {@code rate()}.
+     */
+    private static void preregister(MeterRegistry registry, boolean s3) {
+        for (String reason : new String[] {"checksum-mismatch", "go-mod-mismatch", "invalid-proof", "not-in-sumdb", "pin-mismatch",
+            "pin-unreadable", "zip-rules"}) {
+            Counter.builder(Meters.VERIFICATION_FAILURES).description("Content refused by verification, by reason")
+                    .tag("reason", reason).register(registry);
+        }
+        for (String what : new String[] {"version", "blob"}) {
+            Counter.builder(Meters.GC_REMOVED).description("What retention removed").tag("what", what).register(registry);
+        }
+        Counter.builder(Meters.GC_RECLAIMED).baseUnit("bytes").description("Storage released by retention").register(registry);
+        Counter.builder(Meters.HOT_EVICTIONS).description("Hot tier evictions").register(registry);
+        for (String reason : new String[] {"server-limit", "client-limit"}) {
+            Counter.builder(Meters.HTTP_CONNECTIONS_REJECTED).description("Connections turned away at a connection limit")
+                    .tag("reason", reason).register(registry);
+        }
+        for (String tier : s3 ? new String[] {"hot", "disk", "s3"} : new String[] {"hot", "disk"}) {
+            for (String op : new String[] {"get", "stat", "put", "delete", "list"}) {
+                Counter.builder(Meters.STORAGE_ERRORS).description("Storage errors by tier and operation")
+                        .tag("tier", tier).tag("operation", op).register(registry);
+            }
+        }
+    }
+
+    /**
+     * The release archive mirror. Redirects from the release site go to any https host (go.dev/dl sends
+     * the bytes from dl.google.com): what arrives is checked by SHA-256 and signature, wherever it came from.
+     */
+    private DlMirror dlMirror(GranaryConfig config, BlobStore store, Path root, HttpClient client, HttpUpstream.Settings us,
+                              MeterRegistry registry) {
+        HttpUpstream.Settings dlSettings = us.withRedirects(HttpUpstream.Redirects.ANY);
+        Function<URI, Upstream> http = uri -> new HttpUpstream(uri, client, dlSettings);
+        DlTrust trust = DlTrust.create(config.dlTrust(), store, http);
+        Optional<URI> site = config.dlUpstream();
+        DlSettings settings = DlSettings.defaults(root)
+                .withListingTtl(config.duration(ConfigKey.DL_LISTING_TTL))
+                .withNotFoundTtl(config.duration(ConfigKey.CACHE_NOT_FOUND_TTL))
+                .withFailureTtl(config.duration(ConfigKey.CACHE_FAILURE_TTL))
+                .withMaxArchiveBytes(config.bytes(ConfigKey.DL_MAX_ARCHIVE_BYTES));
+        log.info("release archives at /dl/: {}; signing key {}", site.map(u -> http.apply(u).describe()).orElse("off (stored archives only)"),
+                trust.describe());
+        return new DlMirror(store, site.map(http).orElse(null), trust, settings, registry, blocking);
     }
 
     /** Binds and starts serving; returns the bound address (useful with port 0). */
     public InetSocketAddress start() throws InterruptedException {
         // Texts clients see never name the storage root or temporary files (downloads go there too).
-        Path root = services.root();
+        Path root = tiers.disk().root();
         Redaction redaction = Redaction.of(root);
         GranaryConfig.SizeOrPercent minFree = config.sizeOrPercent(ConfigKey.READINESS_MIN_FREE);
-        Readiness readiness = new Readiness(services.store(), root, minFree::of, redaction);
-        Routes routes = new Routes(modules, metrics, index(), s -> sumdb.serve(s.name(), s.path()), zipRedirect, readiness);
+        Readiness readiness = new Readiness(tiers.store(), root, minFree::of, redaction);
+        Routes routes = new Routes(modules, metrics, index(), s -> sumdb.serve(s.name(), s.path()), zipRedirect, readiness,
+                new CatalogRoutes(catalog, new CatalogStats(metrics.registry(), catalog)), access::touched, dl);
         edge = new HttpEdge(new HttpEdge.Settings(config.duration(ConfigKey.HTTP_HEADER_TIMEOUT), config.duration(ConfigKey.HTTP_IDLE_TIMEOUT),
                 config.integer(ConfigKey.HTTP_MAX_CONNECTIONS), config.integer(ConfigKey.HTTP_MAX_CONNECTIONS_PER_CLIENT)),
-                routes, services.blocking(), metrics, new ResponsePolicy(redaction));
+                routes, blocking, metrics, new ResponsePolicy(redaction), AccessLog.of(config.bool(ConfigKey.LOG_ACCESS), env));
+        startHousekeeping();
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         Class<? extends ServerChannel> channelClass = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
@@ -104,12 +213,80 @@ public final class GranaryServer implements AutoCloseable {
         return addr;
     }
 
+    /**
+     * Background work: the catalog's index (built once at start, and rebuilt every 15 minutes when
+     * replicas share S3, since the others commit too), last-request times written every minute, and
+     * retention on {@code gc.schedule}.
+     */
+    private void startHousekeeping() {
+        housekeeping.execute(this::rebuildCatalog);
+        if (tiers.s3().isPresent()) {
+            housekeeping.scheduleWithFixedDelay(this::rebuildCatalog, 15, 15, TimeUnit.MINUTES);
+        }
+        housekeeping.scheduleWithFixedDelay(this::flushAccess, 1, 1, TimeUnit.MINUTES);
+        Duration every = config.duration(ConfigKey.GC_SCHEDULE);
+        Duration maxAge = config.duration(ConfigKey.GC_MAX_AGE);
+        if (!every.isZero()) {
+            if (maxAge.isZero()) {
+                log.warn("gc.schedule is set but gc.max-age is 0 (keep every version): retention has nothing to do");
+            } else {
+                log.info("retention every {}: versions not requested for {} are removed", every, maxAge);
+                housekeeping.scheduleWithFixedDelay(() -> collectGarbage(maxAge), every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        }
+    }
+
+    private void rebuildCatalog() {
+        try {
+            catalog.rebuild();
+        } catch (IOException | RuntimeException e) {
+            log.warn("catalog: listing storage failed, search shows only versions committed since start: {}", e.toString());
+        }
+    }
+
+    private void flushAccess() {
+        try {
+            access.flush();
+        } catch (RuntimeException e) {
+            log.warn("recording last-request times: {}", e.toString());
+        }
+    }
+
+    private void collectGarbage(Duration maxAge) {
+        flushAccess();
+        try {
+            Retention.Report r = retention.run(new Retention.Policy(maxAge, List.of()), false,
+                    x -> log.info("gc: removed {} ({} bytes): {}", x.name(), x.bytes(), x.reason()));
+            metrics.registry().counter(Meters.GC_RUNS, "result", "ok").increment();
+            lastGcSuccess.set(Instant.now().getEpochSecond());
+            log.info("gc: {} of {} versions removed, {} bytes released", r.removals().size(), r.versionsExamined(), r.bytes());
+        } catch (IOException | RuntimeException e) {
+            metrics.registry().counter(Meters.GC_RUNS, "result", "error").increment();
+            log.warn("gc failed: {}", e.toString());
+        }
+    }
+
+    /** The access log is written by a queue: the process drains it once the server is closed, before it exits. */
+    static void flushAccessLog() {
+        if (LoggerFactory.getILoggerFactory() instanceof LoggerContext ctx) {
+            Appender<ILoggingEvent> a = ctx.getLogger("granary.access").getAppender("access");
+            if (a != null) {
+                a.stop();
+            }
+        }
+    }
+
     private int inFlight() {
         return edge == null ? 0 : edge.inFlight();
     }
 
     public ModuleService modules() {
         return modules;
+    }
+
+    /** The release archive mirror ({@code /dl/}). */
+    public DlMirror dl() {
+        return dl;
     }
 
     public Metrics metrics() {
@@ -119,8 +296,10 @@ public final class GranaryServer implements AutoCloseable {
     private String index() {
         return "Granary: a caching Go module proxy.\n\n"
                 + "  go env -w GOPROXY=http://<this host>:" + config.port() + "\n\n"
+                + "Go release archives (CI setup action: go-download-base-url: http://<this host>:" + config.port() + "/dl):\n"
+                + "  /dl/?mode=json[&include=all], /dl/<filename>[.sha256|.asc]\n\n"
                 + "Endpoints: /<module>/@v/list, /<module>/@v/<version>.info|.mod|.zip, /<module>/@latest,\n"
-                + "           /healthz, /readyz, /metrics\n";
+                + "           /sumdb/<name>/..., /dl/..., /healthz, /readyz, /metrics\n";
     }
 
     @Override
@@ -153,6 +332,8 @@ public final class GranaryServer implements AutoCloseable {
             workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
             boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         }
+        housekeeping.shutdownNow();
+        flushAccess();
         services.close();
         metrics.close();
         log.info("granary stopped");

@@ -9,6 +9,7 @@ import dev.granary.core.sumdb.SumdbSpec;
 import dev.granary.core.sumdb.SumdbStorage;
 import dev.granary.core.sumdb.SumdbVerifier;
 import dev.granary.core.upstream.HttpUpstream;
+import dev.granary.core.upstream.Upstream;
 import dev.granary.core.upstream.UpstreamChain;
 import dev.granary.core.upstream.UpstreamCredentials;
 import dev.granary.server.config.ConfigKey;
@@ -40,6 +41,9 @@ public final class Services implements AutoCloseable {
     private final Metrics metrics;
     private final ExecutorService blocking = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("granary-", 0).factory());
     private final StorageTiers tiers;
+    private final HttpClient client;
+    private final HttpUpstream.Settings upstreamSettings;
+    private final GitSetup git;
     private final UpstreamChain upstream;
     private final FetchSettings fetch;
     private final List<SumdbSpec> specs;
@@ -59,7 +63,8 @@ public final class Services implements AutoCloseable {
                 config.duration(ConfigKey.FETCH_TIMEOUT), config.duration(ConfigKey.FETCH_IDLE_TIMEOUT),
                 config.integer(ConfigKey.FETCH_RETRIES), Duration.ofMillis(200), HttpUpstream.Settings.DEFAULT_MAX_RETRY_AFTER,
                 config.redirects(), UpstreamCredentials.parse(config.get(ConfigKey.FETCH_CREDENTIALS), env));
-        HttpClient client = HttpUpstream.newClient(us);
+        this.upstreamSettings = us;
+        this.client = HttpUpstream.newClient(us);
         this.upstream = UpstreamChain.parse(config.get(ConfigKey.UPSTREAM), client, us);
         this.fetch = FetchSettings.defaults(root)
                 .withListTtl(config.duration(ConfigKey.CACHE_LIST_TTL))
@@ -68,8 +73,10 @@ public final class Services implements AutoCloseable {
                 .withMaxZipBytes(config.bytes(ConfigKey.FETCH_MAX_ZIP_BYTES));
         this.specs = SumdbSpec.parseList(config.get(ConfigKey.SUMDB));
         this.sumdbStorage = new SumdbStorage(store);
+        // Git routes: matching modules come from git, are pinned, and never reach the proxies or the sumdb.
+        this.git = GitSetup.create(config, env, root, tiers.s3().isPresent(), upstream, registry);
         this.databases = SumdbDatabases.create(specs, upstream, uri -> new HttpUpstream(uri, client, us), sumdbStorage, registry);
-        this.modules = new ModuleService(store, upstream, fetch, new SumdbVerifier(databases, noSumdb(), registry),
+        this.modules = new ModuleService(store, git.modules(), fetch, new SumdbVerifier(databases, git.noSumdb(), registry),
                 registry, blocking, tiers.leases());
     }
 
@@ -118,13 +125,27 @@ public final class Services implements AutoCloseable {
         return blocking;
     }
 
-    public UpstreamChain upstream() {
-        return upstream;
+    /** The module service's upstream: git routes (when configured), then the proxy chain. */
+    public Upstream upstream() {
+        return git.modules();
     }
 
-    /** True when no upstream is configured ({@code upstream: off}): everything is answered from storage. */
+    /**
+     * True when no upstream proxy is configured ({@code upstream: off}): everything is answered from
+     * storage, and the checksum databases are never asked.
+     */
     public boolean offline() {
         return upstream.isEmpty();
+    }
+
+    /** The HTTP client every upstream shares. */
+    HttpClient httpClient() {
+        return client;
+    }
+
+    /** The upstream settings, as configured. */
+    HttpUpstream.Settings upstreamSettings() {
+        return upstreamSettings;
     }
 
     public FetchSettings fetchSettings() {
@@ -147,10 +168,9 @@ public final class Services implements AutoCloseable {
         return modules;
     }
 
-    /** The private-module patterns (GONOSUMDB syntax). */
+    /** The private-module patterns (GONOSUMDB syntax): the configured ones plus the git routes'. */
     public String noSumdb() {
-        String v = config.get(ConfigKey.NOSUMDB);
-        return v == null ? "" : v;
+        return git.noSumdb();
     }
 
     @Override
@@ -162,5 +182,6 @@ public final class Services implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         tiers.close();
+        git.close();
     }
 }

@@ -3,8 +3,10 @@ package dev.granary.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.granary.core.sumdb.TestSumdb;
+import dev.granary.core.testing.GoCommand;
 import dev.granary.core.testing.GoProxyTree;
-import dev.granary.core.testing.GoRunner;
+import dev.granary.core.testing.GoToolchain;
+import dev.granary.core.testing.GoToolchains;
 import dev.granary.core.testing.TestUpstream;
 import dev.granary.server.config.ConfigKey;
 import java.net.URI;
@@ -15,8 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The air gap end to end, with every Go toolchain on the machine and checksum verification ON
@@ -57,10 +57,9 @@ class AirGapEndToEndIT {
             )
             """;
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.granary.core.testing.GoRunner#toolchains")
-    void goBuildsInsideTheAirGapWithChecksumVerificationOn(Path goBinary) throws Exception {
-        GoProxyTree tree = GoEndToEndTest.upstreamTree(tmp.resolve("upstream"));
+    @GoToolchains.EachGoToolchain
+    void goBuildsInsideTheAirGapWithChecksumVerificationOn(GoToolchain toolchain) throws Exception {
+        GoProxyTree tree = TestModules.upstreamTree(tmp.resolve("upstream"));
         Path app = Files.createDirectories(tmp.resolve("app"));
         Files.writeString(app.resolve("main.go"), MAIN);
         Files.writeString(app.resolve("go.mod"), GO_MOD);
@@ -74,7 +73,7 @@ class AirGapEndToEndIT {
              TestServers.Running granary = TestServers.start(connected, upstream.uri().toString(),
                      Map.of(ConfigKey.SUMDB, db.verifierKey() + " " + db.url()))) {
             vkey = db.verifierKey();
-            GoRunner go = new GoRunner(goBinary, tmp.resolve("go-connected")).env("GOPROXY", granary.url()).env("GOSUMDB", vkey);
+            GoCommand go = new GoCommand(toolchain, tmp.resolve("go-connected")).env("GOPROXY", granary.url()).env("GOSUMDB", vkey);
             go.run(app, "build", "-o", "hello", ".").assertSuccess();
             assertThat(Files.readString(app.resolve("go.sum"))).contains("rsc.io/quote v1.5.2 h1:");
 
@@ -105,11 +104,11 @@ class AirGapEndToEndIT {
 
         Files.delete(app.resolve("go.sum"));
         try (TestServers.Running granary = TestServers.start(inside, "off", Map.of(ConfigKey.SUMDB, vkey))) {
-            GoRunner go = new GoRunner(goBinary, tmp.resolve("go-inside")).env("GOPROXY", granary.url()).env("GOSUMDB", vkey);
+            GoCommand go = new GoCommand(toolchain, tmp.resolve("go-inside")).env("GOPROXY", granary.url()).env("GOSUMDB", vkey);
             go.run(app, "build", "-o", "hello-inside", ".").assertSuccess();
-            assertThat(GoEndToEndTest.runBinary(app.resolve("hello-inside"))).contains("Hello, world.");
+            assertThat(TestModules.runBinary(app.resolve("hello-inside"))).contains("Hello, world.");
             assertThat(Files.readString(app.resolve("go.sum"))).contains("rsc.io/quote v1.5.2 h1:").contains("rsc.io/quote/v3 v3.0.0 h1:");
-            assertThat(Files.exists(go.sumdbState().resolve(vkey.substring(0, vkey.indexOf('+'))).resolve("latest")))
+            assertThat(Files.exists(go.home().resolve("gopath/pkg/sumdb").resolve(vkey.substring(0, vkey.indexOf('+'))).resolve("latest")))
                     .as("the go command verified a tree head").isTrue();
             String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(granary.url() + "/metrics")).build(),
                     HttpResponse.BodyHandlers.ofString()).body();
@@ -122,8 +121,8 @@ class AirGapEndToEndIT {
         AirGap.exec(unpacked, "tar", "--zstd", "-xf", snapshot.toString()).assertOk();
         assertThat(AirGap.exec(unpacked, "sha256sum", "--quiet", "-c", "SHA256SUMS").assertOk().out()).isEmpty();
         Files.delete(app.resolve("go.sum"));
-        GoRunner go = new GoRunner(goBinary, tmp.resolve("go-file")).env("GOPROXY", unpacked.toUri().toString()).env("GOSUMDB", vkey);
+        GoCommand go = new GoCommand(toolchain, tmp.resolve("go-file")).env("GOPROXY", unpacked.toUri().toString()).env("GOSUMDB", vkey);
         go.run(app, "build", "-o", "hello-file", ".").assertSuccess();
-        assertThat(GoEndToEndTest.runBinary(app.resolve("hello-file"))).contains("Hello, world.");
+        assertThat(TestModules.runBinary(app.resolve("hello-file"))).contains("Hello, world.");
     }
 }

@@ -43,7 +43,7 @@ class AirGapGpgIT {
     @BeforeAll
     void keysAndAConnectedSide(@TempDir Path tmp) throws Exception {
         dir = tmp;
-        GoProxyTree tree = GoEndToEndTest.upstreamTree(dir.resolve("upstream"));
+        GoProxyTree tree = TestModules.upstreamTree(dir.resolve("upstream"));
         db = TestSumdb.start(tree.root());
         upstream = TestUpstream.serve(tree.root());
         connected = dir.resolve("connected");

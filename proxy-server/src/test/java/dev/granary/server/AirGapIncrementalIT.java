@@ -6,7 +6,8 @@ import dev.granary.core.snapshot.SnapshotExporter;
 import dev.granary.core.sumdb.TestSumdb;
 import dev.granary.core.testing.GoCommand;
 import dev.granary.core.testing.GoProxyTree;
-import dev.granary.core.testing.GoRunner;
+import dev.granary.core.testing.GoToolchain;
+import dev.granary.core.testing.GoToolchains;
 import dev.granary.core.testing.TestUpstream;
 import dev.granary.server.config.ConfigKey;
 import java.net.URI;
@@ -17,8 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Incremental snapshots: a second export with {@code --since} the first carries only the module added
@@ -31,10 +30,9 @@ class AirGapIncrementalIT {
     @TempDir
     Path tmp;
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.granary.core.testing.GoRunner#toolchains")
-    void aSecondSnapshotSinceTheFirstMovesTheHeadForward(Path goBinary) throws Exception {
-        GoProxyTree tree = GoEndToEndTest.upstreamTree(tmp.resolve("upstream"));
+    @GoToolchains.EachGoToolchain
+    void aSecondSnapshotSinceTheFirstMovesTheHeadForward(GoToolchain toolchain) throws Exception {
+        GoProxyTree tree = TestModules.upstreamTree(tmp.resolve("upstream"));
         Path app = Files.createDirectories(tmp.resolve("app"));
         Files.writeString(app.resolve("main.go"), AirGapEndToEndIT.MAIN);
         Files.writeString(app.resolve("go.mod"), AirGapEndToEndIT.GO_MOD);
@@ -53,7 +51,7 @@ class AirGapIncrementalIT {
             String vkey = db.verifierKey();
             String name = db.name();
             String[] connectedFlags = {"--storage", connected.toString(), "--upstream", upstream.uri().toString(), "--sumdb", vkey + " " + db.url()};
-            GoRunner onlineGo = new GoRunner(goBinary, tmp.resolve("go-online")).env("GOPROXY", online.url()).env("GOSUMDB", vkey);
+            GoCommand onlineGo = new GoCommand(toolchain, tmp.resolve("go-online")).env("GOPROXY", online.url()).env("GOSUMDB", vkey);
             onlineGo.run(app, "build", "-o", "hello", ".").assertSuccess();
             AirGap.granary(concat(new String[] {"export", "-o", first.toString(), "--gosum", app.resolve("go.sum").toString(), "--sign-key", secret},
                     connectedFlags)).assertOk();
@@ -64,7 +62,7 @@ class AirGapIncrementalIT {
             try (TestServers.Running offline = TestServers.start(inside, "off", Map.of(ConfigKey.SUMDB, vkey))) {
                 insideUrl = offline.url();
                 // An inside client verifies the first head.
-                GoRunner insideGo = new GoRunner(goBinary, tmp.resolve("go-inside")).env("GOPROXY", insideUrl).env("GOSUMDB", vkey);
+                GoCommand insideGo = new GoCommand(toolchain, tmp.resolve("go-inside")).env("GOPROXY", insideUrl).env("GOSUMDB", vkey);
                 Files.delete(app.resolve("go.sum"));
                 insideGo.run(app, "build", "-o", "hello", ".").assertSuccess();
 
@@ -108,8 +106,8 @@ class AirGapIncrementalIT {
                 Files.delete(app.resolve("go.sum"));
                 GoCommand.Result both = insideGo.run(app, "build", "-o", "hello2", ".");
                 both.assertSuccess();
-                assertThat(GoEndToEndTest.runBinary(app.resolve("hello2"))).contains("Hello, world.");
-                assertThat(Files.readString(insideGo.sumdbState().resolve(name).resolve("latest"))).contains("\n" + secondSize + "\n");
+                assertThat(TestModules.runBinary(app.resolve("hello2"))).contains("Hello, world.");
+                assertThat(Files.readString(insideGo.home().resolve("gopath/pkg/sumdb").resolve(name).resolve("latest"))).contains("\n" + secondSize + "\n");
             }
         }
     }

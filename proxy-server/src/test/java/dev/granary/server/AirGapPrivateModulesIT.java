@@ -22,7 +22,7 @@ class AirGapPrivateModulesIT {
 
     @Test
     void privateModulesNeedTheInsidesNoSumdbPatternsAndASignature() throws Exception {
-        GoProxyTree tree = GoEndToEndTest.upstreamTree(tmp.resolve("upstream"));
+        GoProxyTree tree = TestModules.upstreamTree(tmp.resolve("upstream"));
         tree.addSimple("git.corp.example/team/lib", "v1.0.0");
         AirGap.keys(tmp.resolve("keys"), "Granary Export <export@example.org>");
         Path snap = tmp.resolve("snap.tar");

@@ -5,7 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.granary.core.pgp.SigningKey;
 import dev.granary.core.sumdb.TestSumdb;
 import dev.granary.core.testing.GoProxyTree;
-import dev.granary.core.testing.GoRunner;
+import dev.granary.core.testing.GoCommand;
+import dev.granary.core.testing.GoToolchains;
 import dev.granary.core.testing.TestUpstream;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -45,7 +46,7 @@ class AirGapTamperingIT {
     @BeforeAll
     void exportAGoodSnapshotAndImportAnEarlierOne(@TempDir Path tmp) throws Exception {
         dir = tmp;
-        GoProxyTree tree = GoEndToEndTest.upstreamTree(dir.resolve("upstream"));
+        GoProxyTree tree = TestModules.upstreamTree(dir.resolve("upstream"));
         Path app = Files.createDirectories(dir.resolve("app"));
         Files.writeString(app.resolve("main.go"), AirGapEndToEndIT.MAIN);
         Files.writeString(app.resolve("go.mod"), AirGapEndToEndIT.GO_MOD);
@@ -57,7 +58,7 @@ class AirGapTamperingIT {
             vkey = sumdb.verifierKey();
             db = sumdb.name();
             Path connected = dir.resolve("connected");
-            GoRunner go = new GoRunner(GoRunner.DEBIAN, dir.resolve("go"));
+            GoCommand go = new GoCommand(GoToolchains.debian(), dir.resolve("go"));
             try (TestServers.Running g = TestServers.start(connected, upstream.uri().toString(),
                     Map.of(dev.granary.server.config.ConfigKey.SUMDB, vkey + " " + sumdb.url()))) {
                 go.env("GOPROXY", g.url()).env("GOSUMDB", vkey).run(app, "mod", "download", "all").assertSuccess();
@@ -201,7 +202,7 @@ class AirGapTamperingIT {
     void aZipWithOtherContentFailsItsProvenHash() throws Exception {
         String zip = "rsc.io/quote/@v/v1.5.2.zip";
         List<SnapshotFiles.Member> m = SnapshotFiles.read(good);
-        byte[] tampered = GoSumdbEndToEndTest.tamper(SnapshotFiles.find(m, zip::equals).data());
+        byte[] tampered = TestModules.tamper(SnapshotFiles.find(m, zip::equals).data());
         Path snap = write(SnapshotFiles.resign(SnapshotFiles.change(m, zip, d -> tampered), trusted));
         assertRefusedAndUnchanged(snap, zip, "checksum mismatch");
     }

@@ -89,6 +89,14 @@ final class CommittedVersions {
         }
     }
 
+    /**
+     * True when the version was committed with its go.mod alone (a snapshot carried only its go.sum
+     * {@code /go.mod} line): its {@code .sum} has no zip line. Its missing zip is no damage.
+     */
+    boolean isGoModOnly(ModuleVersion mv) {
+        return sums(mv).map(s -> s.zipH1() == null && s.modH1() != null).orElse(false);
+    }
+
     /** True when the version's zip is stored. */
     boolean hasZip(ModuleVersion mv) {
         try {
@@ -106,11 +114,31 @@ final class CommittedVersions {
         }
     }
 
+    /**
+     * A committed version one of whose files is gone: removed by retention or fsck in another process
+     * (whose deletion this process's hot tier did not see), or lost. The caller forgets the version and
+     * fetches it anew.
+     */
+    static final class Vanished extends ProxyException {
+        Vanished(BlobKey key) {
+            super(Kind.INTERNAL, key + " vanished from storage after commit");
+        }
+    }
+
+    /** Drops the commit marker of a version found incomplete, so that it is fetched again. */
+    void forget(ModuleVersion mv) {
+        try {
+            store.delete(StorageLayout.info(mv));
+        } catch (IOException e) {
+            throw Failures.storage("removing " + StorageLayout.info(mv), e);
+        }
+    }
+
     /** Opens a committed artifact; {@code h1} gives the hash that identifies it, or null. */
     private Artifact open(BlobKey key, Supplier<String> h1) {
         Blob blob;
         try {
-            blob = store.get(key).orElseThrow(() -> new ProxyException(Kind.INTERNAL, key + " vanished from storage after commit"));
+            blob = store.get(key).orElseThrow(() -> new Vanished(key));
         } catch (IOException e) {
             throw Failures.storage("reading " + key, e);
         }

@@ -9,9 +9,9 @@ import dev.granary.core.layout.StorageLayout;
 import dev.granary.core.module.ModuleEscaping;
 import dev.granary.core.module.ModuleVersion;
 import dev.granary.core.protocol.Artifact;
-import dev.granary.storage.BlobKey;
 import dev.granary.core.sumdb.tlog.Tile;
 import dev.granary.core.sumdb.tlog.TlogException;
+import dev.granary.storage.BlobKey;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.FileNotFoundException;
@@ -243,6 +243,7 @@ public final class SumdbProxy {
     }
 
     private void served(String endpoint, String cache) {
-        registry.counter(Meters.SUMDB_SERVED, "endpoint", endpoint, "cache", cache).increment();
+        Counter.builder(Meters.SUMDB_SERVED).description("Checksum-database proxy answers by endpoint and cache result")
+                .tag("endpoint", endpoint).tag("cache", cache).register(registry).increment();
     }
 }

@@ -3,7 +3,9 @@ package dev.granary.core.module;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.granary.core.testing.GoProxyTree;
-import dev.granary.core.testing.GoRunner;
+import dev.granary.core.testing.GoCommand;
+import dev.granary.core.testing.GoToolchain;
+import dev.granary.core.testing.GoToolchains;
 import dev.granary.core.testing.TestUpstream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -32,12 +34,12 @@ class ModuleGraphIT {
 
     static Stream<Arguments> cases() {
         String[] names = {"pruned", "unpruned", "exclude-and-replace", "go-test-modules", "workspace", "workspace-upgrade"};
-        return GoRunner.toolchains().stream().flatMap(go -> Stream.of(names).map(n -> Arguments.of(n, go)));
+        return GoToolchains.all().stream().flatMap(go -> Stream.of(names).map(n -> Arguments.of(n, go)));
     }
 
     @ParameterizedTest(name = "{0} with {1}")
     @MethodSource("cases")
-    void goFetchesExactlyTheGoModsAndZipsOfTheComputedGraph(String name, Path goBinary) throws Exception {
+    void goFetchesExactlyTheGoModsAndZipsOfTheComputedGraph(String name, GoToolchain toolchain) throws Exception {
         GoProxyTree tree = upstream(tmp.resolve("upstream"));
         Path app = Files.createDirectories(tmp.resolve("app"));
         boolean workspace = name.startsWith("workspace");
@@ -95,7 +97,7 @@ class ModuleGraphIT {
 
         String goModBefore = workspace ? "" : Files.readString(app.resolve("go.mod"));
         try (TestUpstream upstream = TestUpstream.serve(tree.root())) {
-            GoRunner go = new GoRunner(goBinary, tmp.resolve("go")).env("GOPROXY", upstream.uri().toString());
+            GoCommand go = new GoCommand(toolchain, tmp.resolve("go")).env("GOPROXY", upstream.uri().toString());
             if (workspace) {
                 go.env("GOWORK", app.resolve("go.work").toString()).env("GOFLAGS", "");
             }
@@ -104,8 +106,8 @@ class ModuleGraphIT {
 
             Set<String> mods = fetched(upstream, ".mod");
             Set<String> zips = fetched(upstream, ".zip");
-            assertThat(mods).as("go.mod files fetched by " + goBinary).isEqualTo(names(computed.goMods()));
-            assertThat(zips).as("zips fetched by " + goBinary).isEqualTo(names(computed.zips()));
+            assertThat(mods).as("go.mod files fetched by " + toolchain).isEqualTo(names(computed.goMods()));
+            assertThat(zips).as("zips fetched by " + toolchain).isEqualTo(names(computed.zips()));
             Set<String> printed = list.lines().skip(1).map(String::strip).filter(l -> l.contains(" ") && !l.startsWith("example.com/m"))
                     .map(l -> l.split(" ")[0] + "@" + l.split(" ")[1]).collect(Collectors.toCollection(TreeSet::new));
             assertThat(printed).as("go list -m all").isEqualTo(names(Set.copyOf(computed.buildList())));
