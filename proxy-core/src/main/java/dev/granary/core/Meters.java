@@ -96,6 +96,19 @@ public final class Meters {
     public static final String SUMDB_TREE_SIZE = "granary.sumdb.tree.size";
     /** Counter {db}: databases caught presenting inconsistent tree heads. */
     public static final String SUMDB_FORKS = "granary.sumdb.forks";
+    /**
+     * Counter {db}: offline, requests for tiles beyond the newest imported tree head, made by clients
+     * that hold a newer head (they were online since).
+     */
+    public static final String SUMDB_CLIENT_AHEAD = "granary.sumdb.client.ahead";
+
+    // ---- snapshots (core, server and the import command) ---------------------------------------
+    /** Counter {result}: snapshot imports by result (imported, unchanged, refused, failed, recovered). */
+    public static final String SNAPSHOT_IMPORTS = "granary.snapshot.imports";
+    /** Gauge {db}: tree size of the newest imported snapshot's checksum-database head. */
+    public static final String SNAPSHOT_TREE_SIZE = "granary.snapshot.tree.size";
+    /** Gauge, seconds: age of the newest imported snapshot (since it was exported). */
+    public static final String SNAPSHOT_AGE = "granary.snapshot.age";
 
     // ---- catalog and retention (core) ----------------------------------------------------------
     /** Gauge: modules with at least one stored version, as the catalog's index knows them. */

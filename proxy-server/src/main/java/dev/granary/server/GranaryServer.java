@@ -9,23 +9,15 @@ import dev.granary.core.catalog.VersionOrigins;
 import dev.granary.core.dl.DlMirror;
 import dev.granary.core.dl.DlSettings;
 import dev.granary.core.dl.DlTrust;
-import dev.granary.core.fetch.FetchSettings;
 import dev.granary.core.retention.AccessTimes;
 import dev.granary.core.retention.Retention;
 import dev.granary.core.fetch.ModuleService;
-import dev.granary.core.policy.ModulePolicy;
-import dev.granary.core.policy.PolicyRule;
 import dev.granary.core.policy.VersionPolicy;
 import dev.granary.core.sumdb.SumdbDatabases;
 import dev.granary.core.sumdb.SumdbProxy;
 import dev.granary.core.sumdb.SumdbSpec;
-import dev.granary.core.sumdb.SumdbStorage;
-import dev.granary.core.sumdb.SumdbVerifier;
 import dev.granary.core.upstream.HttpUpstream;
 import dev.granary.core.upstream.Upstream;
-import dev.granary.core.upstream.UpstreamChain;
-import dev.granary.core.upstream.UpstreamCredentials;
-import dev.granary.core.upstream.UpstreamLimit;
 import dev.granary.server.auth.Access;
 import dev.granary.server.auth.TokenStore;
 import dev.granary.server.config.ConfigKey;
@@ -91,7 +83,8 @@ public final class GranaryServer implements AutoCloseable {
 
     private final GranaryConfig config;
     private final Metrics metrics = new Metrics();
-    private final ExecutorService blocking = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("granary-", 0).factory());
+    private final Services services;
+    private final ExecutorService blocking;
     private final StorageTiers tiers;
     private final Duration zipRedirect;
     private final ModuleService modules;
@@ -103,7 +96,6 @@ public final class GranaryServer implements AutoCloseable {
             Thread.ofPlatform().daemon().name("granary-housekeeping").factory());
     private final AtomicLong lastGcSuccess = new AtomicLong();
     private final Map<String, String> env;
-    private final GitSetup git;
     private final DlMirror dl;
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final TlsContexts tls;
@@ -120,36 +112,20 @@ public final class GranaryServer implements AutoCloseable {
     public GranaryServer(GranaryConfig config, Map<String, String> env) throws IOException {
         this.config = config;
         this.env = env;
-        Path root = config.storage(env);
-        this.tiers = new StorageTiers(config, root, metrics);
+        // Storage, upstreams, checksum databases and the module service: shared with export and import.
+        this.services = new Services(config, env, metrics);
+        this.blocking = services.blocking();
+        this.tiers = services.tiers();
+        Path root = services.root();
         BlobStore store = tiers.store();
         MeterRegistry registry = metrics.registry();
-
-        HttpUpstream.Settings us = new HttpUpstream.Settings(config.duration(ConfigKey.FETCH_CONNECT_TIMEOUT),
-                config.duration(ConfigKey.FETCH_TIMEOUT), config.duration(ConfigKey.FETCH_IDLE_TIMEOUT),
-                config.integer(ConfigKey.FETCH_RETRIES), Duration.ofMillis(200), HttpUpstream.Settings.DEFAULT_MAX_RETRY_AFTER,
-                config.redirects(), UpstreamCredentials.parse(config.get(ConfigKey.FETCH_CREDENTIALS), env));
-        HttpClient client = HttpUpstream.newClient(us);
-        UpstreamChain chain = UpstreamChain.parse(config.get(ConfigKey.UPSTREAM), client, us);
-        // One bound on upstream requests at once, for modules and checksum databases alike.
-        UpstreamLimit limit = new UpstreamLimit(config.integer(ConfigKey.FETCH_MAX_CONCURRENT), config.duration(ConfigKey.FETCH_QUEUE_TIMEOUT),
-                registry);
-        Upstream upstream = limit.wrap(chain);
-        FetchSettings fetch = FetchSettings.defaults(root)
-                .withListTtl(config.duration(ConfigKey.CACHE_LIST_TTL))
-                .withNotFoundTtl(config.duration(ConfigKey.CACHE_NOT_FOUND_TTL))
-                .withFailureTtl(config.duration(ConfigKey.CACHE_FAILURE_TTL))
-                .withMaxZipBytes(config.bytes(ConfigKey.FETCH_MAX_ZIP_BYTES));
-        List<SumdbSpec> specs = SumdbSpec.parseList(config.get(ConfigKey.SUMDB));
-        // Git routes: matching modules come from git, are pinned, and never reach the proxies or the sumdb.
-        this.git = GitSetup.create(config, env, root, tiers.s3().isPresent(), chain, registry);
-        Upstream modulesUpstream = limit.wrap(git.modules());
-        SumdbDatabases databases = SumdbDatabases.create(specs, upstream, uri -> limit.wrap(new HttpUpstream(uri, client, us)),
-                new SumdbStorage(store), registry);
-        this.sumdb = new SumdbProxy(databases, registry, config.duration(ConfigKey.CACHE_LIST_TTL));
-        VersionPolicy policy = policy(config);
-        this.modules = new ModuleService(store, modulesUpstream, fetch, new SumdbVerifier(databases, git.noSumdb(), registry),
-                registry, blocking, tiers.leases(), policy);
+        List<SumdbSpec> specs = services.sumdbSpecs();
+        SumdbDatabases databases = services.databases();
+        this.sumdb = new SumdbProxy(databases, registry, config.duration(ConfigKey.CACHE_LIST_TTL), services.offline());
+        this.modules = services.modules();
+        VersionPolicy policy = services.policy();
+        services.recoverInterruptedImports();
+        SnapshotMetrics.register(services, registry);
         // Reads for people and housekeeping go to the durable tier unobserved: they are no client's lookups.
         this.access = new AccessTimes(tiers.quiet(), Clock.systemUTC());
         this.catalog = new ModuleCatalog(tiers.quiet(), databases::names, VersionOrigins.NONE, access::lastRequested).metered(registry);
@@ -164,7 +140,7 @@ public final class GranaryServer implements AutoCloseable {
             Counter.builder(Meters.GC_RUNS).description("Retention runs by result").tag("result", result).register(registry);
         }
         this.zipRedirect = tiers.s3().isPresent() && config.bool(ConfigKey.S3_REDIRECT) ? config.duration(ConfigKey.S3_REDIRECT_EXPIRY) : null;
-        this.dl = dlMirror(config, store, root, client, us, registry);
+        this.dl = dlMirror(config, store, root, services.httpClient(), services.upstreamSettings(), registry);
         this.tls = tls(config, registry);
         String tokenFile = config.get(ConfigKey.AUTH_TOKENS_FILE);
         this.tokens = new TokenStore(tokenFile == null || tokenFile.isBlank() ? null : Path.of(tokenFile),
@@ -177,27 +153,15 @@ public final class GranaryServer implements AutoCloseable {
         if (tokens.file() != null) {
             fileWatch.watch(List.of(tokens.file()), tokens::reload);
         }
-        log.info("storage {}, upstream {}, at most {} upstream requests at once", store.describe(), git.modules().describe(),
+        log.info("storage {}, upstream {}, at most {} upstream requests at once", store.describe(), services.upstream().describe(),
                 config.integer(ConfigKey.FETCH_MAX_CONCURRENT));
         log.info("policy: {}", policy == VersionPolicy.NONE ? "none" : policy);
         describeAccess(config);
         if (specs.isEmpty()) {
             log.warn("checksum verification is off (sumdb: off): upstream content is cached unverified");
         } else {
-            log.info("verifying against checksum database {}; private patterns: '{}'", specs.get(0).name(), git.noSumdb());
+            log.info("verifying against checksum database {}; private patterns: '{}'", specs.get(0).name(), services.noSumdb());
         }
-    }
-
-    /** {@code policy.*}: deny and allow rules, the minimum age; {@link VersionPolicy#NONE} when nothing is configured. */
-    private static VersionPolicy policy(GranaryConfig config) {
-        ModulePolicy p;
-        try {
-            p = new ModulePolicy(PolicyRule.parseList(config.get(ConfigKey.POLICY_DENY)), PolicyRule.parseList(config.get(ConfigKey.POLICY_ALLOW)),
-                    config.duration(ConfigKey.POLICY_MIN_AGE), config.get(ConfigKey.POLICY_MIN_AGE_EXEMPT), Clock.systemUTC());
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("policy: " + e.getMessage(), e);
-        }
-        return p.isEmpty() ? VersionPolicy.NONE : p;
     }
 
     /** {@code tls.cert} and {@code tls.key}: both or neither. */
@@ -464,14 +428,7 @@ public final class GranaryServer implements AutoCloseable {
         }
         housekeeping.shutdownNow();
         flushAccess();
-        blocking.shutdownNow();
-        try {
-            blocking.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        tiers.close();
-        git.close();
+        services.close();
         metrics.close();
         log.info("granary stopped");
     }

@@ -1,13 +1,16 @@
 package dev.granary.server;
 
 import dev.granary.server.cli.ConfigOptions;
+import dev.granary.server.cli.DlCommand;
+import dev.granary.server.cli.ExportCommand;
 import dev.granary.server.cli.FsckCommand;
 import dev.granary.server.cli.GcCommand;
-import dev.granary.server.cli.DlCommand;
+import dev.granary.server.cli.ImportCommand;
 import dev.granary.server.cli.KeysCommand;
 import dev.granary.server.cli.SignatureCommand;
 import dev.granary.server.cli.TokenCommand;
 import dev.granary.server.cli.ToolchainsCommand;
+import dev.granary.server.cli.VerifyCommand;
 import dev.granary.server.config.ConfigKey;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -22,7 +25,7 @@ import picocli.CommandLine.Spec;
         description = "A caching, verifying Go module proxy.",
         subcommands = {Main.Serve.class, Main.ConfigKeys.class,
             SignatureCommand.class, KeysCommand.class, GcCommand.class, FsckCommand.class, DlCommand.class, ToolchainsCommand.class,
-            TokenCommand.class})
+            TokenCommand.class, ExportCommand.class, ImportCommand.class, VerifyCommand.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {

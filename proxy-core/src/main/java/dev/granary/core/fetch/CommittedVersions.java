@@ -75,6 +75,46 @@ final class CommittedVersions {
         return open(StorageLayout.zip(mv), () -> sums(mv).map(GoSum::zipH1).orElse(null));
     }
 
+    /**
+     * The zip of a committed version, or empty when the version was committed without one (a go.mod-only
+     * version imported from a snapshot).
+     */
+    Optional<Artifact> zipIfPresent(ModuleVersion mv) {
+        BlobKey key = StorageLayout.zip(mv);
+        Blob blob;
+        try {
+            blob = store.get(key).orElse(null);
+        } catch (IOException e) {
+            throw Failures.storage("reading " + key, e);
+        }
+        if (blob == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(new Artifact(blob, etag(key, blob, () -> sums(mv).map(GoSum::zipH1).orElse(null)), true));
+        } catch (RuntimeException e) {
+            Failures.closeQuietly(blob, e);
+            throw e;
+        }
+    }
+
+    /**
+     * True when the version was committed with its go.mod alone (a snapshot carried only its go.sum
+     * {@code /go.mod} line): its {@code .sum} has no zip line. Its missing zip is no damage.
+     */
+    boolean isGoModOnly(ModuleVersion mv) {
+        return sums(mv).map(s -> s.zipH1() == null && s.modH1() != null).orElse(false);
+    }
+
+    /** True when the version's zip is stored. */
+    boolean hasZip(ModuleVersion mv) {
+        try {
+            return store.exists(StorageLayout.zip(mv));
+        } catch (IOException e) {
+            throw Failures.storage("checking " + StorageLayout.zip(mv), e);
+        }
+    }
+
     Optional<URI> presignZip(ModuleVersion mv, Duration expiry) {
         try {
             return store.presignGet(StorageLayout.zip(mv), expiry);

@@ -127,6 +127,10 @@ public final class ModuleService {
         try {
             return committed.zip(mv);
         } catch (CommittedVersions.Vanished e) {
+            if (committed.isGoModOnly(mv)) {
+                fetchMissingZip(mv);
+                return committed.zipIfPresent(mv).orElseThrow(() -> missingZip(mv, null));
+            }
             refetch(mv, e);
             return committed.zip(mv);
         }
@@ -143,6 +147,9 @@ public final class ModuleService {
     public Optional<URI> zipRedirect(ModuleVersion mv, Duration expiry) {
         admit(mv);
         ensureVersion(mv);
+        if (!committed.hasZip(mv)) {
+            fetchMissingZip(mv);
+        }
         return committed.presignZip(mv, expiry);
     }
 
@@ -172,6 +179,27 @@ public final class ModuleService {
         if (policy.needsInfo(mv)) {
             committed.storedInfo(mv).ifPresent(info -> policy.checkInfo(mv, info));
         }
+    }
+
+    /**
+     * A version committed without its zip (a snapshot carried only its go.sum {@code /go.mod} line) is
+     * fetched whole once more when its zip is asked for; offline, that is a not-found.
+     */
+    private void fetchMissingZip(ModuleVersion mv) {
+        try {
+            Waits.await(fetches.join(mv, true, true).committed, settings.fetchWait(), mv);
+        } catch (ProxyException e) {
+            if (e.isNotFound()) {
+                throw missingZip(mv, e);
+            }
+            throw e;
+        }
+    }
+
+    private static ProxyException missingZip(ModuleVersion mv, ProxyException cause) {
+        return new ProxyException(ProxyException.Kind.NOT_FOUND, mv + ": only its go.mod is stored here (from a snapshot that"
+                + " carried its go.sum /go.mod line alone), and the upstream has no zip"
+                + (cause == null ? "" : ": " + cause.getMessage()), cause);
     }
 
     /** The go.sum lines of a committed version, or empty when it is not stored. */
@@ -249,6 +277,11 @@ public final class ModuleService {
     /** Versions committed in storage (those with an .info), unsorted. */
     public List<String> storedVersions(ModulePath p) {
         return index.storedVersions(p);
+    }
+
+    /** The module index (stored versions, list rewrites), for other writers of versions (snapshot import). */
+    public ModuleIndex index() {
+        return index;
     }
 
     /** The committer, for other sources of verified versions (snapshot import). */

@@ -10,7 +10,8 @@ import java.nio.file.Path;
  * @param version the module version
  * @param info    the {@code .info} bytes (its Version field equals the version)
  * @param mod     the {@code .mod} bytes
- * @param zip     a temporary file holding the zip; the committer moves or copies it into storage
+ * @param zip     a temporary file holding the zip; the committer moves or copies it into storage. Null for a
+ *                version that comes with its go.mod alone (a snapshot carrying only a go.sum {@code /go.mod} line)
  * @param sums    the h1 hashes of zip and mod, as committed to {@code .sum}
  */
 public record VerifiedVersion(ModuleVersion version, byte[] info, byte[] mod, Path zip, GoSum sums) {

@@ -78,27 +78,58 @@ public final class VersionCommitter {
     public void commit(VerifiedVersion v, Runnable exists) throws IOException {
         ModuleVersion mv = v.version();
         synchronized (lock(mv)) {
-            Future<Boolean> mod;
-            Future<Boolean> sum;
-            IOException failed = null;
-            // Closing the executor waits for both puts, even when the zip's failed: the .info follows durable files only.
-            try (ExecutorService puts = Executors.newVirtualThreadPerTaskExecutor()) {
-                mod = puts.submit(() -> store.put(StorageLayout.mod(mv), new ByteArrayInputStream(v.mod()), v.mod().length, PutMode.REPLACE));
-                byte[] sumBytes = v.sums().bytes();
-                sum = puts.submit(() -> store.put(StorageLayout.sum(mv), new ByteArrayInputStream(sumBytes), sumBytes.length, PutMode.REPLACE));
+            putFiles(v);
+            store.put(StorageLayout.info(mv), v.info());
+        }
+        published(mv, exists);
+    }
+
+    /**
+     * The first half of a commit: zip (unless the version has none: a go.mod-only version from a
+     * snapshot), mod and sum, none of which makes the version exist. Snapshot import stages every
+     * version before it publishes any.
+     */
+    public void stage(VerifiedVersion v) throws IOException {
+        synchronized (lock(v.version())) {
+            putFiles(v);
+        }
+    }
+
+    /** The second half: the {@code .info} marker, then the listeners and the list rewrite. Idempotent. */
+    public void publish(ModuleVersion mv, byte[] info) throws IOException {
+        synchronized (lock(mv)) {
+            store.put(StorageLayout.info(mv), info);
+        }
+        published(mv, () -> { });
+    }
+
+    /** Zip, mod and sum in parallel; returns once all three are durable, or throws when one is not. */
+    private void putFiles(VerifiedVersion v) throws IOException {
+        ModuleVersion mv = v.version();
+        Future<Boolean> mod;
+        Future<Boolean> sum;
+        IOException failed = null;
+        // Closing the executor waits for both puts, even when the zip's failed: the .info follows durable files only.
+        try (ExecutorService puts = Executors.newVirtualThreadPerTaskExecutor()) {
+            mod = puts.submit(() -> store.put(StorageLayout.mod(mv), new ByteArrayInputStream(v.mod()), v.mod().length, PutMode.REPLACE));
+            byte[] sumBytes = v.sums().bytes();
+            sum = puts.submit(() -> store.put(StorageLayout.sum(mv), new ByteArrayInputStream(sumBytes), sumBytes.length, PutMode.REPLACE));
+            if (v.zip() != null) {
                 try {
                     store.put(StorageLayout.zip(mv), v.zip(), PutMode.REPLACE);
                 } catch (IOException e) {
                     failed = e;
                 }
             }
-            failed = outcome(mod, failed);
-            failed = outcome(sum, failed);
-            if (failed != null) {
-                throw failed;
-            }
-            store.put(StorageLayout.info(mv), v.info());
         }
+        failed = outcome(mod, failed);
+        failed = outcome(sum, failed);
+        if (failed != null) {
+            throw failed;
+        }
+    }
+
+    private void published(ModuleVersion mv, Runnable exists) throws IOException {
         committed.increment();
         for (Consumer<ModuleVersion> l : listeners) {
             l.accept(mv);

@@ -57,6 +57,14 @@ final class VersionFetches {
      * @return the fetch in progress, or a recent fetch of {@code mv} that failed
      */
     VersionFetch join(ModuleVersion mv, boolean known) {
+        return join(mv, known, false);
+    }
+
+    /**
+     * Like {@link #join(ModuleVersion, boolean)}; with {@code needZip}, a version committed without its
+     * zip (a go.mod-only version from a snapshot) is fetched again rather than taken as stored.
+     */
+    VersionFetch join(ModuleVersion mv, boolean known, boolean needZip) {
         VersionFetch failed = recent.recent(mv);
         if (failed != null) {
             return failed;
@@ -69,12 +77,12 @@ final class VersionFetches {
         }
         executor.execute(() -> {
             try {
-                if (committed.isStored(mv)) {
+                if (isComplete(mv, needZip)) {
                     mine.stored();
                 } else if (leases == null) {
                     pipeline.run(mine);
                 } else {
-                    fetchUnderLease(mine);
+                    fetchUnderLease(mine, needZip);
                 }
             } catch (RuntimeException e) {
                 mine.fail(e);
@@ -94,7 +102,11 @@ final class VersionFetches {
     }
 
     /** With replicas sharing storage, only the lease holder fetches; the others wait for its commit. */
-    private void fetchUnderLease(VersionFetch f) {
+    private boolean isComplete(ModuleVersion mv, boolean needZip) {
+        return committed.isStored(mv) && (!needZip || committed.hasZip(mv));
+    }
+
+    private void fetchUnderLease(VersionFetch f, boolean needZip) {
         ModuleVersion mv = f.version;
         long deadline = System.nanoTime() + settings.fetchWait().toNanos();
         boolean counted = false;
@@ -107,7 +119,7 @@ final class VersionFetches {
             }
             if (lease.isPresent()) {
                 try {
-                    if (committed.isStored(mv)) {
+                    if (isComplete(mv, needZip)) {
                         f.stored();
                     } else {
                         pipeline.run(f);
@@ -125,7 +137,7 @@ final class VersionFetches {
                 leaseWaits.increment();
                 counted = true;
             }
-            if (committed.isStored(mv)) {
+            if (isComplete(mv, needZip)) {
                 f.stored();
                 return;
             }

@@ -58,7 +58,8 @@ import java.util.function.Consumer;
  *   <li><b>Every committed version</b>: {@code .info} names the version; the zip obeys the module zip
  *       rules and carries the same go.mod as {@code .mod} ({@link VersionChecks}); the h1 of zip and
  *       go.mod, computed anew, equal the stored {@code .sum}, every sound stored lookup of the version,
- *       and its pin (private modules).</li>
+ *       and its pin (private modules). A version a snapshot carried with its go.mod alone (its
+ *       {@code .sum} has no zip line, and it has no zip) is checked without one.</li>
  *   <li>Files of versions without an {@code .info} (a commit cut short) are reported, and removed
  *       with repair once an hour old (a younger one may be a commit in progress).</li>
  * </ul>
@@ -401,13 +402,18 @@ public final class StorageCheck {
                 } catch (ProxyException e) {
                     // reported below
                 }
-                if (stored == null || stored.zipH1() == null || stored.modH1() == null) {
+                if (stored == null || stored.modH1() == null) {
                     problems.add(".sum is unreadable");
                     stored = null;
                 }
             }
+            // A version imported from a snapshot with its go.mod alone has a .sum without a zip line, and no zip.
+            boolean goModOnly = stored != null && stored.zipH1() == null && !store.exists(StorageLayout.zip(mv));
+            if (stored != null && stored.zipH1() == null && !goModOnly) {
+                problems.add(".sum has no zip line, but a zip is stored");
+            }
             if (mod.isPresent()) {
-                actual = checkZip(mv, mod.get(), problems);
+                actual = goModOnly ? GoSum.of(mv, null, Dirhash.hashGoMod(mod.get())) : checkZip(mv, mod.get(), problems);
             }
             if (actual != null) {
                 if (stored != null && !stored.sameHashes(actual)) {

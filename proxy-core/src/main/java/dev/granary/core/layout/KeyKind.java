@@ -43,6 +43,13 @@ public enum KeyKind {
     DL_LISTING("dl-listing", false),
     /** {@code dl/signing-key.asc}: the release signing key obtained from its URL (checked against the pin on every load). */
     DL_SIGNING_KEY("dl-key", false),
+    /**
+     * {@code snapshots/<id>/MANIFEST.json|SHA256SUMS|SHA256SUMS.asc}: the record of an imported snapshot,
+     * written last by an import (its manifest marks the import complete).
+     */
+    SNAPSHOT("snapshot", true),
+    /** {@code snapshots/<id>/journal}: an import in progress, rolled back or forward by the next start. */
+    SNAPSHOT_JOURNAL("snapshot", false),
     /** Anything else (unknown files, future kinds): treated as mutable. */
     OTHER("other", false);
 
@@ -54,7 +61,7 @@ public enum KeyKind {
         this.immutable = immutable;
     }
 
-    /** The metrics label: info, mod, zip, sum, list, pin, lease, sumdb, access, quarantine, toolchain, dl, dl-listing, dl-key, other. */
+    /** The metrics label: info, mod, zip, sum, list, pin, lease, sumdb, access, quarantine, toolchain, dl, dl-listing, dl-key, snapshot, other. */
     public String label() {
         return label;
     }

@@ -32,6 +32,10 @@ import java.util.Optional;
  * dl/&lt;filename&gt;.sha256              their SHA-256 (hex): the commit marker of an archive
  * dl/listing.json, listing-all.json the release listing (?mode=json, and with include=all)
  * dl/signing-key.asc                the release signing key, when obtained from its URL
+ * snapshots/&lt;id&gt;/MANIFEST.json         an imported snapshot's manifest: written last, marks the import done
+ * snapshots/&lt;id&gt;/SHA256SUMS            its checksum list, and SHA256SUMS.asc its signature (provenance)
+ * snapshots/&lt;id&gt;/journal               an import in progress: what to undo or redo after a crash
+ * leases/snapshot-import               the one import running on this storage, with its heartbeat
  * </pre>
  * A database name may contain a path ({@code localhost.localdev/sumdb}). Keys outside this list are
  * {@link KeyKind#OTHER}. Commit order within a version is zip, mod, sum, info; within a release
@@ -42,6 +46,7 @@ public final class StorageLayout {
     private static final String PINS = "pins/";
     private static final String LEASES = "leases/";
     private static final String SUMDB = "sumdb/";
+    private static final String SNAPSHOTS = "snapshots/";
     private static final String ACCESS = "access/";
     private static final String QUARANTINE = "quarantine/";
     private static final String TOOLCHAINS = "toolchains/";
@@ -182,6 +187,28 @@ public final class StorageLayout {
         return sumdb(name, "lookup/" + mv.escapedPath() + "@" + mv.escapedVersion());
     }
 
+    // ---- imported snapshots --------------------------------------------------------------------
+
+    /** {@code snapshots}: the records and journals of imported snapshots. */
+    public static BlobKey snapshotsDir() {
+        return BlobKey.of("snapshots");
+    }
+
+    /** {@code snapshots/<id>/<name>}: a file of an imported snapshot's record ({@code MANIFEST.json}, {@code SHA256SUMS}, ...). */
+    public static BlobKey snapshotFile(String id, String name) {
+        return BlobKey.of(SNAPSHOTS + id + "/" + name);
+    }
+
+    /** {@code snapshots/<id>/journal}: the journal of an import of snapshot {@code id} in progress. */
+    public static BlobKey snapshotJournal(String id) {
+        return BlobKey.of(SNAPSHOTS + id + "/journal");
+    }
+
+    /** {@code leases/snapshot-import}: held by the one import publishing into this storage. */
+    public static BlobKey snapshotImportLock() {
+        return BlobKey.of(LEASES + "snapshot-import");
+    }
+
     // ---- Go toolchains and release archives ------------------------------------------------------
 
     /**
@@ -240,6 +267,9 @@ public final class StorageLayout {
         }
         if (v.startsWith(LEASES)) {
             return KeyKind.LEASE;
+        }
+        if (v.startsWith(SNAPSHOTS)) {
+            return v.endsWith("/journal") ? KeyKind.SNAPSHOT_JOURNAL : KeyKind.SNAPSHOT;
         }
         if (v.startsWith(TOOLCHAINS)) {
             return v.endsWith(".info") && v.indexOf('/', TOOLCHAINS.length()) < 0 ? KeyKind.TOOLCHAIN_INFO : KeyKind.OTHER;

@@ -257,6 +257,16 @@ public final class SumdbClient {
         }
     }
 
+    /**
+     * Opens a signed tree note with this database's verifier key and returns its tree head, without
+     * merging it into the trusted timeline.
+     *
+     * @throws ProxyException VERIFICATION_FAILED when the note is not signed by this database or is malformed
+     */
+    public Tree verifiedTree(byte[] signedNote) {
+        return openTree(signedNote);
+    }
+
     private Tree openTree(byte[] msg) {
         try {
             Note note = Notes.open(msg, verifiers);

@@ -27,6 +27,10 @@ class StorageLayoutTest {
         "sumdb/sum.golang.org/tile/8/0/x001/234.p/5,                 SUMDB_TILE, true",
         "sumdb/localhost.localdev/sumdb/latest,                      SUMDB_LATEST, false",
         "sumdb/localhost.localdev/sumdb/tile/8/1/000,                SUMDB_TILE, true",
+        "snapshots/0f3a/MANIFEST.json,                                SNAPSHOT, true",
+        "snapshots/0f3a/SHA256SUMS.asc,                               SNAPSHOT, true",
+        "snapshots/0f3a/journal,                                      SNAPSHOT_JOURNAL, false",
+        "leases/snapshot-import,                                      LEASE, false",
         "toolchains/v0.0.1-go1.26.3.linux-amd64.info,               TOOLCHAIN_INFO, true",
         "toolchains/x/v0.0.1-go1.26.3.linux-amd64.info,             OTHER, false",
         "dl/go1.26.3.linux-amd64.tar.gz,                            DL_ARCHIVE, true",
@@ -71,6 +75,19 @@ class StorageLayoutTest {
         };
         assertThat(key.value()).isEqualTo(expected);
         assertThat(StorageLayout.kindOf(key)).isEqualTo(kind);
+    }
+
+    @Test
+    void snapshotRecordsJournalsAndTheImportLockHaveTheirOwnKeys() {
+        String id = "ab".repeat(32);
+        assertThat(StorageLayout.snapshotFile(id, "MANIFEST.json").value()).isEqualTo("snapshots/" + id + "/MANIFEST.json");
+        assertThat(StorageLayout.kindOf(StorageLayout.snapshotFile(id, "MANIFEST.json"))).isEqualTo(KeyKind.SNAPSHOT);
+        assertThat(StorageLayout.snapshotJournal(id).value()).isEqualTo("snapshots/" + id + "/journal");
+        assertThat(StorageLayout.kindOf(StorageLayout.snapshotJournal(id))).isEqualTo(KeyKind.SNAPSHOT_JOURNAL);
+        assertThat(StorageLayout.snapshotFile(id, "MANIFEST.json").isUnder(StorageLayout.snapshotsDir())).isTrue();
+        // The lock is a lease: mutable, never behind a cache, and no module's lease key can equal it.
+        assertThat(StorageLayout.kindOf(StorageLayout.snapshotImportLock())).isEqualTo(KeyKind.LEASE);
+        assertThat(StorageLayout.snapshotImportLock().value()).doesNotContain("/@v/");
     }
 
     @Test

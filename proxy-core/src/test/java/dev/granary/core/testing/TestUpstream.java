@@ -52,6 +52,11 @@ public final class TestUpstream implements AutoCloseable {
         return n == null ? 0 : n.get();
     }
 
+    /** Every path requested since the start (or the last {@link #resetHits()}). */
+    public java.util.Set<String> paths() {
+        return new java.util.TreeSet<>(hits.keySet());
+    }
+
     public int totalHits() {
         return hits.values().stream().mapToInt(AtomicInteger::get).sum();
     }

@@ -45,7 +45,8 @@ public final class ConfigOptions {
                     .paramLabel(k.type() == ConfigKey.Type.TEXT || k.type() == ConfigKey.Type.SECRET ? "VALUE" : k.type().name())
                     .type(bool ? Boolean.class : String.class)
                     .arity(bool ? "0..1" : "1")
-                    .description(k.description() + " (" + k.env() + dflt + ")")
+                    // picocli formats descriptions with String.format: a literal % (as in "5%") must be doubled.
+                    .description((k.description() + " (" + k.env() + dflt + ")").replace("%", "%%"))
                     .build());
         }
         spec.addOption(OptionSpec.builder(CONFIG).paramLabel("FILE").type(Path.class)

@@ -1,0 +1,186 @@
+package dev.granary.server.cli;
+
+import dev.granary.core.pgp.PgpException;
+import dev.granary.core.pgp.SigningKey;
+import dev.granary.core.snapshot.SnapshotException;
+import dev.granary.core.snapshot.SnapshotExporter;
+import dev.granary.core.snapshot.SnapshotManifest;
+import dev.granary.server.Metrics;
+import dev.granary.server.Services;
+import dev.granary.server.config.GranaryConfig;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code granary export}: a signed snapshot of the modules a selection names, with their checksum-database proofs. */
+@Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {
+            "Write a snapshot (a tar file, zstd-compressed when FILE ends in .zst) of the module versions the selection names,"
+                    + " read from Granary's storage (the same --storage/S3/--config as serve), fetching what is missing through"
+                    + " the configured upstreams and verifying it as serve does (unless --offline).",
+            "It carries every version's checksum-database record and the tiles that prove it, pinned to one signed tree head;"
+                    + " unpacked, it is a GOPROXY=file:// tree with its checksum database. Import it with granary import.",
+            "Exit status: 0 written; 1 the export failed (a version could not be fetched or proven); 2 usage error."})
+public final class ExportCommand implements Callable<Integer>, ConfigOptions.Configured {
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FILE", required = true, description = "the snapshot file to write (replaced atomically)")
+    Path output;
+
+    @Option(names = "--gosum", paramLabel = "FILE", description = "every module version a go.sum lists: .info, .mod and .zip for zip lines, .info and .mod for /go.mod lines (repeatable)")
+    List<Path> goSums = new ArrayList<>();
+
+    @Option(names = "--gomod", paramLabel = "FILE", description = "the module graph the go command loads for this go.mod: the .mod of every module in it, the zips of the build list (repeatable)")
+    List<Path> goMods = new ArrayList<>();
+
+    @Option(names = "--gowork", paramLabel = "FILE", description = "the same for a go.work workspace (repeatable)")
+    List<Path> goWorks = new ArrayList<>();
+
+    @Option(names = "--module", paramLabel = "PATH@VERSION", description = "a module version; VERSION may be latest or all-tagged (repeatable)")
+    List<String> modules = new ArrayList<>();
+
+    @Option(names = "--all", description = "every module version stored")
+    boolean all;
+
+    @Option(names = "--since", paramLabel = "PREVIOUS", description = "a snapshot exported before (or its MANIFEST.json): leave out what it holds, and prove its tree head a prefix of this one's (repeatable)")
+    List<Path> since = new ArrayList<>();
+
+    @Option(names = "--sign-key", paramLabel = "SECRET", description = "armored secret key that signs SHA256SUMS (gpg --export-secret-keys --armor, or granary keys generate)")
+    Path signKey;
+
+    @ArgGroup(exclusive = true)
+    PassphraseOptions passphrase;
+
+    @Option(names = "--compress", paramLabel = "auto|zstd|none", defaultValue = "auto", description = "compress the archive with zstd (auto: when FILE ends in .zst or .tzst)")
+    String compress;
+
+    @Option(names = "--offline", description = "read storage only; never fetch from upstreams or the checksum database")
+    boolean offline;
+
+    @Option(names = {"-q", "--quiet"}, description = "no progress report")
+    boolean quiet;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public CommandSpec spec() {
+        return spec;
+    }
+
+    @Override
+    public Integer call() {
+        SnapshotCli.Quiet logs = SnapshotCli.quietLogs();
+        try {
+            return run();
+        } finally {
+            logs.close();
+        }
+    }
+
+    private Integer run() {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        if (goSums.isEmpty() && goMods.isEmpty() && goWorks.isEmpty() && modules.isEmpty() && !all && since.isEmpty()) {
+            return Cli.fail(err, Cli.USAGE, "nothing selected: give --gosum, --gomod, --gowork, --module or --all");
+        }
+        for (Path p : concat(goSums, goMods, goWorks, since)) {
+            if (!Files.isRegularFile(p)) {
+                return Cli.fail(err, Cli.USAGE, p + " does not exist");
+            }
+        }
+        boolean zstd;
+        switch (compress.toLowerCase(Locale.ROOT)) {
+            case "zstd" -> zstd = true;
+            case "none" -> zstd = false;
+            case "auto" -> zstd = output.getFileName().toString().endsWith(".zst") || output.getFileName().toString().endsWith(".tzst");
+            default -> {
+                return Cli.fail(err, Cli.USAGE, "--compress: expected auto, zstd or none");
+            }
+        }
+        SigningKey key = null;
+        if (signKey != null) {
+            if (!Files.isRegularFile(signKey)) {
+                return Cli.fail(err, Cli.USAGE, "secret key " + signKey + " does not exist");
+            }
+            char[] pass;
+            try {
+                pass = PassphraseOptions.read(passphrase, System.getenv());
+            } catch (PassphraseOptions.Unusable e) {
+                return Cli.fail(err, Cli.USAGE, e.getMessage());
+            }
+            try {
+                key = SigningKey.load(signKey, pass);
+            } catch (PgpException e) {
+                return Cli.fail(err, Cli.REFUSED, e.getMessage());
+            } catch (IOException e) {
+                return Cli.fail(err, Cli.USAGE, "cannot read secret key " + signKey + ": " + e);
+            } finally {
+                PassphraseOptions.wipe(pass);
+            }
+        }
+        Map<String, String> env = System.getenv();
+        GranaryConfig config;
+        try {
+            config = ConfigOptions.load(spec, env);
+        } catch (IllegalArgumentException e) {
+            return Cli.fail(err, Cli.USAGE, e.getMessage());
+        }
+        Metrics metrics = new Metrics();
+        try (Services services = new Services(config, env, metrics)) {
+            List<SnapshotExporter.Previous> previous = new ArrayList<>();
+            for (Path p : since) {
+                previous.add(SnapshotExporter.Previous.read(p));
+            }
+            boolean isOffline = offline || services.offline();
+            SnapshotExporter exporter = new SnapshotExporter(services.modules(), services.store(), services.databases().primary(),
+                    services.sumdbStorage(), services.noSumdb(), isOffline, services.root(), SnapshotCli.progress(quiet));
+            SnapshotExporter.Result r = exporter.export(new SnapshotExporter.Request(goSums, goMods, goWorks, modules, all, previous,
+                    output, zstd, key, SnapshotCli.granaryVersion()));
+            SnapshotManifest m = r.manifest();
+            out.println("Exported snapshot " + r.id());
+            out.println("  file: " + r.output() + " (" + r.fileBytes() + " bytes" + (zstd ? ", zstd" : "") + ")");
+            out.println("  versions: " + m.counts().versions() + " (" + m.counts().zips() + " with zips), checksum-database records: "
+                    + m.counts().lookups() + ", tiles: " + m.counts().tiles() + ", files: " + m.counts().files()
+                    + ", bytes: " + m.counts().bytes());
+            for (SnapshotManifest.TreeHead h : m.treeHeads()) {
+                out.println("  pinned to " + h.db() + " tree#" + h.size());
+            }
+            if (m.previous() != null) {
+                out.println("  incremental: follows snapshot " + m.previous());
+            }
+            out.println("  " + (key == null ? "unsigned (no --sign-key)" : "signed by " + key.keyFingerprint()
+                    + key.userId().map(u -> " \"" + Cli.printable(u) + "\"").orElse("")));
+            out.println("  peak heap: " + SnapshotCli.heapPeakMiB() + " MiB");
+            out.flush();
+            return Cli.OK;
+        } catch (SnapshotException e) {
+            return Cli.fail(err, Cli.REFUSED, "export failed: " + e.getMessage());
+        } catch (IOException e) {
+            return Cli.fail(err, Cli.REFUSED, "export failed: " + e);
+        } catch (IllegalArgumentException e) {
+            return Cli.fail(err, Cli.USAGE, e.getMessage());
+        } finally {
+            metrics.close();
+        }
+    }
+
+    @SafeVarargs
+    private static List<Path> concat(List<Path>... lists) {
+        List<Path> out = new ArrayList<>();
+        for (List<Path> l : lists) {
+            out.addAll(l);
+        }
+        return out;
+    }
+}
