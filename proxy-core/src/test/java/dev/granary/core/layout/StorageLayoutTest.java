@@ -25,6 +25,13 @@ class StorageLayoutTest {
         "sumdb/sum.golang.org/tile/8/0/x001/234.p/5,                 SUMDB_TILE, true",
         "sumdb/localhost.localdev/sumdb/latest,                      SUMDB_LATEST, false",
         "sumdb/localhost.localdev/sumdb/tile/8/1/000,                SUMDB_TILE, true",
+        "gocache/bundles/0123456789abcdef0123456789abcdef.tar.zst,     GOCACHE_BUNDLE, false",
+        "gocache/bundles/0123456789abcdef0123456789abcdef.tar.zst.asc, GOCACHE_BUNDLE_SIGNATURE, false",
+        "gocache/bundles/index.json,                                 GOCACHE_BUNDLE_INDEX, false",
+        "gocache/actions/b1/b10ba8fd3c82138daebff97b0892b02d56fcca9d2d0769075044ab60453ffb37, GOCACHE_ACTION, false",
+        "gocache/outputs/90/901a115bbb89bb5c3042c15bebc8ae38a3ab053486a8bface4a3aff532db432a, GOCACHE_OUTPUT, true",
+        "gocache/outputs/00/901a115bbb89bb5c3042c15bebc8ae38a3ab053486a8bface4a3aff532db432a, OTHER, false",
+        "gocache/bundles/notanid.tar.zst,                            OTHER, false",
         "example.com/readme.txt,                                     OTHER, false",
     })
     void everyKeyHasAKindAndAMutability(String key, KeyKind kind, boolean immutable) {
@@ -55,6 +62,21 @@ class StorageLayoutTest {
         };
         assertThat(key.value()).isEqualTo(expected);
         assertThat(StorageLayout.kindOf(key)).isEqualTo(kind);
+    }
+
+    @org.junit.jupiter.api.Test
+    void buildCacheKeysAreDerivedFromTheirIdsAndClassifyBack() {
+        String action = "b10ba8fd3c82138daebff97b0892b02d56fcca9d2d0769075044ab60453ffb37";
+        assertThat(StorageLayout.gocacheAction(action).value()).isEqualTo("gocache/actions/b1/" + action);
+        assertThat(StorageLayout.kindOf(StorageLayout.gocacheOutput(action))).isEqualTo(KeyKind.GOCACHE_OUTPUT);
+        assertThat(StorageLayout.kindOf(StorageLayout.gocacheBundle("0123456789abcdef0123456789abcdef"))).isEqualTo(KeyKind.GOCACHE_BUNDLE);
+        assertThat(StorageLayout.kindOf(StorageLayout.gocacheBundleSignature("0123456789abcdef0123456789abcdef")))
+                .isEqualTo(KeyKind.GOCACHE_BUNDLE_SIGNATURE);
+        assertThat(StorageLayout.gocacheBundleIndex().isUnder(StorageLayout.gocacheBundlesDir())).isTrue();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> StorageLayout.gocacheAction("../etc"))
+                .isInstanceOf(IllegalArgumentException.class);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> StorageLayout.gocacheBundle(action))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @ParameterizedTest
