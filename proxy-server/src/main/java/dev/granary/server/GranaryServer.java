@@ -2,6 +2,9 @@ package dev.granary.server;
 
 import dev.granary.core.fetch.FetchSettings;
 import dev.granary.core.fetch.ModuleService;
+import dev.granary.core.gocache.BundleStore;
+import dev.granary.core.gocache.ClientModule;
+import dev.granary.core.gocache.RemoteBuildCache;
 import dev.granary.core.sumdb.SumdbDatabases;
 import dev.granary.core.sumdb.SumdbProxy;
 import dev.granary.core.sumdb.SumdbSpec;
@@ -12,11 +15,13 @@ import dev.granary.core.upstream.UpstreamChain;
 import dev.granary.core.upstream.UpstreamCredentials;
 import dev.granary.server.config.ConfigKey;
 import dev.granary.server.config.GranaryConfig;
+import dev.granary.server.http.CacheAccess;
 import dev.granary.server.http.HttpEdge;
 import dev.granary.server.http.Readiness;
 import dev.granary.server.http.Redaction;
 import dev.granary.server.http.ResponsePolicy;
 import dev.granary.server.http.Routes;
+import dev.granary.server.http.TokenCacheAccess;
 import dev.granary.storage.BlobStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.bootstrap.ServerBootstrap;
@@ -35,10 +40,13 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -62,6 +70,10 @@ public final class GranaryServer implements AutoCloseable {
     private final Duration zipRedirect;
     private final ModuleService modules;
     private final SumdbProxy sumdb;
+    private final RemoteBuildCache buildCache;
+    private final BundleStore bundles;
+    private final CacheAccess cacheRead;
+    private final CacheAccess cacheWrite;
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private EventLoopGroup boss;
     private EventLoopGroup workers;
@@ -94,6 +106,20 @@ public final class GranaryServer implements AutoCloseable {
         this.modules = new ModuleService(store, upstream, fetch, new SumdbVerifier(databases, config.get(ConfigKey.NOSUMDB), registry),
                 registry, blocking, tiers.leases());
         this.zipRedirect = tiers.s3().isPresent() && config.bool(ConfigKey.S3_REDIRECT) ? config.duration(ConfigKey.S3_REDIRECT_EXPIRY) : null;
+        this.buildCache = new RemoteBuildCache(store, new RemoteBuildCache.Settings(config.bytes(ConfigKey.GOCACHE_MAX_BYTES),
+                config.duration(ConfigKey.GOCACHE_MAX_AGE)), registry);
+        this.bundles = new BundleStore(store, registry);
+        Path writeTokens = path(config.get(ConfigKey.GOCACHE_WRITE_TOKEN_FILE));
+        Path readTokens = path(config.get(ConfigKey.GOCACHE_READ_TOKEN_FILE));
+        this.cacheWrite = writeTokens == null ? CacheAccess.NONE : TokenCacheAccess.load(List.of(writeTokens));
+        List<Path> readers = new ArrayList<>();
+        if (readTokens != null) {
+            readers.add(readTokens);
+            if (writeTokens != null) {
+                readers.add(writeTokens);
+            }
+        }
+        this.cacheRead = readers.isEmpty() ? CacheAccess.OPEN : TokenCacheAccess.load(readers);
         log.info("storage {}, upstream {}", store.describe(), upstream.describe());
         if (specs.isEmpty()) {
             log.warn("checksum verification is off (sumdb: off): upstream content is cached unverified");
@@ -109,7 +135,10 @@ public final class GranaryServer implements AutoCloseable {
         Redaction redaction = Redaction.of(root);
         GranaryConfig.SizeOrPercent minFree = config.sizeOrPercent(ConfigKey.READINESS_MIN_FREE);
         Readiness readiness = new Readiness(tiers.store(), root, minFree::of, redaction);
-        Routes routes = new Routes(modules, metrics, index(), s -> sumdb.serve(s.name(), s.path()), zipRedirect, readiness);
+        Routes routes = new Routes(modules, metrics, index(), s -> sumdb.serve(s.name(), s.path()), zipRedirect, readiness,
+                new Routes.BuildCaches(buildCache, bundles, cacheRead, cacheWrite, config.bytes(ConfigKey.GOCACHE_MAX_ENTRY_BYTES),
+                        config.bytes(ConfigKey.GOCACHE_MAX_BUNDLE_BYTES), root));
+        startBuildCaches(root);
         edge = new HttpEdge(new HttpEdge.Settings(config.duration(ConfigKey.HTTP_HEADER_TIMEOUT), config.duration(ConfigKey.HTTP_IDLE_TIMEOUT),
                 config.integer(ConfigKey.HTTP_MAX_CONNECTIONS), config.integer(ConfigKey.HTTP_MAX_CONNECTIONS_PER_CLIENT)),
                 routes, blocking, metrics, new ResponsePolicy(redaction));
@@ -131,6 +160,50 @@ public final class GranaryServer implements AutoCloseable {
         return addr;
     }
 
+    /** Indexes the remote build cache and publishes the GOCACHEPROG client, in the background. */
+    private void startBuildCaches(Path root) {
+        blocking.execute(() -> {
+            try {
+                int n = buildCache.load();
+                log.info("remote build cache: {} entries, {} MiB; writes {}, reads {}", n, buildCache.indexedBytes() >> 20,
+                        cacheWrite == CacheAccess.NONE ? "disabled (no gocache.write-token-file)" : "need a write token",
+                        cacheRead == CacheAccess.OPEN ? "open" : "need a token");
+            } catch (IOException | RuntimeException e) {
+                log.warn("indexing the remote build cache: {}", e.toString());
+            }
+        });
+        if (config.bool(ConfigKey.GOCACHE_CLIENT_MODULE)) {
+            blocking.execute(() -> publishClient(root));
+        }
+    }
+
+    private void publishClient(Path root) {
+        try {
+            Map<String, byte[]> files = new LinkedHashMap<>();
+            for (String f : ClientModule.FILES) {
+                try (InputStream in = GranaryServer.class.getResourceAsStream("gocacheprog/" + f)) {
+                    if (in == null) {
+                        log.warn("the GOCACHEPROG client's sources are not in this build ({} missing): not publishing it", f);
+                        return;
+                    }
+                    files.put(f, in.readAllBytes());
+                }
+            }
+            switch (ClientModule.publish(modules, files, root)) {
+                case PUBLISHED -> log.info("published the GOCACHEPROG client as {}@{}", ClientModule.PATH, ClientModule.VERSION);
+                case PRESENT -> log.debug("{}@{} is published", ClientModule.PATH, ClientModule.VERSION);
+                case CONFLICT -> log.error("{}@{} in storage differs from this Granary's client: left as it is (a version never changes)",
+                        ClientModule.PATH, ClientModule.VERSION);
+            }
+        } catch (IOException | RuntimeException e) {
+            log.warn("publishing the GOCACHEPROG client: {}", e.toString());
+        }
+    }
+
+    private static Path path(String value) {
+        return value == null || value.isBlank() ? null : Path.of(value);
+    }
+
     private int inFlight() {
         return edge == null ? 0 : edge.inFlight();
     }
@@ -147,7 +220,9 @@ public final class GranaryServer implements AutoCloseable {
         return "Granary: a caching Go module proxy.\n\n"
                 + "  go env -w GOPROXY=http://<this host>:" + config.port() + "\n\n"
                 + "Endpoints: /<module>/@v/list, /<module>/@v/<version>.info|.mod|.zip, /<module>/@latest,\n"
-                + "           /healthz, /readyz, /metrics\n";
+                + "           /gocache/cache/ (GOCACHEPROG), /gocache/bundles/index.json (pre-warm bundles),\n"
+                + "           /healthz, /readyz, /metrics\n\n"
+                + "  go install " + ClientModule.PATH + "@" + ClientModule.VERSION + "   (with GONOSUMDB=" + ClientModule.PATH + ")\n";
     }
 
     @Override

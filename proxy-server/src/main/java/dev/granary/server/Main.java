@@ -1,6 +1,7 @@
 package dev.granary.server;
 
 import dev.granary.server.cli.ConfigOptions;
+import dev.granary.server.cli.GocacheCommand;
 import dev.granary.server.cli.KeysCommand;
 import dev.granary.server.cli.SignatureCommand;
 import dev.granary.server.config.ConfigKey;
@@ -16,7 +17,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "granary", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A caching, verifying Go module proxy.",
         subcommands = {Main.Serve.class, Main.ConfigKeys.class,
-            SignatureCommand.class, KeysCommand.class})
+            SignatureCommand.class, KeysCommand.class, GocacheCommand.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {

@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * S3 (optionally behind a read-through copy on the local disk). The disk root also receives
  * downloads before they are verified; abandoned temporary files there are swept.
  */
-final class StorageTiers implements AutoCloseable {
+public final class StorageTiers implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(StorageTiers.class);
 
     private final DiskBlobStore disk;
@@ -40,7 +40,7 @@ final class StorageTiers implements AutoCloseable {
     private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("granary-sweeper").factory());
 
-    StorageTiers(GranaryConfig config, Path root, Metrics metrics) throws IOException {
+    public StorageTiers(GranaryConfig config, Path root, Metrics metrics) throws IOException {
         this.disk = new DiskBlobStore(root);
         sweepTempFiles();
         // Leftovers of a killed process are never served; they are removed once clearly abandoned.
@@ -70,12 +70,12 @@ final class StorageTiers implements AutoCloseable {
     }
 
     /** The store every service reads and writes: the hot tier over everything else. */
-    BlobStore store() {
+    public BlobStore store() {
         return hot;
     }
 
     /** The local disk tier (also the temporary directory of fetches). */
-    DiskBlobStore disk() {
+    public DiskBlobStore disk() {
         return disk;
     }
 

@@ -47,7 +47,18 @@ public enum ConfigKey {
     HTTP_MAX_CONNECTIONS_PER_CLIENT("http.max-connections-per-client", Type.COUNT, "256",
             "most connections open at once from one client address; 0 = no per-address limit (behind a load balancer)"),
     READINESS_MIN_FREE("readiness.min-free", Type.SIZE_OR_PERCENT, "1GiB",
-            "/readyz fails when the disk tier's file system has less free space than this (a size, or a percentage like 5%)");
+            "/readyz fails when the disk tier's file system has less free space than this (a size, or a percentage like 5%)"),
+    GOCACHE_MAX_BYTES("gocache.max-bytes", Type.SIZE, "10GiB",
+            "remote build cache (GOCACHEPROG) size bound: least recently used entries go beyond it"),
+    GOCACHE_MAX_AGE("gocache.max-age", Type.DURATION, "7d", "remote build cache entries not used for this long are removed"),
+    GOCACHE_MAX_ENTRY_BYTES("gocache.max-entry-bytes", Type.SIZE, "1GiB", "largest build cache output accepted by a PUT"),
+    GOCACHE_MAX_BUNDLE_BYTES("gocache.max-bundle-bytes", Type.SIZE, "8GiB", "largest pre-warm bundle accepted by a PUT"),
+    GOCACHE_WRITE_TOKEN_FILE("gocache.write-token-file", Type.TEXT, null,
+            "file of token hashes (sha256:<hex>, from granary gocache token) whose tokens may write the build caches; none = no writes over HTTP"),
+    GOCACHE_READ_TOKEN_FILE("gocache.read-token-file", Type.TEXT, null,
+            "file of token hashes whose tokens may read the build caches (write tokens may too); none = reads are open"),
+    GOCACHE_CLIENT_MODULE("gocache.client-module", Type.BOOL, "true",
+            "publish the GOCACHEPROG client (granary.dev/gocacheprog) as a module version at start, for go install");
 
     /** What a key's value is: decides its validation, its flag's arity, and whether it is ever shown. */
     public enum Type {

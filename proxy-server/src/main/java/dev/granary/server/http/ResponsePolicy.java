@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,7 +65,15 @@ public final class ResponsePolicy {
         /** Any HTTP major version but 1 (RFC 9110 section 15.6.6). */
         VERSION_NOT_SUPPORTED(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, true),
         /** Over a connection limit, too many pipelined requests, or shutting down. */
-        UNAVAILABLE(HttpResponseStatus.SERVICE_UNAVAILABLE, true);
+        UNAVAILABLE(HttpResponseStatus.SERVICE_UNAVAILABLE, true),
+        /** A request that needs credentials and came without (a build cache write); says {@code WWW-Authenticate: Bearer}. */
+        UNAUTHORIZED(HttpResponseStatus.UNAUTHORIZED, false),
+        /** Credentials that do not carry the right asked for (a read-only token that writes). */
+        FORBIDDEN(HttpResponseStatus.FORBIDDEN, false),
+        /** A request body that fails its check (a build cache output whose SHA-256 is not its ID, a damaged bundle). */
+        BAD_CONTENT(HttpResponseStatus.BAD_REQUEST, false),
+        /** A request for something that cannot exist here (a malformed build cache ID); not the GOPROXY 404 fallback. */
+        NOT_FOUND(HttpResponseStatus.NOT_FOUND, false);
 
         private final HttpResponseStatus status;
         private final boolean closes;
@@ -94,7 +103,14 @@ public final class ResponsePolicy {
     Response decide(Exchange ex, Answer a) {
         return switch (a) {
             case Answer.Text t -> text(ex, t.status(), t.contentType(), t.body(), ex.keepAlive());
-            case Answer.Content c -> content(ex, c.request(), c.artifact());
+            case Answer.Content c -> content(ex, contentType(c.request()), c.artifact(), Map.of());
+            case Answer.Stored st -> content(ex, st.contentType(), st.artifact(), st.headers());
+            case Answer.NoContent n -> {
+                boolean keepAlive = ex.keepAlive();
+                HttpHeaders h = headers(ex.version(), keepAlive);
+                h.set(HttpHeaderNames.CACHE_CONTROL, NO_STORE);
+                yield new Response(HttpResponseStatus.NO_CONTENT, h, Response.NONE, keepAlive);
+            }
             case Answer.Redirect r -> {
                 boolean keepAlive = ex.keepAlive();
                 HttpHeaders h = headers(ex.version(), keepAlive);
@@ -156,6 +172,9 @@ public final class ResponsePolicy {
         if (why == Refusal.UNAVAILABLE) {
             r.headers().set(HttpHeaderNames.RETRY_AFTER, "5");
         }
+        if (why == Refusal.UNAUTHORIZED) {
+            r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"granary\"");
+        }
         return r;
     }
 
@@ -173,13 +192,14 @@ public final class ResponsePolicy {
         return new Response(status, h, head ? Response.NONE : Response.bytes(bytes), keepAlive);
     }
 
-    private static Response content(Exchange ex, ProxyRequest pr, Artifact a) {
+    private static Response content(Exchange ex, String contentType, Artifact a, Map<String, String> extra) {
         Blob blob = a.blob();
         boolean owned = false;
         try {
             boolean keepAlive = ex.keepAlive();
             HttpHeaders h = headers(ex.version(), keepAlive);
-            h.set(HttpHeaderNames.CONTENT_TYPE, contentType(pr));
+            h.set(HttpHeaderNames.CONTENT_TYPE, contentType);
+            extra.forEach(h::set);
             h.set(HttpHeaderNames.CACHE_CONTROL, a.immutable() ? IMMUTABLE : SHORT);
             if (a.etag() != null) {
                 h.set(HttpHeaderNames.ETAG, a.etag());

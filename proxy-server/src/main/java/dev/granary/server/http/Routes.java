@@ -3,11 +3,14 @@ package dev.granary.server.http;
 import dev.granary.core.ProxyException;
 import dev.granary.core.protocol.Artifact;
 import dev.granary.core.fetch.ModuleService;
+import dev.granary.core.gocache.BundleStore;
+import dev.granary.core.gocache.RemoteBuildCache;
 import dev.granary.core.protocol.ProxyRequest;
 import dev.granary.core.protocol.RequestParser;
 import dev.granary.server.Metrics;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Function;
@@ -25,16 +28,61 @@ public final class Routes implements Router {
     private final Function<ProxyRequest.Sumdb, Artifact> sumdb;
     private final Duration zipRedirect;
     private final Readiness readiness;
+    private final GocacheRoutes gocache;
 
     /** @param zipRedirect lifetime of presigned .zip redirects, or null to serve zips directly */
     public Routes(ModuleService modules, Metrics metrics, String index, Function<ProxyRequest.Sumdb, Artifact> sumdb,
                   Duration zipRedirect, Readiness readiness) {
+        this(modules, metrics, index, sumdb, zipRedirect, readiness, null);
+    }
+
+    /** @param gocache the build cache endpoints under {@code /gocache/}, or null for none */
+    public Routes(ModuleService modules, Metrics metrics, String index, Function<ProxyRequest.Sumdb, Artifact> sumdb,
+                  Duration zipRedirect, Readiness readiness, BuildCaches gocache) {
         this.modules = modules;
         this.metrics = metrics;
         this.index = index;
         this.sumdb = sumdb;
         this.zipRedirect = zipRedirect;
         this.readiness = readiness;
+        this.gocache = gocache == null ? null : new GocacheRoutes(gocache.cache(), gocache.bundles(), gocache.read(), gocache.write(),
+                new GocacheRoutes.Settings(gocache.maxEntryBytes(), gocache.maxBundleBytes(), gocache.uploadDir()));
+    }
+
+    /**
+     * The build caches served under {@code /gocache/}: the remote build cache, the pre-warm bundles, who
+     * may read and write them, and the largest bodies accepted.
+     */
+    public record BuildCaches(RemoteBuildCache cache, BundleStore bundles, CacheAccess read, CacheAccess write,
+                              long maxEntryBytes, long maxBundleBytes, Path uploadDir) {
+    }
+
+    @Override
+    public Route route(Exchange ex) {
+        String path = gocachePath(ex.target());
+        if (path != null) {
+            return gocache.route(ex, path);
+        }
+        return route(ex.target());
+    }
+
+    @Override
+    public Intake intake(Exchange ex) {
+        String path = gocachePath(ex.target());
+        return path != null ? gocache.intake(ex, path) : Router.super.intake(ex);
+    }
+
+    /** The path when it is under /gocache/ and the build caches are served, else null. */
+    private String gocachePath(String target) {
+        if (gocache == null) {
+            return null;
+        }
+        try {
+            String path = RequestParser.path(target);
+            return path.startsWith(GocacheRoutes.PREFIX) ? path : null;
+        } catch (ProxyException e) {
+            return null;
+        }
     }
 
     @Override
