@@ -87,17 +87,16 @@ public final class BundleProducer {
         if (!Files.isRegularFile(gomod)) {
             throw new GoTool.GoToolException(gomod + " does not exist");
         }
-        Path gosum = source.goSum();
-        String gosumText = gosum != null && Files.isRegularFile(gosum) ? Files.readString(gosum) : "";
         Path gocache = Files.createDirectories(work.resolve("gocache"));
         Path synth = Files.createDirectories(work.resolve("prewarm"));
         Files.copy(gomod, synth.resolve("go.mod"));
-        Files.writeString(synth.resolve("go.sum"), gosumText);
         GoTool tool = go.with("GOCACHE", gocache.toString()).with("GOWORK", "off").with("GOFLAGS", goflags(go.env().get("GOFLAGS")));
 
         JsonNode mod = JSON.readTree(tool.run(synth, "mod", "edit", "-json").orThrow().stdout());
         String name = mod.path("Module").path("Path").asText("");
         absoluteReplacements(tool, synth, mod, gomod.getParent());
+        Path gosum = source.goSum();
+        Files.writeString(synth.resolve("go.sum"), gosum != null && Files.isRegularFile(gosum) ? Files.readString(gosum) : "");
 
         progress.start("listing packages", -1);
         List<String> buildFlags = options.flags();
@@ -115,6 +114,9 @@ public final class BundleProducer {
             imports = patterns.isEmpty() ? new TreeSet<>() : importable(list(tool, synth, buildFlags, false, patterns));
         }
         progress.done();
+        // Read again after listing: with -mod=mod the go command completes a project's go.sum as it lists.
+        String gosumText = gosum != null && Files.isRegularFile(gosum) ? Files.readString(gosum) : "";
+        Files.writeString(synth.resolve("go.sum"), gosumText);
 
         Files.writeString(synth.resolve("prewarm.go"), source("prewarm", imports));
         if (!testImports.isEmpty()) {

@@ -35,9 +35,9 @@ public final class ClientModule {
     public static final String PATH = "granary.dev/gocacheprog";
     public static final String VERSION = "v0.1.0";
     /** The version's time in its {@code .info}. */
-    public static final String TIME = "2026-11-28T00:00:00Z";
+    public static final String TIME = "2026-11-27T00:00:00Z";
     /** The files of the module, as they are in {@code tools/gocacheprog}. */
-    public static final List<String> FILES = List.of("go.mod", "main.go", "protocol.go", "disk.go", "remote.go");
+    public static final List<String> FILES = List.of("go.mod", "main.go", "protocol.go", "protocol_test.go", "disk.go", "remote.go");
 
     private ClientModule() {
     }

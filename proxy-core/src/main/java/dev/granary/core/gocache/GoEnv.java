@@ -30,6 +30,9 @@ public record GoEnv(Map<String, String> values, String ccVersion) {
             "CGO_ENABLED", "CC", "CXX", "CGO_CFLAGS", "CGO_CPPFLAGS", "CGO_CXXFLAGS", "CGO_FFLAGS", "CGO_LDFLAGS",
             "GOFLAGS", "GOEXPERIMENT", "GOMODCACHE", "GOCACHE", "GOCACHEPROG", "GOROOT");
 
+    /** Asked only when cgo is on: Go 1.26 compiles a probe into the build cache to answer {@code CGO_*FLAGS}. */
+    private static final List<String> CGO_KEYS = List.of("CC", "CXX", "CGO_CFLAGS", "CGO_CPPFLAGS", "CGO_CXXFLAGS", "CGO_FFLAGS",
+            "CGO_LDFLAGS");
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public GoEnv {
@@ -38,10 +41,12 @@ public record GoEnv(Map<String, String> values, String ccVersion) {
 
     /** Runs {@code go env -json} in {@code dir} (its go.mod may select another toolchain). */
     public static GoEnv read(GoTool go, Path dir) throws IOException, GoTool.GoToolException {
-        List<String> args = new ArrayList<>(List.of("env", "-json"));
-        args.addAll(KEYS);
-        String json = go.run(dir, args).orThrow().stdout();
-        Map<String, String> values = JSON.readValue(json, new TypeReference<Map<String, String>>() { });
+        List<String> plain = new ArrayList<>(KEYS);
+        plain.removeAll(CGO_KEYS);
+        Map<String, String> values = ask(go, dir, plain);
+        if ("1".equals(values.get("CGO_ENABLED"))) {
+            values.putAll(ask(go, dir, CGO_KEYS));
+        }
         Map<String, String> all = new TreeMap<>();
         for (String k : KEYS) {
             all.put(k, values.getOrDefault(k, ""));
@@ -59,6 +64,13 @@ public record GoEnv(Map<String, String> values, String ccVersion) {
             cc = r.stdout().lines().findFirst().orElse("").strip();
         }
         return new GoEnv(all, cc);
+    }
+
+    private static Map<String, String> ask(GoTool go, Path dir, List<String> keys) throws IOException, GoTool.GoToolException {
+        List<String> args = new ArrayList<>(List.of("env", "-json"));
+        args.addAll(keys);
+        String json = go.run(dir, args).orThrow().stdout();
+        return new TreeMap<>(JSON.readValue(json, new TypeReference<Map<String, String>>() { }));
     }
 
     /** A value, empty when unset. */
