@@ -84,6 +84,7 @@ class GocacheRemoteIT {
             Map<String, String> d = runner(go, "d", granary.url(), granary.url(), modcache, client, readToken);
             GoTool.Result readOnly = new GoTool(go, d).run(tiny, "build", "-x", "-o", tmp.resolve("tiny2.bin").toString(), ".").orThrow();
             assertThat(GocacheRig.worked(readOnly.stderr())).contains("main");
+            assertThat(readOnly.stderr()).contains("this token may only read");
             assertThat(stored(granary)).isEqualTo(before);
             assertThat(granary.server().metrics().scrape()).containsPattern("kind=\"gocache-put\",status=\"403\"");
         }

@@ -74,18 +74,22 @@ final class GocacheRoutes {
     /** Whether a PUT's body is wanted: the path names something writable and the request has the write right. */
     Router.Intake intake(Exchange ex, String path) {
         long max;
+        String kind;
         if (ENTRY.matcher(path).matches()) {
             max = settings.maxEntryBytes();
+            kind = "gocache-put";
         } else if (BUNDLE.matcher(path).matches()) {
             max = settings.maxBundleBytes();
+            kind = "gocache-publish";
         } else if (SIGNATURE.matcher(path).matches()) {
             max = BundleStore.MAX_SIGNATURE_BYTES;
+            kind = "gocache-publish";
         } else {
-            return new Router.Intake.Refuse(new Answer.Refusal(ResponsePolicy.Refusal.METHOD_NOT_ALLOWED,
+            return new Router.Intake.Refuse("gocache", new Answer.Refusal(ResponsePolicy.Refusal.METHOD_NOT_ALLOWED,
                     "only GET and HEAD are supported here; PUT goes to /gocache/cache/<action>/<output> or /gocache/bundles/<id>.tar.zst"));
         }
         Answer.Refusal denied = denied(ex, write, "writing to the build cache needs the write right (a write token)");
-        return denied != null ? new Router.Intake.Refuse(denied) : new Router.Intake.Accept(max, settings.uploadDir());
+        return denied != null ? new Router.Intake.Refuse(kind, denied) : new Router.Intake.Accept(max, settings.uploadDir());
     }
 
     Router.Route route(Exchange ex, String path) {

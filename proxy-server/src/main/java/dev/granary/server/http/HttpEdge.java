@@ -147,7 +147,7 @@ public final class HttpEdge {
             return router.intake(ex);
         } catch (RuntimeException e) {
             log.error("unexpected error routing {}", ex, e);
-            return new Router.Intake.Refuse(new Answer.Refusal(ResponsePolicy.Refusal.UNAVAILABLE, "internal error"));
+            return new Router.Intake.Refuse("http", new Answer.Refusal(ResponsePolicy.Refusal.UNAVAILABLE, "internal error"));
         }
     }
 

@@ -191,6 +191,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements Exchang
         switch (intake) {
             case Router.Intake.Refuse r -> {
                 ex.refuse(r.refusal().why(), r.refusal().detail());
+                ex.kind(r.kind());
                 if (length > MAX_IGNORED_BODY) {
                     ex.closeAfterAnswer();
                 }

@@ -31,8 +31,12 @@ public interface Router {
         record Accept(long maxBytes, Path dir) implements Intake {
         }
 
-        /** Answer this instead; the body is dropped (or, when large, not read and the connection closed). */
-        record Refuse(Answer.Refusal refusal) implements Intake {
+        /**
+         * Answer this instead; the body is dropped (or, when large, not read and the connection closed).
+         *
+         * @param kind the endpoint kind the refusal is counted under in metrics
+         */
+        record Refuse(String kind, Answer.Refusal refusal) implements Intake {
         }
     }
 
@@ -52,6 +56,6 @@ public interface Router {
 
     /** Whether the body of a PUT is wanted; by default nothing takes bodies (405). */
     default Intake intake(Exchange ex) {
-        return new Intake.Refuse(new Answer.Refusal(ResponsePolicy.Refusal.METHOD_NOT_ALLOWED, "only GET and HEAD are supported"));
+        return new Intake.Refuse("http", new Answer.Refusal(ResponsePolicy.Refusal.METHOD_NOT_ALLOWED, "only GET and HEAD are supported"));
     }
 }
