@@ -58,7 +58,7 @@ runner() { # name, command...
   env -i PATH="$(dirname "$GO"):/usr/bin:/bin" HOME="$work/r/$name" GOPATH="$work/r/$name/gopath" \
     GOMODCACHE="$work/modcache" GOCACHE="$work/r/$name/gocache" GOENV=off GOFLAGS="$goflags" GOTOOLCHAIN=local \
     GOTELEMETRY=off CGO_ENABLED=0 GOPROXY="$URL" GOSUMDB=off GOWORK=off \
-    ${EXTRA_ENV:-} "$@"
+    ${PROG:+GOCACHEPROG="$PROG"} "$@"
 }
 ci='go build ./... && go vet ./... && go test ./...'
 served() { curl -fsS "$URL/metrics" | awk -v k="$1" '$1 ~ "^granary_served_bytes_total\\{kind=\""k"\"" {print $2+0}'; }
@@ -95,11 +95,11 @@ if [ "$MINOR" -ge 24 ]; then
   echo "remote cache: installing the client from Granary, a first runner uploads..."
   runner installer env GOBIN="$work/bin" GOSUMDB=sum.golang.org GONOSUMDB=granary.dev/gocacheprog \
     go install granary.dev/gocacheprog@v0.1.0 >/dev/null
-  prog() { echo "GOCACHEPROG=$work/bin/gocacheprog -dir $work/r/$1/prog -url $URL -token-file $work/write.token"; }
-  EXTRA_ENV="$(prog uploader)" timed uploader uploader "$ci"
+  prog() { echo "$work/bin/gocacheprog -dir $work/r/$1/prog -url $URL -token-file $work/write.token"; }
+  PROG="$(prog uploader)" timed uploader uploader "$ci"
   echo "remote cache: a second runner..."
   before=$(served gocache-get)
-  EXTRA_ENV="$(prog remote)" timed remote remote "$ci"
+  PROG="$(prog remote)" timed remote remote "$ci"
   remote_moved=$(( $(served gocache-get) - before ))
   remote_size=$(curl -fsS "$URL/metrics" | awk '$1=="granary_gocache_size_bytes" {printf "%d", $2}')
 fi
