@@ -1,3 +1,3 @@
 module granary.dev/bench/gocache
 
-go 1.21
+go 1.19

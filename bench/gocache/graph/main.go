@@ -21,7 +21,7 @@ import (
 
 var std = []string{"encoding/json", "net/http", "text/template", "regexp", "crypto/sha256", "compress/gzip",
 	"database/sql", "html/template", "net/url", "math/big", "encoding/xml", "archive/tar", "crypto/tls",
-	"go/parser", "image/png", "log/slog", "net/mail", "os/exec"}
+	"go/parser", "image/png", "text/tabwriter", "net/mail", "os/exec"}
 
 const version = "v1.0.0"
 
@@ -39,7 +39,7 @@ func main() {
 	for m := 0; m < *modules; m++ {
 		path := fmt.Sprintf("bench.example/dep%02d", m)
 		files := map[string]string{}
-		gomod := fmt.Sprintf("module %s\n\ngo 1.21\n", path)
+		gomod := fmt.Sprintf("module %s\n\ngo 1.19\n", path)
 		if m > 0 {
 			gomod += fmt.Sprintf("\nrequire bench.example/dep%02d %s\n", m-1, version)
 		}
@@ -58,14 +58,14 @@ func main() {
 		write(proxy, path, files)
 		top = append(top, fmt.Sprintf("%s/p%d", path, *packages-1))
 	}
-	testdep := map[string]string{"go.mod": "module bench.example/testdep\n\ngo 1.21\n"}
+	testdep := map[string]string{"go.mod": "module bench.example/testdep\n\ngo 1.19\n"}
 	for p := 0; p < 3; p++ {
 		testdep[fmt.Sprintf("t%d/t%d.go", p, p)] = source(fmt.Sprintf("t%d", p), []string{"testing", "encoding/json"}, *funcs, 9000+p)
 	}
 	write(proxy, "bench.example/testdep", testdep)
 
 	app := filepath.Join(*out, "app")
-	gomod := "module bench.example/app\n\ngo 1.21\n\nrequire (\n"
+	gomod := "module bench.example/app\n\ngo 1.19\n\nrequire (\n"
 	for m := 0; m < *modules; m++ {
 		gomod += fmt.Sprintf("\tbench.example/dep%02d %s\n", m, version)
 	}
@@ -144,8 +144,8 @@ func use(alias, path string) string {
 		return alias + ".ParseExpr"
 	case "image/png":
 		return alias + ".Decode"
-	case "log/slog":
-		return alias + ".Info"
+	case "text/tabwriter":
+		return alias + ".NewWriter"
 	case "net/mail":
 		return alias + ".ParseAddress"
 	case "os/exec":

@@ -3,13 +3,15 @@
 
 A .gotable file holds one Go composite literal row per line ({"x.y/z", true, true, true},) or one
 bare literal ("github.com/...",); comments and blank lines are kept as they are in the Go source.
-Usage: python3 extract_tables.py [/usr/share/gocode/src/golang.org/x/mod [/usr/lib/go-1.19/src]]
+Usage: python3 extract_tables.py [/usr/share/gocode/src/golang.org/x/mod [/usr/lib/go-1.19/src [/usr/local/go/src]]]
 """
 import os
 import sys
 
 MOD = sys.argv[1] if len(sys.argv) > 1 else "/usr/share/gocode/src/golang.org/x/mod"
 GOROOT_SRC = sys.argv[2] if len(sys.argv) > 2 else "/usr/lib/go-1.19/src"
+# Go's own version ordering (internal/gover) arrived with Go 1.21: read from a current Go tree.
+GO_SRC = sys.argv[3] if len(sys.argv) > 3 else "/usr/local/go/src"
 RES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "resources", "dev", "granary", "core")
 
 # (output name, Go file, line that opens the table, marker of its first row line or None)
@@ -27,6 +29,11 @@ TABLES = [
     ("semverTests", "semver/semver_test.go", "var tests = []struct {", "}{"),
     # Go's path.Clean, which the zip rules use to refuse unclean names.
     ("../zip/cleanTests", "$GOROOT/path/path_test.go", "var cleantests = []PathTest{", None),
+    # Go's release version ordering (gover.Compare, Lang, IsLang, IsValid).
+    ("goverCompareTests", "$GO/internal/gover/gover_test.go", "var compareTests = ", None),
+    ("goverLangTests", "$GO/internal/gover/gover_test.go", "var langTests = ", None),
+    ("goverIsLangTests", "$GO/internal/gover/gover_test.go", "var isLangTests = ", None),
+    ("goverIsValidTests", "$GO/internal/gover/gover_test.go", "var isValidTests = ", None),
 ]
 
 
@@ -44,7 +51,9 @@ def rows(lines, opener, first):
 
 
 for name, src, opener, first in TABLES:
-    if src.startswith("$GOROOT/"):
+    if src.startswith("$GO/"):
+        file, origin = os.path.join(GO_SRC, src[len("$GO/"):]), "Go src/" + src[len("$GO/"):]
+    elif src.startswith("$GOROOT/"):
         file, origin = os.path.join(GOROOT_SRC, src[len("$GOROOT/"):]), "Go 1.19 src/" + src[len("$GOROOT/"):]
     else:
         file, origin = os.path.join(MOD, src), "golang.org/x/mod " + src

@@ -40,6 +40,10 @@ public final class Meters {
     public static final String STORAGE_OPERATIONS = "granary.storage.operations";
     /** Counter {tier, operation}, bytes: content bytes read or written. */
     public static final String STORAGE_TRANSFERRED = "granary.storage.transferred";
+    /** Gauge, bytes: free space on the disk tier's file system (what a non-root process may use). */
+    public static final String STORAGE_DISK_FREE = "granary.storage.disk.free";
+    /** Gauge, bytes: size of the disk tier's file system. */
+    public static final String STORAGE_DISK_TOTAL = "granary.storage.disk.total";
     /** Gauge, bytes: heap high-water mark since start. */
     public static final String JVM_HEAP_PEAK = "granary.jvm.heap.peak";
 
@@ -50,7 +54,10 @@ public final class Meters {
     public static final String SINGLEFLIGHT_JOINS = "granary.singleflight.joins";
     /** Counter: module versions fetched, verified and committed. */
     public static final String VERSIONS_COMMITTED = "granary.versions.committed";
-    /** Counter {reason}: content refused by verification (zip rules, go.mod mismatch, checksums). */
+    /**
+     * Counter {reason}: content refused by verification (zip rules, go.mod mismatch, checksums; for
+     * release archives dl-size-mismatch, dl-sha256-mismatch, dl-signature-missing, dl-signature-refused).
+     */
     public static final String VERIFICATION_FAILURES = "granary.verification.failures";
     /** Counter: fetches left to another replica holding the lease. */
     public static final String LEASE_WAITS = "granary.leases.waits";
@@ -84,4 +91,23 @@ public final class Meters {
     public static final String GOCACHE_EVICTIONS = "granary.gocache.evictions";
     /** Counter {result}: pre-warm bundles published (stored, refused). */
     public static final String GOCACHE_BUNDLES_PUBLISHED = "granary.gocache.bundles.published";
+    // ---- catalog and retention (core) ----------------------------------------------------------
+    /** Gauge: modules with at least one stored version, as the catalog's index knows them. */
+    public static final String CATALOG_MODULES = "granary.catalog.modules";
+    /** Gauge: stored versions, as the catalog's index knows them. */
+    public static final String CATALOG_VERSIONS = "granary.catalog.versions";
+    /** Counter {what}: what retention removed: version (a module version) or blob (size-bound caches). */
+    public static final String GC_REMOVED = "granary.gc.removed";
+    /** Counter, bytes: storage released by retention. */
+    public static final String GC_RECLAIMED = "granary.gc.reclaimed";
+    /** Counter {result}: retention runs by result (ok, error). */
+    public static final String GC_RUNS = "granary.gc.runs";
+    /** Gauge, seconds since the epoch: end of the last retention run that succeeded (0 before any). */
+    public static final String GC_LAST_SUCCESS = "granary.gc.last.success.timestamp";
+
+    // ---- release archive mirror (core) ---------------------------------------------------------
+    /** Counter: release archives fetched, verified (SHA-256 and signature) and committed. */
+    public static final String DL_COMMITTED = "granary.dl.committed";
+    /** Counter: release listing answers served stale because the release site failed. */
+    public static final String DL_LISTING_STALE = "granary.dl.listing.stale";
 }

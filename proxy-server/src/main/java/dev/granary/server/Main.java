@@ -1,9 +1,13 @@
 package dev.granary.server;
 
 import dev.granary.server.cli.ConfigOptions;
+import dev.granary.server.cli.FsckCommand;
+import dev.granary.server.cli.GcCommand;
+import dev.granary.server.cli.DlCommand;
 import dev.granary.server.cli.GocacheCommand;
 import dev.granary.server.cli.KeysCommand;
 import dev.granary.server.cli.SignatureCommand;
+import dev.granary.server.cli.ToolchainsCommand;
 import dev.granary.server.config.ConfigKey;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -17,7 +21,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "granary", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "A caching, verifying Go module proxy.",
         subcommands = {Main.Serve.class, Main.ConfigKeys.class,
-            SignatureCommand.class, KeysCommand.class, GocacheCommand.class})
+            SignatureCommand.class, KeysCommand.class, GcCommand.class, FsckCommand.class, DlCommand.class, ToolchainsCommand.class,
+            GocacheCommand.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {
@@ -67,6 +72,7 @@ public final class Main implements Callable<Integer> {
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 server.close();
+                GranaryServer.flushAccessLog();
                 stopped.countDown();
             }, "granary-shutdown"));
             server.start();

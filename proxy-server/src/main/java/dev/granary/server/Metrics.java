@@ -2,12 +2,15 @@ package dev.granary.server;
 
 import dev.granary.core.Meters;
 import dev.granary.core.layout.StorageLayout;
+import dev.granary.server.http.TierTrace;
 import dev.granary.storage.BlobKey;
 import dev.granary.storage.TierObserver;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -31,6 +34,15 @@ public final class Metrics implements TierObserver {
     private final JvmGcMetrics gc = new JvmGcMetrics();
 
     public Metrics() {
+        // promtool check metrics is clean on a scrape: no abbreviated units in names, no "_count" on a gauge.
+        registry.config()
+                .meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time")))
+                .meterFilter(new MeterFilter() {
+                    @Override
+                    public Meter.Id map(Meter.Id id) {
+                        return id.getName().equals("system.cpu.count") ? id.withName("system.cpus") : id;
+                    }
+                });
         new ClassLoaderMetrics().bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
         gc.bindTo(registry);
@@ -115,6 +127,7 @@ public final class Metrics implements TierObserver {
 
     @Override
     public void lookup(String tier, BlobKey key, boolean hit) {
+        TierTrace.lookup(tier, key, hit);
         Counter.builder(Meters.CACHE_LOOKUPS).description("Storage lookups by tier, artifact kind and result")
                 .tag("tier", tier).tag("kind", StorageLayout.kindOf(key).label()).tag("result", hit ? "hit" : "miss")
                 .register(registry).increment();

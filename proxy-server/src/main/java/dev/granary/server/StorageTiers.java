@@ -16,6 +16,7 @@ import dev.granary.storage.tier.ReadThroughBlobStore;
 import io.micrometer.core.instrument.Gauge;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -67,11 +68,40 @@ public final class StorageTiers implements AutoCloseable {
                 .description("Bytes held by the hot tier").register(metrics.registry());
         Gauge.builder(Meters.HOT_CAPACITY, hot, HotTierBlobStore::maxBytes).baseUnit("bytes")
                 .description("Hot tier capacity").register(metrics.registry());
+        Gauge.builder(Meters.STORAGE_DISK_FREE, root, StorageTiers::usableSpace).baseUnit("bytes")
+                .description("Free space on the disk tier's file system").register(metrics.registry());
+        Gauge.builder(Meters.STORAGE_DISK_TOTAL, root, StorageTiers::totalSpace).baseUnit("bytes")
+                .description("Size of the disk tier's file system").register(metrics.registry());
+    }
+
+    private static double usableSpace(Path root) {
+        try {
+            return Files.getFileStore(root).getUsableSpace();
+        } catch (IOException e) {
+            return Double.NaN;
+        }
+    }
+
+    private static double totalSpace(Path root) {
+        try {
+            return Files.getFileStore(root).getTotalSpace();
+        } catch (IOException e) {
+            return Double.NaN;
+        }
     }
 
     /** The store every service reads and writes: the hot tier over everything else. */
     public BlobStore store() {
         return hot;
+    }
+
+    /**
+     * The durable tier itself, unobserved: for the catalog's reads, last-request records and
+     * retention's listings, which are no client's lookups and must not move the tiers' hit ratios.
+     * Only mutable keys (never held by the hot tier) are written through it.
+     */
+    BlobStore quiet() {
+        return s3 != null ? s3 : disk;
     }
 
     /** The local disk tier (also the temporary directory of fetches). */

@@ -34,7 +34,7 @@ class ClientInputTest {
 
     @BeforeAll
     void start() throws Exception {
-        GoProxyTree tree = GoEndToEndTest.upstreamTree(tmp.resolve("upstream"));
+        GoProxyTree tree = TestModules.upstreamTree(tmp.resolve("upstream"));
         upstream = TestUpstream.serve(tree.root());
         // A configured but unreachable checksum database, so /sumdb/ paths get past "not proxied here";
         // modules are private (pinned) so fetches need no database.

@@ -7,6 +7,9 @@ import com.github.luben.zstd.ZstdOutputStream;
 import dev.granary.core.gocache.GoTool;
 import dev.granary.core.pgp.KeyAlgorithm;
 import dev.granary.core.pgp.SigningKey;
+import dev.granary.core.testing.GoToolchain;
+import dev.granary.core.testing.GoToolchains;
+import dev.granary.core.testing.GoToolchains.EachGoToolchain;
 import dev.granary.core.testing.TestUpstream;
 import dev.granary.server.config.ConfigKey;
 import dev.granary.server.http.TokenCacheAccess;
@@ -15,14 +18,12 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Pre-warm bundles end to end, with every Go on the machine: a bundle built (by the real go command,
@@ -37,9 +38,8 @@ class GocacheBundleIT {
     @TempDir
     Path tmp;
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("dev.granary.server.GocacheRig#toolchains")
-    void aRestoredBundleLeavesNoDependencyToCompileAndWrongOnesAreNeverUsed(Path go) throws Exception {
+    @EachGoToolchain
+    void aRestoredBundleLeavesNoDependencyToCompileAndWrongOnesAreNeverUsed(GoToolchain go) throws Exception {
         Path tokens = Files.writeString(tmp.resolve("write.tokens"), TokenCacheAccess.line(TOKEN) + "\n");
         Path tokenFile = Files.writeString(tmp.resolve("token"), TOKEN + "\n");
         SigningKey key = SigningKey.generate("Granary CI <ci@example.org>", KeyAlgorithm.ED25519, null);
@@ -57,10 +57,10 @@ class GocacheBundleIT {
             Map<String, String> builder = GocacheRig.env(go, tmp.resolve("builder"), granary.url());
             builder.put("GOMODCACHE", modcache.toString());
             // The project's go.sum, as a project has it committed.
-            new GoTool(go, builder).run(project, "list", "-deps", "-test", "./...").orThrow();
+            new GoTool(go.go(), builder).run(project, "list", "-deps", "-test", "./...").orThrow();
             Path bundle = tmp.resolve("deps.tar.zst");
             GocacheRig.CliResult built = GocacheRig.cli(builder, project, "gocache", "build", "--project", project.toString(),
-                    "--output", bundle.toString(), "--go", go.toString(), "--sign-key", secret.toString(),
+                    "--output", bundle.toString(), "--go", go.go().toString(), "--sign-key", secret.toString(),
                     "--publish", granary.url(), "--token-file", tokenFile.toString()).assertOk();
             assertThat(built.out()).contains("bundle ").contains("signed by " + key.keyFingerprint()).contains("published bundle");
             assertThat(upstream.hits("rsc.io/quote/@v/v1.5.2.zip")).as("modules came through Granary").isEqualTo(1);
@@ -68,12 +68,12 @@ class GocacheBundleIT {
             // A fresh runner: empty build cache, the bundle looked up by its identity, signature checked.
             Map<String, String> runner = GocacheRig.env(go, tmp.resolve("runner"), granary.url());
             runner.put("GOMODCACHE", modcache.toString());
-            GocacheRig.CliResult restored = GocacheRig.cli(runner, project, "gocache", "restore", granary.url(), "--go", go.toString(),
+            GocacheRig.CliResult restored = GocacheRig.cli(runner, project, "gocache", "restore", granary.url(), "--go", go.go().toString(),
                     "--keyring", pub.toString()).assertOk();
             assertThat(restored.out()).contains("restored bundle");
             assertThat(restored.err()).contains("good signature from " + key.keyFingerprint());
 
-            GoTool g = new GoTool(go, runner);
+            GoTool g = new GoTool(go.go(), runner);
             GoTool.Result build = g.run(project, "build", "-x", "-o", tmp.resolve("app.bin").toString(), ".").orThrow();
             GoTool.Result vet = g.run(project, "vet", "-x", ".").orThrow();
             GoTool.Result test = g.run(project, "test", "-x", "-count=1", ".").orThrow();
@@ -89,14 +89,14 @@ class GocacheBundleIT {
             otherFlags.put("GOMODCACHE", modcache.toString());
             otherFlags.put("GOFLAGS", "-mod=mod -gcflags=all=-N");
             GocacheRig.CliResult skipped = GocacheRig.cli(otherFlags, project, "gocache", "restore", bundle.toString(),
-                    "--go", go.toString()).assertOk();
+                    "--go", go.go().toString()).assertOk();
             assertThat(skipped.out()).contains("skipped").contains("GOFLAGS").contains("-gcflags=all=-N");
             assertThat(GocacheRig.entries(tmp.resolve("other-flags/gocache"))).isZero();
 
             // Another module cache path without -trimpath: the keys hold the path.
             Map<String, String> otherCache = GocacheRig.env(go, tmp.resolve("other-modcache"), granary.url());
             GocacheRig.CliResult skipped2 = GocacheRig.cli(otherCache, project, "gocache", "restore", bundle.toString(),
-                    "--go", go.toString()).assertOk();
+                    "--go", go.go().toString()).assertOk();
             assertThat(skipped2.out()).contains("skipped").contains("GOMODCACHE").contains(tmp.resolve("other-modcache/modcache").toString());
             assertThat(GocacheRig.entries(tmp.resolve("other-modcache/gocache"))).isZero();
 
@@ -104,7 +104,7 @@ class GocacheBundleIT {
             Map<String, String> victim = GocacheRig.env(go, tmp.resolve("victim"), granary.url());
             victim.put("GOMODCACHE", modcache.toString());
             Path corrupt = corruptOneOutput(bundle, tmp.resolve("corrupt.tar.zst"));
-            GocacheRig.CliResult refused = GocacheRig.cli(victim, project, "gocache", "restore", corrupt.toString(), "--go", go.toString());
+            GocacheRig.CliResult refused = GocacheRig.cli(victim, project, "gocache", "restore", corrupt.toString(), "--go", go.go().toString());
             assertThat(refused.exit()).isEqualTo(1);
             assertThat(refused.err()).contains("refused").contains("SHA-256").contains("nothing was restored");
             assertThat(GocacheRig.entries(tmp.resolve("victim/gocache"))).isZero();
@@ -115,7 +115,7 @@ class GocacheBundleIT {
             b[b.length / 2] ^= 0x01;
             Files.write(tampered, b);
             Files.copy(bundle.resolveSibling(bundle.getFileName() + ".asc"), tmp.resolve("tampered.tar.zst.asc"));
-            GocacheRig.CliResult badSig = GocacheRig.cli(victim, project, "gocache", "restore", tampered.toString(), "--go", go.toString(),
+            GocacheRig.CliResult badSig = GocacheRig.cli(victim, project, "gocache", "restore", tampered.toString(), "--go", go.go().toString(),
                     "--keyring", pub.toString());
             assertThat(badSig.exit()).isEqualTo(1);
             assertThat(badSig.err()).contains("refused").contains("signature");
@@ -123,10 +123,10 @@ class GocacheBundleIT {
         }
     }
 
-    /** The oldest Go only (its standard library comes precompiled, so this is quick): -trimpath bundles do not depend on any path. */
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("oldestToolchain")
-    void aTrimpathBundleServesAnotherCheckoutAndModuleCachePath(Path go) throws Exception {
+    /** Debian's Go only (its standard library comes precompiled, so this is quick): -trimpath bundles do not depend on any path. */
+    @Test
+    void aTrimpathBundleServesAnotherCheckoutAndModuleCachePath() throws Exception {
+        GoToolchain go = GoToolchains.debian();
         Path project = GocacheRig.project(tmp.resolve("checkout-a/app"));
         try (TestUpstream upstream = TestUpstream.serve(GocacheRig.upstream(tmp.resolve("upstream")).root());
              TestServers.Running granary = TestServers.start(tmp.resolve("storage"), upstream.uri().toString(),
@@ -134,23 +134,18 @@ class GocacheBundleIT {
             Map<String, String> builder = GocacheRig.env(go, tmp.resolve("builder"), granary.url());
             Path bundle = tmp.resolve("deps.tar.zst");
             GocacheRig.cli(builder, project, "gocache", "build", "--project", project.toString(), "--output", bundle.toString(),
-                    "--go", go.toString(), "--trimpath").assertOk();
+                    "--go", go.go().toString(), "--trimpath").assertOk();
 
             Path elsewhere = GocacheRig.project(tmp.resolve("checkout-b/src/app"));
             Map<String, String> runner = GocacheRig.env(go, tmp.resolve("runner"), granary.url());
             runner.put("GOFLAGS", "-mod=mod -trimpath");
             assertThat(runner.get("GOMODCACHE")).isNotEqualTo(builder.get("GOMODCACHE"));
-            assertThat(GocacheRig.cli(runner, elsewhere, "gocache", "restore", bundle.toString(), "--go", go.toString()).assertOk().out())
+            assertThat(GocacheRig.cli(runner, elsewhere, "gocache", "restore", bundle.toString(), "--go", go.go().toString()).assertOk().out())
                     .contains("restored bundle");
-            GoTool.Result build = new GoTool(go, runner).run(elsewhere, "build", "-x", "-o", tmp.resolve("app.bin").toString(), ".").orThrow();
+            GoTool.Result build = new GoTool(go.go(), runner).run(elsewhere, "build", "-x", "-o", tmp.resolve("app.bin").toString(), ".").orThrow();
             assertThat(GocacheRig.worked(build.stderr())).contains("main");
             assertThat(GocacheRig.dependenciesWorked(build.stderr())).isEmpty();
         }
-    }
-
-    static List<Path> oldestToolchain() {
-        List<Path> all = GocacheRig.toolchains();
-        return List.of(all.get(all.size() - 1));
     }
 
     /** A copy of {@code bundle} with the largest output's bytes changed and its manifest untouched. */

@@ -197,7 +197,7 @@ class GocacheHttpTest {
 
     private List<Path> uploadFiles() throws IOException {
         try (Stream<Path> s = Files.list(storage)) {
-            return s.filter(p -> p.getFileName().toString().startsWith(".tmp-upload-")).toList();
+            return s.filter(p -> p.getFileName().toString().startsWith(".tmp-") && p.getFileName().toString().contains("-upload-")).toList();
         }
     }
 

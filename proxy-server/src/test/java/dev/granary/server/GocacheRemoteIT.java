@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.granary.core.gocache.ClientModule;
 import dev.granary.core.gocache.GoTool;
 import dev.granary.core.module.GoSum;
+import dev.granary.core.testing.GoToolchain;
 import dev.granary.core.testing.TestUpstream;
 import dev.granary.server.config.ConfigKey;
 import dev.granary.server.http.TokenCacheAccess;
@@ -38,7 +39,7 @@ class GocacheRemoteIT {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("dev.granary.server.GocacheRig#toolchainsWithCacheProg")
-    void aSecondRunnerCompilesNothingTheFirstBuiltAndTheBuildSurvivesWithoutGranary(Path go) throws Exception {
+    void aSecondRunnerCompilesNothingTheFirstBuiltAndTheBuildSurvivesWithoutGranary(GoToolchain go) throws Exception {
         Path writers = Files.writeString(tmp.resolve("write.tokens"), TokenCacheAccess.line(WRITE) + "\n");
         Path readers = Files.writeString(tmp.resolve("read.tokens"), TokenCacheAccess.line(READ) + "\n");
         Path writeToken = Files.writeString(tmp.resolve("write.token"), WRITE);
@@ -53,7 +54,7 @@ class GocacheRemoteIT {
 
             // Runner A (CI on the main branch) builds with an empty cache and uploads what it built.
             Map<String, String> a = runner(go, "a", granary.url(), granary.url(), modcache, client, writeToken);
-            GoTool.Result built = new GoTool(go, a).run(project, "build", "-x", "-o", tmp.resolve("a.bin").toString(), ".").orThrow();
+            GoTool.Result built = new GoTool(go.go(), a).run(project, "build", "-x", "-o", tmp.resolve("a.bin").toString(), ".").orThrow();
             Set<String> compiledByA = GocacheRig.worked(built.stderr());
             assertThat(compiledByA).contains("rsc.io/quote", "rsc.io/sampler", "golang.org/x/text/language", "fmt", "main");
             long stored = stored(granary);
@@ -61,7 +62,7 @@ class GocacheRemoteIT {
 
             // Runner B (a pull request, read-only token), empty local cache: nothing A built is compiled again.
             Map<String, String> b = runner(go, "b", granary.url(), granary.url(), modcache, client, readToken);
-            GoTool.Result again = new GoTool(go, b).run(project, "build", "-x", "-o", tmp.resolve("b.bin").toString(), ".").orThrow();
+            GoTool.Result again = new GoTool(go.go(), b).run(project, "build", "-x", "-o", tmp.resolve("b.bin").toString(), ".").orThrow();
             Set<String> both = new TreeSet<>(GocacheRig.worked(again.stderr()));
             both.retainAll(compiledByA);
             assertThat(both).as("packages runner B compiled although runner A had built them").isEmpty();
@@ -74,7 +75,7 @@ class GocacheRemoteIT {
                 closed = s.getLocalPort();
             }
             Map<String, String> c = runner(go, "c", granary.url(), "http://127.0.0.1:" + closed, modcache, client, writeToken);
-            GoTool.Result alone = new GoTool(go, c).run(tiny, "build", "-o", tmp.resolve("tiny.bin").toString(), ".");
+            GoTool.Result alone = new GoTool(go.go(), c).run(tiny, "build", "-o", tmp.resolve("tiny.bin").toString(), ".");
             assertThat(alone.exit()).as(alone.stderr()).isZero();
             assertThat(alone.stderr().split("granary build cache unavailable", -1)).as(alone.stderr()).hasSize(2);
             assertThat(tmp.resolve("tiny.bin")).exists();
@@ -82,7 +83,7 @@ class GocacheRemoteIT {
             // A read-only token: what this runner builds (tiny's packages, new to Granary) is never stored.
             long before = stored(granary);
             Map<String, String> d = runner(go, "d", granary.url(), granary.url(), modcache, client, readToken);
-            GoTool.Result readOnly = new GoTool(go, d).run(tiny, "build", "-x", "-o", tmp.resolve("tiny2.bin").toString(), ".").orThrow();
+            GoTool.Result readOnly = new GoTool(go.go(), d).run(tiny, "build", "-x", "-o", tmp.resolve("tiny2.bin").toString(), ".").orThrow();
             assertThat(GocacheRig.worked(readOnly.stderr())).contains("main");
             assertThat(readOnly.stderr()).contains("this token may only read");
             assertThat(stored(granary)).isEqualTo(before);
@@ -91,7 +92,7 @@ class GocacheRemoteIT {
     }
 
     /** {@code go install granary.dev/gocacheprog@<version>} from Granary, as a runner without a JVM does it. */
-    private Path install(Path go, TestServers.Running granary) throws Exception {
+    private Path install(GoToolchain go, TestServers.Running granary) throws Exception {
         for (int i = 0; i < 200 && !granary.server().modules().isStored(ClientModule.version()); i++) {
             Thread.sleep(50);
         }
@@ -100,7 +101,7 @@ class GocacheRemoteIT {
         env.put("GOSUMDB", "sum.golang.org");
         env.put("GONOSUMDB", ClientModule.PATH);
         env.put("GOBIN", tmp.resolve("bin").toString());
-        GoTool tool = new GoTool(go, env);
+        GoTool tool = new GoTool(go.go(), env);
         tool.run(tmp, "install", ClientModule.PATH + "@" + ClientModule.VERSION).orThrow();
         // The go command's own hashes of what Granary served are the ones Granary committed.
         JsonNode info = new ObjectMapper().readTree(tool.run(tmp, "mod", "download", "-json",
@@ -116,7 +117,7 @@ class GocacheRemoteIT {
     }
 
     /** A runner whose modules come from {@code proxy} and whose GOCACHEPROG client talks to {@code cache}. */
-    private Map<String, String> runner(Path go, String name, String proxy, String cache, Path modcache, Path client, Path token)
+    private Map<String, String> runner(GoToolchain go, String name, String proxy, String cache, Path modcache, Path client, Path token)
             throws Exception {
         Map<String, String> env = GocacheRig.env(go, tmp.resolve("runner-" + name), proxy);
         env.put("GOMODCACHE", modcache.toString());

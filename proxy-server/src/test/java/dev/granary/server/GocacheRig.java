@@ -1,7 +1,8 @@
 package dev.granary.server;
 
-import dev.granary.core.gocache.GoTool;
 import dev.granary.core.testing.GoProxyTree;
+import dev.granary.core.testing.GoToolchain;
+import dev.granary.core.testing.GoToolchains;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -9,7 +10,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -20,63 +20,26 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * What the build cache tests share: the Go toolchains on this machine, a hermetic environment per
- * runner, a small test project whose dependencies are Go's own test modules, the granary command
- * line in a child JVM, and reading {@code go -x} output for what was compiled and vetted.
+ * What the build cache tests share: a hermetic environment per runner (with an empty build cache of
+ * its own, unlike {@code GoCommand}'s shared one: these tests are about that cache), a small test
+ * project whose dependencies are Go's own test modules, the granary command line in a child JVM, and
+ * reading {@code go -x} output for what was compiled and vetted.
  */
 final class GocacheRig {
-    /** The current Go, when installed, and Debian's. */
-    static final List<Path> CANDIDATES = List.of(Path.of("/usr/local/go/bin/go"), Path.of("/usr/bin/go"));
-
     private GocacheRig() {
     }
 
-    /** The distinct Go toolchains on this machine, newest first. */
-    static List<Path> toolchains() {
-        List<Path> found = new ArrayList<>();
-        Set<Path> real = new HashSet<>();
-        for (Path p : CANDIDATES) {
-            try {
-                if (Files.isExecutable(p) && real.add(p.toRealPath())) {
-                    found.add(p);
-                }
-            } catch (IOException e) {
-                // not there
-            }
-        }
-        if (found.isEmpty()) {
-            throw new IllegalStateException("no Go toolchain: apt-get install -y golang-go");
-        }
-        return found;
-    }
-
-    /** Toolchains that have GOCACHEPROG (Go 1.24+). */
-    static List<Path> toolchainsWithCacheProg() throws IOException {
-        List<Path> out = new ArrayList<>();
-        for (Path go : toolchains()) {
-            if (minor(go) >= 24) {
-                out.add(go);
-            }
-        }
-        return out;
-    }
-
-    static int minor(Path go) throws IOException {
-        String v = new GoTool(go, Map.of("PATH", "/usr/bin:/bin", "GOTOOLCHAIN", "local", "GOENV", "off", "HOME", "/nonexistent"))
-                .run(Path.of("/"), "version").stdout();
-        Matcher m = Pattern.compile("go1\\.(\\d+)").matcher(v);
-        if (!m.find()) {
-            throw new IOException("unexpected go version output: " + v);
-        }
-        return Integer.parseInt(m.group(1));
+    /** The toolchains that have GOCACHEPROG (Go 1.24+). */
+    static List<GoToolchain> toolchainsWithCacheProg() {
+        return GoToolchains.all().stream().filter(t -> t.atLeast(24)).toList();
     }
 
     /** A runner's environment: nothing inherited; its own HOME, module cache and build cache; loopback proxy only. */
-    static Map<String, String> env(Path go, Path home, String proxy) throws IOException {
+    static Map<String, String> env(GoToolchain go, Path home, String proxy) throws IOException {
         Files.createDirectories(home.resolve(".config/go/telemetry"));
         Files.writeString(home.resolve(".config/go/telemetry/mode"), "off");
         Map<String, String> env = new HashMap<>();
-        env.put("PATH", go.getParent() + File.pathSeparator + "/usr/bin" + File.pathSeparator + "/bin");
+        env.put("PATH", go.binDir() + File.pathSeparator + "/usr/bin" + File.pathSeparator + "/bin");
         env.put("HOME", home.toString());
         env.put("XDG_CONFIG_HOME", home.resolve(".config").toString());
         env.put("GOPATH", home.resolve("gopath").toString());

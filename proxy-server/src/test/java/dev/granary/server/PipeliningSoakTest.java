@@ -42,7 +42,7 @@ class PipeliningSoakTest {
 
     @Test
     void pipelinedMixedRequestsOnManyConnectionsAreAnsweredInOrderByteForByte() throws Exception {
-        GoProxyTree tree = GoEndToEndTest.upstreamTree(tmp.resolve("upstream"));
+        GoProxyTree tree = TestModules.upstreamTree(tmp.resolve("upstream"));
         Random random = new Random(20261127);
         for (int i = 0; i < 24; i++) {
             tree.addSimple("example.com/soak/m" + i, "v1.0." + (i % 3));

@@ -27,7 +27,7 @@ class PipeliningTest {
 
     @BeforeEach
     void start() throws Exception {
-        tree = GoEndToEndTest.upstreamTree(tmp.resolve("upstream"));
+        tree = TestModules.upstreamTree(tmp.resolve("upstream"));
         upstream = TestUpstream.serve(tree.root());
         // Cold fetches take a while, so a later pipelined /healthz would finish first if answers went out
         // in completion order.

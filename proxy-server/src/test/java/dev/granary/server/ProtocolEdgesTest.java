@@ -27,7 +27,7 @@ class ProtocolEdgesTest {
 
     @BeforeAll
     void start() throws Exception {
-        tree = GoEndToEndTest.upstreamTree(tmp.resolve("upstream"));
+        tree = TestModules.upstreamTree(tmp.resolve("upstream"));
         upstream = TestUpstream.serve(tree.root());
         granary = TestServers.start(tmp.resolve("storage"), upstream.uri().toString(), Map.of());
     }

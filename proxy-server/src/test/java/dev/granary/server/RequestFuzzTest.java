@@ -55,7 +55,7 @@ class RequestFuzzTest {
 
     @Test
     void fuzzedRequestsNeverGet5xxOrStackTracesAndTheServerStaysWell() throws Exception {
-        GoProxyTree tree = GoEndToEndTest.upstreamTree(tmp.resolve("upstream"));
+        GoProxyTree tree = TestModules.upstreamTree(tmp.resolve("upstream"));
         Path storage = tmp.resolve("storage");
         byte[] sentinel = Files.readAllBytes(tree.file("rsc.io/quote", "v1.5.2", ".mod"));
         Set<Path> before = filesOutside(storage);

@@ -36,8 +36,11 @@ class ServerProtocolTest {
 
     @BeforeAll
     void start() throws Exception {
-        tree = GoEndToEndTest.upstreamTree(tmp.resolve("upstream"));
+        tree = TestModules.upstreamTree(tmp.resolve("upstream"));
         Files.writeString(tree.versionsDir("rsc.io/quote").resolve("master.info"), "{\"Version\":\"v1.5.2\"}");
+        // What a proxy answers for v2.0.0 of a path without /v2: the version it resolves to (proxyRepo.Stat).
+        tree.addGoTestModules("rsc.io_breaker_v2.0.0+incompatible.txt");
+        Files.writeString(tree.versionsDir("rsc.io/breaker").resolve("v2.0.0.info"), "{\"Version\":\"v2.0.0+incompatible\"}");
         upstream = TestUpstream.serve(tree.root());
         granary = TestServers.start(tmp.resolve("storage"), upstream.uri().toString(), Map.of());
     }
@@ -68,6 +71,8 @@ class ServerProtocolTest {
             "GET |/rsc.io/quote/v3/@v/v3.0.0.mod         |200|text/plain; charset=utf-8|public, max-age=31536000, immutable|module rsc.io/quote/v3",
             "GET |/rsc.io/sampler/@latest                |200|application/json         |public, max-age=60                 |v1.99.99",
             "GET |/rsc.io/quote/@v/master.info           |200|application/json         |public, max-age=60                 |v1.5.2",
+            "GET |/rsc.io/breaker/@v/v2.0.0.info         |200|application/json         |public, max-age=60                 |\"Version\":\"v2.0.0+incompatible\"",
+            "GET |/rsc.io/breaker/@v/v2.0.0.zip          |404|text/plain; charset=utf-8|no-store                           |should be v0 or v1, not v2",
             "GET |/rsc.io/quote/@v/v1.9.9.info           |404|text/plain; charset=utf-8|no-store                           |not found",
             "GET |/example.com/nothing/@v/list           |404|text/plain; charset=utf-8|no-store                           |not found",
             "GET |/rsc.io/quote/@v/v1.5.zip              |404|text/plain; charset=utf-8|no-store                           |not canonical",

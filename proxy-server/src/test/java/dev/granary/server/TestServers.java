@@ -40,6 +40,8 @@ final class TestServers {
         flags.put(ConfigKey.FETCH_RETRIES, "1");
         // Tests that need a checksum database start a real one and pass --sumdb; the public one is unreachable here.
         flags.put(ConfigKey.SUMDB, "off");
+        // The release site is the internet too: tests that need one start a fake release site.
+        flags.put(ConfigKey.DL_UPSTREAM, "off");
         flags.putAll(extra);
         GranaryServer s = new GranaryServer(GranaryConfig.load(flags, Map.of(), Optional.empty()), Map.of());
         return new Running(s, s.start());

@@ -70,8 +70,10 @@ public interface BlobStore extends AutoCloseable {
     }
 
     /**
-     * Stores the content of a local file under {@code key}. Stores on the same file system may move
-     * or link instead of copying, but never modify or remove {@code file}.
+     * Stores the content of a local file under {@code key}. An ordinary file is copied and left as it
+     * was. A temporary file of the store itself (a {@link TempFiles} name under a disk store's root) may
+     * be taken over instead: renamed or linked into place, no copy made; callers that pass such a file
+     * treat it as consumed.
      */
     default boolean put(BlobKey key, Path file, PutMode mode) throws IOException {
         try (InputStream in = Files.newInputStream(file)) {

@@ -3,6 +3,7 @@ package dev.granary.storage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -102,9 +103,11 @@ public final class ObservedBlobStore implements BlobStore {
     public boolean put(BlobKey key, Path file, PutMode mode) throws IOException {
         long start = System.nanoTime();
         try {
+            // Measured first: the store may take the file over (rename it into place).
+            long size = Files.size(file);
             boolean written = delegate.put(key, file, mode);
             if (written) {
-                transferred("put", java.nio.file.Files.size(file));
+                transferred("put", size);
             }
             return written;
         } catch (IOException | RuntimeException e) {

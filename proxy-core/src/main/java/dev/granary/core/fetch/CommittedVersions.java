@@ -74,11 +74,31 @@ final class CommittedVersions {
         }
     }
 
+    /**
+     * A committed version one of whose files is gone: removed by retention or fsck in another process
+     * (whose deletion this process's hot tier did not see), or lost. The caller forgets the version and
+     * fetches it anew.
+     */
+    static final class Vanished extends ProxyException {
+        Vanished(BlobKey key) {
+            super(Kind.INTERNAL, key + " vanished from storage after commit");
+        }
+    }
+
+    /** Drops the commit marker of a version found incomplete, so that it is fetched again. */
+    void forget(ModuleVersion mv) {
+        try {
+            store.delete(StorageLayout.info(mv));
+        } catch (IOException e) {
+            throw Failures.storage("removing " + StorageLayout.info(mv), e);
+        }
+    }
+
     /** Opens a committed artifact; {@code h1} gives the hash that identifies it, or null. */
     private Artifact open(BlobKey key, Supplier<String> h1) {
         Blob blob;
         try {
-            blob = store.get(key).orElseThrow(() -> new ProxyException(Kind.INTERNAL, key + " vanished from storage after commit"));
+            blob = store.get(key).orElseThrow(() -> new Vanished(key));
         } catch (IOException e) {
             throw Failures.storage("reading " + key, e);
         }

@@ -11,15 +11,15 @@ import java.time.Duration;
  * Answers remembered briefly so a burst of requests does not reach the upstream again: not-found
  * for the not-found TTL (the go command probes {@code a/b/c}, {@code a/b} and {@code a} in parallel);
  * upstream failures and refusals for the failure TTL, or as long as the upstream's Retry-After asked
- * (bounded). Local storage failures are never remembered.
+ * (bounded). Local storage failures are never remembered. Also used by the release archive mirror.
  */
-final class RecentFailures<K> {
+public final class RecentFailures<K> {
     /** The longest an upstream's Retry-After keeps a failure remembered. */
     static final Duration MAX_RETRY_AFTER = Duration.ofMinutes(1);
 
     private final Cache<K, ProxyException> failures;
 
-    RecentFailures(Duration notFoundTtl, Duration failureTtl) {
+    public RecentFailures(Duration notFoundTtl, Duration failureTtl) {
         this.failures = Caffeine.newBuilder().maximumSize(100_000).expireAfter(new Expiry<K, ProxyException>() {
             @Override
             public long expireAfterCreate(K key, ProxyException e, long now) {
@@ -47,14 +47,14 @@ final class RecentFailures<K> {
     }
 
     /** Remembers {@code e} for {@code key} when it is worth remembering. */
-    void remember(K key, ProxyException e) {
+    public void remember(K key, ProxyException e) {
         if (Failures.isNotFound(e) || Failures.isRemembered(e)) {
             failures.put(key, e);
         }
     }
 
     /** Throws the remembered answer for {@code key}, if any. */
-    void check(K key) {
+    public void check(K key) {
         ProxyException recent = failures.getIfPresent(key);
         if (recent != null) {
             throw Waits.rethrown(recent);

@@ -9,7 +9,9 @@ import dev.granary.core.module.ModuleVersion;
 import dev.granary.core.upstream.Upstream;
 import dev.granary.core.verify.ChecksumVerifier;
 import dev.granary.core.verify.RefusedException;
+import dev.granary.storage.TempFiles;
 import dev.granary.core.verify.ExpectedSums;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -84,11 +86,17 @@ final class VersionPipeline {
             f.stored();
             log.info("committed {} in {} ms", mv, (System.nanoTime() - start) / 1_000_000);
         } catch (RefusedException e) {
-            registry.counter(Meters.VERIFICATION_FAILURES, "reason", e.reason()).increment();
+            Counter.builder(Meters.VERIFICATION_FAILURES).description("Content refused by verification, by reason")
+                    .tag("reason", e.reason()).register(registry).increment();
             verifier.refused(mv, e.reason());
             log.error("refused {}: {}", mv, e.getMessage());
             f.fail(e);
         } catch (ProxyException e) {
+            if (e.kind() == Kind.STORAGE_UNAVAILABLE) {
+                // A local fault (a full disk while downloading): counted and logged here, never blamed on the upstream.
+                registry.counter(Meters.STORAGE_ERRORS, "tier", "disk", "operation", "download").increment();
+                log.error("storage failure fetching {}: {}", mv, e.getMessage());
+            }
             f.fail(e);
         } catch (IOException e) {
             f.fail(Failures.storage("committing " + mv, e));
@@ -103,9 +111,9 @@ final class VersionPipeline {
     }
 
     private Path newTempFile() throws IOException {
-        Files.createDirectories(settings.tempDir());
-        // The ".tmp-" prefix keeps it out of listings and lets a disk store sweep what a crash left behind.
-        return Files.createTempFile(settings.tempDir(), ".tmp-fetch-", ".zip");
+        // A temporary name keeps it out of listings, lets a disk store rename it into place once verified,
+        // and tells a sweeper after a crash that no live process owns it.
+        return TempFiles.create(settings.tempDir(), "fetch");
     }
 
     private static void deleteQuietly(Path p) {

@@ -5,6 +5,7 @@ import dev.granary.core.fetch.VerifiedVersion;
 import dev.granary.core.fetch.VersionChecks;
 import dev.granary.core.module.GoSum;
 import dev.granary.core.module.ModuleVersion;
+import dev.granary.storage.TempFiles;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -72,7 +73,7 @@ public final class ClientModule {
 
     /** The go.sum lines of the module made of {@code files}. */
     public static GoSum sums(Map<String, byte[]> files, Path tmpDir) throws IOException {
-        Path zip = Files.createTempFile(tmpDir, ".tmp-client-", ".zip");
+        Path zip = TempFiles.create(tmpDir, "gocacheprog-zip");
         try {
             zip(files, zip);
             byte[] mod = files.get("go.mod");
@@ -94,7 +95,7 @@ public final class ClientModule {
         if (mod == null) {
             throw new IllegalArgumentException("the client module has no go.mod");
         }
-        Path zip = Files.createTempFile(tmpDir, ".tmp-client-", ".zip");
+        Path zip = TempFiles.create(tmpDir, "gocacheprog-zip");
         try {
             zip(files, zip);
             String modH1 = VersionChecks.checkMod(mv, mod, Optional.empty());

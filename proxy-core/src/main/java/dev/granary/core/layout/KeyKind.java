@@ -40,6 +40,22 @@ public enum KeyKind {
     GOCACHE_ACTION("gocache-action", false),
     /** {@code gocache/outputs/<oo>/<output id>}: a build output, named by the SHA-256 of its content. */
     GOCACHE_OUTPUT("gocache-output", true),
+    /** {@code access/<module>/@v/<version>}: when the version was last requested (retention); rewritten daily at most. */
+    ACCESS("access", false),
+    /** {@code quarantine/<stamp>/<key>}: a copy of something fsck found corrupt, moved aside; never served. */
+    QUARANTINE("quarantine", false),
+    /** {@code toolchains/<version>.info}: a Go toolchain module version known to exist (its zip may not be stored). */
+    TOOLCHAIN_INFO("toolchain", true),
+    /** {@code dl/<filename>}: a Go release archive, verified by SHA-256 and OpenPGP signature. */
+    DL_ARCHIVE("dl", true),
+    /** {@code dl/<filename>.asc}: the archive's detached signature, written before the .sha256. */
+    DL_SIGNATURE("dl", true),
+    /** {@code dl/<filename>.sha256}: the archive's SHA-256, the commit marker: an archive exists iff it does. */
+    DL_SHA256("dl", true),
+    /** {@code dl/listing.json}, {@code dl/listing-all.json}: the release listing, refreshed after a TTL. */
+    DL_LISTING("dl-listing", false),
+    /** {@code dl/signing-key.asc}: the release signing key obtained from its URL (checked against the pin on every load). */
+    DL_SIGNING_KEY("dl-key", false),
     /** Anything else (unknown files, future kinds): treated as mutable. */
     OTHER("other", false);
 
@@ -51,7 +67,10 @@ public enum KeyKind {
         this.immutable = immutable;
     }
 
-    /** The metrics label: info, mod, zip, sum, list, pin, lease, sumdb, gocache-bundle, gocache-action, gocache-output, other. */
+    /**
+     * The metrics label: info, mod, zip, sum, list, pin, lease, sumdb, access, quarantine, toolchain, dl,
+     * dl-listing, dl-key, gocache-bundle, gocache-action, gocache-output, other.
+     */
     public String label() {
         return label;
     }

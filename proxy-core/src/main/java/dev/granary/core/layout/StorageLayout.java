@@ -1,9 +1,12 @@
 package dev.granary.core.layout;
 
+import dev.granary.core.ProxyException;
+import dev.granary.core.module.ModuleEscaping;
 import dev.granary.core.module.ModulePath;
 import dev.granary.core.module.ModuleVersion;
 import dev.granary.storage.BlobKey;
 import java.util.regex.Pattern;
+import java.util.Optional;
 
 /**
  * Every key Granary writes, in one place. The layout is the GOPROXY URL space, case-escaped as the
@@ -21,6 +24,15 @@ import java.util.regex.Pattern;
  * sumdb/&lt;name&gt;/latest                 newest verified signed tree head (mutable)
  * sumdb/&lt;name&gt;/lookup/&lt;module&gt;@&lt;ver&gt;  verified lookup answers
  * sumdb/&lt;name&gt;/tile/8/&lt;L&gt;/&lt;N&gt;[.p/&lt;W&gt;] authenticated hash tiles
+ * access/&lt;module&gt;/@v/&lt;version&gt;        when the version was last requested (retention), at most daily
+ * quarantine/&lt;stamp&gt;/&lt;key&gt;           what fsck found corrupt, moved aside (never served)
+ * toolchains/&lt;version&gt;.info        golang.org/toolchain versions known to exist (the go command's
+ *                                   existence check asks for linux-amd64 on every platform)
+ * dl/&lt;filename&gt;                     Go release archives (go1.26.3.linux-amd64.tar.gz), verified
+ * dl/&lt;filename&gt;.asc                 their detached OpenPGP signatures
+ * dl/&lt;filename&gt;.sha256              their SHA-256 (hex): the commit marker of an archive
+ * dl/listing.json, listing-all.json the release listing (?mode=json, and with include=all)
+ * dl/signing-key.asc                the release signing key, when obtained from its URL
  * gocache/bundles/&lt;id&gt;.tar.zst        pre-warm bundles of build cache entries (replaced on publish)
  * gocache/bundles/&lt;id&gt;.tar.zst.asc    their detached OpenPGP signatures
  * gocache/bundles/index.json          the list of bundles
@@ -29,7 +41,9 @@ import java.util.regex.Pattern;
  * </pre>
  * A database name may contain a path ({@code localhost.localdev/sumdb}). {@code gocache/} cannot clash
  * with a module path (a module path's first element has a dot). Keys outside this list are
- * {@link KeyKind#OTHER}. Commit order within a version is zip, mod, sum, info.
+ * {@link KeyKind#OTHER}. Commit order within a version is zip, mod, sum, info; within a release
+ * archive it is archive, .asc, .sha256. The {@code dl/} subtree is also a static mirror: a web server
+ * whose root is the storage root serves {@code /dl/<filename>} as the release site does.
  */
 public final class StorageLayout {
     private static final String PINS = "pins/";
@@ -46,6 +60,15 @@ public final class StorageLayout {
     private static final Pattern SIGNATURE_NAME = Pattern.compile("[0-9a-f]{32}\\.tar\\.zst\\.asc");
     /** {@code <aa>/<id>}: the directory is the ID's first byte. */
     private static final Pattern CACHE_ENTRY = Pattern.compile("([0-9a-f]{2})/\\1[0-9a-f]{62}");
+    private static final String ACCESS = "access/";
+    private static final String QUARANTINE = "quarantine/";
+    private static final String TOOLCHAINS = "toolchains/";
+    /** The module the go command downloads toolchains as (cmd/go/internal/toolchain). */
+    public static final String TOOLCHAIN_MODULE = "golang.org/toolchain";
+    private static final String DL = "dl/";
+    private static final String DL_LISTING = "listing.json";
+    private static final String DL_LISTING_ALL = "listing-all.json";
+    private static final String DL_SIGNING_KEY = "signing-key.asc";
 
     private StorageLayout() {
     }
@@ -82,6 +105,30 @@ public final class StorageLayout {
         return mv.escapedPath() + "/@v/" + mv.escapedVersion() + ext;
     }
 
+    /**
+     * The version whose commit marker {@code key} is, or empty when {@code key} is not a version's
+     * {@code .info} (pins, quarantine and other families are not versions; neither are malformed names).
+     */
+    public static Optional<ModuleVersion> versionOfInfo(BlobKey key) {
+        if (kindOf(key) != KeyKind.INFO) {
+            return Optional.empty();
+        }
+        String v = key.value();
+        int at = v.lastIndexOf("/@v/");
+        if (at <= 0) {
+            return Optional.empty();
+        }
+        String version = v.substring(at + "/@v/".length(), v.length() - ".info".length());
+        if (version.contains("/")) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(ModuleVersion.of(ModuleEscaping.unescapePath(v.substring(0, at)), ModuleEscaping.unescapeVersion(version)));
+        } catch (ProxyException e) {
+            return Optional.empty();
+        }
+    }
+
     /** True when {@code key} is a {@code .info} directly in {@code versionsDir}: the commit marker of a version. */
     public static boolean isInfo(BlobKey key, BlobKey versionsDir) {
         return key.name().endsWith(".info") && key.parent().map(versionsDir::equals).orElse(false);
@@ -95,6 +142,46 @@ public final class StorageLayout {
 
     public static BlobKey lease(ModuleVersion mv) {
         return BlobKey.of(LEASES + path(mv, ""));
+    }
+
+    // ---- retention and repair ------------------------------------------------------------------
+
+    /** {@code access}: the last-request records of every version. */
+    public static BlobKey accessDir() {
+        return BlobKey.of(ACCESS.substring(0, ACCESS.length() - 1));
+    }
+
+    /** {@code access/<module>/@v/<version>}: when the version was last requested. */
+    public static BlobKey access(ModuleVersion mv) {
+        return BlobKey.of(ACCESS + path(mv, ""));
+    }
+
+    /** The version an {@code access/...} key records, or empty for any other key. */
+    public static Optional<ModuleVersion> versionOfAccess(BlobKey key) {
+        if (kindOf(key) != KeyKind.ACCESS) {
+            return Optional.empty();
+        }
+        String v = key.value().substring(ACCESS.length());
+        int at = v.lastIndexOf("/@v/");
+        if (at <= 0) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(ModuleVersion.of(ModuleEscaping.unescapePath(v.substring(0, at)),
+                    ModuleEscaping.unescapeVersion(v.substring(at + "/@v/".length()))));
+        } catch (ProxyException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** {@code quarantine}: everything fsck moved aside. */
+    public static BlobKey quarantineDir() {
+        return BlobKey.of(QUARANTINE.substring(0, QUARANTINE.length() - 1));
+    }
+
+    /** {@code quarantine/<stamp>/<original key>}: where a corrupt object is kept for inspection. */
+    public static BlobKey quarantine(String stamp, BlobKey original) {
+        return BlobKey.of(QUARANTINE + stamp + "/" + original.value());
     }
 
     // ---- checksum databases --------------------------------------------------------------------
@@ -164,11 +251,62 @@ public final class StorageLayout {
         return id;
     }
 
+    // ---- Go toolchains and release archives ------------------------------------------------------
+
+    /**
+     * {@code toolchains/<escaped version>.info}: the {@code .info} of a {@code golang.org/toolchain}
+     * version that is known to exist, stored apart from the version's own {@code .info} (the commit
+     * marker, which would claim a zip that is not there).
+     */
+    public static BlobKey toolchainInfo(ModuleVersion mv) {
+        if (!mv.path().value().equals(TOOLCHAIN_MODULE)) {
+            throw new IllegalArgumentException(mv + " is not a version of " + TOOLCHAIN_MODULE);
+        }
+        return BlobKey.of(TOOLCHAINS + mv.escapedVersion() + ".info");
+    }
+
+    /** {@code dl}: everything stored for the release archive mirror. */
+    public static BlobKey dlDir() {
+        return BlobKey.of("dl");
+    }
+
+    /** {@code dl/<filename>}: a release archive; the file name is validated by the caller. */
+    public static BlobKey dlArchive(String filename) {
+        return BlobKey.of(DL + filename);
+    }
+
+    /** {@code dl/<filename>.asc}: an archive's detached signature. */
+    public static BlobKey dlSignature(String filename) {
+        return BlobKey.of(DL + filename + ".asc");
+    }
+
+    /** {@code dl/<filename>.sha256}: an archive's SHA-256, the last key written for it. */
+    public static BlobKey dlSha256(String filename) {
+        return BlobKey.of(DL + filename + ".sha256");
+    }
+
+    /** {@code dl/listing-all.json} (every release) or {@code dl/listing.json} (the current ones). */
+    public static BlobKey dlListing(boolean all) {
+        return BlobKey.of(DL + (all ? DL_LISTING_ALL : DL_LISTING));
+    }
+
+    /** {@code dl/signing-key.asc}: the release signing key fetched from its URL. */
+    public static BlobKey dlSigningKey() {
+        return BlobKey.of(DL + DL_SIGNING_KEY);
+    }
+
     // ---- classification ------------------------------------------------------------------------
 
     /** What a key holds, by its shape alone. */
     public static KeyKind kindOf(BlobKey key) {
         String v = key.value();
+        // Prefix families first: their keys embed module artifact paths.
+        if (v.startsWith(QUARANTINE)) {
+            return KeyKind.QUARANTINE;
+        }
+        if (v.startsWith(ACCESS)) {
+            return v.contains("/@v/") ? KeyKind.ACCESS : KeyKind.OTHER;
+        }
         if (v.startsWith(LEASES)) {
             return KeyKind.LEASE;
         }
@@ -187,6 +325,20 @@ public final class StorageLayout {
         }
         if (v.startsWith(GOCACHE_OUTPUTS)) {
             return CACHE_ENTRY.matcher(v.substring(GOCACHE_OUTPUTS.length())).matches() ? KeyKind.GOCACHE_OUTPUT : KeyKind.OTHER;
+        }
+        if (v.startsWith(TOOLCHAINS)) {
+            return v.endsWith(".info") && v.indexOf('/', TOOLCHAINS.length()) < 0 ? KeyKind.TOOLCHAIN_INFO : KeyKind.OTHER;
+        }
+        if (v.startsWith(DL)) {
+            String name = v.substring(DL.length());
+            if (name.indexOf('/') >= 0) {
+                return KeyKind.OTHER;
+            }
+            return switch (name) {
+                case DL_LISTING, DL_LISTING_ALL -> KeyKind.DL_LISTING;
+                case DL_SIGNING_KEY -> KeyKind.DL_SIGNING_KEY;
+                default -> name.endsWith(".sha256") ? KeyKind.DL_SHA256 : name.endsWith(".asc") ? KeyKind.DL_SIGNATURE : KeyKind.DL_ARCHIVE;
+            };
         }
         if (v.startsWith(SUMDB)) {
             if (v.contains("/lookup/")) {

@@ -6,10 +6,13 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import org.bouncycastle.openpgp.PGPException;
 import org.bouncycastle.openpgp.PGPMarker;
 import org.bouncycastle.openpgp.PGPObjectFactory;
@@ -97,6 +100,33 @@ public final class Keyring {
     /** The number of keys (primary keys; subkeys are part of their key). */
     public int size() {
         return certificates.size();
+    }
+
+    /**
+     * The keys of this keyring whose primary fingerprint is one of {@code fingerprints}: pinning a
+     * trust root to known keys, so a key file that also carries other keys (or is replaced by one that
+     * does) trusts none of them. Fingerprints are compared as hex without spaces, in any case.
+     *
+     * @throws PgpException UNKNOWN_KEY when none of the keys is pinned; the message names the
+     *                      fingerprints found and the ones pinned
+     */
+    public Keyring only(Collection<String> fingerprints) throws PgpException {
+        Set<String> pinned = new LinkedHashSet<>();
+        for (String f : fingerprints) {
+            pinned.add(normalizeFingerprint(f));
+        }
+        List<OpenPGPCertificate> kept = certificates.stream()
+                .filter(c -> pinned.contains(Pgp.fingerprint(c.getPrimaryKey()))).toList();
+        if (kept.isEmpty()) {
+            throw new PgpException(PgpException.Reason.UNKNOWN_KEY, fingerprints().get(0), "the keyring holds "
+                    + String.join(", ", fingerprints()) + ", none of which is the pinned key " + String.join(", ", pinned));
+        }
+        return new Keyring(kept);
+    }
+
+    /** A fingerprint as {@link #fingerprints()} spells it: upper-case hex, spaces removed. */
+    public static String normalizeFingerprint(String fingerprint) {
+        return fingerprint.replace(" ", "").strip().toUpperCase(Locale.ROOT);
     }
 
     List<OpenPGPCertificate> certificates() {

@@ -21,7 +21,11 @@ public sealed interface ProxyRequest {
     record Info(ModuleVersion version) implements ProxyRequest {
     }
 
-    /** {@code <module>/@v/<query>.info} where the query is not a canonical version (branch, commit, prefix). */
+    /**
+     * {@code <module>/@v/<query>.info} where the query is not a canonical version (branch, commit, prefix) or is a
+     * version the path cannot have ({@code v2.0.0} of a path without {@code /v2}, which resolves to
+     * {@code v2.0.0+incompatible}).
+     */
     record Query(ModulePath module, String query) implements ProxyRequest {
     }
 
@@ -33,7 +37,7 @@ public sealed interface ProxyRequest {
     record Zip(ModuleVersion version) implements ProxyRequest {
     }
 
-    /** {@code sumdb/<name>/<path>}: the checksum database proxy. */
+    /** {@code sumdb/<name>/<path>}: the checksum database proxy; the name is {@code host[/path]}. */
     record Sumdb(String name, String path) implements ProxyRequest {
     }
 

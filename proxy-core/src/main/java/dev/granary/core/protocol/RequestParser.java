@@ -1,6 +1,7 @@
 package dev.granary.core.protocol;
 
 import dev.granary.core.ProxyException;
+import dev.granary.core.layout.StorageLayout;
 import dev.granary.core.module.ModuleEscaping;
 import dev.granary.core.module.ModulePath;
 import dev.granary.core.module.ModuleVersion;
@@ -13,6 +14,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.regex.Pattern;
 
 /**
@@ -38,7 +40,9 @@ public final class RequestParser {
 
     /** Longest checksum database name: a host name (RFC 1035) with an optional port. */
     private static final int MAX_SUMDB_NAME = 253 + 6;
-    private static final Pattern SUMDB_NAME = Pattern.compile("[a-z0-9.-]+(:[0-9]+)?");
+    private static final Pattern SUMDB_HOST = Pattern.compile("[a-z0-9.-]+(:[0-9]+)?");
+    /** A path element of a checksum database name: URL path characters that need no escaping. */
+    private static final Pattern SUMDB_PATH_ELEMENT = Pattern.compile("[A-Za-z0-9._~-]+");
     /** golang.org/x/mod/sumdb/tlog: the go command asks for tiles of height 8 (and levels are at most 63). */
     private static final int TILE_HEIGHT = 8;
     private static final int MAX_TILE_LEVEL = 63;
@@ -121,7 +125,10 @@ public final class RequestParser {
         }
         String version = ModuleEscaping.unescapeVersion(escapedVersion);
         checkStorable(module, version);
-        if (ext.equals(".info") && !isCanonical(version)) {
+        // A .info for a version the path cannot have (v2.0.0 of a path without /v2) is a query too: the
+        // go command asks it and expects the version it resolves to (v2.0.0+incompatible), as in
+        // direct mode (cmd/go/internal/modfetch/proxy.go, proxyRepo.Stat).
+        if (ext.equals(".info") && (!isCanonical(version) || !fitsPath(module, version))) {
             return new ProxyRequest.Query(module, version);
         }
         if (!isCanonical(version)) {
@@ -138,6 +145,15 @@ public final class RequestParser {
 
     private static boolean isCanonical(String v) {
         return Semver.isValid(v) && ModuleVersion.canonicalVersion(v).equals(v);
+    }
+
+    private static boolean fitsPath(ModulePath module, String canonicalVersion) {
+        try {
+            module.checkMajor(canonicalVersion);
+            return true;
+        } catch (ProxyException e) {
+            return false;
+        }
     }
 
     private static ModulePath module(String escaped) {
@@ -190,18 +206,39 @@ public final class RequestParser {
 
     /**
      * {@code sumdb/<name>/supported|latest|lookup/<module>@<version>|tile/...}, the endpoints of
-     * golang.org/x/mod/sumdb (the server's ServeHTTP), each validated as the go command sends it.
+     * golang.org/x/mod/sumdb (the server's ServeHTTP), each validated as the go command sends it. The
+     * name is {@code host[/path]} (cmd/go/internal/modfetch/sumdb.go; the go command's own test database
+     * is {@code localhost.localdev/sumdb}); it ends before the first segment that starts an endpoint:
+     * {@code supported} or {@code latest} as the last segment, {@code lookup} or {@code tile} with more
+     * after them.
      */
     private static ProxyRequest parseSumdb(String rest) {
-        int slash = rest.indexOf('/');
-        if (slash <= 0 || slash == rest.length() - 1) {
-            throw ProxyException.notFound("checksum database path must be sumdb/<name>/<endpoint>");
+        String[] segs = rest.split("/", -1);
+        int end = -1;
+        for (int i = 1; i < segs.length && end < 0; i++) {
+            boolean last = i == segs.length - 1;
+            if (last && (segs[i].equals("supported") || segs[i].equals("latest"))
+                    || !last && (segs[i].equals("lookup") || segs[i].equals("tile"))) {
+                end = i;
+            }
         }
-        String name = rest.substring(0, slash);
-        if (name.length() > MAX_SUMDB_NAME || !SUMDB_NAME.matcher(name).matches()) {
+        if (end < 0) {
+            throw ProxyException.notFound("checksum database path must be sumdb/<name>/<endpoint> "
+                    + "(supported, latest, lookup/..., tile/...)");
+        }
+        if (!SUMDB_HOST.matcher(segs[0]).matches()) {
             throw ProxyException.invalid("invalid checksum database name");
         }
-        String endpoint = rest.substring(slash + 1);
+        for (int i = 1; i < end; i++) {
+            if (!SUMDB_PATH_ELEMENT.matcher(segs[i]).matches()) {
+                throw ProxyException.invalid("invalid checksum database name");
+            }
+        }
+        String name = String.join("/", Arrays.copyOf(segs, end));
+        if (name.length() > MAX_SUMDB_NAME) {
+            throw ProxyException.invalid("checksum database name too long");
+        }
+        String endpoint = String.join("/", Arrays.copyOfRange(segs, end, segs.length));
         if (endpoint.equals("supported") || endpoint.equals("latest")) {
             return new ProxyRequest.Sumdb(name, endpoint);
         }
@@ -215,24 +252,23 @@ public final class RequestParser {
             ModuleVersion mv = ModuleVersion.of(ModuleEscaping.unescapePath(record.substring(0, at)),
                     ModuleEscaping.unescapeVersion(record.substring(at + 1)));
             checkStorable(mv.path(), mv.version());
-            if (!BlobKey.isValid("sumdb/" + name + "/" + endpoint)) {
+            try {
+                StorageLayout.sumdbLookup(name, mv);
+            } catch (IllegalArgumentException e) {
                 throw ProxyException.invalid("checksum database lookup path cannot be stored");
             }
             return new ProxyRequest.Sumdb(name, endpoint);
         }
-        if (endpoint.startsWith("tile/")) {
-            Tile t;
-            try {
-                t = Tile.parseTilePath(endpoint);
-            } catch (TlogException | RuntimeException e) {
-                throw ProxyException.invalid("malformed checksum database tile path");
-            }
-            if (t.h() != TILE_HEIGHT || t.l() > MAX_TILE_LEVEL) {
-                throw ProxyException.invalid("only tiles of height " + TILE_HEIGHT + " are proxied");
-            }
-            return new ProxyRequest.Sumdb(name, endpoint);
+        Tile t;
+        try {
+            t = Tile.parseTilePath(endpoint);
+        } catch (TlogException | RuntimeException e) {
+            throw ProxyException.invalid("malformed checksum database tile path");
         }
-        throw ProxyException.notFound("unknown checksum database endpoint: expected supported, latest, lookup/ or tile/");
+        if (t.h() != TILE_HEIGHT || t.l() > MAX_TILE_LEVEL) {
+            throw ProxyException.invalid("only tiles of height " + TILE_HEIGHT + " are proxied");
+        }
+        return new ProxyRequest.Sumdb(name, endpoint);
     }
 
     /** Splits on '/', percent-decodes each segment and refuses dangerous results. */

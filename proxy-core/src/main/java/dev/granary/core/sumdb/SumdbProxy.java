@@ -10,6 +10,7 @@ import dev.granary.core.module.ModuleEscaping;
 import dev.granary.core.module.ModuleVersion;
 import dev.granary.core.protocol.Artifact;
 import dev.granary.storage.BlobKey;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -175,6 +176,7 @@ public final class SumdbProxy {
     }
 
     private void served(String endpoint, String cache) {
-        registry.counter(Meters.SUMDB_SERVED, "endpoint", endpoint, "cache", cache).increment();
+        Counter.builder(Meters.SUMDB_SERVED).description("Checksum-database proxy answers by endpoint and cache result")
+                .tag("endpoint", endpoint).tag("cache", cache).register(registry).increment();
     }
 }

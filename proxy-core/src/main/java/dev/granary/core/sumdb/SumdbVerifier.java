@@ -10,6 +10,7 @@ import dev.granary.core.module.ModuleVersion;
 import dev.granary.core.verify.ChecksumVerifier;
 import dev.granary.core.verify.ExpectedSums;
 import dev.granary.core.verify.RefusedException;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -23,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * by signed tree heads and Merkle proofs, cached in storage once verified); private modules (the
  * no-sumdb patterns, GONOSUMDB syntax) against the pin their first fetch recorded
  * ({@code pins/<module>/@v/<version>.sum}), so a retagged private version is an alarm, not an update.
- * With no database configured, public modules are not verified.
+ * {@code golang.org/toolchain} is never private. With no database configured, public modules are not
+ * verified.
  */
 public final class SumdbVerifier implements ChecksumVerifier {
     private static final Logger log = LoggerFactory.getLogger(SumdbVerifier.class);
@@ -39,7 +41,10 @@ public final class SumdbVerifier implements ChecksumVerifier {
     }
 
     private boolean isPrivate(ModuleVersion mv) {
-        return ModulePatterns.matchPrefixPatterns(noSumdb, mv.path().value());
+        // Toolchains are looked up whatever the patterns say: the go command ignores GONOSUMDB for
+        // them too (cmd/go/internal/modfetch/sumdb.go, useSumDB), since no go.sum can list them.
+        return !mv.path().value().equals(StorageLayout.TOOLCHAIN_MODULE)
+                && ModulePatterns.matchPrefixPatterns(noSumdb, mv.path().value());
     }
 
     @Override
@@ -126,6 +131,7 @@ public final class SumdbVerifier implements ChecksumVerifier {
     }
 
     private void result(String result) {
-        registry.counter(Meters.SUMDB_VERIFICATIONS, "result", result).increment();
+        Counter.builder(Meters.SUMDB_VERIFICATIONS).description("Checksum verifications of fetched versions, by result")
+                .tag("result", result).register(registry).increment();
     }
 }

@@ -329,7 +329,7 @@ public final class HttpUpstream implements Upstream {
 
     /** One GET, following redirects: the receiver's result, or why not. */
     private <T> T attempt(String path, long deadline, Receiver<T> receiver) throws Failure {
-        URI uri = base.resolve(encodePath(path));
+        URI uri = target(path);
         for (int hop = 0; ; hop++) {
             Authorization auth = authorization(uri);
             HttpResponse<InputStream> rsp = send(path, uri, auth, deadline);
@@ -417,7 +417,10 @@ public final class HttpUpstream implements Upstream {
             raw = MARKUP.matcher(raw).replaceAll(" ");
         }
         String reason = Texts.reason(raw, scrub(auth), internal(uri));
-        String msg = "upstream answered " + code + " for " + path + (reason.isEmpty() ? "" : ": " + reason);
+        // A not-found answer passes the upstream's own reason on, as a proxy in a chain should: the go command
+        // prints it ("server response: ...") exactly as it would print the origin's. Other failures say whose.
+        String msg = (code == 404 || code == 410) && !reason.isEmpty() ? reason
+                : "upstream answered " + code + " for " + path + (reason.isEmpty() ? "" : ": " + reason);
         Duration retryAfter = RetryAfter.parse(rsp.headers().firstValue("retry-after").orElse(null), Instant.now()).orElse(null);
         String detail = code + (reason.isEmpty() ? "" : " " + reason) + hop(path, uri);
         return switch (code) {
@@ -482,7 +485,7 @@ public final class HttpUpstream implements Upstream {
 
     /** For the log: the URL a redirect took the request to, when it is not the request's own. */
     private String hop(String path, URI uri) {
-        return uri.equals(base.resolve(encodePath(path))) ? "" : " (at " + loggable(uri) + ")";
+        return uri.equals(target(path)) ? "" : " (at " + loggable(uri) + ")";
     }
 
     private static URI withoutUserInfo(URI uri) {
@@ -525,6 +528,16 @@ public final class HttpUpstream implements Upstream {
     /** A URL for the log: no userinfo, no query (a presigned redirect target carries its signature there). */
     private static String loggable(URI uri) {
         return uri.getScheme() + "://" + Texts.hostPort(uri) + (uri.getRawPath() == null ? "" : uri.getRawPath());
+    }
+
+    /**
+     * The URL of {@code path} under the base. GOPROXY paths never hold a {@code ?}; a release listing
+     * asks with a query ({@code ?mode=json&include=all}), which is kept as a query.
+     */
+    private URI target(String path) {
+        int q = path.indexOf('?');
+        return q < 0 ? base.resolve(encodePath(path))
+                : base.resolve(encodePath(path.substring(0, q)) + "?" + encodePath(path.substring(q + 1)));
     }
 
     /** Percent-encodes what a URI path may not carry literally; '/' stays a separator. */

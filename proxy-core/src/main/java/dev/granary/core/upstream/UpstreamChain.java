@@ -18,8 +18,9 @@ import org.slf4j.LoggerFactory;
  * when the answer was 404 or 410; after {@code |}, on any error.
  *
  * <p>The keyword {@code off} ends the list: nothing after it is consulted, and an empty chain answers
- * every request with "not found" (offline mode: storage alone). {@code direct} (fetching from version
- * control) is not a proxy and is refused at parse time, so a misconfiguration is visible at start.
+ * every request with "not found" (offline mode: storage alone). {@code direct} is not a proxy: it is
+ * recorded ({@link #includesDirect()}) and means the git routes, which serve matching module paths
+ * before this chain is consulted (see {@code dev.granary.core.git.RoutedUpstream}).
  *
  * <p>A failure writing the local target of a download ({@code STORAGE_UNAVAILABLE}) ends the walk
  * under either separator: it is not an answer of the upstream.
@@ -32,9 +33,20 @@ public final class UpstreamChain implements Upstream {
     }
 
     private final List<Entry> entries;
+    private final boolean direct;
 
     public UpstreamChain(List<Entry> entries) {
+        this(entries, false);
+    }
+
+    private UpstreamChain(List<Entry> entries, boolean direct) {
         this.entries = List.copyOf(entries);
+        this.direct = direct;
+    }
+
+    /** True when the list named {@code direct}: the git routes must then be configured. */
+    public boolean includesDirect() {
+        return direct;
     }
 
     /** Parses GOPROXY syntax ({@code https://a,https://b|file:///c}); {@code off} means no upstream. */
@@ -44,6 +56,7 @@ public final class UpstreamChain implements Upstream {
 
     static UpstreamChain parse(String list, Function<URI, Upstream> http) {
         List<Entry> entries = new ArrayList<>();
+        boolean direct = false;
         String rest = list == null ? "" : list.strip();
         while (!rest.isEmpty()) {
             int i = indexOfSeparator(rest);
@@ -56,9 +69,13 @@ public final class UpstreamChain implements Upstream {
             if (item.equals("off")) {
                 break;
             }
-            if (item.equals("direct") || item.equals("noproxy")) {
+            if (item.equals("direct")) {
+                direct = true;
+                continue;
+            }
+            if (item.equals("noproxy")) {
                 throw new IllegalArgumentException("upstream list: '" + item
-                        + "' is not supported (Granary serves from proxies and file trees; list them instead)");
+                        + "' is not supported (Granary serves from proxies, file trees and git routes; list them instead)");
             }
             // An item may carry a password (https://user:token@host): every message shows it redacted,
             // and the URI parser's own exception (which quotes its input) is not kept as a cause.
@@ -82,7 +99,7 @@ public final class UpstreamChain implements Upstream {
             };
             entries.add(new Entry(u, pipe));
         }
-        return new UpstreamChain(entries);
+        return new UpstreamChain(entries, direct);
     }
 
     private static int indexOfSeparator(String s) {

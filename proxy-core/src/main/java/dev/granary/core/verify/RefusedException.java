@@ -5,7 +5,9 @@ import dev.granary.core.ProxyException;
 /**
  * Content refused by verification, never cached and never answered as not-found. {@link #reason()}
  * is its metrics label: zip-rules, go-mod-mismatch, checksum-mismatch, pin-mismatch, not-in-sumdb,
- * invalid-proof, fork. The fetch pipeline counts and logs every refusal once.
+ * invalid-proof, fork; for release archives dl-size-mismatch, dl-sha256-mismatch, dl-signature-missing,
+ * dl-signature-refused. The fetch pipeline (and the release archive mirror) counts and logs every
+ * refusal once.
  */
 public class RefusedException extends ProxyException {
     private final String reason;

@@ -197,13 +197,13 @@ public final class ModuleZips {
         return new CheckedFiles(List.copyOf(valid), List.copyOf(invalid), sizeError);
     }
 
-    private record PathInfo(String path, boolean isDir) {}
+    record PathInfo(String path, boolean isDir) {}
 
     /**
      * golang.org/x/mod/zip: collisionChecker, names equal under case folding, a name that is both a file and a
      * directory (checked on every parent directory too), and repeated files; repeated directories are fine.
      */
-    private static String checkCollision(Map<String, PathInfo> seen, String p, boolean isDir) {
+    static String checkCollision(Map<String, PathInfo> seen, String p, boolean isDir) {
         while (true) {
             String fold = GoPaths.foldKey(p);
             PathInfo other = seen.get(fold);

@@ -1,9 +1,11 @@
 package dev.granary.core.layout;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.granary.core.module.ModuleVersion;
 import dev.granary.storage.BlobKey;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -32,7 +34,21 @@ class StorageLayoutTest {
         "gocache/outputs/90/901a115bbb89bb5c3042c15bebc8ae38a3ab053486a8bface4a3aff532db432a, GOCACHE_OUTPUT, true",
         "gocache/outputs/00/901a115bbb89bb5c3042c15bebc8ae38a3ab053486a8bface4a3aff532db432a, OTHER, false",
         "gocache/bundles/notanid.tar.zst,                            OTHER, false",
+        "toolchains/v0.0.1-go1.26.3.linux-amd64.info,               TOOLCHAIN_INFO, true",
+        "toolchains/x/v0.0.1-go1.26.3.linux-amd64.info,             OTHER, false",
+        "dl/go1.26.3.linux-amd64.tar.gz,                            DL_ARCHIVE, true",
+        "dl/go1.26.3.src.tar.gz,                                    DL_ARCHIVE, true",
+        "dl/go1.26.3.windows-amd64.msi.asc,                         DL_SIGNATURE, true",
+        "dl/go1.26.3.windows-amd64.msi.sha256,                      DL_SHA256, true",
+        "dl/listing.json,                                           DL_LISTING, false",
+        "dl/listing-all.json,                                       DL_LISTING, false",
+        "dl/signing-key.asc,                                        DL_SIGNING_KEY, false",
+        "dl/sub/go1.26.3.src.tar.gz,                                OTHER, false",
         "example.com/readme.txt,                                     OTHER, false",
+        "access/rsc.io/quote/@v/v1.5.2,                              ACCESS, false",
+        "access/readme.txt,                                          OTHER, false",
+        "quarantine/20261127T101500Z/rsc.io/quote/@v/v1.5.2.zip,     QUARANTINE, false",
+        "quarantine/20261127T101500Z/sumdb/sum.golang.org/tile/8/0/000, QUARANTINE, false",
     })
     void everyKeyHasAKindAndAMutability(String key, KeyKind kind, boolean immutable) {
         assertThat(StorageLayout.kindOf(BlobKey.of(key))).isEqualTo(kind);
@@ -64,7 +80,7 @@ class StorageLayoutTest {
         assertThat(StorageLayout.kindOf(key)).isEqualTo(kind);
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void buildCacheKeysAreDerivedFromTheirIdsAndClassifyBack() {
         String action = "b10ba8fd3c82138daebff97b0892b02d56fcca9d2d0769075044ab60453ffb37";
         assertThat(StorageLayout.gocacheAction(action).value()).isEqualTo("gocache/actions/b1/" + action);
@@ -73,10 +89,52 @@ class StorageLayoutTest {
         assertThat(StorageLayout.kindOf(StorageLayout.gocacheBundleSignature("0123456789abcdef0123456789abcdef")))
                 .isEqualTo(KeyKind.GOCACHE_BUNDLE_SIGNATURE);
         assertThat(StorageLayout.gocacheBundleIndex().isUnder(StorageLayout.gocacheBundlesDir())).isTrue();
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> StorageLayout.gocacheAction("../etc"))
+        assertThatThrownBy(() -> StorageLayout.gocacheAction("../etc"))
                 .isInstanceOf(IllegalArgumentException.class);
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> StorageLayout.gocacheBundle(action))
+        assertThatThrownBy(() -> StorageLayout.gocacheBundle(action))
                 .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void retentionAndQuarantineKeysNameTheVersionTheyAreAbout() {
+        assertThat(StorageLayout.access(AZURE).value()).isEqualTo("access/github.com/!azure/go-autorest/@v/v14.2.0+incompatible");
+        assertThat(StorageLayout.versionOfAccess(StorageLayout.access(AZURE))).contains(AZURE);
+        assertThat(StorageLayout.versionOfInfo(StorageLayout.info(AZURE))).contains(AZURE);
+        assertThat(StorageLayout.quarantine("20261127T101500Z", StorageLayout.zip(AZURE)).value())
+                .isEqualTo("quarantine/20261127T101500Z/github.com/!azure/go-autorest/@v/v14.2.0+incompatible.zip");
+        // Only commit markers of versions are versions: not pins, quarantined copies, or malformed names.
+        assertThat(StorageLayout.versionOfInfo(StorageLayout.zip(AZURE))).isEmpty();
+        assertThat(StorageLayout.versionOfInfo(BlobKey.of("pins/rsc.io/quote/@v/v1.5.2.info"))).isEmpty();
+        assertThat(StorageLayout.versionOfInfo(StorageLayout.quarantine("x", StorageLayout.info(AZURE)))).isEmpty();
+        assertThat(StorageLayout.versionOfInfo(BlobKey.of("rsc.io/quote/@v/master.info"))).isEmpty();
+        assertThat(StorageLayout.versionOfInfo(BlobKey.of("rsc.io/Quote/@v/v1.0.0.info"))).isEmpty();
+        assertThat(StorageLayout.versionOfInfo(BlobKey.of("@v/v1.0.0.info"))).isEmpty();
+    }
+
+    @Test
+    void releaseArchiveKeysAreTheReleaseSitePathsAndClassifyBack() {
+        String f = "go1.26.3.darwin-arm64.pkg";
+        assertThat(StorageLayout.dlArchive(f).value()).isEqualTo("dl/go1.26.3.darwin-arm64.pkg");
+        assertThat(StorageLayout.dlSignature(f).value()).isEqualTo("dl/go1.26.3.darwin-arm64.pkg.asc");
+        assertThat(StorageLayout.dlSha256(f).value()).isEqualTo("dl/go1.26.3.darwin-arm64.pkg.sha256");
+        assertThat(StorageLayout.kindOf(StorageLayout.dlArchive(f))).isEqualTo(KeyKind.DL_ARCHIVE);
+        assertThat(StorageLayout.kindOf(StorageLayout.dlSignature(f))).isEqualTo(KeyKind.DL_SIGNATURE);
+        assertThat(StorageLayout.kindOf(StorageLayout.dlSha256(f))).isEqualTo(KeyKind.DL_SHA256);
+        assertThat(StorageLayout.kindOf(StorageLayout.dlListing(true))).isEqualTo(KeyKind.DL_LISTING);
+        assertThat(StorageLayout.kindOf(StorageLayout.dlListing(false))).isEqualTo(KeyKind.DL_LISTING);
+        assertThat(StorageLayout.dlListing(true)).isNotEqualTo(StorageLayout.dlListing(false));
+        assertThat(StorageLayout.kindOf(StorageLayout.dlSigningKey())).isEqualTo(KeyKind.DL_SIGNING_KEY);
+        assertThat(StorageLayout.dlArchive(f).parent()).contains(StorageLayout.dlDir());
+    }
+
+    @Test
+    void toolchainExistenceRecordsLiveApartFromTheCommitMarker() {
+        ModuleVersion tc = ModuleVersion.of("golang.org/toolchain", "v0.0.1-go1.26.3.linux-amd64");
+        BlobKey key = StorageLayout.toolchainInfo(tc);
+        assertThat(key.value()).isEqualTo("toolchains/v0.0.1-go1.26.3.linux-amd64.info");
+        assertThat(key).isNotEqualTo(StorageLayout.info(tc));
+        assertThat(StorageLayout.kindOf(key)).isEqualTo(KeyKind.TOOLCHAIN_INFO);
+        assertThatThrownBy(() -> StorageLayout.toolchainInfo(AZURE)).isInstanceOf(IllegalArgumentException.class);
     }
 
     @ParameterizedTest

@@ -28,6 +28,11 @@ class RequestParserTest {
             "/rsc.io/quote/@v/v0.0.0-20180709162918-a91498bed0a7.zip zip rsc.io/quote v0.0.0-20180709162918-a91498bed0a7",
             "/gopkg.in/yaml.v2/@v/v2.4.0.zip zip gopkg.in/yaml.v2 v2.4.0",
             "/rsc.io/quote/@v/list?go-get=1 list rsc.io/quote -",
+            // A version the path cannot have is a query: the upstream resolves it (v2.0.0 -> v2.0.0+incompatible).
+            "/rsc.io/breaker/@v/v2.0.0.info query rsc.io/breaker v2.0.0",
+            "/rsc.io/quote/v3/@v/v1.0.0.info query rsc.io/quote/v3 v1.0.0",
+            "/gopkg.in/yaml.v2/@v/v3.0.0.info query gopkg.in/yaml.v2 v3.0.0",
+            "/rsc.io/breaker/@v/v2.0.0+incompatible.info info rsc.io/breaker v2.0.0+incompatible",
     })
     void validRequestsParse(String path, String kind, String module, String version) {
         ProxyRequest r = RequestParser.parse(path);
@@ -51,6 +56,24 @@ class RequestParserTest {
         ProxyRequest r = RequestParser.parse("/sumdb/sum.golang.org/lookup/rsc.io/quote@v1.5.2");
         assertThat(r).isEqualTo(new ProxyRequest.Sumdb("sum.golang.org", "lookup/rsc.io/quote@v1.5.2"));
         assertThat(RequestParser.parse("/sumdb/sum.golang.org/supported")).isEqualTo(new ProxyRequest.Sumdb("sum.golang.org", "supported"));
+    }
+
+    @ParameterizedTest(name = "{0} -> {1} {2}")
+    @CsvSource(delimiter = ' ', value = {
+            // Names are host[/path] (cmd/go/internal/modfetch/sumdb.go); the go command's test database has a path.
+            "/sumdb/localhost.localdev/sumdb/supported localhost.localdev/sumdb supported",
+            "/sumdb/localhost.localdev/sumdb/latest localhost.localdev/sumdb latest",
+            "/sumdb/localhost.localdev/sumdb/lookup/rsc.io/quote@v1.5.2 localhost.localdev/sumdb lookup/rsc.io/quote@v1.5.2",
+            "/sumdb/localhost.localdev/sumdb/tile/8/0/000.p/5 localhost.localdev/sumdb tile/8/0/000.p/5",
+            "/sumdb/sum.example.com:8443/a/b/tile/8/1/x001/234 sum.example.com:8443/a/b tile/8/1/x001/234",
+            // 'latest' and 'supported' end the path; before the end they are part of the name.
+            "/sumdb/sum.example.com/latest/latest sum.example.com/latest latest",
+            "/sumdb/sum.example.com/supported/lookup/rsc.io/quote@v1.5.2 sum.example.com/supported lookup/rsc.io/quote@v1.5.2",
+            // The first lookup or tile segment with more after it ends the name, even for a module path containing one.
+            "/sumdb/sum.golang.org/lookup/example.com/tile/x@v1.0.0 sum.golang.org lookup/example.com/tile/x@v1.0.0",
+    })
+    void sumdbNamesMayHaveAPath(String path, String name, String endpoint) {
+        assertThat(RequestParser.parse(path)).isEqualTo(new ProxyRequest.Sumdb(name, endpoint));
     }
 
     @ParameterizedTest
@@ -86,6 +109,12 @@ class RequestParserTest {
             "/sumdb/../x",
             "/sumdb/SUM.golang.org/latest",
             "/sumdb/sum.golang.org",
+            "/sumdb/sum.golang.org/nothing",
+            "/sumdb/sum.golang.org/lookup",
+            "/sumdb/localhost.localdev/sumdb",
+            "/sumdb/localhost.localdev/s%20db/latest",
+            "/sumdb/localhost.localdev/s:db/latest",
+            "/sumdb/supported",
             "/@v/list",
             "/favicon.ico",
             "relative/@v/list",

@@ -1,5 +1,8 @@
 package dev.granary.core.sumdb;
 
+import dev.granary.core.testing.BuildDir;
+import dev.granary.core.testing.GoCommand;
+import dev.granary.core.testing.GoToolchains;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -12,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -23,8 +27,8 @@ import java.util.zip.ZipOutputStream;
 
 /**
  * A real Go checksum database for tests: the program in {@code proxy-core/src/test/go/testsumdb}
- * (golang.org/x/mod/sumdb's server, tlog and note packages), built once per source version with the
- * local Go toolchain, offline, and started on 127.0.0.1 with a free port.
+ * (golang.org/x/mod/sumdb's server, tlog and note packages), built once per source version with
+ * Debian's Go against Debian's golang.org/x/mod, offline, and started on 127.0.0.1 with a free port.
  *
  * <p>It logs the go.sum lines of every module version in a GOPROXY-layout directory (sorted); a
  * lookup of a version added to the directory later appends it, so the tree can grow. A database
@@ -39,7 +43,7 @@ import java.util.zip.ZipOutputStream;
  *     // GOSUMDB = db.verifierKey() + " " + db.url()
  * }
  * }</pre>
- * A machine without Go fails these tests loudly rather than skipping them: CI installs golang-go.
+ * A machine without Debian's Go fails these tests loudly rather than skipping them: CI installs golang-go.
  */
 public final class TestSumdb implements AutoCloseable {
 
@@ -63,20 +67,6 @@ public final class TestSumdb implements AutoCloseable {
         this.log = log;
     }
 
-    /** True if a {@code go} command is on the PATH (the binary can be built). */
-    public static boolean available() {
-        try {
-            Process p = new ProcessBuilder("go", "version").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
-    }
-
     /** Starts an honest database over a GOPROXY tree, with a freshly generated key. */
     public static TestSumdb start(Path proxyTreeDir) {
         return launch(proxyTreeDir, null, false);
@@ -85,6 +75,11 @@ public final class TestSumdb implements AutoCloseable {
     /** Starts an honest database signing with the given key ({@code PRIVATE+KEY+...}). */
     public static TestSumdb start(Path proxyTreeDir, String signerKey) {
         return launch(proxyTreeDir, signerKey, false);
+    }
+
+    /** Starts an honest database with a freshly generated key for {@code name} ({@code host[/path]}). */
+    public static TestSumdb startNamed(Path proxyTreeDir, String name) {
+        return launch(proxyTreeDir, null, false, "-name", name);
     }
 
     /**
@@ -120,7 +115,7 @@ public final class TestSumdb implements AutoCloseable {
         return initialSize;
     }
 
-    /** Stops the server. */
+    /** Stops the server and deletes its log. Idempotent. */
     @Override
     public void close() {
         process.destroy();
@@ -132,6 +127,11 @@ public final class TestSumdb implements AutoCloseable {
             process.destroyForcibly();
             Thread.currentThread().interrupt();
         }
+        try {
+            Files.deleteIfExists(log);
+        } catch (IOException e) {
+            // left in the build directory; mvn clean removes it
+        }
     }
 
     @Override
@@ -139,7 +139,7 @@ public final class TestSumdb implements AutoCloseable {
         return "TestSumdb[" + url + ", " + verifierKey + ", log " + log + "]";
     }
 
-    private static TestSumdb launch(Path proxyTreeDir, String signerKey, boolean fork) {
+    private static TestSumdb launch(Path proxyTreeDir, String signerKey, boolean fork, String... extraArgs) {
         try {
             Path bin = binary();
             List<String> cmd = new ArrayList<>(List.of(bin.toString(), "-proxy", proxyTreeDir.toAbsolutePath().toString(),
@@ -151,7 +151,9 @@ public final class TestSumdb implements AutoCloseable {
             if (fork) {
                 cmd.add("-fork");
             }
-            Path log = Files.createTempFile("testsumdb-", ".log");
+            cmd.addAll(List.of(extraArgs));
+            // The log lives next to the binary in the build directory and goes away with close().
+            Path log = Files.createTempFile(Files.createDirectories(bin.getParent().resolve("logs")), "testsumdb-", ".log");
             Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
             Map<String, String> fields = new TreeMap<>();
             BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
@@ -160,7 +162,9 @@ public final class TestSumdb implements AutoCloseable {
                 String line = out.readLine();
                 if (line == null) {
                     p.waitFor(5, TimeUnit.SECONDS);
-                    throw new IllegalStateException("testsumdb exited at startup: " + Files.readString(log));
+                    String stderr = Files.readString(log);
+                    Files.deleteIfExists(log);
+                    throw new IllegalStateException("testsumdb exited at startup: " + stderr);
                 }
                 int eq = line.indexOf('=');
                 fields.put(line.substring(0, eq), line.substring(eq + 1));
@@ -176,9 +180,9 @@ public final class TestSumdb implements AutoCloseable {
     }
 
     /**
-     * The testsumdb binary, built on first use into {@code java.io.tmpdir/granary-testsumdb-<hash>}
-     * (the hash is of the Go sources, so a changed program is rebuilt; unchanged, it is reused
-     * across JVMs).
+     * The testsumdb binary, built on first use with Debian's Go (whose {@code golang.org/x/mod} sources
+     * it compiles against) into {@code <build dir>/testsumdb-<hash>} (the hash is of the Go sources, so a
+     * changed program is rebuilt; unchanged, it is reused across JVMs until {@code mvn clean}).
      */
     public static synchronized Path binary() throws IOException, InterruptedException {
         if (binary != null) {
@@ -187,7 +191,7 @@ public final class TestSumdb implements AutoCloseable {
         MessageDigest md;
         try {
             md = MessageDigest.getInstance("SHA-256");
-        } catch (java.security.NoSuchAlgorithmException e) {
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
         Map<String, byte[]> sources = new TreeMap<>();
@@ -203,31 +207,25 @@ public final class TestSumdb implements AutoCloseable {
             }
         }
         String hash = HexFormat.of().formatHex(md.digest()).substring(0, 16);
-        Path dir = Path.of(System.getProperty("java.io.tmpdir"), "granary-testsumdb-" + hash);
+        Path dir = BuildDir.dir("testsumdb-" + hash);
         Path bin = dir.resolve("testsumdb");
         if (!Files.isExecutable(bin)) {
-            Files.createDirectories(dir);
             Path src = Files.createTempDirectory(dir, "src-"); // per build: concurrent JVMs may build at once
-            for (Map.Entry<String, byte[]> e : sources.entrySet()) {
-                Files.write(src.resolve(e.getKey()), e.getValue());
-            }
             Path tmpBin = Files.createTempFile(dir, "testsumdb-", ".tmp");
-            ProcessBuilder pb = new ProcessBuilder("go", "build", "-o", tmpBin.toString(), ".").directory(src.toFile())
-                    .redirectErrorStream(true);
-            Map<String, String> env = pb.environment();
-            env.put("GOFLAGS", "-mod=mod");
-            env.put("GOPROXY", "off");
-            env.put("GOSUMDB", "off");
-            env.put("GOWORK", "off");
-            env.put("GOTOOLCHAIN", "local");
-            env.put("GOPATH", dir.resolve("gopath").toString());
-            env.put("GOCACHE", dir.resolve("gocache").toString());
-            Process p = pb.start();
-            String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new IllegalStateException("go build of testsumdb failed:\n" + output);
+            try {
+                for (Map.Entry<String, byte[]> e : sources.entrySet()) {
+                    Files.write(src.resolve(e.getKey()), e.getValue());
+                }
+                GoCommand.Result built = new GoCommand(GoToolchains.debian(), dir.resolve("home"))
+                        .run(src, "build", "-o", tmpBin.toString(), ".");
+                if (built.exit() != 0) {
+                    throw new IllegalStateException("go build of testsumdb failed:\n" + built.output());
+                }
+                Files.move(tmpBin, bin, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(tmpBin);
+                GoCommand.deleteTree(src);
             }
-            Files.move(tmpBin, bin, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         }
         binary = bin;
         return bin;

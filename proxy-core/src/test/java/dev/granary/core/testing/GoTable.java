@@ -12,7 +12,7 @@ import java.util.Map;
 
 /**
  * Reads the rows of a Go test table copied verbatim into a {@code .gotable} resource: one composite literal
- * per line ({@code {"x.y/z", true, true, true},} or {@code {path: "a", esc: "b"},}) or one bare literal
+ * per line ({@code {"x.y/z", true, true, true},}, {@code {"1.5", "1.6", -1},} or {@code {path: "a", esc: "b"},}) or one bare literal
  * ({@code "v0.0.0",}). Comments and blank lines are skipped.
  *
  * <p>Strings are Go string literals (interpreted or raw). Bytes that are not valid UTF-8 (like {@code \xFF})
@@ -35,6 +35,11 @@ public final class GoTable {
 
         public boolean bool(int index) {
             return (Boolean) fields.get(Integer.toString(index));
+        }
+
+        /** A decimal integer literal field. */
+        public long integer(int index) {
+            return (Long) fields.get(Integer.toString(index));
         }
 
         @Override
@@ -134,6 +139,13 @@ public final class GoTable {
         if (c == 'f' && line.startsWith("false", pos[0])) {
             pos[0] += 5;
             return Boolean.FALSE;
+        }
+        if (c == '-' || Character.isDigit(c)) {
+            int start = pos[0]++;
+            while (pos[0] < line.length() && Character.isDigit(line.charAt(pos[0]))) {
+                pos[0]++;
+            }
+            return Long.parseLong(line.substring(start, pos[0]));
         }
         throw new IllegalArgumentException("line " + lineNo + ": cannot parse at " + line.substring(pos[0]));
     }

@@ -82,6 +82,15 @@ class HttpUpstreamTest {
         return "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
     }
 
+    @Test
+    void aReleaseListingQueryIsSentAsAQueryUnderTheBasePath() throws Exception {
+        ScriptedUpstream a = serve((req, reply) -> reply.send(200, req.path()));
+        HttpUpstream u = upstream(a.uri() + "dl/", FAST);
+        assertThat(text(u.fetch("?mode=json&include=all", 100))).isEqualTo("/dl/?mode=json&include=all");
+        assertThat(text(u.fetch("go1.26.3.linux-amd64.tar.gz.asc", 100))).isEqualTo("/dl/go1.26.3.linux-amd64.tar.gz.asc");
+        assertThat(text(u.fetch("example.com/!a b/@v/list", 100))).isEqualTo("/dl/example.com/!a%20b/@v/list");
+    }
+
     // ---- credentials ----------------------------------------------------------------------------
 
     @Test
@@ -394,12 +403,12 @@ class HttpUpstreamTest {
     // ---- messages ---------------------------------------------------------------------------------
 
     @Test
-    void aFailureCarriesTheUpstreamsReasonButNotItsUrl() throws Exception {
+    void aNotFoundCarriesTheUpstreamsReasonAsItIsButNotItsUrl() throws Exception {
         ScriptedUpstream a = serve((req, reply) -> reply.send(404, "404 page not found\n"));
         try (LogCapture logs = new LogCapture()) {
             assertThatThrownBy(() -> upstream(a, FAST).fetch("m/@v/v1.0.0.info", 1024))
                     .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND))
-                    .hasMessage("upstream answered 404 for m/@v/v1.0.0.info: 404 page not found");
+                    .hasMessage("404 page not found");
             assertThat(logs.text()).contains(a.uri() + "m/@v/v1.0.0.info").contains("404 page not found");
         }
     }
@@ -422,7 +431,7 @@ class HttpUpstreamTest {
                 "<html><head><title>404 Not Found</title><style>h1 {}</style></head>\n<body><h1>Not Found</h1><hr>nginx</body></html>",
                 "Content-Type", "text/html; charset=utf-8"));
         assertThatThrownBy(() -> upstream(a, FAST).fetch("m/@v/list", 1024))
-                .hasMessage("upstream answered 404 for m/@v/list: 404 Not Found Not Found nginx");
+                .hasMessage("404 Not Found Not Found nginx");
     }
 
     @Test

@@ -107,8 +107,13 @@ class UpstreamChainTest {
     }
 
     @Test
-    void directAndUnknownSchemesAreRefusedAtParseTime() {
-        assertThatThrownBy(() -> chain("https://proxy.golang.org,direct")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("direct");
+    void directIsRecordedNotAnEntryAndUnknownSchemesAreRefusedAtParseTime() {
+        UpstreamChain withDirect = chain(a.uri() + ",direct");
+        assertThat(withDirect.includesDirect()).isTrue();
+        assertThat(withDirect.entries()).hasSize(1);
+        assertThat(chain("direct").isEmpty()).isTrue();
+        assertThat(chain(a.uri().toString()).includesDirect()).isFalse();
+        assertThatThrownBy(() -> chain("https://proxy.golang.org,noproxy")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("noproxy");
         assertThatThrownBy(() -> chain("ftp://x")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ftp://x");
     }
 

@@ -1,5 +1,6 @@
 package dev.granary.server.config;
 
+import dev.granary.core.dl.DlTrust;
 import java.util.Locale;
 
 /**
@@ -37,6 +38,16 @@ public enum ConfigKey {
     FETCH_REDIRECTS("fetch.redirects", Type.TEXT, "same-host", "upstream redirects followed: same-host, any or none (never https to http, at most 5 hops)"),
     FETCH_CREDENTIALS("fetch.credentials", Type.TEXT, "", "upstream credentials: 'HOST[:PORT]=bearer:env:VAR' or '=basic:USER:file:PATH' entries, comma-separated"),
     FETCH_MAX_ZIP_BYTES("fetch.max-zip-bytes", Type.SIZE, "500MiB", "largest module zip accepted from an upstream"),
+    DL_UPSTREAM("dl.upstream", Type.TEXT, "https://go.dev/dl/",
+            "Go release site mirrored at /dl/: listing <url>?mode=json&include=all, files <url><filename> (redirects to any https host are followed; the content is verified); 'off' = stored archives only"),
+    DL_KEYRING("dl.keyring", Type.TEXT, null,
+            "OpenPGP public key file trusted to sign release archives (gpg --export [--armor]); unset = fetch the key from dl.keyring-url"),
+    DL_KEYRING_URL("dl.keyring-url", Type.TEXT, DlTrust.Settings.GOOGLE_KEY_URL.toString(),
+            "where the release signing key is fetched from, once, when dl.keyring is unset; accepted only if it is the pinned key"),
+    DL_KEY_FINGERPRINT("dl.key-fingerprint", Type.TEXT, DlTrust.Settings.GOOGLE_LINUX_SIGNING_KEY,
+            "primary key fingerprints trusted to sign release archives, comma-separated (default: Google's Linux packages signing key); 'none' = every key of dl.keyring"),
+    DL_LISTING_TTL("dl.listing-ttl", Type.DURATION, "5m", "how long the release listing is fresh; after that it is fetched again (and answered stale if the site fails)"),
+    DL_MAX_ARCHIVE_BYTES("dl.max-archive-bytes", Type.SIZE, "1GiB", "largest release archive accepted from the release site"),
     SHUTDOWN_GRACE("shutdown.grace", Type.DURATION, "30s", "how long SIGTERM waits for in-flight responses"),
     HTTP_HEADER_TIMEOUT("http.header-timeout", Type.DURATION, "20s",
             "time a client has to send a request line and headers once it starts (and after connecting); then 408 and close"),
@@ -58,7 +69,18 @@ public enum ConfigKey {
     GOCACHE_READ_TOKEN_FILE("gocache.read-token-file", Type.TEXT, null,
             "file of token hashes whose tokens may read the build caches (write tokens may too); none = reads are open"),
     GOCACHE_CLIENT_MODULE("gocache.client-module", Type.BOOL, "true",
-            "publish the GOCACHEPROG client (granary.dev/gocacheprog) as a module version at start, for go install");
+            "publish the GOCACHEPROG client (granary.dev/gocacheprog) as a module version at start, for go install"),
+    GIT_ROUTES("git.routes", Type.TEXT, "", "private modules straight from git, one route per line or ';'-separated: "
+            + "PATTERN [go-get | URL-TEMPLATE] [insecure] [netrc[=FILE]] [user=NAME] [token-file=FILE | token-env=VAR] [ssh-key=FILE [known-hosts=FILE]]"),
+    GIT_MIRROR_DIR("git.mirror-dir", Type.TEXT, null, "bare mirrors of the routed repositories (default: <storage>/.git-mirrors; with S3, a temporary directory)"),
+    GIT_TIMEOUT("git.timeout", Type.DURATION, "5m", "timeout of one git fetch or go-import meta request"),
+    GIT_MAX_REPO_BYTES("git.max-repo-bytes", Type.SIZE, "2GiB", "largest mirror of one repository; a fetch beyond it is cancelled"),
+    LOG_ACCESS("log.access", Type.BOOL, "false",
+            "access log on stdout, one line per request: method, path, status, bytes, duration, tier, client (JSON with GRANARY_LOG_FORMAT=json)"),
+    GC_MAX_AGE("gc.max-age", Type.DURATION, "0",
+            "retention: module versions not requested for this long are removed (granary gc, gc.schedule); 0 = keep every version"),
+    GC_SCHEDULE("gc.schedule", Type.DURATION, "0",
+            "how often serve applies retention (gc.max-age) itself; 0 = never (run granary gc from cron instead)");
 
     /** What a key's value is: decides its validation, its flag's arity, and whether it is ever shown. */
     public enum Type {

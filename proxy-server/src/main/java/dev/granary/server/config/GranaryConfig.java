@@ -3,12 +3,17 @@ package dev.granary.server.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.granary.core.dl.DlTrust;
 import dev.granary.core.upstream.HttpUpstream;
 import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -78,6 +83,8 @@ public final class GranaryConfig {
             }
             switch (k) {
                 case FETCH_REDIRECTS -> redirects();
+                case DL_UPSTREAM -> dlUpstream();
+                case DL_KEY_FINGERPRINT, DL_KEYRING, DL_KEYRING_URL -> dlTrust();
                 case HTTP_MAX_CONNECTIONS -> positive(k, integer(k));
                 case HTTP_HEADER_TIMEOUT, HTTP_IDLE_TIMEOUT -> positive(k, duration(k).toMillis());
                 default -> { }
@@ -201,6 +208,46 @@ public final class GranaryConfig {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(ConfigKey.FETCH_REDIRECTS.path() + ": " + e.getMessage(), e);
         }
+    }
+
+    /** {@code dl.upstream}: the release site's base URL (ending in /), or empty for {@code off}. */
+    public Optional<URI> dlUpstream() {
+        String v = values.get(ConfigKey.DL_UPSTREAM);
+        if (v == null || v.isBlank() || v.equalsIgnoreCase("off")) {
+            return Optional.empty();
+        }
+        return Optional.of(httpUrl(ConfigKey.DL_UPSTREAM, v.endsWith("/") ? v : v + "/"));
+    }
+
+    /** {@code dl.keyring}, {@code dl.keyring-url} and {@code dl.key-fingerprint}: where trust in release archives comes from. */
+    public DlTrust.Settings dlTrust() {
+        String file = values.get(ConfigKey.DL_KEYRING);
+        String fpr = values.getOrDefault(ConfigKey.DL_KEY_FINGERPRINT, "");
+        List<String> pins = fpr.isBlank() || fpr.strip().equalsIgnoreCase("none") ? List.of()
+                : Arrays.stream(fpr.split(",")).map(String::strip).filter(x -> !x.isEmpty()).toList();
+        Path keyring = file == null || file.isBlank() ? null : Path.of(file);
+        URI url = keyring != null ? null : httpUrl(ConfigKey.DL_KEYRING_URL, values.getOrDefault(ConfigKey.DL_KEYRING_URL, ""));
+        try {
+            return new DlTrust.Settings(keyring, url, pins);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(ConfigKey.DL_KEY_FINGERPRINT.path() + ": " + e.getMessage()
+                    + (keyring == null ? " (set dl.keyring to trust the keys of a file)" : ""), e);
+        }
+    }
+
+    private static URI httpUrl(ConfigKey k, String v) {
+        URI u;
+        try {
+            u = new URI(v.strip());
+        } catch (URISyntaxException e) {
+            // The value is not quoted: a URL may carry a password.
+            throw new IllegalArgumentException(k.path() + ": not a valid URL");
+        }
+        String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https") || u.getHost() == null) {
+            throw new IllegalArgumentException(k.path() + ": expected an http(s) URL with a host");
+        }
+        return u;
     }
 
     public long bytes(ConfigKey k) {

@@ -1,6 +1,7 @@
 package dev.granary.server.http;
 
 import dev.granary.core.ProxyException;
+import dev.granary.core.dl.DlRequest;
 import dev.granary.core.protocol.Artifact;
 import dev.granary.core.protocol.ProxyRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -20,6 +21,13 @@ public sealed interface Answer {
         }
     }
 
+    /**
+     * A file of the catalog page (HTML, script, style): served with its ETag and revalidated on each
+     * use, so a new release is picked up at once and an unchanged one costs a 304.
+     */
+    record Asset(String contentType, byte[] body, String etag) implements Answer {
+    }
+
     /** An artifact for a parsed GOPROXY or checksum-database request; the answer owns it until it is written. */
     record Content(ProxyRequest request, Artifact artifact) implements Answer {
     }
@@ -36,6 +44,10 @@ public sealed interface Answer {
 
     /** Done, nothing to say: 204 (a stored build cache entry). */
     record NoContent() implements Answer {
+    }
+
+    /** A release archive, its checksum or signature, or the release listing ({@code /dl/}); owned until written. */
+    record Download(DlRequest request, Artifact artifact) implements Answer {
     }
 
     /** Where to fetch a request's content instead (a presigned storage URL). */

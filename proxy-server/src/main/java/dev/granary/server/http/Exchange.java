@@ -6,6 +6,7 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import java.net.InetSocketAddress;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -45,6 +46,7 @@ public final class Exchange {
     private final long startNanos = System.nanoTime();
     private final AtomicBoolean ended = new AtomicBoolean();
     private String kind = "http";
+    private volatile String tier = TierTrace.NONE;
     private Answer.Refusal refusal;
     private volatile boolean closeAfter;
     private volatile boolean writing;
@@ -160,6 +162,11 @@ public final class Exchange {
         this.kind = kind;
     }
 
+    /** Where the answer came from (hot, disk, s3, upstream, or -), for the access log. */
+    void tier(String tier) {
+        this.tier = tier;
+    }
+
     /** Whether the connection may carry on after this answer: the client's wish, unless the server must close. */
     boolean keepAlive() {
         return wantsKeepAlive && !closeAfter && !edge.draining();
@@ -198,13 +205,23 @@ public final class Exchange {
         if (!ended.compareAndSet(false, true)) {
             return;
         }
-        edge.metrics().request(kind, status, System.nanoTime() - startNanos);
+        long nanos = System.nanoTime() - startNanos;
+        edge.metrics().request(kind, status, nanos);
+        if (edge.accessLog().enabled()) {
+            edge.accessLog().record(method.name(), target, status, bodyBytes, nanos, tier, client(), kind);
+        }
         if (delivered) {
             edge.metrics().served(kind, bodyBytes);
         }
         discardUpload();
         edge.ended();
         connection.completed(this, delivered && keepAlive);
+    }
+
+    /** The client's address, without its port. */
+    private String client() {
+        return channel.remoteAddress() instanceof InetSocketAddress a && a.getAddress() != null
+                ? a.getAddress().getHostAddress() : String.valueOf(channel.remoteAddress());
     }
 
     /** Ends an exchange that will never be answered (its connection is gone): not a request in the metrics. */

@@ -50,6 +50,7 @@ public final class HttpEdge {
     private final ResponsePolicy policy;
     private final ResponseWriter writer;
     private final ConnectionLimits limits;
+    private final AccessLog accessLog;
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile boolean draining;
 
@@ -58,6 +59,12 @@ public final class HttpEdge {
      *                 virtual-thread executor
      */
     public HttpEdge(Settings settings, Router router, Executor blocking, Metrics metrics, ResponsePolicy policy) {
+        this(settings, router, blocking, metrics, policy, AccessLog.OFF);
+    }
+
+    /** @param accessLog where each answered request is logged ({@code log.access}) */
+    public HttpEdge(Settings settings, Router router, Executor blocking, Metrics metrics, ResponsePolicy policy, AccessLog accessLog) {
+        this.accessLog = accessLog;
         this.settings = settings;
         this.router = router;
         this.blocking = blocking;
@@ -158,8 +165,15 @@ public final class HttpEdge {
     /** Computes the answer, decides the response and writes it; a bug on the way is a 500, never a hang. */
     private void respond(Exchange ex, Supplier<? extends Answer> answer) {
         Response rsp;
+        TierTrace trace = TierTrace.open();
         try {
-            rsp = policy.decide(ex, answer.get());
+            Answer a;
+            try {
+                a = answer.get();
+            } finally {
+                ex.tier(trace.close());
+            }
+            rsp = policy.decide(ex, a);
         } catch (RuntimeException e) {
             log.error("unexpected error answering {}", ex, e);
             rsp = policy.decide(ex, new Answer.Failure(new ProxyException(ProxyException.Kind.INTERNAL, "internal error")));
@@ -179,6 +193,10 @@ public final class HttpEdge {
 
     Metrics metrics() {
         return metrics;
+    }
+
+    AccessLog accessLog() {
+        return accessLog;
     }
 
     ResponsePolicy policy() {

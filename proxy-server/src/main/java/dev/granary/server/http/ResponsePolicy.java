@@ -1,6 +1,7 @@
 package dev.granary.server.http;
 
 import dev.granary.core.ProxyException;
+import dev.granary.core.dl.DlRequest;
 import dev.granary.core.protocol.Artifact;
 import dev.granary.core.protocol.ProxyRequest;
 import dev.granary.storage.Blob;
@@ -25,8 +26,9 @@ import org.slf4j.LoggerFactory;
  *       artifact refused as unverifiable is never a 404, so the client does not fall through to
  *       another source for bytes Granary refused), HTTP-level refusals, 304 for a matching
  *       If-None-Match, 206 and 416 for ranges;</li>
- *   <li>Content-Type by artifact kind; Cache-Control: committed versions for a year, mutable answers
- *       (list, @latest, queries) 60 s, everything else {@code no-store};</li>
+ *   <li>Content-Type by artifact kind; Cache-Control: committed versions and verified release archives
+ *       for a year, mutable answers (list, @latest, queries, the release listing) 60 s, everything else
+ *       {@code no-store};</li>
  *   <li>Allow on every 405, Connection, Content-Length (on HEAD the GET body's), ETag, Accept-Ranges,
  *       Content-Range;</li>
  *   <li>the body: none, bytes, or a range of a blob;</li>
@@ -44,6 +46,15 @@ public final class ResponsePolicy {
     /** Errors, health and metrics are never cached. */
     public static final String NO_STORE = "no-store";
     public static final String TEXT = "text/plain; charset=utf-8";
+    /** Catalog files: cached, but revalidated (by ETag) before each use. */
+    public static final String REVALIDATE = "no-cache";
+    public static final String JSON = "application/json; charset=utf-8";
+    /**
+     * The catalog page runs only its own script and style, loads nothing from elsewhere, and may not be
+     * framed: even a module path that slipped past escaping could not run or fetch anything.
+     */
+    public static final String PAGE_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+            + "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
     /** The only methods served: every 405 says so (RFC 9110 section 15.5.6). */
     public static final String ALLOW = "GET, HEAD";
 
@@ -104,6 +115,8 @@ public final class ResponsePolicy {
         return switch (a) {
             case Answer.Text t -> text(ex, t.status(), t.contentType(), t.body(), ex.keepAlive());
             case Answer.Content c -> content(ex, contentType(c.request()), c.artifact(), Map.of());
+            case Answer.Download d -> content(ex, contentType(d.request()), d.artifact(), Map.of());
+            case Answer.Asset s -> asset(ex, s);
             case Answer.Stored st -> content(ex, st.contentType(), st.artifact(), st.headers());
             case Answer.NoContent n -> {
                 boolean keepAlive = ex.keepAlive();
@@ -155,6 +168,18 @@ public final class ResponsePolicy {
         };
     }
 
+    /** Release site answers: JSON listing, archives as their kind, checksum and armored signature as text. */
+    static String contentType(DlRequest r) {
+        return switch (r) {
+            case DlRequest.Listing l -> "application/json";
+            case DlRequest.File f -> switch (f.part()) {
+                case SHA256, SIGNATURE -> TEXT;
+                case ARCHIVE -> f.filename().endsWith(".zip") ? "application/zip"
+                        : f.filename().endsWith(".tar.gz") ? "application/gzip" : "application/octet-stream";
+            };
+        };
+    }
+
     /** What a client is told about a domain error: storage and internal details stay in the log. */
     private String reason(ProxyException e) {
         return switch (e.kind()) {
@@ -189,7 +214,29 @@ public final class ResponsePolicy {
         h.set(HttpHeaderNames.CONTENT_TYPE, contentType);
         h.set(HttpHeaderNames.CACHE_CONTROL, NO_STORE);
         h.set(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+        if (contentType.startsWith("application/json")) {
+            h.set("X-Content-Type-Options", "nosniff");
+        }
         return new Response(status, h, head ? Response.NONE : Response.bytes(bytes), keepAlive);
+    }
+
+    private static Response asset(Exchange ex, Answer.Asset s) {
+        boolean keepAlive = ex.keepAlive();
+        HttpHeaders h = headers(ex.version(), keepAlive);
+        h.set(HttpHeaderNames.CACHE_CONTROL, REVALIDATE);
+        h.set(HttpHeaderNames.ETAG, s.etag());
+        h.set("X-Content-Type-Options", "nosniff");
+        if (s.contentType().startsWith("text/html")) {
+            h.set("Content-Security-Policy", PAGE_POLICY);
+            h.set("Referrer-Policy", "no-referrer");
+            h.set("X-Frame-Options", "DENY");
+        }
+        if (matches(ex.ifNoneMatch(), s.etag())) {
+            return new Response(HttpResponseStatus.NOT_MODIFIED, h, Response.NONE, keepAlive);
+        }
+        h.set(HttpHeaderNames.CONTENT_TYPE, s.contentType());
+        h.set(HttpHeaderNames.CONTENT_LENGTH, s.body().length);
+        return new Response(HttpResponseStatus.OK, h, ex.head() ? Response.NONE : Response.bytes(s.body()), keepAlive);
     }
 
     private static Response content(Exchange ex, String contentType, Artifact a, Map<String, String> extra) {

@@ -1,18 +1,24 @@
 package dev.granary.server.http;
 
 import dev.granary.core.ProxyException;
+import dev.granary.core.dl.DlMirror;
+import dev.granary.core.dl.DlRequest;
 import dev.granary.core.protocol.Artifact;
 import dev.granary.core.fetch.ModuleService;
 import dev.granary.core.gocache.BundleStore;
 import dev.granary.core.gocache.RemoteBuildCache;
+import dev.granary.core.layout.StorageLayout;
+import dev.granary.core.module.ModuleVersion;
 import dev.granary.core.protocol.ProxyRequest;
 import dev.granary.core.protocol.RequestParser;
 import dev.granary.server.Metrics;
+import dev.granary.storage.BlobKey;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,23 +34,40 @@ public final class Routes implements Router {
     private final Function<ProxyRequest.Sumdb, Artifact> sumdb;
     private final Duration zipRedirect;
     private final Readiness readiness;
+    private final CatalogRoutes catalog;
+    private final Consumer<ModuleVersion> served;
+    private final DlMirror dl;
     private final GocacheRoutes gocache;
 
     /** @param zipRedirect lifetime of presigned .zip redirects, or null to serve zips directly */
     public Routes(ModuleService modules, Metrics metrics, String index, Function<ProxyRequest.Sumdb, Artifact> sumdb,
                   Duration zipRedirect, Readiness readiness) {
-        this(modules, metrics, index, sumdb, zipRedirect, readiness, null);
+        this(modules, metrics, index, sumdb, zipRedirect, readiness, null, mv -> { }, null, null);
+    }
+
+    /**
+     * @param catalog the catalog page and its JSON at {@code /} and {@code /-/}, or null for a plain-text index
+     * @param served  told of every version whose .info, .mod or .zip was answered (retention's last-request times)
+     * @param dl      the release archive mirror behind {@code /dl/}, or null when there is none
+     */
+    public Routes(ModuleService modules, Metrics metrics, String index, Function<ProxyRequest.Sumdb, Artifact> sumdb,
+                  Duration zipRedirect, Readiness readiness, CatalogRoutes catalog, Consumer<ModuleVersion> served, DlMirror dl) {
+        this(modules, metrics, index, sumdb, zipRedirect, readiness, catalog, served, dl, null);
     }
 
     /** @param gocache the build cache endpoints under {@code /gocache/}, or null for none */
     public Routes(ModuleService modules, Metrics metrics, String index, Function<ProxyRequest.Sumdb, Artifact> sumdb,
-                  Duration zipRedirect, Readiness readiness, BuildCaches gocache) {
+                  Duration zipRedirect, Readiness readiness, CatalogRoutes catalog, Consumer<ModuleVersion> served, DlMirror dl,
+                  BuildCaches gocache) {
+        this.catalog = catalog;
+        this.served = served;
         this.modules = modules;
         this.metrics = metrics;
         this.index = index;
         this.sumdb = sumdb;
         this.zipRedirect = zipRedirect;
         this.readiness = readiness;
+        this.dl = dl;
         this.gocache = gocache == null ? null : new GocacheRoutes(gocache.cache(), gocache.bundles(), gocache.read(), gocache.write(),
                 new GocacheRoutes.Settings(gocache.maxEntryBytes(), gocache.maxBundleBytes(), gocache.uploadDir()));
     }
@@ -93,12 +116,18 @@ public final class Routes implements Router {
         } catch (ProxyException e) {
             return Route.now("invalid", new Answer.Failure(e));
         }
+        if (catalog != null && CatalogRoutes.handles(path)) {
+            return catalog.route(path, target);
+        }
         return switch (path) {
             case "/healthz" -> Route.now("health", Answer.Text.plain(HttpResponseStatus.OK, "ok\n"));
             case "/", "/index.html" -> Route.now("index", Answer.Text.plain(HttpResponseStatus.OK, index));
             case "/readyz" -> Route.blocking("health", readiness::check);
             case "/metrics" -> Route.blocking("metrics", () -> new Answer.Text(HttpResponseStatus.OK, PROMETHEUS, metrics.scrape()));
             default -> {
+                if (dl != null && DlRequest.matches(path)) {
+                    yield dlRoute(target, path);
+                }
                 ProxyRequest pr;
                 try {
                     pr = RequestParser.parse(target);
@@ -117,6 +146,8 @@ public final class Routes implements Router {
         try {
             Optional<URI> elsewhere = redirect(pr);
             if (elsewhere.isPresent()) {
+                TierTrace.decide("s3");
+                served.accept(((ProxyRequest.Zip) pr).version());
                 return new Answer.Redirect(pr, elsewhere.get());
             }
             Artifact a = switch (pr) {
@@ -128,8 +159,10 @@ public final class Routes implements Router {
                 case ProxyRequest.Zip z -> modules.zip(z.version());
                 case ProxyRequest.Sumdb s -> sumdb.apply(s);
             };
+            trace(pr).ifPresent(served);
             return new Answer.Content(pr, a);
         } catch (ProxyException e) {
+            trace(pr);
             switch (e.kind()) {
                 case INTERNAL -> log.error("internal error answering {}", pr, e);
                 case STORAGE_UNAVAILABLE -> log.warn("storage failure answering {}: {}", pr, e.getMessage());
@@ -137,6 +170,63 @@ public final class Routes implements Router {
             }
             return new Answer.Failure(e);
         }
+    }
+
+    /** For the access log: where the answer about a version came from. Returns the version, if the request names one. */
+    private Optional<ModuleVersion> trace(ProxyRequest pr) {
+        ModuleVersion mv;
+        BlobKey artifact;
+        switch (pr) {
+            case ProxyRequest.Info i -> {
+                mv = i.version();
+                artifact = StorageLayout.info(mv);
+            }
+            case ProxyRequest.GoMod m -> {
+                mv = m.version();
+                artifact = StorageLayout.mod(mv);
+            }
+            case ProxyRequest.Zip z -> {
+                mv = z.version();
+                artifact = StorageLayout.zip(mv);
+            }
+            default -> {
+                return Optional.empty();
+            }
+        }
+        TierTrace.decide(StorageLayout.info(mv), artifact);
+        return Optional.of(mv);
+    }
+
+    /** {@code /dl/...}: the release listing or a release file, answered by the mirror (blocking: it may fetch). */
+    private Route dlRoute(String target, String path) {
+        DlRequest r;
+        try {
+            r = DlRequest.parse(path, query(target));
+        } catch (ProxyException e) {
+            log.debug("refused {}: {}", path.length() > 200 ? path.substring(0, 200) + "..." : path, e.getMessage());
+            return Route.now("invalid", new Answer.Failure(e));
+        }
+        String kind = r instanceof DlRequest.Listing ? "dl-listing" : "dl";
+        return Route.blocking(kind, () -> {
+            try {
+                return new Answer.Download(r, dl.serve(r));
+            } catch (ProxyException e) {
+                switch (e.kind()) {
+                    case INTERNAL -> log.error("internal error answering {}", r, e);
+                    case STORAGE_UNAVAILABLE -> log.warn("storage failure answering {}: {}", r, e.getMessage());
+                    default -> log.debug("{}: {}", r, e.getMessage());
+                }
+                return new Answer.Failure(e);
+            }
+        });
+    }
+
+    /** The query of a request target, without the fragment; null when there is none. */
+    static String query(String target) {
+        int h = target.indexOf('#');
+        String t = h < 0 ? target : target.substring(0, h);
+        int q = t.indexOf('?');
+        return q < 0 ? null : t.substring(q + 1);
     }
 
     /** Where to send a .zip request instead of answering it (S3 redirect mode), if anywhere. */

@@ -1,6 +1,7 @@
 package dev.granary.server.http;
 
 import dev.granary.core.gocache.CacheIds;
+import dev.granary.storage.TempFiles;
 import io.netty.buffer.ByteBuf;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -20,8 +21,9 @@ import org.slf4j.LoggerFactory;
  * The body of a PUT the router accepted, written to a temporary file as it arrives and hashed
  * (SHA-256) on the way, never held in memory whole. Chunks are written in order on the blocking
  * executor (no file I/O on an event loop); the connection stops reading while too much is waiting to
- * be written. The file is a {@code .tmp-} name under the storage root, so a process killed mid-upload
- * leaves nothing the sweeper of temporary files does not remove; it is deleted once the exchange ends.
+ * be written. The file is a temporary file of this process under the storage root ({@link TempFiles}),
+ * so a process killed mid-upload leaves nothing the sweeper does not remove; it is deleted once the
+ * exchange ends.
  *
  * <p>{@link #write} and {@link #finish} are called on the connection's event loop; what they queue runs
  * one after the other, and everything the answer reads is written before {@link #finished()} completes.
@@ -142,7 +144,7 @@ final class Upload {
         }
         try {
             if (channel == null) {
-                file = Files.createTempFile(dir, ".tmp-upload-", "");
+                file = TempFiles.create(dir, "upload");
                 channel = FileChannel.open(file, StandardOpenOption.WRITE);
             }
             if (received + buf.readableBytes() > expected) {
@@ -164,7 +166,7 @@ final class Upload {
         try {
             if (channel == null && failure == null && !discarded) {
                 // An empty body: still a file, so that what reads it need not care.
-                file = Files.createTempFile(dir, ".tmp-upload-", "");
+                file = TempFiles.create(dir, "upload");
             }
             if (channel != null) {
                 channel.close();

@@ -87,8 +87,21 @@ class ConfigOptionsTest {
     }
 
     private static String sample(ConfigKey k) {
-        if (k == ConfigKey.FETCH_REDIRECTS) {
-            return "none";
+        switch (k) {
+            case FETCH_REDIRECTS -> {
+                return "none";
+            }
+            case DL_UPSTREAM -> {
+                return "https://mirror.example/golang/";
+            }
+            case DL_KEYRING_URL -> {
+                return "https://keys.example/release.pub";
+            }
+            case DL_KEY_FINGERPRINT -> {
+                return "0123456789ABCDEF0123456789ABCDEF01234567";
+            }
+            default -> {
+            }
         }
         return switch (k.type()) {
             case ADDRESS -> "127.0.0.1:1234";

@@ -3,6 +3,7 @@ package dev.granary.server.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -60,8 +61,21 @@ class GranaryConfigTest {
     }
 
     private static String sample(ConfigKey k) {
-        if (k == ConfigKey.FETCH_REDIRECTS) {
-            return "any";
+        switch (k) {
+            case FETCH_REDIRECTS -> {
+                return "any";
+            }
+            case DL_UPSTREAM -> {
+                return "https://mirror.example/golang/";
+            }
+            case DL_KEYRING_URL -> {
+                return "https://keys.example/release.pub";
+            }
+            case DL_KEY_FINGERPRINT -> {
+                return "0123456789ABCDEF0123456789ABCDEF01234567";
+            }
+            default -> {
+            }
         }
         return switch (k.type()) {
             case ADDRESS -> "127.0.0.1:1234";
@@ -98,6 +112,39 @@ class GranaryConfigTest {
                 .hasMessageContaining("http.max-connections");
         assertThatThrownBy(() -> GranaryConfig.load(Map.of(ConfigKey.READINESS_MIN_FREE, "120%"), Map.of(), Optional.empty()))
                 .hasMessageContaining("readiness.min-free");
+    }
+
+    @Test
+    void releaseArchiveTrustIsAPinnedUrlByDefaultOrAKeyringFile() {
+        GranaryConfig d = GranaryConfig.load(Map.of(), Map.of(), Optional.empty());
+        assertThat(d.dlUpstream()).contains(URI.create("https://go.dev/dl/"));
+        assertThat(d.dlTrust().keyringFile()).isNull();
+        assertThat(d.dlTrust().keyUrl()).hasToString("https://dl.google.com/linux/linux_signing_key.pub");
+        assertThat(d.dlTrust().pins()).containsExactly("EB4C1BFD4F042F6DDDCCEC917721F63BD38B4796");
+
+        GranaryConfig off = GranaryConfig.load(Map.of(ConfigKey.DL_UPSTREAM, "off", ConfigKey.DL_KEYRING, "/etc/keys.asc",
+                ConfigKey.DL_KEY_FINGERPRINT, "none"), Map.of(), Optional.empty());
+        assertThat(off.dlUpstream()).isEmpty();
+        assertThat(off.dlTrust().keyringFile()).hasToString("/etc/keys.asc");
+        assertThat(off.dlTrust().pins()).isEmpty();
+
+        GranaryConfig spaced = GranaryConfig.load(Map.of(ConfigKey.DL_UPSTREAM, "https://mirror.example/go",
+                ConfigKey.DL_KEY_FINGERPRINT, "EB4C 1BFD 4F04 2F6D DDCC  EC91 7721 F63B D38B 4796, 0123456789abcdef0123456789abcdef01234567"),
+                Map.of(), Optional.empty());
+        assertThat(spaced.dlUpstream()).contains(URI.create("https://mirror.example/go/"));
+        assertThat(spaced.dlTrust().pins()).containsExactly("EB4C1BFD4F042F6DDDCCEC917721F63BD38B4796",
+                "0123456789ABCDEF0123456789ABCDEF01234567");
+    }
+
+    @Test
+    void badReleaseArchiveSettingsAreClearErrorsThatNeverEchoAUrl() {
+        assertThatThrownBy(() -> GranaryConfig.load(Map.of(ConfigKey.DL_UPSTREAM, "ftp://user:hunter2@mirror"), Map.of(), Optional.empty()))
+                .hasMessageContaining("dl.upstream").hasMessageNotContaining("hunter2");
+        assertThatThrownBy(() -> GranaryConfig.load(Map.of(ConfigKey.DL_KEY_FINGERPRINT, "D38B4796"), Map.of(), Optional.empty()))
+                .hasMessageContaining("dl.key-fingerprint").hasMessageContaining("40 or 64 hex digits");
+        // A key fetched over the network must be pinned.
+        assertThatThrownBy(() -> GranaryConfig.load(Map.of(ConfigKey.DL_KEY_FINGERPRINT, "none"), Map.of(), Optional.empty()))
+                .hasMessageContaining("pinned").hasMessageContaining("dl.keyring");
     }
 
     @ParameterizedTest

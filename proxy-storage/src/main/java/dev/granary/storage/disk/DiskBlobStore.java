@@ -6,6 +6,7 @@ import dev.granary.storage.BlobStat;
 import dev.granary.storage.BlobStore;
 import dev.granary.storage.PutMode;
 import dev.granary.storage.StorageException;
+import dev.granary.storage.TempFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -31,7 +32,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,9 +66,12 @@ import org.slf4j.LoggerFactory;
  *       holds within this process only, which is safe because concurrent writers of the same immutable
  *       object write identical, verified bytes.</li>
  *   <li><b>Crash leftovers.</b> A crash between (2) and (4) leaves a {@code .tmp-} file. Such names are
- *       never valid {@link BlobKey}s, so they are never served nor listed; {@link #sweepTempFiles}
- *       removes them and the server calls it at start-up (the constructor does not, so that opening a
- *       store is cheap and side-effect free).</li>
+ *       never valid {@link BlobKey}s, so they are never served nor listed. Temporary names say which
+ *       process owns them ({@link TempFiles}), so {@link #sweepTempFiles} removes at once what no live
+ *       process on this host can own; the server calls it at start-up (the constructor does not, so
+ *       that opening a store is cheap and side-effect free).</li>
+ *   <li><b>Large verified files</b> written elsewhere under the root (a fetched zip) are renamed into
+ *       place by {@link #put(BlobKey, Path, PutMode)}, not copied: no second copy, no extra space.</li>
  *   <li><b>Reads</b> open the file first and then work only on the open channel: a later rename over
  *       the key or a delete unlinks the name but not the inode we hold (POSIX semantics).</li>
  *   <li><b>Deletes</b> unlink the file and then remove parent directories that became empty, up to but
@@ -228,7 +231,7 @@ public final class DiskBlobStore implements BlobStore {
                 Path candidate = null;
                 try {
                     dir = ensureDirectory(key, path.getParent());
-                    candidate = dir.resolve(BlobKey.TEMP_PREFIX + tempSuffix());
+                    candidate = dir.resolve(TempFiles.newName("put"));
                     ch = FileChannel.open(candidate, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
                     temp = candidate;
                 } catch (NoSuchFileException | FileAlreadyExistsException e) {
@@ -274,6 +277,80 @@ public final class DiskBlobStore implements BlobStore {
             if (temp != null && !renamed) {
                 deleteQuietly(temp);
             }
+        }
+    }
+
+    /**
+     * Stores {@code file} under {@code key}. A temporary file of this store (a {@code .tmp-} name under
+     * the root, on the same file system) is taken over: fsynced and renamed (or, create-only, linked)
+     * into place, so committing a large verified download needs no second copy and no extra space.
+     * Any other file is copied. Either way the caller must not use {@code file} afterwards.
+     */
+    @Override
+    public boolean put(BlobKey key, Path file, PutMode mode) throws IOException {
+        Objects.requireNonNull(mode, "mode");
+        if (!isOwnTemp(file)) {
+            return BlobStore.super.put(key, file, mode);
+        }
+        Path path = resolve(key);
+        if (mode == PutMode.CREATE_ONLY && Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            return false;
+        }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.force(true);
+            fileSyncs.incrementAndGet();
+        } catch (IOException e) {
+            throw writeFailure(key, e);
+        }
+        for (int attempt = 1; ; attempt++) {
+            Path dir;
+            try {
+                dir = ensureDirectory(key, path.getParent());
+            } catch (StorageException e) {
+                throw e;
+            } catch (IOException e) {
+                throw writeFailure(key, e);
+            }
+            Path target = dir.resolve(path.getFileName());
+            try {
+                boolean written;
+                if (mode == PutMode.REPLACE) {
+                    Files.move(file, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                    written = true;
+                } else {
+                    CreateOutcome outcome = createOnly(key, file, target);
+                    written = outcome != CreateOutcome.EXISTED;
+                    if (outcome == CreateOutcome.LINKED) {
+                        deleteQuietly(file);
+                    }
+                }
+                if (written) {
+                    syncDirectory(dir);
+                }
+                return written;
+            } catch (NoSuchFileException e) {
+                // a concurrent delete pruned the target directory: create it again
+                if (attempt >= MAX_ATTEMPTS || !Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+                    throw failure("commit", key, e);
+                }
+            } catch (StorageException e) {
+                throw e;
+            } catch (IOException e) {
+                throw failure("commit", key, e);
+            }
+        }
+    }
+
+    /** A regular {@code .tmp-} file under the root, on the root's file system: safe to rename into place. */
+    private boolean isOwnTemp(Path file) {
+        Path abs = file.toAbsolutePath().normalize();
+        if (!isTemp(abs) || !abs.startsWith(root) || !Files.isRegularFile(abs, LinkOption.NOFOLLOW_LINKS)) {
+            return false;
+        }
+        try {
+            return Files.getFileStore(abs).equals(Files.getFileStore(root));
+        } catch (IOException e) {
+            return false;
         }
     }
 
@@ -359,10 +436,12 @@ public final class DiskBlobStore implements BlobStore {
     }
 
     /**
-     * Removes temporary files (names starting with {@link BlobKey#TEMP_PREFIX}) last modified more
-     * than {@code olderThan} ago: leftovers of writers that crashed. Writers touch their temp file as
-     * they write, so choose {@code olderThan} well above the longest write stall (minutes, not
-     * seconds). The server calls this once at start-up; it is safe to call at any time.
+     * Removes temporary files (names starting with {@link BlobKey#TEMP_PREFIX}) that no live writer can
+     * own: those of a process on this host that is gone, whatever their age ({@link TempFiles}), and
+     * any other temporary file last modified more than {@code olderThan} ago (a writer on another host
+     * sharing the root, or an unnamed leftover). Writers touch their temp file as they write, so choose
+     * {@code olderThan} well above the longest write stall (minutes, not seconds). The server calls this
+     * at start-up and periodically; it is safe to call at any time.
      *
      * @return how many files were removed
      */
@@ -374,7 +453,7 @@ public final class DiskBlobStore implements BlobStore {
             Files.walkFileTree(root, new SimpleFileVisitor<>() {
                 @Override
                 public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-                    if (isTemp(file) && !attrs.isDirectory() && attrs.lastModifiedTime().toInstant().isBefore(cutoff)) {
+                    if (isTemp(file) && !attrs.isDirectory() && abandoned(file, attrs, cutoff)) {
                         stale.add(file);
                     }
                     return FileVisitResult.CONTINUE;
@@ -406,6 +485,14 @@ public final class DiskBlobStore implements BlobStore {
             log.info("removed {} leftover temporary files under {}", removed, root);
         }
         return removed;
+    }
+
+    private static boolean abandoned(Path file, BasicFileAttributes attrs, Instant cutoff) {
+        return switch (TempFiles.owner(file.getFileName().toString())) {
+            case ALIVE -> false;
+            case GONE -> true;
+            case UNKNOWN -> attrs.lastModifiedTime().toInstant().isBefore(cutoff);
+        };
     }
 
     /** Verifies that the root is still a writable directory. */
@@ -622,11 +709,6 @@ public final class DiskBlobStore implements BlobStore {
     private static boolean isTemp(Path file) {
         Path name = file.getFileName();
         return name != null && name.toString().startsWith(BlobKey.TEMP_PREFIX);
-    }
-
-    private static String tempSuffix() {
-        ThreadLocalRandom r = ThreadLocalRandom.current();
-        return Long.toHexString(r.nextLong() & Long.MAX_VALUE) + Long.toHexString(System.nanoTime() & 0xffffffL);
     }
 
     private static boolean sameFile(BasicFileAttributes a, BasicFileAttributes b) {

@@ -9,6 +9,7 @@ import dev.granary.storage.BlobStore;
 import dev.granary.storage.BlobStoreComplianceTest;
 import dev.granary.storage.PutMode;
 import dev.granary.storage.StorageException;
+import dev.granary.storage.TempFiles;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -16,6 +17,7 @@ import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
@@ -127,6 +129,65 @@ class DiskBlobStoreTest extends BlobStoreComplianceTest {
         assertThat(read(k)).isEqualTo(bytes("committed"));
         assertThat(disk().sweepTempFiles(Duration.ZERO)).isEqualTo(1);
         assertThat(store.list(null)).containsExactly(k);
+    }
+
+    @Test
+    void leftoversOfAProcessThatIsGoneAreSweptAtAnyAgeButLiveWritersAreKept() throws Exception {
+        Process dead = new ProcessBuilder("sleep", "60").start();
+        Process live = new ProcessBuilder("sleep", "60").start();
+        try {
+            Path ofDead = root.resolve(TempFiles.newName(dead.toHandle(), "fetch"));
+            Path ofLive = root.resolve("m/@v/" + TempFiles.newName(live.toHandle(), "put"));
+            Path ours = TempFiles.create(root, "fetch");
+            Files.createDirectories(ofLive.getParent());
+            Files.writeString(ofDead, "partial");
+            Files.writeString(ofLive, "partial");
+            dead.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+
+            // All three are seconds old: an age rule alone would keep every one.
+            assertThat(disk().sweepTempFiles(Duration.ofHours(1))).isEqualTo(1);
+            assertThat(ofDead).doesNotExist();
+            assertThat(ofLive).exists();
+            assertThat(ours).exists();
+            assertThat(TempFiles.owner(ofLive.getFileName().toString())).isEqualTo(TempFiles.Owner.ALIVE);
+            assertThat(TempFiles.owner(ours.getFileName().toString())).isEqualTo(TempFiles.Owner.ALIVE);
+        } finally {
+            live.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void aTemporaryFileOfTheStoreIsRenamedIntoPlaceNotCopied() throws Exception {
+        Path download = TempFiles.create(root, "fetch");
+        byte[] body = randomBytes(300_000, 11);
+        Files.write(download, body);
+        Object inode = Files.readAttributes(download, BasicFileAttributes.class).fileKey();
+        BlobKey k = key("example.com/m/@v/v1.0.0.zip");
+
+        assertThat(store.put(k, download, PutMode.REPLACE)).isTrue();
+
+        assertThat(download).doesNotExist();
+        assertThat(read(k)).isEqualTo(body);
+        assertThat(Files.readAttributes(root.resolve(k.value()), BasicFileAttributes.class).fileKey()).isEqualTo(inode);
+        assertThat(disk().fileSyncCount()).isPositive();
+
+        // Create-only onto an existing key leaves the existing content and does not consume a copy.
+        Path again = TempFiles.create(root, "fetch");
+        Files.write(again, bytes("other"));
+        assertThat(store.put(k, again, PutMode.CREATE_ONLY)).isFalse();
+        assertThat(read(k)).isEqualTo(body);
+    }
+
+    @Test
+    void aFileOutsideTheRootIsCopiedAndLeftAsItWas() throws Exception {
+        Path outside = base.resolve(TempFiles.newName("fetch"));
+        Files.write(outside, bytes("outside"));
+        BlobKey k = key("example.com/m/@v/v1.0.0.mod");
+
+        assertThat(store.put(k, outside, PutMode.REPLACE)).isTrue();
+
+        assertThat(read(k)).isEqualTo(bytes("outside"));
+        assertThat(Files.readAllBytes(outside)).isEqualTo(bytes("outside"));
     }
 
     @Test

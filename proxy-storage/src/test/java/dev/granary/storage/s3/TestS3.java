@@ -28,23 +28,27 @@ import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * A real S3-compatible server for tests: s3proxy (filesystem backend, real SigV4) in a child JVM on a
- * free loopback port. The build copies its jar to {@code proxy-storage/target/s3proxy} (the
- * maven-dependency-plugin, phase {@code generate-test-resources}); {@link #start()} finds it by walking
- * up from the working directory, so tests of other modules (proxy-server) can use it too through the
- * test-jar. The system property {@code granary.s3proxy.jar} overrides the location.
+ * free loopback port. The build copies its jar to {@code target/s3proxy} of the modules whose tests use
+ * it (the maven-dependency-plugin's {@code fetch-s3proxy} execution, phase
+ * {@code generate-test-resources}); {@link #start()} finds it there or, walking up from the working
+ * directory, under {@code proxy-storage/target/s3proxy}. The system property {@code granary.s3proxy.jar}
+ * overrides the location. Its data lives under the build directory and is deleted by {@link #stop()}.
  *
- * <p>Start one per test class (it takes 1-4 s and about 150 MB), give every test its own
- * {@link #createBucket() bucket}, stop it by PID in {@code @AfterAll}:
+ * <p>Tests share one server per JVM through {@link SharedS3} (it takes 1-4 s and about 150 MB) and give
+ * every test its own {@link #createBucket() bucket}:
  *
  * <pre>{@code
- * static TestS3 s3;
- * @BeforeAll static void up() throws IOException { s3 = TestS3.start(); }
- * @AfterAll static void down() { s3.stop(); }
- * ... new S3BlobStore(s3.settings(s3.createBucket()))
+ * @ExtendWith(SharedS3.class)
+ * class MyIT {
+ *     private final TestS3 s3;
+ *     MyIT(TestS3 s3) { this.s3 = s3; }
+ *     ... new S3BlobStore(s3.settings(s3.createBucket()))
+ * }
  * }</pre>
  *
- * {@link #stopForOutage()} and {@link #restart()} take it down and bring it back on the same port
- * with the same data, for "S3 unreachable, then back" tests.
+ * A test that takes the server down ({@link #stopForOutage()}, then {@link #restart()} on the same port
+ * with the same data, for "S3 unreachable, then back") starts a private one with {@link #start()} and
+ * stops it by PID with {@link #stop()}.
  */
 public final class TestS3 implements AutoCloseable {
 
@@ -63,6 +67,7 @@ public final class TestS3 implements AutoCloseable {
     private Process process;
     private S3Client client;
     private final Thread reaper;
+    private volatile boolean shared;
 
     private TestS3(Path jar, Path home, int port) {
         this.jar = jar;
@@ -82,7 +87,7 @@ public final class TestS3 implements AutoCloseable {
      */
     public static TestS3 start() throws IOException {
         Path jar = findJar();
-        Path home = Files.createTempDirectory("granary-s3proxy-");
+        Path home = Files.createTempDirectory(Files.createDirectories(buildDir()), "s3proxy-");
         TestS3 s3 = new TestS3(jar, home, freePort());
         Files.createDirectories(s3.data());
         Files.writeString(s3.config, String.join("\n",
@@ -157,11 +162,13 @@ public final class TestS3 implements AutoCloseable {
 
     /** Kills the server (destroy, then destroyForcibly) but keeps its port and data for {@link #restart()}. */
     public synchronized void stopForOutage() {
+        refuseIfShared("stopped for an outage");
         destroyProcess();
     }
 
     /** Starts the server again on the same port with the same data, after {@link #stopForOutage()}. */
     public synchronized void restart() throws IOException {
+        refuseIfShared("restarted");
         if (process != null && process.isAlive()) {
             throw new IllegalStateException("s3proxy is running");
         }
@@ -170,6 +177,29 @@ public final class TestS3 implements AutoCloseable {
 
     /** Kills the server by PID and deletes its data. Idempotent. */
     public synchronized void stop() {
+        refuseIfShared("stopped by one test");
+        stopNow();
+    }
+
+    /** Marks the server as shared by the JVM's tests ({@link SharedS3}): only {@link #stopShared()} stops it. */
+    void share() {
+        shared = true;
+    }
+
+    /** Stops a shared server at the end of the test run. */
+    synchronized void stopShared() {
+        shared = false;
+        stopNow();
+    }
+
+    private void refuseIfShared(String what) {
+        if (shared) {
+            throw new IllegalStateException("the shared s3proxy (SharedS3) cannot be " + what
+                    + ": start a private one with TestS3.start()");
+        }
+    }
+
+    private void stopNow() {
         destroyProcess();
         if (client != null) {
             client.close();
@@ -252,17 +282,27 @@ public final class TestS3 implements AutoCloseable {
         }
     }
 
-    /** Finds {@code proxy-storage/target/s3proxy/*.jar} from the working directory or one of its parents. */
+    /** The module's build directory (Maven passes it as {@code granary.test.builddir}): no test data in /tmp. */
+    private static Path buildDir() {
+        String dir = System.getProperty("granary.test.builddir");
+        return (dir == null || dir.isBlank() ? Paths.get("target") : Paths.get(dir)).toAbsolutePath();
+    }
+
+    /**
+     * Finds {@code target/s3proxy/*.jar} of the working directory's module, else
+     * {@code proxy-storage/target/s3proxy/*.jar} from the working directory or one of its parents.
+     */
     static Path findJar() throws IOException {
         String override = System.getProperty("granary.s3proxy.jar");
         if (override != null && !override.isBlank()) {
             return Paths.get(override);
         }
         Path dir = Paths.get("").toAbsolutePath();
-        // proxy-storage itself, a sibling module (cwd proxy-server: ../proxy-storage), or the root.
+        // This module's copy, a sibling module's (cwd proxy-bench: ../proxy-storage), or the root's.
         for (Path d = dir; d != null; d = d.getParent()) {
             List<Path> candidates = new ArrayList<>();
-            if (d.getFileName() != null && d.getFileName().toString().equals("proxy-storage")) {
+            if (d.equals(dir)) {
+                candidates.add(buildDir().resolve("s3proxy"));
                 candidates.add(d.resolve("target/s3proxy"));
             }
             candidates.add(d.resolve("proxy-storage/target/s3proxy"));
@@ -273,8 +313,8 @@ public final class TestS3 implements AutoCloseable {
                 }
             }
         }
-        throw new IOException("no s3proxy jar under proxy-storage/target/s3proxy above " + dir
-                + "; run the build through the generate-test-resources phase of proxy-storage first");
+        throw new IOException("no s3proxy jar in target/s3proxy of " + dir + " nor in proxy-storage/target/s3proxy above it"
+                + "; run the build through the generate-test-resources phase first");
     }
 
     private static Path jarIn(Path dir) throws IOException {

@@ -1,0 +1,3 @@
+module granary.dev/conformance/front
+
+go 1.21
