@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * S3 (optionally behind a read-through copy on the local disk). The disk root also receives
  * downloads before they are verified; abandoned temporary files there are swept.
  */
-public final class StorageTiers implements AutoCloseable {
+final class StorageTiers implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(StorageTiers.class);
 
     private final DiskBlobStore disk;
@@ -41,7 +41,7 @@ public final class StorageTiers implements AutoCloseable {
     private final ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("granary-sweeper").factory());
 
-    public StorageTiers(GranaryConfig config, Path root, Metrics metrics) throws IOException {
+    StorageTiers(GranaryConfig config, Path root, Metrics metrics) throws IOException {
         this.disk = new DiskBlobStore(root);
         sweepTempFiles();
         // Leftovers of a killed process are never served; they are removed once clearly abandoned.
@@ -91,7 +91,7 @@ public final class StorageTiers implements AutoCloseable {
     }
 
     /** The store every service reads and writes: the hot tier over everything else. */
-    public BlobStore store() {
+    BlobStore store() {
         return hot;
     }
 
@@ -105,7 +105,7 @@ public final class StorageTiers implements AutoCloseable {
     }
 
     /** The local disk tier (also the temporary directory of fetches). */
-    public DiskBlobStore disk() {
+    DiskBlobStore disk() {
         return disk;
     }
 

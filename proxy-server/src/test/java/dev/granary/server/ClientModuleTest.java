@@ -21,8 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 class ClientModuleTest {
     /** The go.sum lines of granary.dev/gocacheprog at {@link ClientModule#VERSION}. */
     private static final String SUMS = """
-            granary.dev/gocacheprog v0.1.0 h1:PLACEHOLDER
-            granary.dev/gocacheprog v0.1.0/go.mod h1:PLACEHOLDER
+            granary.dev/gocacheprog v0.1.0 h1:uU483DKpHwaR1d1CoDWLI1N6SPBtPb7oI8jzD5imuqM=
+            granary.dev/gocacheprog v0.1.0/go.mod h1:yJmbwfvIwkJF83veh7LENRIKsmFVmzsg5MBn6rz3Wk0=
             """;
 
     @TempDir

@@ -49,7 +49,8 @@ class GocacheRemoteIT {
 
         try (TestUpstream upstream = TestUpstream.serve(GocacheRig.upstream(tmp.resolve("upstream")).root());
              TestServers.Running granary = TestServers.start(tmp.resolve("storage"), upstream.uri().toString(),
-                     Map.of(ConfigKey.GOCACHE_WRITE_TOKEN_FILE, writers.toString(), ConfigKey.GOCACHE_READ_TOKEN_FILE, readers.toString()))) {
+                     Map.of(ConfigKey.GOCACHE_WRITE_TOKEN_FILE, writers.toString(), ConfigKey.GOCACHE_READ_TOKEN_FILE, readers.toString(),
+                             ConfigKey.GOCACHE_CLIENT_MODULE, "true"))) {
             Path client = install(go, granary);
 
             // Runner A (CI on the main branch) builds with an empty cache and uploads what it built.

@@ -4,9 +4,9 @@ import dev.granary.core.gocache.BundleException;
 import dev.granary.core.gocache.BundleManifest;
 import dev.granary.core.gocache.BundleReader;
 import dev.granary.core.gocache.BundleStore;
-import dev.granary.server.Metrics;
-import dev.granary.server.StorageTiers;
+import dev.granary.server.Maintenance;
 import dev.granary.server.config.GranaryConfig;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -85,27 +85,23 @@ public final class GocachePublishCommand implements Callable<Integer>, ConfigOpt
         } catch (IllegalArgumentException e) {
             return Cli.fail(err, Cli.USAGE, e.getMessage());
         }
-        Path root = config.storage(System.getenv());
-        Metrics metrics = new Metrics();
-        try (StorageTiers tiers = new StorageTiers(config, root, metrics)) {
-            BundleStore bundles = new BundleStore(tiers.store(), metrics.registry());
-            BundleManifest m;
+        try (Maintenance m = Maintenance.open(config, System.getenv())) {
+            BundleStore bundles = new BundleStore(m.store(), new SimpleMeterRegistry());
+            BundleManifest manifest;
             try {
-                m = bundles.publish(file, id);
+                manifest = bundles.publish(file, id);
             } catch (BundleException e) {
                 return Cli.fail(err, Cli.REFUSED, "refused: " + e.getMessage() + " (nothing was stored)");
             }
             if (sig != null && !bundles.publishSignature(id, sig)) {
                 return Cli.fail(err, Cli.REFUSED, "the bundle went missing before its signature was stored");
             }
-            out.printf("published bundle %s (%s, %d files%s) into %s%n", m.id(), m.name(), m.files().size(), sig != null ? ", signed" : "",
-                    tiers.store().describe());
+            out.printf("published bundle %s (%s, %d files%s) into %s%n", manifest.id(), Cli.printable(manifest.name()),
+                    manifest.files().size(), sig != null ? ", signed" : "", m.store().describe());
             out.flush();
             return Cli.OK;
         } catch (IllegalArgumentException e) {
             return Cli.fail(err, Cli.REFUSED, e.getMessage());
-        } finally {
-            metrics.close();
         }
     }
 
