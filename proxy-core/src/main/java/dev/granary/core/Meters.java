@@ -110,6 +110,23 @@ public final class Meters {
     /** Gauge, seconds: age of the newest imported snapshot (since it was exported). */
     public static final String SNAPSHOT_AGE = "granary.snapshot.age";
 
+    // ---- build caches (core) -------------------------------------------------------------------
+    /** Counter {result}: remote build cache lookups by action ID (hit, miss). */
+    public static final String GOCACHE_LOOKUPS = "granary.gocache.lookups";
+    /** Counter {result}: remote build cache puts (stored, refused). */
+    public static final String GOCACHE_PUTS = "granary.gocache.puts";
+    /** Counter {direction}, bytes: output bytes stored (upload) and found by lookups (download). */
+    public static final String GOCACHE_TRANSFERRED = "granary.gocache.transferred";
+    /** Distribution, seconds: age of the entries lookups hit (time since their put). */
+    public static final String GOCACHE_ENTRY_AGE = "granary.gocache.entry.age";
+    /** Gauge, bytes: outputs held by the remote build cache, as its size bound counts them. */
+    public static final String GOCACHE_SIZE = "granary.gocache.size";
+    /** Gauge: entries (action IDs) held by the remote build cache. */
+    public static final String GOCACHE_ENTRIES = "granary.gocache.entries";
+    /** Counter {cause}: entries removed by the size bound (size) or for not being used (age). */
+    public static final String GOCACHE_EVICTIONS = "granary.gocache.evictions";
+    /** Counter {result}: pre-warm bundles published (stored, refused). */
+    public static final String GOCACHE_BUNDLES_PUBLISHED = "granary.gocache.bundles.published";
     // ---- catalog and retention (core) ----------------------------------------------------------
     /** Gauge: modules with at least one stored version, as the catalog's index knows them. */
     public static final String CATALOG_MODULES = "granary.catalog.modules";

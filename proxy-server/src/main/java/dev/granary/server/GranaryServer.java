@@ -13,6 +13,9 @@ import dev.granary.core.retention.AccessTimes;
 import dev.granary.core.retention.Retention;
 import dev.granary.core.fetch.ModuleService;
 import dev.granary.core.policy.VersionPolicy;
+import dev.granary.core.gocache.BundleStore;
+import dev.granary.core.gocache.ClientModule;
+import dev.granary.core.gocache.RemoteBuildCache;
 import dev.granary.core.sumdb.SumdbDatabases;
 import dev.granary.core.sumdb.SumdbProxy;
 import dev.granary.core.sumdb.SumdbSpec;
@@ -24,6 +27,7 @@ import dev.granary.server.config.ConfigKey;
 import dev.granary.server.config.FileWatch;
 import dev.granary.server.config.GranaryConfig;
 import dev.granary.server.http.Admission;
+import dev.granary.server.http.CacheAccess;
 import dev.granary.server.http.AccessLog;
 import dev.granary.server.http.CatalogRoutes;
 import dev.granary.server.http.HttpEdge;
@@ -32,6 +36,7 @@ import dev.granary.server.http.Redaction;
 import dev.granary.server.http.ResponsePolicy;
 import dev.granary.server.http.Routes;
 import dev.granary.server.tls.TlsContexts;
+import dev.granary.server.http.TokenCacheAccess;
 import dev.granary.storage.BlobStore;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -52,6 +57,7 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -59,6 +65,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -89,6 +96,10 @@ public final class GranaryServer implements AutoCloseable {
     private final Duration zipRedirect;
     private final ModuleService modules;
     private final SumdbProxy sumdb;
+    private final RemoteBuildCache buildCache;
+    private final BundleStore bundles;
+    private final CacheAccess cacheRead;
+    private final CacheAccess cacheWrite;
     private final ModuleCatalog catalog;
     private final AccessTimes access;
     private final Retention retention;
@@ -140,6 +151,20 @@ public final class GranaryServer implements AutoCloseable {
             Counter.builder(Meters.GC_RUNS).description("Retention runs by result").tag("result", result).register(registry);
         }
         this.zipRedirect = tiers.s3().isPresent() && config.bool(ConfigKey.S3_REDIRECT) ? config.duration(ConfigKey.S3_REDIRECT_EXPIRY) : null;
+        this.buildCache = new RemoteBuildCache(store, new RemoteBuildCache.Settings(config.bytes(ConfigKey.GOCACHE_MAX_BYTES),
+                config.duration(ConfigKey.GOCACHE_MAX_AGE)), registry);
+        this.bundles = new BundleStore(store, registry);
+        Path writeTokens = path(config.get(ConfigKey.GOCACHE_WRITE_TOKEN_FILE));
+        Path readTokens = path(config.get(ConfigKey.GOCACHE_READ_TOKEN_FILE));
+        this.cacheWrite = writeTokens == null ? CacheAccess.NONE : TokenCacheAccess.load(List.of(writeTokens));
+        List<Path> readers = new ArrayList<>();
+        if (readTokens != null) {
+            readers.add(readTokens);
+            if (writeTokens != null) {
+                readers.add(writeTokens);
+            }
+        }
+        this.cacheRead = readers.isEmpty() ? CacheAccess.OPEN : TokenCacheAccess.load(readers);
         this.dl = dlMirror(config, store, root, services.httpClient(), services.upstreamSettings(), registry);
         this.tls = tls(config, registry);
         String tokenFile = config.get(ConfigKey.AUTH_TOKENS_FILE);
@@ -253,11 +278,14 @@ public final class GranaryServer implements AutoCloseable {
         GranaryConfig.SizeOrPercent minFree = config.sizeOrPercent(ConfigKey.READINESS_MIN_FREE);
         Readiness readiness = new Readiness(tiers.store(), root, minFree::of, redaction);
         Routes routes = new Routes(modules, metrics, index(), s -> sumdb.serve(s.name(), s.path()), zipRedirect, readiness,
-                new CatalogRoutes(catalog, new CatalogStats(metrics.registry(), catalog)), access::touched, dl);
+                new CatalogRoutes(catalog, new CatalogStats(metrics.registry(), catalog)), access::touched, dl,
+                new Routes.BuildCaches(buildCache, bundles, cacheRead, cacheWrite, config.bytes(ConfigKey.GOCACHE_MAX_ENTRY_BYTES),
+                        config.bytes(ConfigKey.GOCACHE_MAX_BUNDLE_BYTES), root));
         Admission admission = new Admission(clientAccess, new Admission.Settings(
                 config.integer(ConfigKey.LIMITS_CLIENT_RATE), config.integer(ConfigKey.LIMITS_CLIENT_BURST),
                 config.integer(ConfigKey.LIMITS_TOKEN_RATE), config.integer(ConfigKey.LIMITS_TOKEN_BURST),
                 config.get(ConfigKey.LIMITS_TRUSTED_PROXIES)), metrics);
+        startBuildCaches(root);
         edge = new HttpEdge(new HttpEdge.Settings(config.duration(ConfigKey.HTTP_HEADER_TIMEOUT), config.duration(ConfigKey.HTTP_IDLE_TIMEOUT),
                 config.integer(ConfigKey.HTTP_MAX_CONNECTIONS), config.integer(ConfigKey.HTTP_MAX_CONNECTIONS_PER_CLIENT)),
                 routes, blocking, metrics, new ResponsePolicy(redaction), AccessLog.of(config.bool(ConfigKey.LOG_ACCESS), env), admission);
@@ -302,6 +330,50 @@ public final class GranaryServer implements AutoCloseable {
     /** The TLS contexts when TLS is on, else null. */
     public TlsContexts tls() {
         return tls;
+    }
+
+    /** Indexes the remote build cache and publishes the GOCACHEPROG client, in the background. */
+    private void startBuildCaches(Path root) {
+        blocking.execute(() -> {
+            try {
+                int n = buildCache.load();
+                log.info("remote build cache: {} entries, {} MiB; writes {}, reads {}", n, buildCache.indexedBytes() >> 20,
+                        cacheWrite == CacheAccess.NONE ? "disabled (no gocache.write-token-file)" : "need a write token",
+                        cacheRead == CacheAccess.OPEN ? "open" : "need a token");
+            } catch (IOException | RuntimeException e) {
+                log.warn("indexing the remote build cache: {}", e.toString());
+            }
+        });
+        if (config.bool(ConfigKey.GOCACHE_CLIENT_MODULE)) {
+            blocking.execute(() -> publishClient(root));
+        }
+    }
+
+    private void publishClient(Path root) {
+        try {
+            Map<String, byte[]> files = new LinkedHashMap<>();
+            for (String f : ClientModule.FILES) {
+                try (InputStream in = GranaryServer.class.getResourceAsStream("gocacheprog/" + f)) {
+                    if (in == null) {
+                        log.warn("the GOCACHEPROG client's sources are not in this build ({} missing): not publishing it", f);
+                        return;
+                    }
+                    files.put(f, in.readAllBytes());
+                }
+            }
+            switch (ClientModule.publish(modules, files, root)) {
+                case PUBLISHED -> log.info("published the GOCACHEPROG client as {}@{}", ClientModule.PATH, ClientModule.VERSION);
+                case PRESENT -> log.debug("{}@{} is published", ClientModule.PATH, ClientModule.VERSION);
+                case CONFLICT -> log.error("{}@{} in storage differs from this Granary's client: left as it is (a version never changes)",
+                        ClientModule.PATH, ClientModule.VERSION);
+            }
+        } catch (IOException | RuntimeException e) {
+            log.warn("publishing the GOCACHEPROG client: {}", e.toString());
+        }
+    }
+
+    private static Path path(String value) {
+        return value == null || value.isBlank() ? null : Path.of(value);
     }
 
     /**
@@ -390,7 +462,9 @@ public final class GranaryServer implements AutoCloseable {
                 + "Go release archives (CI setup action: go-download-base-url: " + (tls == null ? "http" : "https") + "://<this host>:" + config.port() + "/dl):\n"
                 + "  /dl/?mode=json[&include=all], /dl/<filename>[.sha256|.asc]\n\n"
                 + "Endpoints: /<module>/@v/list, /<module>/@v/<version>.info|.mod|.zip, /<module>/@latest,\n"
-                + "           /sumdb/<name>/..., /dl/..., /healthz, /readyz, /metrics\n";
+                + "           /sumdb/<name>/..., /dl/..., /healthz, /readyz, /metrics\n"
+                + "           /gocache/cache/ (GOCACHEPROG), /gocache/bundles/index.json (pre-warm bundles)\n\n"
+                + "  go install " + ClientModule.PATH + "@" + ClientModule.VERSION + "   (with GONOSUMDB=" + ClientModule.PATH + ")\n";
     }
 
     @Override

@@ -6,6 +6,7 @@ import dev.granary.server.cli.ExportCommand;
 import dev.granary.server.cli.FsckCommand;
 import dev.granary.server.cli.GcCommand;
 import dev.granary.server.cli.ImportCommand;
+import dev.granary.server.cli.GocacheCommand;
 import dev.granary.server.cli.KeysCommand;
 import dev.granary.server.cli.SignatureCommand;
 import dev.granary.server.cli.TokenCommand;
@@ -25,7 +26,7 @@ import picocli.CommandLine.Spec;
         description = "A caching, verifying Go module proxy.",
         subcommands = {Main.Serve.class, Main.ConfigKeys.class,
             SignatureCommand.class, KeysCommand.class, GcCommand.class, FsckCommand.class, DlCommand.class, ToolchainsCommand.class,
-            TokenCommand.class, ExportCommand.class, ImportCommand.class, VerifyCommand.class})
+            TokenCommand.class, ExportCommand.class, ImportCommand.class, VerifyCommand.class, GocacheCommand.class})
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {

@@ -46,6 +46,9 @@ final class TestServers {
         flags.put(ConfigKey.SUMDB, "off");
         // The release site is the internet too: tests that need one start a fake release site.
         flags.put(ConfigKey.DL_UPSTREAM, "off");
+        // The GOCACHEPROG client is published in the background at start; tests that count modules
+        // would race it. Tests of the client turn it on.
+        flags.put(ConfigKey.GOCACHE_CLIENT_MODULE, "false");
         flags.putAll(extra);
         GranaryServer s = new GranaryServer(GranaryConfig.load(flags, Map.of(), Optional.empty()), Map.of());
         return new Running(s, s.start());

@@ -27,6 +27,19 @@ public enum KeyKind {
     SUMDB_LOOKUP("sumdb", true),
     /** {@code sumdb/<name>/tile/8/L/N[.p/W]}: an authenticated hash tile. */
     SUMDB_TILE("sumdb", true),
+    /** {@code gocache/bundles/<id>.tar.zst}: a pre-warm bundle; replaced when it is published again. */
+    GOCACHE_BUNDLE("gocache-bundle", false),
+    /** {@code gocache/bundles/<id>.tar.zst.asc}: its detached OpenPGP signature, replaced with it. */
+    GOCACHE_BUNDLE_SIGNATURE("gocache-bundle", false),
+    /** {@code gocache/bundles/index.json}: the list of bundles, rewritten on every publish. */
+    GOCACHE_BUNDLE_INDEX("gocache-bundle", false),
+    /**
+     * {@code gocache/actions/<aa>/<action id>}: a remote build cache entry, the go command's action
+     * entry line naming the output; a later put of the same action replaces it.
+     */
+    GOCACHE_ACTION("gocache-action", false),
+    /** {@code gocache/outputs/<oo>/<output id>}: a build output, named by the SHA-256 of its content. */
+    GOCACHE_OUTPUT("gocache-output", true),
     /** {@code access/<module>/@v/<version>}: when the version was last requested (retention); rewritten daily at most. */
     ACCESS("access", false),
     /** {@code quarantine/<stamp>/<key>}: a copy of something fsck found corrupt, moved aside; never served. */
@@ -61,7 +74,10 @@ public enum KeyKind {
         this.immutable = immutable;
     }
 
-    /** The metrics label: info, mod, zip, sum, list, pin, lease, sumdb, access, quarantine, toolchain, dl, dl-listing, dl-key, snapshot, other. */
+    /**
+     * The metrics label: info, mod, zip, sum, list, pin, lease, sumdb, access, quarantine, toolchain, dl,
+     * dl-listing, dl-key, snapshot, gocache-bundle, gocache-action, gocache-output, other.
+     */
     public String label() {
         return label;
     }

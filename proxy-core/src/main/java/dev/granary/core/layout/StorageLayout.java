@@ -5,6 +5,7 @@ import dev.granary.core.module.ModuleEscaping;
 import dev.granary.core.module.ModulePath;
 import dev.granary.core.module.ModuleVersion;
 import dev.granary.storage.BlobKey;
+import java.util.regex.Pattern;
 import java.util.Optional;
 
 /**
@@ -36,8 +37,14 @@ import java.util.Optional;
  * snapshots/&lt;id&gt;/SHA256SUMS            its checksum list, and SHA256SUMS.asc its signature (provenance)
  * snapshots/&lt;id&gt;/journal               an import in progress: what to undo or redo after a crash
  * leases/snapshot-import               the one import running on this storage, with its heartbeat
+ * gocache/bundles/&lt;id&gt;.tar.zst        pre-warm bundles of build cache entries (replaced on publish)
+ * gocache/bundles/&lt;id&gt;.tar.zst.asc    their detached OpenPGP signatures
+ * gocache/bundles/index.json          the list of bundles
+ * gocache/actions/&lt;aa&gt;/&lt;action id&gt;    remote build cache: action entry naming an output (replaceable)
+ * gocache/outputs/&lt;oo&gt;/&lt;output id&gt;    remote build cache: output, named by its SHA-256 (immutable)
  * </pre>
- * A database name may contain a path ({@code localhost.localdev/sumdb}). Keys outside this list are
+ * A database name may contain a path ({@code localhost.localdev/sumdb}). {@code gocache/} cannot clash
+ * with a module path (a module path's first element has a dot). Keys outside this list are
  * {@link KeyKind#OTHER}. Commit order within a version is zip, mod, sum, info; within a release
  * archive it is archive, .asc, .sha256. The {@code dl/} subtree is also a static mirror: a web server
  * whose root is the storage root serves {@code /dl/<filename>} as the release site does.
@@ -47,6 +54,17 @@ public final class StorageLayout {
     private static final String LEASES = "leases/";
     private static final String SUMDB = "sumdb/";
     private static final String SNAPSHOTS = "snapshots/";
+    private static final String GOCACHE_BUNDLES = "gocache/bundles/";
+    private static final String GOCACHE_ACTIONS = "gocache/actions/";
+    private static final String GOCACHE_OUTPUTS = "gocache/outputs/";
+    private static final String BUNDLE_SUFFIX = ".tar.zst";
+    private static final String SIGNATURE_SUFFIX = ".asc";
+    private static final Pattern BUNDLE_ID = Pattern.compile("[0-9a-f]{32}");
+    private static final Pattern CACHE_ID = Pattern.compile("[0-9a-f]{64}");
+    private static final Pattern BUNDLE_NAME = Pattern.compile("[0-9a-f]{32}\\.tar\\.zst");
+    private static final Pattern SIGNATURE_NAME = Pattern.compile("[0-9a-f]{32}\\.tar\\.zst\\.asc");
+    /** {@code <aa>/<id>}: the directory is the ID's first byte. */
+    private static final Pattern CACHE_ENTRY = Pattern.compile("([0-9a-f]{2})/\\1[0-9a-f]{62}");
     private static final String ACCESS = "access/";
     private static final String QUARANTINE = "quarantine/";
     private static final String TOOLCHAINS = "toolchains/";
@@ -209,6 +227,57 @@ public final class StorageLayout {
         return BlobKey.of(LEASES + "snapshot-import");
     }
 
+    // ---- build caches --------------------------------------------------------------------------
+
+    /** {@code gocache/bundles}: every pre-warm bundle, its signature and the index (what an export carries). */
+    public static BlobKey gocacheBundlesDir() {
+        return BlobKey.of("gocache/bundles");
+    }
+
+    /** {@code gocache/bundles/<id>.tar.zst} for a bundle identity (32 lower-case hex digits). */
+    public static BlobKey gocacheBundle(String id) {
+        return BlobKey.of(GOCACHE_BUNDLES + bundleId(id) + BUNDLE_SUFFIX);
+    }
+
+    /** {@code gocache/bundles/<id>.tar.zst.asc}. */
+    public static BlobKey gocacheBundleSignature(String id) {
+        return BlobKey.of(GOCACHE_BUNDLES + bundleId(id) + BUNDLE_SUFFIX + SIGNATURE_SUFFIX);
+    }
+
+    /** {@code gocache/bundles/index.json}. */
+    public static BlobKey gocacheBundleIndex() {
+        return BlobKey.of(GOCACHE_BUNDLES + "index.json");
+    }
+
+    /** {@code gocache/actions}: every remote build cache action entry. */
+    public static BlobKey gocacheActionsDir() {
+        return BlobKey.of("gocache/actions");
+    }
+
+    /** {@code gocache/actions/<aa>/<action id>} for a 64-hex-digit action ID. */
+    public static BlobKey gocacheAction(String actionId) {
+        return BlobKey.of(GOCACHE_ACTIONS + cacheId(actionId).substring(0, 2) + "/" + actionId);
+    }
+
+    /** {@code gocache/outputs/<oo>/<output id>} for a 64-hex-digit output ID. */
+    public static BlobKey gocacheOutput(String outputId) {
+        return BlobKey.of(GOCACHE_OUTPUTS + cacheId(outputId).substring(0, 2) + "/" + outputId);
+    }
+
+    private static String bundleId(String id) {
+        if (id == null || !BUNDLE_ID.matcher(id).matches()) {
+            throw new IllegalArgumentException("a bundle id is 32 lower-case hex digits");
+        }
+        return id;
+    }
+
+    private static String cacheId(String id) {
+        if (id == null || !CACHE_ID.matcher(id).matches()) {
+            throw new IllegalArgumentException("a build cache id is 64 lower-case hex digits");
+        }
+        return id;
+    }
+
     // ---- Go toolchains and release archives ------------------------------------------------------
 
     /**
@@ -270,6 +339,22 @@ public final class StorageLayout {
         }
         if (v.startsWith(SNAPSHOTS)) {
             return v.endsWith("/journal") ? KeyKind.SNAPSHOT_JOURNAL : KeyKind.SNAPSHOT;
+        }
+        if (v.startsWith(GOCACHE_BUNDLES)) {
+            String name = v.substring(GOCACHE_BUNDLES.length());
+            if (name.equals("index.json")) {
+                return KeyKind.GOCACHE_BUNDLE_INDEX;
+            }
+            if (BUNDLE_NAME.matcher(name).matches()) {
+                return KeyKind.GOCACHE_BUNDLE;
+            }
+            return SIGNATURE_NAME.matcher(name).matches() ? KeyKind.GOCACHE_BUNDLE_SIGNATURE : KeyKind.OTHER;
+        }
+        if (v.startsWith(GOCACHE_ACTIONS)) {
+            return CACHE_ENTRY.matcher(v.substring(GOCACHE_ACTIONS.length())).matches() ? KeyKind.GOCACHE_ACTION : KeyKind.OTHER;
+        }
+        if (v.startsWith(GOCACHE_OUTPUTS)) {
+            return CACHE_ENTRY.matcher(v.substring(GOCACHE_OUTPUTS.length())).matches() ? KeyKind.GOCACHE_OUTPUT : KeyKind.OTHER;
         }
         if (v.startsWith(TOOLCHAINS)) {
             return v.endsWith(".info") && v.indexOf('/', TOOLCHAINS.length()) < 0 ? KeyKind.TOOLCHAIN_INFO : KeyKind.OTHER;

@@ -31,6 +31,13 @@ class StorageLayoutTest {
         "snapshots/0f3a/SHA256SUMS.asc,                               SNAPSHOT, true",
         "snapshots/0f3a/journal,                                      SNAPSHOT_JOURNAL, false",
         "leases/snapshot-import,                                      LEASE, false",
+        "gocache/bundles/0123456789abcdef0123456789abcdef.tar.zst,     GOCACHE_BUNDLE, false",
+        "gocache/bundles/0123456789abcdef0123456789abcdef.tar.zst.asc, GOCACHE_BUNDLE_SIGNATURE, false",
+        "gocache/bundles/index.json,                                 GOCACHE_BUNDLE_INDEX, false",
+        "gocache/actions/b1/b10ba8fd3c82138daebff97b0892b02d56fcca9d2d0769075044ab60453ffb37, GOCACHE_ACTION, false",
+        "gocache/outputs/90/901a115bbb89bb5c3042c15bebc8ae38a3ab053486a8bface4a3aff532db432a, GOCACHE_OUTPUT, true",
+        "gocache/outputs/00/901a115bbb89bb5c3042c15bebc8ae38a3ab053486a8bface4a3aff532db432a, OTHER, false",
+        "gocache/bundles/notanid.tar.zst,                            OTHER, false",
         "toolchains/v0.0.1-go1.26.3.linux-amd64.info,               TOOLCHAIN_INFO, true",
         "toolchains/x/v0.0.1-go1.26.3.linux-amd64.info,             OTHER, false",
         "dl/go1.26.3.linux-amd64.tar.gz,                            DL_ARCHIVE, true",
@@ -88,6 +95,21 @@ class StorageLayoutTest {
         // The lock is a lease: mutable, never behind a cache, and no module's lease key can equal it.
         assertThat(StorageLayout.kindOf(StorageLayout.snapshotImportLock())).isEqualTo(KeyKind.LEASE);
         assertThat(StorageLayout.snapshotImportLock().value()).doesNotContain("/@v/");
+    }
+
+    @Test
+    void buildCacheKeysAreDerivedFromTheirIdsAndClassifyBack() {
+        String action = "b10ba8fd3c82138daebff97b0892b02d56fcca9d2d0769075044ab60453ffb37";
+        assertThat(StorageLayout.gocacheAction(action).value()).isEqualTo("gocache/actions/b1/" + action);
+        assertThat(StorageLayout.kindOf(StorageLayout.gocacheOutput(action))).isEqualTo(KeyKind.GOCACHE_OUTPUT);
+        assertThat(StorageLayout.kindOf(StorageLayout.gocacheBundle("0123456789abcdef0123456789abcdef"))).isEqualTo(KeyKind.GOCACHE_BUNDLE);
+        assertThat(StorageLayout.kindOf(StorageLayout.gocacheBundleSignature("0123456789abcdef0123456789abcdef")))
+                .isEqualTo(KeyKind.GOCACHE_BUNDLE_SIGNATURE);
+        assertThat(StorageLayout.gocacheBundleIndex().isUnder(StorageLayout.gocacheBundlesDir())).isTrue();
+        assertThatThrownBy(() -> StorageLayout.gocacheAction("../etc"))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> StorageLayout.gocacheBundle(action))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

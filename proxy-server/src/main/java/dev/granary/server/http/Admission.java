@@ -76,7 +76,7 @@ public final class Admission {
                         + " per second (limits.client-rate)", wait);
             }
         }
-        Decision d = access.check(ex.authorization(), route.need());
+        Decision d = access.check(ex.authorization().orElse(null), route.need());
         switch (d) {
             case Decision.Unauthenticated u -> {
                 metrics.authRefused(u.reason());

@@ -7,6 +7,7 @@ import dev.granary.core.protocol.ProxyRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.net.URI;
 import java.time.Duration;
+import java.util.Map;
 
 /**
  * What a request is answered with, before any HTTP detail: routes return these, and
@@ -30,6 +31,20 @@ public sealed interface Answer {
 
     /** An artifact for a parsed GOPROXY or checksum-database request; the answer owns it until it is written. */
     record Content(ProxyRequest request, Artifact artifact) implements Answer {
+    }
+
+    /**
+     * Stored content outside the GOPROXY protocol (build cache objects, pre-warm bundles): its media
+     * type and the protocol's own headers ({@code Go-Output-Id}); the answer owns the artifact.
+     */
+    record Stored(String contentType, Artifact artifact, Map<String, String> headers) implements Answer {
+        public Stored {
+            headers = Map.copyOf(headers);
+        }
+    }
+
+    /** Done, nothing to say: 204 (a stored build cache entry). */
+    record NoContent() implements Answer {
     }
 
     /** A release archive, its checksum or signature, or the release listing ({@code /dl/}); owned until written. */

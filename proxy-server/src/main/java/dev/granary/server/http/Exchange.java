@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -48,6 +49,8 @@ public final class Exchange {
     /** The credentials sent, if any: never logged, never part of {@link #toString}. */
     private final String authorization;
     private final String forwardedFor;
+    private final String wantObject;
+    private final long contentLength;
     private final long startNanos = System.nanoTime();
     private final AtomicBoolean ended = new AtomicBoolean();
     private String kind = "http";
@@ -55,6 +58,7 @@ public final class Exchange {
     private Answer.Refusal refusal;
     private volatile boolean closeAfter;
     private volatile boolean writing;
+    private volatile Upload upload;
 
     Exchange(HttpEdge edge, Connection connection, Channel channel, HttpRequest req) {
         this.edge = edge;
@@ -69,7 +73,18 @@ public final class Exchange {
         this.ifRange = req.headers().get(HttpHeaderNames.IF_RANGE);
         this.authorization = req.headers().get(HttpHeaderNames.AUTHORIZATION);
         this.forwardedFor = req.headers().get(X_FORWARDED_FOR);
+        this.wantObject = req.headers().get("Want-Object");
+        this.contentLength = declaredLength(req);
         edge.opened();
+    }
+
+    /** Content-Length as declared, or -1 when absent or not a number (a malformed request is refused anyway). */
+    private static long declaredLength(HttpRequest req) {
+        try {
+            return HttpUtil.getContentLength(req, -1L);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     Channel channel() {
@@ -93,6 +108,48 @@ public final class Exchange {
         return method.equals(HttpMethod.HEAD);
     }
 
+    /** True for a PUT, the one method with a body that is kept (build cache uploads). */
+    boolean put() {
+        return method.equals(HttpMethod.PUT);
+    }
+
+    /**
+     * The request's {@code Authorization} header, for access decisions. It is never logged nor shown:
+     * whoever reads it must not print it either.
+     */
+    public Optional<String> authorization() {
+        return Optional.ofNullable(authorization);
+    }
+
+    /** True when the client asked for a build cache object in the answer to a lookup ({@code Want-Object: 1}). */
+    boolean wantsObject() {
+        return "1".equals(wantObject);
+    }
+
+    /** The declared Content-Length, or -1 when there is none. */
+    long contentLength() {
+        return contentLength;
+    }
+
+    /** The body received for this request (a PUT the router accepted), or null. */
+    Upload upload() {
+        return upload;
+    }
+
+    void upload(Upload u) {
+        this.upload = u;
+    }
+
+    /** The answer ends the connection: the body was not read, so nothing after it can be found. */
+    void closeAfterAnswer() {
+        closeAfter = true;
+    }
+
+    /** True when the connection must end after this answer. */
+    boolean closesAfter() {
+        return closeAfter;
+    }
+
     String range() {
         return range;
     }
@@ -103,11 +160,6 @@ public final class Exchange {
 
     String ifRange() {
         return ifRange;
-    }
-
-    /** The Authorization header, or null: for the access check only. */
-    String authorization() {
-        return authorization;
     }
 
     /** The X-Forwarded-For header, or null: believed only from trusted proxies. */
@@ -185,6 +237,7 @@ public final class Exchange {
         if (delivered) {
             edge.metrics().served(kind, bodyBytes);
         }
+        discardUpload();
         edge.ended();
         connection.completed(this, delivered && keepAlive);
     }
@@ -198,7 +251,16 @@ public final class Exchange {
     /** Ends an exchange that will never be answered (its connection is gone): not a request in the metrics. */
     void abandon() {
         if (ended.compareAndSet(false, true)) {
+            discardUpload();
             edge.ended();
+        }
+    }
+
+    /** The received body has served its purpose (it was stored, or refused): its temporary file goes. */
+    private void discardUpload() {
+        Upload u = upload;
+        if (u != null) {
+            u.discard();
         }
     }
 

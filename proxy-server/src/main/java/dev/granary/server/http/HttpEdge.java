@@ -136,7 +136,7 @@ public final class HttpEdge {
         Router.Route route;
         Answer refused;
         try {
-            route = router.route(ex.target());
+            route = router.route(ex);
             ex.kind(route.kind());
             refused = admission.admit(ex, route);
         } catch (RuntimeException e) {
@@ -152,11 +152,35 @@ public final class HttpEdge {
             respond(ex, route.answer());
             return;
         }
+        Upload upload = ex.upload();
+        if (upload != null && !upload.finished().isDone()) {
+            // A body still being written to its file: answer once it is all there.
+            upload.finished().whenComplete((v, e) -> execute(ex, route));
+            return;
+        }
+        execute(ex, route);
+    }
+
+    private void execute(Exchange ex, Router.Route route) {
         try {
             blocking.execute(() -> respond(ex, route.answer()));
         } catch (RejectedExecutionException e) {
             respond(ex, () -> new Answer.Refusal(ResponsePolicy.Refusal.UNAVAILABLE, "shutting down"));
         }
+    }
+
+    /** Whether a PUT's body is wanted, decided on its head. */
+    Router.Intake intake(Exchange ex) {
+        try {
+            return router.intake(ex);
+        } catch (RuntimeException e) {
+            log.error("unexpected error routing {}", ex, e);
+            return new Router.Intake.Refuse("http", new Answer.Refusal(ResponsePolicy.Refusal.UNAVAILABLE, "internal error"));
+        }
+    }
+
+    Executor blocking() {
+        return blocking;
     }
 
     /** Computes the answer, decides the response and writes it; a bug on the way is a 500, never a hang. */

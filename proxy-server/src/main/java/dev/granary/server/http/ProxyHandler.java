@@ -7,10 +7,12 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.PrematureChannelClosureException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -172,7 +174,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements Exchang
             return;
         }
         refuseIfNeeded(ex, req, transport == Transport.HTTP2);
-        if (ex.refusal() != null && ex.refusal().why().closes()) {
+        if (ex.refusal() != null && (ex.refusal().why().closes() || ex.closesAfter())) {
             // The body is not read: nothing after it on this connection can be found.
             take(ex);
             return;
@@ -185,7 +187,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements Exchang
      * HTTP/2 the framing is by DATA frames and the authority a pseudo-header: the body-length and
      * Host checks are HTTP/1.1's.
      */
-    private static void refuseIfNeeded(Exchange ex, HttpRequest req, boolean http2) {
+    private void refuseIfNeeded(Exchange ex, HttpRequest req, boolean http2) {
         if (!req.protocolVersion().protocolName().equals("HTTP")) {
             ex.refuse(Refusal.BAD_REQUEST, "malformed HTTP request: unknown protocol " + req.protocolVersion().protocolName());
             return;
@@ -201,16 +203,52 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements Exchang
             return;
         }
         long length = HttpUtil.getContentLength(req, 0L);
-        if (length > MAX_IGNORED_BODY) {
+        boolean put = req.method().equals(HttpMethod.PUT);
+        if (length > MAX_IGNORED_BODY && !put) {
             ex.refuse(Refusal.CONTENT_TOO_LARGE, "request body too large (a GOPROXY request has none)");
             return;
         }
         if (req.protocolVersion().equals(HttpVersion.HTTP_1_1) && req.headers().getAll(HttpHeaderNames.HOST).size() != 1) {
             ex.refuse(Refusal.BAD_HOST, "an HTTP/1.1 request needs exactly one Host header");
+            if (length > MAX_IGNORED_BODY) {
+                ex.closeAfterAnswer();
+            }
+            return;
+        }
+        if (put) {
+            intake(ex, req, length);
             return;
         }
         if (!req.method().equals(HttpMethod.GET) && !req.method().equals(HttpMethod.HEAD)) {
             ex.refuse(Refusal.METHOD_NOT_ALLOWED, "only GET and HEAD are supported");
+        }
+    }
+
+    /** A PUT: its body is received into a file if the router wants it, else refused before it is read. */
+    private void intake(Exchange ex, HttpRequest req, long length) {
+        Router.Intake intake = edge.intake(ex);
+        switch (intake) {
+            case Router.Intake.Refuse r -> {
+                ex.refuse(r.refusal().why(), r.refusal().detail());
+                ex.kind(r.kind());
+                if (length > MAX_IGNORED_BODY) {
+                    ex.closeAfterAnswer();
+                }
+            }
+            case Router.Intake.Accept a -> {
+                if (!req.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
+                    ex.refuse(Refusal.LENGTH_REQUIRED, "a PUT needs a Content-Length");
+                } else if (length > a.maxBytes()) {
+                    ex.refuse(Refusal.CONTENT_TOO_LARGE, "request body of " + length + " bytes is larger than the " + a.maxBytes()
+                            + " accepted here");
+                } else {
+                    ex.upload(new Upload(a.dir(), length, edge.blocking()));
+                    if (HttpUtil.is100ContinueExpected(req) && current == null && queue.isEmpty()) {
+                        // RFC 9110 section 10.1.1: the client may wait for this before it sends the body.
+                        ctx.writeAndFlush(new DefaultFullHttpResponse(req.protocolVersion(), HttpResponseStatus.CONTINUE));
+                    }
+                }
+            }
         }
     }
 
@@ -225,12 +263,45 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements Exchang
             take(ex);
             return;
         }
-        // The body's bytes are dropped as they come (the length was checked on the head).
+        Upload upload = receiving.upload();
+        if (upload != null && c.content().isReadable()) {
+            upload.write(c.content().retain());
+            if (upload.pending() > Upload.HIGH_WATER) {
+                ctx.channel().config().setAutoRead(false);
+                Exchange ex = receiving;
+                // Read on once the file has caught up (checked every 10 ms).
+                ctx.executor().schedule(() -> resumeUpload(ex), 10, TimeUnit.MILLISECONDS);
+            }
+        }
+        // Other bodies' bytes are dropped as they come (the length was checked on the head).
         if (c instanceof LastHttpContent) {
             Exchange ex = receiving;
             receiving = null;
+            if (upload != null) {
+                upload.finish();
+            }
             take(ex);
         }
+    }
+
+    /** Reads on when an upload's pending writes have drained, else checks again shortly. */
+    private void resumeUpload(Exchange ex) {
+        if (closing || receiving != ex || ex.upload() == null) {
+            return;
+        }
+        if (ex.upload().pending() > Upload.HIGH_WATER / 2) {
+            ctx.executor().schedule(() -> resumeUpload(ex), 10, TimeUnit.MILLISECONDS);
+            return;
+        }
+        if (current == null && queue.isEmpty()) {
+            ctx.channel().config().setAutoRead(true);
+            ctx.read();
+        }
+    }
+
+    /** True while an upload being received has too much waiting to be written. */
+    private boolean uploadBackpressure() {
+        return receiving != null && receiving.upload() != null && receiving.upload().pending() > Upload.HIGH_WATER / 2;
     }
 
     /** A request is fully read: queue it, and answer it now if nothing else is being answered. */
@@ -258,6 +329,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements Exchang
                 if (next == null) {
                     if (closing) {
                         closeGracefully();
+                    } else if (uploadBackpressure()) {
+                        ctx.executor().schedule(() -> resumeUpload(receiving), 10, TimeUnit.MILLISECONDS);
                     } else {
                         ctx.channel().config().setAutoRead(true);
                         ctx.read();
@@ -321,6 +394,12 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements Exchang
             }
             return;
         }
+        if (receiving != null && receiving.upload() != null) {
+            // A PUT body that stopped coming.
+            edge.metrics().connectionTimeout("body");
+            ctx.close();
+            return;
+        }
         if (receiving == null && !partialHead && queue.isEmpty()) {
             edge.metrics().connectionTimeout("idle");
             ctx.close();
@@ -329,7 +408,9 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements Exchang
 
     /** The header deadline runs while the connection waits for a request head, and only then. */
     private void updateDeadline() {
-        boolean waiting = !closing && current == null && queue.isEmpty() && (fresh || partialHead || receiving != null);
+        // A PUT body (a build cache upload) may take long: the idle timeout watches it instead.
+        boolean body = receiving != null && receiving.upload() != null;
+        boolean waiting = !closing && current == null && queue.isEmpty() && !body && (fresh || partialHead || receiving != null);
         if (!waiting) {
             cancelDeadline();
         } else if (deadline == null) {

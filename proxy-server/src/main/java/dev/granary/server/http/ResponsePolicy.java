@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -82,7 +83,13 @@ public final class ResponsePolicy {
         /** Credentials that are not a known token: 401, the Bearer challenge saying invalid_token (RFC 6750 section 3.1). */
         BAD_CREDENTIALS(HttpResponseStatus.UNAUTHORIZED, false),
         /** Over a request rate: 429 with Retry-After (RFC 6585 section 4). */
-        TOO_MANY_REQUESTS(HttpResponseStatus.TOO_MANY_REQUESTS, false);
+        TOO_MANY_REQUESTS(HttpResponseStatus.TOO_MANY_REQUESTS, false),
+        /** Credentials that do not carry the right asked for (a read-only token that writes). */
+        FORBIDDEN(HttpResponseStatus.FORBIDDEN, false),
+        /** A request body that fails its check (a build cache output whose SHA-256 is not its ID, a damaged bundle). */
+        BAD_CONTENT(HttpResponseStatus.BAD_REQUEST, false),
+        /** A request for something that cannot exist here (a malformed build cache ID); not the GOPROXY 404 fallback. */
+        NOT_FOUND(HttpResponseStatus.NOT_FOUND, false);
 
         private final HttpResponseStatus status;
         private final boolean closes;
@@ -112,9 +119,16 @@ public final class ResponsePolicy {
     Response decide(Exchange ex, Answer a) {
         return switch (a) {
             case Answer.Text t -> text(ex, t.status(), t.contentType(), t.body(), ex.keepAlive());
-            case Answer.Content c -> content(ex, contentType(c.request()), c.artifact());
-            case Answer.Download d -> content(ex, contentType(d.request()), d.artifact());
+            case Answer.Content c -> content(ex, contentType(c.request()), c.artifact(), Map.of());
+            case Answer.Download d -> content(ex, contentType(d.request()), d.artifact(), Map.of());
             case Answer.Asset s -> asset(ex, s);
+            case Answer.Stored st -> content(ex, st.contentType(), st.artifact(), st.headers());
+            case Answer.NoContent n -> {
+                boolean keepAlive = ex.keepAlive();
+                HttpHeaders h = headers(ex.version(), keepAlive);
+                h.set(HttpHeaderNames.CACHE_CONTROL, NO_STORE);
+                yield new Response(HttpResponseStatus.NO_CONTENT, h, Response.NONE, keepAlive);
+            }
             case Answer.Redirect r -> {
                 boolean keepAlive = ex.keepAlive();
                 HttpHeaders h = headers(ex.version(), keepAlive);
@@ -248,13 +262,14 @@ public final class ResponsePolicy {
         return new Response(HttpResponseStatus.OK, h, ex.head() ? Response.NONE : Response.bytes(s.body()), keepAlive);
     }
 
-    private static Response content(Exchange ex, String contentType, Artifact a) {
+    private static Response content(Exchange ex, String contentType, Artifact a, Map<String, String> extra) {
         Blob blob = a.blob();
         boolean owned = false;
         try {
             boolean keepAlive = ex.keepAlive();
             HttpHeaders h = headers(ex.version(), keepAlive);
             h.set(HttpHeaderNames.CONTENT_TYPE, contentType);
+            extra.forEach(h::set);
             h.set(HttpHeaderNames.CACHE_CONTROL, a.immutable() ? IMMUTABLE : SHORT);
             if (a.etag() != null) {
                 h.set(HttpHeaderNames.ETAG, a.etag());

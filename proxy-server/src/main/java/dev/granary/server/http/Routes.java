@@ -5,6 +5,8 @@ import dev.granary.core.dl.DlMirror;
 import dev.granary.core.dl.DlRequest;
 import dev.granary.core.protocol.Artifact;
 import dev.granary.core.fetch.ModuleService;
+import dev.granary.core.gocache.BundleStore;
+import dev.granary.core.gocache.RemoteBuildCache;
 import dev.granary.core.layout.StorageLayout;
 import dev.granary.core.module.ModuleVersion;
 import dev.granary.core.policy.PolicyException;
@@ -15,6 +17,7 @@ import dev.granary.server.auth.Need;
 import dev.granary.storage.BlobKey;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -36,11 +39,12 @@ public final class Routes implements Router {
     private final CatalogRoutes catalog;
     private final Consumer<ModuleVersion> served;
     private final DlMirror dl;
+    private final GocacheRoutes gocache;
 
     /** @param zipRedirect lifetime of presigned .zip redirects, or null to serve zips directly */
     public Routes(ModuleService modules, Metrics metrics, String index, Function<ProxyRequest.Sumdb, Artifact> sumdb,
                   Duration zipRedirect, Readiness readiness) {
-        this(modules, metrics, index, sumdb, zipRedirect, readiness, null, mv -> { }, null);
+        this(modules, metrics, index, sumdb, zipRedirect, readiness, null, mv -> { }, null, null);
     }
 
     /**
@@ -50,6 +54,13 @@ public final class Routes implements Router {
      */
     public Routes(ModuleService modules, Metrics metrics, String index, Function<ProxyRequest.Sumdb, Artifact> sumdb,
                   Duration zipRedirect, Readiness readiness, CatalogRoutes catalog, Consumer<ModuleVersion> served, DlMirror dl) {
+        this(modules, metrics, index, sumdb, zipRedirect, readiness, catalog, served, dl, null);
+    }
+
+    /** @param gocache the build cache endpoints under {@code /gocache/}, or null for none */
+    public Routes(ModuleService modules, Metrics metrics, String index, Function<ProxyRequest.Sumdb, Artifact> sumdb,
+                  Duration zipRedirect, Readiness readiness, CatalogRoutes catalog, Consumer<ModuleVersion> served, DlMirror dl,
+                  BuildCaches gocache) {
         this.catalog = catalog;
         this.served = served;
         this.modules = modules;
@@ -59,6 +70,44 @@ public final class Routes implements Router {
         this.zipRedirect = zipRedirect;
         this.readiness = readiness;
         this.dl = dl;
+        this.gocache = gocache == null ? null : new GocacheRoutes(gocache.cache(), gocache.bundles(), gocache.read(), gocache.write(),
+                new GocacheRoutes.Settings(gocache.maxEntryBytes(), gocache.maxBundleBytes(), gocache.uploadDir()));
+    }
+
+    /**
+     * The build caches served under {@code /gocache/}: the remote build cache, the pre-warm bundles, who
+     * may read and write them, and the largest bodies accepted.
+     */
+    public record BuildCaches(RemoteBuildCache cache, BundleStore bundles, CacheAccess read, CacheAccess write,
+                              long maxEntryBytes, long maxBundleBytes, Path uploadDir) {
+    }
+
+    @Override
+    public Route route(Exchange ex) {
+        String path = gocachePath(ex.target());
+        if (path != null) {
+            return gocache.route(ex, path);
+        }
+        return route(ex.target());
+    }
+
+    @Override
+    public Intake intake(Exchange ex) {
+        String path = gocachePath(ex.target());
+        return path != null ? gocache.intake(ex, path) : Router.super.intake(ex);
+    }
+
+    /** The path when it is under /gocache/ and the build caches are served, else null. */
+    private String gocachePath(String target) {
+        if (gocache == null) {
+            return null;
+        }
+        try {
+            String path = RequestParser.path(target);
+            return path.startsWith(GocacheRoutes.PREFIX) ? path : null;
+        } catch (ProxyException e) {
+            return null;
+        }
     }
 
     @Override

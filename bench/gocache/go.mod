@@ -1,0 +1,3 @@
+module granary.dev/bench/gocache
+
+go 1.19

@@ -1,0 +1,3 @@
+module granary.dev/gocacheprog
+
+go 1.24
