@@ -32,6 +32,7 @@
 #   GRANARY_OPTS='--upstream-...' ...                   extra Granary flags; KEEP=1 keeps the work directory
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 RUNS=${RUNS:-5}
 GO=${GO:-/usr/local/go/bin/go}
@@ -40,23 +41,12 @@ JAVA=${JAVA:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
 JAR=${JAR:-proxy-server/target/granary.jar}
 GRANARY_OPTS=${GRANARY_OPTS:-}
 BASELINE_JAR=${BASELINE_JAR:-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 NGINX_PORT=${NGINX_PORT:-$(free_port)}
 
-for tool in nginx python3 curl /usr/bin/go "$GO"; do
-  command -v "$tool" >/dev/null || { echo "bench: $tool is missing" >&2; exit 1; }
-done
-[ -f "$JAR" ] || { echo "bench: build first: mvn -B -q -DskipTests package" >&2; exit 1; }
+bench_require nginx python3 curl /usr/bin/go "$GO"
+bench_jar
 
-work=$(mktemp -d /tmp/granary-cold-graph.XXXXXX)
-chmod 755 "$work"  # nginx workers may run as www-data
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  if [ -n "${KEEP:-}" ]; then echo "kept $work"; else chmod -R u+w "$work" 2>/dev/null || true; rm -rf "$work"; fi
-}
-trap cleanup EXIT
+bench_workdir cold-graph
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)   client: $("$GO" version | awk '{print $3}')   runs: $RUNS   modes: $MODES"
 
@@ -133,7 +123,7 @@ if [[ " $MODES " == *" on "* ]]; then
   SUMDB_KEY=$(sed -n 's/^vkey=//p' "$work/testsumdb/out")
   [ -n "$SUMDB_KEY" ] || { echo "bench: testsumdb did not start: $(cat "$work/testsumdb/log")" >&2; exit 1; }
 fi
-for _ in $(seq 1 50); do curl -fs ${TLS:+--cacert "$work/nginx/cert.pem"} -o /dev/null "$NGINX/c1${MODES%% *}.bench.test/m000/@v/list" && break; sleep 0.1; done
+wait_http "$NGINX/c1${MODES%% *}.bench.test/m000/@v/list" nginx "$work/nginx/logs/error.log"
 
 # 4. One Granary per mode, its upstream nginx.
 declare -A GPORT
@@ -145,8 +135,7 @@ start_granary() { # name mode jar
   "$JAVA" --enable-native-access=ALL-UNNAMED -Xmx1g "${JAVA_TLS[@]}" -jar "$jar" serve --listen "127.0.0.1:$port" \
     --storage "$work/storage-$name" --upstream "$NGINX" --sumdb "$sumdb" $GRANARY_OPTS >"$work/granary-$name.log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 1 150); do curl -fs -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.2; done
-  curl -fs -o /dev/null "http://127.0.0.1:$port/healthz" || { echo "bench: granary ($name) did not start" >&2; tail "$work/granary-$name.log" >&2; exit 1; }
+  wait_http "http://127.0.0.1:$port/healthz" "granary ($name)" "$work/granary-$name.log"
   GPORT[$name]=$port
 }
 

@@ -13,6 +13,7 @@
 #   bash bench/dl.sh     (needs: nginx-light wrk python3 curl gnupg, a built proxy-server/target/granary.jar)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 DURATION=${DURATION:-6}
 ROUNDS=${ROUNDS:-3}
@@ -28,21 +29,11 @@ JAR=proxy-server/target/granary.jar
 ARCHIVE=go1.99.0.linux-amd64.tar.gz
 TC_VERSION=v0.0.1-go1.99.0.linux-amd64
 
-for tool in nginx wrk python3 curl gpg; do
-  command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install -y nginx-light wrk python3 curl gnupg)" >&2; exit 1; }
-done
-[ -f "$JAR" ] || { echo "bench: build first: mvn -q -DskipTests package" >&2; exit 1; }
+bench_require nginx wrk python3 curl gpg
+bench_jar
 
-work=$(mktemp -d /tmp/granary-bench-dl.XXXXXX)
-chmod 755 "$work"  # nginx workers run as www-data
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  gpgconf --homedir "$work/gnupg" --kill all 2>/dev/null || true
-  [ -n "${KEEP:-}" ] || rm -rf "$work"
-}
-trap cleanup EXIT
+bench_workdir bench-dl
+bench_cleanup_hook() { gpgconf --homedir "$work/gnupg" --kill all 2>/dev/null; }
 
 # 1. The files: an archive of ARCHIVE_MB and a toolchain module zip of about TOOLCHAIN_MB, both random.
 mkdir -p "$work/site/dl" "$work/proxy/golang.org/toolchain/@v"
@@ -112,8 +103,7 @@ http {
 CONF
 nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" &
 pids+=($!)
-for _ in $(seq 1 50); do curl -fs -o /dev/null "http://127.0.0.1:$SITE_PORT/dl/?mode=json" && break; sleep 0.1; done
-curl -fs -o /dev/null "http://127.0.0.1:$SITE_PORT/dl/?mode=json" || { echo "bench: nginx did not start:" >&2; cat "$work/nginx/logs/error.log" >&2; exit 1; }
+wait_http "http://127.0.0.1:$SITE_PORT/dl/?mode=json" nginx "$work/nginx/logs/error.log"
 
 # 4. Granary, warmed: the first request of each file fetches, verifies and commits it.
 "$JAVA" --enable-native-access=ALL-UNNAMED -Xmx512m -jar "$JAR" serve --listen 127.0.0.1:$GRANARY_PORT \
@@ -121,7 +111,7 @@ curl -fs -o /dev/null "http://127.0.0.1:$SITE_PORT/dl/?mode=json" || { echo "ben
   --dl-upstream "http://127.0.0.1:$SITE_PORT/dl/" --dl-keyring "$work/release.asc" --dl-key-fingerprint "$fpr" \
   >"$work/granary.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$GRANARY_PORT/healthz" >/dev/null && break; sleep 0.2; done
+wait_http "http://127.0.0.1:$GRANARY_PORT/healthz" granary
 G_ARCHIVE="http://127.0.0.1:$GRANARY_PORT/dl/$ARCHIVE"
 G_ZIP="http://127.0.0.1:$GRANARY_PORT/golang.org/toolchain/@v/$TC_VERSION.zip"
 N_ARCHIVE="http://127.0.0.1:$NGINX_PORT/dl/$ARCHIVE"

@@ -10,6 +10,7 @@
 #                              git, python3, /usr/local/go/bin/go or GO=..., a built proxy-server/target/granary.jar)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 RUNS=${RUNS:-5}
 GO=${GO:-/usr/local/go/bin/go}
@@ -20,15 +21,10 @@ HOST=${HOST:-127.77.$((RANDOM % 200 + 20)).$((RANDOM % 200 + 20))}
 GRANARY_PORT=${GRANARY_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 SRC=${SRC:-$(dirname "$("$GO" env GOROOT)/x")/src/net}   # the module's content: a copy of Go's net package tree
 
-for tool in git python3 curl; do
-  command -v "$tool" >/dev/null || { echo "bench: $tool is missing" >&2; exit 1; }
-done
-[ -f "$JAR" ] || { echo "bench: build first: mvn -q -DskipTests package" >&2; exit 1; }
+bench_require git python3 curl
+bench_jar
 
-work=$(mktemp -d /tmp/granary-git-bench.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"; }
-trap cleanup EXIT
+bench_workdir git-bench
 
 # 1. The repositories bench0..bench$RUNS: Go's net tree as module $HOST/benchK, tagged v1.0.0 after a few commits.
 export GIT_CONFIG_NOSYSTEM=1 HOME="$work" GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@granary.invalid \

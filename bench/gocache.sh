@@ -16,6 +16,7 @@
 #   KEEP=1 ...                                # keep the work directory
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 . bin/jdk.sh
 
 GO=${GO:-/usr/local/go/bin/go}
@@ -28,14 +29,7 @@ GOVERSION=$("$GO" env GOVERSION)
 MINOR=$(echo "$GOVERSION" | sed -E 's/^go1\.([0-9]+).*/\1/')
 URL="http://127.0.0.1:$PORT"
 
-work=$(mktemp -d /tmp/granary-gocache.XXXXXX)
-pid=
-cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-  chmod -R u+w "$work" 2>/dev/null || true
-  [ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
-}
-trap cleanup EXIT
+bench_workdir gocache
 
 granary() { "$JAVA" --enable-native-access=ALL-UNNAMED -jar "$JAR" "$@"; }
 
@@ -47,7 +41,7 @@ granary gocache token --file "$work/write.tokens" --comment bench >"$work/write.
   --upstream "file://$work/graph/proxy" --sumdb off --gocache-write-token-file "$work/write.tokens" \
   >"$work/granary.log" 2>&1 &
 pid=$!
-for _ in $(seq 1 100); do curl -fsS "$URL/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
+wait_http "$URL/healthz" granary
 
 goflags="-mod=mod"
 [ -n "${TRIMPATH:-}" ] && goflags="$goflags -trimpath"

@@ -17,6 +17,7 @@
 #   KEEP=1 ...                                        # keep the work directory
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 . bin/jdk.sh
 
 GO=${GO:-/usr/local/go/bin/go}
@@ -27,14 +28,7 @@ PORT=${PORT:-3917}
 JAR=${JAR:-proxy-server/target/granary.jar}
 [ -f "$JAR" ] || mvn -B -q -DskipTests package
 
-work=$(mktemp -d /tmp/granary-real.XXXXXX)
-pid=
-cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-  chmod -R u+w "$work" 2>/dev/null || true
-  [ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
-}
-trap cleanup EXIT
+bench_workdir real
 
 start_granary() { # upstream
   java --enable-native-access=ALL-UNNAMED -Xmx1g -jar "$JAR" serve --listen "127.0.0.1:$PORT" \

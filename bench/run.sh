@@ -6,6 +6,7 @@
 #   bash bench/run.sh            (needs: nginx-light wrk python3, a built proxy-server/target/granary.jar)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 DURATION=${DURATION:-10}
 THREADS=${THREADS:-2}
@@ -17,16 +18,10 @@ NGINX_PORT=${NGINX_PORT:-18081}
 JAVA=${JAVA:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
 JAR=proxy-server/target/granary.jar
 
-for tool in nginx wrk python3 curl; do
-  command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install -y nginx-light wrk python3 curl)" >&2; exit 1; }
-done
-[ -f "$JAR" ] || { echo "bench: build first: mvn -q -DskipTests package" >&2; exit 1; }
+bench_require nginx wrk python3 curl
+bench_jar
 
-work=$(mktemp -d /tmp/granary-bench.XXXXXX)
-chmod 755 "$work"  # nginx workers run as www-data
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"; }
-trap cleanup EXIT
+bench_workdir bench
 
 # 1. An upstream GOPROXY tree with one module: a small .info and a ZIP_MB zip of incompressible data.
 python3 - "$work/upstream" "$ZIP_MB" <<'PY'
@@ -53,7 +48,7 @@ PY
 "$JAVA" --enable-native-access=ALL-UNNAMED -Xmx512m -jar "$JAR" serve --listen 127.0.0.1:$GRANARY_PORT \
   --storage "$work/storage" --upstream "file://$work/upstream" --sumdb off >"$work/granary.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$GRANARY_PORT/healthz" >/dev/null && break; sleep 0.2; done
+wait_http "http://127.0.0.1:$GRANARY_PORT/healthz" granary
 curl -fs -o /dev/null "http://127.0.0.1:$GRANARY_PORT/example.com/bench/@v/v1.0.0.zip"
 curl -fs -o /dev/null "http://127.0.0.1:$GRANARY_PORT/example.com/bench/@v/v1.0.0.info"
 
@@ -79,7 +74,7 @@ http {
 CONF
 nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" &
 pids+=($!)
-for _ in $(seq 1 50); do curl -fs -o /dev/null "http://127.0.0.1:$NGINX_PORT/example.com/bench/@v/v1.0.0.info" && break; sleep 0.1; done
+wait_http "http://127.0.0.1:$NGINX_PORT/example.com/bench/@v/v1.0.0.info" nginx "$work/nginx/logs/error.log"
 cmp <(curl -fs "http://127.0.0.1:$NGINX_PORT/example.com/bench/@v/v1.0.0.zip") \
     <(curl -fs "http://127.0.0.1:$GRANARY_PORT/example.com/bench/@v/v1.0.0.zip") || { echo "bench: bodies differ" >&2; exit 1; }
 

@@ -12,6 +12,7 @@
 #   KEEP=1 ...                                      # keep the work directory
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 . bin/jdk.sh
 
 SIZE=${SIZE:-1024}
@@ -21,15 +22,7 @@ GO=${GO:-/usr/local/go/bin/go}
 JAR=${JAR:-proxy-server/target/granary.jar}
 [ -f "$JAR" ] || mvn -B -q -DskipTests package
 PORT=${PORT:-3919}
-work=$(mktemp -d /tmp/granary-snapshot-bench.XXXXXX)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  chmod -R u+w "$work" 2>/dev/null || true
-  [ -n "${KEEP:-}" ] && echo "kept $work" || rm -rf "$work"
-}
-trap cleanup EXIT
+bench_workdir snapshot-bench
 granary() { java --enable-native-access=ALL-UNNAMED -Xmx256m -jar "$JAR" "$@"; }
 now() { date +%s.%N; }
 mbs() { python3 -c "import sys; print('%.1f' % ($1 / 1048576 / ($3 - $2)))"; }
@@ -129,7 +122,7 @@ mkdir -p "$work/unpacked" && tar --zstd -xf "$work/graph.tar.zst" -C "$work/unpa
 java --enable-native-access=ALL-UNNAMED -Xmx256m -jar "$JAR" serve --listen "127.0.0.1:$PORT" --storage "$work/inside" \
   --upstream off --sumdb "$VKEY" >"$work/inside.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
+wait_http "http://127.0.0.1:$PORT/healthz" granary
 download() { # label proxy
   local h="$work/go-$1"; rm -rf "$h"; mkdir -p "$h"
   local s; s=$(now)

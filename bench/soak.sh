@@ -13,6 +13,7 @@
 #   DURATION=60 bash bench/soak.sh     (a one-minute run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 DURATION=${DURATION:-600}
 GRANARY_PORT=${GRANARY_PORT:-18090}
@@ -26,16 +27,10 @@ BIG_ZIPS=${BIG_ZIPS:-4}
 JAVA=${JAVA:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
 JAR=proxy-server/target/granary.jar
 
-for tool in nginx wrk python3 curl; do
-  command -v "$tool" >/dev/null || { echo "soak: $tool is missing (apt-get install -y nginx-light wrk python3 curl)" >&2; exit 1; }
-done
-[ -f "$JAR" ] || { echo "soak: build first: mvn -B -q -DskipTests package" >&2; exit 1; }
+bench_require nginx wrk python3 curl
+bench_jar
 
-work=$(mktemp -d /tmp/granary-soak.XXXXXX)
-chmod 755 "$work"  # nginx workers run as www-data
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"; }
-trap cleanup EXIT
+bench_workdir soak
 
 # 1. The upstream tree: HOT_VERSIONS + COLD_VERSIONS small module versions, and a few ~2 MiB zips
 #    (above the hot tier's 1 MiB item limit: sent from disk zero-copy). Path lists for the clients.
@@ -106,8 +101,7 @@ GRANARY_HTTP_MAX_CONNECTIONS_PER_CLIENT=0 "$JAVA" --enable-native-access=ALL-UNN
   >"$work/granary.log" 2>&1 &
 granary=$!
 pids+=($granary)
-for _ in $(seq 1 150); do curl -fs "http://127.0.0.1:$GRANARY_PORT/healthz" >/dev/null && break; sleep 0.2; done
-curl -fs "http://127.0.0.1:$GRANARY_PORT/healthz" >/dev/null || { echo "soak: granary did not start" >&2; cat "$work/granary.log" >&2; exit 1; }
+wait_http "http://127.0.0.1:$GRANARY_PORT/healthz" granary "$work/granary.log"
 
 # Heap (sum of the heap pools' use, from /metrics) and resident set size (from /proc), in MiB.
 memory() {

@@ -11,6 +11,7 @@
 #   bash bench/tls.sh            (needs: wrk curl openssl python3, a built proxy-server/target/granary.jar)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 DURATION=${DURATION:-10}
 # The .info runs open CONNS_INFO TLS connections at once; the handshakes take seconds on a small
@@ -26,17 +27,12 @@ PLAIN_PORT=${PLAIN_PORT:-18080}
 JAVA=${JAVA:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
 JAR=proxy-server/target/granary.jar
 
-for tool in wrk curl openssl python3; do
-  command -v "$tool" >/dev/null || { echo "bench: $tool is missing (apt-get install -y wrk curl openssl python3)" >&2; exit 1; }
-done
-[ -f "$JAR" ] || { echo "bench: build first: mvn -q -DskipTests package" >&2; exit 1; }
+bench_require wrk curl openssl python3
+bench_jar
 [ "$(ulimit -n)" -ge $((CONNS_INFO * 2 + 200)) ] || ulimit -n $((CONNS_INFO * 2 + 200)) 2>/dev/null \
   || { echo "bench: raise the open-file limit (ulimit -n) to $((CONNS_INFO * 2 + 200))" >&2; exit 1; }
 
-work=$(mktemp -d /tmp/granary-tls-bench.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"; }
-trap cleanup EXIT
+bench_workdir tls-bench
 
 # 1. A test CA and a server certificate for 127.0.0.1 (ECDSA P-256, as most public certificates now are).
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj "/CN=bench CA" \
@@ -73,7 +69,7 @@ PY
   --http-max-connections-per-client 0 --storage "$work/storage" --upstream "file://$work/upstream" --sumdb off \
   >"$work/granary.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 150); do curl -fs "http://127.0.0.1:$PLAIN_PORT/healthz" >/dev/null && break; sleep 0.2; done
+wait_http "http://127.0.0.1:$PLAIN_PORT/healthz" granary
 plain="http://127.0.0.1:$PLAIN_PORT"
 tls="https://127.0.0.1:$TLS_PORT"
 zip=/example.com/bench/@v/v1.0.0.zip

@@ -3,10 +3,10 @@ package dev.granary.server.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.granary.server.config.ConfigKey;
+import dev.granary.server.config.ConfigSamples;
 import dev.granary.server.config.GranaryConfig;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.junit.jupiter.api.Test;
@@ -57,11 +57,11 @@ class ConfigOptionsTest {
         List<String> args = new ArrayList<>();
         for (ConfigKey k : ConfigKey.values()) {
             args.add(k.flag());
-            args.add(sample(k));
+            args.add(ConfigSamples.of(k));
         }
         GranaryConfig c = run(args.toArray(String[]::new)).loaded;
         for (ConfigKey k : ConfigKey.values()) {
-            assertThat(c.get(k)).as(k.flag()).isEqualTo(sample(k));
+            assertThat(c.get(k)).as(k.flag()).isEqualTo(ConfigSamples.of(k));
             assertThat(c.source(k)).as(k.flag()).isEqualTo("flag");
         }
     }
@@ -84,33 +84,5 @@ class ConfigOptionsTest {
         GranaryConfig c = run().loaded;
         assertThat(c.get(ConfigKey.UPSTREAM)).isEqualTo("https://from-env.example");
         assertThat(c.source(ConfigKey.LISTEN)).isEqualTo("default");
-    }
-
-    private static String sample(ConfigKey k) {
-        switch (k) {
-            case FETCH_REDIRECTS -> {
-                return "none";
-            }
-            case DL_UPSTREAM -> {
-                return "https://mirror.example/golang/";
-            }
-            case DL_KEYRING_URL -> {
-                return "https://keys.example/release.pub";
-            }
-            case DL_KEY_FINGERPRINT -> {
-                return "0123456789ABCDEF0123456789ABCDEF01234567";
-            }
-            default -> {
-            }
-        }
-        return switch (k.type()) {
-            case ADDRESS -> "127.0.0.1:1234";
-            case SIZE -> "12MiB";
-            case SIZE_OR_PERCENT -> "5%";
-            case DURATION -> "7s";
-            case BOOL -> "true";
-            case COUNT -> "3";
-            case TEXT, SECRET -> "x-" + k.name().toLowerCase(Locale.ROOT);
-        };
     }
 }

@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -54,39 +53,12 @@ class GranaryConfigTest {
     @Test
     void everyKeyHasAnEnvironmentVariable() {
         for (ConfigKey k : ConfigKey.values()) {
-            GranaryConfig c = GranaryConfig.load(Map.of(), Map.of(k.env(), sample(k)), Optional.empty());
-            assertThat(c.get(k)).as(k.env()).isEqualTo(sample(k));
+            GranaryConfig c = GranaryConfig.load(Map.of(), Map.of(k.env(), ConfigSamples.of(k)), Optional.empty());
+            assertThat(c.get(k)).as(k.env()).isEqualTo(ConfigSamples.of(k));
         }
         assertThat(ConfigKey.HOT_MAX_ITEM_BYTES.env()).isEqualTo("GRANARY_HOT_MAX_ITEM_BYTES");
     }
 
-    private static String sample(ConfigKey k) {
-        switch (k) {
-            case FETCH_REDIRECTS -> {
-                return "any";
-            }
-            case DL_UPSTREAM -> {
-                return "https://mirror.example/golang/";
-            }
-            case DL_KEYRING_URL -> {
-                return "https://keys.example/release.pub";
-            }
-            case DL_KEY_FINGERPRINT -> {
-                return "0123456789ABCDEF0123456789ABCDEF01234567";
-            }
-            default -> {
-            }
-        }
-        return switch (k.type()) {
-            case ADDRESS -> "127.0.0.1:1234";
-            case SIZE -> "12MiB";
-            case SIZE_OR_PERCENT -> "5%";
-            case DURATION -> "7s";
-            case BOOL -> "true";
-            case COUNT -> "3";
-            case TEXT, SECRET -> "x-" + k.name().toLowerCase(Locale.ROOT);
-        };
-    }
 
     @Test
     void unknownFileKeysAndBadValuesAreClearErrors() throws Exception {
