@@ -25,7 +25,7 @@ GRANARY_PORT=${GRANARY_PORT:-18090}
 NGINX_PORT=${NGINX_PORT:-18091}
 SITE_PORT=${SITE_PORT:-18092}
 JAVA=${JAVA:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
-JAR=proxy-server/target/granary.jar
+JAR=${JAR:-proxy-server/target/granary.jar}
 ARCHIVE=go1.99.0.linux-amd64.tar.gz
 TC_VERSION=v0.0.1-go1.99.0.linux-amd64
 

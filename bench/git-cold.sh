@@ -16,7 +16,7 @@ RUNS=${RUNS:-5}
 GO=${GO:-/usr/local/go/bin/go}
 [ -x "$GO" ] || GO=/usr/bin/go
 JAVA=${JAVA:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
-JAR=proxy-server/target/granary.jar
+JAR=${JAR:-proxy-server/target/granary.jar}
 HOST=${HOST:-127.77.$((RANDOM % 200 + 20)).$((RANDOM % 200 + 20))}
 GRANARY_PORT=${GRANARY_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 SRC=${SRC:-$(dirname "$("$GO" env GOROOT)/x")/src/net}   # the module's content: a copy of Go's net package tree

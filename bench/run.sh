@@ -16,7 +16,7 @@ ZIP_MB=${ZIP_MB:-100}
 GRANARY_PORT=${GRANARY_PORT:-18080}
 NGINX_PORT=${NGINX_PORT:-18081}
 JAVA=${JAVA:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
-JAR=proxy-server/target/granary.jar
+JAR=${JAR:-proxy-server/target/granary.jar}
 
 bench_require nginx wrk python3 curl
 bench_jar

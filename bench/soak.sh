@@ -25,7 +25,7 @@ COLD_EVERY=${COLD_EVERY:-200}
 COLD_VERSIONS=${COLD_VERSIONS:-$(( DURATION * 20 > 2000 ? DURATION * 20 : 2000 ))}
 BIG_ZIPS=${BIG_ZIPS:-4}
 JAVA=${JAVA:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
-JAR=proxy-server/target/granary.jar
+JAR=${JAR:-proxy-server/target/granary.jar}
 
 bench_require nginx wrk python3 curl
 bench_jar

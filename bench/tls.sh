@@ -25,7 +25,7 @@ HEAP=${HEAP:-256m}
 TLS_PORT=${TLS_PORT:-18443}
 PLAIN_PORT=${PLAIN_PORT:-18080}
 JAVA=${JAVA:-/usr/lib/jvm/temurin-25-jdk-amd64/bin/java}
-JAR=proxy-server/target/granary.jar
+JAR=${JAR:-proxy-server/target/granary.jar}
 
 bench_require wrk curl openssl python3
 bench_jar
