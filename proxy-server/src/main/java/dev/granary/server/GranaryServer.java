@@ -326,7 +326,8 @@ public final class GranaryServer implements AutoCloseable {
                 long writers = tokens.get().holding(Right.CACHE_WRITE);
                 log.info("remote build cache: {} entries, {} MiB; writes need a token with cache-write ({}), reads {}", n,
                         buildCache.indexedBytes() >> 20,
-                        writers == 0 ? "none in auth.tokens-file or auth.tokens yet: every write is refused" : writers + " such tokens",
+                        writers == 0 ? "none in auth.tokens-file or auth.tokens yet: every write is refused"
+                                : writers == 1 ? "1 token has it" : writers + " tokens have it",
                         clientAccess.needsToken(Need.cacheRead()) ? "need a token with cache-read (auth.required is set)" : "are open");
             } catch (IOException | RuntimeException e) {
                 log.warn("indexing the remote build cache: {}", e.toString());
