@@ -36,9 +36,10 @@ granary() { "$JAVA" --enable-native-access=ALL-UNNAMED -jar "$JAR" "$@"; }
 echo "generating the module graph..."
 (cd bench/gocache && GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local "$GO" run ./graph -out "$work/graph" \
   -modules "${MODULES:-14}" -packages "${PACKAGES:-9}")
-granary gocache token --file "$work/write.tokens" --comment bench >"$work/write.token" 2>/dev/null
+# The writer (CI on main): a client token with the cache-write right; reads stay open (no auth.required).
+granary token new --name bench --append "$work/tokens" cache-write >"$work/write.token" 2>/dev/null
 "$JAVA" --enable-native-access=ALL-UNNAMED -Xmx1g -jar "$JAR" serve --listen "127.0.0.1:$PORT" --storage "$work/storage" \
-  --upstream "file://$work/graph/proxy" --sumdb off --gocache-write-token-file "$work/write.tokens" \
+  --upstream "file://$work/graph/proxy" --sumdb off --auth-tokens-file "$work/tokens" \
   >"$work/granary.log" 2>&1 &
 pid=$!
 wait_http "$URL/healthz" granary

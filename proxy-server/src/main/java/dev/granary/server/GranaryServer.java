@@ -22,12 +22,13 @@ import dev.granary.core.sumdb.SumdbSpec;
 import dev.granary.core.upstream.HttpUpstream;
 import dev.granary.core.upstream.Upstream;
 import dev.granary.server.auth.Access;
+import dev.granary.server.auth.Need;
+import dev.granary.server.auth.Right;
 import dev.granary.server.auth.TokenStore;
 import dev.granary.server.config.ConfigKey;
 import dev.granary.server.config.FileWatch;
 import dev.granary.server.config.GranaryConfig;
 import dev.granary.server.http.Admission;
-import dev.granary.server.http.CacheAccess;
 import dev.granary.server.http.AccessLog;
 import dev.granary.server.http.CatalogRoutes;
 import dev.granary.server.http.HttpEdge;
@@ -36,7 +37,6 @@ import dev.granary.server.http.Redaction;
 import dev.granary.server.http.ResponsePolicy;
 import dev.granary.server.http.Routes;
 import dev.granary.server.tls.TlsContexts;
-import dev.granary.server.http.TokenCacheAccess;
 import dev.granary.storage.BlobStore;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -98,8 +98,6 @@ public final class GranaryServer implements AutoCloseable {
     private final SumdbProxy sumdb;
     private final RemoteBuildCache buildCache;
     private final BundleStore bundles;
-    private final CacheAccess cacheRead;
-    private final CacheAccess cacheWrite;
     private final ModuleCatalog catalog;
     private final AccessTimes access;
     private final Retention retention;
@@ -154,22 +152,9 @@ public final class GranaryServer implements AutoCloseable {
         this.buildCache = new RemoteBuildCache(store, new RemoteBuildCache.Settings(config.bytes(ConfigKey.GOCACHE_MAX_BYTES),
                 config.duration(ConfigKey.GOCACHE_MAX_AGE)), registry);
         this.bundles = new BundleStore(store, registry);
-        Path writeTokens = path(config.get(ConfigKey.GOCACHE_WRITE_TOKEN_FILE));
-        Path readTokens = path(config.get(ConfigKey.GOCACHE_READ_TOKEN_FILE));
-        this.cacheWrite = writeTokens == null ? CacheAccess.NONE : TokenCacheAccess.load(List.of(writeTokens));
-        List<Path> readers = new ArrayList<>();
-        if (readTokens != null) {
-            readers.add(readTokens);
-            if (writeTokens != null) {
-                readers.add(writeTokens);
-            }
-        }
-        this.cacheRead = readers.isEmpty() ? CacheAccess.OPEN : TokenCacheAccess.load(readers);
         this.dl = dlMirror(config, store, root, services.httpClient(), services.upstreamSettings(), registry);
         this.tls = tls(config, registry);
-        String tokenFile = config.get(ConfigKey.AUTH_TOKENS_FILE);
-        this.tokens = new TokenStore(tokenFile == null || tokenFile.isBlank() ? null : Path.of(tokenFile),
-                config.get(ConfigKey.AUTH_TOKENS), registry);
+        this.tokens = new TokenStore(path(config.get(ConfigKey.AUTH_TOKENS_FILE)), config.get(ConfigKey.AUTH_TOKENS), registry);
         this.clientAccess = new Access(tokens, config.get(ConfigKey.AUTH_REQUIRED), config.bool(ConfigKey.AUTH_METRICS));
         this.fileWatch = tls == null && tokens.file() == null ? null : new FileWatch(config.duration(ConfigKey.RELOAD_INTERVAL));
         if (tls != null) {
@@ -215,11 +200,11 @@ public final class GranaryServer implements AutoCloseable {
         log.info("client tokens: {} loaded; modules needing one: '{}'; /metrics {}", tokens.get().size(),
                 guarded ? required : "", config.bool(ConfigKey.AUTH_METRICS) ? "needs one" : "open");
         if (guarded && tokens.get().size() == 0) {
-            log.warn("auth.required is set but no token is configured: every request for those modules is refused");
+            log.warn("auth.required is set but no token is configured: every request for those modules, and for the build caches, is refused");
         }
         if (tls == null) {
-            log.warn("client tokens are configured but TLS is off: the go command sends credentials only over https"
-                    + " (set tls.cert and tls.key, or terminate TLS in front of Granary)");
+            log.warn("client tokens are configured but TLS is off: the go command sends credentials only over https, and build cache"
+                    + " clients would send theirs in the clear (set tls.cert and tls.key, or terminate TLS in front of Granary)");
         }
     }
 
@@ -277,14 +262,15 @@ public final class GranaryServer implements AutoCloseable {
         Redaction redaction = Redaction.of(root);
         GranaryConfig.SizeOrPercent minFree = config.sizeOrPercent(ConfigKey.READINESS_MIN_FREE);
         Readiness readiness = new Readiness(tiers.store(), root, minFree::of, redaction);
-        Routes routes = new Routes(modules, metrics, index(), s -> sumdb.serve(s.name(), s.path()), zipRedirect, readiness,
-                new CatalogRoutes(catalog, new CatalogStats(metrics.registry(), catalog)), access::touched, dl,
-                new Routes.BuildCaches(buildCache, bundles, cacheRead, cacheWrite, config.bytes(ConfigKey.GOCACHE_MAX_ENTRY_BYTES),
-                        config.bytes(ConfigKey.GOCACHE_MAX_BUNDLE_BYTES), root));
         Admission admission = new Admission(clientAccess, new Admission.Settings(
                 config.integer(ConfigKey.LIMITS_CLIENT_RATE), config.integer(ConfigKey.LIMITS_CLIENT_BURST),
                 config.integer(ConfigKey.LIMITS_TOKEN_RATE), config.integer(ConfigKey.LIMITS_TOKEN_BURST),
                 config.get(ConfigKey.LIMITS_TRUSTED_PROXIES)), metrics);
+        // The build caches' PUTs are decided on their head by the same admission the edge applies to every route.
+        Routes routes = new Routes(modules, metrics, index(), s -> sumdb.serve(s.name(), s.path()), zipRedirect, readiness,
+                new CatalogRoutes(catalog, new CatalogStats(metrics.registry(), catalog)), access::touched, dl,
+                new Routes.BuildCaches(buildCache, bundles, admission, config.bytes(ConfigKey.GOCACHE_MAX_ENTRY_BYTES),
+                        config.bytes(ConfigKey.GOCACHE_MAX_BUNDLE_BYTES), root));
         startBuildCaches(root);
         edge = new HttpEdge(new HttpEdge.Settings(config.duration(ConfigKey.HTTP_HEADER_TIMEOUT), config.duration(ConfigKey.HTTP_IDLE_TIMEOUT),
                 config.integer(ConfigKey.HTTP_MAX_CONNECTIONS), config.integer(ConfigKey.HTTP_MAX_CONNECTIONS_PER_CLIENT)),
@@ -337,9 +323,12 @@ public final class GranaryServer implements AutoCloseable {
         blocking.execute(() -> {
             try {
                 int n = buildCache.load();
-                log.info("remote build cache: {} entries, {} MiB; writes {}, reads {}", n, buildCache.indexedBytes() >> 20,
-                        cacheWrite == CacheAccess.NONE ? "disabled (no gocache.write-token-file)" : "need a write token",
-                        cacheRead == CacheAccess.OPEN ? "open" : "need a token");
+                long writers = tokens.get().holding(Right.CACHE_WRITE);
+                log.info("remote build cache: {} entries, {} MiB; writes need a token with cache-write ({}), reads {}", n,
+                        buildCache.indexedBytes() >> 20,
+                        writers == 0 ? "none in auth.tokens-file or auth.tokens yet: every write is refused"
+                                : writers == 1 ? "1 token has it" : writers + " tokens have it",
+                        clientAccess.needsToken(Need.cacheRead()) ? "need a token with cache-read (auth.required is set)" : "are open");
             } catch (IOException | RuntimeException e) {
                 log.warn("indexing the remote build cache: {}", e.toString());
             }

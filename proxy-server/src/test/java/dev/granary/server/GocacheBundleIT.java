@@ -11,8 +11,8 @@ import dev.granary.core.testing.GoToolchain;
 import dev.granary.core.testing.GoToolchains;
 import dev.granary.core.testing.GoToolchains.EachGoToolchain;
 import dev.granary.core.testing.TestUpstream;
+import dev.granary.server.auth.Tokens;
 import dev.granary.server.config.ConfigKey;
-import dev.granary.server.http.TokenCacheAccess;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -33,14 +33,13 @@ import org.junit.jupiter.api.io.TempDir;
  * refused, and neither leaves a single entry behind.
  */
 class GocacheBundleIT {
-    private static final String TOKEN = "gct_bundle-publisher";
+    private static final String TOKEN = Tokens.generate();
 
     @TempDir
     Path tmp;
 
     @EachGoToolchain
     void aRestoredBundleLeavesNoDependencyToCompileAndWrongOnesAreNeverUsed(GoToolchain go) throws Exception {
-        Path tokens = Files.writeString(tmp.resolve("write.tokens"), TokenCacheAccess.line(TOKEN) + "\n");
         Path tokenFile = Files.writeString(tmp.resolve("token"), TOKEN + "\n");
         SigningKey key = SigningKey.generate("Granary CI <ci@example.org>", KeyAlgorithm.ED25519, null);
         Path secret = tmp.resolve("ci.key.asc");
@@ -53,7 +52,8 @@ class GocacheBundleIT {
 
         try (TestUpstream upstream = TestUpstream.serve(GocacheRig.upstream(tmp.resolve("upstream")).root());
              TestServers.Running granary = TestServers.start(tmp.resolve("storage"), upstream.uri().toString(),
-                     Map.of(ConfigKey.GOCACHE_WRITE_TOKEN_FILE, tokens.toString(), ConfigKey.GOCACHE_CLIENT_MODULE, "false"))) {
+                     Map.of(ConfigKey.AUTH_TOKENS, "bundle-publisher " + Tokens.hash(TOKEN) + " cache-write",
+                             ConfigKey.GOCACHE_CLIENT_MODULE, "false"))) {
             Map<String, String> builder = GocacheRig.env(go, tmp.resolve("builder"), granary.url());
             builder.put("GOMODCACHE", modcache.toString());
             // The project's go.sum, as a project has it committed.

@@ -9,8 +9,8 @@ import dev.granary.core.gocache.GoTool;
 import dev.granary.core.module.GoSum;
 import dev.granary.core.testing.GoToolchain;
 import dev.granary.core.testing.TestUpstream;
+import dev.granary.server.auth.Tokens;
 import dev.granary.server.config.ConfigKey;
-import dev.granary.server.http.TokenCacheAccess;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,11 +27,11 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The remote build cache end to end with Go 1.24+ (GOCACHEPROG) and Granary's own client, installed
  * from Granary with {@code go install}: what one runner built, a second runner with an empty cache
  * does not compile; with Granary unreachable the build still succeeds (one warning); a read-only
- * token reads but never writes.
+ * token ({@code cache-read}) reads but never writes. Reads need a token here ({@code auth.required} is set).
  */
 class GocacheRemoteIT {
-    private static final String WRITE = "gct_main-branch-ci";
-    private static final String READ = "gct_pull-request-ci";
+    private static final String WRITE = Tokens.generate();
+    private static final String READ = Tokens.generate();
     private static final Pattern STORED = Pattern.compile("granary_gocache_puts_total\\{result=\"stored\"} (\\d+)");
 
     @TempDir
@@ -40,8 +40,9 @@ class GocacheRemoteIT {
     @ParameterizedTest(name = "{0}")
     @MethodSource("dev.granary.server.GocacheRig#toolchainsWithCacheProg")
     void aSecondRunnerCompilesNothingTheFirstBuiltAndTheBuildSurvivesWithoutGranary(GoToolchain go) throws Exception {
-        Path writers = Files.writeString(tmp.resolve("write.tokens"), TokenCacheAccess.line(WRITE) + "\n");
-        Path readers = Files.writeString(tmp.resolve("read.tokens"), TokenCacheAccess.line(READ) + "\n");
+        // As `granary token new --name main-ci --append FILE cache-write` (and pull-requests ... cache-read) write them.
+        Path tokens = Files.writeString(tmp.resolve("tokens"), "main-ci " + Tokens.hash(WRITE) + " cache-write\n"
+                + "pull-requests " + Tokens.hash(READ) + " cache-read\n");
         Path writeToken = Files.writeString(tmp.resolve("write.token"), WRITE);
         Path readToken = Files.writeString(tmp.resolve("read.token"), READ);
         Path project = GocacheRig.project(tmp.resolve("app"));
@@ -49,7 +50,7 @@ class GocacheRemoteIT {
 
         try (TestUpstream upstream = TestUpstream.serve(GocacheRig.upstream(tmp.resolve("upstream")).root());
              TestServers.Running granary = TestServers.start(tmp.resolve("storage"), upstream.uri().toString(),
-                     Map.of(ConfigKey.GOCACHE_WRITE_TOKEN_FILE, writers.toString(), ConfigKey.GOCACHE_READ_TOKEN_FILE, readers.toString(),
+                     Map.of(ConfigKey.AUTH_TOKENS_FILE, tokens.toString(), ConfigKey.AUTH_REQUIRED, "corp.example.com",
                              ConfigKey.GOCACHE_CLIENT_MODULE, "true"))) {
             Path client = install(go, granary);
 

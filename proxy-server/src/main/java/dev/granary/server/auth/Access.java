@@ -10,7 +10,8 @@ import java.util.function.Supplier;
 /**
  * Client authentication and rights: decides, from a request's {@code Authorization} header and what
  * it {@link Need}s, whether to answer it. Off by default: with no {@code auth.required} patterns
- * every module is readable without credentials.
+ * every module, and the build cache, is readable without credentials; writing to the build cache
+ * always needs a token with {@code cache-write} (so with no tokens nothing can be written).
  *
  * <p>Credentials, as the go command sends them (only over https): HTTP Basic with the token as the
  * password (what a {@code .netrc} line {@code machine <host> login <anything> password <token>}
@@ -29,8 +30,9 @@ import java.util.function.Supplier;
  *   <tr><td>{@link Need#sumdb} of a database whose name matches {@code auth.required}</td><td>401</td><td>any read right</td></tr>
  *   <tr><td>{@link Need#catalog} with {@code auth.required} set</td><td>401</td><td>{@code read} (every module)</td></tr>
  *   <tr><td>{@link Need#metrics} with {@code auth.metrics} on</td><td>401</td><td>{@code metrics}</td></tr>
- *   <tr><td>{@link Need#cacheRead} with {@code auth.required} set</td><td>401</td><td>{@code cache-read}</td></tr>
- *   <tr><td>{@link Need#cacheWrite}</td><td>401</td><td>{@code cache-write}</td></tr>
+ *   <tr><td>{@link Need#cacheRead} with {@code auth.required} set (whatever its patterns)</td><td>401</td><td>{@code cache-read} or {@code cache-write}</td></tr>
+ *   <tr><td>{@link Need#cacheRead} otherwise</td><td>yes</td><td>yes</td></tr>
+ *   <tr><td>{@link Need#cacheWrite} (with no tokens configured: always 401)</td><td>401</td><td>{@code cache-write}</td></tr>
  *   <tr><td>{@link Need#admin}</td><td>401</td><td>{@code admin}</td></tr>
  * </table>
  * ({@code admin} holds every right.) Refusal texts name the token's name and what it lacks, never
@@ -63,9 +65,21 @@ public final class Access {
         return new Access(() -> TokenTable.EMPTY, "", false);
     }
 
-    /** True when some requests need a token: modules are guarded, /metrics is, or tokens exist for the build cache. */
+    /**
+     * True when client authentication is in use: modules (and with them the build cache's reads) or
+     * /metrics are guarded, or tokens are configured. Without any of these only build cache writes and
+     * administration need a token, and with no token to present every one of them is refused.
+     */
     public boolean enabled() {
         return !required.isEmpty() || metricsNeedToken || tokens.get().size() > 0;
+    }
+
+    /**
+     * True when {@code need} is never answered without a valid token, whoever asks (the table above);
+     * for example whether build cache outputs may be cached by shared caches ({@link Need#cacheRead}).
+     */
+    public boolean needsToken(Need need) {
+        return !need.isOpen() && guarded(need);
     }
 
     /**

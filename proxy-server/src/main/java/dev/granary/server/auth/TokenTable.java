@@ -92,4 +92,9 @@ public final class TokenTable {
     public int size() {
         return byHash.size();
     }
+
+    /** How many tokens carry {@code right} ({@code admin} carries every right). */
+    public long holding(Right right) {
+        return byHash.values().stream().filter(c -> c.grants().has(right)).count();
+    }
 }

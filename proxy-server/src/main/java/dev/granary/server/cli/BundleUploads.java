@@ -13,7 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 
-/** Pre-warm bundles over HTTP: publish to a Granary (PUT, with a write token), download from one. */
+/** Pre-warm bundles over HTTP: publish to a Granary (PUT, with a cache-write token), download from one. */
 final class BundleUploads {
     private static final HttpClient HTTP = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)

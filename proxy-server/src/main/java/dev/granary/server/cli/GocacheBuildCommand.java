@@ -93,7 +93,7 @@ public final class GocacheBuildCommand implements Callable<Integer> {
     @Option(names = "--publish", paramLabel = "URL", description = "publish the bundle to this Granary (PUT /gocache/bundles/<id>.tar.zst)")
     String publish;
 
-    @Option(names = "--token-file", paramLabel = "FILE", description = "write token for --publish (first line)")
+    @Option(names = "--token-file", paramLabel = "FILE", description = "a token with the cache-write right, for --publish (first line)")
     Path tokenFile;
 
     @Option(names = "--keep-work", description = "keep the work directory (synthetic module and build cache) for inspection")

@@ -7,10 +7,11 @@ import java.nio.file.Path;
 import java.util.Map;
 import picocli.CommandLine.Command;
 
-/** {@code granary gocache}: pre-warm bundles of build cache entries, and tokens for the remote build cache. */
+/** {@code granary gocache}: pre-warm bundles of build cache entries. */
 @Command(name = "gocache", mixinStandardHelpOptions = true,
-        description = "Warm Go build caches for CI: build, publish and restore pre-warm bundles; make write tokens.",
-        subcommands = {GocacheBuildCommand.class, GocacheRestoreCommand.class, GocachePublishCommand.class, GocacheTokenCommand.class})
+        description = "Warm Go build caches for CI: build, publish and restore pre-warm bundles. Tokens for the build caches are client tokens "
+                + "(granary token new, rights cache-write and cache-read).",
+        subcommands = {GocacheBuildCommand.class, GocacheRestoreCommand.class, GocachePublishCommand.class})
 public final class GocacheCommand {
 
     /** The go binary: the one named, else {@code go} on the PATH of {@code env}. */

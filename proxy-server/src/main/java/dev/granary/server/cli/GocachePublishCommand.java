@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
         description = {
             "Publish a pre-warm bundle (and FILE.asc, its signature, when present) so that it is served at "
                     + "/gocache/bundles/<id>.tar.zst and listed in /gocache/bundles/index.json.",
-            "With --url: PUT to that Granary with a write token. Without: written straight into the storage that the "
+            "With --url: PUT to that Granary with a token that has the cache-write right. Without: written straight into the storage that the "
                     + "configuration names (disk or S3), as a running Granary would; the bundle is checked whole first either way.",
             "Exit status: 0 published; 1 refused (damaged bundle, no write right); 2 usage error."})
 public final class GocachePublishCommand implements Callable<Integer>, ConfigOptions.Configured {
@@ -37,7 +37,7 @@ public final class GocachePublishCommand implements Callable<Integer>, ConfigOpt
     @Option(names = "--url", paramLabel = "URL", description = "the Granary to publish to over HTTP")
     String url;
 
-    @Option(names = "--token-file", paramLabel = "FILE", description = "write token for --url (first line)")
+    @Option(names = "--token-file", paramLabel = "FILE", description = "a token with the cache-write right, for --url (first line)")
     Path tokenFile;
 
     @Spec

@@ -64,7 +64,7 @@ public final class GocacheRestoreCommand implements Callable<Integer> {
     @Option(names = "--keyring", paramLabel = "KEYS", description = "trusted public keys: the bundle must carry a good signature by one (repeatable)")
     List<Path> keyrings = List.of();
 
-    @Option(names = "--token-file", paramLabel = "FILE", description = "read token, when the Granary's reads need one")
+    @Option(names = "--token-file", paramLabel = "FILE", description = "a token with the cache-read right, when the Granary's reads need one (auth.required set; first line)")
     Path tokenFile;
 
     @Spec

@@ -64,10 +64,6 @@ public enum ConfigKey {
     GOCACHE_MAX_AGE("gocache.max-age", Type.DURATION, "7d", "remote build cache entries not used for this long are removed"),
     GOCACHE_MAX_ENTRY_BYTES("gocache.max-entry-bytes", Type.SIZE, "1GiB", "largest build cache output accepted by a PUT"),
     GOCACHE_MAX_BUNDLE_BYTES("gocache.max-bundle-bytes", Type.SIZE, "8GiB", "largest pre-warm bundle accepted by a PUT"),
-    GOCACHE_WRITE_TOKEN_FILE("gocache.write-token-file", Type.TEXT, null,
-            "file of token hashes (sha256:<hex>, from granary gocache token) whose tokens may write the build caches; none = no writes over HTTP"),
-    GOCACHE_READ_TOKEN_FILE("gocache.read-token-file", Type.TEXT, null,
-            "file of token hashes whose tokens may read the build caches (write tokens may too); none = reads are open"),
     GOCACHE_CLIENT_MODULE("gocache.client-module", Type.BOOL, "true",
             "publish the GOCACHEPROG client (granary.dev/gocacheprog) as a module version at start, for go install"),
     GIT_ROUTES("git.routes", Type.TEXT, "", "private modules straight from git, one route per line or ';'-separated: "
@@ -91,7 +87,8 @@ public enum ConfigKey {
             "client tokens, one per line: '<name> sha256:<hex> <right>...' ('granary token new' prints one); reloaded when it changes"),
     AUTH_TOKENS("auth.tokens", Type.TEXT, "", "more client token lines, ';'-separated (hashes, never tokens)"),
     AUTH_REQUIRED("auth.required", Type.TEXT, "",
-            "GOPRIVATE-style patterns of modules only clients with a token and a read right get; '*' = all (and /sumdb/); empty = none"),
+            "GOPRIVATE-style patterns of modules only clients with a token and a read right get; '*' = all (and /sumdb/); empty = none. "
+                    + "When set, reading the build caches needs a token with cache-read too"),
     AUTH_METRICS("auth.metrics", Type.BOOL, "false", "/metrics needs a token with the metrics (or admin) right"),
     POLICY_DENY("policy.deny", Type.TEXT, "",
             "versions refused (403): '<patterns> [<range>] [# note]' rules, one per line or ';'-separated, e.g. 'golang.org/x/crypto <v0.31.0'"),

@@ -1,10 +1,10 @@
 package dev.granary.server.http;
 
-import dev.granary.core.ProxyException;
 import dev.granary.server.Metrics;
 import dev.granary.server.auth.Access;
 import dev.granary.server.auth.ClientToken;
 import dev.granary.server.auth.Decision;
+import dev.granary.server.auth.Need;
 import java.net.InetAddress;
 import java.time.Duration;
 import org.slf4j.Logger;
@@ -19,6 +19,7 @@ import org.slf4j.LoggerFactory;
  *       ({@link Access}): 401 with the challenges, or 403;</li>
  *   <li>the token's request rate ({@code limits.token-rate}): 429.</li>
  * </ol>
+ * A PUT's credentials are also checked on its head, before its body is read ({@link #authorize}).
  * Open routes (health, readiness, the index) and {@code /metrics} are never rate limited: probes
  * and scrapers must get through to a busy server. Refusals are counted and logged at debug level;
  * credentials are never logged.
@@ -77,32 +78,51 @@ public final class Admission {
             }
         }
         Decision d = access.check(ex.authorization().orElse(null), route.need());
-        switch (d) {
+        Answer.Refusal refused = refusal(ex, d);
+        if (refused != null) {
+            return refused;
+        }
+        if (limited && tokens != null && d instanceof Decision.Allowed a && a.client().isPresent()) {
+            ClientToken c = a.client().get();
+            long wait = tokens.acquire(c.name());
+            if (wait > 0) {
+                metrics.limitRefused("token-rate");
+                log.debug("rate limited {} with token '{}'", ex, c.name());
+                return tooMany("too many requests with token '" + c.name() + "': more than " + settings.tokenRate()
+                        + " per second (limits.token-rate)", wait);
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Checks a request's credentials against {@code need} on its head, before it is routed, exactly as
+     * {@link #admit} does (the same refusals, counted and logged the same): for a PUT whose body is
+     * not to be read unless the client may write it. No rate is charged here: the request is admitted
+     * again, rates included, once its body is in.
+     *
+     * @return null when the request may go on, else its refusal
+     */
+    Answer.Refusal authorize(Exchange ex, Need need) {
+        return refusal(ex, access.check(ex.authorization().orElse(null), need));
+    }
+
+    /** The edge's answer to an access decision: null to answer, 401 with the challenges, or 403. */
+    private Answer.Refusal refusal(Exchange ex, Decision d) {
+        return switch (d) {
+            case Decision.Allowed a -> null;
             case Decision.Unauthenticated u -> {
                 metrics.authRefused(u.reason());
                 log.debug("refused {} from {}: {} credentials", ex, address(ex), u.reason());
-                return new Answer.Refusal(u.reason().equals(Decision.INVALID)
+                yield new Answer.Refusal(u.reason().equals(Decision.INVALID)
                         ? ResponsePolicy.Refusal.BAD_CREDENTIALS : ResponsePolicy.Refusal.UNAUTHORIZED, u.detail());
             }
             case Decision.Forbidden f -> {
                 metrics.authRefused(Decision.FORBIDDEN);
                 log.debug("refused {} from {}: token '{}' lacks the right", ex, address(ex), f.client().name());
-                return new Answer.Failure(new ProxyException(ProxyException.Kind.FORBIDDEN, f.detail()));
+                yield new Answer.Refusal(ResponsePolicy.Refusal.FORBIDDEN, f.detail());
             }
-            case Decision.Allowed a -> {
-                if (limited && tokens != null && a.client().isPresent()) {
-                    ClientToken c = a.client().get();
-                    long wait = tokens.acquire(c.name());
-                    if (wait > 0) {
-                        metrics.limitRefused("token-rate");
-                        log.debug("rate limited {} with token '{}'", ex, c.name());
-                        return tooMany("too many requests with token '" + c.name() + "': more than " + settings.tokenRate()
-                                + " per second (limits.token-rate)", wait);
-                    }
-                }
-                return null;
-            }
-        }
+        };
     }
 
     private static Answer tooMany(String why, long waitNanos) {

@@ -7,6 +7,8 @@ import dev.granary.core.gocache.BundleManifest;
 import dev.granary.core.gocache.BundleStore;
 import dev.granary.core.gocache.RemoteBuildCache;
 import dev.granary.core.protocol.Artifact;
+import dev.granary.server.auth.Access;
+import dev.granary.server.auth.Need;
 import dev.granary.storage.Blob;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import java.io.IOException;
@@ -31,9 +33,12 @@ import org.slf4j.LoggerFactory;
  * GET  /gocache/bundles/&lt;id&gt;.tar.zst[.asc]       a bundle, its detached signature
  * PUT  /gocache/bundles/&lt;id&gt;.tar.zst[.asc]       publish them: the bundle is checked whole first (400 if not)
  * </pre>
- * IDs are lower-case hex (64 digits for cache entries, 32 for bundles). Reads are open unless read
- * access is configured; every write needs the write right: without credentials 401, with credentials
- * that lack it 403, both decided on the request's head, before any of its body is read.
+ * IDs are lower-case hex (64 digits for cache entries, 32 for bundles). Access is the client
+ * tokens' ({@link Access}): every GET and HEAD route needs {@link Need#cacheRead} (a token with
+ * {@code cache-read} once {@code auth.required} is set, else nothing), every PUT {@link Need#cacheWrite}
+ * (always a token with {@code cache-write}), and the edge's {@link Admission} decides and rate-limits
+ * them as it does every route. A PUT is also decided on its head, by the same Admission, before any of
+ * its body is read: 401 with the challenges without a known token, 403 for a token that lacks the right.
  */
 final class GocacheRoutes {
     private static final Logger log = LoggerFactory.getLogger(GocacheRoutes.class);
@@ -59,19 +64,18 @@ final class GocacheRoutes {
 
     private final RemoteBuildCache cache;
     private final BundleStore bundles;
-    private final CacheAccess read;
-    private final CacheAccess write;
+    private final Admission admission;
     private final Settings settings;
 
-    GocacheRoutes(RemoteBuildCache cache, BundleStore bundles, CacheAccess read, CacheAccess write, Settings settings) {
+    /** @param admission the edge's: it decides a PUT on its head as it decides every route */
+    GocacheRoutes(RemoteBuildCache cache, BundleStore bundles, Admission admission, Settings settings) {
         this.cache = cache;
         this.bundles = bundles;
-        this.read = read;
-        this.write = write;
+        this.admission = admission;
         this.settings = settings;
     }
 
-    /** Whether a PUT's body is wanted: the path names something writable and the request has the write right. */
+    /** Whether a PUT's body is wanted: the path names something writable and the request carries {@code cache-write}. */
     Router.Intake intake(Exchange ex, String path) {
         long max;
         String kind;
@@ -88,18 +92,16 @@ final class GocacheRoutes {
             return new Router.Intake.Refuse("gocache", new Answer.Refusal(ResponsePolicy.Refusal.METHOD_NOT_ALLOWED,
                     "only GET and HEAD are supported here; PUT goes to /gocache/cache/<action>/<output> or /gocache/bundles/<id>.tar.zst"));
         }
-        Answer.Refusal denied = denied(ex, write, "writing to the build cache needs the write right (a write token)");
-        return denied != null ? new Router.Intake.Refuse(kind, denied) : new Router.Intake.Accept(max, settings.uploadDir());
+        // The same decision the route gets once the body is in, made now so that nothing is read for a client that may not write.
+        Answer.Refusal refused = admission.authorize(ex, Need.cacheWrite());
+        return refused != null ? new Router.Intake.Refuse(kind, refused) : new Router.Intake.Accept(max, settings.uploadDir());
     }
 
     Router.Route route(Exchange ex, String path) {
-        if (ex.put()) {
-            return put(ex, path);
-        }
-        Answer.Refusal denied = denied(ex, read, "reading the build cache needs a token");
-        if (denied != null) {
-            return Router.Route.now("gocache", denied);
-        }
+        return ex.put() ? put(ex, path).requiring(Need.cacheWrite()) : get(ex, path).requiring(Need.cacheRead());
+    }
+
+    private Router.Route get(Exchange ex, String path) {
         Matcher m;
         if ((m = ACTION.matcher(path)).matches()) {
             String action = m.group(1);
@@ -144,15 +146,6 @@ final class GocacheRoutes {
         return Router.Route.now("gocache", new Answer.Refusal(ResponsePolicy.Refusal.METHOD_NOT_ALLOWED, "only GET and HEAD are supported here"));
     }
 
-    private static Answer.Refusal denied(Exchange ex, CacheAccess access, String why) {
-        if (access.allowed(ex)) {
-            return null;
-        }
-        return ex.authorization().isPresent()
-                ? new Answer.Refusal(ResponsePolicy.Refusal.FORBIDDEN, why + "; the credentials given do not carry it")
-                : new Answer.Refusal(ResponsePolicy.Refusal.UNAUTHORIZED, why + " (Authorization: Bearer <token>)");
-    }
-
     private Answer action(Exchange ex, String action) {
         Optional<RemoteBuildCache.Hit> hit;
         try {
@@ -181,7 +174,7 @@ final class GocacheRoutes {
                 return new Answer.Failure(ProxyException.notFound("no build cache output " + output));
             }
             return new Answer.Stored(OCTETS, new Artifact(b.get(), "\"" + output + "\"", true),
-                    Map.of("Cache-Control", read == CacheAccess.OPEN ? ResponsePolicy.IMMUTABLE : IMMUTABLE_PRIVATE));
+                    Map.of("Cache-Control", admission.access().needsToken(Need.cacheRead()) ? IMMUTABLE_PRIVATE : ResponsePolicy.IMMUTABLE));
         } catch (IOException e) {
             return storageFailure("reading build cache output " + output, e);
         }

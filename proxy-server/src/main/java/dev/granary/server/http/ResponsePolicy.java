@@ -269,8 +269,9 @@ public final class ResponsePolicy {
             boolean keepAlive = ex.keepAlive();
             HttpHeaders h = headers(ex.version(), keepAlive);
             h.set(HttpHeaderNames.CONTENT_TYPE, contentType);
-            extra.forEach(h::set);
             h.set(HttpHeaderNames.CACHE_CONTROL, a.immutable() ? IMMUTABLE : SHORT);
+            // After the default: an answer's own Cache-Control (private, no-store) is the one that goes out.
+            extra.forEach(h::set);
             if (a.etag() != null) {
                 h.set(HttpHeaderNames.ETAG, a.etag());
                 if (matches(ex.ifNoneMatch(), a.etag())) {

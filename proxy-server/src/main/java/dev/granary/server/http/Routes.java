@@ -70,15 +70,16 @@ public final class Routes implements Router {
         this.zipRedirect = zipRedirect;
         this.readiness = readiness;
         this.dl = dl;
-        this.gocache = gocache == null ? null : new GocacheRoutes(gocache.cache(), gocache.bundles(), gocache.read(), gocache.write(),
+        this.gocache = gocache == null ? null : new GocacheRoutes(gocache.cache(), gocache.bundles(), gocache.admission(),
                 new GocacheRoutes.Settings(gocache.maxEntryBytes(), gocache.maxBundleBytes(), gocache.uploadDir()));
     }
 
     /**
-     * The build caches served under {@code /gocache/}: the remote build cache, the pre-warm bundles, who
-     * may read and write them, and the largest bodies accepted.
+     * The build caches served under {@code /gocache/}: the remote build cache, the pre-warm bundles, the
+     * edge's admission (the one the server's {@link HttpEdge} uses: it decides who may read and write them,
+     * a PUT on its head), and the largest bodies accepted.
      */
-    public record BuildCaches(RemoteBuildCache cache, BundleStore bundles, CacheAccess read, CacheAccess write,
+    public record BuildCaches(RemoteBuildCache cache, BundleStore bundles, Admission admission,
                               long maxEntryBytes, long maxBundleBytes, Path uploadDir) {
     }
 

@@ -129,6 +129,24 @@ class AccessTest {
         assertThat(open.check(null, Need.cacheWrite())).isInstanceOf(Decision.Unauthenticated.class);
     }
 
+    @Test
+    void whatNeedsATokenWhoeverAsks() {
+        Access guarded = new Access(() -> TABLE, "corp.example.com", true);
+        assertThat(guarded.needsToken(Need.cacheRead())).as("auth.required set, whatever its patterns").isTrue();
+        assertThat(guarded.needsToken(Need.cacheWrite())).isTrue();
+        assertThat(guarded.needsToken(Need.read("corp.example.com/x"))).isTrue();
+        assertThat(guarded.needsToken(Need.read("rsc.io/quote"))).isFalse();
+        assertThat(guarded.needsToken(Need.metrics())).isTrue();
+        assertThat(guarded.needsToken(Need.OPEN)).isFalse();
+
+        Access tokensOnly = new Access(() -> TABLE, "", false);
+        assertThat(tokensOnly.needsToken(Need.cacheRead())).isFalse();
+        assertThat(tokensOnly.needsToken(Need.cacheWrite())).isTrue();
+        assertThat(tokensOnly.needsToken(Need.metrics())).isFalse();
+        assertThat(Access.open().needsToken(Need.cacheWrite())).as("no tokens: no write can be made").isTrue();
+        assertThat(Access.open().check("Bearer whatever", Need.cacheWrite())).isInstanceOf(Decision.Unauthenticated.class);
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"Bearer", "Bearer ", "Basic !!!", "Basic " + "bm9jb2xvbg==", "Basic Og==", "Digest abc", "token"})
     void malformedCredentialsAreInvalidNotAnError(String header) {

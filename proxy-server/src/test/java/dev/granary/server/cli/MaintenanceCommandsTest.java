@@ -74,6 +74,7 @@ class MaintenanceCommandsTest {
             flags.put(ConfigKey.STORAGE, storage.toString());
             flags.put(ConfigKey.UPSTREAM, upstream.uri().toString());
             flags.put(ConfigKey.SUMDB, "off");
+            // The GOCACHEPROG client would be a version of its own in storage, counted by gc and fsck.
             flags.put(ConfigKey.GOCACHE_CLIENT_MODULE, "false");
             // .info files fit the memory tier, zips do not: as with real modules.
             flags.put(ConfigKey.HOT_MAX_ITEM_BYTES, "128B");
