@@ -7,8 +7,6 @@ import dev.granary.core.Meters;
 import dev.granary.core.catalog.ModuleCatalog;
 import dev.granary.core.catalog.VersionOrigins;
 import dev.granary.core.dl.DlMirror;
-import dev.granary.core.dl.DlSettings;
-import dev.granary.core.dl.DlTrust;
 import dev.granary.core.retention.AccessTimes;
 import dev.granary.core.retention.Retention;
 import dev.granary.core.fetch.ModuleService;
@@ -19,8 +17,6 @@ import dev.granary.core.gocache.RemoteBuildCache;
 import dev.granary.core.sumdb.SumdbDatabases;
 import dev.granary.core.sumdb.SumdbProxy;
 import dev.granary.core.sumdb.SumdbSpec;
-import dev.granary.core.upstream.HttpUpstream;
-import dev.granary.core.upstream.Upstream;
 import dev.granary.server.auth.Access;
 import dev.granary.server.auth.TokenStore;
 import dev.granary.server.config.ConfigKey;
@@ -59,8 +55,6 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -69,13 +63,11 @@ import java.util.LinkedHashMap;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -165,7 +157,7 @@ public final class GranaryServer implements AutoCloseable {
             }
         }
         this.cacheRead = readers.isEmpty() ? CacheAccess.OPEN : TokenCacheAccess.load(readers);
-        this.dl = dlMirror(config, store, root, services.httpClient(), services.upstreamSettings(), registry);
+        this.dl = services.dl();
         this.tls = tls(config, registry);
         String tokenFile = config.get(ConfigKey.AUTH_TOKENS_FILE);
         this.tokens = new TokenStore(tokenFile == null || tokenFile.isBlank() ? null : Path.of(tokenFile),
@@ -248,26 +240,6 @@ public final class GranaryServer implements AutoCloseable {
                         .tag("tier", tier).tag("operation", op).register(registry);
             }
         }
-    }
-
-    /**
-     * The release archive mirror. Redirects from the release site go to any https host (go.dev/dl sends
-     * the bytes from dl.google.com): what arrives is checked by SHA-256 and signature, wherever it came from.
-     */
-    private DlMirror dlMirror(GranaryConfig config, BlobStore store, Path root, HttpClient client, HttpUpstream.Settings us,
-                              MeterRegistry registry) {
-        HttpUpstream.Settings dlSettings = us.withRedirects(HttpUpstream.Redirects.ANY);
-        Function<URI, Upstream> http = uri -> new HttpUpstream(uri, client, dlSettings);
-        DlTrust trust = DlTrust.create(config.dlTrust(), store, http);
-        Optional<URI> site = config.dlUpstream();
-        DlSettings settings = DlSettings.defaults(root)
-                .withListingTtl(config.duration(ConfigKey.DL_LISTING_TTL))
-                .withNotFoundTtl(config.duration(ConfigKey.CACHE_NOT_FOUND_TTL))
-                .withFailureTtl(config.duration(ConfigKey.CACHE_FAILURE_TTL))
-                .withMaxArchiveBytes(config.bytes(ConfigKey.DL_MAX_ARCHIVE_BYTES));
-        log.info("release archives at /dl/: {}; signing key {}", site.map(u -> http.apply(u).describe()).orElse("off (stored archives only)"),
-                trust.describe());
-        return new DlMirror(store, site.map(http).orElse(null), trust, settings, registry, blocking);
     }
 
     /** Binds and starts serving; returns the bound address (useful with port 0). */
