@@ -5,9 +5,9 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Appender;
 import dev.granary.core.Meters;
 import dev.granary.core.catalog.ModuleCatalog;
-import dev.granary.core.catalog.VersionOrigins;
 import dev.granary.core.dl.DlMirror;
 import dev.granary.core.retention.AccessTimes;
+import dev.granary.core.snapshot.SnapshotOrigins;
 import dev.granary.core.retention.Retention;
 import dev.granary.core.fetch.ModuleService;
 import dev.granary.core.policy.VersionPolicy;
@@ -93,6 +93,7 @@ public final class GranaryServer implements AutoCloseable {
     private final CacheAccess cacheRead;
     private final CacheAccess cacheWrite;
     private final ModuleCatalog catalog;
+    private final SnapshotOrigins origins;
     private final AccessTimes access;
     private final Retention retention;
     private final ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(
@@ -131,7 +132,9 @@ public final class GranaryServer implements AutoCloseable {
         SnapshotMetrics.register(services, registry);
         // Reads for people and housekeeping go to the durable tier unobserved: they are no client's lookups.
         this.access = new AccessTimes(tiers.quiet(), Clock.systemUTC());
-        this.catalog = new ModuleCatalog(tiers.quiet(), databases::names, VersionOrigins.NONE, access::lastRequested).metered(registry);
+        // Which snapshot brought a version in: the importer's records, looked for again at most every 30 s.
+        this.origins = new SnapshotOrigins(tiers.quiet(), Duration.ofSeconds(30));
+        this.catalog = new ModuleCatalog(tiers.quiet(), databases::names, origins, access::lastRequested).metered(registry);
         modules.committer().onCommit(catalog::added);
         modules.committer().onRemove(catalog::removed);
         // Removals go through the committer, hence through the hot tier, which forgets what is removed.
@@ -372,6 +375,11 @@ public final class GranaryServer implements AutoCloseable {
     }
 
     private void rebuildCatalog() {
+        try {
+            origins.refresh();
+        } catch (IOException | RuntimeException e) {
+            log.warn("catalog: reading the records of imported snapshots failed: {}", e.toString());
+        }
         try {
             catalog.rebuild();
         } catch (IOException | RuntimeException e) {
