@@ -90,7 +90,8 @@ public final class ImportCommand implements Callable<Integer>, ConfigOptions.Con
             try (SnapshotCheck.Checked c = check.check(services, services.root())) {
                 VerifiedSnapshot v = c.verified();
                 SnapshotImporter.Result r;
-                try (Progress p = SnapshotCli.progress(check.quiet).start("publishing", 0, v.versions().size())) {
+                int items = v.versions().size() + v.releases().archives().size() + v.bundles().size();
+                try (Progress p = SnapshotCli.progress(check.quiet).start("publishing", 0, items)) {
                     r = new SnapshotImporter(services.store(), services.modules().committer()).publish(v, p);
                 }
                 result = r.outcome() == SnapshotImporter.Outcome.IMPORTED ? "imported" : "unchanged";
