@@ -143,8 +143,8 @@ class AirGapGoDistributionIT {
             String[] connectedFlags = {"--storage", connected.toString(), "--upstream", upstream.uri().toString(),
                 "--sumdb", vkey + " " + db.url(), "--dl-upstream", site.baseUrl().toString(), "--dl-keyring", releaseKeyring.toString(),
                 "--dl-key-fingerprint", releaseKey, "--sign-key", dir.resolve("keys/secret.asc").toString(), "-q"};
-            AirGap.Run exported = AirGap.granary(join(new String[] {"export", "-o", full.toString(), "--gosum", project.resolve("go.sum").toString(),
-                "--toolchains", toolchain.version().substring(0, toolchain.version().lastIndexOf('.')) + ".x", "--dl", "1.26.3",
+            AirGap.Run exported = AirGap.granary(join(new String[] {"export", "-o", full.toString(),
+                "--gosum", project.resolve("go.sum").toString(), "--toolchains", toolchain.version().substring(0, toolchain.version().lastIndexOf('.')) + ".x", "--dl", "1.26.3",
                 "--platforms", "linux/amd64", "--gocache-bundles"}, connectedFlags)).assertOk();
             System.out.println(exported.out());
             assertThat(exported.out()).contains("toolchains: 1 module version(s), 0 existence record(s)")

@@ -6,12 +6,12 @@ import dev.granary.core.dl.ReleaseListing;
 import dev.granary.core.dl.ReleaseListing.ReleaseFile;
 import dev.granary.core.fetch.ModuleService;
 import dev.granary.core.fetch.VersionChecks;
-import dev.granary.core.layout.KeyKind;
-import dev.granary.core.layout.StorageLayout;
 import dev.granary.core.gocache.BundleException;
 import dev.granary.core.gocache.BundleManifest;
 import dev.granary.core.gocache.BundleReader;
 import dev.granary.core.gocache.BundleStore;
+import dev.granary.core.layout.KeyKind;
+import dev.granary.core.layout.StorageLayout;
 import dev.granary.core.module.GoModFile;
 import dev.granary.core.module.GoPlatform;
 import dev.granary.core.module.GoSum;
@@ -97,6 +97,7 @@ public final class SnapshotExporter {
      * @param zstd           compress the archive with zstd
      * @param signingKey     the key that signs SHA256SUMS, or null for an unsigned snapshot
      * @param granaryVersion recorded in the manifest
+     * @param distribution   release archives, toolchains and bundles to carry too
      */
     public record Request(List<Path> goSums, List<Path> goMods, List<Path> goWorks, List<String> modules, boolean all,
                           List<Previous> since, Path output, boolean zstd, SigningKey signingKey, String granaryVersion,
@@ -511,8 +512,8 @@ public final class SnapshotExporter {
         }
         for (String id : d.bundles()) {
             selection.add("gocache-bundle " + id);
-            BundleStore.IndexEntry e = index.stream().filter(x -> x.id().equals(id)).findFirst()
-                    .orElseThrow(() -> new SnapshotException("--gocache-bundle " + SnapshotFormat.printable(id) + ": no such bundle is stored here"));
+            BundleStore.IndexEntry e = index.stream().filter(x -> x.id().equals(id)).findFirst().orElseThrow(
+                    () -> new SnapshotException("--gocache-bundle " + SnapshotFormat.printable(id) + ": no such bundle is stored here"));
             if (!out.contains(e)) {
                 out.add(e);
             }
@@ -885,7 +886,8 @@ public final class SnapshotExporter {
                     for (BlobKey k : DlMirror.keys(f.filename())) {
                         copy(w, k, sizes.get(k), p);
                     }
-                    releaseEntries.add(new SnapshotManifest.Release(f.filename(), f.sha256(), sizes.get(StorageLayout.dlArchive(f.filename()))));
+                    long size = sizes.get(StorageLayout.dlArchive(f.filename()));
+                    releaseEntries.add(new SnapshotManifest.Release(f.filename(), f.sha256(), size));
                 }
                 if (!rel.files().isEmpty()) {
                     w.add(SnapshotFormat.DL_LISTING, rel.listing().toJson());

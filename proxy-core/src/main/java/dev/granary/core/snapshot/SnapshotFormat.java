@@ -74,7 +74,8 @@ public final class SnapshotFormat {
         }
         KeyKind kind = StorageLayout.kindOf(BlobKey.of(name));
         if (!ALLOWED.contains(kind) || name.startsWith("pins/") || name.startsWith("leases/")
-                || kind == KeyKind.DL_LISTING && !name.equals(DL_LISTING) || isDlFile(kind) && !ReleaseListing.isValidFilename(dlFilename(name))) {
+                || kind == KeyKind.DL_LISTING && !name.equals(DL_LISTING)
+                || isDlFile(kind) && !ReleaseListing.isValidFilename(dlFilename(name))) {
             throw SnapshotException.member(printable(name), "not a file a snapshot may hold (module artifacts, "
                     + "checksum-database files, toolchain records, release archives, pre-warm bundles, " + MANIFEST + ", " + SUMS
                     + ", " + SIGNATURE + ")");
@@ -86,7 +87,10 @@ public final class SnapshotFormat {
         return kind == KeyKind.DL_ARCHIVE || kind == KeyKind.DL_SIGNATURE || kind == KeyKind.DL_SHA256;
     }
 
-    /** The release file a {@code dl/} member is about: {@code dl/go1.26.3.linux-amd64.tar.gz.asc} is about {@code go1.26.3.linux-amd64.tar.gz}. */
+    /**
+     * The release file a {@code dl/} member is about: {@code dl/go1.26.3.linux-amd64.tar.gz.asc} is about
+     * {@code go1.26.3.linux-amd64.tar.gz}.
+     */
     static String dlFilename(String name) {
         String f = name.substring(name.indexOf('/') + 1);
         for (String suffix : new String[] {".sha256", ".asc"}) {

@@ -645,7 +645,8 @@ public final class SnapshotVerifier {
         List<VerifiedSnapshot.Bundle> out = new ArrayList<>();
         for (SnapshotManifest.Bundle b : manifest.bundles()) {
             String name = StorageLayout.gocacheBundle(b.id()).value();
-            StagedSnapshot.Member file = staged.member(name).orElseThrow(() -> SnapshotException.member(name, "is missing, but the manifest lists it"));
+            StagedSnapshot.Member file = staged.member(name).orElseThrow(
+                    () -> SnapshotException.member(name, "is missing, but the manifest lists it"));
             BundleManifest m;
             try (BundleReader reader = BundleReader.open(staged.open(file))) {
                 m = reader.manifest();

@@ -139,7 +139,8 @@ class SnapshotImporterTest {
         s.put(StorageLayout.dlListing(true), listing("go1.25.0", "go1.25.0.linux-amd64.tar.gz", "b".repeat(64)));
         s.put(StorageLayout.gocacheBundle(OLD_BUNDLE), bytes("old bundle"));
         s.put(StorageLayout.gocacheBundleSignature(OLD_BUNDLE), bytes("old signature"));
-        s.put(StorageLayout.gocacheBundleIndex(), BundleStore.toJson(new BundleStore.Index(List.of(entry(OLD_BUNDLE, "2026-11-01T00:00:00Z", true)))));
+        s.put(StorageLayout.gocacheBundleIndex(),
+                BundleStore.toJson(new BundleStore.Index(List.of(entry(OLD_BUNDLE, "2026-11-01T00:00:00Z", true)))));
         return s;
     }
 
@@ -179,9 +180,11 @@ class SnapshotImporterTest {
                 "a".repeat(64), Files.write(tmp.resolve("archive"), bytes("archive bytes")), bytes("archive signature"))),
                 listing("go1.26.3", ARCHIVE, "a".repeat(64)), bytes("key material"), List.of("ABCD"));
         List<VerifiedSnapshot.Bundle> bundles = List.of(
-                new VerifiedSnapshot.Bundle(NEW_BUNDLE, Files.write(tmp.resolve("new-bundle"), bytes("new bundle")), SnapshotVerifier.sha256(bytes("new bundle")),
+                new VerifiedSnapshot.Bundle(NEW_BUNDLE, Files.write(tmp.resolve("new-bundle"), bytes("new bundle")),
+                        SnapshotVerifier.sha256(bytes("new bundle")),
                         bytes("new signature"), entry(NEW_BUNDLE, "2026-11-21T00:00:00Z", true)),
-                new VerifiedSnapshot.Bundle(OLD_BUNDLE, Files.write(tmp.resolve("rebuilt-bundle"), bytes("rebuilt bundle")), SnapshotVerifier.sha256(bytes("rebuilt bundle")),
+                new VerifiedSnapshot.Bundle(OLD_BUNDLE, Files.write(tmp.resolve("rebuilt-bundle"), bytes("rebuilt bundle")),
+                        SnapshotVerifier.sha256(bytes("rebuilt bundle")),
                         null, entry(OLD_BUNDLE, "2026-11-20T00:00:00Z", false)));
         return new VerifiedSnapshot("f00d".repeat(16), null, files, Optional.empty(), versions,
                 Optional.of(new VerifiedSnapshot.Sumdb(DB, new Tree(5, Hash.ZERO), bytes("head 5"), sumdb, Optional.of(bytes("head 2")), 2)),
