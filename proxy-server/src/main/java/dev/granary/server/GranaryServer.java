@@ -5,11 +5,9 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.Appender;
 import dev.granary.core.Meters;
 import dev.granary.core.catalog.ModuleCatalog;
-import dev.granary.core.catalog.VersionOrigins;
 import dev.granary.core.dl.DlMirror;
-import dev.granary.core.dl.DlSettings;
-import dev.granary.core.dl.DlTrust;
 import dev.granary.core.retention.AccessTimes;
+import dev.granary.core.snapshot.SnapshotOrigins;
 import dev.granary.core.retention.Retention;
 import dev.granary.core.fetch.ModuleService;
 import dev.granary.core.policy.VersionPolicy;
@@ -19,8 +17,6 @@ import dev.granary.core.gocache.RemoteBuildCache;
 import dev.granary.core.sumdb.SumdbDatabases;
 import dev.granary.core.sumdb.SumdbProxy;
 import dev.granary.core.sumdb.SumdbSpec;
-import dev.granary.core.upstream.HttpUpstream;
-import dev.granary.core.upstream.Upstream;
 import dev.granary.server.auth.Access;
 import dev.granary.server.auth.Need;
 import dev.granary.server.auth.Right;
@@ -59,8 +55,6 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
-import java.net.URI;
-import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -69,13 +63,11 @@ import java.util.LinkedHashMap;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -99,6 +91,7 @@ public final class GranaryServer implements AutoCloseable {
     private final RemoteBuildCache buildCache;
     private final BundleStore bundles;
     private final ModuleCatalog catalog;
+    private final SnapshotOrigins origins;
     private final AccessTimes access;
     private final Retention retention;
     private final ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(
@@ -137,7 +130,9 @@ public final class GranaryServer implements AutoCloseable {
         SnapshotMetrics.register(services, registry);
         // Reads for people and housekeeping go to the durable tier unobserved: they are no client's lookups.
         this.access = new AccessTimes(tiers.quiet(), Clock.systemUTC());
-        this.catalog = new ModuleCatalog(tiers.quiet(), databases::names, VersionOrigins.NONE, access::lastRequested).metered(registry);
+        // Which snapshot brought a version in: the importer's records, looked for again at most every 30 s.
+        this.origins = new SnapshotOrigins(tiers.quiet(), Duration.ofSeconds(30));
+        this.catalog = new ModuleCatalog(tiers.quiet(), databases::names, origins, access::lastRequested).metered(registry);
         modules.committer().onCommit(catalog::added);
         modules.committer().onRemove(catalog::removed);
         // Removals go through the committer, hence through the hot tier, which forgets what is removed.
@@ -152,7 +147,7 @@ public final class GranaryServer implements AutoCloseable {
         this.buildCache = new RemoteBuildCache(store, new RemoteBuildCache.Settings(config.bytes(ConfigKey.GOCACHE_MAX_BYTES),
                 config.duration(ConfigKey.GOCACHE_MAX_AGE)), registry);
         this.bundles = new BundleStore(store, registry);
-        this.dl = dlMirror(config, store, root, services.httpClient(), services.upstreamSettings(), registry);
+        this.dl = services.dl();
         this.tls = tls(config, registry);
         this.tokens = new TokenStore(path(config.get(ConfigKey.AUTH_TOKENS_FILE)), config.get(ConfigKey.AUTH_TOKENS), registry);
         this.clientAccess = new Access(tokens, config.get(ConfigKey.AUTH_REQUIRED), config.bool(ConfigKey.AUTH_METRICS));
@@ -233,26 +228,6 @@ public final class GranaryServer implements AutoCloseable {
                         .tag("tier", tier).tag("operation", op).register(registry);
             }
         }
-    }
-
-    /**
-     * The release archive mirror. Redirects from the release site go to any https host (go.dev/dl sends
-     * the bytes from dl.google.com): what arrives is checked by SHA-256 and signature, wherever it came from.
-     */
-    private DlMirror dlMirror(GranaryConfig config, BlobStore store, Path root, HttpClient client, HttpUpstream.Settings us,
-                              MeterRegistry registry) {
-        HttpUpstream.Settings dlSettings = us.withRedirects(HttpUpstream.Redirects.ANY);
-        Function<URI, Upstream> http = uri -> new HttpUpstream(uri, client, dlSettings);
-        DlTrust trust = DlTrust.create(config.dlTrust(), store, http);
-        Optional<URI> site = config.dlUpstream();
-        DlSettings settings = DlSettings.defaults(root)
-                .withListingTtl(config.duration(ConfigKey.DL_LISTING_TTL))
-                .withNotFoundTtl(config.duration(ConfigKey.CACHE_NOT_FOUND_TTL))
-                .withFailureTtl(config.duration(ConfigKey.CACHE_FAILURE_TTL))
-                .withMaxArchiveBytes(config.bytes(ConfigKey.DL_MAX_ARCHIVE_BYTES));
-        log.info("release archives at /dl/: {}; signing key {}", site.map(u -> http.apply(u).describe()).orElse("off (stored archives only)"),
-                trust.describe());
-        return new DlMirror(store, site.map(http).orElse(null), trust, settings, registry, blocking);
     }
 
     /** Binds and starts serving; returns the bound address (useful with port 0). */
@@ -389,6 +364,11 @@ public final class GranaryServer implements AutoCloseable {
     }
 
     private void rebuildCatalog() {
+        try {
+            origins.refresh();
+        } catch (IOException | RuntimeException e) {
+            log.warn("catalog: reading the records of imported snapshots failed: {}", e.toString());
+        }
         try {
             catalog.rebuild();
         } catch (IOException | RuntimeException e) {

@@ -1,5 +1,8 @@
 package dev.granary.server;
 
+import dev.granary.core.dl.DlMirror;
+import dev.granary.core.dl.DlSettings;
+import dev.granary.core.dl.DlTrust;
 import dev.granary.core.fetch.FetchSettings;
 import dev.granary.core.fetch.ModuleService;
 import dev.granary.core.policy.ModulePolicy;
@@ -21,23 +24,27 @@ import dev.granary.server.config.GranaryConfig;
 import dev.granary.storage.BlobStore;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The services every command that works on Granary's storage needs, assembled from the configuration:
- * storage tiers, the upstream chain, the checksum databases and their verifier, and the module
- * service with its verify-before-commit pipeline. {@code serve} puts Netty in front of them; {@code
- * export}, {@code import} and {@code verify} use them directly.
+ * storage tiers, the upstream chain, the checksum databases and their verifier, the module service
+ * with its verify-before-commit pipeline, and the release archive mirror. {@code serve} puts Netty in
+ * front of them; {@code export}, {@code import}, {@code verify} and the prefetch commands use them
+ * directly.
  */
 public final class Services implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Services.class);
@@ -56,6 +63,7 @@ public final class Services implements AutoCloseable {
     private final SumdbDatabases databases;
     private final VersionPolicy policy;
     private final ModuleService modules;
+    private final DlMirror dl;
 
     public Services(GranaryConfig config, Map<String, String> env, Metrics metrics) throws IOException {
         this.config = config;
@@ -89,6 +97,26 @@ public final class Services implements AutoCloseable {
         this.policy = policy(config);
         this.modules = new ModuleService(store, limit.wrap(git.modules()), fetch, new SumdbVerifier(databases, git.noSumdb(), registry),
                 registry, blocking, tiers.leases(), policy);
+        this.dl = dlMirror(config, store, root, registry);
+    }
+
+    /**
+     * The release archive mirror. Redirects from the release site go to any https host (go.dev/dl sends
+     * the bytes from dl.google.com): what arrives is checked by SHA-256 and signature, wherever it came from.
+     */
+    private DlMirror dlMirror(GranaryConfig config, BlobStore store, Path root, MeterRegistry registry) {
+        HttpUpstream.Settings dlSettings = upstreamSettings.withRedirects(HttpUpstream.Redirects.ANY);
+        Function<URI, Upstream> http = uri -> new HttpUpstream(uri, client, dlSettings);
+        DlTrust trust = DlTrust.create(config.dlTrust(), store, http);
+        Optional<URI> site = config.dlUpstream();
+        DlSettings settings = DlSettings.defaults(root)
+                .withListingTtl(config.duration(ConfigKey.DL_LISTING_TTL))
+                .withNotFoundTtl(config.duration(ConfigKey.CACHE_NOT_FOUND_TTL))
+                .withFailureTtl(config.duration(ConfigKey.CACHE_FAILURE_TTL))
+                .withMaxArchiveBytes(config.bytes(ConfigKey.DL_MAX_ARCHIVE_BYTES));
+        log.info("release archives at /dl/: {}; signing key {}", site.map(u -> http.apply(u).describe()).orElse("off (stored archives only)"),
+                trust.describe());
+        return new DlMirror(store, site.map(http).orElse(null), trust, settings, registry, blocking);
     }
 
     /** {@code policy.*}: deny and allow rules, the minimum age; {@link VersionPolicy#NONE} when nothing is configured. */
@@ -166,16 +194,6 @@ public final class Services implements AutoCloseable {
         return upstream.isEmpty();
     }
 
-    /** The HTTP client every upstream shares. */
-    HttpClient httpClient() {
-        return client;
-    }
-
-    /** The upstream settings, as configured. */
-    HttpUpstream.Settings upstreamSettings() {
-        return upstreamSettings;
-    }
-
     public FetchSettings fetchSettings() {
         return fetch;
     }
@@ -194,6 +212,11 @@ public final class Services implements AutoCloseable {
 
     public ModuleService modules() {
         return modules;
+    }
+
+    /** The release archive mirror ({@code /dl/}): its listing, archives and signing key. */
+    public DlMirror dl() {
+        return dl;
     }
 
     /** The private-module patterns (GONOSUMDB syntax): the configured ones plus the git routes'. */

@@ -3,7 +3,6 @@ package dev.granary.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.granary.core.layout.StorageLayout;
-import dev.granary.core.module.GoPlatform;
 import dev.granary.core.module.GoVersion;
 import dev.granary.core.module.ModuleVersion;
 import dev.granary.core.sumdb.TestSumdb;
@@ -11,19 +10,13 @@ import dev.granary.core.testing.GoCommand;
 import dev.granary.core.testing.GoToolchain;
 import dev.granary.core.testing.GoToolchains;
 import dev.granary.core.testing.TestUpstream;
-import dev.granary.core.toolchain.Toolchains;
 import dev.granary.server.config.ConfigKey;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.zip.Deflater;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -36,22 +29,11 @@ import picocli.CommandLine;
  * {@code GOTOOLCHAIN=go1.19.8}, {@code GOPROXY=<Granary>} and {@code GOSUMDB} on (a real checksum
  * database, reached through Granary's {@code /sumdb/}) downloads {@code golang.org/toolchain@v0.0.1-go1.19.8.linux-amd64},
  * verifies it, and runs it; then again with Granary's upstream and the database gone, a fresh module
- * cache and a fresh checksum cache, from Granary's storage alone.
- *
- * <p>The toolchain is built here from Debian's Go ({@link GoToolchains#debian()}, 1.19.8 on this machine)
- * in the layout cmd/distpack gives toolchain modules: {@code bin/go}, {@code bin/gofmt}, the build tools
- * distpack keeps under {@code pkg/tool/linux_amd64}, {@code lib/} and {@code VERSION}. Sources
- * ({@code src/}, the largest part) are left out: the switch runs {@code bin/go} and never reads them
- * ({@code go version} and {@code go env} do not). {@code pkg/tool} and {@code lib} must be there: after
- * unpacking, the go command walks both to set execute bits and fails when either is missing
- * (cmd/go/internal/toolchain/select.go, Exec). Debian's tree has no {@code lib/}, so the time zone
- * database of the switching Go's tree stands in ({@code lib/time/zoneinfo.zip}).
+ * cache and a fresh checksum cache, from Granary's storage alone. The toolchain module is
+ * {@link ToolchainModule}'s, built from Debian's Go.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ToolchainSwitchIT {
-    /** Build tools cmd/distpack keeps under pkg/tool (those Go 1.19 has). */
-    private static final List<String> TOOLS = List.of("asm", "cgo", "compile", "cover", "fix", "link", "vet");
-
     @TempDir
     static Path tmp;
     /** The go command doing the switching: the newest on the machine, which must be 1.21 or newer. */
@@ -67,34 +49,13 @@ class ToolchainSwitchIT {
     void buildToolchainModule() throws Exception {
         switching = GoToolchains.all().get(0);
         assertThat(switching.atLeast(21)).as("a go command that switches toolchains (1.21 or newer): " + switching).isTrue();
-        packaged = GoToolchains.debian();
+        ToolchainModule module = ToolchainModule.get();
+        packaged = module.packaged();
         assertThat(packaged.atLeast(21)).as("the packaged Go must predate toolchain switching").isFalse();
-        version = GoVersion.strip(packaged.version());
-        toolchain = Toolchains.moduleVersion(version, GoPlatform.LINUX_AMD64);
-        Path goroot = packaged.binDir().getParent();
-        List<String> files = new ArrayList<>(List.of("VERSION", "bin/go", "bin/gofmt"));
-        TOOLS.forEach(t -> files.add("pkg/tool/linux_amd64/" + t));
-        tree = tmp.resolve("upstream");
-        Path dir = Files.createDirectories(tree.resolve("golang.org/toolchain/@v"));
-        String prefix = toolchain.path().value() + "@" + toolchain.version() + "/";
-        Path zip = dir.resolve(toolchain.version() + ".zip");
-        try (ZipOutputStream z = new ZipOutputStream(Files.newOutputStream(zip))) {
-            z.setLevel(Deflater.BEST_SPEED);
-            for (String f : files) {
-                z.putNextEntry(new ZipEntry(prefix + f));
-                Files.copy(goroot.resolve(f), z);
-                z.closeEntry();
-            }
-            z.putNextEntry(new ZipEntry(prefix + "lib/time/zoneinfo.zip"));
-            Files.copy(switching.binDir().getParent().resolve("lib/time/zoneinfo.zip"), z);
-            z.closeEntry();
-        }
-        zipBytes = Files.size(zip);
-        // What cmd/distpack writes beside the zip.
-        Files.writeString(dir.resolve(toolchain.version() + ".mod"), "module golang.org/toolchain\n");
-        Files.writeString(dir.resolve(toolchain.version() + ".info"),
-                "{\"Version\":\"" + toolchain.version() + "\", \"Time\":\"2023-04-04T17:30:31Z\"}\n");
-        Files.writeString(dir.resolve("list"), toolchain.version() + "\n");
+        version = module.version();
+        toolchain = module.module();
+        tree = module.tree();
+        zipBytes = module.zipBytes();
     }
 
     @AfterAll

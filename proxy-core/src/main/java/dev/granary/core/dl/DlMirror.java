@@ -456,7 +456,8 @@ public final class DlMirror {
         (all ? listingAll : listingCurrent).set(cached(merged, bytes, System.nanoTime(), System.nanoTime()));
     }
 
-    private static ReleaseListing merge(ReleaseListing old, ReleaseListing incoming) {
+    /** Two listings as one: releases and files of both, {@code incoming}'s entry winning for a file both list. */
+    public static ReleaseListing merge(ReleaseListing old, ReleaseListing incoming) {
         List<Release> out = new ArrayList<>(incoming.releases());
         for (Release r : old.releases()) {
             Optional<Release> twin = incoming.release(r.version());
@@ -489,7 +490,11 @@ public final class DlMirror {
      * the site's {@code armv6l}), and the source archive for the platform {@code src}.
      */
     public Selection select(List<String> versionSpecs, List<String> platforms) {
-        ReleaseListing listing = releases();
+        return select(versionSpecs, platforms, releases());
+    }
+
+    /** {@link #select(List, List)} against the given listing (the stored one, for an offline export). */
+    public static Selection select(List<String> versionSpecs, List<String> platforms, ReleaseListing listing) {
         List<String> versions = listing.versions();
         List<ReleaseFile> files = new ArrayList<>();
         List<String> problems = new ArrayList<>();

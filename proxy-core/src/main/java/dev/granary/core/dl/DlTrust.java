@@ -199,6 +199,53 @@ public final class DlTrust {
         }
     }
 
+    /**
+     * The keys archives that arrived from elsewhere (a snapshot) are checked with, deciding without writing
+     * anything: with a keyring file, its pinned keys; else the key stored here; else {@code offered} (the key
+     * material that came with the archives), trusted only when it holds a pinned key, and then to be stored
+     * ({@link ImportKeys#toStore()}) when the archives are published. A key that merely came along is never
+     * trusted for itself.
+     *
+     * @throws RefusedException dl-signing-key when there is no key to check with, or the offered one holds no pinned key
+     */
+    public ImportKeys forImport(Optional<byte[]> offered) {
+        if (settings.keyringFile() != null) {
+            Keyring kr = keyring();
+            return new ImportKeys(SignatureVerifier.of(kr), kr.fingerprints(), Optional.empty());
+        }
+        Optional<byte[]> stored = stored();
+        if (stored.isPresent()) {
+            try {
+                Keyring kr = pinned(Keyring.read(new ByteArrayInputStream(stored.get())), settings.pins());
+                return new ImportKeys(SignatureVerifier.of(kr), kr.fingerprints(), Optional.empty());
+            } catch (IOException | PgpException e) {
+                log.error("the stored release signing key {} is refused ({})", StorageLayout.dlSigningKey(), e.getMessage());
+            }
+        }
+        if (offered.isEmpty()) {
+            throw new RefusedException("dl-signing-key", "no release signing key is stored here to check the archives with, and none came"
+                    + " with them (this Granary trusts " + String.join(", ", settings.pins()) + "; or configure dl.keyring)");
+        }
+        Keyring kr;
+        try {
+            kr = pinned(Keyring.read(new ByteArrayInputStream(offered.get())), settings.pins());
+        } catch (IOException | PgpException e) {
+            throw new RefusedException("dl-signing-key", "the release signing key that came with the archives is not trusted here: "
+                    + e.getMessage());
+        }
+        return new ImportKeys(SignatureVerifier.of(kr), kr.fingerprints(), offered);
+    }
+
+    /**
+     * What {@link #forImport} decided.
+     *
+     * @param verifier     checks the archives' signatures
+     * @param fingerprints the keys it trusts
+     * @param toStore      key material to store when the archives are published (it passed the pin, and no key is stored yet)
+     */
+    public record ImportKeys(SignatureVerifier verifier, List<String> fingerprints, Optional<byte[]> toStore) {
+    }
+
     /** The key material to carry along (a snapshot): the stored key in URL mode, the file's bytes otherwise. */
     public Optional<byte[]> keyMaterial() {
         if (settings.keyringFile() != null) {

@@ -91,6 +91,11 @@ public final class BundleReader implements Closeable {
         return manifest;
     }
 
+    /** Checks every file against the manifest, writing nothing, reporting no progress. */
+    public void verify() throws BundleException, IOException {
+        verify(Progress.NONE);
+    }
+
     /** Checks every file against the manifest, writing nothing. */
     public void verify(Progress progress) throws BundleException, IOException {
         progress.start("verifying bundle", manifest.totalBytes());

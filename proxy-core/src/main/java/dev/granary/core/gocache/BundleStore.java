@@ -104,7 +104,7 @@ public final class BundleStore {
      * @throws IllegalArgumentException when the content is not an OpenPGP signature (armored or binary) or too large
      */
     public boolean publishSignature(String id, Path signature) throws IOException {
-        if (Files.size(signature) > MAX_SIGNATURE_BYTES || !looksLikeOpenPgp(signature)) {
+        if (!isSignature(signature)) {
             throw new IllegalArgumentException("not a detached OpenPGP signature (armored or binary, at most 1 MiB)");
         }
         indexLock.lock();
@@ -137,13 +137,7 @@ public final class BundleStore {
 
     /** The index as stored (an empty one when nothing was published). */
     public Index index() throws IOException {
-        Optional<Blob> b = store.get(StorageLayout.gocacheBundleIndex());
-        if (b.isEmpty()) {
-            return new Index(List.of());
-        }
-        try (Blob blob = b.get(); InputStream in = blob.openStream()) {
-            return JSON.readValue(in, Index.class);
-        }
+        return read(store);
     }
 
     /** The index's JSON bytes. */
@@ -167,10 +161,60 @@ public final class BundleStore {
         store.put(StorageLayout.gocacheBundleIndex(), JSON.writeValueAsBytes(idx));
     }
 
-    private static IndexEntry entry(BundleManifest m, long size, boolean signed) {
+    /**
+     * Adds (or replaces, by identity) index entries in the index of {@code store}; used by snapshot
+     * import, which holds its own lock. Idempotent.
+     */
+    public static void addToIndex(BlobStore store, List<IndexEntry> added) throws IOException {
+        Index idx = read(store);
+        List<IndexEntry> entries = new ArrayList<>(added);
+        for (IndexEntry e : idx.bundles()) {
+            if (added.stream().noneMatch(a -> a.id().equals(e.id()))) {
+                entries.add(e);
+            }
+        }
+        entries.sort(Comparator.comparing(IndexEntry::created).reversed());
+        store.put(StorageLayout.gocacheBundleIndex(), JSON.writeValueAsBytes(new Index(entries)));
+    }
+
+    private static Index read(BlobStore store) throws IOException {
+        Optional<Blob> b = store.get(StorageLayout.gocacheBundleIndex());
+        if (b.isEmpty()) {
+            return new Index(List.of());
+        }
+        try (Blob blob = b.get(); InputStream in = blob.openStream()) {
+            return JSON.readValue(in, Index.class);
+        }
+    }
+
+    /** An index as JSON, as {@code index.json} holds it. */
+    public static byte[] toJson(Index idx) {
+        try {
+            return JSON.writeValueAsBytes(idx);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot write a bundle index", e);
+        }
+    }
+
+    /** Parses an index. */
+    public static Index parseIndex(byte[] json) throws IOException {
+        Index idx = JSON.readValue(json, Index.class);
+        if (idx == null) {
+            throw new IOException("not a bundle index (null)");
+        }
+        return idx;
+    }
+
+    /** The index entry of a bundle with manifest {@code m}, {@code size} bytes, signed or not. */
+    public static IndexEntry entry(BundleManifest m, long size, boolean signed) {
         KeyInputs in = m.inputs();
         return new IndexEntry(m.id(), m.name(), in.goVersion(), in.goos(), in.goarch(), in.archLevel(), in.cgo(), in.trimpath(),
                 in.race(), in.tags(), in.gomodcache(), m.created(), size, m.files().size(), m.packages(), m.modules().size(), signed);
+    }
+
+    /** True when {@code p} is small enough and looks like a detached OpenPGP signature (armored or binary). */
+    public static boolean isSignature(Path p) throws IOException {
+        return Files.size(p) <= MAX_SIGNATURE_BYTES && looksLikeOpenPgp(p);
     }
 
     private static boolean looksLikeOpenPgp(Path p) throws IOException {

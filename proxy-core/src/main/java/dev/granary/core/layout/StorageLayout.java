@@ -36,6 +36,7 @@ import java.util.Optional;
  * snapshots/&lt;id&gt;/MANIFEST.json         an imported snapshot's manifest: written last, marks the import done
  * snapshots/&lt;id&gt;/SHA256SUMS            its checksum list, and SHA256SUMS.asc its signature (provenance)
  * snapshots/&lt;id&gt;/journal               an import in progress: what to undo or redo after a crash
+ * snapshots/&lt;id&gt;/staged/&lt;key&gt;          what an import in progress will put at &lt;key&gt; in place of what is there
  * leases/snapshot-import               the one import running on this storage, with its heartbeat
  * gocache/bundles/&lt;id&gt;.tar.zst        pre-warm bundles of build cache entries (replaced on publish)
  * gocache/bundles/&lt;id&gt;.tar.zst.asc    their detached OpenPGP signatures
@@ -222,6 +223,15 @@ public final class StorageLayout {
         return BlobKey.of(SNAPSHOTS + id + "/journal");
     }
 
+    /**
+     * {@code snapshots/<id>/staged/<key>}: where an import in progress stages what it will put at
+     * {@code key} (a replaced pre-warm bundle), so that the key keeps its old content until the import
+     * publishes, and a crash before then can be undone.
+     */
+    public static BlobKey snapshotStaged(String id, BlobKey key) {
+        return BlobKey.of(SNAPSHOTS + id + "/staged/" + key.value());
+    }
+
     /** {@code leases/snapshot-import}: held by the one import publishing into this storage. */
     public static BlobKey snapshotImportLock() {
         return BlobKey.of(LEASES + "snapshot-import");
@@ -290,6 +300,25 @@ public final class StorageLayout {
             throw new IllegalArgumentException(mv + " is not a version of " + TOOLCHAIN_MODULE);
         }
         return BlobKey.of(TOOLCHAINS + mv.escapedVersion() + ".info");
+    }
+
+    /** {@code toolchains}: the recorded {@code .info}s of toolchain versions. */
+    public static BlobKey toolchainsDir() {
+        return BlobKey.of(TOOLCHAINS.substring(0, TOOLCHAINS.length() - 1));
+    }
+
+    /** The toolchain version a {@code toolchains/<version>.info} key records, or empty for any other key. */
+    public static Optional<ModuleVersion> versionOfToolchainInfo(BlobKey key) {
+        if (kindOf(key) != KeyKind.TOOLCHAIN_INFO) {
+            return Optional.empty();
+        }
+        String v = key.value();
+        try {
+            return Optional.of(ModuleVersion.of(TOOLCHAIN_MODULE,
+                    ModuleEscaping.unescapeVersion(v.substring(TOOLCHAINS.length(), v.length() - ".info".length()))));
+        } catch (ProxyException e) {
+            return Optional.empty();
+        }
     }
 
     /** {@code dl}: everything stored for the release archive mirror. */

@@ -1,11 +1,19 @@
 package dev.granary.core.snapshot;
 
 import dev.granary.core.ProxyException;
+import dev.granary.core.dl.DlMirror;
+import dev.granary.core.dl.ReleaseListing;
+import dev.granary.core.dl.ReleaseListing.ReleaseFile;
 import dev.granary.core.fetch.ModuleService;
 import dev.granary.core.fetch.VersionChecks;
+import dev.granary.core.gocache.BundleException;
+import dev.granary.core.gocache.BundleManifest;
+import dev.granary.core.gocache.BundleReader;
+import dev.granary.core.gocache.BundleStore;
 import dev.granary.core.layout.KeyKind;
 import dev.granary.core.layout.StorageLayout;
 import dev.granary.core.module.GoModFile;
+import dev.granary.core.module.GoPlatform;
 import dev.granary.core.module.GoSum;
 import dev.granary.core.module.GoWorkFile;
 import dev.granary.core.module.ModuleEscaping;
@@ -23,6 +31,7 @@ import dev.granary.core.sumdb.SumdbStorage;
 import dev.granary.core.sumdb.tlog.TlogException;
 import dev.granary.core.sumdb.tlog.TlogRecord;
 import dev.granary.core.sumdb.tlog.Tree;
+import dev.granary.core.toolchain.Toolchains;
 import dev.granary.storage.Blob;
 import dev.granary.storage.BlobKey;
 import dev.granary.storage.BlobStore;
@@ -42,10 +51,13 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
@@ -60,8 +72,12 @@ import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
  * Exports a snapshot ({@link SnapshotFormat}) of the module versions a selection names, from storage,
  * fetching what is missing through the module service's upstreams and verify-before-commit pipeline
  * (unless offline), with the checksum-database records and the tiles that prove them, pinned to one
- * signed tree head. Memory does not depend on the snapshot's size: files stream from storage into the
- * archive, and proof tiles are staged on disk.
+ * signed tree head. It can carry the Go distribution too: release archives (fetched and verified by the
+ * {@link DlMirror} when missing) with their listing entries, signatures and the trusted signing key, and
+ * toolchain modules (zips for the platforms asked for, and the linux-amd64 existence {@code .info} of
+ * every version, each proven like a module); and pre-warm bundles with their index entries. Memory does
+ * not depend on the snapshot's size: files stream from storage into the archive, and proof tiles are
+ * staged on disk.
  */
 public final class SnapshotExporter {
     private static final int PARALLEL_FETCHES = 8;
@@ -81,15 +97,46 @@ public final class SnapshotExporter {
      * @param zstd           compress the archive with zstd
      * @param signingKey     the key that signs SHA256SUMS, or null for an unsigned snapshot
      * @param granaryVersion recorded in the manifest
+     * @param distribution   release archives, toolchains and bundles to carry too
      */
     public record Request(List<Path> goSums, List<Path> goMods, List<Path> goWorks, List<String> modules, boolean all,
-                          List<Previous> since, Path output, boolean zstd, SigningKey signingKey, String granaryVersion) {
+                          List<Previous> since, Path output, boolean zstd, SigningKey signingKey, String granaryVersion,
+                          Distribution distribution) {
         public Request {
             goSums = List.copyOf(goSums);
             goMods = List.copyOf(goMods);
             goWorks = List.copyOf(goWorks);
             modules = List.copyOf(modules);
             since = List.copyOf(since);
+            distribution = distribution == null ? Distribution.NONE : distribution;
+        }
+
+        /** Module versions alone. */
+        public Request(List<Path> goSums, List<Path> goMods, List<Path> goWorks, List<String> modules, boolean all,
+                       List<Previous> since, Path output, boolean zstd, SigningKey signingKey, String granaryVersion) {
+            this(goSums, goMods, goWorks, modules, all, since, output, zstd, signingKey, granaryVersion, Distribution.NONE);
+        }
+    }
+
+    /**
+     * The Go distribution and build caches to carry besides module versions.
+     *
+     * @param releases   release archives: Go version specs ({@code 1.26.3}, {@code go1.26.3}, {@code 1.26.x})
+     * @param toolchains toolchain modules: Go version specs
+     * @param platforms  the platforms of both ({@code linux/amd64}; {@code src} names the source archive)
+     * @param allBundles every pre-warm bundle stored
+     * @param bundles    pre-warm bundles by identity
+     */
+    public record Distribution(List<String> releases, List<String> toolchains, List<String> platforms, boolean allBundles,
+                               List<String> bundles) {
+        /** Nothing besides module versions. */
+        public static final Distribution NONE = new Distribution(List.of(), List.of(), List.of(), false, List.of());
+
+        public Distribution {
+            releases = List.copyOf(releases);
+            toolchains = List.copyOf(toolchains);
+            platforms = List.copyOf(platforms);
+            bundles = List.copyOf(bundles);
         }
     }
 
@@ -135,6 +182,23 @@ public final class SnapshotExporter {
     private record Item(ModuleVersion mv, boolean zip, GoSum sums, long recordId, byte[] record, String recordText) {
     }
 
+    /** A toolchain version shipped as its existence record: its .info, and its checksum-database record. */
+    private record ToolchainInfo(ModuleVersion mv, byte[] info, long recordId, byte[] record, String recordText) {
+    }
+
+    /** A pre-warm bundle to ship: its index entry (computed from its manifest) and whether its signature goes with it. */
+    private record BundleItem(BundleStore.IndexEntry entry, boolean signed) {
+    }
+
+    /** Release archives to ship: the listing's entries of them, the key material the signatures verify with. */
+    private record Releases(ReleaseListing listing, List<ReleaseFile> files, byte[] key, List<String> fingerprints) {
+        static final Releases NONE = new Releases(new ReleaseListing(List.of()), List.of(), null, List.of());
+    }
+
+    /** What a snapshot carries besides module versions. */
+    private record Carried(List<ToolchainInfo> toolchainInfos, Releases releases, List<BundleItem> bundles) {
+    }
+
     private final ModuleService modules;
     private final BlobStore store;
     private final Optional<SumdbDatabases.Database> db;
@@ -143,6 +207,8 @@ public final class SnapshotExporter {
     private final boolean offline;
     private final Path tempDir;
     private final Progress.Factory progress;
+    private final DlMirror dl;
+    private final BundleStore bundles;
 
     /**
      * @param modules      fetches what is missing (unless offline) and answers lists and @latest
@@ -156,6 +222,20 @@ public final class SnapshotExporter {
      */
     public SnapshotExporter(ModuleService modules, BlobStore store, Optional<SumdbDatabases.Database> db, SumdbStorage sumdbStorage,
                             String noSumdb, boolean offline, Path tempDir, Progress.Factory progress) {
+        this(modules, store, db, sumdbStorage, noSumdb, offline, tempDir, progress, null, null);
+    }
+
+    /**
+     * An exporter that can also carry release archives and pre-warm bundles.
+     *
+     * @param dl      the release archive mirror (fetches and verifies what is missing unless offline), or null
+     * @param bundles the pre-warm bundles, or null
+     */
+    public SnapshotExporter(ModuleService modules, BlobStore store, Optional<SumdbDatabases.Database> db, SumdbStorage sumdbStorage,
+                            String noSumdb, boolean offline, Path tempDir, Progress.Factory progress, DlMirror dl,
+                            BundleStore bundles) {
+        this.dl = dl;
+        this.bundles = bundles;
         this.modules = modules;
         this.store = store;
         this.db = db;
@@ -172,6 +252,10 @@ public final class SnapshotExporter {
         Map<ModuleVersion, Boolean> wanted = new TreeMap<>(SnapshotOrder.VERSIONS);
         Map<ModuleVersion, GoSum> fromGoSum = new TreeMap<>(SnapshotOrder.VERSIONS);
         select(r, selection, wanted, fromGoSum);
+        Distribution dist = r.distribution();
+        List<ModuleVersion> toolchainInfos = selectToolchains(dist, selection, wanted);
+        Releases releases = selectReleases(dist, selection);
+        List<BundleStore.IndexEntry> bundleEntries = selectBundles(dist, selection);
         String previousId = null;
         Optional<SnapshotManifest.TreeHead> previousHead = Optional.empty();
         for (Previous p : r.since()) {
@@ -182,7 +266,14 @@ public final class SnapshotExporter {
                 if (zip != null && (e.zip() || !zip)) {
                     wanted.remove(mv);
                 }
+                toolchainInfos.remove(mv);
             }
+            toolchainInfos.removeIf(mv -> p.manifest().toolchainInfos().contains(mv.version()));
+            releases = new Releases(releases.listing(), releases.files().stream().filter(f -> p.manifest().releases().stream()
+                    .noneMatch(x -> x.filename().equals(f.filename()) && x.sha256().equals(f.sha256()))).toList(),
+                    releases.key(), releases.fingerprints());
+            bundleEntries.removeIf(b -> p.manifest().bundles().stream()
+                    .anyMatch(x -> x.id().equals(b.id()) && x.size() == b.size() && Objects.equals(x.created(), b.created())));
             Optional<SnapshotManifest.TreeHead> h = db.flatMap(d -> p.manifest().treeHead(d.name()));
             if (h.isPresent() && (previousHead.isEmpty() || h.get().size() > previousHead.get().size())) {
                 previousHead = h;
@@ -192,14 +283,15 @@ public final class SnapshotExporter {
                 previousId = p.id();
             }
         }
-        if (wanted.isEmpty() && r.since().isEmpty()) {
-            throw new SnapshotException("the selection names no module versions");
+        if (wanted.isEmpty() && toolchainInfos.isEmpty() && releases.files().isEmpty() && bundleEntries.isEmpty() && r.since().isEmpty()) {
+            throw new SnapshotException("the selection names no module versions, toolchains, release archives or bundles");
         }
 
         List<Item> items = prepare(wanted, fromGoSum);
+        Carried carried = new Carried(prepareToolchainInfos(toolchainInfos), prepareReleases(releases), prepareBundles(bundleEntries));
         Path staging = Files.createTempDirectory(Files.createDirectories(tempDir), STAGING_PREFIX + ProcessHandle.current().pid() + "-");
         try {
-            return write(r, selection, previousId, previousHead, items, staging);
+            return write(r, selection, previousId, previousHead, items, carried, staging);
         } finally {
             deleteTree(staging);
         }
@@ -330,7 +422,210 @@ public final class SnapshotExporter {
         }
     }
 
+    /**
+     * Toolchain modules: the zip of every version for every platform asked for joins the module versions;
+     * returned are the linux-amd64 versions whose existence {@code .info} travels alone (their zip was not
+     * asked for).
+     */
+    private List<ModuleVersion> selectToolchains(Distribution d, List<String> selection, Map<ModuleVersion, Boolean> wanted)
+            throws SnapshotException, IOException {
+        if (d.toolchains().isEmpty()) {
+            return new ArrayList<>();
+        }
+        selection.add("toolchains " + String.join(",", d.toolchains()) + " for " + String.join(",", d.platforms()));
+        List<GoPlatform> platforms = new ArrayList<>();
+        for (String p : d.platforms()) {
+            if (!isSource(p)) {
+                try {
+                    platforms.add(GoPlatform.parse(p));
+                } catch (IllegalArgumentException e) {
+                    throw new SnapshotException("--platforms " + p + ": " + e.getMessage());
+                }
+            }
+        }
+        Toolchains toolchains = new Toolchains(modules);
+        Toolchains.Selection sel;
+        try {
+            sel = offline ? Toolchains.select(d.toolchains(), platforms, toolchains.stored(store))
+                    : toolchains.select(d.toolchains(), platforms);
+        } catch (ProxyException e) {
+            throw new SnapshotException("--toolchains: cannot list the toolchains: " + e.getMessage(), e);
+        }
+        if (!sel.problems().isEmpty()) {
+            throw new SnapshotException("--toolchains: " + String.join("; ", sel.problems()) + (offline ? " (stored here)" : ""));
+        }
+        sel.zips().forEach(mv -> want(wanted, mv, true));
+        List<ModuleVersion> infos = new ArrayList<>();
+        for (ModuleVersion mv : sel.infos()) {
+            if (!sel.zips().contains(mv)) {
+                infos.add(mv);
+            }
+        }
+        return infos;
+    }
+
+    /** Release archives: the files of the listing the specs and platforms name. */
+    private Releases selectReleases(Distribution d, List<String> selection) throws SnapshotException {
+        if (d.releases().isEmpty()) {
+            return Releases.NONE;
+        }
+        selection.add("dl " + String.join(",", d.releases()) + " for " + String.join(",", d.platforms()));
+        if (dl == null) {
+            throw new SnapshotException("--dl: this Granary has no release archive mirror");
+        }
+        if (d.platforms().isEmpty()) {
+            throw new SnapshotException("--dl: give --platforms (such as linux/amd64, or src for the source archive)");
+        }
+        ReleaseListing listing;
+        DlMirror.Selection sel;
+        try {
+            listing = offline ? dl.storedListing(true).orElse(new ReleaseListing(List.of())) : dl.releases();
+            sel = DlMirror.select(d.releases(), d.platforms(), listing);
+        } catch (ProxyException | IllegalArgumentException e) {
+            throw new SnapshotException("--dl: " + e.getMessage(), e);
+        }
+        if (!sel.problems().isEmpty()) {
+            throw new SnapshotException("--dl: " + String.join("; ", sel.problems()) + (offline ? " (in the listing stored here)" : ""));
+        }
+        List<ReleaseFile> files = sel.files().stream().distinct().toList();
+        for (ReleaseFile f : files) {
+            if (!f.hasSha256()) {
+                throw new SnapshotException("--dl: " + f.filename() + ": the release listing gives no SHA-256 for it, so it cannot be checked");
+            }
+        }
+        return new Releases(listing, files, null, List.of());
+    }
+
+    /** Pre-warm bundles: every one stored, or those named. */
+    private List<BundleStore.IndexEntry> selectBundles(Distribution d, List<String> selection) throws SnapshotException, IOException {
+        if (!d.allBundles() && d.bundles().isEmpty()) {
+            return new ArrayList<>();
+        }
+        if (bundles == null) {
+            throw new SnapshotException("--gocache-bundles: this Granary has no bundle store");
+        }
+        List<BundleStore.IndexEntry> index = bundles.index().bundles();
+        List<BundleStore.IndexEntry> out = new ArrayList<>();
+        if (d.allBundles()) {
+            selection.add("gocache-bundles all");
+            out.addAll(index);
+        }
+        for (String id : d.bundles()) {
+            selection.add("gocache-bundle " + id);
+            BundleStore.IndexEntry e = index.stream().filter(x -> x.id().equals(id)).findFirst().orElseThrow(
+                    () -> new SnapshotException("--gocache-bundle " + SnapshotFormat.printable(id) + ": no such bundle is stored here"));
+            if (!out.contains(e)) {
+                out.add(e);
+            }
+        }
+        return out;
+    }
+
+    private static boolean isSource(String platform) {
+        return platform.strip().equalsIgnoreCase("src") || platform.strip().equalsIgnoreCase("source");
+    }
+
     // ---- fetching and records -------------------------------------------------------------------
+
+    /**
+     * The existence {@code .info} of each toolchain version (recorded, or committed with its version),
+     * fetched and checked by the module service first when online, with its checksum-database record.
+     */
+    private List<ToolchainInfo> prepareToolchainInfos(List<ModuleVersion> versions) throws SnapshotException, IOException {
+        List<ToolchainInfo> out = new ArrayList<>();
+        if (!versions.isEmpty() && db.isEmpty()) {
+            throw new SnapshotException("no checksum database is configured (--sumdb), so the snapshot could not prove its toolchains");
+        }
+        for (ModuleVersion mv : versions) {
+            Optional<byte[]> info = modules.recordedToolchainInfo(mv).or(() -> readQuietly(StorageLayout.info(mv)));
+            if (info.isEmpty()) {
+                if (offline) {
+                    throw new SnapshotException(mv + ": not known here (no .info of it is stored), and the export is offline");
+                }
+                try (Artifact a = modules.info(mv)) {
+                    info = Optional.of(a.blob().readAllBytes());
+                } catch (ProxyException e) {
+                    throw new SnapshotException(mv + ": " + e.getMessage(), e);
+                }
+            }
+            byte[] response = lookup(mv);
+            TlogRecord rec;
+            try {
+                rec = TlogRecord.parseRecord(response);
+            } catch (TlogException e) {
+                throw new SnapshotException(mv + ": the stored checksum-database record is unreadable: " + e.getMessage());
+            }
+            if (GoSum.find(rec.text(), mv) == null) {
+                throw new SnapshotException(mv + ": the checksum-database record does not name it");
+            }
+            out.add(new ToolchainInfo(mv, info.get(), rec.id(), Arrays.copyOf(response, response.length - rec.rest().length), rec.text()));
+        }
+        return out;
+    }
+
+    /**
+     * Every selected archive stored (fetched and verified by the mirror first when online), its stored
+     * SHA-256 the listing's; and the signing key material the mirror trusts.
+     */
+    private Releases prepareReleases(Releases r) throws SnapshotException {
+        if (r.files().isEmpty()) {
+            return r;
+        }
+        for (ReleaseFile f : r.files()) {
+            DlMirror.Archive a;
+            try {
+                a = offline ? dl.stored(f.filename()).orElseThrow(() -> new SnapshotException(f.filename()
+                        + ": not stored here, and the export is offline")) : dl.ensure(f.filename());
+            } catch (ProxyException e) {
+                throw new SnapshotException(f.filename() + ": " + e.getMessage(), e);
+            }
+            if (!a.sha256().equals(f.sha256())) {
+                throw new SnapshotException(f.filename() + ": stored with SHA-256 " + a.sha256() + ", the release listing says " + f.sha256());
+            }
+        }
+        byte[] key;
+        List<String> fingerprints;
+        try {
+            key = dl.trust().keyMaterial().orElse(null);
+            fingerprints = dl.trust().fingerprints();
+        } catch (ProxyException e) {
+            throw new SnapshotException("the release signing key: " + e.getMessage(), e);
+        }
+        Set<String> names = new HashSet<>();
+        r.files().forEach(f -> names.add(f.filename()));
+        return new Releases(r.listing().filter(f -> names.contains(f.filename())), r.files(), key, fingerprints);
+    }
+
+    /** Each bundle's index entry, computed from its own manifest (as a publish computes it). */
+    private List<BundleItem> prepareBundles(List<BundleStore.IndexEntry> selected) throws SnapshotException, IOException {
+        List<BundleItem> out = new ArrayList<>();
+        for (BundleStore.IndexEntry e : selected) {
+            BlobKey key = StorageLayout.gocacheBundle(e.id());
+            long size = store.stat(key).orElseThrow(() -> new SnapshotException("bundle " + e.id() + " is listed in the index but not stored"))
+                    .size();
+            BundleManifest m;
+            try (Blob b = store.get(key).orElseThrow(() -> new SnapshotException(key + " vanished from storage"));
+                 BundleReader reader = BundleReader.open(b.openStream())) {
+                m = reader.manifest();
+            } catch (BundleException ex) {
+                throw new SnapshotException("bundle " + e.id() + ": " + ex.getMessage(), ex);
+            }
+            if (!m.id().equals(e.id())) {
+                throw new SnapshotException("bundle " + e.id() + ": its manifest names identity " + m.id());
+            }
+            boolean signed = store.exists(StorageLayout.gocacheBundleSignature(e.id()));
+            out.add(new BundleItem(BundleStore.entry(m, size, signed), signed));
+        }
+        return out;
+    }
+
+    private Optional<byte[]> readQuietly(BlobKey key) {
+        try {
+            return readStored(key);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 
     private List<Item> prepare(Map<ModuleVersion, Boolean> wanted, Map<ModuleVersion, GoSum> fromGoSum) throws SnapshotException, IOException {
         ensureStored(wanted);
@@ -372,7 +667,8 @@ public final class SnapshotExporter {
     }
 
     private boolean isPrivate(ModuleVersion mv) {
-        return ModulePatterns.matchPrefixPatterns(noSumdb, mv.path().value());
+        // The go command checks toolchains against the checksum database whatever GONOSUMDB says.
+        return !mv.path().equals(Toolchains.MODULE) && ModulePatterns.matchPrefixPatterns(noSumdb, mv.path().value());
     }
 
     /** Fetches (through the verifying pipeline) every version not stored yet; offline, names what is missing. */
@@ -446,16 +742,18 @@ public final class SnapshotExporter {
     // ---- writing --------------------------------------------------------------------------------
 
     private Result write(Request r, List<String> selection, String previousId, Optional<SnapshotManifest.TreeHead> previousHead,
-                         List<Item> items, Path staging) throws SnapshotException, IOException {
+                         List<Item> items, Carried carried, Path staging) throws SnapshotException, IOException {
+        List<ToolchainInfo> infos = carried.toolchainInfos();
         List<SnapshotManifest.TreeHead> heads = new ArrayList<>();
         ProofTiles proofs = null;
         byte[] note = null;
         String dbName = null;
-        boolean anyProof = items.stream().anyMatch(i -> i.record() != null);
+        boolean anyProof = items.stream().anyMatch(i -> i.record() != null) || !infos.isEmpty();
         if (db.isPresent() && (anyProof || previousHead.isPresent())) {
             SumdbDatabases.Database d = db.get();
             dbName = d.name();
-            long need = items.stream().mapToLong(i -> i.recordId() + 1).max().orElse(0);
+            long need = Math.max(items.stream().mapToLong(i -> i.recordId() + 1).max().orElse(0),
+                    infos.stream().mapToLong(i -> i.recordId() + 1).max().orElse(0));
             Tree tree;
             try {
                 tree = d.client().latest();
@@ -471,11 +769,15 @@ public final class SnapshotExporter {
                         + ") does not cover record " + (need - 1) + (offline ? "; export without --offline" : ""));
             }
             proofs = new ProofTiles(sumdbStorage.tiles(d.name()), offline ? null : d.fetcher(), staging);
-            try (Progress p = progress.start("proving", 0, items.size())) {
+            try (Progress p = progress.start("proving", 0, items.size() + infos.size())) {
                 for (Item i : items) {
                     if (i.record() != null) {
                         proofs.proveRecord(tree, i.recordId(), i.recordText().getBytes(StandardCharsets.UTF_8));
                     }
+                    p.add(0, 1);
+                }
+                for (ToolchainInfo i : infos) {
+                    proofs.proveRecord(tree, i.recordId(), i.recordText().getBytes(StandardCharsets.UTF_8));
                     p.add(0, 1);
                 }
                 if (previousHead.isPresent()) {
@@ -506,6 +808,11 @@ public final class SnapshotExporter {
                 total += size;
             }
         }
+        for (BlobKey k : carriedKeys(carried)) {
+            long size = store.stat(k).orElseThrow(() -> new SnapshotException(k + " vanished from storage")).size();
+            sizes.put(k, size);
+            total += size;
+        }
         Instant created = Instant.now().truncatedTo(ChronoUnit.SECONDS);
         Path out = r.output().toAbsolutePath();
         Files.createDirectories(out.getParent());
@@ -519,6 +826,7 @@ public final class SnapshotExporter {
                  SnapshotWriter w = new SnapshotWriter(new java.io.BufferedOutputStream(os, 1 << 16), r.zstd(), created);
                  Progress p = progress.start("writing", total, sizes.size())) {
                 Map<String, TreeSet<String>> lists = new TreeMap<>();
+                int toolchains = 0;
                 for (Item i : items) {
                     for (BlobKey k : keys(i)) {
                         long size = sizes.get(k);
@@ -534,12 +842,19 @@ public final class SnapshotExporter {
                     if (i.zip()) {
                         zips++;
                     }
+                    if (i.mv().path().equals(Toolchains.MODULE)) {
+                        toolchains++;
+                    }
                     if (Semver.isValid(i.mv().version()) && !PseudoVersion.isPseudoVersion(i.mv().version())) {
                         lists.computeIfAbsent(i.mv().escapedPath(), x -> new TreeSet<>(Semver.ORDER)).add(i.mv().version());
                     }
                 }
                 for (Map.Entry<String, TreeSet<String>> l : lists.entrySet()) {
                     w.add(l.getKey() + "/@v/list", (String.join("\n", l.getValue()) + "\n").getBytes(StandardCharsets.UTF_8));
+                }
+                long moduleBytes = w.bytes();
+                for (ToolchainInfo i : infos) {
+                    w.add(StorageLayout.toolchainInfo(i.mv()).value(), i.info());
                 }
                 int lookups = 0;
                 if (dbName != null) {
@@ -554,15 +869,57 @@ public final class SnapshotExporter {
                             lookups++;
                         }
                     }
+                    for (ToolchainInfo i : infos) {
+                        byte[] pinned = Arrays.copyOf(i.record(), i.record().length + note.length);
+                        System.arraycopy(note, 0, pinned, i.record().length, note.length);
+                        w.add(StorageLayout.sumdbLookup(dbName, i.mv()).value(), pinned);
+                        lookups++;
+                    }
                     for (Map.Entry<String, Path> t : proofs.tiles().entrySet()) {
                         w.add(StorageLayout.sumdb(dbName, t.getKey()).value(), Files.readAllBytes(t.getValue()));
                     }
                 }
+                long beforeReleases = w.bytes();
+                List<SnapshotManifest.Release> releaseEntries = new ArrayList<>();
+                Releases rel = carried.releases();
+                for (ReleaseFile f : rel.files()) {
+                    for (BlobKey k : DlMirror.keys(f.filename())) {
+                        copy(w, k, sizes.get(k), p);
+                    }
+                    long size = sizes.get(StorageLayout.dlArchive(f.filename()));
+                    releaseEntries.add(new SnapshotManifest.Release(f.filename(), f.sha256(), size));
+                }
+                if (!rel.files().isEmpty()) {
+                    w.add(SnapshotFormat.DL_LISTING, rel.listing().toJson());
+                    if (rel.key() != null) {
+                        w.add(StorageLayout.dlSigningKey().value(), rel.key());
+                    }
+                }
+                long releaseBytes = w.bytes() - beforeReleases;
+                long beforeBundles = w.bytes();
+                List<SnapshotManifest.Bundle> bundleEntries = new ArrayList<>();
+                for (BundleItem b : carried.bundles()) {
+                    BlobKey k = StorageLayout.gocacheBundle(b.entry().id());
+                    copy(w, k, sizes.get(k), p);
+                    if (b.signed()) {
+                        BlobKey sig = StorageLayout.gocacheBundleSignature(b.entry().id());
+                        copy(w, sig, sizes.get(sig), p);
+                    }
+                    bundleEntries.add(new SnapshotManifest.Bundle(b.entry().id(), b.entry().name(), b.entry().created(), sizes.get(k),
+                            w.sha256(k.value()), b.signed()));
+                }
+                if (!carried.bundles().isEmpty()) {
+                    w.add(StorageLayout.gocacheBundleIndex().value(), BundleStore.toJson(new BundleStore.Index(
+                            carried.bundles().stream().map(BundleItem::entry).toList())));
+                }
+                long bundleBytes = w.bytes() - beforeBundles;
                 List<SnapshotManifest.Entry> entries = items.stream()
                         .map(i -> new SnapshotManifest.Entry(i.mv().path().value(), i.mv().version(), i.zip(), i.record() != null)).toList();
                 manifest = new SnapshotManifest(SnapshotFormat.VERSION, created.toString(), r.granaryVersion(), selection,
                         previousId, heads, new SnapshotManifest.Counts(items.size(), zips, lookups, proofs == null ? 0 : proofs.tiles().size(),
-                        w.files(), w.bytes()), entries);
+                        w.files(), w.bytes(), moduleBytes, toolchains, infos.size(), releaseEntries.size(), releaseBytes,
+                        bundleEntries.size(), bundleBytes), entries, infos.stream().map(i -> i.mv().version()).toList(), releaseEntries,
+                        rel.files().isEmpty() ? List.of() : rel.fingerprints(), bundleEntries);
                 manifestBytes = manifest.toJson();
                 w.add(SnapshotFormat.MANIFEST, manifestBytes);
                 byte[] sums = w.writeSums();
@@ -581,6 +938,30 @@ public final class SnapshotExporter {
                 Files.deleteIfExists(tmp);
             }
         }
+    }
+
+    /** Streams a stored file into the archive. */
+    private void copy(SnapshotWriter w, BlobKey k, long size, Progress p) throws SnapshotException, IOException {
+        try (Blob b = store.get(k).orElseThrow(() -> new SnapshotException(k + " vanished from storage"));
+             InputStream in = b.openStream()) {
+            w.add(k.value(), in, size);
+        }
+        p.add(size, 1);
+    }
+
+    /** The stored files of the release archives and bundles that go into the snapshot. */
+    private static List<BlobKey> carriedKeys(Carried c) {
+        List<BlobKey> out = new ArrayList<>();
+        for (ReleaseFile f : c.releases().files()) {
+            out.addAll(DlMirror.keys(f.filename()));
+        }
+        for (BundleItem b : c.bundles()) {
+            out.add(StorageLayout.gocacheBundle(b.entry().id()));
+            if (b.signed()) {
+                out.add(StorageLayout.gocacheBundleSignature(b.entry().id()));
+            }
+        }
+        return out;
     }
 
     /** The stored files of an item that go into the snapshot ({@code .sum} is written from its hashes). */

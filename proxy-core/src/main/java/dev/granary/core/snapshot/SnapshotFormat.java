@@ -1,5 +1,6 @@
 package dev.granary.core.snapshot;
 
+import dev.granary.core.dl.ReleaseListing;
 import dev.granary.core.layout.KeyKind;
 import dev.granary.core.layout.StorageLayout;
 import dev.granary.storage.BlobKey;
@@ -15,11 +16,20 @@ import java.util.Set;
  * sumdb/&lt;name&gt;/latest                      the signed tree head every proof is pinned to
  * sumdb/&lt;name&gt;/lookup/&lt;module&gt;@&lt;version&gt;   each version's record, followed by that head
  * sumdb/&lt;name&gt;/tile/8/&lt;L&gt;/&lt;N&gt;[.p/&lt;W&gt;]      every tile the go command reads to prove them
+ * toolchains/&lt;version&gt;.info                 golang.org/toolchain versions known to exist (the go command's
+ *                                           existence check), each proven by its record above
+ * dl/&lt;filename&gt;, .asc, .sha256             Go release archives, their signatures and SHA-256
+ * dl/listing-all.json                       the release listing's entries of those archives
+ * dl/signing-key.asc                        the release signing key the exporting side trusts
+ * gocache/bundles/&lt;id&gt;.tar.zst[.asc]        pre-warm bundles (and their signatures)
+ * gocache/bundles/index.json                their index entries
  * MANIFEST.json                             what the snapshot holds (see {@link SnapshotManifest})
  * SHA256SUMS                                every other member's SHA-256, as sha256sum writes them
  * SHA256SUMS.asc                            a detached, armored OpenPGP signature of SHA256SUMS
  * </pre>
- * Unpacked ({@code tar -xf}), the directory is a {@code GOPROXY=file://} tree with its checksum database,
+ * Every path is the storage key of the same file ({@link StorageLayout}), so unpacked ({@code tar -xf})
+ * the directory is a {@code GOPROXY=file://} tree with its checksum database (and a static release mirror
+ * under {@code dl/}),
  * {@code sha256sum -c SHA256SUMS} checks it and {@code gpg --verify SHA256SUMS.asc SHA256SUMS} its
  * signature. The three files of our own have upper-case names, which no escaped module path can have.
  * Nothing else may appear: no directories' special files, no links, no other names.
@@ -38,7 +48,11 @@ public final class SnapshotFormat {
     static final byte[] ZSTD_MAGIC = {(byte) 0x28, (byte) 0xb5, (byte) 0x2f, (byte) 0xfd};
 
     private static final Set<KeyKind> ALLOWED = Set.of(KeyKind.INFO, KeyKind.MOD, KeyKind.ZIP, KeyKind.SUM, KeyKind.LIST,
-            KeyKind.SUMDB_SUPPORTED, KeyKind.SUMDB_LATEST, KeyKind.SUMDB_LOOKUP, KeyKind.SUMDB_TILE);
+            KeyKind.SUMDB_SUPPORTED, KeyKind.SUMDB_LATEST, KeyKind.SUMDB_LOOKUP, KeyKind.SUMDB_TILE, KeyKind.TOOLCHAIN_INFO,
+            KeyKind.DL_ARCHIVE, KeyKind.DL_SIGNATURE, KeyKind.DL_SHA256, KeyKind.DL_LISTING, KeyKind.DL_SIGNING_KEY,
+            KeyKind.GOCACHE_BUNDLE, KeyKind.GOCACHE_BUNDLE_SIGNATURE, KeyKind.GOCACHE_BUNDLE_INDEX);
+    /** The listing a snapshot carries: the one with every release ({@code include=all}). */
+    static final String DL_LISTING = StorageLayout.dlListing(true).value();
 
     private SnapshotFormat() {
     }
@@ -59,11 +73,32 @@ public final class SnapshotFormat {
             throw SnapshotException.member(printable(name), "not a relative path inside the snapshot");
         }
         KeyKind kind = StorageLayout.kindOf(BlobKey.of(name));
-        if (!ALLOWED.contains(kind) || name.startsWith("pins/") || name.startsWith("leases/")) {
+        if (!ALLOWED.contains(kind) || name.startsWith("pins/") || name.startsWith("leases/")
+                || kind == KeyKind.DL_LISTING && !name.equals(DL_LISTING)
+                || isDlFile(kind) && !ReleaseListing.isValidFilename(dlFilename(name))) {
             throw SnapshotException.member(printable(name), "not a file a snapshot may hold (module artifacts, "
-                    + "checksum-database files, " + MANIFEST + ", " + SUMS + ", " + SIGNATURE + ")");
+                    + "checksum-database files, toolchain records, release archives, pre-warm bundles, " + MANIFEST + ", " + SUMS
+                    + ", " + SIGNATURE + ")");
         }
         return kind;
+    }
+
+    private static boolean isDlFile(KeyKind kind) {
+        return kind == KeyKind.DL_ARCHIVE || kind == KeyKind.DL_SIGNATURE || kind == KeyKind.DL_SHA256;
+    }
+
+    /**
+     * The release file a {@code dl/} member is about: {@code dl/go1.26.3.linux-amd64.tar.gz.asc} is about
+     * {@code go1.26.3.linux-amd64.tar.gz}.
+     */
+    static String dlFilename(String name) {
+        String f = name.substring(name.indexOf('/') + 1);
+        for (String suffix : new String[] {".sha256", ".asc"}) {
+            if (f.endsWith(suffix)) {
+                return f.substring(0, f.length() - suffix.length());
+            }
+        }
+        return f;
     }
 
     /** A member name made safe to print: control characters shown as escapes, long names cut. */

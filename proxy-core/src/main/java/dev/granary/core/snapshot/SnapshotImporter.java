@@ -1,20 +1,31 @@
 package dev.granary.core.snapshot;
 
+import dev.granary.core.ProxyException;
+import dev.granary.core.dl.DlMirror;
+import dev.granary.core.dl.ReleaseListing;
 import dev.granary.core.fetch.VerifiedVersion;
+import dev.granary.core.gocache.BundleStore;
 import dev.granary.core.fetch.VersionCommitter;
 import dev.granary.core.layout.KeyKind;
 import dev.granary.core.layout.StorageLayout;
 import dev.granary.core.module.ModuleVersion;
 import dev.granary.storage.Blob;
 import dev.granary.storage.BlobKey;
+import dev.granary.storage.BlobStat;
 import dev.granary.storage.BlobStore;
 import dev.granary.storage.PutMode;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,19 +39,25 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Implementation notes</h2>
  * What makes content visible is a few small markers: a version exists iff its {@code .info} does
- * (the fetch pipeline's rule, kept by {@link VersionCommitter}), the database's {@code latest} head,
- * and the snapshot's own {@code snapshots/<id>/MANIFEST.json}. So an import runs in two phases under
+ * (the fetch pipeline's rule, kept by {@link VersionCommitter}), a toolchain is known to exist iff its
+ * {@code toolchains/<v>.info} does, a release archive exists iff its {@code .sha256} does (and the
+ * listing lists it), a pre-warm bundle is listed iff the bundle index lists it, the database's
+ * {@code latest} head, and the snapshot's own {@code snapshots/<id>/MANIFEST.json}. So an import runs in two phases under
  * the import lock ({@link ImportLock}), with a journal ({@link ImportJournal}) in storage:
  * <ol>
  *   <li><b>plan</b> (no writes): versions already stored with the same hashes are skipped, as are
  *       checksum-database files already stored; with nothing left to write the import is a no-op (the
  *       same snapshot imported twice changes nothing, not even a timestamp);</li>
  *   <li><b>staging</b>: the journal is written listing every key the phase will create (none exists
- *       yet), then zips, mods, sums, lookups, tiles, private-module pins and the snapshot's
- *       SHA256SUMS and signature; none of these makes anything visible;</li>
+ *       yet), then zips, mods, sums, lookups, tiles, private-module pins, release archives with their
+ *       signatures (and the release signing key when this Granary had none), new bundles with their
+ *       signatures, and the snapshot's SHA256SUMS and signature; none of these makes anything visible. A
+ *       bundle that replaces a different one of the same identity is staged apart
+ *       ({@link StorageLayout#snapshotStaged}), so the old one stays whole until publishing;</li>
  *   <li><b>publishing</b>: the journal is rewritten (one atomic put) to say so; then each version's
- *       {@code .info} (with its list rewrite), the database head, and the snapshot's MANIFEST.json;
- *       then the journal is deleted.</li>
+ *       {@code .info} (with its list rewrite), the toolchain records, each archive's {@code .sha256} and
+ *       the merged listing, the replaced bundles copied into place and the bundle index, the database
+ *       head, and the snapshot's MANIFEST.json; then the staged copies and the journal are deleted.</li>
  * </ol>
  * A {@code kill -9} anywhere leaves one of: nothing (before the first journal write); a staging
  * journal, which the next start (serve or import) <em>undoes</em> by deleting the keys it lists,
@@ -61,12 +78,15 @@ public final class SnapshotImporter {
     }
 
     /**
-     * @param outcome   what happened
-     * @param published versions published (committed or completed with their zip)
-     * @param skipped   versions already stored with the same content
-     * @param sumdb     checksum-database files written
+     * @param outcome        what happened
+     * @param published      versions published (committed or completed with their zip)
+     * @param skipped        versions already stored with the same content
+     * @param sumdb          checksum-database files written
+     * @param toolchainInfos toolchain existence records written
+     * @param releases       release archives published
+     * @param bundles        pre-warm bundles published
      */
-    public record Result(Outcome outcome, int published, int skipped, int sumdb) {
+    public record Result(Outcome outcome, int published, int skipped, int sumdb, int toolchainInfos, int releases, int bundles) {
     }
 
     private final BlobStore store;
@@ -87,7 +107,7 @@ public final class SnapshotImporter {
         Plan first = plan(v);
         if (first.nothingToDo()) {
             // Checked before taking the lock, so that importing a snapshot again writes nothing at all.
-            return new Result(Outcome.UNCHANGED, 0, first.skipped(), 0);
+            return new Result(Outcome.UNCHANGED, 0, first.skipped(), 0, 0, 0, 0);
         }
         ImportLock.Acquired acquired = ImportLock.tryAcquire(store, "import of snapshot " + v.id());
         if (acquired.lock().isEmpty()) {
@@ -104,11 +124,18 @@ public final class SnapshotImporter {
     }
 
     /** What an import still has to write, decided by reading storage only. */
-    private record Plan(List<VerifiedSnapshot.Version> stage, int skipped, Map<BlobKey, java.nio.file.Path> sumdbFiles, byte[] latest,
-                        byte[] heldBefore, String db, Map<BlobKey, byte[]> pins, boolean recorded) {
+    private record Plan(List<VerifiedSnapshot.Version> stage, int skipped, Map<BlobKey, Path> sumdbFiles, byte[] latest,
+                        byte[] heldBefore, String db, Map<BlobKey, byte[]> pins, boolean recorded,
+                        List<VerifiedSnapshot.ToolchainInfo> toolchainInfos, List<VerifiedSnapshot.ReleaseArchive> releases, byte[] listing,
+                        byte[] signingKey, List<BundlePlan> bundles, List<BundleStore.IndexEntry> bundleIndex) {
         boolean nothingToDo() {
-            return stage.isEmpty() && sumdbFiles.isEmpty() && latest == null && pins.isEmpty() && recorded;
+            return stage.isEmpty() && sumdbFiles.isEmpty() && latest == null && pins.isEmpty() && recorded && toolchainInfos.isEmpty()
+                    && releases.isEmpty() && listing == null && signingKey == null && bundles.isEmpty() && bundleIndex.isEmpty();
         }
+    }
+
+    /** A bundle to publish; {@code replace} when a different bundle of the same identity is stored. */
+    private record BundlePlan(VerifiedSnapshot.Bundle bundle, boolean replace) {
     }
 
     private Plan plan(VerifiedSnapshot v) throws IOException {
@@ -123,14 +150,14 @@ public final class SnapshotImporter {
                 stage.add(ver);
             }
         }
-        Map<BlobKey, java.nio.file.Path> sumdbFiles = new LinkedHashMap<>();
+        Map<BlobKey, Path> sumdbFiles = new LinkedHashMap<>();
         byte[] latest = null;
         byte[] heldBefore = null;
         String db = null;
         if (v.sumdb().isPresent()) {
             VerifiedSnapshot.Sumdb s = v.sumdb().get();
             db = s.db();
-            for (Map.Entry<String, java.nio.file.Path> f : s.files().entrySet()) {
+            for (Map.Entry<String, Path> f : s.files().entrySet()) {
                 BlobKey key = BlobKey.of(f.getKey());
                 if (!store.exists(key)) {
                     sumdbFiles.put(key, f.getValue());
@@ -150,16 +177,89 @@ public final class SnapshotImporter {
             }
         }
         boolean recorded = store.exists(StorageLayout.snapshotFile(v.id(), SnapshotFormat.MANIFEST));
-        return new Plan(stage, skipped, sumdbFiles, latest, heldBefore, db, pins, recorded);
+
+        List<VerifiedSnapshot.ToolchainInfo> infos = new ArrayList<>();
+        for (VerifiedSnapshot.ToolchainInfo t : v.toolchainInfos()) {
+            if (!store.exists(StorageLayout.toolchainInfo(t.version())) && !store.exists(StorageLayout.info(t.version()))) {
+                infos.add(t);
+            }
+        }
+        List<VerifiedSnapshot.ReleaseArchive> releases = new ArrayList<>();
+        for (VerifiedSnapshot.ReleaseArchive a : v.releases().archives()) {
+            // The verifier refused an archive stored here with another SHA-256: a stored one is this one.
+            if (!store.exists(StorageLayout.dlSha256(a.filename()))) {
+                releases.add(a);
+            }
+        }
+        byte[] listing = null;
+        if (v.releases().listing() != null) {
+            byte[] merged = mergedListing(v.releases().listing());
+            if (!Arrays.equals(merged, read(StorageLayout.dlListing(true)).orElse(null))) {
+                listing = v.releases().listing();
+            }
+        }
+        byte[] signingKey = v.releases().signingKey() != null && !store.exists(StorageLayout.dlSigningKey()) ? v.releases().signingKey() : null;
+        List<BundlePlan> bundles = new ArrayList<>();
+        for (VerifiedSnapshot.Bundle b : v.bundles()) {
+            BlobKey key = StorageLayout.gocacheBundle(b.id());
+            Optional<BlobStat> here = store.stat(key);
+            boolean same = here.isPresent() && here.get().size() == Files.size(b.file()) && b.sha256().equals(sha256(key))
+                    && sameSignature(b);
+            if (!same) {
+                bundles.add(new BundlePlan(b, here.isPresent()));
+            }
+        }
+        List<BundleStore.IndexEntry> index = new ArrayList<>();
+        if (!v.bundles().isEmpty()) {
+            List<BundleStore.IndexEntry> stored = BundleStore.parseIndex(read(StorageLayout.gocacheBundleIndex())
+                    .orElse("{}".getBytes(StandardCharsets.UTF_8))).bundles();
+            for (VerifiedSnapshot.Bundle b : v.bundles()) {
+                if (!stored.contains(b.entry()) || bundles.stream().anyMatch(p -> p.bundle() == b)) {
+                    index.add(b.entry());
+                }
+            }
+        }
+        return new Plan(stage, skipped, sumdbFiles, latest, heldBefore, db, pins, recorded, infos, releases, listing, signingKey,
+                bundles, index);
+    }
+
+    /** The stored release listing with {@code incoming} merged in, as publishing writes it. */
+    private byte[] mergedListing(byte[] incoming) throws IOException {
+        ReleaseListing in = ReleaseListing.parse(incoming);
+        Optional<ReleaseListing> stored;
+        try {
+            stored = read(StorageLayout.dlListing(true)).map(ReleaseListing::parse);
+        } catch (ProxyException e) {
+            log.warn("the stored release listing is unreadable ({}); the imported one replaces it", e.getMessage());
+            stored = Optional.empty();
+        }
+        return (stored.isEmpty() ? in : DlMirror.merge(stored.get(), in)).toJson();
+    }
+
+    /** True when the bundle's stored signature is the one it comes with (or both have none). */
+    private boolean sameSignature(VerifiedSnapshot.Bundle b) throws IOException {
+        Optional<byte[]> here = read(StorageLayout.gocacheBundleSignature(b.id()));
+        return b.signature() == null ? here.isEmpty() : here.isPresent() && Arrays.equals(here.get(), b.signature());
+    }
+
+    private String sha256(BlobKey key) throws IOException {
+        MessageDigest md = SnapshotWriter.sha256();
+        try (Blob b = store.get(key).orElseThrow(() -> new IOException(key + " vanished from storage")); InputStream in = b.openStream()) {
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                md.update(buf, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(md.digest());
     }
 
     private Result publishLocked(VerifiedSnapshot v, Progress progress) throws IOException {
         Plan plan = plan(v);
         if (plan.nothingToDo()) {
-            return new Result(Outcome.UNCHANGED, 0, plan.skipped(), 0);
+            return new Result(Outcome.UNCHANGED, 0, plan.skipped(), 0, 0, 0, 0);
         }
         List<VerifiedSnapshot.Version> stage = plan.stage();
-        Map<BlobKey, java.nio.file.Path> sumdbFiles = plan.sumdbFiles();
+        Map<BlobKey, Path> sumdbFiles = plan.sumdbFiles();
         Map<BlobKey, byte[]> pins = plan.pins();
         String db = plan.db();
         byte[] latest = plan.latest();
@@ -185,6 +285,23 @@ public final class SnapshotImporter {
         }
         created.addAll(sumdbFiles.keySet());
         created.addAll(pins.keySet());
+        for (VerifiedSnapshot.ReleaseArchive a : plan.releases()) {
+            for (BlobKey k : List.of(StorageLayout.dlArchive(a.filename()), StorageLayout.dlSignature(a.filename()))) {
+                if (!store.exists(k)) {
+                    created.add(k);
+                }
+            }
+        }
+        if (plan.signingKey() != null) {
+            created.add(StorageLayout.dlSigningKey());
+        }
+        for (BundlePlan b : plan.bundles()) {
+            for (BlobKey k : bundleKeys(v.id(), b)) {
+                if (!store.exists(k)) {
+                    created.add(k);
+                }
+            }
+        }
         Map<BlobKey, byte[]> record = new LinkedHashMap<>();
         for (String name : List.of(SnapshotFormat.SUMS, SnapshotFormat.SIGNATURE)) {
             BlobKey k = StorageLayout.snapshotFile(v.id(), name);
@@ -197,7 +314,11 @@ public final class SnapshotImporter {
                 .map(ver -> new ImportJournal.Publish(ver.version().path().value(), ver.version().version(), ver.sums().bytes(), ver.info()))
                 .toList();
         ImportJournal journal = new ImportJournal(v.id(), ImportJournal.STAGING, created.stream().map(BlobKey::value).toList(),
-                publish, db, latest, heldBefore, v.files().get(SnapshotFormat.MANIFEST));
+                publish, db, latest, heldBefore, v.files().get(SnapshotFormat.MANIFEST),
+                plan.toolchainInfos().stream().map(t -> new ImportJournal.ToolchainInfo(t.version().version(), t.info())).toList(),
+                plan.releases().stream().map(a -> new ImportJournal.Release(a.filename(), a.sha256())).toList(), plan.listing(),
+                plan.bundles().stream().map(b -> new ImportJournal.Bundle(b.bundle().id(), b.replace(), b.bundle().signature() != null))
+                        .toList(), plan.bundleIndex());
         BlobKey journalKey = StorageLayout.snapshotJournal(v.id());
         store.put(journalKey, journal.toJson());
 
@@ -207,9 +328,9 @@ public final class SnapshotImporter {
             } else {
                 committer.stage(new VerifiedVersion(ver.version(), ver.info(), ver.mod(), ver.zip(), ver.sums()));
             }
-            progress.add(ver.zip() == null ? 0 : java.nio.file.Files.size(ver.zip()), 1);
+            progress.add(ver.zip() == null ? 0 : Files.size(ver.zip()), 1);
         }
-        for (Map.Entry<BlobKey, java.nio.file.Path> f : sumdbFiles.entrySet()) {
+        for (Map.Entry<BlobKey, Path> f : sumdbFiles.entrySet()) {
             store.put(f.getKey(), f.getValue(), PutMode.REPLACE);
             progress.add(0, 1);
         }
@@ -219,12 +340,48 @@ public final class SnapshotImporter {
         for (Map.Entry<BlobKey, byte[]> r : record.entrySet()) {
             store.put(r.getKey(), r.getValue());
         }
+        for (VerifiedSnapshot.ReleaseArchive a : plan.releases()) {
+            store.put(StorageLayout.dlArchive(a.filename()), a.archive(), PutMode.REPLACE);
+            store.put(StorageLayout.dlSignature(a.filename()), a.signature());
+            progress.add(Files.size(a.archive()), 1);
+        }
+        if (plan.signingKey() != null) {
+            store.put(StorageLayout.dlSigningKey(), plan.signingKey());
+        }
+        for (BundlePlan b : plan.bundles()) {
+            List<BlobKey> keys = bundleKeys(v.id(), b);
+            store.put(keys.get(0), b.bundle().file(), PutMode.REPLACE);
+            if (b.bundle().signature() != null) {
+                store.put(keys.get(1), b.bundle().signature());
+            }
+            progress.add(Files.size(b.bundle().file()), 1);
+        }
 
         // ---- publishing: the journal says so first, so that a crash from here on is finished, not undone ----
         ImportJournal publishing = journal.publishing();
         store.put(journalKey, publishing.toJson());
         finish(publishing);
-        return new Result(Outcome.IMPORTED, stage.size(), skipped, sumdbFiles.size());
+        return new Result(Outcome.IMPORTED, stage.size(), skipped, sumdbFiles.size(), plan.toolchainInfos().size(), plan.releases().size(),
+                plan.bundles().size());
+    }
+
+    /**
+     * Where a bundle (and, when it comes with one, its signature) is staged: in place when no bundle of
+     * its identity is stored, else apart, to be copied into place when publishing.
+     */
+    private static List<BlobKey> bundleKeys(String snapshot, BundlePlan b) {
+        return bundleKeys(snapshot, b.bundle().id(), b.replace(), b.bundle().signature() != null);
+    }
+
+    private static List<BlobKey> bundleKeys(String snapshot, String id, boolean staged, boolean signed) {
+        BlobKey bundle = StorageLayout.gocacheBundle(id);
+        BlobKey sig = StorageLayout.gocacheBundleSignature(id);
+        List<BlobKey> out = new ArrayList<>();
+        out.add(staged ? StorageLayout.snapshotStaged(snapshot, bundle) : bundle);
+        if (signed) {
+            out.add(staged ? StorageLayout.snapshotStaged(snapshot, sig) : sig);
+        }
+        return out;
     }
 
     /** The publishing phase, from its journal: idempotent, so a crash in it is finished by running it again. */
@@ -233,6 +390,32 @@ public final class SnapshotImporter {
             ModuleVersion mv = ModuleVersion.of(p.path(), p.version());
             store.put(StorageLayout.sum(mv), p.sum());
             committer.publish(mv, p.info());
+        }
+        for (ImportJournal.ToolchainInfo t : j.toolchainInfos()) {
+            store.put(StorageLayout.toolchainInfo(ModuleVersion.of(StorageLayout.TOOLCHAIN_MODULE, t.version())), t.info());
+        }
+        for (ImportJournal.Release r : j.releases()) {
+            store.put(StorageLayout.dlSha256(r.filename()), r.sha256().getBytes(StandardCharsets.US_ASCII));
+        }
+        if (j.listing() != null) {
+            store.put(StorageLayout.dlListing(true), mergedListing(j.listing()));
+        }
+        for (ImportJournal.Bundle b : j.bundles()) {
+            if (!b.staged()) {
+                continue;
+            }
+            // Staged copies are deleted only once everything else is published: one that is gone was copied.
+            List<BlobKey> staged = bundleKeys(j.id(), b.id(), true, b.signed());
+            copy(staged.get(0), StorageLayout.gocacheBundle(b.id()));
+            if (b.signed()) {
+                copy(staged.get(1), StorageLayout.gocacheBundleSignature(b.id()));
+            } else {
+                // A publish of a bundle again removes the previous signature, which no longer matches.
+                store.delete(StorageLayout.gocacheBundleSignature(b.id()));
+            }
+        }
+        if (!j.bundleIndex().isEmpty()) {
+            BundleStore.addToIndex(store, j.bundleIndex());
         }
         if (j.db() != null && j.latest() != null) {
             BlobKey key = StorageLayout.sumdb(j.db(), "latest");
@@ -249,7 +432,25 @@ public final class SnapshotImporter {
             }
         }
         store.put(StorageLayout.snapshotFile(j.id(), SnapshotFormat.MANIFEST), j.manifest());
+        for (ImportJournal.Bundle b : j.bundles()) {
+            if (b.staged()) {
+                for (BlobKey k : bundleKeys(j.id(), b.id(), true, b.signed())) {
+                    store.delete(k);
+                }
+            }
+        }
         store.delete(StorageLayout.snapshotJournal(j.id()));
+    }
+
+    /** Copies a staged blob into place, unless it is gone (then it was copied before a crash). */
+    private void copy(BlobKey from, BlobKey to) throws IOException {
+        Optional<Blob> b = store.get(from);
+        if (b.isEmpty()) {
+            return;
+        }
+        try (Blob blob = b.get(); InputStream in = blob.openStream()) {
+            store.put(to, in, blob.size(), PutMode.REPLACE);
+        }
     }
 
     /**
@@ -309,6 +510,10 @@ public final class SnapshotImporter {
             KeyKind kind = StorageLayout.kindOf(key);
             if ((kind == KeyKind.ZIP || kind == KeyKind.MOD || kind == KeyKind.SUM) && infoExistsFor(key)) {
                 continue; // committed since by someone else (an online fetch): no longer ours to remove
+            }
+            if ((kind == KeyKind.DL_ARCHIVE || kind == KeyKind.DL_SIGNATURE)
+                    && store.exists(StorageLayout.dlSha256(SnapshotFormat.dlFilename(key.value())))) {
+                continue; // committed since by the mirror's own download
             }
             store.delete(key);
         }

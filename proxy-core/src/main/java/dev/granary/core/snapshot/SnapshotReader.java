@@ -30,13 +30,25 @@ public final class SnapshotReader {
     /**
      * Size limits per member.
      *
-     * @param maxZipBytes  largest module zip
-     * @param maxFileBytes largest of any other member
+     * @param maxZipBytes     largest module zip
+     * @param maxFileBytes    largest of any other member
+     * @param maxArchiveBytes largest release archive
+     * @param maxBundleBytes  largest pre-warm bundle
      */
-    public record Limits(long maxZipBytes, long maxFileBytes) {
+    public record Limits(long maxZipBytes, long maxFileBytes, long maxArchiveBytes, long maxBundleBytes) {
+        /** Module zips and other files only: release archives and bundles are held to the other files' limit. */
+        public Limits(long maxZipBytes, long maxFileBytes) {
+            this(maxZipBytes, maxFileBytes, maxFileBytes, maxFileBytes);
+        }
+
         /** Zips as large as the fetch pipeline accepts, 64 MiB for the rest (manifests of very large snapshots). */
         public static Limits of(long maxZipBytes) {
             return new Limits(maxZipBytes, 64L << 20);
+        }
+
+        /** Zips, release archives and bundles as large as this Granary accepts them otherwise. */
+        public static Limits of(long maxZipBytes, long maxArchiveBytes, long maxBundleBytes) {
+            return new Limits(maxZipBytes, 64L << 20, maxArchiveBytes, maxBundleBytes);
         }
     }
 
@@ -143,6 +155,8 @@ public final class SnapshotReader {
             }
             long limit = SnapshotFormat.isOwnFile(name) ? limits.maxFileBytes() : switch (SnapshotFormat.kindOf(name)) {
                 case ZIP -> limits.maxZipBytes();
+                case DL_ARCHIVE -> limits.maxArchiveBytes();
+                case GOCACHE_BUNDLE -> limits.maxBundleBytes();
                 default -> limits.maxFileBytes();
             };
             if (staged.contains(name)) {

@@ -1,7 +1,13 @@
 package dev.granary.core.snapshot;
 
 import dev.granary.core.ProxyException;
+import dev.granary.core.dl.DlTrust;
+import dev.granary.core.dl.ReleaseListing;
 import dev.granary.core.fetch.VersionChecks;
+import dev.granary.core.gocache.BundleException;
+import dev.granary.core.gocache.BundleManifest;
+import dev.granary.core.gocache.BundleReader;
+import dev.granary.core.gocache.BundleStore;
 import dev.granary.core.layout.KeyKind;
 import dev.granary.core.layout.StorageLayout;
 import dev.granary.core.module.GoSum;
@@ -22,6 +28,7 @@ import dev.granary.core.sumdb.tlog.TlogException;
 import dev.granary.core.sumdb.tlog.TlogRecord;
 import dev.granary.core.sumdb.tlog.Tree;
 import dev.granary.core.verify.ExpectedSums;
+import dev.granary.core.verify.RefusedException;
 import dev.granary.storage.Blob;
 import dev.granary.storage.BlobKey;
 import dev.granary.storage.BlobStore;
@@ -30,6 +37,7 @@ import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -58,7 +66,16 @@ import java.util.TreeSet;
  *       patterns), the zip obeys the module zip rules ({@link VersionChecks}); nothing contradicts what
  *       is already stored here;</li>
  *   <li>consistency with the tree head already persisted here, by the client's merge rules: the older
- *       head must be proven a prefix of the newer one from the snapshot's tiles and the stored ones.</li>
+ *       head must be proven a prefix of the newer one from the snapshot's tiles and the stored ones;</li>
+ *   <li>toolchain existence records: each {@code .info} names its version, which a proven record lists;</li>
+ *   <li>release archives: each archive's SHA-256 equals its entry in the carried listing and its
+ *       {@code .sha256}, and its detached signature verifies with the release key <em>this</em> Granary
+ *       trusts ({@link DlTrust#forImport}: its keyring file, its stored key, or the carried key only when
+ *       it holds the pinned fingerprint); nothing contradicts an archive stored here;</li>
+ *   <li>pre-warm bundles: each passes {@link BundleReader}'s checks (manifest, every file's hash, every
+ *       output's name) under the identity it is named by, its signature looks like one, and the carried
+ *       index entries are the bundles' own. Bundles are vouched for by the snapshot's signature (there is
+ *       no bundle keyring), so an unsigned snapshot may not carry them.</li>
  * </ol>
  * Any failure refuses the whole snapshot with a {@link SnapshotException} naming the member and why.
  */
@@ -71,8 +88,13 @@ public final class SnapshotVerifier {
      * @param allowUnsigned skip the signature check (loudly; checksum-database proofs are still checked)
      * @param sumdbKey      the configured checksum database's verifier key, or null when none is configured
      * @param noSumdb       private-module patterns (GONOSUMDB syntax): the only modules accepted without a proof
+     * @param dl            the trust root of release archives, or null when none is configured
      */
-    public record Trust(Keyring keyring, boolean allowUnsigned, String sumdbKey, String noSumdb) {
+    public record Trust(Keyring keyring, boolean allowUnsigned, String sumdbKey, String noSumdb, DlTrust dl) {
+        /** Trust for snapshots without release archives. */
+        public Trust(Keyring keyring, boolean allowUnsigned, String sumdbKey, String noSumdb) {
+            this(keyring, allowUnsigned, sumdbKey, noSumdb, null);
+        }
     }
 
     private final StagedSnapshot staged;
@@ -142,7 +164,13 @@ public final class SnapshotVerifier {
                 throw SnapshotException.member(SnapshotFormat.MANIFEST, "lists " + e.path() + "@" + e.version() + " twice");
             }
         }
-        Accounting accounting = account(entries);
+        Set<ModuleVersion> toolchainInfos = new TreeSet<>(SnapshotOrder.VERSIONS);
+        for (String v : manifest.toolchainInfos()) {
+            if (!toolchainInfos.add(ModuleVersion.of(StorageLayout.TOOLCHAIN_MODULE, v))) {
+                throw SnapshotException.member(SnapshotFormat.MANIFEST, "lists toolchain " + v + " twice");
+            }
+        }
+        Accounting accounting = account(entries, toolchainInfos, manifest);
         if (signer.isEmpty()) {
             for (SnapshotManifest.Entry e : entries.values()) {
                 if (!e.proof()) {
@@ -150,11 +178,18 @@ public final class SnapshotVerifier {
                             + " (no checksum-database record): only a signature could vouch for it, and this snapshot's is not checked");
                 }
             }
+            if (!manifest.bundles().isEmpty()) {
+                throw SnapshotException.member(SnapshotFormat.MANIFEST, "carries pre-warm bundles: only a signature could vouch for"
+                        + " them, and this snapshot's is not checked");
+            }
         }
         Map<ModuleVersion, GoSum> proven = new HashMap<>();
-        Optional<VerifiedSnapshot.Sumdb> sumdb = checkSumdb(manifest, entries, accounting, proven);
+        Optional<VerifiedSnapshot.Sumdb> sumdb = checkSumdb(manifest, entries, toolchainInfos, accounting, proven);
         List<VerifiedSnapshot.Version> versions = checkVersions(entries, proven, sumdb.map(VerifiedSnapshot.Sumdb::db).orElse(null));
-        return new VerifiedSnapshot(SnapshotManifest.idOf(manifestBytes), manifest, files, signer, versions, sumdb);
+        List<VerifiedSnapshot.ToolchainInfo> infos = checkToolchainInfos(toolchainInfos, proven);
+        VerifiedSnapshot.Releases releases = checkReleases(manifest);
+        List<VerifiedSnapshot.Bundle> bundles = checkBundles(manifest);
+        return new VerifiedSnapshot(SnapshotManifest.idOf(manifestBytes), manifest, files, signer, versions, sumdb, infos, releases, bundles);
     }
 
     // ---- 1. signature ---------------------------------------------------------------------------
@@ -183,7 +218,19 @@ public final class SnapshotVerifier {
     private record Accounting(Map<String, StagedSnapshot.Member> sumdb, Set<String> lookups, Set<String> tiles) {
     }
 
-    private Accounting account(Map<ModuleVersion, SnapshotManifest.Entry> entries) throws SnapshotException {
+    private Accounting account(Map<ModuleVersion, SnapshotManifest.Entry> entries, Set<ModuleVersion> toolchainInfos,
+                               SnapshotManifest manifest) throws SnapshotException {
+        Set<String> releases = new TreeSet<>();
+        manifest.releases().forEach(r -> releases.add(r.filename()));
+        Map<String, SnapshotManifest.Bundle> bundles = new TreeMap<>();
+        for (SnapshotManifest.Bundle b : manifest.bundles()) {
+            if (bundles.put(b.id(), b) != null) {
+                throw SnapshotException.member(SnapshotFormat.MANIFEST, "lists bundle " + b.id() + " twice");
+            }
+        }
+        if (releases.size() != manifest.releases().size()) {
+            throw SnapshotException.member(SnapshotFormat.MANIFEST, "lists a release archive twice");
+        }
         Set<String> modulePaths = new TreeSet<>();
         entries.keySet().forEach(mv -> modulePaths.add(mv.escapedPath()));
         Map<String, StagedSnapshot.Member> sumdb = new TreeMap<>();
@@ -207,6 +254,34 @@ public final class SnapshotVerifier {
                     String path = name.substring(0, name.length() - "/@v/list".length());
                     if (!modulePaths.contains(path)) {
                         throw SnapshotException.member(SnapshotFormat.printable(name), "lists versions of a module the manifest does not name");
+                    }
+                }
+                case TOOLCHAIN_INFO -> {
+                    Optional<ModuleVersion> mv = StorageLayout.versionOfToolchainInfo(BlobKey.of(name));
+                    if (mv.isEmpty() || !toolchainInfos.contains(mv.get())) {
+                        throw SnapshotException.member(SnapshotFormat.printable(name), "is not listed in " + SnapshotFormat.MANIFEST);
+                    }
+                }
+                case DL_ARCHIVE, DL_SIGNATURE, DL_SHA256 -> {
+                    if (!releases.contains(SnapshotFormat.dlFilename(name))) {
+                        throw SnapshotException.member(SnapshotFormat.printable(name), "is not listed in " + SnapshotFormat.MANIFEST);
+                    }
+                }
+                case DL_LISTING, DL_SIGNING_KEY -> {
+                    if (releases.isEmpty()) {
+                        throw SnapshotException.member(name, "comes without release archives in " + SnapshotFormat.MANIFEST);
+                    }
+                }
+                case GOCACHE_BUNDLE, GOCACHE_BUNDLE_SIGNATURE -> {
+                    String id = name.substring(StorageLayout.gocacheBundlesDir().value().length() + 1).substring(0, 32);
+                    SnapshotManifest.Bundle b = bundles.get(id);
+                    if (b == null || kind == KeyKind.GOCACHE_BUNDLE_SIGNATURE && !b.signed()) {
+                        throw SnapshotException.member(SnapshotFormat.printable(name), "is not listed in " + SnapshotFormat.MANIFEST);
+                    }
+                }
+                case GOCACHE_BUNDLE_INDEX -> {
+                    if (bundles.isEmpty()) {
+                        throw SnapshotException.member(name, "comes without pre-warm bundles in " + SnapshotFormat.MANIFEST);
                     }
                 }
                 default -> {
@@ -236,9 +311,9 @@ public final class SnapshotVerifier {
     // ---- 3 and 5. checksum database -------------------------------------------------------------
 
     private Optional<VerifiedSnapshot.Sumdb> checkSumdb(SnapshotManifest manifest, Map<ModuleVersion, SnapshotManifest.Entry> entries,
-                                                        Accounting acc, Map<ModuleVersion, GoSum> proven)
+                                                        Set<ModuleVersion> toolchainInfos, Accounting acc, Map<ModuleVersion, GoSum> proven)
             throws SnapshotException, IOException {
-        boolean anyProof = entries.values().stream().anyMatch(SnapshotManifest.Entry::proof);
+        boolean anyProof = entries.values().stream().anyMatch(SnapshotManifest.Entry::proof) || !toolchainInfos.isEmpty();
         if (!anyProof && acc.sumdb().isEmpty()) {
             return Optional.empty();
         }
@@ -284,10 +359,13 @@ public final class SnapshotVerifier {
             throw SnapshotException.member(SnapshotFormat.MANIFEST, "names tree#" + head.size() + ", but " + latestName + " is tree#" + tree.n());
         }
         Set<String> expectedLookups = new TreeSet<>();
-        for (Map.Entry<ModuleVersion, SnapshotManifest.Entry> e : entries.entrySet()) {
+        Map<ModuleVersion, Boolean> needProof = new TreeMap<>(SnapshotOrder.VERSIONS);
+        entries.forEach((mv, e) -> needProof.put(mv, e.proof()));
+        toolchainInfos.forEach(mv -> needProof.merge(mv, true, Boolean::logicalOr));
+        for (Map.Entry<ModuleVersion, Boolean> e : needProof.entrySet()) {
             ModuleVersion mv = e.getKey();
             String name = StorageLayout.sumdbLookup(db, mv).value();
-            if (!e.getValue().proof()) {
+            if (!e.getValue()) {
                 if (acc.lookups().contains(name)) {
                     throw SnapshotException.member(name, "is present for a version the manifest says has no proof");
                 }
@@ -439,6 +517,171 @@ public final class SnapshotVerifier {
             checkAgainstStored(mv, actual, base, e.proof());
             out.add(new VerifiedSnapshot.Version(mv, info, mod, zip == null ? null : zip.file(), actual, e.proof()));
             progress.add(0, 1);
+        }
+        return out;
+    }
+
+    // ---- 6. toolchain existence records --------------------------------------------------------
+
+    private List<VerifiedSnapshot.ToolchainInfo> checkToolchainInfos(Set<ModuleVersion> versions, Map<ModuleVersion, GoSum> proven)
+            throws SnapshotException, IOException {
+        List<VerifiedSnapshot.ToolchainInfo> out = new ArrayList<>();
+        for (ModuleVersion mv : versions) {
+            String name = StorageLayout.toolchainInfo(mv).value();
+            byte[] info = need(name);
+            if (!proven.containsKey(mv)) {
+                throw SnapshotException.member(name, "no proven checksum-database record lists " + mv);
+            }
+            try {
+                VersionChecks.checkInfo(mv, info);
+            } catch (ProxyException ex) {
+                throw SnapshotException.member(name, ex.getMessage().replace("upstream .info", "its .info"));
+            }
+            out.add(new VerifiedSnapshot.ToolchainInfo(mv, info));
+            progress.add(0, 1);
+        }
+        return out;
+    }
+
+    // ---- 7. release archives ------------------------------------------------------------------
+
+    private VerifiedSnapshot.Releases checkReleases(SnapshotManifest manifest) throws SnapshotException, IOException {
+        if (manifest.releases().isEmpty()) {
+            return VerifiedSnapshot.Releases.NONE;
+        }
+        String listingName = SnapshotFormat.DL_LISTING;
+        String keyName = StorageLayout.dlSigningKey().value();
+        if (trust.dl() == null) {
+            throw new SnapshotException("the snapshot carries Go release archives, but this Granary has no release signing key"
+                    + " configured to check them (dl.keyring, dl.key-fingerprint)");
+        }
+        byte[] listingBytes = need(listingName);
+        ReleaseListing listing;
+        try {
+            listing = ReleaseListing.parse(listingBytes);
+        } catch (ProxyException e) {
+            throw SnapshotException.member(listingName, e.getMessage());
+        }
+        Set<String> carried = new TreeSet<>();
+        manifest.releases().forEach(r -> carried.add(r.filename()));
+        for (String f : listing.filenames()) {
+            if (!carried.contains(f)) {
+                throw SnapshotException.member(listingName, "lists " + SnapshotFormat.printable(f) + ", which the snapshot does not carry");
+            }
+        }
+        DlTrust.ImportKeys keys;
+        try {
+            keys = trust.dl().forImport(staged.read(keyName));
+        } catch (RefusedException e) {
+            throw SnapshotException.member(keyName, e.getMessage());
+        } catch (ProxyException e) {
+            throw new SnapshotException("the release signing key: " + e.getMessage(), e);
+        }
+        List<VerifiedSnapshot.ReleaseArchive> archives = new ArrayList<>();
+        List<String> signers = new ArrayList<>();
+        for (SnapshotManifest.Release r : manifest.releases()) {
+            String f = r.filename();
+            String archiveName = StorageLayout.dlArchive(f).value();
+            String shaName = StorageLayout.dlSha256(f).value();
+            String sigName = StorageLayout.dlSignature(f).value();
+            ReleaseListing.ReleaseFile entry = listing.find(f).orElseThrow(() -> SnapshotException.member(listingName,
+                    "has no entry for " + f + ": the archive cannot be checked against it"));
+            if (!entry.hasSha256()) {
+                throw SnapshotException.member(listingName, "gives no SHA-256 for " + f + ": the archive cannot be checked");
+            }
+            StagedSnapshot.Member archive = staged.member(archiveName).orElseThrow(() -> SnapshotException.member(archiveName,
+                    "is missing, but the manifest lists it"));
+            String listed = new String(need(shaName), StandardCharsets.US_ASCII).strip();
+            if (!listed.equals(entry.sha256())) {
+                throw SnapshotException.member(shaName, "says " + SnapshotFormat.printable(listed) + ", the release listing "
+                        + entry.sha256());
+            }
+            if (!r.sha256().equals(entry.sha256())) {
+                throw SnapshotException.member(SnapshotFormat.MANIFEST, "gives " + f + " SHA-256 " + r.sha256() + ", the release listing "
+                        + entry.sha256());
+            }
+            if (!archive.sha256().equals(entry.sha256())) {
+                throw SnapshotException.member(archiveName, "SHA-256 " + archive.sha256() + " differs from " + entry.sha256()
+                        + " in the release listing: the archive was altered or damaged");
+            }
+            if (entry.size() > 0 && archive.size() != entry.size()) {
+                throw SnapshotException.member(archiveName, "is " + archive.size() + " bytes, the release listing says " + entry.size());
+            }
+            byte[] signature = need(sigName);
+            VerifiedSignature signed;
+            try (InputStream in = staged.open(archive)) {
+                signed = keys.verifier().verifyDetached(in, new ByteArrayInputStream(signature));
+            } catch (PgpException e) {
+                throw SnapshotException.member(sigName, "signature refused: " + e.getMessage()
+                        + " (this Granary trusts release keys " + String.join(", ", keys.fingerprints()) + ")");
+            }
+            Optional<byte[]> here = read(StorageLayout.dlSha256(f));
+            if (here.isPresent() && !new String(here.get(), StandardCharsets.US_ASCII).strip().equals(entry.sha256())) {
+                throw SnapshotException.member(archiveName, "is stored here with SHA-256 "
+                        + SnapshotFormat.printable(new String(here.get(), StandardCharsets.US_ASCII).strip()) + "; refusing to replace it");
+            }
+            if (!signers.contains(signed.keyFingerprint())) {
+                signers.add(signed.keyFingerprint());
+            }
+            archives.add(new VerifiedSnapshot.ReleaseArchive(f, entry.sha256(), archive.file(), signature));
+            progress.add(0, 1);
+        }
+        return new VerifiedSnapshot.Releases(archives, listingBytes, keys.toStore().orElse(null), signers);
+    }
+
+    // ---- 8. pre-warm bundles ------------------------------------------------------------------
+
+    private List<VerifiedSnapshot.Bundle> checkBundles(SnapshotManifest manifest) throws SnapshotException, IOException {
+        if (manifest.bundles().isEmpty()) {
+            return List.of();
+        }
+        String indexName = StorageLayout.gocacheBundleIndex().value();
+        BundleStore.Index carried;
+        try {
+            carried = BundleStore.parseIndex(need(indexName));
+        } catch (IOException e) {
+            throw SnapshotException.member(indexName, "not a bundle index: " + e.getMessage());
+        }
+        List<VerifiedSnapshot.Bundle> out = new ArrayList<>();
+        for (SnapshotManifest.Bundle b : manifest.bundles()) {
+            String name = StorageLayout.gocacheBundle(b.id()).value();
+            StagedSnapshot.Member file = staged.member(name).orElseThrow(
+                    () -> SnapshotException.member(name, "is missing, but the manifest lists it"));
+            BundleManifest m;
+            try (BundleReader reader = BundleReader.open(staged.open(file))) {
+                m = reader.manifest();
+                if (!m.id().equals(b.id())) {
+                    throw SnapshotException.member(name, "is bundle " + m.id() + " by its manifest, not " + b.id());
+                }
+                reader.verify();
+            } catch (BundleException e) {
+                throw SnapshotException.member(name, "bundle refused: " + e.getMessage());
+            } catch (IOException e) {
+                throw SnapshotException.member(name, "bundle refused: it cannot be read whole: " + e.getMessage());
+            }
+            if (!file.sha256().equals(b.sha256()) || file.size() != b.size()) {
+                throw SnapshotException.member(name, "differs from the bundle " + SnapshotFormat.MANIFEST + " lists (SHA-256, size)");
+            }
+            byte[] signature = null;
+            if (b.signed()) {
+                String sigName = StorageLayout.gocacheBundleSignature(b.id()).value();
+                StagedSnapshot.Member sig = staged.member(sigName).orElseThrow(() -> SnapshotException.member(sigName, "is missing"));
+                if (!BundleStore.isSignature(sig.file())) {
+                    throw SnapshotException.member(sigName, "is not a detached OpenPGP signature");
+                }
+                signature = Files.readAllBytes(sig.file());
+            }
+            BundleStore.IndexEntry entry = BundleStore.entry(m, file.size(), b.signed());
+            BundleStore.IndexEntry listed = carried.bundles().stream().filter(e -> b.id().equals(e.id())).findFirst()
+                    .orElseThrow(() -> SnapshotException.member(indexName, "has no entry for bundle " + b.id()));
+            if (!listed.equals(entry)) {
+                throw SnapshotException.member(indexName, "describes bundle " + b.id() + " otherwise than its manifest does");
+            }
+            out.add(new VerifiedSnapshot.Bundle(b.id(), file.file(), file.sha256(), signature, entry));
+            progress.add(0, 1);
+        }
+        if (carried.bundles().size() != out.size()) {
+            throw SnapshotException.member(indexName, "lists bundles the snapshot does not carry");
         }
         return out;
     }

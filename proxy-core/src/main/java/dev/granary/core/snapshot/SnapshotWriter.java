@@ -82,6 +82,15 @@ public final class SnapshotWriter implements Closeable {
         entry(SnapshotFormat.SIGNATURE, new ByteArrayInputStream(b), b.length);
     }
 
+    /** The SHA-256 (hex) of a member added so far. */
+    public String sha256(String name) {
+        String sha = sums.get(name);
+        if (sha == null) {
+            throw new IllegalArgumentException("no member " + name);
+        }
+        return sha;
+    }
+
     /** Members listed in SHA256SUMS so far. */
     public int files() {
         return sums.size();

@@ -9,6 +9,7 @@ import dev.granary.core.module.ModuleVersion;
 import dev.granary.core.fetch.ModuleService;
 import dev.granary.core.protocol.Artifact;
 import dev.granary.storage.BlobKey;
+import dev.granary.storage.BlobStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -94,13 +95,30 @@ public final class Toolchains {
         return out;
     }
 
+    /** The toolchains stored here: committed versions and recorded existence {@code .info}s. */
+    public List<Toolchain> stored(BlobStore store) throws IOException {
+        List<Toolchain> out = new ArrayList<>();
+        for (String v : modules.storedVersions(MODULE)) {
+            parse(v).ifPresent(out::add);
+        }
+        for (BlobKey k : store.list(StorageLayout.toolchainsDir())) {
+            StorageLayout.versionOfToolchainInfo(k).flatMap(mv -> parse(mv.version())).ifPresent(out::add);
+        }
+        return out;
+    }
+
     /**
      * Resolves version specs ({@code 1.26.3}, {@code go1.26.3}, {@code 1.26.x} = the newest 1.26 release)
      * against the listed toolchains.
      */
     public Selection select(List<String> versionSpecs, List<GoPlatform> platforms) {
+        return select(versionSpecs, platforms, listed());
+    }
+
+    /** {@link #select(List, List)} against the given toolchains (the stored ones, for an offline export). */
+    public static Selection select(List<String> versionSpecs, List<GoPlatform> platforms, List<Toolchain> listed) {
         Set<String> available = new LinkedHashSet<>();
-        for (Toolchain t : listed()) {
+        for (Toolchain t : listed) {
             available.add(t.goVersion());
         }
         List<String> goVersions = new ArrayList<>();

@@ -95,6 +95,11 @@ class StorageLayoutTest {
         // The lock is a lease: mutable, never behind a cache, and no module's lease key can equal it.
         assertThat(StorageLayout.kindOf(StorageLayout.snapshotImportLock())).isEqualTo(KeyKind.LEASE);
         assertThat(StorageLayout.snapshotImportLock().value()).doesNotContain("/@v/");
+        // What an import stages in place of a replaced file is the import's own, not the file's kind.
+        BlobKey staged = StorageLayout.snapshotStaged(id, StorageLayout.gocacheBundle("0123456789abcdef0123456789abcdef"));
+        assertThat(staged.value()).isEqualTo("snapshots/" + id + "/staged/gocache/bundles/0123456789abcdef0123456789abcdef.tar.zst");
+        assertThat(StorageLayout.kindOf(staged)).isEqualTo(KeyKind.SNAPSHOT);
+        assertThat(staged.isUnder(StorageLayout.snapshotsDir())).isTrue();
     }
 
     @Test
@@ -152,6 +157,10 @@ class StorageLayoutTest {
         assertThat(key).isNotEqualTo(StorageLayout.info(tc));
         assertThat(StorageLayout.kindOf(key)).isEqualTo(KeyKind.TOOLCHAIN_INFO);
         assertThatThrownBy(() -> StorageLayout.toolchainInfo(AZURE)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(StorageLayout.versionOfToolchainInfo(key)).contains(tc);
+        assertThat(key.parent()).contains(StorageLayout.toolchainsDir());
+        assertThat(StorageLayout.versionOfToolchainInfo(StorageLayout.info(tc))).isEmpty();
+        assertThat(StorageLayout.versionOfToolchainInfo(BlobKey.of("toolchains/v1.0.0.json"))).isEmpty();
     }
 
     @ParameterizedTest

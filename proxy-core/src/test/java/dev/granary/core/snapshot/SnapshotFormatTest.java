@@ -60,8 +60,19 @@ class SnapshotFormatTest {
     }
 
     @ParameterizedTest
+    @ValueSource(strings = {"toolchains/v0.0.1-go1.26.3.linux-amd64.info", "dl/go1.26.3.linux-amd64.tar.gz",
+        "dl/go1.26.3.linux-amd64.tar.gz.asc", "dl/go1.26.3.linux-amd64.tar.gz.sha256", "dl/listing-all.json", "dl/signing-key.asc",
+        "gocache/bundles/0123456789abcdef0123456789abcdef.tar.zst", "gocache/bundles/0123456789abcdef0123456789abcdef.tar.zst.asc",
+        "gocache/bundles/index.json"})
+    void theGoDistributionAndBundlesHaveTheirStorageNames(String name) throws Exception {
+        assertThat(SnapshotFormat.kindOf(name)).isNotNull();
+    }
+
+    @ParameterizedTest
     @ValueSource(strings = {"../x", "a/../../x", "/etc/passwd", "pins/example.com/a/@v/v1.0.0.sum", "leases/x/@v/v1",
-        "snapshots/abc/MANIFEST.json", "example.com/readme.txt", "a//b", "example.com/a/@v/.tmp-1.zip"})
+        "snapshots/abc/MANIFEST.json", "example.com/readme.txt", "a//b", "example.com/a/@v/.tmp-1.zip", "dl/listing.json",
+        "dl/notgo.tar.gz", "dl/go1.26.3 linux.tar.gz", "dl/sub/go1.26.3.tar.gz", "gocache/bundles/xyz.tar.zst", "gocache/actions/ab/x",
+        "toolchains/sub/v1.info", "snapshots/abc/staged/dl/go1.26.3.tar.gz"})
     void namesASnapshotMayNotHold(String name) {
         assertThatThrownBy(() -> SnapshotFormat.kindOf(name)).isInstanceOf(SnapshotException.class).hasMessageContaining("member ");
     }
@@ -112,6 +123,34 @@ class SnapshotFormatTest {
         assertThatThrownBy(() -> SnapshotManifest.parse("{\"format\":1,\"created\":\"2026-01-01T00:00:00Z\",\"versions\":[{\"path\":\"x\",\"version\":\"v1\"}]}"
                 .getBytes(StandardCharsets.UTF_8))).hasMessageContaining("invalid module version");
         assertThatThrownBy(() -> SnapshotManifest.parse("not json".getBytes(StandardCharsets.UTF_8))).hasMessageContaining(SnapshotFormat.MANIFEST);
+    }
+
+    @Test
+    void manifestsCarryTheGoDistributionAndBundlesAndOlderOnesReadAsHoldingNone() throws Exception {
+        SnapshotManifest m = new SnapshotManifest(1, "2026-01-02T03:04:05Z", "1.0", List.of("dl 1.26.3 for linux/amd64"), null, List.of(),
+                new SnapshotManifest.Counts(1, 1, 2, 3, 9, 5000, 1000, 1, 1, 1, 3000, 1, 1000),
+                List.of(new SnapshotManifest.Entry("golang.org/toolchain", "v0.0.1-go1.26.3.darwin-arm64", true, true)),
+                List.of("v0.0.1-go1.26.3.linux-amd64"), List.of(new SnapshotManifest.Release("go1.26.3.linux-amd64.tar.gz", "a".repeat(64), 3000)),
+                List.of("EB4C1BFD4F042F6DDDCCEC917721F63BD38B4796"),
+                List.of(new SnapshotManifest.Bundle("0123456789abcdef0123456789abcdef", "example.com/app", "2026-01-01T00:00:00Z", 1000,
+                        "b".repeat(64), true)));
+        assertThat(SnapshotManifest.parse(m.toJson())).isEqualTo(m);
+
+        // A manifest of the first release of the format: no fields of the newer kinds.
+        SnapshotManifest old = SnapshotManifest.parse(("{\"format\":1,\"created\":\"2026-01-01T00:00:00Z\",\"granaryVersion\":\"0.9\","
+                + "\"counts\":{\"versions\":1,\"zips\":1,\"lookups\":1,\"tiles\":2,\"files\":6,\"bytes\":700},"
+                + "\"versions\":[{\"path\":\"rsc.io/quote\",\"version\":\"v1.5.2\",\"zip\":true,\"proof\":true}]}").getBytes(StandardCharsets.UTF_8));
+        assertThat(old.counts()).isEqualTo(new SnapshotManifest.Counts(1, 1, 1, 2, 6, 700));
+        assertThat(old.counts().releases()).isZero();
+        assertThat(old.toolchainInfos()).isEmpty();
+        assertThat(old.releases()).isEmpty();
+        assertThat(old.bundles()).isEmpty();
+
+        for (String bad : List.of("\"toolchainInfos\":[\"v1.0.0\"]", "\"releases\":[{\"filename\":\"../x\",\"sha256\":\"" + "a".repeat(64) + "\"}]",
+                "\"releases\":[{\"filename\":\"go1.tar.gz\",\"sha256\":\"xyz\"}]", "\"bundles\":[{\"id\":\"../../x\"}]")) {
+            assertThatThrownBy(() -> SnapshotManifest.parse(("{\"format\":1,\"created\":\"2026-01-01T00:00:00Z\"," + bad + "}")
+                    .getBytes(StandardCharsets.UTF_8))).isInstanceOf(SnapshotException.class).hasMessageContaining(SnapshotFormat.MANIFEST);
+        }
     }
 
     @Test

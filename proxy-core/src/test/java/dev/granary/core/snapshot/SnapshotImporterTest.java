@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.granary.core.fetch.ModuleIndex;
 import dev.granary.core.fetch.VersionCommitter;
+import dev.granary.core.gocache.BundleStore;
 import dev.granary.core.layout.StorageLayout;
 import dev.granary.core.module.GoSum;
 import dev.granary.core.module.ModuleVersion;
@@ -34,7 +35,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The importer's all-or-nothing promise at every single write: a store that fails at its k-th write
  * (for every k), then a recovery by a later start, leaves exactly the storage of before the import or
- * exactly that of a clean import; a second import of the same snapshot writes nothing at all.
+ * exactly that of a clean import; a second import of the same snapshot writes nothing at all. The
+ * snapshot holds every kind: module versions, checksum-database files, a toolchain existence record, a
+ * release archive (with a listing to merge and a signing key to store), a new pre-warm bundle and one
+ * that replaces a different bundle of the same identity.
  */
 class SnapshotImporterTest {
     private static final String DB = "sum.example.org";
@@ -50,6 +54,16 @@ class SnapshotImporterTest {
         assertThat(importer(clean).publish(v, Progress.none()).outcome()).isEqualTo(SnapshotImporter.Outcome.IMPORTED);
         Map<String, String> full = contents(clean);
         assertThat(full).isNotEqualTo(before).containsKey(StorageLayout.snapshotFile(v.id(), SnapshotFormat.MANIFEST).value());
+        assertThat(full).containsEntry(StorageLayout.toolchainInfo(TOOLCHAIN).value(), "{\"Version\":\"" + TOOLCHAIN.version() + "\"}")
+                .containsEntry(StorageLayout.dlArchive(ARCHIVE).value(), "archive bytes")
+                .containsEntry(StorageLayout.dlSha256(ARCHIVE).value(), "a".repeat(64))
+                .containsEntry(StorageLayout.dlSigningKey().value(), "key material")
+                .containsEntry(StorageLayout.gocacheBundle(NEW_BUNDLE).value(), "new bundle")
+                .containsEntry(StorageLayout.gocacheBundle(OLD_BUNDLE).value(), "rebuilt bundle")
+                .doesNotContainKey(StorageLayout.gocacheBundleSignature(OLD_BUNDLE).value());
+        assertThat(full.get(StorageLayout.dlListing(true).value())).contains("go1.25.0.linux-amd64.tar.gz").contains(ARCHIVE);
+        assertThat(full.get(StorageLayout.gocacheBundleIndex().value())).contains(NEW_BUNDLE).contains(OLD_BUNDLE).contains("2026-11-20");
+        assertThat(full.keySet()).noneMatch(k -> k.contains("/staged/") || k.endsWith("/journal"));
 
         int asBefore = 0;
         int asFull = 0;
@@ -102,6 +116,11 @@ class SnapshotImporterTest {
 
     // ---- fixtures -----------------------------------------------------------------------------------
 
+    private static final ModuleVersion TOOLCHAIN = ModuleVersion.of("golang.org/toolchain", "v0.0.1-go1.26.3.linux-amd64");
+    private static final String ARCHIVE = "go1.26.3.linux-amd64.tar.gz";
+    private static final String NEW_BUNDLE = "0123456789abcdef0123456789abcdef";
+    private static final String OLD_BUNDLE = "fedcba9876543210fedcba9876543210";
+
     private SnapshotImporter importer(BlobStore store) {
         return new SnapshotImporter(store, new VersionCommitter(store, new ModuleIndex(store), new SimpleMeterRegistry()));
     }
@@ -117,7 +136,23 @@ class SnapshotImporterTest {
         s.put(StorageLayout.list(old.path()), bytes("v1.0.0\n"));
         s.put(StorageLayout.sumdb(DB, "latest"), bytes("head 2"));
         s.put(StorageLayout.sumdb(DB, "supported"), new byte[0]);
+        s.put(StorageLayout.dlListing(true), listing("go1.25.0", "go1.25.0.linux-amd64.tar.gz", "b".repeat(64)));
+        s.put(StorageLayout.gocacheBundle(OLD_BUNDLE), bytes("old bundle"));
+        s.put(StorageLayout.gocacheBundleSignature(OLD_BUNDLE), bytes("old signature"));
+        s.put(StorageLayout.gocacheBundleIndex(),
+                BundleStore.toJson(new BundleStore.Index(List.of(entry(OLD_BUNDLE, "2026-11-01T00:00:00Z", true)))));
         return s;
+    }
+
+    private static byte[] listing(String version, String file, String sha256) {
+        return ("[{\"version\":\"" + version + "\",\"stable\":true,\"files\":[{\"filename\":\"" + file + "\",\"os\":\"linux\","
+                + "\"arch\":\"amd64\",\"version\":\"" + version + "\",\"sha256\":\"" + sha256 + "\",\"size\":13,\"kind\":\"archive\"}]}]")
+                .getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static BundleStore.IndexEntry entry(String id, String created, boolean signed) {
+        return new BundleStore.IndexEntry(id, "example.com/app", "go1.26.3", "linux", "amd64", "v1", false, true, false, List.of(), "",
+                created, 10, 2, 1, 1, signed);
     }
 
     /** What an import publishes; the importer checks nothing (the verifier did), so the bytes are placeholders. */
@@ -140,8 +175,20 @@ class SnapshotImporterTest {
         files.put(SnapshotFormat.MANIFEST, bytes("{\"format\":1}"));
         files.put(SnapshotFormat.SUMS, bytes("sums\n"));
         files.put(SnapshotFormat.SIGNATURE, bytes("signature"));
+        sumdb.put(StorageLayout.sumdbLookup(DB, TOOLCHAIN).value(), Files.write(tmp.resolve("lookup-toolchain"), bytes("record toolchain")));
+        VerifiedSnapshot.Releases releases = new VerifiedSnapshot.Releases(List.of(new VerifiedSnapshot.ReleaseArchive(ARCHIVE,
+                "a".repeat(64), Files.write(tmp.resolve("archive"), bytes("archive bytes")), bytes("archive signature"))),
+                listing("go1.26.3", ARCHIVE, "a".repeat(64)), bytes("key material"), List.of("ABCD"));
+        List<VerifiedSnapshot.Bundle> bundles = List.of(
+                new VerifiedSnapshot.Bundle(NEW_BUNDLE, Files.write(tmp.resolve("new-bundle"), bytes("new bundle")),
+                        SnapshotVerifier.sha256(bytes("new bundle")),
+                        bytes("new signature"), entry(NEW_BUNDLE, "2026-11-21T00:00:00Z", true)),
+                new VerifiedSnapshot.Bundle(OLD_BUNDLE, Files.write(tmp.resolve("rebuilt-bundle"), bytes("rebuilt bundle")),
+                        SnapshotVerifier.sha256(bytes("rebuilt bundle")),
+                        null, entry(OLD_BUNDLE, "2026-11-20T00:00:00Z", false)));
         return new VerifiedSnapshot("f00d".repeat(16), null, files, Optional.empty(), versions,
-                Optional.of(new VerifiedSnapshot.Sumdb(DB, new Tree(5, Hash.ZERO), bytes("head 5"), sumdb, Optional.of(bytes("head 2")), 2)));
+                Optional.of(new VerifiedSnapshot.Sumdb(DB, new Tree(5, Hash.ZERO), bytes("head 5"), sumdb, Optional.of(bytes("head 2")), 2)),
+                List.of(new VerifiedSnapshot.ToolchainInfo(TOOLCHAIN, bytes("{\"Version\":\"" + TOOLCHAIN.version() + "\"}"))), releases, bundles);
     }
 
     private static byte[] bytes(String s) {

@@ -2,7 +2,7 @@ package dev.granary.server.cli;
 
 import dev.granary.core.ProxyException;
 import dev.granary.core.dl.DlMirror;
-import dev.granary.server.GranaryServer;
+import dev.granary.server.Services;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Map;
@@ -44,10 +44,11 @@ public final class DlPrefetchCommand implements Callable<Integer>, ConfigOptions
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Map<String, String> env = System.getenv();
-        try (GranaryServer services = Prefetch.services(spec, env, err)) {
-            if (services == null) {
-                return Cli.USAGE;
-            }
+        Services services = Prefetch.services(spec, env, err);
+        if (services == null) {
+            return Cli.USAGE;
+        }
+        try {
             DlMirror dl = services.dl();
             DlMirror.Selection selection;
             try {
@@ -72,6 +73,8 @@ public final class DlPrefetchCommand implements Callable<Integer>, ConfigOptions
             }
             out.flush();
             return failures == 0 ? Cli.OK : Cli.REFUSED;
+        } finally {
+            Prefetch.close(services);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.granary.server.cli;
 
+import dev.granary.core.gocache.BundleStore;
 import dev.granary.core.pgp.PgpException;
 import dev.granary.core.pgp.SigningKey;
 import dev.granary.core.snapshot.SnapshotException;
@@ -23,7 +24,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code granary export}: a signed snapshot of the modules a selection names, with their checksum-database proofs. */
+/**
+ * {@code granary export}: a signed snapshot of the modules a selection names, with their checksum-database proofs,
+ * and of the Go distribution (release archives, toolchain modules) and pre-warm bundles.
+ */
 @Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
         description = {
             "Write a snapshot (a tar file, zstd-compressed when FILE ends in .zst) of the module versions the selection names,"
@@ -31,6 +35,10 @@ import picocli.CommandLine.Spec;
                     + " the configured upstreams and verifying it as serve does (unless --offline).",
             "It carries every version's checksum-database record and the tiles that prove it, pinned to one signed tree head;"
                     + " unpacked, it is a GOPROXY=file:// tree with its checksum database. Import it with granary import.",
+            "With --dl and --toolchains it also carries Go itself: release archives with their listing entries, .sha256, .asc and"
+                    + " the release signing key (fetched and verified by the release mirror when missing), and toolchain modules"
+                    + " with the linux-amd64 .info of every version (the go command's existence check), proven like every module;"
+                    + " with --gocache-bundles, pre-warm bundles with their signatures and index entries.",
             "Exit status: 0 written; 1 the export failed (a version could not be fetched or proven); 2 usage error."})
 public final class ExportCommand implements Callable<Integer>, ConfigOptions.Configured {
 
@@ -51,6 +59,25 @@ public final class ExportCommand implements Callable<Integer>, ConfigOptions.Con
 
     @Option(names = "--all", description = "every module version stored")
     boolean all;
+
+    @Option(names = "--dl", paramLabel = "VERSIONS", split = ",",
+            description = "Go release archives of these versions (1.26.3, go1.26.3, 1.26.x = the newest 1.26), for each of --platforms")
+    List<String> dl = new ArrayList<>();
+
+    @Option(names = "--toolchains", paramLabel = "VERSIONS", split = ",",
+            description = "toolchain modules (golang.org/toolchain) of these versions for each of --platforms, and the linux-amd64"
+                    + " .info of each version, which the go command checks on every platform")
+    List<String> toolchains = new ArrayList<>();
+
+    @Option(names = "--platforms", paramLabel = "GOOS/GOARCH", split = ",",
+            description = "platforms of --dl and --toolchains, comma-separated: linux/amd64,darwin/arm64; 'src' for the source archive")
+    List<String> platforms = new ArrayList<>();
+
+    @Option(names = "--gocache-bundles", description = "every pre-warm bundle stored, with its signature and index entry")
+    boolean allBundles;
+
+    @Option(names = "--gocache-bundle", paramLabel = "ID", description = "a pre-warm bundle by its identity (repeatable)")
+    List<String> bundleIds = new ArrayList<>();
 
     @Option(names = "--since", paramLabel = "PREVIOUS", description = "a snapshot exported before (or its MANIFEST.json): leave out what it holds, and prove its tree head a prefix of this one's (repeatable)")
     List<Path> since = new ArrayList<>();
@@ -91,8 +118,16 @@ public final class ExportCommand implements Callable<Integer>, ConfigOptions.Con
     private Integer run() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (goSums.isEmpty() && goMods.isEmpty() && goWorks.isEmpty() && modules.isEmpty() && !all && since.isEmpty()) {
-            return Cli.fail(err, Cli.USAGE, "nothing selected: give --gosum, --gomod, --gowork, --module or --all");
+        if (goSums.isEmpty() && goMods.isEmpty() && goWorks.isEmpty() && modules.isEmpty() && !all && since.isEmpty()
+                && dl.isEmpty() && toolchains.isEmpty() && !allBundles && bundleIds.isEmpty()) {
+            return Cli.fail(err, Cli.USAGE, "nothing selected: give --gosum, --gomod, --gowork, --module, --all, --dl, --toolchains"
+                    + " or --gocache-bundles");
+        }
+        if ((!dl.isEmpty() || !toolchains.isEmpty()) && platforms.isEmpty()) {
+            return Cli.fail(err, Cli.USAGE, "--dl and --toolchains need --platforms (such as linux/amd64,darwin/arm64)");
+        }
+        if (!platforms.isEmpty() && dl.isEmpty() && toolchains.isEmpty()) {
+            return Cli.fail(err, Cli.USAGE, "--platforms applies to --dl and --toolchains; give one of them");
         }
         for (Path p : concat(goSums, goMods, goWorks, since)) {
             if (!Files.isRegularFile(p)) {
@@ -144,15 +179,28 @@ public final class ExportCommand implements Callable<Integer>, ConfigOptions.Con
             }
             boolean isOffline = offline || services.offline();
             SnapshotExporter exporter = new SnapshotExporter(services.modules(), services.store(), services.databases().primary(),
-                    services.sumdbStorage(), services.noSumdb(), isOffline, services.root(), SnapshotCli.progress(quiet));
+                    services.sumdbStorage(), services.noSumdb(), isOffline, services.root(), SnapshotCli.progress(quiet), services.dl(),
+                    new BundleStore(services.store(), metrics.registry()));
             SnapshotExporter.Result r = exporter.export(new SnapshotExporter.Request(goSums, goMods, goWorks, modules, all, previous,
-                    output, zstd, key, SnapshotCli.granaryVersion()));
+                    output, zstd, key, SnapshotCli.granaryVersion(),
+                    new SnapshotExporter.Distribution(dl, toolchains, platforms, allBundles, bundleIds)));
             SnapshotManifest m = r.manifest();
             out.println("Exported snapshot " + r.id());
             out.println("  file: " + r.output() + " (" + r.fileBytes() + " bytes" + (zstd ? ", zstd" : "") + ")");
             out.println("  versions: " + m.counts().versions() + " (" + m.counts().zips() + " with zips), checksum-database records: "
                     + m.counts().lookups() + ", tiles: " + m.counts().tiles() + ", files: " + m.counts().files()
                     + ", bytes: " + m.counts().bytes());
+            SnapshotManifest.Counts c = m.counts();
+            if (c.toolchains() > 0 || c.toolchainInfos() > 0) {
+                out.println("  toolchains: " + c.toolchains() + " module version(s), " + c.toolchainInfos() + " existence record(s)");
+            }
+            if (c.releases() > 0) {
+                out.println("  release archives: " + c.releases() + " (" + c.releaseBytes() + " bytes), signing key "
+                        + String.join(", ", m.releaseKeys()));
+            }
+            if (c.bundles() > 0) {
+                out.println("  pre-warm bundles: " + c.bundles() + " (" + c.bundleBytes() + " bytes)");
+            }
             for (SnapshotManifest.TreeHead h : m.treeHeads()) {
                 out.println("  pinned to " + h.db() + " tree#" + h.size());
             }

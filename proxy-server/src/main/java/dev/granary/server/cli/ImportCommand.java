@@ -33,7 +33,9 @@ import picocli.CommandLine.Spec;
             "Checked before anything becomes visible, in order: the signature over SHA256SUMS against the --keyring keys"
                     + " (unknown, expired and revoked keys refused); every member's SHA-256; every lookup's inclusion proof at the"
                     + " snapshot's tree head with the configured checksum database's key (--sumdb); every module's zip rules and"
-                    + " hashes against its proven record; consistency with the tree head already held here.",
+                    + " hashes against its proven record; consistency with the tree head already held here; every release archive's"
+                    + " SHA-256 against the carried listing and its signature against the release key configured here (dl.keyring,"
+                    + " dl.key-fingerprint: a carried key is used only when it is the pinned one); every pre-warm bundle's files.",
             "A refused snapshot changes nothing. Importing the same snapshot twice changes nothing. An import interrupted"
                     + " by a crash is undone or finished by the next start of serve or import.",
             "Exit status: 0 imported, or already imported; 1 refused (one line on stderr names the member and the reason)"
@@ -88,14 +90,18 @@ public final class ImportCommand implements Callable<Integer>, ConfigOptions.Con
             try (SnapshotCheck.Checked c = check.check(services, services.root())) {
                 VerifiedSnapshot v = c.verified();
                 SnapshotImporter.Result r;
-                try (Progress p = SnapshotCli.progress(check.quiet).start("publishing", 0, v.versions().size())) {
+                int items = v.versions().size() + v.releases().archives().size() + v.bundles().size();
+                try (Progress p = SnapshotCli.progress(check.quiet).start("publishing", 0, items)) {
                     r = new SnapshotImporter(services.store(), services.modules().committer()).publish(v, p);
                 }
                 result = r.outcome() == SnapshotImporter.Outcome.IMPORTED ? "imported" : "unchanged";
                 out.println((r.outcome() == SnapshotImporter.Outcome.IMPORTED ? "Imported snapshot " : "Already imported: snapshot ") + v.id());
                 SnapshotCheck.describe(out, v);
                 out.println("  published " + r.published() + " version(s), " + r.skipped() + " already here, "
-                        + r.sumdb() + " checksum-database file(s) written");
+                        + r.sumdb() + " checksum-database file(s) written"
+                        + (r.toolchainInfos() > 0 ? ", " + r.toolchainInfos() + " toolchain record(s)" : "")
+                        + (r.releases() > 0 ? ", " + r.releases() + " release archive(s)" : "")
+                        + (r.bundles() > 0 ? ", " + r.bundles() + " pre-warm bundle(s)" : ""));
                 out.println("  peak heap: " + SnapshotCli.heapPeakMiB() + " MiB");
                 out.flush();
                 v.sumdb().ifPresent(s -> Gauge.builder(Meters.SNAPSHOT_TREE_SIZE, s.tree()::n)

@@ -1,6 +1,7 @@
 package dev.granary.server.cli;
 
-import dev.granary.server.GranaryServer;
+import dev.granary.server.Metrics;
+import dev.granary.server.Services;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.Map;
@@ -15,12 +16,18 @@ final class Prefetch {
      * Storage, upstreams, checksum databases and the services over them, as {@code serve} assembles
      * them, without binding a port. Null (after printing why) when the configuration is unusable.
      */
-    static GranaryServer services(CommandSpec spec, Map<String, String> env, PrintWriter err) {
+    static Services services(CommandSpec spec, Map<String, String> env, PrintWriter err) {
         try {
-            return new GranaryServer(ConfigOptions.load(spec, env), env);
+            return new Services(ConfigOptions.load(spec, env), env, new Metrics());
         } catch (IllegalArgumentException | IOException e) {
             Cli.fail(err, Cli.USAGE, e.getMessage());
             return null;
         }
+    }
+
+    /** Closes what {@link #services} opened, its metrics too. */
+    static void close(Services services) {
+        services.close();
+        services.metrics().close();
     }
 }

@@ -8,7 +8,9 @@ import dev.granary.core.snapshot.SnapshotReader;
 import dev.granary.core.snapshot.SnapshotVerifier;
 import dev.granary.core.snapshot.StagedSnapshot;
 import dev.granary.core.snapshot.VerifiedSnapshot;
+import dev.granary.core.toolchain.Toolchains;
 import dev.granary.server.Services;
+import dev.granary.server.config.ConfigKey;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -81,14 +83,15 @@ final class SnapshotCheck {
         StagedSnapshot staged;
         try (Progress p = progress.start("reading", size, 0)) {
             staged = SnapshotReader.stage(file, tempDir != null ? tempDir : defaultTemp,
-                    SnapshotReader.Limits.of(services.fetchSettings().maxZipBytes()), p::bytesDone);
+                    SnapshotReader.Limits.of(services.fetchSettings().maxZipBytes(), services.config().bytes(ConfigKey.DL_MAX_ARCHIVE_BYTES),
+                            services.config().bytes(ConfigKey.GOCACHE_MAX_BUNDLE_BYTES)), p::bytesDone);
         }
         try {
             VerifiedSnapshot v;
             try (Progress p = progress.start("verifying", 0, staged.members().size())) {
                 String key = services.sumdbSpecs().isEmpty() ? null : services.sumdbSpecs().get(0).verifierKey();
-                v = SnapshotVerifier.verify(staged, new SnapshotVerifier.Trust(keyring, allowUnsigned, key, services.noSumdb()),
-                        services.store(), p);
+                v = SnapshotVerifier.verify(staged, new SnapshotVerifier.Trust(keyring, allowUnsigned, key, services.noSumdb(),
+                        services.dl().trust()), services.store(), p);
             }
             return new Checked(staged, v);
         } catch (SnapshotException | IOException | RuntimeException e) {
@@ -113,5 +116,16 @@ final class SnapshotCheck {
                 + " with zips, " + v.versions().stream().filter(x -> !x.proven()).count() + " private)");
         v.sumdb().ifPresent(s -> out.println("  checksum database " + s.db() + ": tree#" + s.tree().n() + ", every record proven"
                 + (s.heldBefore().isPresent() ? "; consistent with tree#" + s.heldBeforeSize() + " held here" : "")));
+        long toolchains = v.versions().stream().filter(x -> x.version().path().equals(Toolchains.MODULE)).count();
+        if (toolchains > 0 || !v.toolchainInfos().isEmpty()) {
+            out.println("  toolchains: " + toolchains + " module version(s), " + v.toolchainInfos().size() + " existence record(s), proven");
+        }
+        if (!v.releases().archives().isEmpty()) {
+            out.println("  release archives: " + v.releases().archives().size() + ", SHA-256 as listed, signed by "
+                    + String.join(", ", v.releases().signers()));
+        }
+        if (!v.bundles().isEmpty()) {
+            out.println("  pre-warm bundles: " + v.bundles().size() + ", every file checked");
+        }
     }
 }

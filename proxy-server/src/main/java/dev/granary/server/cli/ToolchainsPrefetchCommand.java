@@ -3,7 +3,7 @@ package dev.granary.server.cli;
 import dev.granary.core.ProxyException;
 import dev.granary.core.module.GoPlatform;
 import dev.granary.core.toolchain.Toolchains;
-import dev.granary.server.GranaryServer;
+import dev.granary.server.Services;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,10 +55,11 @@ public final class ToolchainsPrefetchCommand implements Callable<Integer>, Confi
             return Cli.fail(err, Cli.USAGE, "--platforms: " + e.getMessage());
         }
         Map<String, String> env = System.getenv();
-        try (GranaryServer services = Prefetch.services(spec, env, err)) {
-            if (services == null) {
-                return Cli.USAGE;
-            }
+        Services services = Prefetch.services(spec, env, err);
+        if (services == null) {
+            return Cli.USAGE;
+        }
+        try {
             Toolchains toolchains = new Toolchains(services.modules());
             Toolchains.Selection selection;
             try {
@@ -80,6 +81,8 @@ public final class ToolchainsPrefetchCommand implements Callable<Integer>, Confi
             }
             out.flush();
             return failures == 0 ? Cli.OK : Cli.REFUSED;
+        } finally {
+            Prefetch.close(services);
         }
     }
 }
