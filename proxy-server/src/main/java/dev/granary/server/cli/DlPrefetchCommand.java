@@ -3,6 +3,7 @@ package dev.granary.server.cli;
 import dev.granary.core.ProxyException;
 import dev.granary.core.dl.DlMirror;
 import dev.granary.server.Services;
+import dev.granary.server.config.GranaryConfig;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +22,7 @@ import picocli.CommandLine.Spec;
                     + "on the same storage serves what this stores.",
             "Exit status: 0 every archive stored; 1 a version or platform had no archive, or an archive was "
                     + "refused or failed (one line each on stderr); 2 configuration error."})
-public final class DlPrefetchCommand implements Callable<Integer>, ConfigOptions.Configured {
+public final class DlPrefetchCommand extends ConfiguredCommand {
 
     @Option(names = "--versions", paramLabel = "SPECS", split = ",", required = true,
             description = "Go versions, comma-separated: 1.26.3 (or go1.26.3) exactly, or 1.26.x for the newest 1.26 release")
@@ -31,20 +32,9 @@ public final class DlPrefetchCommand implements Callable<Integer>, ConfigOptions
             description = "platforms, comma-separated, such as linux/amd64,darwin/arm64,windows/amd64; 'src' for the source archive")
     List<String> platforms;
 
-    @Spec
-    CommandSpec spec;
-
     @Override
-    public CommandSpec spec() {
-        return spec;
-    }
-
-    @Override
-    public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        Map<String, String> env = System.getenv();
-        Services services = Prefetch.services(spec, env, err);
+    protected int run(GranaryConfig config, Map<String, String> env, PrintWriter out, PrintWriter err) {
+        Services services = Prefetch.services(config, env, err);
         if (services == null) {
             return Cli.USAGE;
         }

@@ -40,7 +40,7 @@ import picocli.CommandLine.Spec;
                     + " with the linux-amd64 .info of every version (the go command's existence check), proven like every module;"
                     + " with --gocache-bundles, pre-warm bundles with their signatures and index entries.",
             "Exit status: 0 written; 1 the export failed (a version could not be fetched or proven); 2 usage error."})
-public final class ExportCommand implements Callable<Integer>, ConfigOptions.Configured {
+public final class ExportCommand extends ConfiguredCommand {
 
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", required = true, description = "the snapshot file to write (replaced atomically)")
     Path output;
@@ -97,60 +97,52 @@ public final class ExportCommand implements Callable<Integer>, ConfigOptions.Con
     @Option(names = {"-q", "--quiet"}, description = "no progress report")
     boolean quiet;
 
-    @Spec
-    CommandSpec spec;
-
     @Override
-    public CommandSpec spec() {
-        return spec;
-    }
-
-    @Override
-    public Integer call() {
+    public Integer call() throws Exception {
         SnapshotCli.Quiet logs = SnapshotCli.quietLogs();
         try {
-            return run();
+            return super.call();
         } finally {
             logs.close();
         }
     }
 
-    private Integer run() {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
+    @Override
+    protected String usageProblem() {
         if (goSums.isEmpty() && goMods.isEmpty() && goWorks.isEmpty() && modules.isEmpty() && !all && since.isEmpty()
                 && dl.isEmpty() && toolchains.isEmpty() && !allBundles && bundleIds.isEmpty()) {
-            return Cli.fail(err, Cli.USAGE, "nothing selected: give --gosum, --gomod, --gowork, --module, --all, --dl, --toolchains"
-                    + " or --gocache-bundles");
+            return "nothing selected: give --gosum, --gomod, --gowork, --module, --all, --dl, --toolchains or --gocache-bundles";
         }
         if ((!dl.isEmpty() || !toolchains.isEmpty()) && platforms.isEmpty()) {
-            return Cli.fail(err, Cli.USAGE, "--dl and --toolchains need --platforms (such as linux/amd64,darwin/arm64)");
+            return "--dl and --toolchains need --platforms (such as linux/amd64,darwin/arm64)";
         }
         if (!platforms.isEmpty() && dl.isEmpty() && toolchains.isEmpty()) {
-            return Cli.fail(err, Cli.USAGE, "--platforms applies to --dl and --toolchains; give one of them");
+            return "--platforms applies to --dl and --toolchains; give one of them";
         }
         for (Path p : concat(goSums, goMods, goWorks, since)) {
             if (!Files.isRegularFile(p)) {
-                return Cli.fail(err, Cli.USAGE, p + " does not exist");
+                return p + " does not exist";
             }
         }
-        boolean zstd;
-        switch (compress.toLowerCase(Locale.ROOT)) {
-            case "zstd" -> zstd = true;
-            case "none" -> zstd = false;
-            case "auto" -> zstd = output.getFileName().toString().endsWith(".zst") || output.getFileName().toString().endsWith(".tzst");
-            default -> {
-                return Cli.fail(err, Cli.USAGE, "--compress: expected auto, zstd or none");
-            }
+        if (!List.of("auto", "zstd", "none").contains(compress.toLowerCase(Locale.ROOT))) {
+            return "--compress: expected auto, zstd or none";
         }
+        if (signKey != null && !Files.isRegularFile(signKey)) {
+            return "secret key " + signKey + " does not exist";
+        }
+        return null;
+    }
+
+    @Override
+    protected int run(GranaryConfig config, Map<String, String> env, PrintWriter out, PrintWriter err) {
+        String how = compress.toLowerCase(Locale.ROOT);
+        String name = output.getFileName().toString();
+        boolean zstd = how.equals("zstd") || how.equals("auto") && (name.endsWith(".zst") || name.endsWith(".tzst"));
         SigningKey key = null;
         if (signKey != null) {
-            if (!Files.isRegularFile(signKey)) {
-                return Cli.fail(err, Cli.USAGE, "secret key " + signKey + " does not exist");
-            }
             char[] pass;
             try {
-                pass = PassphraseOptions.read(passphrase, System.getenv());
+                pass = PassphraseOptions.read(passphrase, env);
             } catch (PassphraseOptions.Unusable e) {
                 return Cli.fail(err, Cli.USAGE, e.getMessage());
             }
@@ -163,13 +155,6 @@ public final class ExportCommand implements Callable<Integer>, ConfigOptions.Con
             } finally {
                 PassphraseOptions.wipe(pass);
             }
-        }
-        Map<String, String> env = System.getenv();
-        GranaryConfig config;
-        try {
-            config = ConfigOptions.load(spec, env);
-        } catch (IllegalArgumentException e) {
-            return Cli.fail(err, Cli.USAGE, e.getMessage());
         }
         Metrics metrics = new Metrics();
         try (Services services = new Services(config, env, metrics)) {

@@ -25,30 +25,13 @@ import picocli.CommandLine.Spec;
             "Run --repair with the server stopped, or restart it afterwards: its memory tier may still hold what was removed.",
             "Exit status: 0 nothing corrupt; 1 corrupt content found (moved aside with --repair); 2 usage or configuration error; "
                     + "3 storage failed."})
-public final class FsckCommand implements Callable<Integer>, ConfigOptions.Configured {
+public final class FsckCommand extends ConfiguredCommand {
 
     @Option(names = "--repair", description = "move what is corrupt aside (to quarantine/), so that it is fetched again")
     boolean repair;
 
-    @Spec
-    CommandSpec spec;
-
     @Override
-    public CommandSpec spec() {
-        return spec;
-    }
-
-    @Override
-    public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        Map<String, String> env = System.getenv();
-        GranaryConfig config;
-        try {
-            config = ConfigOptions.load(spec, env);
-        } catch (IllegalArgumentException e) {
-            return Cli.fail(err, Cli.USAGE, e.getMessage());
-        }
+    protected int run(GranaryConfig config, Map<String, String> env, PrintWriter out, PrintWriter err) {
         try (Maintenance m = Maintenance.open(config, env)) {
             StorageCheck check = new StorageCheck(m.store(), m.committer(), m.databases(), m.root(), Clock.systemUTC());
             StorageCheck.Report r = check.run(repair, f -> {

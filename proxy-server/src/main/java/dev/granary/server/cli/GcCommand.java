@@ -28,31 +28,14 @@ import picocli.CommandLine.Spec;
             "Safe beside a running server: a version requested meanwhile is kept, and one the server still believes stored "
                     + "is fetched again when asked for.",
             "Exit status: 0 done; 2 usage or configuration error; 3 storage failed."})
-public final class GcCommand implements Callable<Integer>, ConfigOptions.Configured {
+public final class GcCommand extends ConfiguredCommand {
     private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyy-MM-dd").withZone(ZoneOffset.UTC);
 
     @Option(names = "--dry-run", description = "print what would be removed, and remove nothing")
     boolean dryRun;
 
-    @Spec
-    CommandSpec spec;
-
     @Override
-    public CommandSpec spec() {
-        return spec;
-    }
-
-    @Override
-    public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        Map<String, String> env = System.getenv();
-        GranaryConfig config;
-        try {
-            config = ConfigOptions.load(spec, env);
-        } catch (IllegalArgumentException e) {
-            return Cli.fail(err, Cli.USAGE, e.getMessage());
-        }
+    protected int run(GranaryConfig config, Map<String, String> env, PrintWriter out, PrintWriter err) {
         Duration maxAge = config.duration(ConfigKey.GC_MAX_AGE);
         if (maxAge.isZero()) {
             return Cli.fail(err, Cli.USAGE, "gc.max-age is 0 (keep every version): nothing to remove; set it, e.g. --gc-max-age 90d");

@@ -40,7 +40,7 @@ import picocli.CommandLine.Spec;
                     + " by a crash is undone or finished by the next start of serve or import.",
             "Exit status: 0 imported, or already imported; 1 refused (one line on stderr names the member and the reason)"
                     + " or failed; 2 usage error."})
-public final class ImportCommand implements Callable<Integer>, ConfigOptions.Configured {
+public final class ImportCommand extends ConfiguredCommand {
 
     @Mixin
     SnapshotCheck check = new SnapshotCheck();
@@ -49,38 +49,23 @@ public final class ImportCommand implements Callable<Integer>, ConfigOptions.Con
             description = "also write this import's metrics (Prometheus text, for node_exporter's textfile collector)")
     Path metricsFile;
 
-    @Spec
-    CommandSpec spec;
-
     @Override
-    public CommandSpec spec() {
-        return spec;
+    protected String usageProblem() {
+        return check.usageProblem();
     }
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
         SnapshotCli.Quiet logs = SnapshotCli.quietLogs();
         try {
-            return run();
+            return super.call();
         } finally {
             logs.close();
         }
     }
 
-    private Integer run() {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        String problem = check.usageProblem();
-        if (problem != null) {
-            return Cli.fail(err, Cli.USAGE, problem);
-        }
-        Map<String, String> env = System.getenv();
-        GranaryConfig config;
-        try {
-            config = ConfigOptions.load(spec, env);
-        } catch (IllegalArgumentException e) {
-            return Cli.fail(err, Cli.USAGE, e.getMessage());
-        }
+    @Override
+    protected int run(GranaryConfig config, Map<String, String> env, PrintWriter out, PrintWriter err) {
         check.warnUnsigned(err);
         Metrics metrics = new Metrics();
         String result = "failed";

@@ -4,6 +4,7 @@ import dev.granary.core.ProxyException;
 import dev.granary.core.module.GoPlatform;
 import dev.granary.core.toolchain.Toolchains;
 import dev.granary.server.Services;
+import dev.granary.server.config.GranaryConfig;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +25,7 @@ import picocli.CommandLine.Spec;
             "Uses the same configuration as serve (--storage, --upstream, --sumdb, ...).",
             "Exit status: 0 everything stored; 1 a version had no toolchain, or a fetch was refused or failed "
                     + "(one line each on stderr); 2 configuration error."})
-public final class ToolchainsPrefetchCommand implements Callable<Integer>, ConfigOptions.Configured {
+public final class ToolchainsPrefetchCommand extends ConfiguredCommand {
 
     @Option(names = "--versions", paramLabel = "SPECS", split = ",", required = true,
             description = "Go versions, comma-separated: 1.26.3 (or go1.26.3) exactly, or 1.26.x for the newest 1.26 release")
@@ -34,18 +35,8 @@ public final class ToolchainsPrefetchCommand implements Callable<Integer>, Confi
             description = "platforms whose zips are fetched, comma-separated, such as linux/amd64,darwin/arm64")
     List<String> platforms;
 
-    @Spec
-    CommandSpec spec;
-
     @Override
-    public CommandSpec spec() {
-        return spec;
-    }
-
-    @Override
-    public Integer call() {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
+    protected int run(GranaryConfig config, Map<String, String> env, PrintWriter out, PrintWriter err) {
         List<GoPlatform> parsed = new ArrayList<>();
         try {
             for (String p : platforms) {
@@ -54,8 +45,7 @@ public final class ToolchainsPrefetchCommand implements Callable<Integer>, Confi
         } catch (IllegalArgumentException e) {
             return Cli.fail(err, Cli.USAGE, "--platforms: " + e.getMessage());
         }
-        Map<String, String> env = System.getenv();
-        Services services = Prefetch.services(spec, env, err);
+        Services services = Prefetch.services(config, env, err);
         if (services == null) {
             return Cli.USAGE;
         }

@@ -22,43 +22,28 @@ import picocli.CommandLine.Spec;
             "Check a snapshot exactly as granary import would, against the configured checksum database and what the storage"
                     + " (--storage/S3/--config) already holds, and write nothing.",
             "Exit status: 0 it would import; 1 refused (one line on stderr names the member and the reason); 2 usage error."})
-public final class VerifyCommand implements Callable<Integer>, ConfigOptions.Configured {
+public final class VerifyCommand extends ConfiguredCommand {
 
     @Mixin
     SnapshotCheck check = new SnapshotCheck();
 
-    @Spec
-    CommandSpec spec;
-
     @Override
-    public CommandSpec spec() {
-        return spec;
+    protected String usageProblem() {
+        return check.usageProblem();
     }
 
     @Override
-    public Integer call() {
+    public Integer call() throws Exception {
         SnapshotCli.Quiet logs = SnapshotCli.quietLogs();
         try {
-            return run();
+            return super.call();
         } finally {
             logs.close();
         }
     }
 
-    private Integer run() {
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        String problem = check.usageProblem();
-        if (problem != null) {
-            return Cli.fail(err, Cli.USAGE, problem);
-        }
-        Map<String, String> env = System.getenv();
-        GranaryConfig config;
-        try {
-            config = ConfigOptions.load(spec, env);
-        } catch (IllegalArgumentException e) {
-            return Cli.fail(err, Cli.USAGE, e.getMessage());
-        }
+    @Override
+    protected int run(GranaryConfig config, Map<String, String> env, PrintWriter out, PrintWriter err) {
         check.warnUnsigned(err);
         Metrics metrics = new Metrics();
         try (Services services = new Services(config, env, metrics);
