@@ -38,6 +38,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import dev.granary.core.Meters;
 
 /**
  * The services every command that works on Granary's storage needs, assembled from the configuration:
@@ -148,7 +149,7 @@ public final class Services implements AutoCloseable {
             }
             int n = new SnapshotImporter(store(), modules.committer()).recover();
             if (n > 0) {
-                metrics.registry().counter(dev.granary.core.Meters.SNAPSHOT_IMPORTS, "result", "recovered").increment(n);
+                metrics.registry().counter(Meters.SNAPSHOT_IMPORTS, "result", "recovered").increment(n);
             }
         } catch (IOException | RuntimeException e) {
             log.error("recovering interrupted snapshot imports: {}", e.toString());

@@ -19,6 +19,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.Comparator;
 
 /**
  * Snapshot gauges of a running server, read from the import records in storage (imports run as a
@@ -79,7 +80,7 @@ final class SnapshotMetrics {
         } catch (IOException | SnapshotException | RuntimeException e) {
             log.debug("reading snapshot records: {}", e.toString());
         }
-        newest = seen.values().stream().max(java.util.Comparator.comparing(Imported::created));
+        newest = seen.values().stream().max(Comparator.comparing(Imported::created));
         return newest;
     }
 

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import picocli.CommandLine;
+import java.security.NoSuchAlgorithmException;
 
 /** Helpers of the air-gap tests: the command line in-process, key files, and storage fingerprints. */
 public final class AirGap {
@@ -80,7 +81,7 @@ public final class AirGap {
                 md.update(buf, 0, n);
             }
             return HexFormat.of().formatHex(md.digest());
-        } catch (java.security.NoSuchAlgorithmException e) {
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }

@@ -17,6 +17,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.io.TempDir;
+import dev.granary.core.snapshot.SnapshotExporter;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The air gap end to end, with every Go toolchain on the machine and checksum verification ON
@@ -85,14 +88,14 @@ class AirGapEndToEndIT {
         // graph of the go.mod, and everything stored. Both verify against an empty Granary.
         for (String[] selection : new String[][] {{"--gomod", app.resolve("go.mod").toString()}, {"--all"}}) {
             Path other = tmp.resolve("transfer/other-" + selection[0].substring(2) + ".tar");
-            java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("export", "-o", other.toString(), "--offline",
+            List<String> args = new ArrayList<>(List.of("export", "-o", other.toString(), "--offline",
                     "--storage", connected.toString(), "--upstream", "off", "--sumdb", vkey, "-q"));
-            args.addAll(java.util.List.of(selection));
+            args.addAll(List.of(selection));
             AirGap.Run exported = AirGap.granary(args.toArray(String[]::new)).assertOk();
             assertThat(exported.out()).contains("versions: ");
             AirGap.granary("verify", other.toString(), "--allow-unsigned", "--storage", tmp.resolve("empty").toString(),
                     "--upstream", "off", "--sumdb", vkey, "-q").assertOk();
-            assertThat(dev.granary.core.snapshot.SnapshotExporter.Previous.read(other).manifest().versions())
+            assertThat(SnapshotExporter.Previous.read(other).manifest().versions())
                     .extracting(e -> e.path() + "@" + e.version())
                     .contains("rsc.io/quote@v1.5.2", "rsc.io/quote/v3@v3.0.0", "rsc.io/sampler@v1.3.0");
         }

@@ -17,6 +17,10 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 
 /**
  * OpenPGP both ways with the real {@code gpg}: a snapshot signed by Granary (with a key of its own, or
@@ -137,7 +141,7 @@ class AirGapGpgIT {
         gpg.run("-u", revoked + "!", "--armor", "--detach-sign", "-o", sig.toString(), unpacked.resolve("SHA256SUMS").toString()).assertSuccess();
         Path keyring = dir.resolve("keyring-revoked.asc");
         Files.write(keyring, gpg.export(true, revoked));
-        Files.write(keyring, Files.readAllBytes(dir.resolve("revoked.rev")), java.nio.file.StandardOpenOption.APPEND);
+        Files.write(keyring, Files.readAllBytes(dir.resolve("revoked.rev")), StandardOpenOption.APPEND);
         assertRefused(repack(snap, sig), keyring, "revoked");
     }
 
@@ -156,7 +160,7 @@ class AirGapGpgIT {
         Path unpacked = unpack(snap);
         Path sig = unpacked.resolve("SHA256SUMS.asc");
         Files.delete(sig);
-        List<String> args = new java.util.ArrayList<>(List.of("-u", fpr, "--armor", "--detach-sign"));
+        List<String> args = new ArrayList<>(List.of("-u", fpr, "--armor", "--detach-sign"));
         if (text) {
             args.add("--textmode");
         }
@@ -169,8 +173,8 @@ class AirGapGpgIT {
         List<SnapshotFiles.Member> m = SnapshotFiles.change(SnapshotFiles.read(snap), "SHA256SUMS.asc", d -> {
             try {
                 return Files.readAllBytes(sig);
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
         });
         Path out = dir.resolve("gpg-signed-" + n++ + ".tar");
@@ -180,7 +184,7 @@ class AirGapGpgIT {
 
     private Path export(String... extra) throws Exception {
         Path out = dir.resolve("snapshot-" + n++ + ".tar");
-        List<String> args = new java.util.ArrayList<>(List.of("export", "-o", out.toString(), "--module", "rsc.io/quote@v1.5.2"));
+        List<String> args = new ArrayList<>(List.of("export", "-o", out.toString(), "--module", "rsc.io/quote@v1.5.2"));
         args.addAll(List.of(extra));
         if (extra.length == 0) {
             // Unsigned exports still carry a placeholder signature member for the tests to replace.

@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.granary.server.config.ConfigKey;
 
 /**
  * Private modules (no-sumdb patterns) travel without checksum-database records: only the snapshot's
@@ -57,8 +58,8 @@ class AirGapPrivateModulesIT {
         assertThat(inside.resolve("pins/git.corp.example/team/lib/@v/v1.0.0.sum")).exists();
         assertThat(Files.readString(inside.resolve("git.corp.example/team/lib/@v/v1.0.0.sum")))
                 .isEqualTo(Files.readString(inside.resolve("pins/git.corp.example/team/lib/@v/v1.0.0.sum")));
-        try (TestServers.Running g = TestServers.start(inside, "off", Map.of(dev.granary.server.config.ConfigKey.SUMDB, vkey,
-                dev.granary.server.config.ConfigKey.NOSUMDB, "git.corp.example"))) {
+        try (TestServers.Running g = TestServers.start(inside, "off", Map.of(ConfigKey.SUMDB, vkey,
+                ConfigKey.NOSUMDB, "git.corp.example"))) {
             assertThat(TestServers.rawStatus(g.address(), "GET", "/git.corp.example/team/lib/@v/v1.0.0.zip")).isEqualTo(200);
             assertThat(TestServers.rawStatus(g.address(), "GET", "/rsc.io/quote/@v/v1.5.2.zip")).isEqualTo(200);
         }

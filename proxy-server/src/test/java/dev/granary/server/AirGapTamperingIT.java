@@ -24,6 +24,10 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import dev.granary.server.config.ConfigKey;
+import java.io.ByteArrayInputStream;
+import java.util.Arrays;
+import java.util.TreeMap;
 
 /**
  * A bad snapshot changes nothing: every kind of damage or tampering is refused with a message naming
@@ -60,7 +64,7 @@ class AirGapTamperingIT {
             Path connected = dir.resolve("connected");
             GoCommand go = new GoCommand(GoToolchains.debian(), dir.resolve("go"));
             try (TestServers.Running g = TestServers.start(connected, upstream.uri().toString(),
-                    Map.of(dev.granary.server.config.ConfigKey.SUMDB, vkey + " " + sumdb.url()))) {
+                    Map.of(ConfigKey.SUMDB, vkey + " " + sumdb.url()))) {
                 go.env("GOPROXY", g.url()).env("GOSUMDB", vkey).run(app, "mod", "download", "all").assertSuccess();
             }
             String[] flags = {"--storage", connected.toString(), "--upstream", upstream.uri().toString(), "--sumdb", vkey + " " + sumdb.url()};
@@ -125,7 +129,7 @@ class AirGapTamperingIT {
     void aTruncatedFileIsRefused() throws Exception {
         byte[] all = Files.readAllBytes(good);
         Path bad = dir.resolve("truncated-" + test++ + ".tar");
-        Files.write(bad, java.util.Arrays.copyOf(all, all.length / 2));
+        Files.write(bad, Arrays.copyOf(all, all.length / 2));
         assertRefusedAndUnchanged(bad, "", "truncated");
     }
 
@@ -136,7 +140,7 @@ class AirGapTamperingIT {
         assertThat(importInto(copyOfBaseline(), zst).exit()).as("the compressed snapshot itself imports").isZero();
         byte[] all = Files.readAllBytes(zst);
         Path bad = dir.resolve("truncated-" + test++ + ".tar.zst");
-        Files.write(bad, java.util.Arrays.copyOf(all, all.length - 100));
+        Files.write(bad, Arrays.copyOf(all, all.length - 100));
         assertRefusedAndUnchanged(bad, "", "truncated");
     }
 
@@ -159,7 +163,7 @@ class AirGapTamperingIT {
     @Test
     void aSignatureOfOtherDataIsRefused() throws Exception {
         List<SnapshotFiles.Member> m = SnapshotFiles.read(good);
-        byte[] otherSig = trusted.sign(new java.io.ByteArrayInputStream("other data\n".getBytes(StandardCharsets.UTF_8)))
+        byte[] otherSig = trusted.sign(new ByteArrayInputStream("other data\n".getBytes(StandardCharsets.UTF_8)))
                 .getBytes(StandardCharsets.US_ASCII);
         assertRefusedAndUnchanged(write(SnapshotFiles.change(m, "SHA256SUMS.asc", d -> otherSig)), "SHA256SUMS.asc", "signature refused");
     }
@@ -332,7 +336,7 @@ class AirGapTamperingIT {
     private static byte[] zip(Map<String, String> files) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (ZipOutputStream z = new ZipOutputStream(out)) {
-            for (Map.Entry<String, String> e : new java.util.TreeMap<>(files).entrySet()) {
+            for (Map.Entry<String, String> e : new TreeMap<>(files).entrySet()) {
                 z.putNextEntry(new ZipEntry(e.getKey()));
                 z.write(e.getValue().getBytes(StandardCharsets.UTF_8));
                 z.closeEntry();

@@ -27,6 +27,8 @@ import java.util.Set;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 
 /**
  * The catalog page in a real headless Chromium (Debian's), driven by Playwright
@@ -56,8 +58,8 @@ class CatalogBrowserIT {
         modules.forEach((m, vs) -> vs.forEach(v -> {
             try {
                 tree.addSimple(m, v);
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
         }));
         Path storage = tmp.resolve("storage");

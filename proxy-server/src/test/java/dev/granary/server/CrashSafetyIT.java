@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.io.IOException;
 
 /**
  * A Granary process killed with SIGKILL while committing versions: after a restart (with the
@@ -195,17 +196,17 @@ class CrashSafetyIT {
         }
         try (Stream<Path> s = Files.list(dir)) {
             return s.anyMatch(f -> f.getFileName().toString().endsWith(".info"));
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return false;
         }
     }
 
-    static Process startGranary(Path storage, String upstream) throws java.io.IOException {
+    static Process startGranary(Path storage, String upstream) throws IOException {
         return TestServers.startProcess(List.of("-Xmx256m"), Map.of(),
                 "--listen", "127.0.0.1:0", "--storage", storage.toString(), "--upstream", upstream, "--sumdb", "off");
     }
 
-    static int awaitPort(Process p) throws java.io.IOException {
+    static int awaitPort(Process p) throws IOException {
         return TestServers.awaitPort(p);
     }
 }

@@ -31,6 +31,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
+import dev.granary.core.gocache.ActionEntry;
+import dev.granary.core.gocache.BundleReader;
+import java.io.ByteArrayInputStream;
+import java.util.Arrays;
 
 /**
  * The build cache endpoints over real HTTP: the gocached protocol (lookups with and without
@@ -310,7 +314,7 @@ class GocacheHttpTest {
                     "Authorization: Bearer " + WRITE, "Expect: 100-continue"));
             assertThat(c.read(true).status()).isEqualTo(100);
             for (int off = 0; off < body.length; off += 1 << 20) {
-                c.send(java.util.Arrays.copyOfRange(body, off, Math.min(body.length, off + (1 << 20))));
+                c.send(Arrays.copyOfRange(body, off, Math.min(body.length, off + (1 << 20))));
             }
             assertThat(c.read(false).status()).isEqualTo(204);
             // The connection goes on.
@@ -345,7 +349,7 @@ class GocacheHttpTest {
     void bundlesAreCheckedBeforeTheyArePublishedAndListed() throws Exception {
         byte[] bundle = bundle();
         String id;
-        try (var r = dev.granary.core.gocache.BundleReader.open(new java.io.ByteArrayInputStream(bundle))) {
+        try (var r = BundleReader.open(new ByteArrayInputStream(bundle))) {
             id = r.manifest().id();
         }
         String path = "/gocache/bundles/" + id + ".tar.zst";
@@ -382,7 +386,7 @@ class GocacheHttpTest {
             Files.write(Files.createDirectories(cache.resolve(out.substring(0, 2))).resolve(out + "-d"), content);
             String a = action("bundle " + i);
             Files.write(Files.createDirectories(cache.resolve(a.substring(0, 2))).resolve(a + "-a"),
-                    new dev.granary.core.gocache.ActionEntry(a, out, content.length, 1).format());
+                    new ActionEntry(a, out, content.length, 1).format());
         }
         KeyInputs inputs = new KeyInputs("go1.26.8", "linux", "amd64", "GOAMD64=v1", false, new TreeMap<>(), "", "", true, false,
                 List.of(), "");

@@ -17,6 +17,7 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.util.HashMap;
 
 /**
  * Every Kubernetes manifest renders ({@code kubectl kustomize}, no cluster needed) and parses, with the
@@ -81,7 +82,7 @@ class KustomizeIT {
         JsonNode pod = deployment.get("spec").get("template").get("spec");
         checkGranaryContainer(pod);
         String configMap = one(docs, "ConfigMap").get("metadata").get("name").asText();
-        Map<String, JsonNode> volumes = new java.util.HashMap<>();
+        Map<String, JsonNode> volumes = new HashMap<>();
         pod.get("volumes").forEach(v -> volumes.put(v.get("name").asText(), v));
         assertThat(volumes.get("config").get("configMap").get("name").asText()).as("the generated, hashed name").isEqualTo(configMap);
         assertThat(volumes.get("data").get("persistentVolumeClaim").get("claimName").asText())

@@ -30,6 +30,8 @@ import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.io.BufferedInputStream;
+import java.util.Locale;
 
 /**
  * Seeded fuzzing of what a client controls: request targets (module paths, versions, escapes, checksum
@@ -246,7 +248,7 @@ class RequestFuzzTest {
                 s.getOutputStream().write(f.bytes());
                 s.getOutputStream().write(request("GET", SENTINEL).getBytes(StandardCharsets.ISO_8859_1));
                 s.getOutputStream().flush();
-                InputStream in = new java.io.BufferedInputStream(s.getInputStream());
+                InputStream in = new BufferedInputStream(s.getInputStream());
                 String what = new String(f.bytes(), 0, Math.min(300, f.bytes().length), StandardCharsets.ISO_8859_1);
                 Head head = readHead(in);
                 assertThat(head).as("an answer to %s", what).isNotNull();
@@ -342,7 +344,7 @@ class RequestFuzzTest {
         long length = -1;
         boolean closes = false;
         for (String l = line(in); l != null && !l.isEmpty(); l = line(in)) {
-            String lower = l.toLowerCase(java.util.Locale.ROOT);
+            String lower = l.toLowerCase(Locale.ROOT);
             if (lower.startsWith("content-length:")) {
                 length = Long.parseLong(l.substring(15).strip());
             } else if (lower.startsWith("connection:") && lower.contains("close")) {

@@ -30,6 +30,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.S3Object;
+import java.io.IOException;
+import java.io.InputStream;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
 
 /**
  * Granary with S3 as the durable tier, against a real S3-compatible server (s3proxy, shared by the
@@ -187,11 +193,11 @@ class S3TierIT {
             Process p = TestServers.startProcess(List.of("-Xmx128m"), s3Env(), s3Args(bucket, upstream, tmp.resolve("local"), "10m"));
             try {
                 int port = TestServers.awaitPort(p);
-                HttpResponse<java.io.InputStream> r = http.send(HttpRequest.newBuilder(
+                HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(
                         URI.create("http://127.0.0.1:" + port + "/example.com/big/@v/v1.0.0.zip")).build(), HttpResponse.BodyHandlers.ofInputStream());
                 assertThat(r.statusCode()).isEqualTo(200);
                 String served;
-                try (java.io.InputStream in = r.body()) {
+                try (InputStream in = r.body()) {
                     served = sha256(in);
                 }
                 assertThat(served).isEqualTo(sha256(Files.newInputStream(zip)));
@@ -233,7 +239,7 @@ class S3TierIT {
         return Map.of("AWS_ACCESS_KEY_ID", s3.accessKey(), "AWS_SECRET_ACCESS_KEY", s3.secretKey(), "GRANARY_HOT_MAX_BYTES", "16MiB");
     }
 
-    private String[] s3Args(String bucket, TestUpstream upstream, Path local, String leaseTtl) throws java.io.IOException {
+    private String[] s3Args(String bucket, TestUpstream upstream, Path local, String leaseTtl) throws IOException {
         Path config = Files.createDirectories(local).resolve("granary.yaml");
         Files.writeString(config, "s3:\n  lease-ttl: " + leaseTtl + "\n");
         return new String[] {"--listen", "127.0.0.1:0", "--storage", local.toString(), "--upstream", upstream.uri().toString(),
@@ -251,12 +257,12 @@ class S3TierIT {
         Files.writeString(dir.resolve("list"), version + "\n");
         Path zip = dir.resolve(version + ".zip");
         Random random = new Random(7);
-        try (java.util.zip.ZipOutputStream z = new java.util.zip.ZipOutputStream(Files.newOutputStream(zip))) {
+        try (ZipOutputStream z = new ZipOutputStream(Files.newOutputStream(zip))) {
             z.setLevel(0);
-            z.putNextEntry(new java.util.zip.ZipEntry(module + "@" + version + "/go.mod"));
+            z.putNextEntry(new ZipEntry(module + "@" + version + "/go.mod"));
             z.write(mod.getBytes(StandardCharsets.UTF_8));
             z.closeEntry();
-            z.putNextEntry(new java.util.zip.ZipEntry(module + "@" + version + "/data.bin"));
+            z.putNextEntry(new ZipEntry(module + "@" + version + "/data.bin"));
             byte[] chunk = new byte[1 << 20];
             for (int i = 0; i < megabytes; i++) {
                 random.nextBytes(chunk);
@@ -267,14 +273,14 @@ class S3TierIT {
         return zip;
     }
 
-    private static String sha256(java.io.InputStream in) throws Exception {
-        java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+    private static String sha256(InputStream in) throws Exception {
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
         byte[] buf = new byte[1 << 16];
         int n;
         while ((n = in.read(buf)) >= 0) {
             md.update(buf, 0, n);
         }
-        return java.util.HexFormat.of().formatHex(md.digest());
+        return HexFormat.of().formatHex(md.digest());
     }
 
     private HttpResponse<String> get(String url) throws Exception {

@@ -16,6 +16,8 @@ import java.util.function.UnaryOperator;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import java.security.NoSuchAlgorithmException;
+import java.util.function.Predicate;
 
 /** Reads and rewrites snapshot archives, for tests that tamper with them. */
 final class SnapshotFiles {
@@ -110,12 +112,12 @@ final class SnapshotFiles {
     static String sha256(byte[] data) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
-        } catch (java.security.NoSuchAlgorithmException e) {
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }
 
-    static Member find(List<Member> members, java.util.function.Predicate<String> name) {
+    static Member find(List<Member> members, Predicate<String> name) {
         return members.stream().filter(m -> name.test(m.name())).findFirst().orElseThrow();
     }
 }

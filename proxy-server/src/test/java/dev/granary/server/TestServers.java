@@ -17,6 +17,11 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.util.ArrayList;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** Starts in-process servers for tests and speaks raw HTTP when a client library would normalize a path. */
 final class TestServers {
@@ -110,7 +115,7 @@ final class TestServers {
     /** Like {@link #startProcess(List, Map, String...)}, run through {@code prefix} (e.g. a shell that sets a ulimit and execs). */
     static Process startProcess(List<String> prefix, List<String> jvmArgs, Map<String, String> env, String... serveArgs) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new java.util.ArrayList<>(prefix);
+        List<String> cmd = new ArrayList<>(prefix);
         cmd.addAll(List.of(java, "--enable-native-access=ALL-UNNAMED"));
         cmd.addAll(jvmArgs);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "serve"));
@@ -120,7 +125,7 @@ final class TestServers {
         return pb.start();
     }
 
-    private static final java.util.regex.Pattern LISTENING = java.util.regex.Pattern.compile("listening on [^:]+:(\\d+)");
+    private static final Pattern LISTENING = Pattern.compile("listening on [^:]+:(\\d+)");
 
     /** Reads the child's log until it reports its port; keeps draining (and optionally echoing) it afterwards. */
     static int awaitPort(Process p) throws IOException {
@@ -129,12 +134,12 @@ final class TestServers {
 
     /** Like {@link #awaitPort(Process)}, also keeping every line the child logs after its start in {@code sink}. */
     static int awaitPort(Process p, List<String> sink) throws IOException {
-        java.io.BufferedReader r = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         StringBuilder seen = new StringBuilder();
         String line;
         while ((line = r.readLine()) != null) {
             seen.append(line).append('\n');
-            java.util.regex.Matcher m = LISTENING.matcher(line);
+            Matcher m = LISTENING.matcher(line);
             if (m.find()) {
                 int port = Integer.parseInt(m.group(1));
                 Thread.ofVirtual().start(() -> {

@@ -1,6 +1,7 @@
 package dev.granary.storage;
 
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A validated storage key: a relative, slash-separated path such as
@@ -67,9 +68,9 @@ public record BlobKey(String value) implements Comparable<BlobKey> {
     }
 
     /** The key without its last segment, or empty for a single-segment key. */
-    public java.util.Optional<BlobKey> parent() {
+    public Optional<BlobKey> parent() {
         int i = value.lastIndexOf('/');
-        return i < 0 ? java.util.Optional.empty() : java.util.Optional.of(new BlobKey(value.substring(0, i)));
+        return i < 0 ? Optional.empty() : Optional.of(new BlobKey(value.substring(0, i)));
     }
 
     /**

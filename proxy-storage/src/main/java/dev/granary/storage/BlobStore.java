@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.io.ByteArrayInputStream;
 
 /**
  * Bytes by key. The storage SPI every tier implements (disk, S3, memory, the hot tier wrapper).
@@ -66,7 +67,7 @@ public interface BlobStore extends AutoCloseable {
 
     /** Stores {@code bytes} under {@code key}, replacing any existing blob. */
     default void put(BlobKey key, byte[] bytes) throws IOException {
-        put(key, new java.io.ByteArrayInputStream(bytes), bytes.length, PutMode.REPLACE);
+        put(key, new ByteArrayInputStream(bytes), bytes.length, PutMode.REPLACE);
     }
 
     /**

@@ -9,6 +9,7 @@ import java.io.InputStream;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
+import java.util.Optional;
 
 /** The compliance suite through the observing wrapper, plus what it reports. */
 class ObservedBlobStoreTest extends BlobStoreComplianceTest {
@@ -64,12 +65,12 @@ class ObservedBlobStoreTest extends BlobStoreComplianceTest {
     /** Fails every operation. */
     static final class BrokenStore implements BlobStore {
         @Override
-        public java.util.Optional<Blob> get(BlobKey key) throws IOException {
+        public Optional<Blob> get(BlobKey key) throws IOException {
             throw new StorageException("unreachable");
         }
 
         @Override
-        public java.util.Optional<BlobStat> stat(BlobKey key) throws IOException {
+        public Optional<BlobStat> stat(BlobKey key) throws IOException {
             throw new StorageException("unreachable");
         }
 

@@ -2,6 +2,7 @@ package dev.granary.core.gocache;
 
 import java.util.List;
 import java.util.TreeSet;
+import java.util.ArrayList;
 
 /**
  * The build flags a pre-warm bundle is made for and that change every cache key: {@code -trimpath}
@@ -27,14 +28,14 @@ public record BuildOptions(boolean trimpath, boolean race, List<String> tags) {
 
     /** Both sets of options at once: a flag set in either, the union of the tags. */
     public BuildOptions plus(BuildOptions o) {
-        List<String> all = new java.util.ArrayList<>(tags);
+        List<String> all = new ArrayList<>(tags);
         all.addAll(o.tags);
         return new BuildOptions(trimpath || o.trimpath, race || o.race, all);
     }
 
     /** The flags to pass to go build, vet and test. */
     public List<String> flags() {
-        List<String> f = new java.util.ArrayList<>();
+        List<String> f = new ArrayList<>();
         if (trimpath) {
             f.add("-trimpath");
         }

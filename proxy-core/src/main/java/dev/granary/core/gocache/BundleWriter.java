@@ -18,6 +18,8 @@ import java.util.Map;
 import java.util.Optional;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import java.io.FilterOutputStream;
+import java.time.temporal.ChronoUnit;
 
 /**
  * Packs the entries of a build cache directory into a pre-warm bundle: a zstd-compressed tar whose
@@ -104,7 +106,7 @@ public final class BundleWriter {
      */
     public static BundleManifest write(Path gocache, List<BundleManifest.FileEntry> files, Draft draft, OutputStream out,
                                        Progress progress) throws IOException {
-        Instant created = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+        Instant created = Instant.now().truncatedTo(ChronoUnit.SECONDS);
         BundleManifest manifest = new BundleManifest(BundleManifest.FORMAT, draft.inputs().bundleId(draft.gosum()), draft.name(),
                 created.toString(), draft.builder(), draft.inputs(), draft.gosum(), draft.modules(), draft.packages(), files);
         progress.start("packing bundle", manifest.totalBytes());
@@ -154,7 +156,7 @@ public final class BundleWriter {
     }
 
     /** Lets the tar and zstd streams be closed (flushing their ends) without closing the caller's stream. */
-    private static final class NonClosing extends java.io.FilterOutputStream {
+    private static final class NonClosing extends FilterOutputStream {
         NonClosing(OutputStream out) {
             super(out);
         }

@@ -9,6 +9,7 @@ import java.util.Objects;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.Set;
 
 /**
  * What the go command's build cache keys depend on besides the sources: a bundle is only of use to a
@@ -149,7 +150,7 @@ public record KeyInputs(String goVersion, String goos, String goarch, String arc
         return d;
     }
 
-    private static List<String> union(java.util.Set<String> a, java.util.Set<String> b) {
+    private static List<String> union(Set<String> a, Set<String> b) {
         List<String> u = new ArrayList<>(a);
         u.addAll(b);
         return u;

@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.regex.Pattern;
+import java.util.Locale;
 
 /**
  * Turns a raw request target into a {@link ProxyRequest}, or refuses it with a clear reason. Everything
@@ -65,7 +66,7 @@ public final class RequestParser {
         }
         if (!t.startsWith("/")) {
             int colon = t.indexOf("://");
-            String scheme = colon < 0 ? "" : t.substring(0, colon).toLowerCase(java.util.Locale.ROOT);
+            String scheme = colon < 0 ? "" : t.substring(0, colon).toLowerCase(Locale.ROOT);
             if (!scheme.equals("http") && !scheme.equals("https")) {
                 throw ProxyException.invalid("request target must be a path (/...) or an http URL");
             }

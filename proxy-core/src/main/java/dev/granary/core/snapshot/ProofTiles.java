@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.io.UncheckedIOException;
 
 /**
  * Collects the checksum-database tiles a snapshot ships: those that prove each record's inclusion in
@@ -167,7 +168,7 @@ final class ProofTiles implements TileReader {
                     stored.put(path, data.get(i));
                 }
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException("staging tile " + path + ": " + e.getMessage(), e);
+                throw new UncheckedIOException("staging tile " + path + ": " + e.getMessage(), e);
             }
         }
     }

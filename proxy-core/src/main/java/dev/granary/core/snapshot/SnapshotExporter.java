@@ -67,6 +67,8 @@ import java.util.concurrent.Future;
 import com.github.luben.zstd.ZstdInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import java.io.BufferedOutputStream;
+import java.util.Comparator;
 
 /**
  * Exports a snapshot ({@link SnapshotFormat}) of the module versions a selection names, from storage,
@@ -823,7 +825,7 @@ public final class SnapshotExporter {
         SnapshotManifest manifest;
         try {
             try (OutputStream os = Files.newOutputStream(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
-                 SnapshotWriter w = new SnapshotWriter(new java.io.BufferedOutputStream(os, 1 << 16), r.zstd(), created);
+                 SnapshotWriter w = new SnapshotWriter(new BufferedOutputStream(os, 1 << 16), r.zstd(), created);
                  Progress p = progress.start("writing", total, sizes.size())) {
                 Map<String, TreeSet<String>> lists = new TreeMap<>();
                 int toolchains = 0;
@@ -988,7 +990,7 @@ public final class SnapshotExporter {
             return;
         }
         try (var s = Files.walk(dir)) {
-            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
             }
         }

@@ -32,6 +32,7 @@ import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.Collections;
 
 /**
  * Publishes a {@link VerifiedSnapshot} into storage, all or nothing, and finishes or undoes an import
@@ -504,7 +505,7 @@ public final class SnapshotImporter {
 
     private void undo(ImportJournal j) throws IOException {
         List<String> created = new ArrayList<>(j.created());
-        java.util.Collections.reverse(created);
+        Collections.reverse(created);
         for (String k : created) {
             BlobKey key = BlobKey.of(k);
             KeyKind kind = StorageLayout.kindOf(key);

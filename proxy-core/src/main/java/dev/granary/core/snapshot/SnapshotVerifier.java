@@ -50,6 +50,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.nio.file.Path;
 
 /**
  * Checks a staged snapshot completely, writing nothing. In order:
@@ -434,7 +435,7 @@ public final class SnapshotVerifier {
                 throw SnapshotException.member(t, "is not part of any proof in the snapshot; refusing unauthenticated data");
             }
         }
-        Map<String, java.nio.file.Path> files = new TreeMap<>();
+        Map<String, Path> files = new TreeMap<>();
         for (Map.Entry<String, StagedSnapshot.Member> e : acc.sumdb().entrySet()) {
             if (!e.getKey().equals(latestName)) {
                 files.put(e.getKey(), e.getValue().file());

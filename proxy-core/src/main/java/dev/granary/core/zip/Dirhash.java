@@ -18,6 +18,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
+import dev.granary.core.module.Semver;
 
 /**
  * The {@code h1:} directory hash of go.sum and the checksum database, ported from
@@ -30,7 +31,7 @@ import java.util.zip.ZipFile;
 public final class Dirhash {
 
     /** Go's string order: UTF-8 byte order, which is code point order (not UTF-16 order). */
-    static final Comparator<String> GO_ORDER = dev.granary.core.module.Semver::compareStrings;
+    static final Comparator<String> GO_ORDER = Semver::compareStrings;
 
     private Dirhash() {}
 

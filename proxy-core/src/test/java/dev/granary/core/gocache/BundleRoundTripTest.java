@@ -22,6 +22,7 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.util.Arrays;
 
 class BundleRoundTripTest {
     @TempDir
@@ -166,7 +167,7 @@ class BundleRoundTripTest {
         entries.remove(m.files().get(79).name());
         assertRefused(archive(m.toJson(), entries), BundleException.Reason.INCOMPLETE, "truncated");
         byte[] whole = pack();
-        byte[] cut = java.util.Arrays.copyOf(whole, whole.length / 2);
+        byte[] cut = Arrays.copyOf(whole, whole.length / 2);
         assertThatThrownBy(() -> {
             try (BundleReader r = BundleReader.open(new ByteArrayInputStream(cut))) {
                 r.extract(tmp.resolve("cut"), Progress.NONE);

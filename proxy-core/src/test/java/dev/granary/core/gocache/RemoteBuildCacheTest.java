@@ -21,6 +21,7 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.granary.storage.BlobKey;
 
 class RemoteBuildCacheTest {
     @TempDir
@@ -97,7 +98,7 @@ class RemoteBuildCacheTest {
             stored++;
         }
         assertThat(stored).isLessThanOrEqualTo(4);
-        assertThat(store.list(dev.granary.storage.BlobKey.of("gocache/outputs"))).hasSize((int) stored);
+        assertThat(store.list(BlobKey.of("gocache/outputs"))).hasSize((int) stored);
         assertThat(third).isNotNull();
     }
 

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
+import java.util.stream.Stream;
 
 class RequestParserTest {
 
@@ -154,9 +155,9 @@ class RequestParserTest {
                 .isEqualTo(RequestParser.parse("/rsc.io/quote/@v/v1.5.2.zip"));
     }
 
-    static java.util.stream.Stream<String> unstorablePaths() {
+    static Stream<String> unstorablePaths() {
         String a300 = "a".repeat(300);
-        return java.util.stream.Stream.of(
+        return Stream.of(
                 "/example.com/" + a300 + "/@v/list",
                 "/example.com/" + a300 + "/@latest",
                 "/example.com/" + a300 + "/@v/v1.0.0.zip",

@@ -27,6 +27,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.granary.storage.Blob;
+import dev.granary.storage.PutMode;
+import java.io.InputStream;
 
 class RetentionTest {
     private static final ModuleVersion OLD = ModuleVersion.of("example.com/old", "v1.0.0");
@@ -156,7 +159,7 @@ class RetentionTest {
         }
 
         @Override
-        public Optional<dev.granary.storage.Blob> get(BlobKey key) throws IOException {
+        public Optional<Blob> get(BlobKey key) throws IOException {
             return d.get(key);
         }
 
@@ -166,7 +169,7 @@ class RetentionTest {
         }
 
         @Override
-        public boolean put(BlobKey key, java.io.InputStream content, long size, dev.granary.storage.PutMode mode) throws IOException {
+        public boolean put(BlobKey key, InputStream content, long size, PutMode mode) throws IOException {
             return d.put(key, content, size, mode);
         }
 

@@ -24,6 +24,8 @@ import java.util.Map;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import dev.granary.core.sumdb.note.NoteSigner;
+import dev.granary.core.sumdb.tlog.Hash;
 
 /** {@link SumdbClient} against real checksum databases (golang.org/x/mod/sumdb, via {@link TestSumdb}, a child process). */
 class SumdbClientIT {
@@ -209,8 +211,8 @@ class SumdbClientIT {
 
             // A stored head from another key cannot be loaded.
             TreeHeadStore bad = TreeHeadStore.inMemory();
-            bad.save(Notes.sign(new Tree(1, dev.granary.core.sumdb.tlog.Hash.ZERO).formatTree(),
-                    dev.granary.core.sumdb.note.NoteSigner.parse(Notes.generateKey(db.name()).signerKey())));
+            bad.save(Notes.sign(new Tree(1, Hash.ZERO).formatTree(),
+                    NoteSigner.parse(Notes.generateKey(db.name()).signerKey())));
             SumdbClient cb = new SumdbClient(db.verifierKey(), new Fetcher(db), bad, TileCache.none());
             assertThatThrownBy(cb::latest).isInstanceOfSatisfying(ProxyException.class,
                     e -> assertThat(e.kind()).isEqualTo(Kind.VERIFICATION_FAILED));

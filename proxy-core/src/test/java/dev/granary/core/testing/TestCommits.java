@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.nio.file.StandardCopyOption;
 
 /** Commits versions of a {@link GoProxyTree} straight into a store, checked as the fetch pipeline checks them. */
 public final class TestCommits {
@@ -33,7 +34,7 @@ public final class TestCommits {
         ModuleVersion mv = ModuleVersion.of(e.module(), e.version());
         Files.createDirectories(tmp);
         Path copy = Files.createTempFile(tmp, "commit-", ".zip");
-        Files.copy(e.zip(), copy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(e.zip(), copy, StandardCopyOption.REPLACE_EXISTING);
         GoSum sums = VersionChecks.checkZip(mv, copy, e.mod(), Dirhash.hashGoMod(e.mod()), Optional.empty());
         committer.commit(new VerifiedVersion(mv, e.info(), e.mod(), copy, sums));
         Files.deleteIfExists(copy);

@@ -15,6 +15,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * A real HTTP GOPROXY on loopback serving a directory tree, counting requests per path. Faults the
@@ -53,8 +55,8 @@ public final class TestUpstream implements AutoCloseable {
     }
 
     /** Every path requested since the start (or the last {@link #resetHits()}). */
-    public java.util.Set<String> paths() {
-        return new java.util.TreeSet<>(hits.keySet());
+    public Set<String> paths() {
+        return new TreeSet<>(hits.keySet());
     }
 
     public int totalHits() {

@@ -19,6 +19,7 @@ import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import java.io.InputStream;
 
 /** golang.org/x/mod/sumdb/dirhash hash_test.go, and the go.sum go.mod hash. */
 class DirhashTest {
@@ -37,7 +38,7 @@ class DirhashTest {
 
     @Test
     void hash1() throws Exception {
-        IOFunction<String, java.io.InputStream> open =
+        IOFunction<String, InputStream> open =
                 name -> new ByteArrayInputStream(("data for " + name).getBytes(StandardCharsets.UTF_8));
         String want = htop("h1", h("data for abc") + "  abc\n" + h("data for xyz") + "  xyz\n");
         assertThat(Dirhash.hash1(List.of("xyz", "abc"), open)).isEqualTo(want);
@@ -62,7 +63,7 @@ class DirhashTest {
         // U+FF21 (3 UTF-8 bytes, one UTF-16 unit 0xFF21) sorts before U+1F600 (4 bytes, surrogates 0xD83D...).
         String bmp = "\uFF21";
         String astral = "\uD83D\uDE00";
-        IOFunction<String, java.io.InputStream> open = name -> new ByteArrayInputStream(new byte[0]);
+        IOFunction<String, InputStream> open = name -> new ByteArrayInputStream(new byte[0]);
         String want = htop("h1", h("") + "  " + bmp + "\n" + h("") + "  " + astral + "\n");
         assertThat(Dirhash.hash1(List.of(astral, bmp), open)).isEqualTo(want);
     }

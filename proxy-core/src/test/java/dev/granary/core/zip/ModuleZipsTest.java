@@ -26,6 +26,11 @@ import java.util.zip.ZipFile;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import java.io.ByteArrayInputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
+import java.util.Optional;
 
 /**
  * golang.org/x/mod/zip zip_test.go: TestCheckZip (testdata/check_zip), TestUnzip (testdata/unzip, whose
@@ -109,7 +114,7 @@ class ModuleZipsTest {
         assertThat(result.uncompressedSize()).isEqualTo(t.files().stream().mapToLong(f -> f.data().length).sum());
         Txtar.File goMod = t.file(t.param("path") + "@" + t.param("version") + "/go.mod");
         assertThat(result.goMod().map(b -> new String(b, StandardCharsets.UTF_8)))
-                .isEqualTo(java.util.Optional.ofNullable(goMod).map(Txtar.File::text));
+                .isEqualTo(Optional.ofNullable(goMod).map(Txtar.File::text));
     }
 
     // --- zip_test.go sizeLimitTests, on declared sizes (Go builds real 500 MiB zips for these) ---
@@ -343,7 +348,7 @@ class ModuleZipsTest {
         assertThat(r.fileCount()).isEqualTo(1);
         // dirhash.HashZip hashes every entry name, directories with empty content.
         List<String> names = List.of(P, P + "sub/", P + "sub/a.go");
-        String want = Dirhash.hash1(names, n -> new java.io.ByteArrayInputStream(
+        String want = Dirhash.hash1(names, n -> new ByteArrayInputStream(
                 n.endsWith("/") ? new byte[0] : "package a\n".getBytes(StandardCharsets.UTF_8)));
         assertThat(r.h1()).isEqualTo(want).isEqualTo(Dirhash.hashZip(write(zip)));
     }
@@ -351,9 +356,9 @@ class ModuleZipsTest {
     @Test
     void zipFileLargerThanTheLimitIsRefusedUnread() throws IOException {
         Path file = tmp.resolve("huge.zip");
-        try (var ch = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.CREATE_NEW,
-                java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.SPARSE)) {
-            ch.write(java.nio.ByteBuffer.wrap(new byte[1]), ModuleZips.MAX_ZIP_FILE);
+        try (var ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.WRITE, StandardOpenOption.SPARSE)) {
+            ch.write(ByteBuffer.wrap(new byte[1]), ModuleZips.MAX_ZIP_FILE);
         }
         assertThatThrownBy(() -> ModuleZips.check(file, M))
                 .satisfies(e -> verificationFailure(e))

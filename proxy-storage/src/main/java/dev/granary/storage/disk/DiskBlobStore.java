@@ -35,6 +35,7 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A {@link BlobStore} on a local file system. Key {@code k} is the file {@code root/k}, so with
@@ -719,7 +720,7 @@ public final class DiskBlobStore implements BlobStore {
 
     /** Size, modification time and file identity: changes whenever the name points at new content. */
     private static String etag(BasicFileAttributes a) {
-        long mtime = a.lastModifiedTime().to(java.util.concurrent.TimeUnit.NANOSECONDS);
+        long mtime = a.lastModifiedTime().to(TimeUnit.NANOSECONDS);
         String id = a.fileKey() == null ? "" : "-" + Integer.toHexString(a.fileKey().hashCode());
         return Long.toHexString(a.size()) + "-" + Long.toHexString(mtime) + id;
     }

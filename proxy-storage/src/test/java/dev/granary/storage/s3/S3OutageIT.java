@@ -16,6 +16,8 @@ import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import dev.granary.storage.PutMode;
+import java.util.Random;
 
 /**
  * S3 goes away and comes back: the same store object fails fast and cleanly, then works again. Takes
@@ -55,7 +57,7 @@ class S3OutageIT {
             assertFailsWithin(Duration.ofSeconds(5), () -> store.stat(info), "unreachable");
             assertFailsWithin(Duration.ofSeconds(5),
                     () -> store.put(BlobKey.of("m/@v/v1.1.0.info"), new ByteArrayInputStream(body), body.length,
-                            dev.granary.storage.PutMode.CREATE_ONLY), "unreachable");
+                            PutMode.CREATE_ONLY), "unreachable");
             assertFailsWithin(Duration.ofSeconds(5), () -> store.list(null), "unreachable");
 
             s3.restart();
@@ -74,7 +76,7 @@ class S3OutageIT {
         String bucket = s3.createBucket();
         BlobKey zip = BlobKey.of("m/@v/v1.0.0.zip");
         byte[] body = new byte[3_000_000];
-        new java.util.Random(1).nextBytes(body);
+        new Random(1).nextBytes(body);
         try (S3BlobStore remote = new S3BlobStore(s3.settings(bucket), FAST);
              ReadThroughBlobStore rt = new ReadThroughBlobStore(new MemoryBlobStore(), remote)) {
             remote.put(zip, body);

@@ -13,6 +13,7 @@ import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.Arrays;
 
 /**
  * Signed notes, as used by the Go checksum database for its tree heads
@@ -146,7 +147,7 @@ public final class Notes {
                 throw NoteException.malformedNote();
             }
             int hash = ((sig[0] & 0xff) << 24) | ((sig[1] & 0xff) << 16) | ((sig[2] & 0xff) << 8) | (sig[3] & 0xff);
-            byte[] rawSig = java.util.Arrays.copyOfRange(sig, 4, sig.length);
+            byte[] rawSig = Arrays.copyOfRange(sig, 4, sig.length);
             if (++numSig > MAX_SIGNATURES) {
                 throw NoteException.malformedNote();
             }

@@ -5,6 +5,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Arrays;
 
 /**
  * The tamper-evident log of the Go checksum database: record and node hashes, the dense storage
@@ -441,7 +442,7 @@ public final class Tlog {
 
         void add(long v) {
             if (size == a.length) {
-                a = java.util.Arrays.copyOf(a, size * 2);
+                a = Arrays.copyOf(a, size * 2);
             }
             a[size++] = v;
         }
@@ -455,7 +456,7 @@ public final class Tlog {
         }
 
         long[] toArray() {
-            return java.util.Arrays.copyOf(a, size);
+            return Arrays.copyOf(a, size);
         }
     }
 

@@ -2,6 +2,7 @@ package dev.granary.core.sumdb.tlog;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.Objects;
 
 /**
  * A tree head: the size of the log and its root hash. Its note text is three lines, each ending in
@@ -20,7 +21,7 @@ public record Tree(long n, Hash hash) {
         if (n < 0) {
             throw new IllegalArgumentException("negative tree size " + n);
         }
-        java.util.Objects.requireNonNull(hash, "hash");
+        Objects.requireNonNull(hash, "hash");
     }
 
     /** The note text of this tree head. */

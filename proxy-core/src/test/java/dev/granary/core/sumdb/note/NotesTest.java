@@ -8,6 +8,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import java.util.Arrays;
+import java.util.Base64;
 
 /** Ported from golang.org/x/mod/sumdb/note/note_test.go (the vectors are data, the code is ours). */
 class NotesTest {
@@ -98,11 +100,11 @@ class NotesTest {
     @Test
     void ed25519VerifierKeyFromRawPublicKey() throws Exception {
         Notes.KeyPairStrings k = Notes.generateKey("EnochRoot");
-        byte[] raw = java.util.Arrays.copyOfRange(java.util.Base64.getDecoder().decode(k.verifierKey().split("\\+", 3)[2]), 1, 33);
+        byte[] raw = Arrays.copyOfRange(Base64.getDecoder().decode(k.verifierKey().split("\\+", 3)[2]), 1, 33);
         String vkey = Notes.ed25519VerifierKey("EnochRoot", raw);
         assertThat(vkey).isEqualTo(k.verifierKey());
         signerAndVerifierAgree("EnochRoot", NoteSigner.parse(k.signerKey()), NoteVerifier.parse(vkey));
-        assertThatThrownBy(() -> Notes.ed25519VerifierKey("EnochRoot", java.util.Arrays.copyOf(raw, 31)))
+        assertThatThrownBy(() -> Notes.ed25519VerifierKey("EnochRoot", Arrays.copyOf(raw, 31)))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
@@ -251,7 +253,7 @@ class NotesTest {
     }
 
     static byte[] concat(byte[] a, byte[] c) {
-        byte[] out = java.util.Arrays.copyOf(a, a.length + c.length);
+        byte[] out = Arrays.copyOf(a, a.length + c.length);
         System.arraycopy(c, 0, out, a.length, c.length);
         return out;
     }

@@ -10,6 +10,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import java.io.IOException;
 
 /** Ported from golang.org/x/mod/sumdb/tlog/tile_test.go (current upstream). */
 class TileTest {
@@ -72,7 +73,7 @@ class TileTest {
             }
 
             @Override
-            public List<byte[]> readTiles(List<Tile> tiles) throws java.io.IOException {
+            public List<byte[]> readTiles(List<Tile> tiles) throws IOException {
                 List<byte[]> data = new ArrayList<>(tr.readTiles(tiles));
                 Tile.Location loc = Tile.locate(height(), index);
                 Tile t = loc.tile();

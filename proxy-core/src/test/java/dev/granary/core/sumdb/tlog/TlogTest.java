@@ -11,6 +11,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import java.util.Arrays;
 
 /** Ported from golang.org/x/mod/sumdb/tlog/tlog_test.go (vectors and checks; the code is ours). */
 class TlogTest {
@@ -87,7 +88,7 @@ class TlogTest {
                 Tile old = new Tile(tile.h(), tile.l(), tile.n(), tile.w() - 1);
                 byte[] oldData = tiles.getOrDefault(old, new byte[0]);
                 assertThat(oldData.length).as("tile %s extends %s", tile.path(), old.path()).isEqualTo(td.length - Hash.SIZE);
-                assertThat(java.util.Arrays.copyOf(td, oldData.length)).isEqualTo(oldData);
+                assertThat(Arrays.copyOf(td, oldData.length)).isEqualTo(oldData);
                 tiles.put(tile, td);
             }
             for (Tile tile : Tile.newTiles(testH, 0, i + 1)) {

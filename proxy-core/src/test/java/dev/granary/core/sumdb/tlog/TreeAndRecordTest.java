@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import java.util.Arrays;
 
 /** Ported from golang.org/x/mod/sumdb/tlog/note_test.go. */
 class TreeAndRecordTest {
@@ -82,7 +83,7 @@ class TreeAndRecordTest {
 
     static final class NotesBytes {
         static byte[] concat(byte[] a, byte[] c) {
-            byte[] out = java.util.Arrays.copyOf(a, a.length + c.length);
+            byte[] out = Arrays.copyOf(a, a.length + c.length);
             System.arraycopy(c, 0, out, a.length, c.length);
             return out;
         }
