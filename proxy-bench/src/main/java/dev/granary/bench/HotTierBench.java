@@ -89,9 +89,10 @@ public class HotTierBench {
     /** A .info as proxy.golang.org serves it, with an Origin block (about 300 bytes). */
     static byte[] info() {
         return ("{\"Version\":\"v1.3.2\",\"Time\":\"2023-06-08T06:17:47Z\",\"Origin\":{\"VCS\":\"git\","
-                + "\"URL\":\"https://github.com/BurntSushi/toml\",\"Subdir\":\"\",\"Ref\":\"refs/tags/v1.3.2\","
-                + "\"Hash\":\"b2ab2b5a8e9a7c5bd5e0a7f2e5a5c6c7f5a6b9d1\",\"TagPrefix\":\"\","
-                + "\"TagSum\":\"t1:Zq9yB8aFw4wZ0rL3oZ3a1f2Ck0d5pYv9m+H1XyQ7W3E=\",\"RepoSum\":\"r1:8P3nT2q9xVb5"
-                + "eKqQnM0d4w6UoZ2l7HjR1cA9sF0gY3I=\"}}\n").getBytes(StandardCharsets.UTF_8);
+                        + "\"URL\":\"https://github.com/BurntSushi/toml\",\"Subdir\":\"\",\"Ref\":\"refs/tags/v1.3.2\","
+                        + "\"Hash\":\"b2ab2b5a8e9a7c5bd5e0a7f2e5a5c6c7f5a6b9d1\",\"TagPrefix\":\"\","
+                        + "\"TagSum\":\"t1:Zq9yB8aFw4wZ0rL3oZ3a1f2Ck0d5pYv9m+H1XyQ7W3E=\",\"RepoSum\":\"r1:8P3nT2q9xVb5"
+                        + "eKqQnM0d4w6UoZ2l7HjR1cA9sF0gY3I=\"}}\n")
+                .getBytes(StandardCharsets.UTF_8);
     }
 }

@@ -51,7 +51,8 @@ public class ModuleZipBench {
         long content = writeModuleZip(zip, MODULE.toString() + "/", CONTENT_MIB << 20, FILES, new SplittableRandom(42));
         // Fail fast if the generated zip is not a valid module zip: check() would then measure a refusal.
         ZipCheck check = ModuleZips.check(zip, MODULE);
-        System.out.printf("%nmodule zip: %d files, %d content bytes, %d zip bytes, %s%n",
+        System.out.printf(
+                "%nmodule zip: %d files, %d content bytes, %d zip bytes, %s%n",
                 check.fileCount(), content, Files.size(zip), check.h1());
     }
 
@@ -118,8 +119,8 @@ public class ModuleZipBench {
     }
 
     private static byte[] license() {
-        String line = "Permission is hereby granted, free of charge, to any person obtaining a copy"
-                + " of this software.\n";
+        String line =
+                "Permission is hereby granted, free of charge, to any person obtaining a copy" + " of this software.\n";
         return ("Copyright (c) 2024 The Bench Authors.\n\n" + line.repeat(10)).getBytes(StandardCharsets.US_ASCII);
     }
 
@@ -132,12 +133,33 @@ public class ModuleZipBench {
         while (sb.length() < size) {
             String a = words[rnd.nextInt(words.length)];
             String b = words[rnd.nextInt(words.length)];
-            sb.append("// F").append(f).append(" returns the ").append(a).append(" of ").append(b).append(".\n")
-              .append("func F").append(f).append('(').append(a).append(" string, ")
-              .append(b).append(" int) (int, error) {\n")
-              .append("\tif ").append(b).append(" < ").append(rnd.nextInt(1000)).append(" {\n")
-              .append("\t\treturn 0, errors.New(\"").append(a).append(" too small\")\n\t}\n")
-              .append("\treturn fmt.Println(").append(a).append(", ").append(b).append(")\n}\n\n");
+            sb.append("// F")
+                    .append(f)
+                    .append(" returns the ")
+                    .append(a)
+                    .append(" of ")
+                    .append(b)
+                    .append(".\n")
+                    .append("func F")
+                    .append(f)
+                    .append('(')
+                    .append(a)
+                    .append(" string, ")
+                    .append(b)
+                    .append(" int) (int, error) {\n")
+                    .append("\tif ")
+                    .append(b)
+                    .append(" < ")
+                    .append(rnd.nextInt(1000))
+                    .append(" {\n")
+                    .append("\t\treturn 0, errors.New(\"")
+                    .append(a)
+                    .append(" too small\")\n\t}\n")
+                    .append("\treturn fmt.Println(")
+                    .append(a)
+                    .append(", ")
+                    .append(b)
+                    .append(")\n}\n\n");
             f++;
         }
         sb.setLength(size);

@@ -40,6 +40,7 @@ public class TlogBench {
     static final int RECORDS = 100_000;
     /** The tile height of the Go checksum database (sum.golang.org serves /tile/8/...). */
     static final int TILE_HEIGHT = 8;
+
     private static final int PICKS = 1024;
 
     private byte[][] records;
@@ -71,7 +72,8 @@ public class TlogBench {
             proofs.add(Tlog.proveRecord(RECORDS, picks[i], reader));
             Tlog.checkRecord(proofs.get(i), RECORDS, tree.hash(), picks[i], Tlog.recordHash(records[(int) picks[i]]));
         }
-        System.out.printf("%ntree: %d records, %d stored hashes, proofs of %d hashes%n",
+        System.out.printf(
+                "%ntree: %d records, %d stored hashes, proofs of %d hashes%n",
                 RECORDS, stored.size(), proofs.get(0).size());
     }
 

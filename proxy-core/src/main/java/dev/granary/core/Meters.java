@@ -6,8 +6,7 @@ package dev.granary.core;
  * {@code _bytes}. Dashboards and alerting rules name the Prometheus forms of these.
  */
 public final class Meters {
-    private Meters() {
-    }
+    private Meters() {}
 
     // ---- requests (server) ---------------------------------------------------------------------
     /** Timer {kind, status}: HTTP requests by endpoint kind and status. */

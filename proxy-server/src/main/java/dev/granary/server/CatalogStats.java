@@ -97,8 +97,12 @@ final class CatalogStats implements Supplier<ObjectNode> {
         out.putObject("upstream").put("fetches", fetches).put("failures", failures);
 
         out.putObject("verification")
-                .put("committed", (long) registry.find(Meters.VERSIONS_COMMITTED).counters().stream().mapToDouble(Counter::count).sum())
-                .put("failures", (long) registry.find(Meters.VERIFICATION_FAILURES).counters().stream().mapToDouble(Counter::count).sum());
+                .put("committed", (long) registry.find(Meters.VERSIONS_COMMITTED).counters().stream()
+                        .mapToDouble(Counter::count)
+                        .sum())
+                .put("failures", (long) registry.find(Meters.VERIFICATION_FAILURES).counters().stream()
+                        .mapToDouble(Counter::count)
+                        .sum());
         return out;
     }
 

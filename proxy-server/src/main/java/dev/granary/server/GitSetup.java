@@ -36,14 +36,21 @@ record GitSetup(Upstream modules, String noSumdb, GitUpstream git, Path tempMirr
     /**
      * @throws IllegalArgumentException for a malformed route, or {@code direct} in the upstream list without routes
      */
-    static GitSetup create(GranaryConfig config, Map<String, String> env, Path storageRoot, boolean s3,
-                           UpstreamChain proxies, MeterRegistry registry) throws IOException {
+    static GitSetup create(
+            GranaryConfig config,
+            Map<String, String> env,
+            Path storageRoot,
+            boolean s3,
+            UpstreamChain proxies,
+            MeterRegistry registry)
+            throws IOException {
         GitRoutes routes = GitRoutes.parse(config.get(ConfigKey.GIT_ROUTES), env);
         String noSumdb = config.get(ConfigKey.NOSUMDB) == null ? "" : config.get(ConfigKey.NOSUMDB);
         if (routes.isEmpty()) {
             if (proxies.includesDirect()) {
-                throw new IllegalArgumentException("upstream list: 'direct' means the git routes, and git.routes is empty "
-                        + "(set git.routes, e.g. 'git.corp.example/* https://git.corp.example/{1}.git', or remove 'direct')");
+                throw new IllegalArgumentException(
+                        "upstream list: 'direct' means the git routes, and git.routes is empty "
+                                + "(set git.routes, e.g. 'git.corp.example/* https://git.corp.example/{1}.git', or remove 'direct')");
             }
             return new GitSetup(proxies, noSumdb, null, null);
         }
@@ -59,11 +66,20 @@ record GitSetup(Upstream modules, String noSumdb, GitUpstream git, Path tempMirr
             mirrors = storageRoot.resolve(".git-mirrors");
         }
         Files.createDirectories(mirrors);
-        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+        HttpClient client = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
                 .followRedirects(HttpClient.Redirect.NORMAL)
-                .connectTimeout(config.duration(ConfigKey.FETCH_CONNECT_TIMEOUT)).build();
-        GitUpstream git = new GitUpstream(routes, new GitUpstream.Settings(mirrors, config.duration(ConfigKey.GIT_TIMEOUT),
-                config.bytes(ConfigKey.GIT_MAX_REPO_BYTES), config.duration(ConfigKey.CACHE_LIST_TTL)), client, registry);
+                .connectTimeout(config.duration(ConfigKey.FETCH_CONNECT_TIMEOUT))
+                .build();
+        GitUpstream git = new GitUpstream(
+                routes,
+                new GitUpstream.Settings(
+                        mirrors,
+                        config.duration(ConfigKey.GIT_TIMEOUT),
+                        config.bytes(ConfigKey.GIT_MAX_REPO_BYTES),
+                        config.duration(ConfigKey.CACHE_LIST_TTL)),
+                client,
+                registry);
         String patterns = noSumdb.isBlank() ? routes.patterns() : noSumdb + "," + routes.patterns();
         for (GitRoutes.Route r : routes.routes()) {
             log.info("git route {}", r);

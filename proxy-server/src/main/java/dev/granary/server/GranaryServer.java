@@ -6,14 +6,14 @@ import ch.qos.logback.core.Appender;
 import dev.granary.core.Meters;
 import dev.granary.core.catalog.ModuleCatalog;
 import dev.granary.core.dl.DlMirror;
-import dev.granary.core.retention.AccessTimes;
-import dev.granary.core.snapshot.SnapshotOrigins;
-import dev.granary.core.retention.Retention;
 import dev.granary.core.fetch.ModuleService;
-import dev.granary.core.policy.VersionPolicy;
 import dev.granary.core.gocache.BundleStore;
 import dev.granary.core.gocache.ClientModule;
 import dev.granary.core.gocache.RemoteBuildCache;
+import dev.granary.core.policy.VersionPolicy;
+import dev.granary.core.retention.AccessTimes;
+import dev.granary.core.retention.Retention;
+import dev.granary.core.snapshot.SnapshotOrigins;
 import dev.granary.core.sumdb.SumdbDatabases;
 import dev.granary.core.sumdb.SumdbProxy;
 import dev.granary.core.sumdb.SumdbSpec;
@@ -24,8 +24,8 @@ import dev.granary.server.auth.TokenStore;
 import dev.granary.server.config.ConfigKey;
 import dev.granary.server.config.FileWatch;
 import dev.granary.server.config.GranaryConfig;
-import dev.granary.server.http.Admission;
 import dev.granary.server.http.AccessLog;
+import dev.granary.server.http.Admission;
 import dev.granary.server.http.CatalogRoutes;
 import dev.granary.server.http.HttpEdge;
 import dev.granary.server.http.Readiness;
@@ -58,9 +58,9 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -132,40 +132,60 @@ public final class GranaryServer implements AutoCloseable {
         this.access = new AccessTimes(tiers.quiet(), Clock.systemUTC());
         // Which snapshot brought a version in: the importer's records, looked for again at most every 30 s.
         this.origins = new SnapshotOrigins(tiers.quiet(), Duration.ofSeconds(30));
-        this.catalog = new ModuleCatalog(tiers.quiet(), databases::names, origins, access::lastRequested).metered(registry);
+        this.catalog =
+                new ModuleCatalog(tiers.quiet(), databases::names, origins, access::lastRequested).metered(registry);
         modules.committer().onCommit(catalog::added);
         modules.committer().onRemove(catalog::removed);
         // Removals go through the committer, hence through the hot tier, which forgets what is removed.
         this.retention = new Retention(tiers.quiet(), modules.committer(), access, Clock.systemUTC(), registry);
-        Gauge.builder(Meters.GC_LAST_SUCCESS, lastGcSuccess, AtomicLong::get).baseUnit("seconds")
-                .description("End of the last retention run that succeeded, in seconds since the epoch (0 before any)").register(registry);
+        Gauge.builder(Meters.GC_LAST_SUCCESS, lastGcSuccess, AtomicLong::get)
+                .baseUnit("seconds")
+                .description("End of the last retention run that succeeded, in seconds since the epoch (0 before any)")
+                .register(registry);
         preregister(registry, tiers.s3().isPresent());
         for (String result : new String[] {"ok", "error"}) {
-            Counter.builder(Meters.GC_RUNS).description("Retention runs by result").tag("result", result).register(registry);
+            Counter.builder(Meters.GC_RUNS)
+                    .description("Retention runs by result")
+                    .tag("result", result)
+                    .register(registry);
         }
-        this.zipRedirect = tiers.s3().isPresent() && config.bool(ConfigKey.S3_REDIRECT) ? config.duration(ConfigKey.S3_REDIRECT_EXPIRY) : null;
-        this.buildCache = new RemoteBuildCache(store, new RemoteBuildCache.Settings(config.bytes(ConfigKey.GOCACHE_MAX_BYTES),
-                config.duration(ConfigKey.GOCACHE_MAX_AGE)), registry);
+        this.zipRedirect = tiers.s3().isPresent() && config.bool(ConfigKey.S3_REDIRECT)
+                ? config.duration(ConfigKey.S3_REDIRECT_EXPIRY)
+                : null;
+        this.buildCache = new RemoteBuildCache(
+                store,
+                new RemoteBuildCache.Settings(
+                        config.bytes(ConfigKey.GOCACHE_MAX_BYTES), config.duration(ConfigKey.GOCACHE_MAX_AGE)),
+                registry);
         this.bundles = new BundleStore(store, registry);
         this.dl = services.dl();
         this.tls = tls(config, registry);
-        this.tokens = new TokenStore(path(config.get(ConfigKey.AUTH_TOKENS_FILE)), config.get(ConfigKey.AUTH_TOKENS), registry);
-        this.clientAccess = new Access(tokens, config.get(ConfigKey.AUTH_REQUIRED), config.bool(ConfigKey.AUTH_METRICS));
-        this.fileWatch = tls == null && tokens.file() == null ? null : new FileWatch(config.duration(ConfigKey.RELOAD_INTERVAL));
+        this.tokens = new TokenStore(
+                path(config.get(ConfigKey.AUTH_TOKENS_FILE)), config.get(ConfigKey.AUTH_TOKENS), registry);
+        this.clientAccess =
+                new Access(tokens, config.get(ConfigKey.AUTH_REQUIRED), config.bool(ConfigKey.AUTH_METRICS));
+        this.fileWatch =
+                tls == null && tokens.file() == null ? null : new FileWatch(config.duration(ConfigKey.RELOAD_INTERVAL));
         if (tls != null) {
             fileWatch.watch(List.of(tls.certFile(), tls.keyFile()), tls::reload);
         }
         if (tokens.file() != null) {
             fileWatch.watch(List.of(tokens.file()), tokens::reload);
         }
-        log.info("storage {}, upstream {}, at most {} upstream requests at once", store.describe(), services.upstream().describe(),
+        log.info(
+                "storage {}, upstream {}, at most {} upstream requests at once",
+                store.describe(),
+                services.upstream().describe(),
                 config.integer(ConfigKey.FETCH_MAX_CONCURRENT));
         log.info("policy: {}", policy == VersionPolicy.NONE ? "none" : policy);
         describeAccess(config);
         if (specs.isEmpty()) {
             log.warn("checksum verification is off (sumdb: off): upstream content is cached unverified");
         } else {
-            log.info("verifying against checksum database {}; private patterns: '{}'", specs.get(0).name(), services.noSumdb());
+            log.info(
+                    "verifying against checksum database {}; private patterns: '{}'",
+                    specs.get(0).name(),
+                    services.noSumdb());
         }
     }
 
@@ -192,14 +212,19 @@ public final class GranaryServer implements AutoCloseable {
         if (!clientAccess.enabled()) {
             return;
         }
-        log.info("client tokens: {} loaded; modules needing one: '{}'; /metrics {}", tokens.get().size(),
-                guarded ? required : "", config.bool(ConfigKey.AUTH_METRICS) ? "needs one" : "open");
+        log.info(
+                "client tokens: {} loaded; modules needing one: '{}'; /metrics {}",
+                tokens.get().size(),
+                guarded ? required : "",
+                config.bool(ConfigKey.AUTH_METRICS) ? "needs one" : "open");
         if (guarded && tokens.get().size() == 0) {
-            log.warn("auth.required is set but no token is configured: every request for those modules, and for the build caches, is refused");
+            log.warn(
+                    "auth.required is set but no token is configured: every request for those modules, and for the build caches, is refused");
         }
         if (tls == null) {
-            log.warn("client tokens are configured but TLS is off: the go command sends credentials only over https, and build cache"
-                    + " clients would send theirs in the clear (set tls.cert and tls.key, or terminate TLS in front of Granary)");
+            log.warn(
+                    "client tokens are configured but TLS is off: the go command sends credentials only over https, and build cache"
+                            + " clients would send theirs in the clear (set tls.cert and tls.key, or terminate TLS in front of Granary)");
         }
     }
 
@@ -208,24 +233,44 @@ public final class GranaryServer implements AutoCloseable {
      * appears with its first event would hide that event from {@code increase()} and {@code rate()}.
      */
     private static void preregister(MeterRegistry registry, boolean s3) {
-        for (String reason : new String[] {"checksum-mismatch", "go-mod-mismatch", "invalid-proof", "not-in-sumdb", "pin-mismatch",
-            "pin-unreadable", "zip-rules"}) {
-            Counter.builder(Meters.VERIFICATION_FAILURES).description("Content refused by verification, by reason")
-                    .tag("reason", reason).register(registry);
+        for (String reason : new String[] {
+            "checksum-mismatch",
+            "go-mod-mismatch",
+            "invalid-proof",
+            "not-in-sumdb",
+            "pin-mismatch",
+            "pin-unreadable",
+            "zip-rules"
+        }) {
+            Counter.builder(Meters.VERIFICATION_FAILURES)
+                    .description("Content refused by verification, by reason")
+                    .tag("reason", reason)
+                    .register(registry);
         }
         for (String what : new String[] {"version", "blob"}) {
-            Counter.builder(Meters.GC_REMOVED).description("What retention removed").tag("what", what).register(registry);
+            Counter.builder(Meters.GC_REMOVED)
+                    .description("What retention removed")
+                    .tag("what", what)
+                    .register(registry);
         }
-        Counter.builder(Meters.GC_RECLAIMED).baseUnit("bytes").description("Storage released by retention").register(registry);
+        Counter.builder(Meters.GC_RECLAIMED)
+                .baseUnit("bytes")
+                .description("Storage released by retention")
+                .register(registry);
         Counter.builder(Meters.HOT_EVICTIONS).description("Hot tier evictions").register(registry);
         for (String reason : new String[] {"server-limit", "client-limit"}) {
-            Counter.builder(Meters.HTTP_CONNECTIONS_REJECTED).description("Connections turned away at a connection limit")
-                    .tag("reason", reason).register(registry);
+            Counter.builder(Meters.HTTP_CONNECTIONS_REJECTED)
+                    .description("Connections turned away at a connection limit")
+                    .tag("reason", reason)
+                    .register(registry);
         }
         for (String tier : s3 ? new String[] {"hot", "disk", "s3"} : new String[] {"hot", "disk"}) {
             for (String op : new String[] {"get", "stat", "put", "delete", "list"}) {
-                Counter.builder(Meters.STORAGE_ERRORS).description("Storage errors by tier and operation")
-                        .tag("tier", tier).tag("operation", op).register(registry);
+                Counter.builder(Meters.STORAGE_ERRORS)
+                        .description("Storage errors by tier and operation")
+                        .tag("tier", tier)
+                        .tag("operation", op)
+                        .register(registry);
             }
         }
     }
@@ -237,23 +282,51 @@ public final class GranaryServer implements AutoCloseable {
         Redaction redaction = Redaction.of(root);
         GranaryConfig.SizeOrPercent minFree = config.sizeOrPercent(ConfigKey.READINESS_MIN_FREE);
         Readiness readiness = new Readiness(tiers.store(), root, minFree::of, redaction);
-        Admission admission = new Admission(clientAccess, new Admission.Settings(
-                config.integer(ConfigKey.LIMITS_CLIENT_RATE), config.integer(ConfigKey.LIMITS_CLIENT_BURST),
-                config.integer(ConfigKey.LIMITS_TOKEN_RATE), config.integer(ConfigKey.LIMITS_TOKEN_BURST),
-                config.get(ConfigKey.LIMITS_TRUSTED_PROXIES)), metrics);
+        Admission admission = new Admission(
+                clientAccess,
+                new Admission.Settings(
+                        config.integer(ConfigKey.LIMITS_CLIENT_RATE),
+                        config.integer(ConfigKey.LIMITS_CLIENT_BURST),
+                        config.integer(ConfigKey.LIMITS_TOKEN_RATE),
+                        config.integer(ConfigKey.LIMITS_TOKEN_BURST),
+                        config.get(ConfigKey.LIMITS_TRUSTED_PROXIES)),
+                metrics);
         // The build caches' PUTs are decided on their head by the same admission the edge applies to every route.
-        Routes routes = new Routes(modules, metrics, index(), s -> sumdb.serve(s.name(), s.path()), zipRedirect, readiness,
-                new CatalogRoutes(catalog, new CatalogStats(metrics.registry(), catalog)), access::touched, dl,
-                new Routes.BuildCaches(buildCache, bundles, admission, config.bytes(ConfigKey.GOCACHE_MAX_ENTRY_BYTES),
-                        config.bytes(ConfigKey.GOCACHE_MAX_BUNDLE_BYTES), root));
+        Routes routes = new Routes(
+                modules,
+                metrics,
+                index(),
+                s -> sumdb.serve(s.name(), s.path()),
+                zipRedirect,
+                readiness,
+                new CatalogRoutes(catalog, new CatalogStats(metrics.registry(), catalog)),
+                access::touched,
+                dl,
+                new Routes.BuildCaches(
+                        buildCache,
+                        bundles,
+                        admission,
+                        config.bytes(ConfigKey.GOCACHE_MAX_ENTRY_BYTES),
+                        config.bytes(ConfigKey.GOCACHE_MAX_BUNDLE_BYTES),
+                        root));
         startBuildCaches(root);
-        edge = new HttpEdge(new HttpEdge.Settings(config.duration(ConfigKey.HTTP_HEADER_TIMEOUT), config.duration(ConfigKey.HTTP_IDLE_TIMEOUT),
-                config.integer(ConfigKey.HTTP_MAX_CONNECTIONS), config.integer(ConfigKey.HTTP_MAX_CONNECTIONS_PER_CLIENT)),
-                routes, blocking, metrics, new ResponsePolicy(redaction), AccessLog.of(config.bool(ConfigKey.LOG_ACCESS), env), admission);
+        edge = new HttpEdge(
+                new HttpEdge.Settings(
+                        config.duration(ConfigKey.HTTP_HEADER_TIMEOUT),
+                        config.duration(ConfigKey.HTTP_IDLE_TIMEOUT),
+                        config.integer(ConfigKey.HTTP_MAX_CONNECTIONS),
+                        config.integer(ConfigKey.HTTP_MAX_CONNECTIONS_PER_CLIENT)),
+                routes,
+                blocking,
+                metrics,
+                new ResponsePolicy(redaction),
+                AccessLog.of(config.bool(ConfigKey.LOG_ACCESS), env),
+                admission);
         startHousekeeping();
         boolean epoll = Epoll.isAvailable();
         IoHandlerFactory io = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
-        Class<? extends ServerChannel> channelClass = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        Class<? extends ServerChannel> channelClass =
+                epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
         boss = new MultiThreadIoEventLoopGroup(1, io);
         workers = new MultiThreadIoEventLoopGroup(0, io);
         ServerBootstrap b = new ServerBootstrap()
@@ -266,15 +339,27 @@ public final class GranaryServer implements AutoCloseable {
         Channel main = b.bind(config.host(), config.port()).sync().channel();
         serverChannels.add(main);
         InetSocketAddress addr = (InetSocketAddress) main.localAddress();
-        log.info("granary listening on {}:{} ({}; {}; {})", addr.getHostString(), addr.getPort(),
-                tls == null ? "plain HTTP/1.1" : "HTTPS: HTTP/2 and HTTP/1.1", epoll ? "epoll" : "nio", edge.describeLimits());
+        log.info(
+                "granary listening on {}:{} ({}; {}; {})",
+                addr.getHostString(),
+                addr.getPort(),
+                tls == null ? "plain HTTP/1.1" : "HTTPS: HTTP/2 and HTTP/1.1",
+                epoll ? "epoll" : "nio",
+                edge.describeLimits());
         String plain = config.get(ConfigKey.TLS_PLAIN_LISTEN);
         if (plain != null && !plain.isBlank()) {
             if (tls == null) {
-                log.warn("tls.plain-listen is ignored: TLS is off, so {} already serves plain HTTP", config.get(ConfigKey.LISTEN));
+                log.warn(
+                        "tls.plain-listen is ignored: TLS is off, so {} already serves plain HTTP",
+                        config.get(ConfigKey.LISTEN));
             } else {
                 String[] hp = config.address(ConfigKey.TLS_PLAIN_LISTEN);
-                Channel second = b.clone().handler(edge.acceptGate()).childHandler(edge.initializer(channels)).bind(hp[0], Integer.parseInt(hp[1])).sync().channel();
+                Channel second = b.clone()
+                        .handler(edge.acceptGate())
+                        .childHandler(edge.initializer(channels))
+                        .bind(hp[0], Integer.parseInt(hp[1]))
+                        .sync()
+                        .channel();
                 serverChannels.add(second);
                 plainAddress = (InetSocketAddress) second.localAddress();
                 log.info("plain HTTP/1.1 also served on {}:{}", plainAddress.getHostString(), plainAddress.getPort());
@@ -299,11 +384,16 @@ public final class GranaryServer implements AutoCloseable {
             try {
                 int n = buildCache.load();
                 long writers = tokens.get().holding(Right.CACHE_WRITE);
-                log.info("remote build cache: {} entries, {} MiB; writes need a token with cache-write ({}), reads {}", n,
+                log.info(
+                        "remote build cache: {} entries, {} MiB; writes need a token with cache-write ({}), reads {}",
+                        n,
                         buildCache.indexedBytes() >> 20,
-                        writers == 0 ? "none in auth.tokens-file or auth.tokens yet: every write is refused"
+                        writers == 0
+                                ? "none in auth.tokens-file or auth.tokens yet: every write is refused"
                                 : writers == 1 ? "1 token has it" : writers + " tokens have it",
-                        clientAccess.needsToken(Need.cacheRead()) ? "need a token with cache-read (auth.required is set)" : "are open");
+                        clientAccess.needsToken(Need.cacheRead())
+                                ? "need a token with cache-read (auth.required is set)"
+                                : "are open");
             } catch (IOException | RuntimeException e) {
                 log.warn("indexing the remote build cache: {}", e.toString());
             }
@@ -319,17 +409,23 @@ public final class GranaryServer implements AutoCloseable {
             for (String f : ClientModule.FILES) {
                 try (InputStream in = GranaryServer.class.getResourceAsStream("gocacheprog/" + f)) {
                     if (in == null) {
-                        log.warn("the GOCACHEPROG client's sources are not in this build ({} missing): not publishing it", f);
+                        log.warn(
+                                "the GOCACHEPROG client's sources are not in this build ({} missing): not publishing it",
+                                f);
                         return;
                     }
                     files.put(f, in.readAllBytes());
                 }
             }
             switch (ClientModule.publish(modules, files, root)) {
-                case PUBLISHED -> log.info("published the GOCACHEPROG client as {}@{}", ClientModule.PATH, ClientModule.VERSION);
+                case PUBLISHED ->
+                    log.info("published the GOCACHEPROG client as {}@{}", ClientModule.PATH, ClientModule.VERSION);
                 case PRESENT -> log.debug("{}@{} is published", ClientModule.PATH, ClientModule.VERSION);
-                case CONFLICT -> log.error("{}@{} in storage differs from this Granary's client: left as it is (a version never changes)",
-                        ClientModule.PATH, ClientModule.VERSION);
+                case CONFLICT ->
+                    log.error(
+                            "{}@{} in storage differs from this Granary's client: left as it is (a version never changes)",
+                            ClientModule.PATH,
+                            ClientModule.VERSION);
             }
         } catch (IOException | RuntimeException e) {
             log.warn("publishing the GOCACHEPROG client: {}", e.toString());
@@ -358,7 +454,8 @@ public final class GranaryServer implements AutoCloseable {
                 log.warn("gc.schedule is set but gc.max-age is 0 (keep every version): retention has nothing to do");
             } else {
                 log.info("retention every {}: versions not requested for {} are removed", every, maxAge);
-                housekeeping.scheduleWithFixedDelay(() -> collectGarbage(maxAge), every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
+                housekeeping.scheduleWithFixedDelay(
+                        () -> collectGarbage(maxAge), every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
             }
         }
     }
@@ -372,7 +469,9 @@ public final class GranaryServer implements AutoCloseable {
         try {
             catalog.rebuild();
         } catch (IOException | RuntimeException e) {
-            log.warn("catalog: listing storage failed, search shows only versions committed since start: {}", e.toString());
+            log.warn(
+                    "catalog: listing storage failed, search shows only versions committed since start: {}",
+                    e.toString());
         }
     }
 
@@ -387,11 +486,17 @@ public final class GranaryServer implements AutoCloseable {
     private void collectGarbage(Duration maxAge) {
         flushAccess();
         try {
-            Retention.Report r = retention.run(new Retention.Policy(maxAge, List.of()), false,
+            Retention.Report r = retention.run(
+                    new Retention.Policy(maxAge, List.of()),
+                    false,
                     x -> log.info("gc: removed {} ({} bytes): {}", x.name(), x.bytes(), x.reason()));
             metrics.registry().counter(Meters.GC_RUNS, "result", "ok").increment();
             lastGcSuccess.set(Instant.now().getEpochSecond());
-            log.info("gc: {} of {} versions removed, {} bytes released", r.removals().size(), r.versionsExamined(), r.bytes());
+            log.info(
+                    "gc: {} of {} versions removed, {} bytes released",
+                    r.removals().size(),
+                    r.versionsExamined(),
+                    r.bytes());
         } catch (IOException | RuntimeException e) {
             metrics.registry().counter(Meters.GC_RUNS, "result", "error").increment();
             log.warn("gc failed: {}", e.toString());
@@ -428,12 +533,14 @@ public final class GranaryServer implements AutoCloseable {
     private String index() {
         return "Granary: a caching Go module proxy.\n\n"
                 + "  go env -w GOPROXY=" + (tls == null ? "http" : "https") + "://<this host>:" + config.port() + "\n\n"
-                + "Go release archives (CI setup action: go-download-base-url: " + (tls == null ? "http" : "https") + "://<this host>:" + config.port() + "/dl):\n"
+                + "Go release archives (CI setup action: go-download-base-url: " + (tls == null ? "http" : "https")
+                + "://<this host>:" + config.port() + "/dl):\n"
                 + "  /dl/?mode=json[&include=all], /dl/<filename>[.sha256|.asc]\n\n"
                 + "Endpoints: /<module>/@v/list, /<module>/@v/<version>.info|.mod|.zip, /<module>/@latest,\n"
                 + "           /sumdb/<name>/..., /dl/..., /healthz, /readyz, /metrics\n"
                 + "           /gocache/cache/ (GOCACHEPROG), /gocache/bundles/index.json (pre-warm bundles)\n\n"
-                + "  go install " + ClientModule.PATH + "@" + ClientModule.VERSION + "   (with GONOSUMDB=" + ClientModule.PATH + ")\n";
+                + "  go install " + ClientModule.PATH + "@" + ClientModule.VERSION + "   (with GONOSUMDB="
+                + ClientModule.PATH + ")\n";
     }
 
     @Override

@@ -5,8 +5,8 @@ import dev.granary.server.cli.DlCommand;
 import dev.granary.server.cli.ExportCommand;
 import dev.granary.server.cli.FsckCommand;
 import dev.granary.server.cli.GcCommand;
-import dev.granary.server.cli.ImportCommand;
 import dev.granary.server.cli.GocacheCommand;
+import dev.granary.server.cli.ImportCommand;
 import dev.granary.server.cli.KeysCommand;
 import dev.granary.server.cli.SignatureCommand;
 import dev.granary.server.cli.TokenCommand;
@@ -22,11 +22,26 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /** The command line: {@code granary [serve] [options]}. */
-@Command(name = "granary", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(
+        name = "granary",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
         description = "A caching, verifying Go module proxy.",
-        subcommands = {Main.Serve.class, Main.ConfigKeys.class,
-            SignatureCommand.class, KeysCommand.class, GcCommand.class, FsckCommand.class, DlCommand.class, ToolchainsCommand.class,
-            TokenCommand.class, ExportCommand.class, ImportCommand.class, VerifyCommand.class, GocacheCommand.class})
+        subcommands = {
+            Main.Serve.class,
+            Main.ConfigKeys.class,
+            SignatureCommand.class,
+            KeysCommand.class,
+            GcCommand.class,
+            FsckCommand.class,
+            DlCommand.class,
+            ToolchainsCommand.class,
+            TokenCommand.class,
+            ExportCommand.class,
+            ImportCommand.class,
+            VerifyCommand.class,
+            GocacheCommand.class
+        })
 public final class Main implements Callable<Integer> {
 
     public static void main(String[] args) {
@@ -52,8 +67,11 @@ public final class Main implements Callable<Integer> {
     }
 
     /** {@code granary serve}: runs the proxy until SIGTERM/SIGINT. */
-    @Command(name = "serve", mixinStandardHelpOptions = true,
-            description = "Run the proxy. Every option also reads GRANARY_* environment variables and the YAML config file.")
+    @Command(
+            name = "serve",
+            mixinStandardHelpOptions = true,
+            description =
+                    "Run the proxy. Every option also reads GRANARY_* environment variables and the YAML config file.")
     static final class Serve implements Callable<Integer>, ConfigOptions.Configured {
         @Spec
         CommandSpec spec;
@@ -74,11 +92,14 @@ public final class Main implements Callable<Integer> {
                 return 2;
             }
             CountDownLatch stopped = new CountDownLatch(1);
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                server.close();
-                GranaryServer.flushAccessLog();
-                stopped.countDown();
-            }, "granary-shutdown"));
+            Runtime.getRuntime()
+                    .addShutdownHook(new Thread(
+                            () -> {
+                                server.close();
+                                GranaryServer.flushAccessLog();
+                                stopped.countDown();
+                            },
+                            "granary-shutdown"));
             server.start();
             stopped.await();
             return 0;
@@ -91,8 +112,9 @@ public final class Main implements Callable<Integer> {
         @Override
         public Integer call() {
             for (ConfigKey k : ConfigKey.values()) {
-                System.out.printf("%-24s %-32s %-26s %s%n", k.path(), k.env(),
-                        k.defaultValue() == null ? "-" : k.defaultValue(), k.description());
+                System.out.printf(
+                        "%-24s %-32s %-26s %s%n",
+                        k.path(), k.env(), k.defaultValue() == null ? "-" : k.defaultValue(), k.description());
             }
             return 0;
         }

@@ -1,5 +1,6 @@
 package dev.granary.server;
 
+import dev.granary.core.Meters;
 import dev.granary.core.dl.DlMirror;
 import dev.granary.core.dl.DlSettings;
 import dev.granary.core.dl.DlTrust;
@@ -38,7 +39,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import dev.granary.core.Meters;
 
 /**
  * The services every command that works on Granary's storage needs, assembled from the configuration:
@@ -52,7 +52,8 @@ public final class Services implements AutoCloseable {
 
     private final GranaryConfig config;
     private final Metrics metrics;
-    private final ExecutorService blocking = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("granary-", 0).factory());
+    private final ExecutorService blocking = Executors.newThreadPerTaskExecutor(
+            Thread.ofVirtual().name("granary-", 0).factory());
     private final StorageTiers tiers;
     private final HttpClient client;
     private final HttpUpstream.Settings upstreamSettings;
@@ -74,15 +75,22 @@ public final class Services implements AutoCloseable {
         BlobStore store = tiers.store();
         MeterRegistry registry = metrics.registry();
 
-        HttpUpstream.Settings us = new HttpUpstream.Settings(config.duration(ConfigKey.FETCH_CONNECT_TIMEOUT),
-                config.duration(ConfigKey.FETCH_TIMEOUT), config.duration(ConfigKey.FETCH_IDLE_TIMEOUT),
-                config.integer(ConfigKey.FETCH_RETRIES), Duration.ofMillis(200), HttpUpstream.Settings.DEFAULT_MAX_RETRY_AFTER,
-                config.redirects(), UpstreamCredentials.parse(config.get(ConfigKey.FETCH_CREDENTIALS), env));
+        HttpUpstream.Settings us = new HttpUpstream.Settings(
+                config.duration(ConfigKey.FETCH_CONNECT_TIMEOUT),
+                config.duration(ConfigKey.FETCH_TIMEOUT),
+                config.duration(ConfigKey.FETCH_IDLE_TIMEOUT),
+                config.integer(ConfigKey.FETCH_RETRIES),
+                Duration.ofMillis(200),
+                HttpUpstream.Settings.DEFAULT_MAX_RETRY_AFTER,
+                config.redirects(),
+                UpstreamCredentials.parse(config.get(ConfigKey.FETCH_CREDENTIALS), env));
         this.upstreamSettings = us;
         this.client = HttpUpstream.newClient(us);
         this.upstream = UpstreamChain.parse(config.get(ConfigKey.UPSTREAM), client, us);
         // One bound on upstream requests at once, for modules and checksum databases alike.
-        UpstreamLimit limit = new UpstreamLimit(config.integer(ConfigKey.FETCH_MAX_CONCURRENT), config.duration(ConfigKey.FETCH_QUEUE_TIMEOUT),
+        UpstreamLimit limit = new UpstreamLimit(
+                config.integer(ConfigKey.FETCH_MAX_CONCURRENT),
+                config.duration(ConfigKey.FETCH_QUEUE_TIMEOUT),
                 registry);
         this.fetch = FetchSettings.defaults(root)
                 .withListTtl(config.duration(ConfigKey.CACHE_LIST_TTL))
@@ -93,11 +101,22 @@ public final class Services implements AutoCloseable {
         this.sumdbStorage = new SumdbStorage(store);
         // Git routes: matching modules come from git, are pinned, and never reach the proxies or the sumdb.
         this.git = GitSetup.create(config, env, root, tiers.s3().isPresent(), upstream, registry);
-        this.databases = SumdbDatabases.create(specs, limit.wrap(upstream), uri -> limit.wrap(new HttpUpstream(uri, client, us)),
-                sumdbStorage, registry);
+        this.databases = SumdbDatabases.create(
+                specs,
+                limit.wrap(upstream),
+                uri -> limit.wrap(new HttpUpstream(uri, client, us)),
+                sumdbStorage,
+                registry);
         this.policy = policy(config);
-        this.modules = new ModuleService(store, limit.wrap(git.modules()), fetch, new SumdbVerifier(databases, git.noSumdb(), registry),
-                registry, blocking, tiers.leases(), policy);
+        this.modules = new ModuleService(
+                store,
+                limit.wrap(git.modules()),
+                fetch,
+                new SumdbVerifier(databases, git.noSumdb(), registry),
+                registry,
+                blocking,
+                tiers.leases(),
+                policy);
         this.dl = dlMirror(config, store, root, registry);
     }
 
@@ -115,7 +134,9 @@ public final class Services implements AutoCloseable {
                 .withNotFoundTtl(config.duration(ConfigKey.CACHE_NOT_FOUND_TTL))
                 .withFailureTtl(config.duration(ConfigKey.CACHE_FAILURE_TTL))
                 .withMaxArchiveBytes(config.bytes(ConfigKey.DL_MAX_ARCHIVE_BYTES));
-        log.info("release archives at /dl/: {}; signing key {}", site.map(u -> http.apply(u).describe()).orElse("off (stored archives only)"),
+        log.info(
+                "release archives at /dl/: {}; signing key {}",
+                site.map(u -> http.apply(u).describe()).orElse("off (stored archives only)"),
                 trust.describe());
         return new DlMirror(store, site.map(http).orElse(null), trust, settings, registry, blocking);
     }
@@ -124,8 +145,12 @@ public final class Services implements AutoCloseable {
     private static VersionPolicy policy(GranaryConfig config) {
         ModulePolicy p;
         try {
-            p = new ModulePolicy(PolicyRule.parseList(config.get(ConfigKey.POLICY_DENY)), PolicyRule.parseList(config.get(ConfigKey.POLICY_ALLOW)),
-                    config.duration(ConfigKey.POLICY_MIN_AGE), config.get(ConfigKey.POLICY_MIN_AGE_EXEMPT), Clock.systemUTC());
+            p = new ModulePolicy(
+                    PolicyRule.parseList(config.get(ConfigKey.POLICY_DENY)),
+                    PolicyRule.parseList(config.get(ConfigKey.POLICY_ALLOW)),
+                    config.duration(ConfigKey.POLICY_MIN_AGE),
+                    config.get(ConfigKey.POLICY_MIN_AGE_EXEMPT),
+                    Clock.systemUTC());
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("policy: " + e.getMessage(), e);
         }
@@ -149,7 +174,9 @@ public final class Services implements AutoCloseable {
             }
             int n = new SnapshotImporter(store(), modules.committer()).recover();
             if (n > 0) {
-                metrics.registry().counter(Meters.SNAPSHOT_IMPORTS, "result", "recovered").increment(n);
+                metrics.registry()
+                        .counter(Meters.SNAPSHOT_IMPORTS, "result", "recovered")
+                        .increment(n);
             }
         } catch (IOException | RuntimeException e) {
             log.error("recovering interrupted snapshot imports: {}", e.toString());

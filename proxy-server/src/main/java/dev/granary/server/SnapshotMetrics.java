@@ -13,13 +13,13 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import java.util.Comparator;
 
 /**
  * Snapshot gauges of a running server, read from the import records in storage (imports run as a
@@ -31,8 +31,7 @@ final class SnapshotMetrics {
     private static final Duration REFRESH = Duration.ofMinutes(1);
 
     /** What the gauges need of an imported snapshot. */
-    private record Imported(Instant created, List<SnapshotManifest.TreeHead> heads) {
-    }
+    private record Imported(Instant created, List<SnapshotManifest.TreeHead> heads) {}
 
     private final Services services;
     private final Map<BlobKey, Imported> seen = new ConcurrentHashMap<>();
@@ -48,13 +47,22 @@ final class SnapshotMetrics {
         SnapshotMetrics m = new SnapshotMetrics(services);
         for (String db : services.databases().names()) {
             // Strong references: nothing else holds m, and a gauge's object collected reads NaN.
-            Gauge.builder(Meters.SNAPSHOT_TREE_SIZE, m, x -> x.treeSize(db)).strongReference(true)
-                    .description("Tree size of the newest imported snapshot's checksum-database head (-1: none)").tag("db", db).register(registry);
+            Gauge.builder(Meters.SNAPSHOT_TREE_SIZE, m, x -> x.treeSize(db))
+                    .strongReference(true)
+                    .description("Tree size of the newest imported snapshot's checksum-database head (-1: none)")
+                    .tag("db", db)
+                    .register(registry);
         }
-        Gauge.builder(Meters.SNAPSHOT_AGE, m, SnapshotMetrics::ageSeconds).strongReference(true).baseUnit("seconds")
-                .description("Age of the newest imported snapshot, since its export (-1: none)").register(registry);
+        Gauge.builder(Meters.SNAPSHOT_AGE, m, SnapshotMetrics::ageSeconds)
+                .strongReference(true)
+                .baseUnit("seconds")
+                .description("Age of the newest imported snapshot, since its export (-1: none)")
+                .register(registry);
         for (String result : new String[] {"imported", "unchanged", "refused", "failed", "recovered"}) {
-            Counter.builder(Meters.SNAPSHOT_IMPORTS).description("Snapshot imports by result").tag("result", result).register(registry);
+            Counter.builder(Meters.SNAPSHOT_IMPORTS)
+                    .description("Snapshot imports by result")
+                    .tag("result", result)
+                    .register(registry);
         }
     }
 
@@ -67,7 +75,9 @@ final class SnapshotMetrics {
         read = true;
         try {
             for (BlobKey k : services.store().list(StorageLayout.snapshotsDir())) {
-                if (StorageLayout.kindOf(k) == KeyKind.SNAPSHOT && k.name().equals("MANIFEST.json") && !seen.containsKey(k)) {
+                if (StorageLayout.kindOf(k) == KeyKind.SNAPSHOT
+                        && k.name().equals("MANIFEST.json")
+                        && !seen.containsKey(k)) {
                     Optional<Blob> b = services.store().get(k);
                     if (b.isPresent()) {
                         try (Blob blob = b.get()) {
@@ -85,11 +95,15 @@ final class SnapshotMetrics {
     }
 
     private double treeSize(String db) {
-        return newest().flatMap(m -> m.heads().stream().filter(h -> h.db().equals(db)).findFirst())
-                .map(SnapshotManifest.TreeHead::size).orElse(-1L);
+        return newest().flatMap(
+                        m -> m.heads().stream().filter(h -> h.db().equals(db)).findFirst())
+                .map(SnapshotManifest.TreeHead::size)
+                .orElse(-1L);
     }
 
     private double ageSeconds() {
-        return newest().map(m -> (double) Duration.between(m.created(), Instant.now()).toSeconds()).orElse(-1.0);
+        return newest().map(m ->
+                        (double) Duration.between(m.created(), Instant.now()).toSeconds())
+                .orElse(-1.0);
     }
 }

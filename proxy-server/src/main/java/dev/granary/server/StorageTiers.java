@@ -62,16 +62,28 @@ final class StorageTiers implements AutoCloseable {
             this.leases = null;
             durable = local;
         }
-        this.hot = new HotTierBlobStore(durable, config.bytes(ConfigKey.HOT_MAX_BYTES),
-                config.bytes(ConfigKey.HOT_MAX_ITEM_BYTES), StorageLayout::isImmutable, metrics);
-        Gauge.builder(Meters.HOT_SIZE, hot, HotTierBlobStore::weightedSize).baseUnit("bytes")
-                .description("Bytes held by the hot tier").register(metrics.registry());
-        Gauge.builder(Meters.HOT_CAPACITY, hot, HotTierBlobStore::maxBytes).baseUnit("bytes")
-                .description("Hot tier capacity").register(metrics.registry());
-        Gauge.builder(Meters.STORAGE_DISK_FREE, root, StorageTiers::usableSpace).baseUnit("bytes")
-                .description("Free space on the disk tier's file system").register(metrics.registry());
-        Gauge.builder(Meters.STORAGE_DISK_TOTAL, root, StorageTiers::totalSpace).baseUnit("bytes")
-                .description("Size of the disk tier's file system").register(metrics.registry());
+        this.hot = new HotTierBlobStore(
+                durable,
+                config.bytes(ConfigKey.HOT_MAX_BYTES),
+                config.bytes(ConfigKey.HOT_MAX_ITEM_BYTES),
+                StorageLayout::isImmutable,
+                metrics);
+        Gauge.builder(Meters.HOT_SIZE, hot, HotTierBlobStore::weightedSize)
+                .baseUnit("bytes")
+                .description("Bytes held by the hot tier")
+                .register(metrics.registry());
+        Gauge.builder(Meters.HOT_CAPACITY, hot, HotTierBlobStore::maxBytes)
+                .baseUnit("bytes")
+                .description("Hot tier capacity")
+                .register(metrics.registry());
+        Gauge.builder(Meters.STORAGE_DISK_FREE, root, StorageTiers::usableSpace)
+                .baseUnit("bytes")
+                .description("Free space on the disk tier's file system")
+                .register(metrics.registry());
+        Gauge.builder(Meters.STORAGE_DISK_TOTAL, root, StorageTiers::totalSpace)
+                .baseUnit("bytes")
+                .description("Size of the disk tier's file system")
+                .register(metrics.registry());
     }
 
     private static double usableSpace(Path root) {
@@ -121,8 +133,10 @@ final class StorageTiers implements AutoCloseable {
 
     static S3Settings s3Settings(GranaryConfig config) {
         String endpoint = config.get(ConfigKey.S3_ENDPOINT);
-        return new S3Settings(endpoint == null || endpoint.isBlank() ? null : URI.create(endpoint),
-                config.get(ConfigKey.S3_REGION), config.get(ConfigKey.S3_BUCKET),
+        return new S3Settings(
+                endpoint == null || endpoint.isBlank() ? null : URI.create(endpoint),
+                config.get(ConfigKey.S3_REGION),
+                config.get(ConfigKey.S3_BUCKET),
                 config.get(ConfigKey.S3_PREFIX) == null ? "" : config.get(ConfigKey.S3_PREFIX),
                 config.bool(ConfigKey.S3_PATH_STYLE),
                 Optional.ofNullable(config.get(ConfigKey.S3_ACCESS_KEY_ID)).filter(v -> !v.isBlank()),

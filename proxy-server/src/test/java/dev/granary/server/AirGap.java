@@ -9,6 +9,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -16,12 +17,10 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import picocli.CommandLine;
-import java.security.NoSuchAlgorithmException;
 
 /** Helpers of the air-gap tests: the command line in-process, key files, and storage fingerprints. */
 public final class AirGap {
-    private AirGap() {
-    }
+    private AirGap() {}
 
     /** What a command printed and how it ended. */
     public record Run(int exit, String out, String err) {
@@ -88,7 +87,10 @@ public final class AirGap {
 
     /** Runs a system command; returns its exit code and output. */
     public static Run exec(Path dir, String... cmd) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder(cmd)
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
+                .start();
         String out = new String(p.getInputStream().readAllBytes());
         return new Run(p.waitFor(), out, "");
     }

@@ -57,8 +57,12 @@ class AirGapCrashIT {
             files.put("go.mod", "module example.com/crash\n".getBytes(StandardCharsets.UTF_8));
             files.put("data.bin", blob);
             String v = "v1.0." + i;
-            tree.add("example.com/crash", v, ("{\"Version\":\"" + v + "\"}").getBytes(StandardCharsets.UTF_8),
-                    "module example.com/crash\n".getBytes(StandardCharsets.UTF_8), files);
+            tree.add(
+                    "example.com/crash",
+                    v,
+                    ("{\"Version\":\"" + v + "\"}").getBytes(StandardCharsets.UTF_8),
+                    "module example.com/crash\n".getBytes(StandardCharsets.UTF_8),
+                    files);
         }
         AirGap.keys(dir.resolve("keys"), "Granary Export <export@example.org>");
         snapshot = dir.resolve("crash.tar");
@@ -66,10 +70,27 @@ class AirGapCrashIT {
         baseline = dir.resolve("baseline");
         try (TestSumdb db = TestSumdb.start(tree.root())) {
             vkey = db.verifierKey();
-            String[] flags = {"--storage", dir.resolve("connected").toString(), "--upstream", tree.root().toUri().toString(),
-                "--sumdb", vkey + " " + db.url(), "--sign-key", dir.resolve("keys/secret.asc").toString(), "-q"};
-            AirGap.granary(join(new String[] {"export", "-o", earlier.toString(), "--module", "example.com/crash@v1.0.0"}, flags)).assertOk();
-            AirGap.granary(join(new String[] {"export", "-o", snapshot.toString(), "--module", "example.com/crash@all-tagged"}, flags)).assertOk();
+            String[] flags = {
+                "--storage",
+                dir.resolve("connected").toString(),
+                "--upstream",
+                tree.root().toUri().toString(),
+                "--sumdb",
+                vkey + " " + db.url(),
+                "--sign-key",
+                dir.resolve("keys/secret.asc").toString(),
+                "-q"
+            };
+            AirGap.granary(join(
+                            new String[] {"export", "-o", earlier.toString(), "--module", "example.com/crash@v1.0.0"},
+                            flags))
+                    .assertOk();
+            AirGap.granary(join(
+                            new String[] {
+                                "export", "-o", snapshot.toString(), "--module", "example.com/crash@all-tagged"
+                            },
+                            flags))
+                    .assertOk();
         }
         id = SnapshotExporter.Previous.read(snapshot).id();
         importInProcess(baseline, earlier);
@@ -81,7 +102,8 @@ class AirGapCrashIT {
     }
 
     @ParameterizedTest(name = "killed {0}")
-    @ValueSource(strings = {"while-verifying", "staging", "staging-some-written", "publishing", "publishing-some-published"})
+    @ValueSource(
+            strings = {"while-verifying", "staging", "staging-some-written", "publishing", "publishing-some-published"})
     void aKilledImportEndsAsBeforeOrFullyImported(String when) throws Exception {
         for (int attempt = 0; attempt < 5; attempt++) {
             Path inside = copyOfBaseline();
@@ -98,17 +120,34 @@ class AirGapCrashIT {
             }
             // A later start recovers: serve for some, import (of the same snapshot) for others.
             if (when.contains("some")) {
-                AirGap.granary("import", snapshot.toString(), "--keyring", dir.resolve("keys/public.asc").toString(), "--storage",
-                        inside.toString(), "--upstream", "off", "--sumdb", vkey, "-q").assertOk();
-                assertThat(visible(inside)).as("recovered by import, then imported").isEqualTo(imported);
+                AirGap.granary(
+                                "import",
+                                snapshot.toString(),
+                                "--keyring",
+                                dir.resolve("keys/public.asc").toString(),
+                                "--storage",
+                                inside.toString(),
+                                "--upstream",
+                                "off",
+                                "--sumdb",
+                                vkey,
+                                "-q")
+                        .assertOk();
+                assertThat(visible(inside))
+                        .as("recovered by import, then imported")
+                        .isEqualTo(imported);
                 return;
             }
             TestServers.start(inside, "off", Map.of(ConfigKey.SUMDB, vkey)).close();
             Map<String, String> recovered = visible(inside);
             if (when.startsWith("publishing")) {
-                assertThat(recovered).as("killed while publishing, then recovered by serve").isEqualTo(imported);
+                assertThat(recovered)
+                        .as("killed while publishing, then recovered by serve")
+                        .isEqualTo(imported);
             } else {
-                assertThat(recovered).as("killed before publishing, then recovered by serve").isEqualTo(before);
+                assertThat(recovered)
+                        .as("killed before publishing, then recovered by serve")
+                        .isEqualTo(before);
             }
             return;
         }
@@ -121,9 +160,12 @@ class AirGapCrashIT {
         Predicate<Void> moment = switch (when) {
             case "while-verifying" -> x -> Files.isDirectory(inside) && listStaging(inside) && !Files.exists(journal);
             case "staging" -> x -> journalSays(journal, "staging");
-            case "staging-some-written" -> x -> journalSays(journal, "staging") && Files.exists(inside.resolve("example.com/crash/@v/v1.0.5.zip"));
+            case "staging-some-written" ->
+                x -> journalSays(journal, "staging") && Files.exists(inside.resolve("example.com/crash/@v/v1.0.5.zip"));
             case "publishing" -> x -> journalSays(journal, "publishing");
-            case "publishing-some-published" -> x -> journalSays(journal, "publishing") && Files.exists(inside.resolve("example.com/crash/@v/v1.0.3.info"));
+            case "publishing-some-published" ->
+                x -> journalSays(journal, "publishing")
+                        && Files.exists(inside.resolve("example.com/crash/@v/v1.0.3.info"));
             default -> throw new IllegalArgumentException(when);
         };
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
@@ -154,16 +196,44 @@ class AirGapCrashIT {
 
     private Process startImport(Path inside) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m", "-cp",
-                System.getProperty("java.class.path"), Main.class.getName(), "import", snapshot.toString(),
-                "--keyring", dir.resolve("keys/public.asc").toString(), "--storage", inside.toString(), "--upstream", "off",
-                "--sumdb", vkey, "-q"));
-        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("child-" + n++ + ".log").toFile()).start();
+        List<String> cmd = new ArrayList<>(List.of(
+                java,
+                "--enable-native-access=ALL-UNNAMED",
+                "-Xmx256m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                Main.class.getName(),
+                "import",
+                snapshot.toString(),
+                "--keyring",
+                dir.resolve("keys/public.asc").toString(),
+                "--storage",
+                inside.toString(),
+                "--upstream",
+                "off",
+                "--sumdb",
+                vkey,
+                "-q"));
+        return new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("child-" + n++ + ".log").toFile())
+                .start();
     }
 
     private void importInProcess(Path storage, Path snap) {
-        AirGap.granary("import", snap.toString(), "--keyring", dir.resolve("keys/public.asc").toString(), "--storage", storage.toString(),
-                "--upstream", "off", "--sumdb", vkey, "-q").assertOk();
+        AirGap.granary(
+                        "import",
+                        snap.toString(),
+                        "--keyring",
+                        dir.resolve("keys/public.asc").toString(),
+                        "--storage",
+                        storage.toString(),
+                        "--upstream",
+                        "off",
+                        "--sumdb",
+                        vkey,
+                        "-q")
+                .assertOk();
     }
 
     private Path copyOfBaseline() throws Exception {
@@ -175,7 +245,9 @@ class AirGapCrashIT {
     /** The storage as a store shows it: every file but the {@code .tmp-} files a store never lists nor serves. */
     private static Map<String, String> visible(Path storage) throws IOException {
         Map<String, String> all = AirGap.fingerprint(storage);
-        all.keySet().removeIf(k -> Stream.of(k.split("/")).anyMatch(seg -> seg.startsWith(".tmp-") && !seg.startsWith(".tmp-import-")));
+        all.keySet()
+                .removeIf(k -> Stream.of(k.split("/"))
+                        .anyMatch(seg -> seg.startsWith(".tmp-") && !seg.startsWith(".tmp-import-")));
         return all;
     }
 

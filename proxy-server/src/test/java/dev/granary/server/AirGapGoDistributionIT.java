@@ -91,13 +91,20 @@ class AirGapGoDistributionIT {
         GoProxyTree tree = GocacheRig.upstream(dir.resolve("upstream"));
         // A toolchain for another platform: its zip is small, and its existence is checked by the linux-amd64 .info.
         darwinToolchain = Toolchains.moduleVersion(toolchain.version(), new GoPlatform("darwin", "arm64"));
-        tree.add(darwinToolchain.path().value(), darwinToolchain.version(),
-                ("{\"Version\":\"" + darwinToolchain.version() + "\",\"Time\":\"2023-04-04T17:30:31Z\"}\n").getBytes(StandardCharsets.UTF_8),
+        tree.add(
+                darwinToolchain.path().value(),
+                darwinToolchain.version(),
+                ("{\"Version\":\"" + darwinToolchain.version() + "\",\"Time\":\"2023-04-04T17:30:31Z\"}\n")
+                        .getBytes(StandardCharsets.UTF_8),
                 "module golang.org/toolchain\n".getBytes(StandardCharsets.UTF_8),
-                Map.of("VERSION", ("go" + toolchain.version() + "\n").getBytes(StandardCharsets.UTF_8),
-                        "src/runtime/extern.go", "package runtime\n".getBytes(StandardCharsets.UTF_8)));
+                Map.of(
+                        "VERSION",
+                        ("go" + toolchain.version() + "\n").getBytes(StandardCharsets.UTF_8),
+                        "src/runtime/extern.go",
+                        "package runtime\n".getBytes(StandardCharsets.UTF_8)));
         toolchain.copyInto(tree.root());
-        Files.writeString(tree.versionsDir(Toolchains.MODULE.value()).resolve("list"),
+        Files.writeString(
+                tree.versionsDir(Toolchains.MODULE.value()).resolve("list"),
                 darwinToolchain.version() + "\n" + toolchain.module().version() + "\n");
 
         gpg = new Gpg(dir.resolve("gnupg"));
@@ -111,73 +118,202 @@ class AirGapGoDistributionIT {
         full = dir.resolve("full.tar.zst");
         small = dir.resolve("small.tar");
 
-        try (TestSumdb db = TestSumdb.start(tree.root()); TestUpstream upstream = TestUpstream.serve(tree.root());
-             FakeReleaseSite site = FakeReleaseSite.start(siteFiles)) {
+        try (TestSumdb db = TestSumdb.start(tree.root());
+                TestUpstream upstream = TestUpstream.serve(tree.root());
+                FakeReleaseSite site = FakeReleaseSite.start(siteFiles)) {
             vkey = db.verifierKey();
             FakeReleaseSite.writeRandom(siteFiles, LINUX_ARCHIVE, 300_000, 1);
             FakeReleaseSite.writeRandom(siteFiles, DARWIN_ARCHIVE, 200_000, 2);
             for (String f : List.of(LINUX_ARCHIVE, DARWIN_ARCHIVE)) {
                 sign(releaseKey, siteFiles.resolve(f), siteFiles.resolve(f + ".asc"));
             }
-            site.release("go1.26.3", true, new FakeReleaseSite.Entry(LINUX_ARCHIVE, "linux", "amd64", "archive"),
+            site.release(
+                    "go1.26.3",
+                    true,
+                    new FakeReleaseSite.Entry(LINUX_ARCHIVE, "linux", "amd64", "archive"),
                     new FakeReleaseSite.Entry(DARWIN_ARCHIVE, "darwin", "arm64", "archive"));
 
             // A bundle built by the real go command (Debian's: its standard library is precompiled, so this is quick).
             GoToolchain debian = GoToolchains.debian();
-            try (TestServers.Running g = TestServers.start(connected, upstream.uri().toString(),
-                    Map.of(ConfigKey.SUMDB, vkey + " " + db.url(), ConfigKey.AUTH_TOKENS, "bundle-publisher " + Tokens.hash(TOKEN) + " cache-write"))) {
+            try (TestServers.Running g = TestServers.start(
+                    connected,
+                    upstream.uri().toString(),
+                    Map.of(
+                            ConfigKey.SUMDB,
+                            vkey + " " + db.url(),
+                            ConfigKey.AUTH_TOKENS,
+                            "bundle-publisher " + Tokens.hash(TOKEN) + " cache-write"))) {
                 Map<String, String> builder = GocacheRig.env(debian, dir.resolve("builder"), g.url());
                 builder.put("GOSUMDB", vkey);
-                new GoTool(debian.go(), builder).run(project, "list", "-deps", "-test", "./...").orThrow();
-                GocacheRig.CliResult built = GocacheRig.cli(builder, project, "gocache", "build", "--project", project.toString(),
-                        "--output", dir.resolve("deps.tar.zst").toString(), "--go", debian.go().toString(), "--trimpath",
-                        "--sign-key", dir.resolve("keys/secret.asc").toString(), "--publish", g.url(), "--token-file", tokenFile.toString())
+                new GoTool(debian.go(), builder)
+                        .run(project, "list", "-deps", "-test", "./...")
+                        .orThrow();
+                GocacheRig.CliResult built = GocacheRig.cli(
+                                builder,
+                                project,
+                                "gocache",
+                                "build",
+                                "--project",
+                                project.toString(),
+                                "--output",
+                                dir.resolve("deps.tar.zst").toString(),
+                                "--go",
+                                debian.go().toString(),
+                                "--trimpath",
+                                "--sign-key",
+                                dir.resolve("keys/secret.asc").toString(),
+                                "--publish",
+                                g.url(),
+                                "--token-file",
+                                tokenFile.toString())
                         .assertOk();
                 Matcher m = Pattern.compile("published bundle ([0-9a-f]{32})").matcher(built.out() + built.err());
                 assertThat(m.find()).as(built.out()).isTrue();
                 bundleId = m.group(1);
             }
-            assertThat(upstream.hits(StorageLayout.path(toolchain.module(), ".zip"))).as("not fetched before the export").isZero();
+            assertThat(upstream.hits(StorageLayout.path(toolchain.module(), ".zip")))
+                    .as("not fetched before the export")
+                    .isZero();
 
-            String[] connectedFlags = {"--storage", connected.toString(), "--upstream", upstream.uri().toString(),
-                "--sumdb", vkey + " " + db.url(), "--dl-upstream", site.baseUrl().toString(), "--dl-keyring", releaseKeyring.toString(),
-                "--dl-key-fingerprint", releaseKey, "--sign-key", dir.resolve("keys/secret.asc").toString(), "-q"};
-            AirGap.Run exported = AirGap.granary(join(new String[] {"export", "-o", full.toString(),
-                "--gosum", project.resolve("go.sum").toString(), "--toolchains", toolchain.version().substring(0, toolchain.version().lastIndexOf('.')) + ".x", "--dl", "1.26.3",
-                "--platforms", "linux/amd64", "--gocache-bundles"}, connectedFlags)).assertOk();
+            String[] connectedFlags = {
+                "--storage",
+                connected.toString(),
+                "--upstream",
+                upstream.uri().toString(),
+                "--sumdb",
+                vkey + " " + db.url(),
+                "--dl-upstream",
+                site.baseUrl().toString(),
+                "--dl-keyring",
+                releaseKeyring.toString(),
+                "--dl-key-fingerprint",
+                releaseKey,
+                "--sign-key",
+                dir.resolve("keys/secret.asc").toString(),
+                "-q"
+            };
+            AirGap.Run exported = AirGap.granary(join(
+                            new String[] {
+                                "export",
+                                "-o",
+                                full.toString(),
+                                "--gosum",
+                                project.resolve("go.sum").toString(),
+                                "--toolchains",
+                                toolchain
+                                                .version()
+                                                .substring(
+                                                        0, toolchain.version().lastIndexOf('.')) + ".x",
+                                "--dl",
+                                "1.26.3",
+                                "--platforms",
+                                "linux/amd64",
+                                "--gocache-bundles"
+                            },
+                            connectedFlags))
+                    .assertOk();
             System.out.println(exported.out());
-            assertThat(exported.out()).contains("toolchains: 1 module version(s), 0 existence record(s)")
-                    .contains("release archives: 1").contains("signing key " + releaseKey).contains("pre-warm bundles: 1");
+            assertThat(exported.out())
+                    .contains("toolchains: 1 module version(s), 0 existence record(s)")
+                    .contains("release archives: 1")
+                    .contains("signing key " + releaseKey)
+                    .contains("pre-warm bundles: 1");
             // The export fetched what was missing through the verifying paths.
-            assertThat(upstream.hits(StorageLayout.path(toolchain.module(), ".zip"))).isEqualTo(1);
+            assertThat(upstream.hits(StorageLayout.path(toolchain.module(), ".zip")))
+                    .isEqualTo(1);
             assertThat(site.hits(LINUX_ARCHIVE)).isEqualTo(1);
-            assertThat(site.hits(DARWIN_ARCHIVE)).as("another platform's archive").isZero();
-            assertThat(connected.resolve(StorageLayout.dlSha256(LINUX_ARCHIVE).value())).exists();
+            assertThat(site.hits(DARWIN_ARCHIVE))
+                    .as("another platform's archive")
+                    .isZero();
+            assertThat(connected.resolve(StorageLayout.dlSha256(LINUX_ARCHIVE).value()))
+                    .exists();
 
-            AirGap.granary(join(new String[] {"export", "-o", small.toString(), "--toolchains", toolchain.version(), "--dl", "1.26.3",
-                "--platforms", "darwin/arm64", "--gocache-bundle", bundleId}, connectedFlags)).assertOk();
-            assertThat(upstream.hits(StorageLayout.path(toolchain.module(), ".zip"))).as("the existence record needs no zip").isEqualTo(1);
-            AirGap.granary(join(new String[] {"export", "-o", dir.resolve("earlier.tar").toString(), "--module", "rsc.io/sampler@v1.3.0",
-                "--offline"}, connectedFlags)).assertOk();
+            AirGap.granary(join(
+                            new String[] {
+                                "export",
+                                "-o",
+                                small.toString(),
+                                "--toolchains",
+                                toolchain.version(),
+                                "--dl",
+                                "1.26.3",
+                                "--platforms",
+                                "darwin/arm64",
+                                "--gocache-bundle",
+                                bundleId
+                            },
+                            connectedFlags))
+                    .assertOk();
+            assertThat(upstream.hits(StorageLayout.path(toolchain.module(), ".zip")))
+                    .as("the existence record needs no zip")
+                    .isEqualTo(1);
+            AirGap.granary(join(
+                            new String[] {
+                                "export",
+                                "-o",
+                                dir.resolve("earlier.tar").toString(),
+                                "--module",
+                                "rsc.io/sampler@v1.3.0",
+                                "--offline"
+                            },
+                            connectedFlags))
+                    .assertOk();
         }
 
         // Offline, from what the connected side stored, with its upstreams gone: the same selection again;
         // and with --since the snapshot that carried it, nothing of it.
-        String[] offline = {"--storage", connected.toString(), "--upstream", "off", "--sumdb", vkey, "--dl-upstream", "off",
-            "--dl-keyring", releaseKeyring.toString(), "--dl-key-fingerprint", releaseKey, "--offline", "-q"};
-        String[] smallSelection = {"--toolchains", toolchain.version(), "--dl", "1.26.3", "--platforms", "darwin/arm64",
-            "--gocache-bundle", bundleId};
+        String[] offline = {
+            "--storage",
+            connected.toString(),
+            "--upstream",
+            "off",
+            "--sumdb",
+            vkey,
+            "--dl-upstream",
+            "off",
+            "--dl-keyring",
+            releaseKeyring.toString(),
+            "--dl-key-fingerprint",
+            releaseKey,
+            "--offline",
+            "-q"
+        };
+        String[] smallSelection = {
+            "--toolchains",
+            toolchain.version(),
+            "--dl",
+            "1.26.3",
+            "--platforms",
+            "darwin/arm64",
+            "--gocache-bundle",
+            bundleId
+        };
         Path again = dir.resolve("small-offline.tar");
-        AirGap.granary(join(join(new String[] {"export", "-o", again.toString()}, smallSelection), offline)).assertOk();
+        AirGap.granary(join(join(new String[] {"export", "-o", again.toString()}, smallSelection), offline))
+                .assertOk();
         SnapshotManifest first = SnapshotExporter.Previous.read(small).manifest();
         SnapshotManifest second = SnapshotExporter.Previous.read(again).manifest();
-        assertThat(second.versions()).isEqualTo(first.versions()).extracting(SnapshotManifest.Entry::version)
+        assertThat(second.versions())
+                .isEqualTo(first.versions())
+                .extracting(SnapshotManifest.Entry::version)
                 .containsExactly(darwinToolchain.version());
-        assertThat(second.toolchainInfos()).isEqualTo(first.toolchainInfos()).containsExactly(toolchain.module().version());
-        assertThat(second.releases()).isEqualTo(first.releases()).extracting(SnapshotManifest.Release::filename).containsExactly(DARWIN_ARCHIVE);
-        assertThat(second.bundles()).isEqualTo(first.bundles()).extracting(SnapshotManifest.Bundle::id).containsExactly(bundleId);
+        assertThat(second.toolchainInfos())
+                .isEqualTo(first.toolchainInfos())
+                .containsExactly(toolchain.module().version());
+        assertThat(second.releases())
+                .isEqualTo(first.releases())
+                .extracting(SnapshotManifest.Release::filename)
+                .containsExactly(DARWIN_ARCHIVE);
+        assertThat(second.bundles())
+                .isEqualTo(first.bundles())
+                .extracting(SnapshotManifest.Bundle::id)
+                .containsExactly(bundleId);
         Path since = dir.resolve("since.tar");
-        AirGap.granary(join(join(new String[] {"export", "-o", since.toString(), "--since", small.toString()}, smallSelection), offline))
+        AirGap.granary(join(
+                        join(
+                                new String[] {"export", "-o", since.toString(), "--since", small.toString()},
+                                smallSelection),
+                        offline))
                 .assertOk();
         SnapshotManifest nothingNew = SnapshotExporter.Previous.read(since).manifest();
         assertThat(nothingNew.versions()).isEmpty();
@@ -189,8 +325,12 @@ class AirGapGoDistributionIT {
         inside = dir.resolve("inside");
         AirGap.Run imported = importInto(inside, full).assertOk();
         System.out.println(imported.out());
-        assertThat(imported.out()).contains("Imported snapshot").contains("release archives: 1, SHA-256 as listed, signed by")
-                .contains("pre-warm bundles: 1").contains("1 release archive(s)").contains("1 pre-warm bundle(s)");
+        assertThat(imported.out())
+                .contains("Imported snapshot")
+                .contains("release archives: 1, SHA-256 as listed, signed by")
+                .contains("pre-warm bundles: 1")
+                .contains("1 release archive(s)")
+                .contains("1 pre-warm bundle(s)");
         Matcher id = Pattern.compile("Imported snapshot ([0-9a-f]{64})").matcher(imported.out());
         assertThat(id.find()).isTrue();
         fullId = id.group(1);
@@ -210,7 +350,9 @@ class AirGapGoDistributionIT {
     @EachGoToolchain
     void modulesBuildAndGoToolchainSwitchesInsideWithChecksumVerificationOn(GoToolchain go) throws Exception {
         try (TestServers.Running g = startInside(inside)) {
-            GoCommand client = new GoCommand(go, dir.resolve("client-" + test++)).env("GOPROXY", g.url()).env("GOSUMDB", vkey);
+            GoCommand client = new GoCommand(go, dir.resolve("client-" + test++))
+                    .env("GOPROXY", g.url())
+                    .env("GOSUMDB", vkey);
             Path work = Files.createDirectories(dir.resolve("work-" + test++));
             copyProject(work);
             client.run(work, "build", "-o", "app.bin", ".").assertSuccess();
@@ -222,12 +364,19 @@ class AirGapGoDistributionIT {
             }
             String v = toolchain.version();
             client.env("GOTOOLCHAIN", "local");
-            assertThat(client.run(work, "list", "-m", "-json", "toolchain@go" + v).assertSuccess().output())
+            assertThat(client.run(work, "list", "-m", "-json", "toolchain@go" + v)
+                            .assertSuccess()
+                            .output())
                     .contains("\"Version\": \"go" + v + "\"");
-            GoCommand.Result switched = client.env("GOTOOLCHAIN", "go" + v).run(work, "version").assertSuccess();
+            GoCommand.Result switched =
+                    client.env("GOTOOLCHAIN", "go" + v).run(work, "version").assertSuccess();
             assertThat(switched.output()).contains("go version go" + v + " linux/amd64");
-            assertThat(Files.exists(client.home().resolve("gopath/pkg/sumdb").resolve(vkey.substring(0, vkey.indexOf('+'))).resolve("latest")))
-                    .as("the go command verified the toolchain against the checksum database").isTrue();
+            assertThat(Files.exists(client.home()
+                            .resolve("gopath/pkg/sumdb")
+                            .resolve(vkey.substring(0, vkey.indexOf('+')))
+                            .resolve("latest")))
+                    .as("the go command verified the toolchain against the checksum database")
+                    .isTrue();
             client.cleanModCache();
         }
     }
@@ -241,7 +390,8 @@ class AirGapGoDistributionIT {
             HttpResponse<byte[]> archive = getBytes(g.url() + "/dl/" + LINUX_ARCHIVE);
             assertThat(archive.statusCode()).isEqualTo(200);
             assertThat(archive.body()).isEqualTo(Files.readAllBytes(siteFiles.resolve(LINUX_ARCHIVE)));
-            assertThat(getBytes(g.url() + "/dl/" + LINUX_ARCHIVE + ".asc").body()).isEqualTo(Files.readAllBytes(siteFiles.resolve(LINUX_ARCHIVE + ".asc")));
+            assertThat(getBytes(g.url() + "/dl/" + LINUX_ARCHIVE + ".asc").body())
+                    .isEqualTo(Files.readAllBytes(siteFiles.resolve(LINUX_ARCHIVE + ".asc")));
             assertThat(get(g.url() + "/dl/" + LINUX_ARCHIVE + ".sha256").body().strip())
                     .isEqualTo(FakeReleaseSite.sha256(siteFiles.resolve(LINUX_ARCHIVE)));
             assertThat(getBytes(g.url() + "/dl/" + DARWIN_ARCHIVE).statusCode()).isEqualTo(404);
@@ -252,27 +402,51 @@ class AirGapGoDistributionIT {
     void aBundleRestoresFromTheInsideGranaryAndLeavesNoDependencyToCompile() throws Exception {
         GoToolchain debian = GoToolchains.debian();
         try (TestServers.Running g = startInside(inside)) {
-            assertThat(get(g.url() + "/gocache/bundles/index.json").body()).contains(bundleId).contains("\"signed\" : true");
+            assertThat(get(g.url() + "/gocache/bundles/index.json").body())
+                    .contains(bundleId)
+                    .contains("\"signed\" : true");
             Map<String, String> runner = GocacheRig.env(debian, dir.resolve("runner"), g.url());
             runner.put("GOFLAGS", "-mod=mod -trimpath");
             runner.put("GOSUMDB", vkey);
-            GocacheRig.CliResult restored = GocacheRig.cli(runner, project, "gocache", "restore", g.url(), "--go", debian.go().toString(),
-                    "--keyring", dir.resolve("keys/public.asc").toString()).assertOk();
+            GocacheRig.CliResult restored = GocacheRig.cli(
+                            runner,
+                            project,
+                            "gocache",
+                            "restore",
+                            g.url(),
+                            "--go",
+                            debian.go().toString(),
+                            "--keyring",
+                            dir.resolve("keys/public.asc").toString())
+                    .assertOk();
             assertThat(restored.out()).contains("restored bundle");
             assertThat(restored.err()).contains("good signature from " + trusted.keyFingerprint());
-            GoTool.Result build = new GoTool(debian.go(), runner).run(project, "build", "-x", "-o", dir.resolve("restored.bin").toString(), ".")
+            GoTool.Result build = new GoTool(debian.go(), runner)
+                    .run(
+                            project,
+                            "build",
+                            "-x",
+                            "-o",
+                            dir.resolve("restored.bin").toString(),
+                            ".")
                     .orThrow();
             assertThat(GocacheRig.worked(build.stderr())).contains("main");
-            assertThat(GocacheRig.dependenciesWorked(build.stderr())).as("dependencies compiled after the restore").isEmpty();
+            assertThat(GocacheRig.dependenciesWorked(build.stderr()))
+                    .as("dependencies compiled after the restore")
+                    .isEmpty();
         }
     }
 
     @Test
     void theCatalogNamesTheSnapshotAVersionCameInWith() throws Exception {
         try (TestServers.Running g = startInside(inside)) {
-            TestServers.eventually(() -> assertThat(get(g.url() + "/-/api/modules/rsc.io/quote").body())
-                    .contains("\"snapshot\"").contains(fullId));
-            assertThat(get(g.url() + "/-/api/modules/golang.org/toolchain").body()).contains(toolchain.module().version()).contains(fullId);
+            TestServers.eventually(() -> assertThat(
+                            get(g.url() + "/-/api/modules/rsc.io/quote").body())
+                    .contains("\"snapshot\"")
+                    .contains(fullId));
+            assertThat(get(g.url() + "/-/api/modules/golang.org/toolchain").body())
+                    .contains(toolchain.module().version())
+                    .contains(fullId);
         }
     }
 
@@ -280,19 +454,31 @@ class AirGapGoDistributionIT {
     void aToolchainForAnotherPlatformComesWithTheExistenceRecordTheGoCommandChecks() throws Exception {
         Path storage = copyOf(baseline);
         AirGap.Run r = importInto(storage, small).assertOk();
-        assertThat(r.out()).contains("toolchains: 1 module version(s), 1 existence record(s), proven").contains("1 toolchain record(s)");
-        assertThat(storage.resolve(StorageLayout.toolchainInfo(toolchain.module()).value())).exists();
-        assertThat(storage.resolve(StorageLayout.zip(toolchain.module()).value())).doesNotExist();
+        assertThat(r.out())
+                .contains("toolchains: 1 module version(s), 1 existence record(s), proven")
+                .contains("1 toolchain record(s)");
+        assertThat(storage.resolve(
+                        StorageLayout.toolchainInfo(toolchain.module()).value()))
+                .exists();
+        assertThat(storage.resolve(StorageLayout.zip(toolchain.module()).value()))
+                .doesNotExist();
         try (TestServers.Running g = startInside(storage)) {
             String base = g.url() + "/golang.org/toolchain/@v/";
-            assertThat(get(base + toolchain.module().version() + ".info").body()).contains(toolchain.module().version());
-            assertThat(getBytes(base + toolchain.module().version() + ".zip").statusCode()).isEqualTo(404);
-            assertThat(getBytes(base + darwinToolchain.version() + ".zip").statusCode()).isEqualTo(200);
+            assertThat(get(base + toolchain.module().version() + ".info").body())
+                    .contains(toolchain.module().version());
+            assertThat(getBytes(base + toolchain.module().version() + ".zip").statusCode())
+                    .isEqualTo(404);
+            assertThat(getBytes(base + darwinToolchain.version() + ".zip").statusCode())
+                    .isEqualTo(200);
             GoToolchain newest = GoToolchains.all().get(0);
             if (newest.atLeast(21)) {
-                GoCommand client = new GoCommand(newest, dir.resolve("client-" + test++)).env("GOPROXY", g.url()).env("GOSUMDB", vkey);
+                GoCommand client = new GoCommand(newest, dir.resolve("client-" + test++))
+                        .env("GOPROXY", g.url())
+                        .env("GOSUMDB", vkey);
                 Path work = Files.createDirectories(dir.resolve("work-" + test++));
-                assertThat(client.run(work, "list", "-m", "-json", "toolchain@go" + toolchain.version()).assertSuccess().output())
+                assertThat(client.run(work, "list", "-m", "-json", "toolchain@go" + toolchain.version())
+                                .assertSuccess()
+                                .output())
                         .contains("\"Version\": \"go" + toolchain.version() + "\"");
             }
         }
@@ -311,14 +497,20 @@ class AirGapGoDistributionIT {
     @Test
     void aFlippedArchiveByteIsRefused() throws Exception {
         String name = "dl/" + DARWIN_ARCHIVE;
-        assertRefusedAndUnchanged(resigned(change(SnapshotFiles.read(small), name, SnapshotFiles::flipByte)), name, "differs from");
+        assertRefusedAndUnchanged(
+                resigned(change(SnapshotFiles.read(small), name, SnapshotFiles::flipByte)), name, "differs from");
     }
 
     @Test
     void aWrongSha256IsRefused() throws Exception {
         String name = "dl/" + DARWIN_ARCHIVE + ".sha256";
-        assertRefusedAndUnchanged(resigned(change(SnapshotFiles.read(small), name, d -> ("0".repeat(64) + "\n").getBytes(StandardCharsets.US_ASCII))),
-                name, "the release listing");
+        assertRefusedAndUnchanged(
+                resigned(change(
+                        SnapshotFiles.read(small),
+                        name,
+                        d -> ("0".repeat(64) + "\n").getBytes(StandardCharsets.US_ASCII))),
+                name,
+                "the release listing");
     }
 
     @Test
@@ -327,34 +519,47 @@ class AirGapGoDistributionIT {
         Path asc = dir.resolve("other-" + test++ + ".asc");
         sign(other, siteFiles.resolve(DARWIN_ARCHIVE), asc);
         String name = "dl/" + DARWIN_ARCHIVE + ".asc";
-        assertRefusedAndUnchanged(resigned(change(SnapshotFiles.read(small), name, d -> read(asc))), name, "signature refused");
+        assertRefusedAndUnchanged(
+                resigned(change(SnapshotFiles.read(small), name, d -> read(asc))), name, "signature refused");
 
         // The other key offered as the release key too: not the fingerprint this Granary pins.
         List<SnapshotFiles.Member> m = change(SnapshotFiles.read(small), name, d -> read(asc));
         byte[] otherKey = gpg.export(true, other);
         m = change(m, StorageLayout.dlSigningKey().value(), d -> otherKey);
-        assertRefusedAndUnchanged(resigned(m), StorageLayout.dlSigningKey().value(), "none of which is the pinned key " + releaseKey);
+        assertRefusedAndUnchanged(
+                resigned(m), StorageLayout.dlSigningKey().value(), "none of which is the pinned key " + releaseKey);
     }
 
     @Test
     void aTamperedBundleIsRefused() throws Exception {
         String name = StorageLayout.gocacheBundle(bundleId).value();
-        assertRefusedAndUnchanged(resigned(change(SnapshotFiles.read(small), name, SnapshotFiles::flipByte)), name, "bundle refused");
+        assertRefusedAndUnchanged(
+                resigned(change(SnapshotFiles.read(small), name, SnapshotFiles::flipByte)), name, "bundle refused");
     }
 
     @Test
     void aTamperedToolchainIsRefusedLikeAnyModule() throws Exception {
         String zip = StorageLayout.zip(darwinToolchain).value();
-        assertRefusedAndUnchanged(resigned(change(SnapshotFiles.read(small), zip, d -> {
-            try {
-                return TestModules.tamper(d);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        })), zip, "checksum mismatch");
+        assertRefusedAndUnchanged(
+                resigned(change(SnapshotFiles.read(small), zip, d -> {
+                    try {
+                        return TestModules.tamper(d);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                })),
+                zip,
+                "checksum mismatch");
         String info = StorageLayout.toolchainInfo(toolchain.module()).value();
-        assertRefusedAndUnchanged(resigned(change(SnapshotFiles.read(small), info,
-                d -> new String(d, StandardCharsets.UTF_8).replace("linux-amd64", "linux-386").getBytes(StandardCharsets.UTF_8))), info, "names version");
+        assertRefusedAndUnchanged(
+                resigned(change(
+                        SnapshotFiles.read(small),
+                        info,
+                        d -> new String(d, StandardCharsets.UTF_8)
+                                .replace("linux-amd64", "linux-386")
+                                .getBytes(StandardCharsets.UTF_8))),
+                info,
+                "names version");
     }
 
     @Test
@@ -364,7 +569,8 @@ class AirGapGoDistributionIT {
         Path bad = write(m);
         Path storage = copyOf(baseline);
         Map<String, String> before = AirGap.fingerprint(storage);
-        AirGap.Run r = AirGap.granary(join(new String[] {"import", bad.toString(), "--allow-unsigned"}, insideFlags(storage)));
+        AirGap.Run r =
+                AirGap.granary(join(new String[] {"import", bad.toString(), "--allow-unsigned"}, insideFlags(storage)));
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains("MANIFEST.json").contains("pre-warm bundles");
         assertThat(AirGap.fingerprint(storage)).isEqualTo(before);
@@ -376,38 +582,65 @@ class AirGapGoDistributionIT {
         Path storage = copyOf(baseline);
         Map<String, String> before = AirGap.fingerprint(storage);
         for (String command : new String[] {"verify", "import"}) {
-            AirGap.Run r = command.equals("import") ? importInto(storage, snapshot)
-                    : AirGap.granary(join(new String[] {"verify", snapshot.toString(), "--keyring", dir.resolve("keys/public.asc").toString()},
+            AirGap.Run r = command.equals("import")
+                    ? importInto(storage, snapshot)
+                    : AirGap.granary(join(
+                            new String[] {
+                                "verify",
+                                snapshot.toString(),
+                                "--keyring",
+                                dir.resolve("keys/public.asc").toString()
+                            },
                             insideFlags(storage)));
             System.out.println(command + ": " + r.err().strip());
             assertThat(r.exit()).as(command + " exit code; stderr: " + r.err()).isEqualTo(1);
             assertThat(r.err()).as(command).contains(member).contains(reason);
             assertThat(r.err().lines().count()).as("one line says why").isEqualTo(1);
-            assertThat(AirGap.fingerprint(storage)).as("storage after a refused " + command).isEqualTo(before);
+            assertThat(AirGap.fingerprint(storage))
+                    .as("storage after a refused " + command)
+                    .isEqualTo(before);
         }
     }
 
     private AirGap.Run importInto(Path storage, Path snapshot) {
-        return AirGap.granary(join(new String[] {"import", snapshot.toString(), "--keyring", dir.resolve("keys/public.asc").toString()},
+        return AirGap.granary(join(
+                new String[] {
+                    "import",
+                    snapshot.toString(),
+                    "--keyring",
+                    dir.resolve("keys/public.asc").toString()
+                },
                 insideFlags(storage)));
     }
 
     /** The inside: no upstream, no release site, the checksum database's key, and the release key's fingerprint alone. */
     private String[] insideFlags(Path storage) {
-        return new String[] {"--storage", storage.toString(), "--upstream", "off", "--sumdb", vkey, "--dl-upstream", "off",
-            "--dl-key-fingerprint", releaseKey, "-q"};
+        return new String[] {
+            "--storage",
+            storage.toString(),
+            "--upstream",
+            "off",
+            "--sumdb",
+            vkey,
+            "--dl-upstream",
+            "off",
+            "--dl-key-fingerprint",
+            releaseKey,
+            "-q"
+        };
     }
 
     private TestServers.Running startInside(Path storage) throws Exception {
-        return TestServers.start(storage, "off", Map.of(ConfigKey.SUMDB, vkey, ConfigKey.DL_KEY_FINGERPRINT, releaseKey));
+        return TestServers.start(
+                storage, "off", Map.of(ConfigKey.SUMDB, vkey, ConfigKey.DL_KEY_FINGERPRINT, releaseKey));
     }
 
     private Path resigned(List<SnapshotFiles.Member> members) throws Exception {
         return write(SnapshotFiles.resign(members, trusted));
     }
 
-    private static List<SnapshotFiles.Member> change(List<SnapshotFiles.Member> members, String name,
-                                                     UnaryOperator<byte[]> change) {
+    private static List<SnapshotFiles.Member> change(
+            List<SnapshotFiles.Member> members, String name, UnaryOperator<byte[]> change) {
         return SnapshotFiles.change(members, name, change);
     }
 
@@ -431,7 +664,8 @@ class AirGapGoDistributionIT {
 
     private void sign(String key, Path file, Path asc) throws Exception {
         Files.deleteIfExists(asc);
-        gpg.run("--local-user", key, "--armor", "--detach-sign", "--output", asc.toString(), file.toString()).assertSuccess();
+        gpg.run("--local-user", key, "--armor", "--detach-sign", "--output", asc.toString(), file.toString())
+                .assertSuccess();
     }
 
     private static byte[] read(Path p) {

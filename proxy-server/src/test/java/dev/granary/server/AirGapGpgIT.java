@@ -6,9 +6,13 @@ import dev.granary.core.sumdb.TestSumdb;
 import dev.granary.core.testing.GoProxyTree;
 import dev.granary.core.testing.Gpg;
 import dev.granary.core.testing.TestUpstream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -17,10 +21,6 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 
 /**
  * OpenPGP both ways with the real {@code gpg}: a snapshot signed by Granary (with a key of its own, or
@@ -51,8 +51,15 @@ class AirGapGpgIT {
         db = TestSumdb.start(tree.root());
         upstream = TestUpstream.serve(tree.root());
         connected = dir.resolve("connected");
-        connectedFlags = new String[] {"--storage", connected.toString(), "--upstream", upstream.uri().toString(),
-            "--sumdb", db.verifierKey() + " " + db.url(), "-q"};
+        connectedFlags = new String[] {
+            "--storage",
+            connected.toString(),
+            "--upstream",
+            upstream.uri().toString(),
+            "--sumdb",
+            db.verifierKey() + " " + db.url(),
+            "-q"
+        };
         gpg = new Gpg(dir.resolve("gnupg"));
         rsa = gpg.generate("Rsa Release <rsa@example.org>", "rsa3072", "sign", "0", null);
         ed = gpg.generate("Ed Release <ed@example.org>", "ed25519", "sign", "0", null);
@@ -77,28 +84,53 @@ class AirGapGpgIT {
         Path snap = export("--sign-key", dir.resolve("granary-keys/secret.asc").toString());
         Path unpacked = unpack(snap);
         gpg.run("--import", dir.resolve("granary-keys/public.asc").toString()).assertSuccess();
-        Gpg.Result v = gpg.run("--verify", unpacked.resolve("SHA256SUMS.asc").toString(), unpacked.resolve("SHA256SUMS").toString());
+        Gpg.Result v = gpg.run(
+                "--verify",
+                unpacked.resolve("SHA256SUMS.asc").toString(),
+                unpacked.resolve("SHA256SUMS").toString());
         assertThat(v.exit()).as(v.stderr()).isZero();
         assertThat(v.stderr()).contains("Good signature from \"Granary Export <export@example.org>\"");
     }
 
     @Test
     void aSnapshotSignedWithAGpgKeyExportedWithAPassphraseVerifiesWithGpg() throws Exception {
-        gpg.runWithPassphrase("correct horse", "--quick-gen-key", "Protected Release <protected@example.org>", "rsa3072", "cert", "0")
+        gpg.runWithPassphrase(
+                        "correct horse",
+                        "--quick-gen-key",
+                        "Protected Release <protected@example.org>",
+                        "rsa3072",
+                        "cert",
+                        "0")
                 .assertSuccess();
         String fpr = gpg.fingerprints("Protected Release").get(0);
-        gpg.runWithPassphrase("correct horse", "--quick-add-key", fpr, "ed25519", "sign", "0").assertSuccess();
+        gpg.runWithPassphrase("correct horse", "--quick-add-key", fpr, "ed25519", "sign", "0")
+                .assertSuccess();
         Path secret = dir.resolve("protected-secret.asc");
-        Files.write(secret, gpg.runWithPassphrase("correct horse", "--armor", "--export-secret-keys", fpr).assertSuccess().stdout());
+        Files.write(
+                secret,
+                gpg.runWithPassphrase("correct horse", "--armor", "--export-secret-keys", fpr)
+                        .assertSuccess()
+                        .stdout());
         Path passphrase = dir.resolve("passphrase");
         Files.writeString(passphrase, "correct horse\n");
-        AirGap.Run locked = AirGap.granary("export", "-o", dir.resolve("never.tar").toString(), "--module", "rsc.io/quote@v1.5.2",
-                "--sign-key", secret.toString(), "--storage", connected.toString());
+        AirGap.Run locked = AirGap.granary(
+                "export",
+                "-o",
+                dir.resolve("never.tar").toString(),
+                "--module",
+                "rsc.io/quote@v1.5.2",
+                "--sign-key",
+                secret.toString(),
+                "--storage",
+                connected.toString());
         assertThat(locked.exit()).as("the exported key is protected").isEqualTo(1);
         assertThat(locked.err()).contains("passphrase");
         Path snap = export("--sign-key", secret.toString(), "--passphrase-file", passphrase.toString());
         Path unpacked = unpack(snap);
-        Gpg.Result v = gpg.run("--verify", unpacked.resolve("SHA256SUMS.asc").toString(), unpacked.resolve("SHA256SUMS").toString());
+        Gpg.Result v = gpg.run(
+                "--verify",
+                unpacked.resolve("SHA256SUMS.asc").toString(),
+                unpacked.resolve("SHA256SUMS").toString());
         assertThat(v.exit()).as(v.stderr()).isZero();
         assertThat(v.stderr()).contains("Good signature from \"Protected Release <protected@example.org>\"");
     }
@@ -114,8 +146,19 @@ class AirGapGpgIT {
         Path snap = resignedByGpg(fpr, mode.equals("text"));
         Path keyring = dir.resolve("keyring-" + n++ + ".asc");
         Files.write(keyring, gpg.export(true, rsa, ed, withSubkey));
-        AirGap.Run r = AirGap.granary("import", snap.toString(), "--keyring", keyring.toString(), "--storage",
-                dir.resolve("inside-" + n++).toString(), "--upstream", "off", "--sumdb", db.verifierKey(), "-q").assertOk();
+        AirGap.Run r = AirGap.granary(
+                        "import",
+                        snap.toString(),
+                        "--keyring",
+                        keyring.toString(),
+                        "--storage",
+                        dir.resolve("inside-" + n++).toString(),
+                        "--upstream",
+                        "off",
+                        "--sumdb",
+                        db.verifierKey(),
+                        "-q")
+                .assertOk();
         assertThat(r.out()).contains("Imported snapshot").contains("signed by " + fpr);
     }
 
@@ -125,8 +168,16 @@ class AirGapGpgIT {
         Path unpacked = unpack(snap);
         Path sig = unpacked.resolve("SHA256SUMS.asc");
         Files.delete(sig);
-        gpg.runAt(Instant.parse("2020-02-01T00:00:00Z"), "-u", expired + "!", "--armor", "--detach-sign", "-o", sig.toString(),
-                unpacked.resolve("SHA256SUMS").toString()).assertSuccess();
+        gpg.runAt(
+                        Instant.parse("2020-02-01T00:00:00Z"),
+                        "-u",
+                        expired + "!",
+                        "--armor",
+                        "--detach-sign",
+                        "-o",
+                        sig.toString(),
+                        unpacked.resolve("SHA256SUMS").toString())
+                .assertSuccess();
         Path keyring = dir.resolve("keyring-expired.asc");
         Files.write(keyring, gpg.export(true, expired));
         assertRefused(repack(snap, sig), keyring, "expired");
@@ -138,7 +189,15 @@ class AirGapGpgIT {
         Path unpacked = unpack(snap);
         Path sig = unpacked.resolve("SHA256SUMS.asc");
         Files.delete(sig);
-        gpg.run("-u", revoked + "!", "--armor", "--detach-sign", "-o", sig.toString(), unpacked.resolve("SHA256SUMS").toString()).assertSuccess();
+        gpg.run(
+                        "-u",
+                        revoked + "!",
+                        "--armor",
+                        "--detach-sign",
+                        "-o",
+                        sig.toString(),
+                        unpacked.resolve("SHA256SUMS").toString())
+                .assertSuccess();
         Path keyring = dir.resolve("keyring-revoked.asc");
         Files.write(keyring, gpg.export(true, revoked));
         Files.write(keyring, Files.readAllBytes(dir.resolve("revoked.rev")), StandardOpenOption.APPEND);
@@ -147,8 +206,18 @@ class AirGapGpgIT {
 
     private void assertRefused(Path snap, Path keyring, String reason) throws Exception {
         Path inside = dir.resolve("inside-" + n++);
-        AirGap.Run r = AirGap.granary("import", snap.toString(), "--keyring", keyring.toString(), "--storage", inside.toString(),
-                "--upstream", "off", "--sumdb", db.verifierKey(), "-q");
+        AirGap.Run r = AirGap.granary(
+                "import",
+                snap.toString(),
+                "--keyring",
+                keyring.toString(),
+                "--storage",
+                inside.toString(),
+                "--upstream",
+                "off",
+                "--sumdb",
+                db.verifierKey(),
+                "-q");
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains("SHA256SUMS.asc").contains(reason);
         assertThat(AirGap.fingerprint(inside)).isEmpty();
@@ -189,7 +258,9 @@ class AirGapGpgIT {
         if (extra.length == 0) {
             // Unsigned exports still carry a placeholder signature member for the tests to replace.
             AirGap.keys(dir.resolve("placeholder-" + n), "Placeholder <placeholder@example.org>");
-            args.addAll(List.of("--sign-key", dir.resolve("placeholder-" + n + "/secret.asc").toString()));
+            args.addAll(List.of(
+                    "--sign-key",
+                    dir.resolve("placeholder-" + n + "/secret.asc").toString()));
         }
         args.addAll(List.of(connectedFlags));
         AirGap.granary(args.toArray(String[]::new)).assertOk();

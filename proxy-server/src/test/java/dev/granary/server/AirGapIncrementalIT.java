@@ -45,30 +45,66 @@ class AirGapIncrementalIT {
         String keyring = tmp.resolve("keys/public.asc").toString();
         String insideUrl;
 
-        try (TestSumdb db = TestSumdb.start(tree.root()); TestUpstream upstream = TestUpstream.serve(tree.root());
-             TestServers.Running online = TestServers.start(connected, upstream.uri().toString(),
-                     Map.of(ConfigKey.SUMDB, db.verifierKey() + " " + db.url()))) {
+        try (TestSumdb db = TestSumdb.start(tree.root());
+                TestUpstream upstream = TestUpstream.serve(tree.root());
+                TestServers.Running online = TestServers.start(
+                        connected,
+                        upstream.uri().toString(),
+                        Map.of(ConfigKey.SUMDB, db.verifierKey() + " " + db.url()))) {
             String vkey = db.verifierKey();
             String name = db.name();
-            String[] connectedFlags = {"--storage", connected.toString(), "--upstream", upstream.uri().toString(), "--sumdb", vkey + " " + db.url()};
-            GoCommand onlineGo = new GoCommand(toolchain, tmp.resolve("go-online")).env("GOPROXY", online.url()).env("GOSUMDB", vkey);
+            String[] connectedFlags = {
+                "--storage",
+                connected.toString(),
+                "--upstream",
+                upstream.uri().toString(),
+                "--sumdb",
+                vkey + " " + db.url()
+            };
+            GoCommand onlineGo = new GoCommand(toolchain, tmp.resolve("go-online"))
+                    .env("GOPROXY", online.url())
+                    .env("GOSUMDB", vkey);
             onlineGo.run(app, "build", "-o", "hello", ".").assertSuccess();
-            AirGap.granary(concat(new String[] {"export", "-o", first.toString(), "--gosum", app.resolve("go.sum").toString(), "--sign-key", secret},
-                    connectedFlags)).assertOk();
-            AirGap.granary("import", first.toString(), "--keyring", keyring, "--storage", inside.toString(), "--upstream", "off",
-                    "--sumdb", vkey).assertOk();
+            AirGap.granary(concat(
+                            new String[] {
+                                "export",
+                                "-o",
+                                first.toString(),
+                                "--gosum",
+                                app.resolve("go.sum").toString(),
+                                "--sign-key",
+                                secret
+                            },
+                            connectedFlags))
+                    .assertOk();
+            AirGap.granary(
+                            "import",
+                            first.toString(),
+                            "--keyring",
+                            keyring,
+                            "--storage",
+                            inside.toString(),
+                            "--upstream",
+                            "off",
+                            "--sumdb",
+                            vkey)
+                    .assertOk();
             long firstSize = treeSize(inside, name);
 
             try (TestServers.Running offline = TestServers.start(inside, "off", Map.of(ConfigKey.SUMDB, vkey))) {
                 insideUrl = offline.url();
                 // An inside client verifies the first head.
-                GoCommand insideGo = new GoCommand(toolchain, tmp.resolve("go-inside")).env("GOPROXY", insideUrl).env("GOSUMDB", vkey);
+                GoCommand insideGo = new GoCommand(toolchain, tmp.resolve("go-inside"))
+                        .env("GOPROXY", insideUrl)
+                        .env("GOSUMDB", vkey);
                 Files.delete(app.resolve("go.sum"));
                 insideGo.run(app, "build", "-o", "hello", ".").assertSuccess();
 
                 // Upstream, a new module appears and the program starts using it: the database's tree grows.
                 tree.addSimple("example.com/greeting", "v1.0.0");
-                Files.writeString(app.resolve("go.mod"), AirGapEndToEndIT.GO_MOD.replace(")", "\texample.com/greeting v1.0.0\n)"));
+                Files.writeString(
+                        app.resolve("go.mod"),
+                        AirGapEndToEndIT.GO_MOD.replace(")", "\texample.com/greeting v1.0.0\n)"));
                 Files.writeString(app.resolve("greet.go"), "package main\n\nimport _ \"example.com/greeting\"\n");
                 onlineGo.run(app, "build", "-o", "hello", ".").assertSuccess();
 
@@ -79,25 +115,64 @@ class AirGapIncrementalIT {
                 Files.delete(app.resolve("greet.go"));
                 GoCommand.Result ahead = onlineGo.env("GOPROXY", insideUrl).run(app, "build", "-o", "hello", ".");
                 assertThat(ahead.exit()).isNotZero();
-                assertThat(ahead.output()).contains("tree#" + firstSize).contains("at least " + (firstSize + 1) + " records");
-                assertThat(metrics(insideUrl)).containsPattern("granary_sumdb_client_ahead_total\\{db=\"[^\"]+\"\\} [1-9]");
+                assertThat(ahead.output())
+                        .contains("tree#" + firstSize)
+                        .contains("at least " + (firstSize + 1) + " records");
+                assertThat(metrics(insideUrl))
+                        .containsPattern("granary_sumdb_client_ahead_total\\{db=\"[^\"]+\"\\} [1-9]");
                 onlineGo.env("GOPROXY", online.url());
-                Files.writeString(app.resolve("go.mod"), AirGapEndToEndIT.GO_MOD.replace(")", "\texample.com/greeting v1.0.0\n)"));
+                Files.writeString(
+                        app.resolve("go.mod"),
+                        AirGapEndToEndIT.GO_MOD.replace(")", "\texample.com/greeting v1.0.0\n)"));
                 Files.writeString(app.resolve("greet.go"), "package main\n\nimport _ \"example.com/greeting\"\n");
                 onlineGo.run(app, "build", "-o", "hello", ".").assertSuccess();
 
-                AirGap.granary(concat(new String[] {"export", "-o", second.toString(), "--gosum", app.resolve("go.sum").toString(),
-                        "--since", first.toString(), "--sign-key", secret}, connectedFlags)).assertOk();
+                AirGap.granary(concat(
+                                new String[] {
+                                    "export",
+                                    "-o",
+                                    second.toString(),
+                                    "--gosum",
+                                    app.resolve("go.sum").toString(),
+                                    "--since",
+                                    first.toString(),
+                                    "--sign-key",
+                                    secret
+                                },
+                                connectedFlags))
+                        .assertOk();
                 SnapshotExporter.Previous s1 = SnapshotExporter.Previous.read(first);
                 SnapshotExporter.Previous s2 = SnapshotExporter.Previous.read(second);
                 assertThat(s2.manifest().previous()).isEqualTo(s1.id());
-                assertThat(s2.manifest().versions()).extracting(e -> e.path() + "@" + e.version()).containsExactly("example.com/greeting@v1.0.0");
+                assertThat(s2.manifest().versions())
+                        .extracting(e -> e.path() + "@" + e.version())
+                        .containsExactly("example.com/greeting@v1.0.0");
 
-                AirGap.Run verified = AirGap.granary("verify", second.toString(), "--keyring", keyring, "--storage", inside.toString(),
-                        "--upstream", "off", "--sumdb", vkey).assertOk();
+                AirGap.Run verified = AirGap.granary(
+                                "verify",
+                                second.toString(),
+                                "--keyring",
+                                keyring,
+                                "--storage",
+                                inside.toString(),
+                                "--upstream",
+                                "off",
+                                "--sumdb",
+                                vkey)
+                        .assertOk();
                 assertThat(verified.out()).contains("consistent with tree#" + firstSize + " held here");
-                AirGap.granary("import", second.toString(), "--keyring", keyring, "--storage", inside.toString(), "--upstream", "off",
-                        "--sumdb", vkey).assertOk();
+                AirGap.granary(
+                                "import",
+                                second.toString(),
+                                "--keyring",
+                                keyring,
+                                "--storage",
+                                inside.toString(),
+                                "--upstream",
+                                "off",
+                                "--sumdb",
+                                vkey)
+                        .assertOk();
                 long secondSize = treeSize(inside, name);
                 assertThat(secondSize).as("the inside head moved forward").isGreaterThan(firstSize);
 
@@ -107,18 +182,27 @@ class AirGapIncrementalIT {
                 GoCommand.Result both = insideGo.run(app, "build", "-o", "hello2", ".");
                 both.assertSuccess();
                 assertThat(TestModules.runBinary(app.resolve("hello2"))).contains("Hello, world.");
-                assertThat(Files.readString(insideGo.home().resolve("gopath/pkg/sumdb").resolve(name).resolve("latest"))).contains("\n" + secondSize + "\n");
+                assertThat(Files.readString(insideGo.home()
+                                .resolve("gopath/pkg/sumdb")
+                                .resolve(name)
+                                .resolve("latest")))
+                        .contains("\n" + secondSize + "\n");
             }
         }
     }
 
     private static long treeSize(Path storage, String db) throws Exception {
-        return Long.parseLong(Files.readString(storage.resolve("sumdb").resolve(db).resolve("latest")).split("\n")[1]);
+        return Long.parseLong(
+                Files.readString(storage.resolve("sumdb").resolve(db).resolve("latest"))
+                        .split("\n")[1]);
     }
 
     private static String metrics(String url) throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url + "/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        return HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create(url + "/metrics")).build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
     }
 
     private static String[] concat(String[] a, String[] b) {

@@ -4,17 +4,21 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.granary.core.pgp.SigningKey;
 import dev.granary.core.sumdb.TestSumdb;
-import dev.granary.core.testing.GoProxyTree;
 import dev.granary.core.testing.GoCommand;
+import dev.granary.core.testing.GoProxyTree;
 import dev.granary.core.testing.GoToolchains;
 import dev.granary.core.testing.TestUpstream;
+import dev.granary.server.config.ConfigKey;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -24,10 +28,6 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import dev.granary.server.config.ConfigKey;
-import java.io.ByteArrayInputStream;
-import java.util.Arrays;
-import java.util.TreeMap;
 
 /**
  * A bad snapshot changes nothing: every kind of damage or tampering is refused with a message naming
@@ -58,21 +58,52 @@ class AirGapTamperingIT {
         keyring = dir.resolve("keys/public.asc");
         good = dir.resolve("good.tar");
         baseline = dir.resolve("baseline");
-        try (TestSumdb sumdb = TestSumdb.start(tree.root()); TestUpstream upstream = TestUpstream.serve(tree.root())) {
+        try (TestSumdb sumdb = TestSumdb.start(tree.root());
+                TestUpstream upstream = TestUpstream.serve(tree.root())) {
             vkey = sumdb.verifierKey();
             db = sumdb.name();
             Path connected = dir.resolve("connected");
             GoCommand go = new GoCommand(GoToolchains.debian(), dir.resolve("go"));
-            try (TestServers.Running g = TestServers.start(connected, upstream.uri().toString(),
-                    Map.of(ConfigKey.SUMDB, vkey + " " + sumdb.url()))) {
-                go.env("GOPROXY", g.url()).env("GOSUMDB", vkey).run(app, "mod", "download", "all").assertSuccess();
+            try (TestServers.Running g = TestServers.start(
+                    connected, upstream.uri().toString(), Map.of(ConfigKey.SUMDB, vkey + " " + sumdb.url()))) {
+                go.env("GOPROXY", g.url())
+                        .env("GOSUMDB", vkey)
+                        .run(app, "mod", "download", "all")
+                        .assertSuccess();
             }
-            String[] flags = {"--storage", connected.toString(), "--upstream", upstream.uri().toString(), "--sumdb", vkey + " " + sumdb.url()};
+            String[] flags = {
+                "--storage",
+                connected.toString(),
+                "--upstream",
+                upstream.uri().toString(),
+                "--sumdb",
+                vkey + " " + sumdb.url()
+            };
             Path earlier = dir.resolve("earlier.tar");
-            AirGap.granary(join(new String[] {"export", "-o", earlier.toString(), "--module", "rsc.io/sampler@v1.3.0",
-                    "--sign-key", dir.resolve("keys/secret.asc").toString()}, flags)).assertOk();
-            AirGap.granary(join(new String[] {"export", "-o", good.toString(), "--gosum", app.resolve("go.sum").toString(),
-                    "--sign-key", dir.resolve("keys/secret.asc").toString()}, flags)).assertOk();
+            AirGap.granary(join(
+                            new String[] {
+                                "export",
+                                "-o",
+                                earlier.toString(),
+                                "--module",
+                                "rsc.io/sampler@v1.3.0",
+                                "--sign-key",
+                                dir.resolve("keys/secret.asc").toString()
+                            },
+                            flags))
+                    .assertOk();
+            AirGap.granary(join(
+                            new String[] {
+                                "export",
+                                "-o",
+                                good.toString(),
+                                "--gosum",
+                                app.resolve("go.sum").toString(),
+                                "--sign-key",
+                                dir.resolve("keys/secret.asc").toString()
+                            },
+                            flags))
+                    .assertOk();
             importInto(baseline, earlier).assertOk();
         }
     }
@@ -80,8 +111,18 @@ class AirGapTamperingIT {
     // ---- damage that SHA256SUMS or the archive itself reveals --------------------------------------
 
     @ParameterizedTest
-    @ValueSource(strings = {"rsc.io/quote/@v/v1.5.2.zip", "rsc.io/quote/@v/v1.5.2.mod", "rsc.io/quote/@v/v1.5.2.info",
-        "rsc.io/quote/@v/v1.5.2.sum", "rsc.io/quote/@v/list", "lookup", "tile", "latest", "MANIFEST.json"})
+    @ValueSource(
+            strings = {
+                "rsc.io/quote/@v/v1.5.2.zip",
+                "rsc.io/quote/@v/v1.5.2.mod",
+                "rsc.io/quote/@v/v1.5.2.info",
+                "rsc.io/quote/@v/v1.5.2.sum",
+                "rsc.io/quote/@v/list",
+                "lookup",
+                "tile",
+                "latest",
+                "MANIFEST.json"
+            })
     void aFlippedByteInAnyMemberIsRefused(String which) throws Exception {
         List<SnapshotFiles.Member> m = SnapshotFiles.read(good);
         String name = memberName(m, which);
@@ -101,7 +142,8 @@ class AirGapTamperingIT {
             String s = new String(d, StandardCharsets.US_ASCII);
             int i = s.indexOf("\n\n") + 10;
             char c = s.charAt(i);
-            return (s.substring(0, i) + (c == 'A' ? 'B' : 'A') + s.substring(i + 1)).getBytes(StandardCharsets.US_ASCII);
+            return (s.substring(0, i) + (c == 'A' ? 'B' : 'A') + s.substring(i + 1))
+                    .getBytes(StandardCharsets.US_ASCII);
         }));
         assertRefusedAndUnchanged(bad, "SHA256SUMS.asc", "signature refused");
     }
@@ -122,7 +164,11 @@ class AirGapTamperingIT {
         Path bad = write(SnapshotFiles.resign(m, trusted));
         // Into an empty storage: the earlier import holds the same head's tiles, which would stand in for it.
         String withoutWidth = tile.contains(".p/") ? tile.substring(0, tile.indexOf(".p/")) : tile;
-        assertRefusedAndUnchanged(bad, "the snapshot has no member " + withoutWidth, "inclusion proof refused", dir.resolve("empty-" + test++));
+        assertRefusedAndUnchanged(
+                bad,
+                "the snapshot has no member " + withoutWidth,
+                "inclusion proof refused",
+                dir.resolve("empty-" + test++));
     }
 
     @Test
@@ -136,8 +182,11 @@ class AirGapTamperingIT {
     @Test
     void aTruncatedCompressedFileIsRefused() throws Exception {
         Path zst = dir.resolve("good-" + test++ + ".tar.zst");
-        AirGap.exec(dir, "zstd", "-q", "-f", good.toString(), "-o", zst.toString()).assertOk();
-        assertThat(importInto(copyOfBaseline(), zst).exit()).as("the compressed snapshot itself imports").isZero();
+        AirGap.exec(dir, "zstd", "-q", "-f", good.toString(), "-o", zst.toString())
+                .assertOk();
+        assertThat(importInto(copyOfBaseline(), zst).exit())
+                .as("the compressed snapshot itself imports")
+                .isZero();
         byte[] all = Files.readAllBytes(zst);
         Path bad = dir.resolve("truncated-" + test++ + ".tar.zst");
         Files.write(bad, Arrays.copyOf(all, all.length - 100));
@@ -165,7 +214,8 @@ class AirGapTamperingIT {
         List<SnapshotFiles.Member> m = SnapshotFiles.read(good);
         byte[] otherSig = trusted.sign(new ByteArrayInputStream("other data\n".getBytes(StandardCharsets.UTF_8)))
                 .getBytes(StandardCharsets.US_ASCII);
-        assertRefusedAndUnchanged(write(SnapshotFiles.change(m, "SHA256SUMS.asc", d -> otherSig)), "SHA256SUMS.asc", "signature refused");
+        assertRefusedAndUnchanged(
+                write(SnapshotFiles.change(m, "SHA256SUMS.asc", d -> otherSig)), "SHA256SUMS.asc", "signature refused");
     }
 
     // ---- hostile archives ----------------------------------------------------------------------------
@@ -178,10 +228,32 @@ class AirGapTamperingIT {
         switch (kind) {
             case "dotdot" -> m.add(0, SnapshotFiles.Member.file(name = "rsc.io/../../escaped.txt", new byte[] {1}));
             case "absolute" -> m.add(0, SnapshotFiles.Member.file(name = "/tmp/escaped.txt", new byte[] {1}));
-            case "symlink" -> m.add(0, new SnapshotFiles.Member(name = "rsc.io/quote/@v/v9.9.9.zip", new byte[0], TarArchiveEntry.LF_SYMLINK, "/etc/passwd"));
-            case "hardlink" -> m.add(0, new SnapshotFiles.Member(name = "rsc.io/quote/@v/v9.9.9.mod", new byte[0], TarArchiveEntry.LF_LINK, "/etc/passwd"));
-            case "device" -> m.add(0, new SnapshotFiles.Member(name = "rsc.io/quote/@v/v9.9.9.info", new byte[0], TarArchiveEntry.LF_CHR, null));
-            case "fifo" -> m.add(0, new SnapshotFiles.Member(name = "rsc.io/quote/@v/v9.9.9.info", new byte[0], TarArchiveEntry.LF_FIFO, null));
+            case "symlink" ->
+                m.add(
+                        0,
+                        new SnapshotFiles.Member(
+                                name = "rsc.io/quote/@v/v9.9.9.zip",
+                                new byte[0],
+                                TarArchiveEntry.LF_SYMLINK,
+                                "/etc/passwd"));
+            case "hardlink" ->
+                m.add(
+                        0,
+                        new SnapshotFiles.Member(
+                                name = "rsc.io/quote/@v/v9.9.9.mod",
+                                new byte[0],
+                                TarArchiveEntry.LF_LINK,
+                                "/etc/passwd"));
+            case "device" ->
+                m.add(
+                        0,
+                        new SnapshotFiles.Member(
+                                name = "rsc.io/quote/@v/v9.9.9.info", new byte[0], TarArchiveEntry.LF_CHR, null));
+            case "fifo" ->
+                m.add(
+                        0,
+                        new SnapshotFiles.Member(
+                                name = "rsc.io/quote/@v/v9.9.9.info", new byte[0], TarArchiveEntry.LF_FIFO, null));
             case "unknown-name" -> m.add(0, SnapshotFiles.Member.file(name = "etc/cron.d/job", new byte[] {1}));
             case "duplicate" -> {
                 name = "rsc.io/quote/@v/v1.5.2.mod";
@@ -197,7 +269,8 @@ class AirGapTamperingIT {
     @Test
     void aZipThatBreaksTheRulesIsRefused() throws Exception {
         String zip = "rsc.io/quote/@v/v1.5.2.zip";
-        byte[] bad = zip(Map.of("rsc.io/quote@v1.5.2/go.mod", "module rsc.io/quote\n", "outside/evil.go", "package evil\n"));
+        byte[] bad =
+                zip(Map.of("rsc.io/quote@v1.5.2/go.mod", "module rsc.io/quote\n", "outside/evil.go", "package evil\n"));
         Path snap = write(SnapshotFiles.resign(SnapshotFiles.change(SnapshotFiles.read(good), zip, d -> bad), trusted));
         assertRefusedAndUnchanged(snap, zip, "rsc.io/quote@v1.5.2");
     }
@@ -215,11 +288,14 @@ class AirGapTamperingIT {
     void aLookupWithOtherHashesFailsItsInclusionProof() throws Exception {
         List<SnapshotFiles.Member> m = SnapshotFiles.read(good);
         String lookup = "sumdb/" + db + "/lookup/rsc.io/quote@v1.5.2";
-        Path snap = write(SnapshotFiles.resign(SnapshotFiles.change(m, lookup, d -> {
-            String s = new String(d, StandardCharsets.UTF_8);
-            int h = s.indexOf("h1:") + 3;
-            return (s.substring(0, h) + (s.charAt(h) == 'A' ? 'B' : 'A') + s.substring(h + 1)).getBytes(StandardCharsets.UTF_8);
-        }), trusted));
+        Path snap = write(SnapshotFiles.resign(
+                SnapshotFiles.change(m, lookup, d -> {
+                    String s = new String(d, StandardCharsets.UTF_8);
+                    int h = s.indexOf("h1:") + 3;
+                    return (s.substring(0, h) + (s.charAt(h) == 'A' ? 'B' : 'A') + s.substring(h + 1))
+                            .getBytes(StandardCharsets.UTF_8);
+                }),
+                trusted));
         assertRefusedAndUnchanged(snap, lookup, "inclusion proof refused");
     }
 
@@ -235,11 +311,14 @@ class AirGapTamperingIT {
     void aTreeHeadNotSignedByTheDatabaseIsRefused() throws Exception {
         List<SnapshotFiles.Member> m = SnapshotFiles.read(good);
         String latest = "sumdb/" + db + "/latest";
-        Path snap = write(SnapshotFiles.resign(SnapshotFiles.change(m, latest, d -> {
-            String s = new String(d, StandardCharsets.UTF_8);
-            String[] lines = s.split("\n", 3);
-            return (lines[0] + "\n" + (Long.parseLong(lines[1]) + 1) + "\n" + lines[2]).getBytes(StandardCharsets.UTF_8);
-        }), trusted));
+        Path snap = write(SnapshotFiles.resign(
+                SnapshotFiles.change(m, latest, d -> {
+                    String s = new String(d, StandardCharsets.UTF_8);
+                    String[] lines = s.split("\n", 3);
+                    return (lines[0] + "\n" + (Long.parseLong(lines[1]) + 1) + "\n" + lines[2])
+                            .getBytes(StandardCharsets.UTF_8);
+                }),
+                trusted));
         assertRefusedAndUnchanged(snap, latest, "tree head refused");
     }
 
@@ -248,7 +327,8 @@ class AirGapTamperingIT {
         List<SnapshotFiles.Member> m = new ArrayList<>(SnapshotFiles.read(good));
         SnapshotFiles.Member info = SnapshotFiles.find(m, "rsc.io/quote/@v/v1.5.2.info"::equals);
         m.add(0, SnapshotFiles.Member.file("rsc.io/quote/@v/v1.5.3.info", info.data()));
-        assertRefusedAndUnchanged(write(SnapshotFiles.resign(m, trusted)), "rsc.io/quote/@v/v1.5.3.info", "not listed in MANIFEST.json");
+        assertRefusedAndUnchanged(
+                write(SnapshotFiles.resign(m, trusted)), "rsc.io/quote/@v/v1.5.3.info", "not listed in MANIFEST.json");
     }
 
     // ---- what a good snapshot does -------------------------------------------------------------------
@@ -269,8 +349,17 @@ class AirGapTamperingIT {
         m.removeIf(x -> x.name().equals("SHA256SUMS.asc"));
         Path unsigned = write(m);
         Path inside = copyOfBaseline();
-        AirGap.Run r = AirGap.granary("import", unsigned.toString(), "--allow-unsigned", "--storage", inside.toString(),
-                "--upstream", "off", "--sumdb", vkey, "-q");
+        AirGap.Run r = AirGap.granary(
+                "import",
+                unsigned.toString(),
+                "--allow-unsigned",
+                "--storage",
+                inside.toString(),
+                "--upstream",
+                "off",
+                "--sumdb",
+                vkey,
+                "-q");
         r.assertOk();
         assertThat(r.err()).contains("WARNING").contains("NOT checked");
         assertThat(r.out()).contains("signature NOT checked");
@@ -280,8 +369,19 @@ class AirGapTamperingIT {
     void verifyWritesNothing() throws Exception {
         Path inside = copyOfBaseline();
         Map<String, String> before = AirGap.fingerprint(inside);
-        AirGap.Run r = AirGap.granary("verify", good.toString(), "--keyring", keyring.toString(), "--storage", inside.toString(),
-                "--upstream", "off", "--sumdb", vkey, "-q").assertOk();
+        AirGap.Run r = AirGap.granary(
+                        "verify",
+                        good.toString(),
+                        "--keyring",
+                        keyring.toString(),
+                        "--storage",
+                        inside.toString(),
+                        "--upstream",
+                        "off",
+                        "--sumdb",
+                        vkey,
+                        "-q")
+                .assertOk();
         assertThat(r.out()).contains("Verified snapshot");
         assertThat(AirGap.fingerprint(inside)).isEqualTo(before);
     }
@@ -296,20 +396,43 @@ class AirGapTamperingIT {
         Files.createDirectories(inside);
         Map<String, String> before = AirGap.fingerprint(inside);
         for (String command : new String[] {"verify", "import"}) {
-            AirGap.Run r = command.equals("import") ? importInto(inside, snapshot)
-                    : AirGap.granary("verify", snapshot.toString(), "--keyring", keyring.toString(), "--storage", inside.toString(),
-                            "--upstream", "off", "--sumdb", vkey, "-q");
+            AirGap.Run r = command.equals("import")
+                    ? importInto(inside, snapshot)
+                    : AirGap.granary(
+                            "verify",
+                            snapshot.toString(),
+                            "--keyring",
+                            keyring.toString(),
+                            "--storage",
+                            inside.toString(),
+                            "--upstream",
+                            "off",
+                            "--sumdb",
+                            vkey,
+                            "-q");
             System.out.println(command + ": " + r.err().strip());
             assertThat(r.exit()).as(command + " exit code; stderr: " + r.err()).isEqualTo(1);
             assertThat(r.err()).as(command).contains(member).contains(reason);
             assertThat(r.err().lines().count()).as("one line says why").isEqualTo(1);
-            assertThat(AirGap.fingerprint(inside)).as("storage after a refused " + command).isEqualTo(before);
+            assertThat(AirGap.fingerprint(inside))
+                    .as("storage after a refused " + command)
+                    .isEqualTo(before);
         }
     }
 
     private AirGap.Run importInto(Path storage, Path snapshot) {
-        return AirGap.granary("import", snapshot.toString(), "--keyring", keyring.toString(), "--storage", storage.toString(),
-                "--upstream", "off", "--sumdb", vkey, "-q");
+        return AirGap.granary(
+                "import",
+                snapshot.toString(),
+                "--keyring",
+                keyring.toString(),
+                "--storage",
+                storage.toString(),
+                "--upstream",
+                "off",
+                "--sumdb",
+                vkey,
+                "-q");
     }
 
     private Path copyOfBaseline() throws Exception {
@@ -326,7 +449,9 @@ class AirGapTamperingIT {
 
     private String memberName(List<SnapshotFiles.Member> m, String which) {
         return switch (which) {
-            case "lookup" -> SnapshotFiles.find(m, n -> n.contains("/lookup/rsc.io/quote@v1.5.2")).name();
+            case "lookup" ->
+                SnapshotFiles.find(m, n -> n.contains("/lookup/rsc.io/quote@v1.5.2"))
+                        .name();
             case "tile" -> SnapshotFiles.find(m, n -> n.contains("/tile/")).name();
             case "latest" -> "sumdb/" + db + "/latest";
             default -> which;

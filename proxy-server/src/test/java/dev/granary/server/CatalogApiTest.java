@@ -39,6 +39,7 @@ class CatalogApiTest {
 
     @TempDir
     static Path tmp;
+
     private TestUpstream upstream;
     private TestServers.Running granary;
     private final HttpClient http = HttpClient.newHttpClient();
@@ -56,9 +57,14 @@ class CatalogApiTest {
         access.setContext(accessLogger.getLoggerContext());
         access.start();
         accessLogger.addAppender(access);
-        granary = TestServers.start(tmp.resolve("storage"), upstream.uri().toString(),
+        granary = TestServers.start(
+                tmp.resolve("storage"),
+                upstream.uri().toString(),
                 Map.of(ConfigKey.NOSUMDB, "git.corp.example", ConfigKey.LOG_ACCESS, "true"));
-        for (String v : List.of("example.com/quote/@v/v1.5.2", "example.com/quote/@v/v1.5.1", "example.com/sampler/@v/v1.3.0",
+        for (String v : List.of(
+                "example.com/quote/@v/v1.5.2",
+                "example.com/quote/@v/v1.5.1",
+                "example.com/sampler/@v/v1.3.0",
                 "git.corp.example/!team/lib/@v/v0.2.0")) {
             assertThat(get("/" + v + ".zip").statusCode()).isEqualTo(200);
         }
@@ -92,9 +98,14 @@ class CatalogApiTest {
         HttpResponse<String> page = get("/");
         assertThat(page.statusCode()).isEqualTo(200);
         assertThat(page.headers().firstValue("content-type")).contains("text/html; charset=utf-8");
-        assertThat(page.headers().firstValue("content-security-policy").orElseThrow()).contains("script-src 'self'").contains("frame-ancestors 'none'");
+        assertThat(page.headers().firstValue("content-security-policy").orElseThrow())
+                .contains("script-src 'self'")
+                .contains("frame-ancestors 'none'");
         assertThat(page.headers().firstValue("cache-control")).contains("no-cache");
-        assertThat(page.body()).contains("<script src=\"/-/catalog.js\"></script>").doesNotContain("<script>").doesNotContain("style=");
+        assertThat(page.body())
+                .contains("<script src=\"/-/catalog.js\"></script>")
+                .doesNotContain("<script>")
+                .doesNotContain("style=");
         String etag = page.headers().firstValue("etag").orElseThrow();
         assertThat(get("/", "If-None-Match", etag).statusCode()).isEqualTo(304);
 
@@ -102,7 +113,10 @@ class CatalogApiTest {
         assertThat(js.statusCode()).isEqualTo(200);
         assertThat(js.headers().firstValue("content-type")).contains("text/javascript; charset=utf-8");
         // Text only: the script never turns server data into markup.
-        assertThat(js.body()).doesNotContain("innerHTML").doesNotContain("insertAdjacentHTML").doesNotContain("document.write");
+        assertThat(js.body())
+                .doesNotContain("innerHTML")
+                .doesNotContain("insertAdjacentHTML")
+                .doesNotContain("document.write");
         assertThat(get("/-/catalog.css").statusCode()).isEqualTo(200);
         assertThat(get("/-/nothing").statusCode()).isEqualTo(404);
     }
@@ -116,8 +130,14 @@ class CatalogApiTest {
         assertThat(found.get("modules").get(0).get("path").asText()).isEqualTo("example.com/quote");
         assertThat(found.get("modules").get(0).get("versions").asInt()).isEqualTo(2);
         assertThat(found.get("modules").get(0).get("latest").asText()).isEqualTo("v1.5.2");
-        assertThat(json("/-/api/modules?q=TEAM", 200).get("modules").get(0).get("path").asText()).isEqualTo("git.corp.example/Team/lib");
-        assertThat(json("/-/api/modules?q=example+sampler&limit=1", 200).get("modules")).hasSize(1);
+        assertThat(json("/-/api/modules?q=TEAM", 200)
+                        .get("modules")
+                        .get(0)
+                        .get("path")
+                        .asText())
+                .isEqualTo("git.corp.example/Team/lib");
+        assertThat(json("/-/api/modules?q=example+sampler&limit=1", 200).get("modules"))
+                .hasSize(1);
     }
 
     @Test
@@ -126,11 +146,15 @@ class CatalogApiTest {
         assertThat(m.get("versionCount").asInt()).isEqualTo(2);
         JsonNode v = m.get("versions").get(0);
         assertThat(v.get("version").asText()).isEqualTo("v1.5.2");
-        GoSum stored = GoSum.find(Files.readString(tmp.resolve("storage").resolve(StorageLayout.sum(ModuleVersion.of("example.com/quote", "v1.5.2")).value())),
+        GoSum stored = GoSum.find(
+                Files.readString(tmp.resolve("storage")
+                        .resolve(StorageLayout.sum(ModuleVersion.of("example.com/quote", "v1.5.2"))
+                                .value())),
                 ModuleVersion.of("example.com/quote", "v1.5.2"));
         assertThat(v.get("h1").asText()).isEqualTo(stored.zipH1());
         assertThat(v.get("goModH1").asText()).isEqualTo(stored.modH1());
-        assertThat(v.get("zipBytes").asLong()).isEqualTo(Files.size(tmp.resolve("storage/example.com/quote/@v/v1.5.2.zip")));
+        assertThat(v.get("zipBytes").asLong())
+                .isEqualTo(Files.size(tmp.resolve("storage/example.com/quote/@v/v1.5.2.zip")));
         assertThat(v.get("fetched").asText()).matches("\\d{4}-\\d\\d-\\d\\dT.*Z");
         // Checksum verification is off in this server: stored, but nothing vouches for it.
         assertThat(v.get("state").asText()).isEqualTo("unverified");
@@ -142,7 +166,10 @@ class CatalogApiTest {
             assertThat(priv.get("escapedPath").asText()).isEqualTo("git.corp.example/!team/lib");
             assertThat(priv.get("versions").get(0).get("state").asText()).isEqualTo("pinned");
         }
-        assertThat(json("/-/api/modules/example.com/quote?limit=1", 200).get("truncated").asBoolean()).isTrue();
+        assertThat(json("/-/api/modules/example.com/quote?limit=1", 200)
+                        .get("truncated")
+                        .asBoolean())
+                .isTrue();
     }
 
     @Test
@@ -153,7 +180,8 @@ class CatalogApiTest {
         assertThat(q.get("modules")).isEmpty();
         JsonNode bad = json("/-/api/modules/" + xss, 404);
         assertThat(bad.get("error").asText()).contains("malformed module path");
-        assertThat(json("/-/api/modules/example.com/unknown", 404).get("error").asText()).contains("no version");
+        assertThat(json("/-/api/modules/example.com/unknown", 404).get("error").asText())
+                .contains("no version");
         assertThat(json("/-/api/modules/..%2F..%2Fetc", 404).has("error")).isTrue();
     }
 
@@ -178,24 +206,36 @@ class CatalogApiTest {
             before = access.list.size();
         }
         // Stored and in the memory tier by now, after the fetch above.
-        assertThat(get("/example.com/sampler/@v/v1.3.0.info?token=s3cr3t").statusCode()).isEqualTo(200);
+        assertThat(get("/example.com/sampler/@v/v1.3.0.info?token=s3cr3t").statusCode())
+                .isEqualTo(200);
         assertThat(get("/example.com/nothing/@v/v1.0.0.info").statusCode()).isEqualTo(404);
         List<String> lines;
         long deadline = System.nanoTime() + 5_000_000_000L;
         do {
             synchronized (access) {
-                lines = access.list.subList(before, access.list.size()).stream().map(ILoggingEvent::getFormattedMessage).toList();
+                lines = access.list.subList(before, access.list.size()).stream()
+                        .map(ILoggingEvent::getFormattedMessage)
+                        .toList();
             }
         } while (lines.size() < 2 && System.nanoTime() < deadline);
         assertThat(lines).hasSize(2);
-        assertThat(lines.get(0)).startsWith("method=GET path=/example.com/sampler/@v/v1.3.0.info status=200 bytes=")
-                .containsPattern("tier=(hot|disk) client=127\\.0\\.0\\.1 kind=info").doesNotContain("s3cr3t").doesNotContain("token");
+        assertThat(lines.get(0))
+                .startsWith("method=GET path=/example.com/sampler/@v/v1.3.0.info status=200 bytes=")
+                .containsPattern("tier=(hot|disk) client=127\\.0\\.0\\.1 kind=info")
+                .doesNotContain("s3cr3t")
+                .doesNotContain("token");
         assertThat(lines.get(1)).contains("status=404").contains("tier=upstream");
         // The fetches at the start came from the upstream.
         List<String> first;
         synchronized (access) {
-            first = access.list.subList(0, 4).stream().map(ILoggingEvent::getFormattedMessage).toList();
+            first = access.list.subList(0, 4).stream()
+                    .map(ILoggingEvent::getFormattedMessage)
+                    .toList();
         }
-        assertThat(first).allSatisfy(l -> assertThat(l).contains("kind=zip").contains("tier=upstream").contains("status=200"));
+        assertThat(first)
+                .allSatisfy(l -> assertThat(l)
+                        .contains("kind=zip")
+                        .contains("tier=upstream")
+                        .contains("status=200"));
     }
 }

@@ -13,6 +13,8 @@ import dev.granary.core.testing.GoProxyTree;
 import dev.granary.core.testing.TestUpstream;
 import dev.granary.server.config.ConfigKey;
 import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -27,8 +29,6 @@ import java.util.Set;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 
 /**
  * The catalog page in a real headless Chromium (Debian's), driven by Playwright
@@ -48,7 +48,8 @@ class CatalogBrowserIT {
         Path node = ExternalTools.require("node", "apt-get install nodejs");
         ExternalTools.require("chromium", "apt-get install chromium");
         if (!Files.isDirectory(BROWSER_TESTS.resolve("node_modules/playwright-core"))) {
-            ExternalTools.require("(playwright-core in " + BROWSER_TESTS + "/node_modules)", "npm ci in " + BROWSER_TESTS);
+            ExternalTools.require(
+                    "(playwright-core in " + BROWSER_TESTS + "/node_modules)", "npm ci in " + BROWSER_TESTS);
         }
         GoProxyTree tree = new GoProxyTree(tmp.resolve("upstream"));
         Map<String, List<String>> modules = new LinkedHashMap<>();
@@ -65,9 +66,15 @@ class CatalogBrowserIT {
         Path storage = tmp.resolve("storage");
         HttpClient http = HttpClient.newHttpClient();
         try (TestSumdb db = TestSumdb.start(tree.root());
-             TestUpstream upstream = TestUpstream.serve(tree.root());
-             TestServers.Running granary = TestServers.start(storage, upstream.uri().toString(),
-                     Map.of(ConfigKey.SUMDB, db.verifierKey() + " " + db.url(), ConfigKey.NOSUMDB, "git.corp.example"))) {
+                TestUpstream upstream = TestUpstream.serve(tree.root());
+                TestServers.Running granary = TestServers.start(
+                        storage,
+                        upstream.uri().toString(),
+                        Map.of(
+                                ConfigKey.SUMDB,
+                                db.verifierKey() + " " + db.url(),
+                                ConfigKey.NOSUMDB,
+                                "git.corp.example"))) {
             ObjectNode want = new ObjectMapper().createObjectNode();
             want.put("database", db.name());
             want.put("search", "quote");
@@ -79,18 +86,30 @@ class CatalogBrowserIT {
                 ArrayNode vs = m.putArray("versions");
                 for (String v : e.getValue()) {
                     ModuleVersion mv = ModuleVersion.of(e.getKey(), v);
-                    HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create(granary.url() + "/" + StorageLayout.path(mv, ".zip"))).build(),
+                    HttpResponse<Void> r = http.send(
+                            HttpRequest.newBuilder(URI.create(granary.url() + "/" + StorageLayout.path(mv, ".zip")))
+                                    .build(),
                             HttpResponse.BodyHandlers.discarding());
                     assertThat(r.statusCode()).as(mv.toString()).isEqualTo(200);
-                    GoSum sum = GoSum.find(Files.readString(storage.resolve(StorageLayout.sum(mv).value())), mv);
+                    GoSum sum = GoSum.find(
+                            Files.readString(
+                                    storage.resolve(StorageLayout.sum(mv).value())),
+                            mv);
                     vs.addObject().put("version", v).put("h1", sum.zipH1()).put("goModH1", sum.modH1());
                 }
             }
             Path expectations = Files.writeString(tmp.resolve("expectations.json"), want.toString());
             // Kept in target/ for a look: the page as a person sees it.
             Path shot = Path.of("target/catalog-screenshot.png").toAbsolutePath();
-            ExternalTools.Result r = ExternalTools.run(BROWSER_TESTS, Map.of("HOME", tmp.toString()), 300,
-                    node.toString(), "catalog.test.mjs", granary.url(), shot.toString(), expectations.toString());
+            ExternalTools.Result r = ExternalTools.run(
+                    BROWSER_TESTS,
+                    Map.of("HOME", tmp.toString()),
+                    300,
+                    node.toString(),
+                    "catalog.test.mjs",
+                    granary.url(),
+                    shot.toString(),
+                    expectations.toString());
             System.out.println(r.out());
             assertThat(r.code()).as(r.out()).isZero();
             assertThat(r.out()).contains("8 passed, 0 failed");
@@ -107,7 +126,9 @@ class CatalogBrowserIT {
         assertThat(img.getRGB(4, 4) & 0xffffff).isEqualTo(0x2b2116);
         // Below it, the page background or panels: light.
         int body = img.getRGB(640, 880) & 0xffffff;
-        assertThat((body >> 16 & 0xff) + (body >> 8 & 0xff) + (body & 0xff)).as("light page body").isGreaterThan(600);
+        assertThat((body >> 16 & 0xff) + (body >> 8 & 0xff) + (body & 0xff))
+                .as("light page body")
+                .isGreaterThan(600);
         Set<Integer> colours = new HashSet<>();
         int dark = 0;
         for (int y = 0; y < img.getHeight(); y += 3) {

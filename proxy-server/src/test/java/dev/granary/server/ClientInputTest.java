@@ -28,6 +28,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ClientInputTest {
     @TempDir
     static Path tmp;
+
     private TestUpstream upstream;
     private TestServers.Running viaHttp;
     private TestServers.Running viaFile;
@@ -38,11 +39,14 @@ class ClientInputTest {
         upstream = TestUpstream.serve(tree.root());
         // A configured but unreachable checksum database, so /sumdb/ paths get past "not proxied here";
         // modules are private (pinned) so fetches need no database.
-        Map<ConfigKey, String> sumdb = Map.of(ConfigKey.SUMDB,
+        Map<ConfigKey, String> sumdb = Map.of(
+                ConfigKey.SUMDB,
                 "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8 http://127.0.0.1:9/",
-                ConfigKey.NOSUMDB, "*");
+                ConfigKey.NOSUMDB,
+                "*");
         viaHttp = TestServers.start(tmp.resolve("storage-http"), upstream.uri().toString(), sumdb);
-        viaFile = TestServers.start(tmp.resolve("storage-file"), tree.root().toUri().toString(), sumdb);
+        viaFile = TestServers.start(
+                tmp.resolve("storage-file"), tree.root().toUri().toString(), sumdb);
     }
 
     @AfterAll
@@ -95,10 +99,13 @@ class ClientInputTest {
     void unstorableNamesAre404WithAReasonAndNoStackTrace(String path) throws Exception {
         for (TestServers.Running granary : List.of(viaHttp, viaFile)) {
             for (String method : List.of("GET", "HEAD")) {
-                try (LogCapture logs = new LogCapture(); RawHttp c = RawHttp.connect(granary.address())) {
+                try (LogCapture logs = new LogCapture();
+                        RawHttp c = RawHttp.connect(granary.address())) {
                     c.send(request(method, path));
                     RawHttp.Response r = c.read(method.equals("HEAD"));
-                    assertThat(r.status()).as("%s %s: %s", method, path.length() > 120 ? path.substring(0, 120) + "..." : path, r).isEqualTo(404);
+                    assertThat(r.status())
+                            .as("%s %s: %s", method, path.length() > 120 ? path.substring(0, 120) + "..." : path, r)
+                            .isEqualTo(404);
                     assertThat(r.header("content-type")).isEqualTo("text/plain; charset=utf-8");
                     assertThat(r.header("cache-control")).isEqualTo("no-store");
                     if (method.equals("GET")) {
@@ -122,7 +129,8 @@ class ClientInputTest {
     @ParameterizedTest
     @MethodSource("oddButHarmlessRequests")
     void oddQueryStringsAndEscapesAreNot5xx(String target) throws Exception {
-        try (LogCapture logs = new LogCapture(); RawHttp c = RawHttp.connect(viaHttp.address())) {
+        try (LogCapture logs = new LogCapture();
+                RawHttp c = RawHttp.connect(viaHttp.address())) {
             c.send(request("GET", target));
             RawHttp.Response r = c.read(false);
             assertThat(r.status()).as(r.toString()).isLessThan(500);

@@ -40,7 +40,8 @@ class ConnectionLimitsTest {
     }
 
     /** Sends {@code raw} a byte at a time with a pause between bytes; stops as soon as the server answers or closes. */
-    static Trickle trickle(InetSocketAddress server, InetAddress from, String raw, long pauseMillis) throws IOException, InterruptedException {
+    static Trickle trickle(InetSocketAddress server, InetAddress from, String raw, long pauseMillis)
+            throws IOException, InterruptedException {
         byte[] bytes = raw.getBytes(StandardCharsets.ISO_8859_1);
         try (Socket s = new Socket(server.getAddress(), server.getPort(), from, 0)) {
             s.setSoTimeout(RawHttp.READ_TIMEOUT_MS);
@@ -75,8 +76,8 @@ class ConnectionLimitsTest {
 
     @Test
     void tricklingHeadersAreCutOffAtTheHeaderDeadline() throws Exception {
-        try (TestServers.Running granary = TestServers.start(tmp.resolve("storage"), "off",
-                Map.of(ConfigKey.HTTP_HEADER_TIMEOUT, "1s"))) {
+        try (TestServers.Running granary =
+                TestServers.start(tmp.resolve("storage"), "off", Map.of(ConfigKey.HTTP_HEADER_TIMEOUT, "1s"))) {
             // 200 bytes at one every 100 ms would take 20 s: far past a 1 s deadline.
             String raw = request("GET", "/healthz", "X-Pad: " + "a".repeat(160));
             InetAddress local = InetAddress.getLoopbackAddress();
@@ -87,8 +88,12 @@ class ConnectionLimitsTest {
                 }
                 for (Future<Trickle> f : clients) {
                     Trickle t = f.get();
-                    assertThat(t.cutOff()).as("closed before the request was complete: %s", t).isTrue();
-                    assertThat(t.status()).as("answered 408 or just closed: %s", t).isIn(408, -1);
+                    assertThat(t.cutOff())
+                            .as("closed before the request was complete: %s", t)
+                            .isTrue();
+                    assertThat(t.status())
+                            .as("answered 408 or just closed: %s", t)
+                            .isIn(408, -1);
                 }
             }
             String metrics = scrape(granary.address());
@@ -99,18 +104,18 @@ class ConnectionLimitsTest {
 
     @Test
     void aConnectionThatSendsNothingIsClosedAtTheHeaderDeadline() throws Exception {
-        try (TestServers.Running granary = TestServers.start(tmp.resolve("storage"), "off",
-                Map.of(ConfigKey.HTTP_HEADER_TIMEOUT, "1s"));
-             RawHttp c = RawHttp.connect(granary.address())) {
+        try (TestServers.Running granary =
+                        TestServers.start(tmp.resolve("storage"), "off", Map.of(ConfigKey.HTTP_HEADER_TIMEOUT, "1s"));
+                RawHttp c = RawHttp.connect(granary.address())) {
             assertThat(c.closedByServer()).isTrue();
         }
     }
 
     @Test
     void quietKeepAliveConnectionsAreClosedAfterTheIdleTimeout() throws Exception {
-        try (TestServers.Running granary = TestServers.start(tmp.resolve("storage"), "off",
-                Map.of(ConfigKey.HTTP_IDLE_TIMEOUT, "1s"));
-             RawHttp c = RawHttp.connect(granary.address())) {
+        try (TestServers.Running granary =
+                        TestServers.start(tmp.resolve("storage"), "off", Map.of(ConfigKey.HTTP_IDLE_TIMEOUT, "1s"));
+                RawHttp c = RawHttp.connect(granary.address())) {
             c.send(request("GET", "/healthz"));
             assertThat(c.read(false).closes()).isFalse();
             assertThat(c.closedByServer()).isTrue();
@@ -122,8 +127,10 @@ class ConnectionLimitsTest {
         InetAddress one = InetAddress.getByName("127.0.0.1");
         InetAddress two = InetAddress.getByName("127.0.0.2");
         InetAddress three = InetAddress.getByName("127.0.0.3");
-        try (TestServers.Running granary = TestServers.start(tmp.resolve("storage"), "off", Map.of(
-                ConfigKey.HTTP_MAX_CONNECTIONS_PER_CLIENT, "8", ConfigKey.HTTP_MAX_CONNECTIONS, "12"))) {
+        try (TestServers.Running granary = TestServers.start(
+                tmp.resolve("storage"),
+                "off",
+                Map.of(ConfigKey.HTTP_MAX_CONNECTIONS_PER_CLIENT, "8", ConfigKey.HTTP_MAX_CONNECTIONS, "12"))) {
             List<RawHttp> held = new ArrayList<>();
             try {
                 // Eight keep-alive clients from one address; each is answered before the next connects, so the
@@ -152,7 +159,8 @@ class ConnectionLimitsTest {
                 try (RawHttp c = RawHttp.connect(granary.address(), two)) {
                     c.send(request("GET", "/metrics"));
                     String metrics = c.read(false).text();
-                    assertThat(metrics).contains("granary_http_connections_rejected_total{reason=\"client-limit\"} 1.0");
+                    assertThat(metrics)
+                            .contains("granary_http_connections_rejected_total{reason=\"client-limit\"} 1.0");
                     assertThat(metrics).contains("granary_http_connections_open 12.0");
                     try (RawHttp over = RawHttp.connect(granary.address(), three)) {
                         over.send(request("GET", "/healthz"));
@@ -191,11 +199,21 @@ class ConnectionLimitsTest {
     void underAnOpenFileLimitOf256SlowClientsCannotLockOutNewOnes() throws Exception {
         Path storage = tmp.resolve("storage");
         List<String> log = Collections.synchronizedList(new ArrayList<>());
-        Process p = TestServers.startProcess(List.of("bash", "-c", "ulimit -n 256 && exec \"$@\"", "granary"),
-                List.of("-Xmx256m"), Map.of("GRANARY_HTTP_MAX_CONNECTIONS_PER_CLIENT", "64", "GRANARY_HTTP_HEADER_TIMEOUT", "3s"),
-                "--listen", "127.0.0.1:0", "--storage", storage.toString(), "--upstream", "off", "--sumdb", "off");
+        Process p = TestServers.startProcess(
+                List.of("bash", "-c", "ulimit -n 256 && exec \"$@\"", "granary"),
+                List.of("-Xmx256m"),
+                Map.of("GRANARY_HTTP_MAX_CONNECTIONS_PER_CLIENT", "64", "GRANARY_HTTP_HEADER_TIMEOUT", "3s"),
+                "--listen",
+                "127.0.0.1:0",
+                "--storage",
+                storage.toString(),
+                "--upstream",
+                "off",
+                "--sumdb",
+                "off");
         try {
-            InetSocketAddress server = new InetSocketAddress(InetAddress.getLoopbackAddress(), TestServers.awaitPort(p, log));
+            InetSocketAddress server =
+                    new InetSocketAddress(InetAddress.getLoopbackAddress(), TestServers.awaitPort(p, log));
             List<Socket> attackers = new ArrayList<>();
             try {
                 // 4 addresses x 60 connections, each with a few bytes of a head that never completes.

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.granary.core.testing.GoProxyTree;
 import dev.granary.core.testing.TestUpstream;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -21,7 +22,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import java.io.IOException;
 
 /**
  * A Granary process killed with SIGKILL while committing versions: after a restart (with the
@@ -46,8 +46,12 @@ class CrashSafetyIT {
             files.put("go.mod", "module example.com/crash\n".getBytes(StandardCharsets.UTF_8));
             files.put("data.bin", blob);
             String v = "v1.0." + i;
-            tree.add("example.com/crash", v, ("{\"Version\":\"" + v + "\"}").getBytes(StandardCharsets.UTF_8),
-                    "module example.com/crash\n".getBytes(StandardCharsets.UTF_8), files);
+            tree.add(
+                    "example.com/crash",
+                    v,
+                    ("{\"Version\":\"" + v + "\"}").getBytes(StandardCharsets.UTF_8),
+                    "module example.com/crash\n".getBytes(StandardCharsets.UTF_8),
+                    files);
         }
         Path storage = tmp.resolve("storage");
         HttpClient http = HttpClient.newHttpClient();
@@ -57,7 +61,10 @@ class CrashSafetyIT {
             int port = awaitPort(p);
             List<CompletableFuture<HttpResponse<Void>>> inFlight = new ArrayList<>();
             for (int i = 0; i < VERSIONS; i++) {
-                inFlight.add(http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/example.com/crash/@v/v1.0." + i + ".zip")).build(),
+                inFlight.add(http.sendAsync(
+                        HttpRequest.newBuilder(URI.create(
+                                        "http://127.0.0.1:" + port + "/example.com/crash/@v/v1.0." + i + ".zip"))
+                                .build(),
                         HttpResponse.BodyHandlers.discarding()));
             }
             // Kill once the first version is committed: the others are mid-fetch or mid-commit.
@@ -74,26 +81,43 @@ class CrashSafetyIT {
             int served = 0;
             for (int i = 0; i < VERSIONS; i++) {
                 String base = granary.url() + "/example.com/crash/@v/v1.0." + i;
-                HttpResponse<byte[]> info = http.send(HttpRequest.newBuilder(URI.create(base + ".info")).build(), HttpResponse.BodyHandlers.ofByteArray());
+                HttpResponse<byte[]> info = http.send(
+                        HttpRequest.newBuilder(URI.create(base + ".info")).build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
                 if (info.statusCode() == 404) {
                     continue;
                 }
                 assertThat(info.statusCode()).isEqualTo(200);
-                HttpResponse<byte[]> zip = http.send(HttpRequest.newBuilder(URI.create(base + ".zip")).build(), HttpResponse.BodyHandlers.ofByteArray());
-                HttpResponse<byte[]> mod = http.send(HttpRequest.newBuilder(URI.create(base + ".mod")).build(), HttpResponse.BodyHandlers.ofByteArray());
+                HttpResponse<byte[]> zip = http.send(
+                        HttpRequest.newBuilder(URI.create(base + ".zip")).build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
+                HttpResponse<byte[]> mod = http.send(
+                        HttpRequest.newBuilder(URI.create(base + ".mod")).build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
                 assertThat(zip.statusCode()).isEqualTo(200);
                 assertThat(mod.statusCode()).isEqualTo(200);
-                assertThat(zip.body()).isEqualTo(Files.readAllBytes(tree.file("example.com/crash", "v1.0." + i, ".zip")));
+                assertThat(zip.body())
+                        .isEqualTo(Files.readAllBytes(tree.file("example.com/crash", "v1.0." + i, ".zip")));
                 served++;
             }
-            assertThat(served).as("versions committed before the kill").isGreaterThan(0).isLessThan(VERSIONS);
-            String list = new String(http.send(HttpRequest.newBuilder(URI.create(granary.url() + "/example.com/crash/@v/list")).build(),
-                    HttpResponse.BodyHandlers.ofByteArray()).body(), StandardCharsets.UTF_8);
+            assertThat(served)
+                    .as("versions committed before the kill")
+                    .isGreaterThan(0)
+                    .isLessThan(VERSIONS);
+            String list = new String(
+                    http.send(
+                                    HttpRequest.newBuilder(URI.create(granary.url() + "/example.com/crash/@v/list"))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofByteArray())
+                            .body(),
+                    StandardCharsets.UTF_8);
             assertThat(list.lines().count()).isEqualTo(served);
         }
         // No temporary file of the killed process is ever listed or served; the restart swept or ignored them.
         try (Stream<Path> s = Files.walk(storage)) {
-            assertThat(s.filter(f -> f.getFileName().toString().endsWith(".info")).count()).isLessThanOrEqualTo(VERSIONS);
+            assertThat(s.filter(f -> f.getFileName().toString().endsWith(".info"))
+                            .count())
+                    .isLessThanOrEqualTo(VERSIONS);
         }
     }
 
@@ -108,8 +132,12 @@ class CrashSafetyIT {
             files.put("go.mod", "module example.com/crash\n".getBytes(StandardCharsets.UTF_8));
             files.put("data.bin", blob);
             String v = "v1.0." + i;
-            tree.add("example.com/crash", v, ("{\"Version\":\"" + v + "\"}").getBytes(StandardCharsets.UTF_8),
-                    "module example.com/crash\n".getBytes(StandardCharsets.UTF_8), files);
+            tree.add(
+                    "example.com/crash",
+                    v,
+                    ("{\"Version\":\"" + v + "\"}").getBytes(StandardCharsets.UTF_8),
+                    "module example.com/crash\n".getBytes(StandardCharsets.UTF_8),
+                    files);
         }
         Path storage = tmp.resolve("storage");
         HttpClient http = HttpClient.newHttpClient();
@@ -122,15 +150,20 @@ class CrashSafetyIT {
             // The go command loads the module graph first: .info and .mod of every version, answered before commit.
             List<CompletableFuture<HttpResponse<byte[]>>> mods = new ArrayList<>();
             for (int i = 0; i < VERSIONS; i++) {
-                http.sendAsync(HttpRequest.newBuilder(URI.create(base + i + ".info")).build(), HttpResponse.BodyHandlers.discarding());
-                mods.add(http.sendAsync(HttpRequest.newBuilder(URI.create(base + i + ".mod")).build(), HttpResponse.BodyHandlers.ofByteArray()));
+                http.sendAsync(
+                        HttpRequest.newBuilder(URI.create(base + i + ".info")).build(),
+                        HttpResponse.BodyHandlers.discarding());
+                mods.add(http.sendAsync(
+                        HttpRequest.newBuilder(URI.create(base + i + ".mod")).build(),
+                        HttpResponse.BodyHandlers.ofByteArray()));
             }
             // Kill as soon as the first .mod is answered: its version is being committed, the others are mid-fetch.
             CompletableFuture.anyOf(mods.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
             p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
             for (CompletableFuture<HttpResponse<byte[]>> m : mods) {
                 if (m.isDone() && !m.isCompletedExceptionally() && m.join().statusCode() == 200) {
-                    assertThat(m.join().body()).isEqualTo("module example.com/crash\n".getBytes(StandardCharsets.UTF_8));
+                    assertThat(m.join().body())
+                            .isEqualTo("module example.com/crash\n".getBytes(StandardCharsets.UTF_8));
                     early++;
                 }
                 m.cancel(true);
@@ -142,19 +175,33 @@ class CrashSafetyIT {
         try (TestServers.Running granary = TestServers.start(storage, "off", Map.of())) {
             for (int i = 0; i < VERSIONS; i++) {
                 String base = granary.url() + "/example.com/crash/@v/v1.0." + i;
-                int info = http.send(HttpRequest.newBuilder(URI.create(base + ".info")).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
-                HttpResponse<byte[]> mod = http.send(HttpRequest.newBuilder(URI.create(base + ".mod")).build(), HttpResponse.BodyHandlers.ofByteArray());
-                HttpResponse<byte[]> zip = http.send(HttpRequest.newBuilder(URI.create(base + ".zip")).build(), HttpResponse.BodyHandlers.ofByteArray());
+                int info = http.send(
+                                HttpRequest.newBuilder(URI.create(base + ".info"))
+                                        .build(),
+                                HttpResponse.BodyHandlers.discarding())
+                        .statusCode();
+                HttpResponse<byte[]> mod = http.send(
+                        HttpRequest.newBuilder(URI.create(base + ".mod")).build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
+                HttpResponse<byte[]> zip = http.send(
+                        HttpRequest.newBuilder(URI.create(base + ".zip")).build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
                 if (info == 404) {
-                    assertThat(mod.statusCode()).as("v1.0." + i + ".mod of a version not committed").isEqualTo(404);
-                    assertThat(zip.statusCode()).as("v1.0." + i + ".zip of a version not committed").isEqualTo(404);
+                    assertThat(mod.statusCode())
+                            .as("v1.0." + i + ".mod of a version not committed")
+                            .isEqualTo(404);
+                    assertThat(zip.statusCode())
+                            .as("v1.0." + i + ".zip of a version not committed")
+                            .isEqualTo(404);
                     continue;
                 }
                 assertThat(info).isEqualTo(200);
                 assertThat(mod.statusCode()).isEqualTo(200);
                 assertThat(zip.statusCode()).isEqualTo(200);
-                assertThat(mod.body()).isEqualTo(Files.readAllBytes(tree.file("example.com/crash", "v1.0." + i, ".mod")));
-                assertThat(zip.body()).isEqualTo(Files.readAllBytes(tree.file("example.com/crash", "v1.0." + i, ".zip")));
+                assertThat(mod.body())
+                        .isEqualTo(Files.readAllBytes(tree.file("example.com/crash", "v1.0." + i, ".mod")));
+                assertThat(zip.body())
+                        .isEqualTo(Files.readAllBytes(tree.file("example.com/crash", "v1.0." + i, ".zip")));
             }
         }
     }
@@ -170,7 +217,8 @@ class CrashSafetyIT {
             Process p = startGranary(storage, upstream.uri().toString());
             int port = awaitPort(p);
             CompletableFuture<HttpResponse<byte[]>> inFlight = http.sendAsync(
-                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/example.com/slow/@v/v1.0.0.zip")).build(),
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/example.com/slow/@v/v1.0.0.zip"))
+                            .build(),
                     HttpResponse.BodyHandlers.ofByteArray());
             while (upstream.totalHits() == 0) {
                 Thread.sleep(10);
@@ -185,7 +233,9 @@ class CrashSafetyIT {
             assertThat(upstream.totalHits()).isEqualTo(3);
         }
         try (Stream<Path> s = Files.walk(storage)) {
-            assertThat(s.filter(f -> f.getFileName().toString().startsWith(".tmp-")).toList()).isEmpty();
+            assertThat(s.filter(f -> f.getFileName().toString().startsWith(".tmp-"))
+                            .toList())
+                    .isEmpty();
         }
     }
 
@@ -202,8 +252,17 @@ class CrashSafetyIT {
     }
 
     static Process startGranary(Path storage, String upstream) throws IOException {
-        return TestServers.startProcess(List.of("-Xmx256m"), Map.of(),
-                "--listen", "127.0.0.1:0", "--storage", storage.toString(), "--upstream", upstream, "--sumdb", "off");
+        return TestServers.startProcess(
+                List.of("-Xmx256m"),
+                Map.of(),
+                "--listen",
+                "127.0.0.1:0",
+                "--storage",
+                storage.toString(),
+                "--upstream",
+                upstream,
+                "--sumdb",
+                "off");
     }
 
     static int awaitPort(Process p) throws IOException {

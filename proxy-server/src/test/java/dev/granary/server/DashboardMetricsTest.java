@@ -66,20 +66,35 @@ class DashboardMetricsTest {
         String db = Notes.generateKey("sum.test.example").verifierKey();
         HttpClient http = HttpClient.newHttpClient();
         try (TestUpstream upstream = TestUpstream.serve(tree.root());
-             TestServers.Running granary = TestServers.start(tmp.resolve("storage"), upstream.uri().toString(),
-                     Map.of(ConfigKey.SUMDB, db + " http://127.0.0.1:9", ConfigKey.NOSUMDB, "example.com"))) {
-            for (String p : List.of("/example.com/quote/@v/v1.5.2.zip", "/example.com/quote/@v/v1.5.2.zip",
-                    "/example.com/quote/@v/v1.5.1.info", "/example.com/quote/@v/list", "/example.com/quote/@latest",
-                    "/example.com/missing/@v/v1.0.0.info", "/", "/-/api/modules?q=quote", "/healthz", "/readyz")) {
-                http.send(HttpRequest.newBuilder(URI.create(granary.url() + p)).build(), HttpResponse.BodyHandlers.discarding());
+                TestServers.Running granary = TestServers.start(
+                        tmp.resolve("storage"),
+                        upstream.uri().toString(),
+                        Map.of(ConfigKey.SUMDB, db + " http://127.0.0.1:9", ConfigKey.NOSUMDB, "example.com"))) {
+            for (String p : List.of(
+                    "/example.com/quote/@v/v1.5.2.zip",
+                    "/example.com/quote/@v/v1.5.2.zip",
+                    "/example.com/quote/@v/v1.5.1.info",
+                    "/example.com/quote/@v/list",
+                    "/example.com/quote/@latest",
+                    "/example.com/missing/@v/v1.0.0.info",
+                    "/",
+                    "/-/api/modules?q=quote",
+                    "/healthz",
+                    "/readyz")) {
+                http.send(
+                        HttpRequest.newBuilder(URI.create(granary.url() + p)).build(),
+                        HttpResponse.BodyHandlers.discarding());
             }
             // GC pauses are timed once the first one happens, as in any server after its first minutes: have one.
             System.gc();
             String scrape;
             long deadline = System.nanoTime() + 10_000_000_000L;
             do {
-                scrape = http.send(HttpRequest.newBuilder(URI.create(granary.url() + "/metrics")).build(),
-                        HttpResponse.BodyHandlers.ofString()).body();
+                scrape = http.send(
+                                HttpRequest.newBuilder(URI.create(granary.url() + "/metrics"))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .body();
             } while (!scrape.contains("jvm_gc_pause_seconds_sum") && System.nanoTime() < deadline);
             return scrape;
         }
@@ -106,12 +121,20 @@ class DashboardMetricsTest {
             }
         }
         assertThat(queried).as("names found in the queries").hasSizeGreaterThan(25);
-        assertThat(queried.stream().filter(n -> !exported.contains(n)).toList()).as("queried but not exported").isEmpty();
+        assertThat(queried.stream().filter(n -> !exported.contains(n)).toList())
+                .as("queried but not exported")
+                .isEmpty();
         // The dashboard covers what operators look at.
         String dashboard = Files.readString(DASHBOARD);
-        for (String needed : List.of("granary_http_requests_seconds_bucket", "granary_cache_lookups_total", "granary_upstream_fetch_seconds_count",
-                "granary_verification_failures_total", "granary_storage_operations_seconds_bucket", "granary_storage_disk_free_bytes",
-                "jvm_memory_used_bytes", "jvm_gc_pause_seconds_sum")) {
+        for (String needed : List.of(
+                "granary_http_requests_seconds_bucket",
+                "granary_cache_lookups_total",
+                "granary_upstream_fetch_seconds_count",
+                "granary_verification_failures_total",
+                "granary_storage_operations_seconds_bucket",
+                "granary_storage_disk_free_bytes",
+                "jvm_memory_used_bytes",
+                "jvm_gc_pause_seconds_sum")) {
             assertThat(dashboard).as(needed).contains(needed);
         }
     }

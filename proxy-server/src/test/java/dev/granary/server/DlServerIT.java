@@ -47,6 +47,7 @@ class DlServerIT {
 
     @TempDir
     static Path tmp;
+
     private Gpg gpg;
     private String releaseKey;
     private String otherKey;
@@ -79,15 +80,21 @@ class DlServerIT {
             sign(releaseKey, dir.resolve(f));
         }
         site.release("go1.25.9", true, new Entry(OLD, "linux", "amd64", "archive"));
-        site.release("go1.26.3", true, new Entry(SOURCE, "", "", "source"), new Entry(LINUX, "linux", "amd64", "archive"),
-                new Entry(DARWIN, "darwin", "arm64", "archive"), new Entry(WINDOWS, "windows", "amd64", "archive"));
+        site.release(
+                "go1.26.3",
+                true,
+                new Entry(SOURCE, "", "", "source"),
+                new Entry(LINUX, "linux", "amd64", "archive"),
+                new Entry(DARWIN, "darwin", "arm64", "archive"),
+                new Entry(WINDOWS, "windows", "amd64", "archive"));
         return site;
     }
 
     private void sign(String key, Path file) throws Exception {
         Path asc = file.resolveSibling(file.getFileName() + ".asc");
         Files.deleteIfExists(asc);
-        gpg.run("--local-user", key, "--armor", "--detach-sign", "--output", asc.toString(), file.toString()).assertSuccess();
+        gpg.run("--local-user", key, "--armor", "--detach-sign", "--output", asc.toString(), file.toString())
+                .assertSuccess();
     }
 
     /** Granary over {@code storage} with {@code site} as its release site (or none), trusting only the release key. */
@@ -119,14 +126,18 @@ class DlServerIT {
             return List.of();
         }
         try (Stream<Path> s = Files.list(dl)) {
-            return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("go") || n.startsWith(".tmp")).sorted().toList();
+            return s.map(p -> p.getFileName().toString())
+                    .filter(n -> n.startsWith("go") || n.startsWith(".tmp"))
+                    .sorted()
+                    .toList();
         }
     }
 
     @Test
     void listingArchiveEtagAndRangeThroughGranary() throws Exception {
         Path storage = tmp.resolve("served");
-        try (FakeReleaseSite site = site(tmp.resolve("site-served")); TestServers.Running g = granary(storage, site)) {
+        try (FakeReleaseSite site = site(tmp.resolve("site-served"));
+                TestServers.Running g = granary(storage, site)) {
             HttpResponse<byte[]> all = get(g.url() + "/dl/?mode=json&include=all");
             assertThat(all.statusCode()).isEqualTo(200);
             assertThat(all.headers().firstValue("content-type")).contains("application/json");
@@ -135,7 +146,8 @@ class DlServerIT {
             assertThat(listing).isEqualTo(new ObjectMapper().readTree(site.listing(true)));
             JsonNode file = listing.get(0).get("files").get(1);
             assertThat(file.get("filename").asText()).isEqualTo(LINUX);
-            assertThat(file.get("sha256").asText()).isEqualTo(FakeReleaseSite.sha256(site.dir().resolve(LINUX)));
+            assertThat(file.get("sha256").asText())
+                    .isEqualTo(FakeReleaseSite.sha256(site.dir().resolve(LINUX)));
             assertThat(get(g.url() + "/dl/?mode=json").statusCode()).isEqualTo(200);
 
             byte[] want = Files.readAllBytes(site.dir().resolve(LINUX));
@@ -157,16 +169,22 @@ class DlServerIT {
             assertThat(range.headers().firstValue("content-range")).contains("bytes 1000000-1000099/" + want.length);
             assertThat(range.body()).isEqualTo(Arrays.copyOfRange(want, 1_000_000, 1_000_100));
 
-            HttpResponse<byte[]> head = http.send(HttpRequest.newBuilder(URI.create(g.url() + "/dl/" + LINUX))
-                    .method("HEAD", HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofByteArray());
+            HttpResponse<byte[]> head = http.send(
+                    HttpRequest.newBuilder(URI.create(g.url() + "/dl/" + LINUX))
+                            .method("HEAD", HttpRequest.BodyPublishers.noBody())
+                            .build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
             assertThat(head.statusCode()).isEqualTo(200);
             assertThat(head.headers().firstValueAsLong("content-length")).hasValue(want.length);
 
-            assertThat(text(get(g.url() + "/dl/" + LINUX + ".sha256"))).isEqualTo(FakeReleaseSite.sha256(site.dir().resolve(LINUX)));
-            assertThat(get(g.url() + "/dl/" + LINUX + ".asc").body()).isEqualTo(Files.readAllBytes(site.dir().resolve(LINUX + ".asc")));
+            assertThat(text(get(g.url() + "/dl/" + LINUX + ".sha256")))
+                    .isEqualTo(FakeReleaseSite.sha256(site.dir().resolve(LINUX)));
+            assertThat(get(g.url() + "/dl/" + LINUX + ".asc").body())
+                    .isEqualTo(Files.readAllBytes(site.dir().resolve(LINUX + ".asc")));
             // Fetched once from the site, however often it was asked for since.
             assertThat(site.hits(LINUX)).isEqualTo(1);
-            assertThat(get(g.url() + "/dl/" + WINDOWS).headers().firstValue("content-type")).contains("application/zip");
+            assertThat(get(g.url() + "/dl/" + WINDOWS).headers().firstValue("content-type"))
+                    .contains("application/zip");
 
             HttpResponse<byte[]> unknown = get(g.url() + "/dl/go9.9.9.linux-amd64.tar.gz");
             assertThat(unknown.statusCode()).isEqualTo(404);
@@ -177,14 +195,16 @@ class DlServerIT {
             String metrics = text(get(g.url() + "/metrics"));
             assertThat(metrics).contains("granary_dl_committed_total 2.0");
             assertThat(metrics).containsPattern("granary_http_requests_seconds_count\\{kind=\"dl\",status=\"206\"\\}");
-            assertThat(metrics).containsPattern("granary_http_requests_seconds_count\\{kind=\"dl-listing\",status=\"200\"\\}");
+            assertThat(metrics)
+                    .containsPattern("granary_http_requests_seconds_count\\{kind=\"dl-listing\",status=\"200\"\\}");
         }
     }
 
     @Test
     void everyUnverifiableArchiveIsRefusedWithItsReasonAndNothingIsStored() throws Exception {
         Path storage = tmp.resolve("refusals");
-        try (FakeReleaseSite site = site(tmp.resolve("site-refusals")); TestServers.Running g = granary(storage, site)) {
+        try (FakeReleaseSite site = site(tmp.resolve("site-refusals"));
+                TestServers.Running g = granary(storage, site)) {
             // A tampered archive.
             byte[] evil = Files.readAllBytes(site.dir().resolve(LINUX));
             evil[4242] ^= 0x20;
@@ -219,12 +239,15 @@ class DlServerIT {
             String metrics = text(get(g.url() + "/metrics"));
             assertThat(metrics).contains("granary_verification_failures_total{reason=\"dl-sha256-mismatch\"} 2.0");
             assertThat(metrics).contains("granary_verification_failures_total{reason=\"dl-signature-refused\"} 1.0");
-            assertThat(metrics).containsPattern("granary_verification_failures_total\\{reason=\"dl-signature-missing\"\\} [12]\\.0");
+            assertThat(metrics)
+                    .containsPattern(
+                            "granary_verification_failures_total\\{reason=\"dl-signature-missing\"\\} [12]\\.0");
 
             // Once the site is honest again, the same files are fetched, verified and stored.
             site.clearFaults();
             sign(releaseKey, site.dir().resolve(WINDOWS));
-            assertThat(get(g.url() + "/dl/" + LINUX).body()).isEqualTo(Files.readAllBytes(site.dir().resolve(LINUX)));
+            assertThat(get(g.url() + "/dl/" + LINUX).body())
+                    .isEqualTo(Files.readAllBytes(site.dir().resolve(LINUX)));
             assertThat(get(g.url() + "/dl/" + WINDOWS).statusCode()).isEqualTo(200);
             assertThat(stored(storage)).contains(LINUX, LINUX + ".asc", LINUX + ".sha256", WINDOWS);
         }
@@ -242,7 +265,8 @@ class DlServerIT {
             HttpResponse<byte[]> stale = get(g.url() + "/dl/?mode=json&include=all");
             assertThat(stale.statusCode()).isEqualTo(200);
             assertThat(stale.body()).isEqualTo(listing);
-            assertThat(get(g.url() + "/dl/" + DARWIN).body()).isEqualTo(Files.readAllBytes(site.dir().resolve(DARWIN)));
+            assertThat(get(g.url() + "/dl/" + DARWIN).body())
+                    .isEqualTo(Files.readAllBytes(site.dir().resolve(DARWIN)));
             HttpResponse<byte[]> missing = get(g.url() + "/dl/" + LINUX);
             assertThat(missing.statusCode()).isIn(502, 504);
             assertThat(text(get(g.url() + "/metrics"))).containsPattern("granary_dl_listing_stale_total [1-9]");
@@ -263,17 +287,40 @@ class DlServerIT {
             CommandLine cmd = Main.commandLine();
             cmd.setOut(new PrintWriter(out, true));
             cmd.setErr(new PrintWriter(err, true));
-            int exit = cmd.execute("dl", "prefetch", "--versions", "1.26.x,1.25.9", "--platforms", "linux/amd64,darwin/arm64,src",
-                    "--storage", storage.toString(), "--dl-upstream", site.baseUrl().toString(), "--dl-keyring", keyring.toString(),
-                    "--dl-key-fingerprint", releaseKey, "--upstream", "off", "--sumdb", "off");
+            int exit = cmd.execute(
+                    "dl",
+                    "prefetch",
+                    "--versions",
+                    "1.26.x,1.25.9",
+                    "--platforms",
+                    "linux/amd64,darwin/arm64,src",
+                    "--storage",
+                    storage.toString(),
+                    "--dl-upstream",
+                    site.baseUrl().toString(),
+                    "--dl-keyring",
+                    keyring.toString(),
+                    "--dl-key-fingerprint",
+                    releaseKey,
+                    "--upstream",
+                    "off",
+                    "--sumdb",
+                    "off");
             // go1.25.9 has no darwin/arm64 archive and no source archive: reported, and the exit status says so.
             assertThat(exit).as(err.toString()).isEqualTo(1);
-            assertThat(err.toString()).contains("go1.25.9 has no archive for darwin/arm64").contains("go1.25.9 has no source archive");
-            assertThat(out.toString()).contains("ok " + LINUX).contains("ok " + DARWIN).contains("ok " + SOURCE).contains("ok " + OLD)
+            assertThat(err.toString())
+                    .contains("go1.25.9 has no archive for darwin/arm64")
+                    .contains("go1.25.9 has no source archive");
+            assertThat(out.toString())
+                    .contains("ok " + LINUX)
+                    .contains("ok " + DARWIN)
+                    .contains("ok " + SOURCE)
+                    .contains("ok " + OLD)
                     .doesNotContain(WINDOWS);
         }
         try (TestServers.Running offline = granary(storage, null)) {
-            JsonNode listing = new ObjectMapper().readTree(get(offline.url() + "/dl/?mode=json&include=all").body());
+            JsonNode listing = new ObjectMapper()
+                    .readTree(get(offline.url() + "/dl/?mode=json&include=all").body());
             List<String> files = listing.findValuesAsText("filename");
             assertThat(files).containsExactlyInAnyOrder(SOURCE, LINUX, DARWIN, OLD);
             assertThat(get(offline.url() + "/dl/" + LINUX).statusCode()).isEqualTo(200);

@@ -61,10 +61,12 @@ class EdgeAccessTest {
         tree.addSimple("example.com/public", "v1.0.0");
         upstream = TestUpstream.serve(tree.root());
         tokens = tmp.resolve("tokens");
-        Files.writeString(tokens, "# granary client tokens\n"
-                + "reader " + Tokens.hash(reader) + " read\n"
-                + "team-a " + Tokens.hash(team) + " read:corp.example.com/team-a\n"
-                + "prom   " + Tokens.hash(prom) + " metrics\n");
+        Files.writeString(
+                tokens,
+                "# granary client tokens\n"
+                        + "reader " + Tokens.hash(reader) + " read\n"
+                        + "team-a " + Tokens.hash(team) + " read:corp.example.com/team-a\n"
+                        + "prom   " + Tokens.hash(prom) + " metrics\n");
         Map<ConfigKey, String> extra = new EnumMap<>(ConfigKey.class);
         extra.put(ConfigKey.AUTH_TOKENS_FILE, tokens.toString());
         extra.put(ConfigKey.AUTH_REQUIRED, "corp.example.com");
@@ -90,7 +92,8 @@ class EdgeAccessTest {
     }
 
     private static String basic(String login, String password) {
-        return "Authorization: Basic " + Base64.getEncoder().encodeToString((login + ":" + password).getBytes(StandardCharsets.UTF_8));
+        return "Authorization: Basic "
+                + Base64.getEncoder().encodeToString((login + ":" + password).getBytes(StandardCharsets.UTF_8));
     }
 
     private static String bearer(String token) {
@@ -113,25 +116,34 @@ class EdgeAccessTest {
 
         RawHttp.Response wrong = get(teamA, bearer(Tokens.generate()));
         assertThat(wrong.status()).isEqualTo(401);
-        assertThat(wrong.headers().get("www-authenticate")).contains("Bearer realm=\"granary\", error=\"invalid_token\"");
+        assertThat(wrong.headers().get("www-authenticate"))
+                .contains("Bearer realm=\"granary\", error=\"invalid_token\"");
         assertThat(wrong.text()).startsWith("invalid credentials");
         // Wrong credentials are wrong everywhere, even where none are needed...
-        assertThat(get("/example.com/public/@v/v1.0.0.info", basic("me", "granary_nope")).status()).isEqualTo(401);
+        assertThat(get("/example.com/public/@v/v1.0.0.info", basic("me", "granary_nope"))
+                        .status())
+                .isEqualTo(401);
         // ...except on the probes, which never look at them.
         assertThat(get("/healthz", basic("me", "granary_nope")).status()).isEqualTo(200);
         assertThat(get("/readyz", bearer("x")).status()).isEqualTo(200);
 
         assertThat(get(teamA, basic("anyone", team)).status()).isEqualTo(200);
-        assertThat(get(teamA, basic(team, "")).status()).as("a token given as the login").isEqualTo(200);
+        assertThat(get(teamA, basic(team, "")).status())
+                .as("a token given as the login")
+                .isEqualTo(200);
         RawHttp.Response other = get(teamB, basic("anyone", team));
         assertThat(other.status()).isEqualTo(403);
-        assertThat(other.text()).isEqualTo("token 'team-a' may not read corp.example.com/team-b/svc (it may read corp.example.com/team-a)\n");
+        assertThat(other.text())
+                .isEqualTo(
+                        "token 'team-a' may not read corp.example.com/team-b/svc (it may read corp.example.com/team-a)\n");
         assertThat(get(teamB, bearer(reader)).status()).isEqualTo(200);
-        assertThat(get("/corp.example.com/team-b/svc/@v/list", bearer(reader)).text()).isEqualTo("v1.0.0\n");
+        assertThat(get("/corp.example.com/team-b/svc/@v/list", bearer(reader)).text())
+                .isEqualTo("v1.0.0\n");
         assertThat(get("/corp.example.com/team-b/svc/@v/list").status()).isEqualTo(401);
 
         String metrics = granary.server().metrics().scrape();
-        assertThat(metrics).contains("granary_auth_refusals_total{reason=\"missing\"} 2.0")
+        assertThat(metrics)
+                .contains("granary_auth_refusals_total{reason=\"missing\"} 2.0")
                 .contains("granary_auth_refusals_total{reason=\"invalid\"} 2.0")
                 .contains("granary_auth_refusals_total{reason=\"forbidden\"} 1.0")
                 .contains("granary_auth_tokens 3.0");
@@ -141,7 +153,9 @@ class EdgeAccessTest {
     @Test
     void theCatalogListsModulesOnlyToTokensThatMayReadThemAll() throws Exception {
         // Committed (the zip is answered after the commit), so the catalog knows it.
-        assertThat(get("/corp.example.com/team-b/svc/@v/v1.0.0.zip", bearer(reader)).status()).isEqualTo(200);
+        assertThat(get("/corp.example.com/team-b/svc/@v/v1.0.0.zip", bearer(reader))
+                        .status())
+                .isEqualTo(200);
         assertThat(get("/").status()).as("the page itself").isEqualTo(200);
         assertThat(get("/-/api/modules?q=corp").status()).isEqualTo(401);
         RawHttp.Response limited = get("/-/api/modules?q=corp", bearer(team));
@@ -150,8 +164,12 @@ class EdgeAccessTest {
         assertThat(get("/-/api/modules?q=corp", bearer(reader)).status()).isEqualTo(200);
         assertThat(get("/-/api/stats").status()).isEqualTo(401);
         // A module's own catalog page is guarded as the module is.
-        assertThat(get("/-/api/modules/corp.example.com/team-b/svc", bearer(team)).status()).isEqualTo(403);
-        assertThat(get("/-/api/modules/corp.example.com/team-b/svc", bearer(reader)).status()).isEqualTo(200);
+        assertThat(get("/-/api/modules/corp.example.com/team-b/svc", bearer(team))
+                        .status())
+                .isEqualTo(403);
+        assertThat(get("/-/api/modules/corp.example.com/team-b/svc", bearer(reader))
+                        .status())
+                .isEqualTo(200);
         assertNoSecretAnywhere();
     }
 
@@ -169,8 +187,10 @@ class EdgeAccessTest {
     void theTokenFileIsReloadedWhenItChangesAndABrokenEditChangesNothing() throws Exception {
         String path = "/corp.example.com/team-a/svc/@v/v1.0.0.info";
         assertThat(get(path, bearer(later)).status()).isEqualTo(401);
-        Files.writeString(tokens, Files.readString(tokens) + "later " + Tokens.hash(later) + " read:corp.example.com\n");
-        TestServers.eventually(() -> assertThat(get(path, bearer(later)).status()).isEqualTo(200));
+        Files.writeString(
+                tokens, Files.readString(tokens) + "later " + Tokens.hash(later) + " read:corp.example.com\n");
+        TestServers.eventually(
+                () -> assertThat(get(path, bearer(later)).status()).isEqualTo(200));
 
         // A line that does not parse: the tokens in force stay, and the failure is counted.
         Files.writeString(tokens, Files.readString(tokens) + "broken sha256:123 read\n");
@@ -180,7 +200,8 @@ class EdgeAccessTest {
 
         // Revoked: the line goes, and so does the access.
         Files.writeString(tokens, "reader " + Tokens.hash(reader) + " read\n");
-        TestServers.eventually(() -> assertThat(get(path, bearer(later)).status()).isEqualTo(401));
+        TestServers.eventually(
+                () -> assertThat(get(path, bearer(later)).status()).isEqualTo(401));
         assertNoSecretAnywhere();
     }
 
@@ -199,18 +220,27 @@ class EdgeAccessTest {
         granary = TestServers.start(tmp.resolve("storage2"), upstream.uri().toString(), extra);
         String base = "https://127.0.0.1:" + granary.address().getPort();
         try (HttpClient h2 = TestServers.httpsClient(ca.certificate(), HttpClient.Version.HTTP_2)) {
-            HttpResponse<String> none = h2.send(HttpRequest.newBuilder(URI.create(base + "/example.com/public/@v/list")).build(),
+            HttpResponse<String> none = h2.send(
+                    HttpRequest.newBuilder(URI.create(base + "/example.com/public/@v/list"))
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(none.version()).isEqualTo(HttpClient.Version.HTTP_2);
             assertThat(none.statusCode()).isEqualTo(401);
             assertThat(none.headers().allValues("www-authenticate")).hasSize(2);
-            HttpResponse<String> ok = h2.send(HttpRequest.newBuilder(URI.create(base + "/corp.example.com/team-a/svc/@v/list"))
-                    .header("Authorization", "Bearer " + team).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> ok = h2.send(
+                    HttpRequest.newBuilder(URI.create(base + "/corp.example.com/team-a/svc/@v/list"))
+                            .header("Authorization", "Bearer " + team)
+                            .build(),
+                    HttpResponse.BodyHandlers.ofString());
             assertThat(ok.statusCode()).isEqualTo(200);
             assertThat(ok.body()).isEqualTo("v1.0.0\n");
-            HttpResponse<String> sumdb = h2.send(HttpRequest.newBuilder(URI.create(base + "/sumdb/sum.golang.org/supported")).build(),
+            HttpResponse<String> sumdb = h2.send(
+                    HttpRequest.newBuilder(URI.create(base + "/sumdb/sum.golang.org/supported"))
+                            .build(),
                     HttpResponse.BodyHandlers.ofString());
-            assertThat(sumdb.statusCode()).as("'*' guards the checksum-database proxy too").isEqualTo(401);
+            assertThat(sumdb.statusCode())
+                    .as("'*' guards the checksum-database proxy too")
+                    .isEqualTo(401);
             answers.add(none.body() + ok.body() + sumdb.body() + none.headers() + ok.headers());
         }
         assertNoSecretAnywhere();
@@ -228,7 +258,8 @@ class EdgeAccessTest {
         List<String> texts = new ArrayList<>(answers);
         texts.add(granary.server().metrics().scrape());
         for (ILoggingEvent e : logs.atLeast(Level.TRACE)) {
-            texts.add(e.getFormattedMessage() + (e.getThrowableProxy() == null ? "" : ThrowableProxyUtil.asString(e.getThrowableProxy())));
+            texts.add(e.getFormattedMessage()
+                    + (e.getThrowableProxy() == null ? "" : ThrowableProxyUtil.asString(e.getThrowableProxy())));
         }
         assertThat(logs.atLeast(Level.TRACE)).as("TRACE logging was captured").isNotEmpty();
         for (String text : texts) {

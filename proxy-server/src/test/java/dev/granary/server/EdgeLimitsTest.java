@@ -79,7 +79,9 @@ class EdgeLimitsTest {
         InetAddress second = InetAddress.getByName("127.0.0.2");
 
         RawHttp.Response limited = untilLimited(first, 3);
-        assertThat(limited.text()).startsWith("too many requests from your address: more than 1 per second (limits.client-rate); retry in");
+        assertThat(limited.text())
+                .startsWith(
+                        "too many requests from your address: more than 1 per second (limits.client-rate); retry in");
         assertThat(Integer.parseInt(limited.header("retry-after"))).isBetween(1, 2);
         assertThat(limited.header("cache-control")).isEqualTo("no-store");
         assertThat(limited.closes()).isFalse();
@@ -95,30 +97,45 @@ class EdgeLimitsTest {
     void aTokenOverItsRateGets429WhileAnotherTokenIsStillServed() throws Exception {
         String a = Tokens.generate();
         String b = Tokens.generate();
-        start(Map.of(ConfigKey.AUTH_TOKENS, "a " + Tokens.hash(a) + " read; b " + Tokens.hash(b) + " read",
-                ConfigKey.LIMITS_TOKEN_RATE, "1", ConfigKey.LIMITS_TOKEN_BURST, "2"));
+        start(Map.of(
+                ConfigKey.AUTH_TOKENS,
+                "a " + Tokens.hash(a) + " read; b " + Tokens.hash(b) + " read",
+                ConfigKey.LIMITS_TOKEN_RATE,
+                "1",
+                ConfigKey.LIMITS_TOKEN_BURST,
+                "2"));
         InetAddress local = InetAddress.getByName("127.0.0.1");
         RawHttp.Response limited = untilLimited(local, 2, "Authorization: Bearer " + a);
-        assertThat(limited.text()).startsWith("too many requests with token 'a': more than 1 per second (limits.token-rate)");
+        assertThat(limited.text())
+                .startsWith("too many requests with token 'a': more than 1 per second (limits.token-rate)");
         assertThat(limited.text()).doesNotContain(a);
         assertThat(get(local, PATH, "Authorization: Bearer " + b).status()).isEqualTo(200);
-        assertThat(get(local, PATH).status()).as("anonymous requests are not a token's").isEqualTo(200);
+        assertThat(get(local, PATH).status())
+                .as("anonymous requests are not a token's")
+                .isEqualTo(200);
     }
 
     @Test
     void behindATrustedProxyTheForwardedClientIsLimitedAndNotTheProxy() throws Exception {
-        start(Map.of(ConfigKey.LIMITS_CLIENT_RATE, "1", ConfigKey.LIMITS_CLIENT_BURST, "2",
-                ConfigKey.LIMITS_TRUSTED_PROXIES, "127.0.0.1/32, 10.1.0.0/16"));
+        start(Map.of(
+                ConfigKey.LIMITS_CLIENT_RATE,
+                "1",
+                ConfigKey.LIMITS_CLIENT_BURST,
+                "2",
+                ConfigKey.LIMITS_TRUSTED_PROXIES,
+                "127.0.0.1/32, 10.1.0.0/16"));
         InetAddress proxy = InetAddress.getByName("127.0.0.1");
         untilLimited(proxy, 2, "X-Forwarded-For: 192.0.2.7, 10.1.2.3");
         // Another client through the same proxy is served...
         assertThat(get(proxy, PATH, "X-Forwarded-For: 192.0.2.8").status()).isEqualTo(200);
         // ...and the same one is still limited, whatever it claims further left.
-        assertThat(get(proxy, PATH, "X-Forwarded-For: 203.0.113.1, 192.0.2.7").status()).isEqualTo(429);
+        assertThat(get(proxy, PATH, "X-Forwarded-For: 203.0.113.1, 192.0.2.7").status())
+                .isEqualTo(429);
         // An untrusted peer's X-Forwarded-For is not believed: it cannot spread itself over addresses.
         InetAddress untrusted = InetAddress.getByName("127.0.0.3");
         untilLimited(untrusted, 2, "X-Forwarded-For: 198.51.100.1");
-        assertThat(get(untrusted, PATH, "X-Forwarded-For: 198.51.100.2").status()).isEqualTo(429);
+        assertThat(get(untrusted, PATH, "X-Forwarded-For: 198.51.100.2").status())
+                .isEqualTo(429);
     }
 
     @Test
@@ -136,18 +153,24 @@ class EdgeLimitsTest {
                 throw new IllegalStateException(e);
             }
         });
-        TestServers.eventually(() -> assertThat(granary.server().metrics().scrape()).contains("granary_upstream_in_flight 1.0"));
+        TestServers.eventually(
+                () -> assertThat(granary.server().metrics().scrape()).contains("granary_upstream_in_flight 1.0"));
 
         RawHttp.Response busy = get(local, "/example.com/other/@v/v1.0.0.info");
         assertThat(busy.status()).isEqualTo(503);
-        assertThat(busy.text()).isEqualTo("too many upstream fetches: all 1 are in progress and none ended within 300 ms; try again shortly\n");
+        assertThat(busy.text())
+                .isEqualTo(
+                        "too many upstream fetches: all 1 are in progress and none ended within 300 ms; try again shortly\n");
         assertThat(busy.header("retry-after")).isEqualTo("5");
-        assertThat(granary.server().metrics().scrape()).contains("granary_limits_refusals_total{limit=\"upstream-concurrency\"} 1.0");
+        assertThat(granary.server().metrics().scrape())
+                .contains("granary_limits_refusals_total{limit=\"upstream-concurrency\"} 1.0");
 
         assertThat(slow.get(60, TimeUnit.SECONDS).status()).isEqualTo(200);
         upstream.delay(0);
-        // Once the slow version's downloads have given the slot back, the refusal is not remembered: the next request fetches.
-        TestServers.eventually(() -> assertThat(granary.server().metrics().scrape()).contains("granary_upstream_in_flight 0.0"));
+        // Once the slow version's downloads have given the slot back, the refusal is not remembered: the next request
+        // fetches.
+        TestServers.eventually(
+                () -> assertThat(granary.server().metrics().scrape()).contains("granary_upstream_in_flight 0.0"));
         assertThat(get(local, "/example.com/other/@v/v1.0.0.info").status()).isEqualTo(200);
     }
 }

@@ -18,8 +18,7 @@ import java.util.concurrent.TimeUnit;
  * where {@code .ci/run} installs them, a missing tool fails the test instead.
  */
 final class ExternalTools {
-    private ExternalTools() {
-    }
+    private ExternalTools() {}
 
     /** The tool's path; skips (or on CI fails) the test when it is not installed. */
     static Path require(String name, String install) {
@@ -38,19 +37,22 @@ final class ExternalTools {
     }
 
     /** What a finished process said. */
-    record Result(int code, String out) {
-    }
+    record Result(int code, String out) {}
 
     /** Runs a command to its end (at most {@code timeoutSeconds}), stdout and stderr together. */
-    static Result run(Path dir, Map<String, String> env, long timeoutSeconds, String... command) throws IOException, InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder(List.of(command)).directory(dir.toFile()).redirectErrorStream(true);
+    static Result run(Path dir, Map<String, String> env, long timeoutSeconds, String... command)
+            throws IOException, InterruptedException {
+        ProcessBuilder pb =
+                new ProcessBuilder(List.of(command)).directory(dir.toFile()).redirectErrorStream(true);
         pb.environment().putAll(env);
         Process p = pb.start();
         p.getOutputStream().close();
         List<String> lines = new ArrayList<>();
         Thread reader = Thread.ofVirtual().start(() -> {
             try {
-                new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().forEach(lines::add);
+                new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
+                        .lines()
+                        .forEach(lines::add);
             } catch (IOException ignored) {
                 // the process ended
             }

@@ -26,6 +26,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class FramingTest {
     @TempDir
     static Path tmp;
+
     private TestServers.Running granary;
 
     @BeforeAll
@@ -40,28 +41,40 @@ class FramingTest {
 
     static Stream<Arguments> untrustworthyFraming() {
         return Stream.of(
-                Arguments.of("Content-Length and Transfer-Encoding",
-                        request("GET", "/healthz", "Content-Length: 5", "Transfer-Encoding: chunked") + "0\r\n\r\n", 400),
-                Arguments.of("differing Content-Length headers",
-                        request("GET", "/healthz", "Content-Length: 5", "Content-Length: 6") + "hello", 400),
-                Arguments.of("differing Content-Length list",
-                        request("GET", "/healthz", "Content-Length: 5, 6") + "hello", 400),
-                Arguments.of("non-numeric Content-Length",
-                        request("GET", "/healthz", "Content-Length: five"), 400),
-                Arguments.of("unknown Transfer-Encoding",
-                        request("GET", "/healthz", "Transfer-Encoding: gzip"), 400),
-                Arguments.of("oversize header section",
-                        request("GET", "/healthz", "X-Big: " + "b".repeat(20_000)), 431),
-                Arguments.of("many headers",
-                        request("GET", "/healthz", Stream.generate(() -> "X-Many: yes").limit(2_000).toArray(String[]::new)), 431),
-                Arguments.of("oversize request line",
-                        request("GET", "/healthz?" + "q".repeat(10_000)), 414),
-                Arguments.of("space in a header name",
-                        "GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n", 400),
-                Arguments.of("declared body far too large",
-                        request("GET", "/healthz", "Content-Length: 10737418240"), 413),
-                Arguments.of("chunked body on a GET",
-                        request("GET", "/healthz", "Transfer-Encoding: chunked") + "5\r\nhello\r\n0\r\n\r\n", 411));
+                Arguments.of(
+                        "Content-Length and Transfer-Encoding",
+                        request("GET", "/healthz", "Content-Length: 5", "Transfer-Encoding: chunked") + "0\r\n\r\n",
+                        400),
+                Arguments.of(
+                        "differing Content-Length headers",
+                        request("GET", "/healthz", "Content-Length: 5", "Content-Length: 6") + "hello",
+                        400),
+                Arguments.of(
+                        "differing Content-Length list",
+                        request("GET", "/healthz", "Content-Length: 5, 6") + "hello",
+                        400),
+                Arguments.of("non-numeric Content-Length", request("GET", "/healthz", "Content-Length: five"), 400),
+                Arguments.of("unknown Transfer-Encoding", request("GET", "/healthz", "Transfer-Encoding: gzip"), 400),
+                Arguments.of(
+                        "oversize header section", request("GET", "/healthz", "X-Big: " + "b".repeat(20_000)), 431),
+                Arguments.of(
+                        "many headers",
+                        request(
+                                "GET",
+                                "/healthz",
+                                Stream.generate(() -> "X-Many: yes")
+                                        .limit(2_000)
+                                        .toArray(String[]::new)),
+                        431),
+                Arguments.of("oversize request line", request("GET", "/healthz?" + "q".repeat(10_000)), 414),
+                Arguments.of(
+                        "space in a header name", "GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header: 1\r\n\r\n", 400),
+                Arguments.of(
+                        "declared body far too large", request("GET", "/healthz", "Content-Length: 10737418240"), 413),
+                Arguments.of(
+                        "chunked body on a GET",
+                        request("GET", "/healthz", "Transfer-Encoding: chunked") + "5\r\nhello\r\n0\r\n\r\n",
+                        411));
     }
 
     @ParameterizedTest(name = "{0}")

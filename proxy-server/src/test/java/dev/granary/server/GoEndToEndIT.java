@@ -58,20 +58,27 @@ class GoEndToEndIT {
         Path storage = tmp.resolve("storage");
 
         try (TestUpstream upstream = TestUpstream.serve(tree.root());
-             TestServers.Running granary = TestServers.start(storage, upstream.uri().toString(), Map.of())) {
+                TestServers.Running granary =
+                        TestServers.start(storage, upstream.uri().toString(), Map.of())) {
             GoCommand go = new GoCommand(toolchain, tmp.resolve("go")).env("GOPROXY", granary.url());
 
             go.run(app, "mod", "download", "all").assertSuccess();
             go.run(app, "build", "-o", "hello", ".").assertSuccess();
             assertThat(TestModules.runBinary(app.resolve("hello"))).contains("Hello, world.");
             // A module path with upper-case letters travels case-escaped (rsc.io/!q!u!o!t!e).
-            String json = go.run(app, "mod", "download", "-json", "rsc.io/QUOTE@v1.5.2").assertSuccess().output();
+            String json = go.run(app, "mod", "download", "-json", "rsc.io/QUOTE@v1.5.2")
+                    .assertSuccess()
+                    .output();
             assertThat(json).contains("\"Version\": \"v1.5.2\"").doesNotContain("\"Error\"");
             assertThat(upstream.hits("rsc.io/!q!u!o!t!e/@v/v1.5.2.zip")).isEqualTo(1);
-            assertThat(Files.exists(storage.resolve("rsc.io/!q!u!o!t!e/@v/v1.5.2.zip"))).isTrue();
-            assertThat(Files.exists(storage.resolve("rsc.io/quote/v3/@v/v3.0.0.info"))).isTrue();
+            assertThat(Files.exists(storage.resolve("rsc.io/!q!u!o!t!e/@v/v1.5.2.zip")))
+                    .isTrue();
+            assertThat(Files.exists(storage.resolve("rsc.io/quote/v3/@v/v3.0.0.info")))
+                    .isTrue();
 
-            String versions = go.run(app, "list", "-m", "-versions", "rsc.io/quote").assertSuccess().output();
+            String versions = go.run(app, "list", "-m", "-versions", "rsc.io/quote")
+                    .assertSuccess()
+                    .output();
             assertThat(versions.strip()).isEqualTo("rsc.io/quote v1.4.0 v1.5.1 v1.5.2");
 
             go.run(app, "get", "rsc.io/sampler@latest").assertSuccess();
@@ -85,7 +92,9 @@ class GoEndToEndIT {
             go.run(app, "build", "-o", "hello2", ".").assertSuccess();
             // rsc.io/sampler v1.99.99 (chosen by @latest above) says something else.
             assertThat(TestModules.runBinary(app.resolve("hello2"))).contains("99 bottles of beer");
-            String offlineVersions = go.run(app, "list", "-m", "-versions", "rsc.io/sampler").assertSuccess().output();
+            String offlineVersions = go.run(app, "list", "-m", "-versions", "rsc.io/sampler")
+                    .assertSuccess()
+                    .output();
             assertThat(offlineVersions).contains("v1.3.0").contains("v1.99.99");
         }
     }
@@ -97,14 +106,19 @@ class GoEndToEndIT {
         Files.writeString(app.resolve("main.go"), MAIN);
         Files.writeString(app.resolve("go.mod"), GO_MOD);
         Path storage = tmp.resolve("storage");
-        try (TestServers.Running granary = TestServers.start(storage, tree.root().toUri().toString(), Map.of())) {
+        try (TestServers.Running granary =
+                TestServers.start(storage, tree.root().toUri().toString(), Map.of())) {
             GoCommand go = new GoCommand(toolchain, tmp.resolve("go")).env("GOPROXY", granary.url());
             go.run(app, "mod", "download", "all").assertSuccess();
         }
         // No server at all: the storage root is a GOPROXY=file:// tree.
-        GoCommand go = new GoCommand(toolchain, tmp.resolve("go2")).env("GOPROXY", storage.toUri().toString());
+        GoCommand go = new GoCommand(toolchain, tmp.resolve("go2"))
+                .env("GOPROXY", storage.toUri().toString());
         go.run(app, "build", "-o", "hello", ".").assertSuccess();
-        assertThat(go.run(app, "list", "-m", "-versions", "rsc.io/quote").assertSuccess().output()).contains("v1.5.2");
+        assertThat(go.run(app, "list", "-m", "-versions", "rsc.io/quote")
+                        .assertSuccess()
+                        .output())
+                .contains("v1.5.2");
         assertThat(TestModules.runBinary(app.resolve("hello"))).contains("Hello, world.");
     }
 }

@@ -62,7 +62,11 @@ class GoSecurityIT {
     private static void addPublishedAt(GoProxyTree tree, String module, String version, Instant time) throws Exception {
         String info = "{\"Version\":\"" + version + "\",\"Time\":\"" + time.truncatedTo(ChronoUnit.SECONDS) + "\"}";
         byte[] mod = ("module " + module + "\n").getBytes(StandardCharsets.UTF_8);
-        tree.add(module, version, info.getBytes(StandardCharsets.UTF_8), mod,
+        tree.add(
+                module,
+                version,
+                info.getBytes(StandardCharsets.UTF_8),
+                mod,
                 Map.of("go.mod", mod, "fresh.go", "package fresh\n".getBytes(StandardCharsets.UTF_8)));
     }
 
@@ -83,7 +87,9 @@ class GoSecurityIT {
         Map<ConfigKey, String> extra = new EnumMap<>(ConfigKey.class);
         extra.put(ConfigKey.TLS_CERT, cert.toString());
         extra.put(ConfigKey.TLS_KEY, key.toString());
-        extra.put(ConfigKey.AUTH_TOKENS, "dev " + Tokens.hash(dev) + " read; team-a " + Tokens.hash(team) + " read:corp.example.com/team-a");
+        extra.put(
+                ConfigKey.AUTH_TOKENS,
+                "dev " + Tokens.hash(dev) + " read; team-a " + Tokens.hash(team) + " read:corp.example.com/team-a");
         extra.put(ConfigKey.AUTH_REQUIRED, "corp.example.com");
         extra.put(ConfigKey.POLICY_DENY, "example.com/bad <v1.1.0 # CVE-TEST-1");
         extra.put(ConfigKey.POLICY_MIN_AGE, "72h");
@@ -108,7 +114,9 @@ class GoSecurityIT {
 
     /** The same with a .netrc holding {@code token} (GOAUTH=netrc: Go 1.19 ignores the variable and reads it anyway). */
     private GoCommand goWithNetrc(GoToolchain toolchain, String name, String token) throws Exception {
-        return go(toolchain, name).env("GOAUTH", "netrc").env("NETRC", netrc(name, token).toString());
+        return go(toolchain, name)
+                .env("GOAUTH", "netrc")
+                .env("NETRC", netrc(name, token).toString());
     }
 
     private static String fails(GoCommand.Result r) {
@@ -122,15 +130,20 @@ class GoSecurityIT {
     private Path netrc(String name, String token) throws Exception {
         Path f = tmp.resolve(name + ".netrc");
         int port = granary.address().getPort();
-        Files.writeString(f, "machine 127.0.0.1:" + port + " login ci password " + token + "\n"
-                + "machine 127.0.0.1 login ci password " + token + "\n");
+        Files.writeString(
+                f,
+                "machine 127.0.0.1:" + port + " login ci password " + token + "\n"
+                        + "machine 127.0.0.1 login ci password " + token + "\n");
         return f;
     }
 
     @EachGoToolchain
     void goWorksThroughTlsWithTheTestCaAndOnlyWithIt(GoToolchain toolchain) throws Exception {
         startSecured(Map.of());
-        String json = go(toolchain, "tls").run(app, "mod", "download", "-json", "example.com/public@v1.0.0").assertSuccess().output();
+        String json = go(toolchain, "tls")
+                .run(app, "mod", "download", "-json", "example.com/public@v1.0.0")
+                .assertSuccess()
+                .output();
         assertThat(json).contains("\"Version\": \"v1.0.0\"").doesNotContain("\"Error\"");
 
         Path none = Files.writeString(tmp.resolve("ca/none.pem"), "");
@@ -139,29 +152,37 @@ class GoSecurityIT {
                 .containsAnyOf("certificate signed by unknown authority", "x509:");
 
         // A go command pointed at the TLS port with http:// is told what is wrong.
-        GoCommand plain = go(toolchain, "plain").env("GOPROXY", "http://127.0.0.1:" + granary.address().getPort());
+        GoCommand plain = go(toolchain, "plain")
+                .env("GOPROXY", "http://127.0.0.1:" + granary.address().getPort());
         assertThat(fails(plain.run(app, "mod", "download", "example.com/public@v1.0.0")))
-                .contains("400 Bad Request").contains("this port speaks HTTPS: use https://");
+                .contains("400 Bad Request")
+                .contains("this port speaks HTTPS: use https://");
     }
 
     @EachGoToolchain
     void netrcTokensMissingAndWrongTokensAndRightsPerPattern(GoToolchain toolchain) throws Exception {
         startSecured(Map.of());
-        GoCommand anonymous = go(toolchain, "anonymous").env("GOAUTH", "netrc").env("NETRC", Files.writeString(tmp.resolve("empty.netrc"), "").toString());
+        GoCommand anonymous = go(toolchain, "anonymous")
+                .env("GOAUTH", "netrc")
+                .env("NETRC", Files.writeString(tmp.resolve("empty.netrc"), "").toString());
         assertThat(fails(anonymous.run(app, "mod", "download", "corp.example.com/team-a/lib@v1.0.0")))
-                .contains("401 Unauthorized").contains("authentication required: corp.example.com/team-a/lib needs a token");
+                .contains("401 Unauthorized")
+                .contains("authentication required: corp.example.com/team-a/lib needs a token");
 
         GoCommand wrong = goWithNetrc(toolchain, "wrong", Tokens.generate());
         assertThat(fails(wrong.run(app, "mod", "download", "corp.example.com/team-a/lib@v1.0.0")))
-                .contains("401 Unauthorized").contains("invalid credentials: the token is not known here");
+                .contains("401 Unauthorized")
+                .contains("invalid credentials: the token is not known here");
 
         GoCommand devGo = goWithNetrc(toolchain, "dev", dev);
-        devGo.run(app, "mod", "download", "corp.example.com/team-a/lib@v1.0.0", "corp.example.com/team-b/lib@v1.0.0").assertSuccess();
+        devGo.run(app, "mod", "download", "corp.example.com/team-a/lib@v1.0.0", "corp.example.com/team-b/lib@v1.0.0")
+                .assertSuccess();
 
         GoCommand teamGo = goWithNetrc(toolchain, "team", team);
         teamGo.run(app, "mod", "download", "corp.example.com/team-a/lib@v1.0.0").assertSuccess();
         assertThat(fails(teamGo.run(app, "mod", "download", "corp.example.com/team-b/lib@v1.0.0")))
-                .contains("403 Forbidden").contains("token 'team-a' may not read corp.example.com/team-b/lib");
+                .contains("403 Forbidden")
+                .contains("token 'team-a' may not read corp.example.com/team-b/lib");
         // Public modules need no token, and a valid token does not get in their way.
         teamGo.run(app, "mod", "download", "example.com/public@v1.0.0").assertSuccess();
     }
@@ -173,32 +194,46 @@ class GoSecurityIT {
         // runs it again with the URL and the response on stdin), and keeps what it was shown.
         Path seen = tmp.resolve("goauth-stdin.txt");
         Path helper = tmp.resolve("goauth-helper.sh");
-        Files.writeString(helper, "#!/bin/sh\n"
-                + "[ -n \"$1\" ] || exit 0\n"
-                + "cat > " + seen + "\n"
-                + "printf '%s\\n\\n%s\\n\\n' 'https://127.0.0.1:" + granary.address().getPort() + "' 'Authorization: Bearer " + team + "'\n");
+        Files.writeString(
+                helper,
+                "#!/bin/sh\n"
+                        + "[ -n \"$1\" ] || exit 0\n"
+                        + "cat > " + seen + "\n"
+                        + "printf '%s\\n\\n%s\\n\\n' 'https://127.0.0.1:"
+                        + granary.address().getPort() + "' 'Authorization: Bearer " + team + "'\n");
         Files.setPosixFilePermissions(helper, PosixFilePermissions.fromString("rwx------"));
         GoCommand viaCommand = go(toolchain, "goauth-cmd").env("GOAUTH", helper.toString());
         if (!toolchain.atLeast(24)) {
             // Go before 1.24 has no GOAUTH: the command is never run, and .netrc is the only way (the test above).
-            assertThat(fails(viaCommand.run(app, "mod", "download", "corp.example.com/team-a/lib@v1.0.0"))).contains("401 Unauthorized");
+            assertThat(fails(viaCommand.run(app, "mod", "download", "corp.example.com/team-a/lib@v1.0.0")))
+                    .contains("401 Unauthorized");
             assertThat(seen).doesNotExist();
             return;
         }
-        viaCommand.run(app, "mod", "download", "corp.example.com/team-a/lib@v1.0.0").assertSuccess();
+        viaCommand
+                .run(app, "mod", "download", "corp.example.com/team-a/lib@v1.0.0")
+                .assertSuccess();
         String stdin = Files.readString(seen);
-        assertThat(stdin).startsWith("HTTP/2.0 401 Unauthorized").contains("Www-Authenticate: Basic realm=\"granary\"")
+        assertThat(stdin)
+                .startsWith("HTTP/2.0 401 Unauthorized")
+                .contains("Www-Authenticate: Basic realm=\"granary\"")
                 .contains("Bearer realm=\"granary\"");
         assertThat(fails(viaCommand.run(app, "mod", "download", "corp.example.com/team-b/lib@v1.0.0")))
-                .contains("403 Forbidden").contains("token 'team-a' may not read corp.example.com/team-b/lib");
+                .contains("403 Forbidden")
+                .contains("token 'team-a' may not read corp.example.com/team-b/lib");
 
         // GOAUTH=git: git's credential helper (here the store helper) answers, sent as Basic.
         Path repo = Files.createDirectories(tmp.resolve("creds-repo"));
         Path store = tmp.resolve("git-credentials");
-        Files.writeString(store, "https://ci:" + dev + "@127.0.0.1%3a" + granary.address().getPort() + "\n");
-        Path gitconfig = Files.writeString(tmp.resolve("gitconfig"), "[credential]\n\thelper = store --file=" + store + "\n");
-        GoCommand viaGit = go(toolchain, "goauth-git").env("GOAUTH", "git " + repo)
-                .env("GIT_CONFIG_GLOBAL", gitconfig.toString()).env("GIT_CONFIG_NOSYSTEM", "1").env("GIT_TERMINAL_PROMPT", "0");
+        Files.writeString(
+                store, "https://ci:" + dev + "@127.0.0.1%3a" + granary.address().getPort() + "\n");
+        Path gitconfig =
+                Files.writeString(tmp.resolve("gitconfig"), "[credential]\n\thelper = store --file=" + store + "\n");
+        GoCommand viaGit = go(toolchain, "goauth-git")
+                .env("GOAUTH", "git " + repo)
+                .env("GIT_CONFIG_GLOBAL", gitconfig.toString())
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("GIT_TERMINAL_PROMPT", "0");
         viaGit.run(app, "mod", "download", "corp.example.com/team-b/lib@v1.0.0").assertSuccess();
     }
 
@@ -206,20 +241,29 @@ class GoSecurityIT {
     void deniedAndQuarantinedVersionsAre403WithTheReasonAndNoFallThrough(GoToolchain toolchain) throws Exception {
         startSecured(Map.of());
         // After Granary, a file:// proxy that has every version: falling through to it would succeed.
-        GoCommand go = go(toolchain, "policy").env("GOPROXY", proxy() + "," + tree.root().toUri());
+        GoCommand go = go(toolchain, "policy")
+                .env("GOPROXY", proxy() + "," + tree.root().toUri());
 
-        assertThat(fails(go.run(app, "mod", "download", "example.com/bad@v1.0.0"))).contains("403 Forbidden")
+        assertThat(fails(go.run(app, "mod", "download", "example.com/bad@v1.0.0")))
+                .contains("403 Forbidden")
                 .contains("policy: example.com/bad@v1.0.0 is denied (rule 'example.com/bad <v1.1.0': CVE-TEST-1)");
         go.run(app, "mod", "download", "example.com/bad@v1.1.0").assertSuccess();
 
-        assertThat(fails(go.run(app, "mod", "download", "example.com/fresh@v1.0.0"))).contains("403 Forbidden")
-                .contains("policy: example.com/fresh@v1.0.0 is quarantined until ").contains("versions are served once they are 72h old");
+        assertThat(fails(go.run(app, "mod", "download", "example.com/fresh@v1.0.0")))
+                .contains("403 Forbidden")
+                .contains("policy: example.com/fresh@v1.0.0 is quarantined until ")
+                .contains("versions are served once they are 72h old");
         assertThat(fails(go.run(app, "get", "example.com/fresh@latest"))).contains("is quarantined until");
-        assertThat(Files.exists(tmp.resolve("storage/example.com/fresh/@v/v1.0.0.zip"))).as("never downloaded").isFalse();
+        assertThat(Files.exists(tmp.resolve("storage/example.com/fresh/@v/v1.0.0.zip")))
+                .as("never downloaded")
+                .isFalse();
         assertThat(upstream.hits("example.com/fresh/@v/v1.0.0.zip")).isZero();
 
         // The list is left as it is: the user sees the version, and why it is refused.
-        assertThat(go.run(app, "list", "-m", "-versions", "example.com/bad").assertSuccess().output().strip())
+        assertThat(go.run(app, "list", "-m", "-versions", "example.com/bad")
+                        .assertSuccess()
+                        .output()
+                        .strip())
                 .isEqualTo("example.com/bad v1.0.0 v1.1.0");
     }
 
@@ -227,9 +271,18 @@ class GoSecurityIT {
     void aClientOverItsRateIsAnswered429AndTheGoCommandSaysWhy(GoToolchain toolchain) throws Exception {
         startSecured(Map.of(ConfigKey.LIMITS_CLIENT_RATE, "1", ConfigKey.LIMITS_CLIENT_BURST, "2"));
         // Five modules, several requests each, within a moment: more than two at once and one per second.
-        String out = fails(go(toolchain, "limited").run(app, "mod", "download", "example.com/public@v1.0.0", "example.com/bad@v1.1.0",
-                "corp.example.com/team-a/lib@v1.0.0", "corp.example.com/team-b/lib@v1.0.0", "example.com/fresh@v1.0.0"));
+        String out = fails(go(toolchain, "limited")
+                .run(
+                        app,
+                        "mod",
+                        "download",
+                        "example.com/public@v1.0.0",
+                        "example.com/bad@v1.1.0",
+                        "corp.example.com/team-a/lib@v1.0.0",
+                        "corp.example.com/team-b/lib@v1.0.0",
+                        "example.com/fresh@v1.0.0"));
         assertThat(out).contains("429 Too Many Requests").contains("too many requests from your address");
-        assertThat(granary.server().metrics().scrape()).contains("granary_limits_refusals_total{limit=\"client-rate\"}");
+        assertThat(granary.server().metrics().scrape())
+                .contains("granary_limits_refusals_total{limit=\"client-rate\"}");
     }
 }

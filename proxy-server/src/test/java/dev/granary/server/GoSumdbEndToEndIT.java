@@ -29,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 class GoSumdbEndToEndIT {
     @TempDir
     Path tmp;
+
     private final HttpClient http = HttpClient.newHttpClient();
 
     @EachGoToolchain
@@ -46,13 +47,14 @@ class GoSumdbEndToEndIT {
 
                 func main() { fmt.Println(quote.Hello()) }
                 """);
-        Files.writeString(app.resolve("go.mod"), "module example.com/hello\n\ngo 1.19\n\nrequire rsc.io/quote v1.5.2\n");
+        Files.writeString(
+                app.resolve("go.mod"), "module example.com/hello\n\ngo 1.19\n\nrequire rsc.io/quote v1.5.2\n");
         Path storage = tmp.resolve("storage");
 
         TestSumdb db = TestSumdb.start(tree.root());
         TestUpstream upstream = TestUpstream.serve(tree.root());
-        try (TestServers.Running granary = TestServers.start(storage, upstream.uri().toString(),
-                Map.of(ConfigKey.SUMDB, db.verifierKey() + " " + db.url()))) {
+        try (TestServers.Running granary = TestServers.start(
+                storage, upstream.uri().toString(), Map.of(ConfigKey.SUMDB, db.verifierKey() + " " + db.url()))) {
             GoCommand go = new GoCommand(toolchain, tmp.resolve("go"))
                     .env("GOPROXY", granary.url())
                     .env("GOSUMDB", db.verifierKey()); // no URL: the go command asks Granary's /sumdb/
@@ -65,11 +67,14 @@ class GoSumdbEndToEndIT {
             assertThat(metrics).contains("granary_sumdb_verifications_total{result=\"ok\"}");
             assertThat(metrics).containsPattern("granary_sumdb_served_total\\{cache=\"[a-z]+\",endpoint=\"lookup\"\\}");
             assertThat(metrics).containsPattern("granary_sumdb_served_total\\{cache=\"[a-z]+\",endpoint=\"tile\"\\}");
-            assertThat(metrics).containsPattern("granary_sumdb_tree_size\\{db=\"" + db.name().replace(".", "\\.") + "\"\\} [1-9]");
+            assertThat(metrics)
+                    .containsPattern(
+                            "granary_sumdb_tree_size\\{db=\"" + db.name().replace(".", "\\.") + "\"\\} [1-9]");
 
             // The upstream now serves a tampered zip for a version nobody fetched yet.
             String zipPath = "rsc.io/quote/@v/v1.5.1.zip";
-            upstream.override(zipPath, TestModules.tamper(Files.readAllBytes(tree.root().resolve(zipPath))));
+            upstream.override(
+                    zipPath, TestModules.tamper(Files.readAllBytes(tree.root().resolve(zipPath))));
             GoCommand.Result tampered = go.run(app, "mod", "download", "-json", "rsc.io/quote@v1.5.1");
             assertThat(tampered.exit()).isNotZero();
             assertThat(tampered.output()).contains("checksum mismatch");
@@ -99,16 +104,22 @@ class GoSumdbEndToEndIT {
 
     @EachGoToolchain
     void aDatabaseNamedWithAPathIsProxiedUnderItsWholeName(GoToolchain toolchain) throws Exception {
-        // Names are host[/path] (cmd/go/internal/modfetch/sumdb.go), like the go command's own localhost.localdev/sumdb.
+        // Names are host[/path] (cmd/go/internal/modfetch/sumdb.go), like the go command's own
+        // localhost.localdev/sumdb.
         GoProxyTree tree = TestModules.upstreamTree(tmp.resolve("upstream"));
         Path app = Files.createDirectories(tmp.resolve("app"));
-        Files.writeString(app.resolve("main.go"), "package main\n\nimport \"rsc.io/quote\"\n\nfunc main() { println(quote.Hello()) }\n");
-        Files.writeString(app.resolve("go.mod"), "module example.com/hello\n\ngo 1.19\n\nrequire rsc.io/quote v1.5.2\n");
+        Files.writeString(
+                app.resolve("main.go"),
+                "package main\n\nimport \"rsc.io/quote\"\n\nfunc main() { println(quote.Hello()) }\n");
+        Files.writeString(
+                app.resolve("go.mod"), "module example.com/hello\n\ngo 1.19\n\nrequire rsc.io/quote v1.5.2\n");
         Path storage = tmp.resolve("storage");
         try (TestSumdb db = TestSumdb.startNamed(tree.root(), "sumdb.granary.test/checksums/v1");
-             TestUpstream upstream = TestUpstream.serve(tree.root());
-             TestServers.Running granary = TestServers.start(storage, upstream.uri().toString(),
-                     Map.of(ConfigKey.SUMDB, db.verifierKey() + " " + db.url()))) {
+                TestUpstream upstream = TestUpstream.serve(tree.root());
+                TestServers.Running granary = TestServers.start(
+                        storage,
+                        upstream.uri().toString(),
+                        Map.of(ConfigKey.SUMDB, db.verifierKey() + " " + db.url()))) {
             assertThat(db.name()).isEqualTo("sumdb.granary.test/checksums/v1");
             String base = granary.url() + "/sumdb/" + db.name();
             assertThat(get(base + "/supported").statusCode()).isEqualTo(200);
@@ -118,11 +129,14 @@ class GoSumdbEndToEndIT {
             HttpResponse<String> lookup = get(base + "/lookup/rsc.io/quote@v1.5.2");
             assertThat(lookup.statusCode()).isEqualTo(200);
             assertThat(lookup.body()).contains("rsc.io/quote v1.5.2 h1:");
-            assertThat(storage.resolve("sumdb/sumdb.granary.test/checksums/v1/lookup/rsc.io/quote@v1.5.2")).exists();
+            assertThat(storage.resolve("sumdb/sumdb.granary.test/checksums/v1/lookup/rsc.io/quote@v1.5.2"))
+                    .exists();
             // Another name that only shares the host is not this database.
-            assertThat(get(granary.url() + "/sumdb/sumdb.granary.test/latest").statusCode()).isEqualTo(404);
+            assertThat(get(granary.url() + "/sumdb/sumdb.granary.test/latest").statusCode())
+                    .isEqualTo(404);
 
-            // The go command, given only the key, finds the database through Granary (no direct fallback: it would fail).
+            // The go command, given only the key, finds the database through Granary (no direct fallback: it would
+            // fail).
             GoCommand go = new GoCommand(toolchain, tmp.resolve("go"))
                     .env("GOPROXY", granary.url())
                     .env("GOSUMDB", db.verifierKey());
@@ -136,32 +150,42 @@ class GoSumdbEndToEndIT {
     @Test
     void aColdFetchLooksEachVersionUpOnceAndProvesItWithTheTilesAlreadyVerified() throws Exception {
         GoProxyTree tree = TestModules.upstreamTree(tmp.resolve("upstream"));
-        String[] zips = {"rsc.io/quote/@v/v1.5.2.zip", "rsc.io/sampler/@v/v1.3.0.zip",
-                "golang.org/x/text/@v/v0.0.0-20170915032832-14c0d48ead0c.zip"};
+        String[] zips = {
+            "rsc.io/quote/@v/v1.5.2.zip",
+            "rsc.io/sampler/@v/v1.3.0.zip",
+            "golang.org/x/text/@v/v0.0.0-20170915032832-14c0d48ead0c.zip"
+        };
         try (TestSumdb db = TestSumdb.start(tree.root());
-             TestUpstream upstream = TestUpstream.serve(tree.root());
-             TestServers.Running g = TestServers.start(tmp.resolve("storage"), upstream.uri().toString(),
-                     Map.of(ConfigKey.SUMDB, db.verifierKey() + " " + db.url()))) {
+                TestUpstream upstream = TestUpstream.serve(tree.root());
+                TestServers.Running g = TestServers.start(
+                        tmp.resolve("storage"),
+                        upstream.uri().toString(),
+                        Map.of(ConfigKey.SUMDB, db.verifierKey() + " " + db.url()))) {
             // The first verified fetch brings the signed tree head and the tiles that prove records in it.
-            assertThat(get(g.url() + "/rsc.io/quote/@v/v1.4.0.zip").statusCode()).isEqualTo(200);
+            assertThat(get(g.url() + "/rsc.io/quote/@v/v1.4.0.zip").statusCode())
+                    .isEqualTo(200);
             String before = get(g.url() + "/metrics").body();
             assertThat(sumdbFetches(before, "tile")).isPositive();
             for (String zip : zips) {
-                HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(g.url() + "/" + zip)).build(),
+                HttpResponse<byte[]> r = http.send(
+                        HttpRequest.newBuilder(URI.create(g.url() + "/" + zip)).build(),
                         HttpResponse.BodyHandlers.ofByteArray());
                 assertThat(r.statusCode()).isEqualTo(200);
                 assertThat(r.body()).isEqualTo(Files.readAllBytes(tree.root().resolve(zip)));
             }
             String after = get(g.url() + "/metrics").body();
             // One lookup per version; the database did not grow, so the cached, verified tiles prove every record.
-            assertThat(sumdbFetches(after, "lookup") - sumdbFetches(before, "lookup")).isEqualTo(zips.length);
-            assertThat(sumdbFetches(after, "tile") - sumdbFetches(before, "tile")).isZero();
+            assertThat(sumdbFetches(after, "lookup") - sumdbFetches(before, "lookup"))
+                    .isEqualTo(zips.length);
+            assertThat(sumdbFetches(after, "tile") - sumdbFetches(before, "tile"))
+                    .isZero();
         }
     }
 
     private static long sumdbFetches(String metrics, String endpoint) {
         return metrics.lines()
-                .filter(l -> l.startsWith("granary_sumdb_fetch_seconds_count") && l.contains("endpoint=\"" + endpoint + "\""))
+                .filter(l -> l.startsWith("granary_sumdb_fetch_seconds_count")
+                        && l.contains("endpoint=\"" + endpoint + "\""))
                 .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
                 .sum();
     }
@@ -173,29 +197,36 @@ class GoSumdbEndToEndIT {
         String signer;
         String vkey;
         try (TestSumdb honest = TestSumdb.start(tree.root());
-             TestUpstream upstream = TestUpstream.serve(tree.root());
-             TestServers.Running granary = TestServers.start(storage, upstream.uri().toString(),
-                     Map.of(ConfigKey.SUMDB, honest.verifierKey() + " " + honest.url()))) {
+                TestUpstream upstream = TestUpstream.serve(tree.root());
+                TestServers.Running granary = TestServers.start(
+                        storage,
+                        upstream.uri().toString(),
+                        Map.of(ConfigKey.SUMDB, honest.verifierKey() + " " + honest.url()))) {
             signer = honest.signerKey();
             vkey = honest.verifierKey();
             // A .zip answer means the version was verified and committed (an .info may be answered before).
-            assertThat(get(granary.url() + "/rsc.io/quote/@v/v1.5.2.zip").statusCode()).isEqualTo(200);
-            assertThat(storage.resolve("sumdb/" + honest.name() + "/latest")).as("the verified tree head, persisted").exists();
+            assertThat(get(granary.url() + "/rsc.io/quote/@v/v1.5.2.zip").statusCode())
+                    .isEqualTo(200);
+            assertThat(storage.resolve("sumdb/" + honest.name() + "/latest"))
+                    .as("the verified tree head, persisted")
+                    .exists();
         }
         // Same key, different history; Granary restarts on the same storage, where it persisted the head it verified.
         try (TestSumdb fork = TestSumdb.startFork(tree.root(), signer);
-             TestUpstream upstream = TestUpstream.serve(tree.root());
-             TestServers.Running granary = TestServers.start(storage, upstream.uri().toString(),
-                     Map.of(ConfigKey.SUMDB, vkey + " " + fork.url()))) {
+                TestUpstream upstream = TestUpstream.serve(tree.root());
+                TestServers.Running granary = TestServers.start(
+                        storage, upstream.uri().toString(), Map.of(ConfigKey.SUMDB, vkey + " " + fork.url()))) {
             HttpResponse<String> latest = get(granary.url() + "/sumdb/" + fork.name() + "/latest");
             assertThat(latest.statusCode()).isEqualTo(502);
             assertThat(latest.body()).contains("SECURITY ERROR");
             // The .info may be answered before verification; the .mod and .zip never are.
             HttpResponse<String> mod = get(granary.url() + "/rsc.io/sampler/@v/v1.3.1.mod");
             assertThat(mod.statusCode()).isEqualTo(502);
-            assertThat(get(granary.url() + "/rsc.io/sampler/@v/v1.3.1.zip").statusCode()).isEqualTo(502);
+            assertThat(get(granary.url() + "/rsc.io/sampler/@v/v1.3.1.zip").statusCode())
+                    .isEqualTo(502);
             assertThat(storage.resolve("rsc.io/sampler/@v/v1.3.1.info")).doesNotExist();
-            assertThat(get(granary.url() + "/metrics").body()).containsPattern("granary_sumdb_forks_total\\{db=\"[^\"]+\"\\} [1-9]");
+            assertThat(get(granary.url() + "/metrics").body())
+                    .containsPattern("granary_sumdb_forks_total\\{db=\"[^\"]+\"\\} [1-9]");
         }
     }
 

@@ -50,61 +50,135 @@ class GocacheBundleIT {
         // Without -trimpath, keys hold the module cache's absolute path: every runner of this CI has it at one place.
         Path modcache = tmp.resolve("ci-modcache");
 
-        try (TestUpstream upstream = TestUpstream.serve(GocacheRig.upstream(tmp.resolve("upstream")).root());
-             TestServers.Running granary = TestServers.start(tmp.resolve("storage"), upstream.uri().toString(),
-                     Map.of(ConfigKey.AUTH_TOKENS, "bundle-publisher " + Tokens.hash(TOKEN) + " cache-write",
-                             ConfigKey.GOCACHE_CLIENT_MODULE, "false"))) {
+        try (TestUpstream upstream = TestUpstream.serve(
+                        GocacheRig.upstream(tmp.resolve("upstream")).root());
+                TestServers.Running granary = TestServers.start(
+                        tmp.resolve("storage"),
+                        upstream.uri().toString(),
+                        Map.of(
+                                ConfigKey.AUTH_TOKENS,
+                                "bundle-publisher " + Tokens.hash(TOKEN) + " cache-write",
+                                ConfigKey.GOCACHE_CLIENT_MODULE,
+                                "false"))) {
             Map<String, String> builder = GocacheRig.env(go, tmp.resolve("builder"), granary.url());
             builder.put("GOMODCACHE", modcache.toString());
             // The project's go.sum, as a project has it committed.
-            new GoTool(go.go(), builder).run(project, "list", "-deps", "-test", "./...").orThrow();
+            new GoTool(go.go(), builder)
+                    .run(project, "list", "-deps", "-test", "./...")
+                    .orThrow();
             Path bundle = tmp.resolve("deps.tar.zst");
-            GocacheRig.CliResult built = GocacheRig.cli(builder, project, "gocache", "build", "--project", project.toString(),
-                    "--output", bundle.toString(), "--go", go.go().toString(), "--sign-key", secret.toString(),
-                    "--publish", granary.url(), "--token-file", tokenFile.toString()).assertOk();
-            assertThat(built.out()).contains("bundle ").contains("signed by " + key.keyFingerprint()).contains("published bundle");
-            assertThat(upstream.hits("rsc.io/quote/@v/v1.5.2.zip")).as("modules came through Granary").isEqualTo(1);
+            GocacheRig.CliResult built = GocacheRig.cli(
+                            builder,
+                            project,
+                            "gocache",
+                            "build",
+                            "--project",
+                            project.toString(),
+                            "--output",
+                            bundle.toString(),
+                            "--go",
+                            go.go().toString(),
+                            "--sign-key",
+                            secret.toString(),
+                            "--publish",
+                            granary.url(),
+                            "--token-file",
+                            tokenFile.toString())
+                    .assertOk();
+            assertThat(built.out())
+                    .contains("bundle ")
+                    .contains("signed by " + key.keyFingerprint())
+                    .contains("published bundle");
+            assertThat(upstream.hits("rsc.io/quote/@v/v1.5.2.zip"))
+                    .as("modules came through Granary")
+                    .isEqualTo(1);
 
             // A fresh runner: empty build cache, the bundle looked up by its identity, signature checked.
             Map<String, String> runner = GocacheRig.env(go, tmp.resolve("runner"), granary.url());
             runner.put("GOMODCACHE", modcache.toString());
-            GocacheRig.CliResult restored = GocacheRig.cli(runner, project, "gocache", "restore", granary.url(), "--go", go.go().toString(),
-                    "--keyring", pub.toString()).assertOk();
+            GocacheRig.CliResult restored = GocacheRig.cli(
+                            runner,
+                            project,
+                            "gocache",
+                            "restore",
+                            granary.url(),
+                            "--go",
+                            go.go().toString(),
+                            "--keyring",
+                            pub.toString())
+                    .assertOk();
             assertThat(restored.out()).contains("restored bundle");
             assertThat(restored.err()).contains("good signature from " + key.keyFingerprint());
 
             GoTool g = new GoTool(go.go(), runner);
-            GoTool.Result build = g.run(project, "build", "-x", "-o", tmp.resolve("app.bin").toString(), ".").orThrow();
+            GoTool.Result build = g.run(
+                            project, "build", "-x", "-o", tmp.resolve("app.bin").toString(), ".")
+                    .orThrow();
             GoTool.Result vet = g.run(project, "vet", "-x", ".").orThrow();
             GoTool.Result test = g.run(project, "test", "-x", "-count=1", ".").orThrow();
-            assertThat(GocacheRig.worked(build.stderr())).as("the project itself is compiled").contains("main");
-            assertThat(GocacheRig.dependenciesWorked(build.stderr())).as("dependencies compiled by go build").isEmpty();
-            assertThat(GocacheRig.worked(vet.stderr())).as("the project itself is vetted").contains(GocacheRig.MODULE);
-            assertThat(GocacheRig.dependenciesWorked(vet.stderr())).as("dependencies vetted by go vet").isEmpty();
-            assertThat(GocacheRig.dependenciesWorked(test.stderr())).as("dependencies compiled or vetted by go test").isEmpty();
+            assertThat(GocacheRig.worked(build.stderr()))
+                    .as("the project itself is compiled")
+                    .contains("main");
+            assertThat(GocacheRig.dependenciesWorked(build.stderr()))
+                    .as("dependencies compiled by go build")
+                    .isEmpty();
+            assertThat(GocacheRig.worked(vet.stderr()))
+                    .as("the project itself is vetted")
+                    .contains(GocacheRig.MODULE);
+            assertThat(GocacheRig.dependenciesWorked(vet.stderr()))
+                    .as("dependencies vetted by go vet")
+                    .isEmpty();
+            assertThat(GocacheRig.dependenciesWorked(test.stderr()))
+                    .as("dependencies compiled or vetted by go test")
+                    .isEmpty();
             assertThat(test.stdout()).contains("ok").contains(GocacheRig.MODULE);
 
             // Other GOFLAGS: every key differs, the bundle would be dead weight.
             Map<String, String> otherFlags = GocacheRig.env(go, tmp.resolve("other-flags"), granary.url());
             otherFlags.put("GOMODCACHE", modcache.toString());
             otherFlags.put("GOFLAGS", "-mod=mod -gcflags=all=-N");
-            GocacheRig.CliResult skipped = GocacheRig.cli(otherFlags, project, "gocache", "restore", bundle.toString(),
-                    "--go", go.go().toString()).assertOk();
+            GocacheRig.CliResult skipped = GocacheRig.cli(
+                            otherFlags,
+                            project,
+                            "gocache",
+                            "restore",
+                            bundle.toString(),
+                            "--go",
+                            go.go().toString())
+                    .assertOk();
             assertThat(skipped.out()).contains("skipped").contains("GOFLAGS").contains("-gcflags=all=-N");
             assertThat(GocacheRig.entries(tmp.resolve("other-flags/gocache"))).isZero();
 
             // Another module cache path without -trimpath: the keys hold the path.
             Map<String, String> otherCache = GocacheRig.env(go, tmp.resolve("other-modcache"), granary.url());
-            GocacheRig.CliResult skipped2 = GocacheRig.cli(otherCache, project, "gocache", "restore", bundle.toString(),
-                    "--go", go.go().toString()).assertOk();
-            assertThat(skipped2.out()).contains("skipped").contains("GOMODCACHE").contains(tmp.resolve("other-modcache/modcache").toString());
-            assertThat(GocacheRig.entries(tmp.resolve("other-modcache/gocache"))).isZero();
+            GocacheRig.CliResult skipped2 = GocacheRig.cli(
+                            otherCache,
+                            project,
+                            "gocache",
+                            "restore",
+                            bundle.toString(),
+                            "--go",
+                            go.go().toString())
+                    .assertOk();
+            assertThat(skipped2.out())
+                    .contains("skipped")
+                    .contains("GOMODCACHE")
+                    .contains(tmp.resolve("other-modcache/modcache").toString());
+            assertThat(GocacheRig.entries(tmp.resolve("other-modcache/gocache")))
+                    .isZero();
 
             // One output's bytes changed, the manifest left as it was: refused, nothing placed.
             Map<String, String> victim = GocacheRig.env(go, tmp.resolve("victim"), granary.url());
             victim.put("GOMODCACHE", modcache.toString());
             Path corrupt = corruptOneOutput(bundle, tmp.resolve("corrupt.tar.zst"));
-            GocacheRig.CliResult refused = GocacheRig.cli(victim, project, "gocache", "restore", corrupt.toString(), "--go", go.go().toString());
+            GocacheRig.CliResult refused = GocacheRig.cli(
+                    victim,
+                    project,
+                    "gocache",
+                    "restore",
+                    corrupt.toString(),
+                    "--go",
+                    go.go().toString());
             assertThat(refused.exit()).isEqualTo(1);
             assertThat(refused.err()).contains("refused").contains("SHA-256").contains("nothing was restored");
             assertThat(GocacheRig.entries(tmp.resolve("victim/gocache"))).isZero();
@@ -115,8 +189,16 @@ class GocacheBundleIT {
             b[b.length / 2] ^= 0x01;
             Files.write(tampered, b);
             Files.copy(bundle.resolveSibling(bundle.getFileName() + ".asc"), tmp.resolve("tampered.tar.zst.asc"));
-            GocacheRig.CliResult badSig = GocacheRig.cli(victim, project, "gocache", "restore", tampered.toString(), "--go", go.go().toString(),
-                    "--keyring", pub.toString());
+            GocacheRig.CliResult badSig = GocacheRig.cli(
+                    victim,
+                    project,
+                    "gocache",
+                    "restore",
+                    tampered.toString(),
+                    "--go",
+                    go.go().toString(),
+                    "--keyring",
+                    pub.toString());
             assertThat(badSig.exit()).isEqualTo(1);
             assertThat(badSig.err()).contains("refused").contains("signature");
             assertThat(GocacheRig.entries(tmp.resolve("victim/gocache"))).isZero();
@@ -128,21 +210,46 @@ class GocacheBundleIT {
     void aTrimpathBundleServesAnotherCheckoutAndModuleCachePath() throws Exception {
         GoToolchain go = GoToolchains.debian();
         Path project = GocacheRig.project(tmp.resolve("checkout-a/app"));
-        try (TestUpstream upstream = TestUpstream.serve(GocacheRig.upstream(tmp.resolve("upstream")).root());
-             TestServers.Running granary = TestServers.start(tmp.resolve("storage"), upstream.uri().toString(),
-                     Map.of(ConfigKey.GOCACHE_CLIENT_MODULE, "false"))) {
+        try (TestUpstream upstream = TestUpstream.serve(
+                        GocacheRig.upstream(tmp.resolve("upstream")).root());
+                TestServers.Running granary = TestServers.start(
+                        tmp.resolve("storage"),
+                        upstream.uri().toString(),
+                        Map.of(ConfigKey.GOCACHE_CLIENT_MODULE, "false"))) {
             Map<String, String> builder = GocacheRig.env(go, tmp.resolve("builder"), granary.url());
             Path bundle = tmp.resolve("deps.tar.zst");
-            GocacheRig.cli(builder, project, "gocache", "build", "--project", project.toString(), "--output", bundle.toString(),
-                    "--go", go.go().toString(), "--trimpath").assertOk();
+            GocacheRig.cli(
+                            builder,
+                            project,
+                            "gocache",
+                            "build",
+                            "--project",
+                            project.toString(),
+                            "--output",
+                            bundle.toString(),
+                            "--go",
+                            go.go().toString(),
+                            "--trimpath")
+                    .assertOk();
 
             Path elsewhere = GocacheRig.project(tmp.resolve("checkout-b/src/app"));
             Map<String, String> runner = GocacheRig.env(go, tmp.resolve("runner"), granary.url());
             runner.put("GOFLAGS", "-mod=mod -trimpath");
             assertThat(runner.get("GOMODCACHE")).isNotEqualTo(builder.get("GOMODCACHE"));
-            assertThat(GocacheRig.cli(runner, elsewhere, "gocache", "restore", bundle.toString(), "--go", go.go().toString()).assertOk().out())
+            assertThat(GocacheRig.cli(
+                                    runner,
+                                    elsewhere,
+                                    "gocache",
+                                    "restore",
+                                    bundle.toString(),
+                                    "--go",
+                                    go.go().toString())
+                            .assertOk()
+                            .out())
                     .contains("restored bundle");
-            GoTool.Result build = new GoTool(go.go(), runner).run(elsewhere, "build", "-x", "-o", tmp.resolve("app.bin").toString(), ".").orThrow();
+            GoTool.Result build = new GoTool(go.go(), runner)
+                    .run(elsewhere, "build", "-x", "-o", tmp.resolve("app.bin").toString(), ".")
+                    .orThrow();
             assertThat(GocacheRig.worked(build.stderr())).contains("main");
             assertThat(GocacheRig.dependenciesWorked(build.stderr())).isEmpty();
         }
@@ -161,9 +268,9 @@ class GocacheBundleIT {
             }
         }
         try (InputStream raw = Files.newInputStream(bundle);
-             TarArchiveInputStream in = new TarArchiveInputStream(new ZstdInputStream(raw));
-             OutputStream o = Files.newOutputStream(target);
-             TarArchiveOutputStream out = new TarArchiveOutputStream(new ZstdOutputStream(o))) {
+                TarArchiveInputStream in = new TarArchiveInputStream(new ZstdInputStream(raw));
+                OutputStream o = Files.newOutputStream(target);
+                TarArchiveOutputStream out = new TarArchiveOutputStream(new ZstdOutputStream(o))) {
             for (TarArchiveEntry e; (e = in.getNextEntry()) != null; ) {
                 byte[] content = in.readAllBytes();
                 if (e.getName().equals(victim)) {
@@ -178,5 +285,4 @@ class GocacheBundleIT {
         }
         return target;
     }
-
 }

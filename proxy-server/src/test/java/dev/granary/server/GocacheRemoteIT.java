@@ -40,35 +40,54 @@ class GocacheRemoteIT {
     @ParameterizedTest(name = "{0}")
     @MethodSource("dev.granary.server.GocacheRig#toolchainsWithCacheProg")
     void aSecondRunnerCompilesNothingTheFirstBuiltAndTheBuildSurvivesWithoutGranary(GoToolchain go) throws Exception {
-        // As `granary token new --name main-ci --append FILE cache-write` (and pull-requests ... cache-read) write them.
-        Path tokens = Files.writeString(tmp.resolve("tokens"), "main-ci " + Tokens.hash(WRITE) + " cache-write\n"
-                + "pull-requests " + Tokens.hash(READ) + " cache-read\n");
+        // As `granary token new --name main-ci --append FILE cache-write` (and pull-requests ... cache-read) write
+        // them.
+        Path tokens = Files.writeString(
+                tmp.resolve("tokens"),
+                "main-ci " + Tokens.hash(WRITE) + " cache-write\n" + "pull-requests " + Tokens.hash(READ)
+                        + " cache-read\n");
         Path writeToken = Files.writeString(tmp.resolve("write.token"), WRITE);
         Path readToken = Files.writeString(tmp.resolve("read.token"), READ);
         Path project = GocacheRig.project(tmp.resolve("app"));
         Path modcache = tmp.resolve("ci-modcache");
 
-        try (TestUpstream upstream = TestUpstream.serve(GocacheRig.upstream(tmp.resolve("upstream")).root());
-             TestServers.Running granary = TestServers.start(tmp.resolve("storage"), upstream.uri().toString(),
-                     Map.of(ConfigKey.AUTH_TOKENS_FILE, tokens.toString(), ConfigKey.AUTH_REQUIRED, "corp.example.com",
-                             ConfigKey.GOCACHE_CLIENT_MODULE, "true"))) {
+        try (TestUpstream upstream = TestUpstream.serve(
+                        GocacheRig.upstream(tmp.resolve("upstream")).root());
+                TestServers.Running granary = TestServers.start(
+                        tmp.resolve("storage"),
+                        upstream.uri().toString(),
+                        Map.of(
+                                ConfigKey.AUTH_TOKENS_FILE,
+                                tokens.toString(),
+                                ConfigKey.AUTH_REQUIRED,
+                                "corp.example.com",
+                                ConfigKey.GOCACHE_CLIENT_MODULE,
+                                "true"))) {
             Path client = install(go, granary);
 
             // Runner A (CI on the main branch) builds with an empty cache and uploads what it built.
             Map<String, String> a = runner(go, "a", granary.url(), granary.url(), modcache, client, writeToken);
-            GoTool.Result built = new GoTool(go.go(), a).run(project, "build", "-x", "-o", tmp.resolve("a.bin").toString(), ".").orThrow();
+            GoTool.Result built = new GoTool(go.go(), a)
+                    .run(project, "build", "-x", "-o", tmp.resolve("a.bin").toString(), ".")
+                    .orThrow();
             Set<String> compiledByA = GocacheRig.worked(built.stderr());
-            assertThat(compiledByA).contains("rsc.io/quote", "rsc.io/sampler", "golang.org/x/text/language", "fmt", "main");
+            assertThat(compiledByA)
+                    .contains("rsc.io/quote", "rsc.io/sampler", "golang.org/x/text/language", "fmt", "main");
             long stored = stored(granary);
             assertThat(stored).isGreaterThan(compiledByA.size());
 
             // Runner B (a pull request, read-only token), empty local cache: nothing A built is compiled again.
             Map<String, String> b = runner(go, "b", granary.url(), granary.url(), modcache, client, readToken);
-            GoTool.Result again = new GoTool(go.go(), b).run(project, "build", "-x", "-o", tmp.resolve("b.bin").toString(), ".").orThrow();
+            GoTool.Result again = new GoTool(go.go(), b)
+                    .run(project, "build", "-x", "-o", tmp.resolve("b.bin").toString(), ".")
+                    .orThrow();
             Set<String> both = new TreeSet<>(GocacheRig.worked(again.stderr()));
             both.retainAll(compiledByA);
-            assertThat(both).as("packages runner B compiled although runner A had built them").isEmpty();
-            assertThat(granary.server().metrics().scrape()).containsPattern("granary_gocache_lookups_total\\{result=\"hit\"} [1-9]");
+            assertThat(both)
+                    .as("packages runner B compiled although runner A had built them")
+                    .isEmpty();
+            assertThat(granary.server().metrics().scrape())
+                    .containsPattern("granary_gocache_lookups_total\\{result=\"hit\"} [1-9]");
 
             // Granary down: the client says so once and the build goes on with the local cache alone.
             Path tiny = tiny(tmp.resolve("tiny"));
@@ -76,16 +95,22 @@ class GocacheRemoteIT {
             try (ServerSocket s = new ServerSocket(0)) {
                 closed = s.getLocalPort();
             }
-            Map<String, String> c = runner(go, "c", granary.url(), "http://127.0.0.1:" + closed, modcache, client, writeToken);
-            GoTool.Result alone = new GoTool(go.go(), c).run(tiny, "build", "-o", tmp.resolve("tiny.bin").toString(), ".");
+            Map<String, String> c =
+                    runner(go, "c", granary.url(), "http://127.0.0.1:" + closed, modcache, client, writeToken);
+            GoTool.Result alone = new GoTool(go.go(), c)
+                    .run(tiny, "build", "-o", tmp.resolve("tiny.bin").toString(), ".");
             assertThat(alone.exit()).as(alone.stderr()).isZero();
-            assertThat(alone.stderr().split("granary build cache unavailable", -1)).as(alone.stderr()).hasSize(2);
+            assertThat(alone.stderr().split("granary build cache unavailable", -1))
+                    .as(alone.stderr())
+                    .hasSize(2);
             assertThat(tmp.resolve("tiny.bin")).exists();
 
             // A read-only token: what this runner builds (tiny's packages, new to Granary) is never stored.
             long before = stored(granary);
             Map<String, String> d = runner(go, "d", granary.url(), granary.url(), modcache, client, readToken);
-            GoTool.Result readOnly = new GoTool(go.go(), d).run(tiny, "build", "-x", "-o", tmp.resolve("tiny2.bin").toString(), ".").orThrow();
+            GoTool.Result readOnly = new GoTool(go.go(), d)
+                    .run(tiny, "build", "-x", "-o", tmp.resolve("tiny2.bin").toString(), ".")
+                    .orThrow();
             assertThat(GocacheRig.worked(readOnly.stderr())).contains("main");
             assertThat(readOnly.stderr()).contains("this token may only read");
             assertThat(stored(granary)).isEqualTo(before);
@@ -106,9 +131,12 @@ class GocacheRemoteIT {
         GoTool tool = new GoTool(go.go(), env);
         tool.run(tmp, "install", ClientModule.PATH + "@" + ClientModule.VERSION).orThrow();
         // The go command's own hashes of what Granary served are the ones Granary committed.
-        JsonNode info = new ObjectMapper().readTree(tool.run(tmp, "mod", "download", "-json",
-                ClientModule.PATH + "@" + ClientModule.VERSION).orThrow().stdout());
-        GoSum committed = granary.server().modules().goSum(ClientModule.version()).orElseThrow();
+        JsonNode info = new ObjectMapper()
+                .readTree(tool.run(tmp, "mod", "download", "-json", ClientModule.PATH + "@" + ClientModule.VERSION)
+                        .orThrow()
+                        .stdout());
+        GoSum committed =
+                granary.server().modules().goSum(ClientModule.version()).orElseThrow();
         assertThat(info.path("Sum").asText()).isEqualTo(committed.zipH1());
         assertThat(info.path("GoModSum").asText()).isEqualTo(committed.modH1());
         // Its own tests pass with this Go.
@@ -119,18 +147,23 @@ class GocacheRemoteIT {
     }
 
     /** A runner whose modules come from {@code proxy} and whose GOCACHEPROG client talks to {@code cache}. */
-    private Map<String, String> runner(GoToolchain go, String name, String proxy, String cache, Path modcache, Path client, Path token)
+    private Map<String, String> runner(
+            GoToolchain go, String name, String proxy, String cache, Path modcache, Path client, Path token)
             throws Exception {
         Map<String, String> env = GocacheRig.env(go, tmp.resolve("runner-" + name), proxy);
         env.put("GOMODCACHE", modcache.toString());
-        env.put("GOCACHEPROG", client + " -dir " + tmp.resolve("runner-" + name + "/progcache") + " -url " + cache + " -token-file " + token);
+        env.put(
+                "GOCACHEPROG",
+                client + " -dir " + tmp.resolve("runner-" + name + "/progcache") + " -url " + cache + " -token-file "
+                        + token);
         return env;
     }
 
     private static Path tiny(Path dir) throws Exception {
         Files.createDirectories(dir);
         Files.writeString(dir.resolve("go.mod"), "module example.com/tiny\n\ngo 1.19\n");
-        Files.writeString(dir.resolve("main.go"), "package main\n\nimport \"errors\"\n\nvar _ = errors.New\n\nfunc main() {}\n");
+        Files.writeString(
+                dir.resolve("main.go"), "package main\n\nimport \"errors\"\n\nvar _ = errors.New\n\nfunc main() {}\n");
         return dir;
     }
 

@@ -26,8 +26,7 @@ import java.util.stream.Stream;
  * reading {@code go -x} output for what was compiled and vetted.
  */
 final class GocacheRig {
-    private GocacheRig() {
-    }
+    private GocacheRig() {}
 
     /** The toolchains that have GOCACHEPROG (Go 1.24+). */
     static List<GoToolchain> toolchainsWithCacheProg() {
@@ -64,10 +63,15 @@ final class GocacheRig {
 
     /** The upstream modules of the test project: Go's own test modules. */
     static GoProxyTree upstream(Path root) throws IOException {
-        return new GoProxyTree(root).addGoTestModules(
-                "rsc.io_quote_v1.5.2.txt", "rsc.io_quote_v3_v3.0.0.txt", "rsc.io_sampler_v1.3.0.txt",
-                "golang.org_x_text_v0.0.0-20170915032832-14c0d48ead0c.txt", "rsc.io_testonly_v1.0.0.txt",
-                "golang.org_x_useinternal_v0.1.0.txt", "golang.org_x_internal_v0.1.0.txt");
+        return new GoProxyTree(root)
+                .addGoTestModules(
+                        "rsc.io_quote_v1.5.2.txt",
+                        "rsc.io_quote_v3_v3.0.0.txt",
+                        "rsc.io_sampler_v1.3.0.txt",
+                        "golang.org_x_text_v0.0.0-20170915032832-14c0d48ead0c.txt",
+                        "rsc.io_testonly_v1.0.0.txt",
+                        "golang.org_x_useinternal_v0.1.0.txt",
+                        "golang.org_x_internal_v0.1.0.txt");
     }
 
     static final String MODULE = "example.com/app";
@@ -142,7 +146,8 @@ final class GocacheRig {
     /** What {@link #worked} found outside the project itself (and the test main): dependencies that were rebuilt. */
     static Set<String> dependenciesWorked(String xOutput) {
         Set<String> out = new TreeSet<>(worked(xOutput));
-        out.removeIf(p -> p.equals("main") || p.equals(MODULE) || p.startsWith(MODULE + " ") || p.startsWith(MODULE + "."));
+        out.removeIf(
+                p -> p.equals("main") || p.equals(MODULE) || p.startsWith(MODULE + " ") || p.startsWith(MODULE + "."));
         return out;
     }
 
@@ -159,13 +164,21 @@ final class GocacheRig {
     /** Runs {@code granary args...} in a child JVM with exactly {@code env} (plus JAVA_HOME). */
     static CliResult cli(Map<String, String> env, Path dir, String... args) throws IOException, InterruptedException {
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(javaBin, "--enable-native-access=ALL-UNNAMED", "-Xmx256m",
-                "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        List<String> cmd = new ArrayList<>(List.of(
+                javaBin,
+                "--enable-native-access=ALL-UNNAMED",
+                "-Xmx256m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                Main.class.getName()));
         cmd.addAll(List.of(args));
         Path out = Files.createTempFile("granary-cli-", ".out");
         Path err = Files.createTempFile("granary-cli-", ".err");
         try {
-            ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile());
+            ProcessBuilder pb = new ProcessBuilder(cmd)
+                    .directory(dir.toFile())
+                    .redirectOutput(out.toFile())
+                    .redirectError(err.toFile());
             pb.environment().clear();
             pb.environment().putAll(env);
             Process p = pb.start();
@@ -186,7 +199,8 @@ final class GocacheRig {
             return 0;
         }
         try (Stream<Path> s = Files.walk(gocache)) {
-            return s.filter(p -> p.getFileName().toString().matches("[0-9a-f]{64}-[ad]")).count();
+            return s.filter(p -> p.getFileName().toString().matches("[0-9a-f]{64}-[ad]"))
+                    .count();
         }
     }
 

@@ -11,13 +11,13 @@ import dev.granary.server.config.GranaryConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import java.util.HashMap;
 
 /**
  * Every Kubernetes manifest renders ({@code kubectl kustomize}, no cluster needed) and parses, with the
@@ -51,7 +51,10 @@ class KustomizeIT {
     }
 
     private static JsonNode one(List<JsonNode> docs, String kind) {
-        return docs.stream().filter(d -> d.get("kind").asText().equals(kind)).findFirst().orElseThrow(() -> new AssertionError("no " + kind));
+        return docs.stream()
+                .filter(d -> d.get("kind").asText().equals(kind))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no " + kind));
     }
 
     private static List<String> kinds(List<JsonNode> docs) {
@@ -60,7 +63,9 @@ class KustomizeIT {
 
     /** The granary.yaml a rendered ConfigMap holds, loaded as Granary loads its config file. */
     private GranaryConfig config(List<JsonNode> docs, String name) throws Exception {
-        Path file = Files.writeString(tmp.resolve(name), one(docs, "ConfigMap").get("data").get("granary.yaml").asText());
+        Path file = Files.writeString(
+                tmp.resolve(name),
+                one(docs, "ConfigMap").get("data").get("granary.yaml").asText());
         return GranaryConfig.load(Map.of(), Map.of(), Optional.of(file));
     }
 
@@ -69,14 +74,17 @@ class KustomizeIT {
         assertThat(c.get("readinessProbe").get("httpGet").get("path").asText()).isEqualTo("/readyz");
         assertThat(c.get("livenessProbe").get("httpGet").get("path").asText()).isEqualTo("/healthz");
         assertThat(c.get("ports").get(0).get("containerPort").asInt()).isEqualTo(3000);
-        assertThat(c.get("securityContext").get("readOnlyRootFilesystem").asBoolean()).isTrue();
-        assertThat(podSpec.get("securityContext").get("runAsNonRoot").asBoolean()).isTrue();
+        assertThat(c.get("securityContext").get("readOnlyRootFilesystem").asBoolean())
+                .isTrue();
+        assertThat(podSpec.get("securityContext").get("runAsNonRoot").asBoolean())
+                .isTrue();
     }
 
     @Test
     void theBaseIsOneReplicaOnAPersistentVolumeScrapedByPrometheus() throws Exception {
         List<JsonNode> docs = render("kustomize/base");
-        assertThat(kinds(docs)).containsExactly("ConfigMap", "Deployment", "PersistentVolumeClaim", "Service", "ServiceMonitor");
+        assertThat(kinds(docs))
+                .containsExactly("ConfigMap", "Deployment", "PersistentVolumeClaim", "Service", "ServiceMonitor");
         JsonNode deployment = one(docs, "Deployment");
         assertThat(deployment.get("spec").get("replicas").asInt()).isEqualTo(1);
         JsonNode pod = deployment.get("spec").get("template").get("spec");
@@ -84,12 +92,26 @@ class KustomizeIT {
         String configMap = one(docs, "ConfigMap").get("metadata").get("name").asText();
         Map<String, JsonNode> volumes = new HashMap<>();
         pod.get("volumes").forEach(v -> volumes.put(v.get("name").asText(), v));
-        assertThat(volumes.get("config").get("configMap").get("name").asText()).as("the generated, hashed name").isEqualTo(configMap);
-        assertThat(volumes.get("data").get("persistentVolumeClaim").get("claimName").asText())
-                .isEqualTo(one(docs, "PersistentVolumeClaim").get("metadata").get("name").asText());
+        assertThat(volumes.get("config").get("configMap").get("name").asText())
+                .as("the generated, hashed name")
+                .isEqualTo(configMap);
+        assertThat(volumes.get("data")
+                        .get("persistentVolumeClaim")
+                        .get("claimName")
+                        .asText())
+                .isEqualTo(one(docs, "PersistentVolumeClaim")
+                        .get("metadata")
+                        .get("name")
+                        .asText());
         JsonNode monitor = one(docs, "ServiceMonitor");
-        assertThat(monitor.get("spec").get("endpoints").get(0).get("path").asText()).isEqualTo("/metrics");
-        assertThat(one(docs, "Service").get("spec").get("selector").get("app.kubernetes.io/name").asText()).isEqualTo("granary");
+        assertThat(monitor.get("spec").get("endpoints").get(0).get("path").asText())
+                .isEqualTo("/metrics");
+        assertThat(one(docs, "Service")
+                        .get("spec")
+                        .get("selector")
+                        .get("app.kubernetes.io/name")
+                        .asText())
+                .isEqualTo("granary");
         GranaryConfig c = config(docs, "base.yaml");
         assertThat(c.bool(ConfigKey.LOG_ACCESS)).isTrue();
         assertThat(c.duration(ConfigKey.GC_MAX_AGE).toDays()).isEqualTo(180);
@@ -98,7 +120,9 @@ class KustomizeIT {
     @Test
     void theS3OverlayRunsReplicasOnABucketWithRetentionAsACronJob() throws Exception {
         List<JsonNode> docs = render("kustomize/overlays/s3-replicas");
-        assertThat(kinds(docs)).containsExactly("ConfigMap", "CronJob", "Deployment", "PodDisruptionBudget", "Service", "ServiceMonitor");
+        assertThat(kinds(docs))
+                .containsExactly(
+                        "ConfigMap", "CronJob", "Deployment", "PodDisruptionBudget", "Service", "ServiceMonitor");
         JsonNode deployment = one(docs, "Deployment");
         assertThat(deployment.get("spec").get("replicas").asInt()).isEqualTo(3);
         assertThat(deployment.get("spec").get("strategy").get("type").asText()).isEqualTo("RollingUpdate");
@@ -112,13 +136,19 @@ class KustomizeIT {
         }
         assertThat(data.has("persistentVolumeClaim")).isFalse();
         assertThat(data.has("emptyDir")).isTrue();
-        String env = pod.get("containers").get(0).get("env").findValuesAsText("name").stream().collect(Collectors.joining(","));
+        String env = pod.get("containers").get(0).get("env").findValuesAsText("name").stream()
+                .collect(Collectors.joining(","));
         assertThat(env).contains("GRANARY_S3_ACCESS_KEY_ID").contains("GRANARY_S3_SECRET_ACCESS_KEY");
         GranaryConfig c = config(docs, "s3.yaml");
         assertThat(c.get(ConfigKey.S3_BUCKET)).isNotBlank();
         assertThat(c.bool(ConfigKey.S3_LOCAL_CACHE)).isTrue();
         assertThat(c.integer(ConfigKey.HTTP_MAX_CONNECTIONS_PER_CLIENT)).isZero();
-        JsonNode job = one(docs, "CronJob").get("spec").get("jobTemplate").get("spec").get("template").get("spec");
+        JsonNode job = one(docs, "CronJob")
+                .get("spec")
+                .get("jobTemplate")
+                .get("spec")
+                .get("template")
+                .get("spec");
         assertThat(job.get("containers").get(0).get("args").get(0).asText()).isEqualTo("gc");
         assertThat(job.get("volumes").get(0).get("configMap").get("name").asText())
                 .isEqualTo(one(docs, "ConfigMap").get("metadata").get("name").asText());
@@ -128,6 +158,7 @@ class KustomizeIT {
     void thePlainManifestParsesToo() throws Exception {
         List<JsonNode> docs = parse(Files.readString(DEPLOY.resolve("kubernetes/granary.yaml")));
         assertThat(kinds(docs)).containsExactly("ConfigMap", "Deployment", "PersistentVolumeClaim", "Service");
-        checkGranaryContainer(one(docs, "Deployment").get("spec").get("template").get("spec"));
+        checkGranaryContainer(
+                one(docs, "Deployment").get("spec").get("template").get("spec"));
     }
 }

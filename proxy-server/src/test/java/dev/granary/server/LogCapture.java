@@ -22,7 +22,9 @@ public final class LogCapture implements AutoCloseable {
     /** Events at {@code level} or above. */
     public List<ILoggingEvent> atLeast(Level level) {
         synchronized (appender) {
-            return appender.list.stream().filter(e -> e.getLevel().isGreaterOrEqual(level)).toList();
+            return appender.list.stream()
+                    .filter(e -> e.getLevel().isGreaterOrEqual(level))
+                    .toList();
         }
     }
 
@@ -33,7 +35,9 @@ public final class LogCapture implements AutoCloseable {
                     .filter(e -> e.getLevel().isGreaterOrEqual(Level.ERROR)
                             || e.getLevel().isGreaterOrEqual(Level.INFO) && e.getThrowableProxy() != null)
                     .map(e -> e.getLevel() + " " + e.getLoggerName() + ": " + e.getFormattedMessage()
-                            + (e.getThrowableProxy() == null ? "" : " [" + e.getThrowableProxy().getClassName() + "]"))
+                            + (e.getThrowableProxy() == null
+                                    ? ""
+                                    : " [" + e.getThrowableProxy().getClassName() + "]"))
                     .toList();
         }
     }

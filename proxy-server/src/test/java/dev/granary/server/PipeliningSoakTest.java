@@ -55,14 +55,22 @@ class PipeliningSoakTest {
             String module = "example.com/soak/big" + i;
             files.put("go.mod", ("module " + module + "\n").getBytes(StandardCharsets.UTF_8));
             files.put("data.bin", blob);
-            tree.add(module, "v1.0.0", "{\"Version\":\"v1.0.0\"}".getBytes(StandardCharsets.UTF_8),
-                    ("module " + module + "\n").getBytes(StandardCharsets.UTF_8), files);
+            tree.add(
+                    module,
+                    "v1.0.0",
+                    "{\"Version\":\"v1.0.0\"}".getBytes(StandardCharsets.UTF_8),
+                    ("module " + module + "\n").getBytes(StandardCharsets.UTF_8),
+                    files);
         }
         List<Expected> catalogue = new ArrayList<>();
         for (GoProxyTree.Entry e : tree.entries()) {
             for (String ext : new String[] {".info", ".mod", ".zip"}) {
                 byte[] body = Files.readAllBytes(tree.file(e.module(), e.version(), ext));
-                String path = "/" + tree.root().relativize(tree.file(e.module(), e.version(), ext)).toString().replace('\\', '/');
+                String path = "/"
+                        + tree.root()
+                                .relativize(tree.file(e.module(), e.version(), ext))
+                                .toString()
+                                .replace('\\', '/');
                 catalogue.add(new Expected("GET", path, 200, body));
                 catalogue.add(new Expected("HEAD", path, 200, body));
             }
@@ -73,10 +81,12 @@ class PipeliningSoakTest {
         catalogue.add(new Expected("GET", "/example.com/soak/m1/@v/v9.9.9.mod", 404, null));
 
         try (TestUpstream upstream = TestUpstream.serve(tree.root());
-             TestServers.Running granary = TestServers.start(tmp.resolve("storage"), upstream.uri().toString(),
-                     Map.of(ConfigKey.HOT_MAX_ITEM_BYTES, "256KiB"));
-             LogCapture logs = new LogCapture();
-             ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+                TestServers.Running granary = TestServers.start(
+                        tmp.resolve("storage"),
+                        upstream.uri().toString(),
+                        Map.of(ConfigKey.HOT_MAX_ITEM_BYTES, "256KiB"));
+                LogCapture logs = new LogCapture();
+                ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<Integer>> clients = new ArrayList<>();
             for (int c = 0; c < CONNECTIONS; c++) {
                 long seed = random.nextLong();
@@ -89,7 +99,9 @@ class PipeliningSoakTest {
             assertThat(answered).isEqualTo(CONNECTIONS * PIPELINED);
             String metrics = ConnectionLimitsTest.scrape(granary.address());
             assertThat(metrics).doesNotContainPattern("granary_http_requests_seconds_count\\{[^}]*status=\"5");
-            assertThat(upstream.hits("example.com/soak/big0/@v/v1.0.0.zip")).as("one fetch however many asked").isEqualTo(1);
+            assertThat(upstream.hits("example.com/soak/big0/@v/v1.0.0.zip"))
+                    .as("one fetch however many asked")
+                    .isEqualTo(1);
             assertThat(logs.noisy()).isEmpty();
         }
     }

@@ -21,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 class PipeliningTest {
     @TempDir
     Path tmp;
+
     private GoProxyTree tree;
     private TestUpstream upstream;
     private TestServers.Running granary;
@@ -45,7 +46,9 @@ class PipeliningTest {
     void aSlowGetAndAFastHeadOnOneConnectionAreAnsweredInOrderEachWithItsOwnBody() throws Exception {
         byte[] info = Files.readAllBytes(tree.file("rsc.io/quote", "v1.5.1", ".info"));
         try (RawHttp c = RawHttp.connect(granary.address())) {
-            c.send(request("GET", "/rsc.io/quote/@v/v1.5.1.info") + request("HEAD", "/healthz") + request("GET", "/healthz"));
+            c.send(request("GET", "/rsc.io/quote/@v/v1.5.1.info")
+                    + request("HEAD", "/healthz")
+                    + request("GET", "/healthz"));
             RawHttp.Response first = c.read(false);
             assertThat(first.status()).as(first.toString()).isEqualTo(200);
             assertThat(first.body()).isEqualTo(info);
@@ -74,21 +77,23 @@ class PipeliningTest {
             RawHttp.Response second = c.read(false);
             assertThat(second.text()).isEqualTo("ok\n");
             assertThat(second.closes()).isTrue();
-            assertThat(c.closedByServer()).as("no answer after Connection: close").isTrue();
+            assertThat(c.closedByServer())
+                    .as("no answer after Connection: close")
+                    .isTrue();
         }
     }
 
     @Test
     void manyMixedRequestsInOneWriteComeBackInOrder() throws Exception {
         String[][] requests = {
-                {"GET", "/rsc.io/sampler/@v/v1.3.0.mod"},
-                {"HEAD", "/rsc.io/sampler/@v/v1.3.0.zip"},
-                {"GET", "/healthz"},
-                {"GET", "/rsc.io/sampler/@v/v1.3.1.info"},
-                {"HEAD", "/healthz"},
-                {"GET", "/rsc.io/sampler/@v/v1.3.0.zip"},
-                {"GET", "/example.com/missing/@v/list"},
-                {"GET", "/rsc.io/sampler/@v/v1.3.1.mod"},
+            {"GET", "/rsc.io/sampler/@v/v1.3.0.mod"},
+            {"HEAD", "/rsc.io/sampler/@v/v1.3.0.zip"},
+            {"GET", "/healthz"},
+            {"GET", "/rsc.io/sampler/@v/v1.3.1.info"},
+            {"HEAD", "/healthz"},
+            {"GET", "/rsc.io/sampler/@v/v1.3.0.zip"},
+            {"GET", "/example.com/missing/@v/list"},
+            {"GET", "/rsc.io/sampler/@v/v1.3.1.mod"},
         };
         StringBuilder wire = new StringBuilder();
         for (String[] r : requests) {
@@ -96,15 +101,19 @@ class PipeliningTest {
         }
         try (RawHttp c = RawHttp.connect(granary.address())) {
             c.send(wire.toString());
-            assertThat(c.read(false).body()).isEqualTo(Files.readAllBytes(tree.file("rsc.io/sampler", "v1.3.0", ".mod")));
+            assertThat(c.read(false).body())
+                    .isEqualTo(Files.readAllBytes(tree.file("rsc.io/sampler", "v1.3.0", ".mod")));
             RawHttp.Response zipHead = c.read(true);
             assertThat(zipHead.contentLength()).isEqualTo(Files.size(tree.file("rsc.io/sampler", "v1.3.0", ".zip")));
             assertThat(c.read(false).text()).isEqualTo("ok\n");
-            assertThat(c.read(false).body()).isEqualTo(Files.readAllBytes(tree.file("rsc.io/sampler", "v1.3.1", ".info")));
+            assertThat(c.read(false).body())
+                    .isEqualTo(Files.readAllBytes(tree.file("rsc.io/sampler", "v1.3.1", ".info")));
             assertThat(c.read(true).contentLength()).isEqualTo(3);
-            assertThat(c.read(false).body()).isEqualTo(Files.readAllBytes(tree.file("rsc.io/sampler", "v1.3.0", ".zip")));
+            assertThat(c.read(false).body())
+                    .isEqualTo(Files.readAllBytes(tree.file("rsc.io/sampler", "v1.3.0", ".zip")));
             assertThat(c.read(false).status()).isEqualTo(404);
-            assertThat(c.read(false).body()).isEqualTo(Files.readAllBytes(tree.file("rsc.io/sampler", "v1.3.1", ".mod")));
+            assertThat(c.read(false).body())
+                    .isEqualTo(Files.readAllBytes(tree.file("rsc.io/sampler", "v1.3.1", ".mod")));
         }
     }
 }

@@ -21,6 +21,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class ProtocolEdgesTest {
     @TempDir
     static Path tmp;
+
     private GoProxyTree tree;
     private TestUpstream upstream;
     private TestServers.Running granary;
@@ -86,12 +87,18 @@ class ProtocolEdgesTest {
     @Test
     void absoluteFormTargetsAreServedByTheirPath() throws Exception {
         byte[] list = exchange(request("GET", "/rsc.io/quote/@v/list"), false).body();
-        RawHttp.Response r = exchange(request("GET", "http://127.0.0.1:" + granary.address().getPort() + "/rsc.io/quote/@v/list"), false);
+        RawHttp.Response r = exchange(
+                request("GET", "http://127.0.0.1:" + granary.address().getPort() + "/rsc.io/quote/@v/list"), false);
         assertThat(r.status()).as(r.toString()).isEqualTo(200);
         assertThat(r.body()).isEqualTo(list);
-        assertThat(exchange(request("GET", "HTTP://proxy.example/healthz?x=1"), false).text()).isEqualTo("ok\n");
-        assertThat(exchange(request("HEAD", "https://proxy.example/rsc.io/quote/@v/v1.5.2.info"), true).status()).isEqualTo(200);
-        assertThat(exchange(request("GET", "http://proxy.example"), false).status()).isEqualTo(200);
+        assertThat(exchange(request("GET", "HTTP://proxy.example/healthz?x=1"), false)
+                        .text())
+                .isEqualTo("ok\n");
+        assertThat(exchange(request("HEAD", "https://proxy.example/rsc.io/quote/@v/v1.5.2.info"), true)
+                        .status())
+                .isEqualTo(200);
+        assertThat(exchange(request("GET", "http://proxy.example"), false).status())
+                .isEqualTo(200);
     }
 
     @Test
@@ -102,7 +109,9 @@ class ProtocolEdgesTest {
             }
         }
         String metrics = "";
-        for (int attempt = 0; attempt < 100 && !metrics.contains("granary_http_connections_aborted_total 3.0"); attempt++) {
+        for (int attempt = 0;
+                attempt < 100 && !metrics.contains("granary_http_connections_aborted_total 3.0");
+                attempt++) {
             Thread.sleep(20);
             metrics = ConnectionLimitsTest.scrape(granary.address());
         }
@@ -118,11 +127,16 @@ class ProtocolEdgesTest {
         Files.writeString(outside.resolve("v1.0.0.info"), "{\"Version\":\"v1.0.0\"}");
         Files.createDirectories(storage.resolve("example.com"));
         Files.createSymbolicLink(storage.resolve("example.com/escape"), outside.getParent());
-        for (String path : new String[] {"/example.com/escape/@v/v1.0.0.info", "/example.com/escape/@v/v1.0.0.zip",
-                "/example.com/escape/@v/list", "/example.com/escape/@latest"}) {
+        for (String path : new String[] {
+            "/example.com/escape/@v/v1.0.0.info",
+            "/example.com/escape/@v/v1.0.0.zip",
+            "/example.com/escape/@v/list",
+            "/example.com/escape/@latest"
+        }) {
             RawHttp.Response r = exchange(request("GET", path), false);
             assertThat(r.status()).as(r.toString()).isBetween(500, 599);
-            assertThat(r.text()).isNotBlank()
+            assertThat(r.text())
+                    .isNotBlank()
                     .doesNotContain(storage.toString())
                     .doesNotContain(tmp.toString())
                     .doesNotContain(".tmp-");

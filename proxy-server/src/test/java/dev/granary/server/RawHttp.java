@@ -76,7 +76,8 @@ final class RawHttp implements AutoCloseable {
 
     /** A request with a Host header and the given extra header lines, as bytes on the wire. */
     static String request(String method, String target, String... headerLines) {
-        StringBuilder b = new StringBuilder(method).append(' ').append(target).append(" HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+        StringBuilder b =
+                new StringBuilder(method).append(' ').append(target).append(" HTTP/1.1\r\nHost: 127.0.0.1\r\n");
         for (String h : headerLines) {
             b.append(h).append("\r\n");
         }

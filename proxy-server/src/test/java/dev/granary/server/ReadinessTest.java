@@ -23,9 +23,9 @@ class ReadinessTest {
         long total = Files.getFileStore(tmp).getTotalSpace();
         // The rows assume a file system with more than 1 MiB and 1% free, and less than 1000 TiB and 100% free.
         assertThat(usable).isGreaterThan(Math.max(1 << 20, total / 100)).isLessThan(total);
-        try (TestServers.Running granary = TestServers.start(tmp.resolve("storage"), "off",
-                Map.of(ConfigKey.READINESS_MIN_FREE, minFree));
-             RawHttp c = RawHttp.connect(granary.address())) {
+        try (TestServers.Running granary = TestServers.start(
+                        tmp.resolve("storage"), "off", Map.of(ConfigKey.READINESS_MIN_FREE, minFree));
+                RawHttp c = RawHttp.connect(granary.address())) {
             c.send(request("GET", "/readyz"));
             RawHttp.Response r = c.read(false);
             assertThat(r.status()).as(r.toString()).isEqualTo(status);

@@ -10,6 +10,8 @@ import dev.granary.core.testing.TestUpstream;
 import dev.granary.server.config.ConfigKey;
 import dev.granary.storage.s3.SharedS3;
 import dev.granary.storage.s3.TestS3;
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -17,25 +19,23 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Request;
 import software.amazon.awssdk.services.s3.model.S3Object;
-import java.io.IOException;
-import java.io.InputStream;
-import java.security.MessageDigest;
-import java.util.HexFormat;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 
 /**
  * Granary with S3 as the durable tier, against a real S3-compatible server (s3proxy, shared by the
@@ -48,6 +48,7 @@ class S3TierIT {
 
     @TempDir
     Path tmp;
+
     private final HttpClient http = HttpClient.newHttpClient();
 
     S3TierIT(TestS3 s3) {
@@ -66,8 +67,14 @@ class S3TierIT {
     }
 
     private List<String> objectKeys(String bucket) {
-        return s3.client().listObjectsV2Paginator(ListObjectsV2Request.builder().bucket(bucket).build())
-                .contents().stream().map(S3Object::key).toList();
+        return s3
+                .client()
+                .listObjectsV2Paginator(
+                        ListObjectsV2Request.builder().bucket(bucket).build())
+                .contents()
+                .stream()
+                .map(S3Object::key)
+                .toList();
     }
 
     @EachGoToolchain
@@ -75,16 +82,25 @@ class S3TierIT {
         GoProxyTree tree = TestModules.upstreamTree(tmp.resolve("upstream"));
         String bucket = s3.createBucket();
         Path app = Files.createDirectories(tmp.resolve("app"));
-        Files.writeString(app.resolve("main.go"), "package main\n\nimport (\n\t\"fmt\"\n\n\t\"rsc.io/quote\"\n)\n\nfunc main() { fmt.Println(quote.Hello()) }\n");
-        Files.writeString(app.resolve("go.mod"), "module example.com/hello\n\ngo 1.19\n\nrequire rsc.io/quote v1.5.2\n");
+        Files.writeString(
+                app.resolve("main.go"),
+                "package main\n\nimport (\n\t\"fmt\"\n\n\t\"rsc.io/quote\"\n)\n\nfunc main() { fmt.Println(quote.Hello()) }\n");
+        Files.writeString(
+                app.resolve("go.mod"), "module example.com/hello\n\ngo 1.19\n\nrequire rsc.io/quote v1.5.2\n");
         try (TestUpstream upstream = TestUpstream.serve(tree.root());
-             TestServers.Running granary = TestServers.start(tmp.resolve("local"), upstream.uri().toString(), s3Config(s3, bucket))) {
+                TestServers.Running granary =
+                        TestServers.start(tmp.resolve("local"), upstream.uri().toString(), s3Config(s3, bucket))) {
             GoCommand go = new GoCommand(toolchain, tmp.resolve("go")).env("GOPROXY", granary.url());
             go.run(app, "mod", "download", "all").assertSuccess();
             go.run(app, "build", "-o", "hello", ".").assertSuccess();
             assertThat(TestModules.runBinary(app.resolve("hello"))).contains("Hello, world.");
-            assertThat(objectKeys(bucket)).contains("granary/rsc.io/quote/@v/v1.5.2.zip", "granary/rsc.io/quote/@v/v1.5.2.info",
-                    "granary/rsc.io/quote/@v/v1.5.2.mod", "granary/rsc.io/quote/@v/list", "granary/rsc.io/sampler/@v/v1.3.0.info");
+            assertThat(objectKeys(bucket))
+                    .contains(
+                            "granary/rsc.io/quote/@v/v1.5.2.zip",
+                            "granary/rsc.io/quote/@v/v1.5.2.info",
+                            "granary/rsc.io/quote/@v/v1.5.2.mod",
+                            "granary/rsc.io/quote/@v/list",
+                            "granary/rsc.io/sampler/@v/v1.3.0.info");
             assertThat(objectKeys(bucket)).noneMatch(k -> k.startsWith("granary/leases/"));
             assertThat(get(granary.url() + "/readyz").statusCode()).isEqualTo(200);
             assertThat(get(granary.url() + "/metrics").body())
@@ -107,13 +123,17 @@ class S3TierIT {
         Map<ConfigKey, String> config = s3Config(s3, bucket);
         config.put(ConfigKey.S3_REDIRECT, "true");
         try (TestUpstream upstream = TestUpstream.serve(tree.root());
-             TestServers.Running granary = TestServers.start(tmp.resolve("local"), upstream.uri().toString(), config)) {
-            HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(granary.url() + "/rsc.io/quote/@v/v1.5.2.zip")).build(),
+                TestServers.Running granary =
+                        TestServers.start(tmp.resolve("local"), upstream.uri().toString(), config)) {
+            HttpResponse<byte[]> r = http.send(
+                    HttpRequest.newBuilder(URI.create(granary.url() + "/rsc.io/quote/@v/v1.5.2.zip"))
+                            .build(),
                     HttpResponse.BodyHandlers.ofByteArray());
             assertThat(r.statusCode()).isEqualTo(307);
             String location = r.headers().firstValue("location").orElseThrow();
             assertThat(location).startsWith(s3.endpoint().toString()).contains("X-Amz-Signature");
-            HttpResponse<byte[]> followed = http.send(HttpRequest.newBuilder(URI.create(location)).build(), HttpResponse.BodyHandlers.ofByteArray());
+            HttpResponse<byte[]> followed = http.send(
+                    HttpRequest.newBuilder(URI.create(location)).build(), HttpResponse.BodyHandlers.ofByteArray());
             assertThat(followed.body()).isEqualTo(Files.readAllBytes(tree.file("rsc.io/quote", "v1.5.2", ".zip")));
         }
     }
@@ -133,7 +153,10 @@ class S3TierIT {
                 List<CompletableFuture<HttpResponse<byte[]>>> answers = new ArrayList<>();
                 for (int i = 0; i < 50; i++) {
                     int port = i % 2 == 0 ? pa : pb;
-                    answers.add(http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/example.com/shared/@v/v1.0.0.zip")).build(),
+                    answers.add(http.sendAsync(
+                            HttpRequest.newBuilder(URI.create(
+                                            "http://127.0.0.1:" + port + "/example.com/shared/@v/v1.0.0.zip"))
+                                    .build(),
                             HttpResponse.BodyHandlers.ofByteArray()));
                 }
                 byte[] expected = Files.readAllBytes(tree.file("example.com/shared", "v1.0.0", ".zip"));
@@ -164,7 +187,10 @@ class S3TierIT {
                 int pa = TestServers.awaitPort(a);
                 int pb = TestServers.awaitPort(b);
                 String path = "/example.com/orphan/@v/v1.0.0.zip";
-                http.sendAsync(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + pa + path)).build(), HttpResponse.BodyHandlers.discarding());
+                http.sendAsync(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + pa + path))
+                                .build(),
+                        HttpResponse.BodyHandlers.discarding());
                 while (upstream.totalHits() == 0) {
                     Thread.sleep(10);
                 }
@@ -172,7 +198,9 @@ class S3TierIT {
                 a.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
                 assertThat(objectKeys(bucket)).anyMatch(k -> k.startsWith("granary/leases/example.com/orphan/"));
                 upstream.delay(0);
-                HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + pb + path)).build(),
+                HttpResponse<byte[]> r = http.send(
+                        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + pb + path))
+                                .build(),
                         HttpResponse.BodyHandlers.ofByteArray());
                 assertThat(r.statusCode()).isEqualTo(200);
                 assertThat(r.body()).isEqualTo(Files.readAllBytes(tree.file("example.com/orphan", "v1.0.0", ".zip")));
@@ -190,11 +218,15 @@ class S3TierIT {
         Path zip = bigModule(tree, "example.com/big", "v1.0.0", 300);
         String bucket = s3.createBucket();
         try (TestUpstream upstream = TestUpstream.serve(tree.root())) {
-            Process p = TestServers.startProcess(List.of("-Xmx128m"), s3Env(), s3Args(bucket, upstream, tmp.resolve("local"), "10m"));
+            Process p = TestServers.startProcess(
+                    List.of("-Xmx128m"), s3Env(), s3Args(bucket, upstream, tmp.resolve("local"), "10m"));
             try {
                 int port = TestServers.awaitPort(p);
-                HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(
-                        URI.create("http://127.0.0.1:" + port + "/example.com/big/@v/v1.0.0.zip")).build(), HttpResponse.BodyHandlers.ofInputStream());
+                HttpResponse<InputStream> r = http.send(
+                        HttpRequest.newBuilder(
+                                        URI.create("http://127.0.0.1:" + port + "/example.com/big/@v/v1.0.0.zip"))
+                                .build(),
+                        HttpResponse.BodyHandlers.ofInputStream());
                 assertThat(r.statusCode()).isEqualTo(200);
                 String served;
                 try (InputStream in = r.body()) {
@@ -216,18 +248,26 @@ class S3TierIT {
         byte[] expected = Files.readAllBytes(tree.file("example.com/twelve", "v1.0.0", ".zip"));
         String path = "/example.com/twelve/@v/v1.0.0.zip";
         try (TestUpstream upstream = TestUpstream.serve(tree.root())) {
-            Map<String, Map<ConfigKey, String>> tiers = new TreeMap<>(Map.of("disk", Map.of(), "s3", s3Config(s3, s3.createBucket())));
+            Map<String, Map<ConfigKey, String>> tiers =
+                    new TreeMap<>(Map.of("disk", Map.of(), "s3", s3Config(s3, s3.createBucket())));
             for (Map.Entry<String, Map<ConfigKey, String>> tier : tiers.entrySet()) {
-                try (TestServers.Running g = TestServers.start(tmp.resolve("local-" + tier.getKey()), upstream.uri().toString(), tier.getValue())) {
+                try (TestServers.Running g = TestServers.start(
+                        tmp.resolve("local-" + tier.getKey()), upstream.uri().toString(), tier.getValue())) {
                     for (String round : List.of("cold", "warm", "warm again")) {
-                        HttpResponse<byte[]> r = http.send(HttpRequest.newBuilder(URI.create(g.url() + path)).build(),
+                        HttpResponse<byte[]> r = http.send(
+                                HttpRequest.newBuilder(URI.create(g.url() + path))
+                                        .build(),
                                 HttpResponse.BodyHandlers.ofByteArray());
-                        assertThat(r.statusCode()).as("%s, %s", tier.getKey(), round).isEqualTo(200);
+                        assertThat(r.statusCode())
+                                .as("%s, %s", tier.getKey(), round)
+                                .isEqualTo(200);
                         assertThat(r.body()).as("%s, %s", tier.getKey(), round).isEqualTo(expected);
                     }
                 }
             }
-            assertThat(upstream.hits("example.com/twelve/@v/v1.0.0.zip")).as("once per tier").isEqualTo(2);
+            assertThat(upstream.hits("example.com/twelve/@v/v1.0.0.zip"))
+                    .as("once per tier")
+                    .isEqualTo(2);
         }
     }
 
@@ -236,15 +276,39 @@ class S3TierIT {
     }
 
     private Map<String, String> s3Env() {
-        return Map.of("AWS_ACCESS_KEY_ID", s3.accessKey(), "AWS_SECRET_ACCESS_KEY", s3.secretKey(), "GRANARY_HOT_MAX_BYTES", "16MiB");
+        return Map.of(
+                "AWS_ACCESS_KEY_ID",
+                s3.accessKey(),
+                "AWS_SECRET_ACCESS_KEY",
+                s3.secretKey(),
+                "GRANARY_HOT_MAX_BYTES",
+                "16MiB");
     }
 
     private String[] s3Args(String bucket, TestUpstream upstream, Path local, String leaseTtl) throws IOException {
         Path config = Files.createDirectories(local).resolve("granary.yaml");
         Files.writeString(config, "s3:\n  lease-ttl: " + leaseTtl + "\n");
-        return new String[] {"--listen", "127.0.0.1:0", "--storage", local.toString(), "--upstream", upstream.uri().toString(),
-                "--sumdb", "off", "--s3-endpoint", s3.endpoint().toString(), "--s3-bucket", bucket, "--s3-prefix", "granary",
-                "--s3-region", TestS3.REGION, "--s3-path-style", "--config", config.toString()};
+        return new String[] {
+            "--listen",
+            "127.0.0.1:0",
+            "--storage",
+            local.toString(),
+            "--upstream",
+            upstream.uri().toString(),
+            "--sumdb",
+            "off",
+            "--s3-endpoint",
+            s3.endpoint().toString(),
+            "--s3-bucket",
+            bucket,
+            "--s3-prefix",
+            "granary",
+            "--s3-region",
+            TestS3.REGION,
+            "--s3-path-style",
+            "--config",
+            config.toString()
+        };
     }
 
     /** A module whose zip holds {@code megabytes} of incompressible data (stored, not deflated). */

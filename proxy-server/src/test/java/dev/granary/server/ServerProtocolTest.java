@@ -29,6 +29,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class ServerProtocolTest {
     @TempDir
     static Path tmp;
+
     private GoProxyTree tree;
     private TestUpstream upstream;
     private TestServers.Running granary;
@@ -40,7 +41,8 @@ class ServerProtocolTest {
         Files.writeString(tree.versionsDir("rsc.io/quote").resolve("master.info"), "{\"Version\":\"v1.5.2\"}");
         // What a proxy answers for v2.0.0 of a path without /v2: the version it resolves to (proxyRepo.Stat).
         tree.addGoTestModules("rsc.io_breaker_v2.0.0+incompatible.txt");
-        Files.writeString(tree.versionsDir("rsc.io/breaker").resolve("v2.0.0.info"), "{\"Version\":\"v2.0.0+incompatible\"}");
+        Files.writeString(
+                tree.versionsDir("rsc.io/breaker").resolve("v2.0.0.info"), "{\"Version\":\"v2.0.0+incompatible\"}");
         upstream = TestUpstream.serve(tree.root());
         granary = TestServers.start(tmp.resolve("storage"), upstream.uri().toString(), Map.of());
     }
@@ -51,8 +53,10 @@ class ServerProtocolTest {
         upstream.close();
     }
 
-    private HttpResponse<byte[]> send(String method, String path, String... headers) throws IOException, InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(granary.url() + path)).method(method, HttpRequest.BodyPublishers.noBody());
+    private HttpResponse<byte[]> send(String method, String path, String... headers)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(granary.url() + path))
+                .method(method, HttpRequest.BodyPublishers.noBody());
         if (headers.length > 0) {
             b.headers(headers);
         }
@@ -60,28 +64,32 @@ class ServerProtocolTest {
     }
 
     @ParameterizedTest(name = "{0} {1} -> {2}")
-    @CsvSource(delimiter = '|', nullValues = "-", value = {
-            "GET |/rsc.io/quote/@v/list                  |200|text/plain; charset=utf-8|public, max-age=60                 |v1.5.2",
-            "GET |/rsc.io/quote/@v/v1.5.2.info           |200|application/json         |public, max-age=31536000, immutable|\"Version\":\"v1.5.2\"",
-            "GET |/rsc.io/quote/@v/v1.5.2.mod            |200|text/plain; charset=utf-8|public, max-age=31536000, immutable|module \"rsc.io/quote\"",
-            "GET |/rsc.io/quote/@v/v1.5.2.zip            |200|application/zip          |public, max-age=31536000, immutable|-",
-            "HEAD|/rsc.io/quote/@v/v1.5.2.zip            |200|application/zip          |public, max-age=31536000, immutable|-",
-            "GET |/rsc.io/!q!u!o!t!e/@v/v1.5.2.info      |200|application/json         |public, max-age=31536000, immutable|v1.5.2",
-            "GET |/rsc.io/%21q%21u%21o%21t%21e/@v/list   |200|text/plain; charset=utf-8|public, max-age=60                 |v1.5.2",
-            "GET |/rsc.io/quote/v3/@v/v3.0.0.mod         |200|text/plain; charset=utf-8|public, max-age=31536000, immutable|module rsc.io/quote/v3",
-            "GET |/rsc.io/sampler/@latest                |200|application/json         |public, max-age=60                 |v1.99.99",
-            "GET |/rsc.io/quote/@v/master.info           |200|application/json         |public, max-age=60                 |v1.5.2",
-            "GET |/rsc.io/breaker/@v/v2.0.0.info         |200|application/json         |public, max-age=60                 |\"Version\":\"v2.0.0+incompatible\"",
-            "GET |/rsc.io/breaker/@v/v2.0.0.zip          |404|text/plain; charset=utf-8|no-store                           |should be v0 or v1, not v2",
-            "GET |/rsc.io/quote/@v/v1.9.9.info           |404|text/plain; charset=utf-8|no-store                           |not found",
-            "GET |/example.com/nothing/@v/list           |404|text/plain; charset=utf-8|no-store                           |not found",
-            "GET |/rsc.io/quote/@v/v1.5.zip              |404|text/plain; charset=utf-8|no-store                           |not canonical",
-            "GET |/rsc.io/Quote/@v/list                  |404|text/plain; charset=utf-8|no-store                           |-",
-            "POST|/rsc.io/quote/@v/list                  |405|text/plain; charset=utf-8|no-store                           |GET and HEAD",
-            "GET |/healthz                               |200|text/plain; charset=utf-8|no-store                           |ok",
-            "GET |/readyz                                |200|text/plain; charset=utf-8|no-store                           |ready",
-    })
-    void protocolTable(String method, String path, int status, String type, String cacheControl, String body) throws Exception {
+    @CsvSource(
+            delimiter = '|',
+            nullValues = "-",
+            value = {
+                "GET |/rsc.io/quote/@v/list                  |200|text/plain; charset=utf-8|public, max-age=60                 |v1.5.2",
+                "GET |/rsc.io/quote/@v/v1.5.2.info           |200|application/json         |public, max-age=31536000, immutable|\"Version\":\"v1.5.2\"",
+                "GET |/rsc.io/quote/@v/v1.5.2.mod            |200|text/plain; charset=utf-8|public, max-age=31536000, immutable|module \"rsc.io/quote\"",
+                "GET |/rsc.io/quote/@v/v1.5.2.zip            |200|application/zip          |public, max-age=31536000, immutable|-",
+                "HEAD|/rsc.io/quote/@v/v1.5.2.zip            |200|application/zip          |public, max-age=31536000, immutable|-",
+                "GET |/rsc.io/!q!u!o!t!e/@v/v1.5.2.info      |200|application/json         |public, max-age=31536000, immutable|v1.5.2",
+                "GET |/rsc.io/%21q%21u%21o%21t%21e/@v/list   |200|text/plain; charset=utf-8|public, max-age=60                 |v1.5.2",
+                "GET |/rsc.io/quote/v3/@v/v3.0.0.mod         |200|text/plain; charset=utf-8|public, max-age=31536000, immutable|module rsc.io/quote/v3",
+                "GET |/rsc.io/sampler/@latest                |200|application/json         |public, max-age=60                 |v1.99.99",
+                "GET |/rsc.io/quote/@v/master.info           |200|application/json         |public, max-age=60                 |v1.5.2",
+                "GET |/rsc.io/breaker/@v/v2.0.0.info         |200|application/json         |public, max-age=60                 |\"Version\":\"v2.0.0+incompatible\"",
+                "GET |/rsc.io/breaker/@v/v2.0.0.zip          |404|text/plain; charset=utf-8|no-store                           |should be v0 or v1, not v2",
+                "GET |/rsc.io/quote/@v/v1.9.9.info           |404|text/plain; charset=utf-8|no-store                           |not found",
+                "GET |/example.com/nothing/@v/list           |404|text/plain; charset=utf-8|no-store                           |not found",
+                "GET |/rsc.io/quote/@v/v1.5.zip              |404|text/plain; charset=utf-8|no-store                           |not canonical",
+                "GET |/rsc.io/Quote/@v/list                  |404|text/plain; charset=utf-8|no-store                           |-",
+                "POST|/rsc.io/quote/@v/list                  |405|text/plain; charset=utf-8|no-store                           |GET and HEAD",
+                "GET |/healthz                               |200|text/plain; charset=utf-8|no-store                           |ok",
+                "GET |/readyz                                |200|text/plain; charset=utf-8|no-store                           |ready",
+            })
+    void protocolTable(String method, String path, int status, String type, String cacheControl, String body)
+            throws Exception {
         HttpResponse<byte[]> r = send(method.strip(), path.strip());
         assertThat(r.statusCode()).as(new String(r.body())).isEqualTo(status);
         assertThat(r.headers().firstValue("content-type")).hasValue(type.strip());
@@ -127,7 +135,8 @@ class ServerProtocolTest {
         HttpResponse<byte[]> suffix = send("GET", "/rsc.io/quote/@v/v1.5.2.zip", "Range", "bytes=-20");
         assertThat(suffix.body()).isEqualTo(Arrays.copyOfRange(expected, expected.length - 20, expected.length));
 
-        HttpResponse<byte[]> bad = send("GET", "/rsc.io/quote/@v/v1.5.2.zip", "Range", "bytes=" + expected.length + "-");
+        HttpResponse<byte[]> bad =
+                send("GET", "/rsc.io/quote/@v/v1.5.2.zip", "Range", "bytes=" + expected.length + "-");
         assertThat(bad.statusCode()).isEqualTo(416);
     }
 
@@ -149,22 +158,26 @@ class ServerProtocolTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-            "/../../../../etc/passwd",
-            "/rsc.io/%2e%2e/%2e%2e/%2e%2e/etc/@v/list",
-            "/%2e%2e%2f%2e%2e%2fetc/@v/list",
-            "/rsc.io%2fquote/@v/v1.5.2.zip",
-            "/rsc.io/quote/@v/..%2f..%2f..%2fescape.zip",
-            "/rsc.io/!/@v/list",
-            "/rsc.io/quote/@v/v1.5.2.zip%00.txt",
-            "/sumdb/..%2f..%2fetc/latest",
-    })
+    @ValueSource(
+            strings = {
+                "/../../../../etc/passwd",
+                "/rsc.io/%2e%2e/%2e%2e/%2e%2e/etc/@v/list",
+                "/%2e%2e%2f%2e%2e%2fetc/@v/list",
+                "/rsc.io%2fquote/@v/v1.5.2.zip",
+                "/rsc.io/quote/@v/..%2f..%2f..%2fescape.zip",
+                "/rsc.io/!/@v/list",
+                "/rsc.io/quote/@v/v1.5.2.zip%00.txt",
+                "/sumdb/..%2f..%2fetc/latest",
+            })
     void hostilePathsGet4xxAndTouchNothingOutsideStorage(String raw) throws Exception {
         List<Path> before = listTree(tmp);
         int status = TestServers.rawStatus(granary.address(), "GET", raw);
         assertThat(status).isBetween(400, 499);
         List<Path> after = listTree(tmp);
-        assertThat(after.stream().filter(p -> !p.startsWith(tmp.resolve("storage")) && !before.contains(p)).toList()).isEmpty();
+        assertThat(after.stream()
+                        .filter(p -> !p.startsWith(tmp.resolve("storage")) && !before.contains(p))
+                        .toList())
+                .isEmpty();
     }
 
     @Test

@@ -9,20 +9,19 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
-import java.security.NoSuchAlgorithmException;
-import java.util.function.Predicate;
 
 /** Reads and rewrites snapshot archives, for tests that tamper with them. */
 final class SnapshotFiles {
-    private SnapshotFiles() {
-    }
+    private SnapshotFiles() {}
 
     /** One archive member: a regular file, or (for hostile archives) an entry of another tar type. */
     record Member(String name, byte[] data, byte type, String link) {
@@ -37,7 +36,8 @@ final class SnapshotFiles {
 
     static List<Member> read(Path tar) throws IOException {
         List<Member> out = new ArrayList<>();
-        try (InputStream in = Files.newInputStream(tar); TarArchiveInputStream t = new TarArchiveInputStream(in)) {
+        try (InputStream in = Files.newInputStream(tar);
+                TarArchiveInputStream t = new TarArchiveInputStream(in)) {
             TarArchiveEntry e;
             while ((e = t.getNextEntry()) != null) {
                 out.add(Member.file(e.getName(), t.readAllBytes()));
@@ -47,10 +47,14 @@ final class SnapshotFiles {
     }
 
     static void write(Path tar, List<Member> members) throws IOException {
-        try (OutputStream out = Files.newOutputStream(tar); TarArchiveOutputStream t = new TarArchiveOutputStream(out)) {
+        try (OutputStream out = Files.newOutputStream(tar);
+                TarArchiveOutputStream t = new TarArchiveOutputStream(out)) {
             t.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
             for (Member m : members) {
-                TarArchiveEntry e = new TarArchiveEntry(m.name(), m.type(), m.type() != TarArchiveEntry.LF_NORMAL || m.name().startsWith("/"));
+                TarArchiveEntry e = new TarArchiveEntry(
+                        m.name(),
+                        m.type(),
+                        m.type() != TarArchiveEntry.LF_NORMAL || m.name().startsWith("/"));
                 if (m.link() != null) {
                     e.setLinkName(m.link());
                 }
@@ -105,7 +109,8 @@ final class SnapshotFiles {
         }
         byte[] s = sums.toString().getBytes(StandardCharsets.UTF_8);
         out.add(Member.file("SHA256SUMS", s));
-        out.add(Member.file("SHA256SUMS.asc", key.sign(new ByteArrayInputStream(s)).getBytes(StandardCharsets.US_ASCII)));
+        out.add(Member.file(
+                "SHA256SUMS.asc", key.sign(new ByteArrayInputStream(s)).getBytes(StandardCharsets.US_ASCII)));
         return out;
     }
 

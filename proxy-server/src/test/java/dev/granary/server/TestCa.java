@@ -47,7 +47,12 @@ import org.bouncycastle.util.io.pem.PemObjectGenerator;
  */
 public final class TestCa {
     /** How a server key is written. */
-    public enum KeyForm { PKCS8_EC, SEC1_EC, PKCS1_RSA, PKCS8_RSA }
+    public enum KeyForm {
+        PKCS8_EC,
+        SEC1_EC,
+        PKCS1_RSA,
+        PKCS8_RSA
+    }
 
     private static final AtomicLong SERIAL = new AtomicLong(System.currentTimeMillis());
 
@@ -67,8 +72,13 @@ public final class TestCa {
         KeyPair keys = ec();
         X500Name subject = new X500Name("CN=" + name);
         Instant now = Instant.now();
-        JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(subject, serial(), Date.from(now.minus(Duration.ofHours(1))),
-                Date.from(now.plus(Duration.ofDays(2))), subject, keys.getPublic());
+        JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(
+                subject,
+                serial(),
+                Date.from(now.minus(Duration.ofHours(1))),
+                Date.from(now.plus(Duration.ofDays(2))),
+                subject,
+                keys.getPublic());
         JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
         b.addExtension(Extension.basicConstraints, true, new BasicConstraints(true));
         b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
@@ -89,11 +99,17 @@ public final class TestCa {
     }
 
     /** A server certificate and key written to {@code cert} and {@code key}, for 127.0.0.1, ::1 and localhost. */
-    public X509Certificate issue(String commonName, Path cert, Path key, KeyForm form) throws IOException, GeneralSecurityException {
+    public X509Certificate issue(String commonName, Path cert, Path key, KeyForm form)
+            throws IOException, GeneralSecurityException {
         KeyPair keys = form == KeyForm.PKCS1_RSA || form == KeyForm.PKCS8_RSA ? rsa() : ec();
         Instant now = Instant.now();
-        JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(ca, serial(), Date.from(now.minus(Duration.ofHours(1))),
-                Date.from(now.plus(Duration.ofDays(1))), new X500Name("CN=" + commonName), keys.getPublic());
+        JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(
+                ca,
+                serial(),
+                Date.from(now.minus(Duration.ofHours(1))),
+                Date.from(now.plus(Duration.ofDays(1))),
+                new X500Name("CN=" + commonName),
+                keys.getPublic());
         JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
         b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
         b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
@@ -102,15 +118,19 @@ public final class TestCa {
         b.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
             new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
             new GeneralName(GeneralName.iPAddress, InetAddress.getByName("::1").getHostAddress()),
-            new GeneralName(GeneralName.dNSName, "localhost")}));
+            new GeneralName(GeneralName.dNSName, "localhost")
+        }));
         X509Certificate c = convert(b.build(signer(caKeys)));
         Files.writeString(cert, pem(c));
-        Files.writeString(key, switch (form) {
-            // JcaPEMWriter writes an RSA key pair as PKCS#1 ("RSA PRIVATE KEY").
-            case PKCS1_RSA -> pem(keys);
-            case SEC1_EC -> pem(new PemObject("EC PRIVATE KEY", sec1(keys)));
-            case PKCS8_EC, PKCS8_RSA -> pem(new PemObject("PRIVATE KEY", keys.getPrivate().getEncoded()));
-        });
+        Files.writeString(
+                key,
+                switch (form) {
+                    // JcaPEMWriter writes an RSA key pair as PKCS#1 ("RSA PRIVATE KEY").
+                    case PKCS1_RSA -> pem(keys);
+                    case SEC1_EC -> pem(new PemObject("EC PRIVATE KEY", sec1(keys)));
+                    case PKCS8_EC, PKCS8_RSA ->
+                        pem(new PemObject("PRIVATE KEY", keys.getPrivate().getEncoded()));
+                });
         return c;
     }
 
@@ -119,7 +139,10 @@ public final class TestCa {
         PrivateKeyInfo info = PrivateKeyInfo.getInstance(keys.getPrivate().getEncoded());
         ASN1Encodable curve = info.getPrivateKeyAlgorithm().getParameters();
         BigInteger d = ECPrivateKey.getInstance(info.parsePrivateKey()).getKey();
-        DERBitString pub = new DERBitString(SubjectPublicKeyInfo.getInstance(keys.getPublic().getEncoded()).getPublicKeyData().getBytes());
+        DERBitString pub = new DERBitString(
+                SubjectPublicKeyInfo.getInstance(keys.getPublic().getEncoded())
+                        .getPublicKeyData()
+                        .getBytes());
         return new ECPrivateKey(256, d, pub, curve).getEncoded();
     }
 
@@ -141,7 +164,8 @@ public final class TestCa {
 
     private static ContentSigner signer(KeyPair keys) throws GeneralSecurityException {
         try {
-            return new JcaContentSignerBuilder(keys.getPrivate().getAlgorithm().equals("EC") ? "SHA256withECDSA" : "SHA256withRSA")
+            return new JcaContentSignerBuilder(
+                            keys.getPrivate().getAlgorithm().equals("EC") ? "SHA256withECDSA" : "SHA256withRSA")
                     .build(keys.getPrivate());
         } catch (OperatorCreationException e) {
             throw new GeneralSecurityException(e);

@@ -2,8 +2,10 @@ package dev.granary.server;
 
 import dev.granary.server.config.ConfigKey;
 import dev.granary.server.config.GranaryConfig;
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -13,20 +15,17 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.util.ArrayList;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** Starts in-process servers for tests and speaks raw HTTP when a client library would normalize a path. */
 final class TestServers {
-    private TestServers() {
-    }
+    private TestServers() {}
 
     /** A started server on 127.0.0.1 with an ephemeral port. */
     record Running(GranaryServer server, InetSocketAddress address) implements AutoCloseable {
@@ -40,7 +39,8 @@ final class TestServers {
         }
     }
 
-    static Running start(Path storage, String upstream, Map<ConfigKey, String> extra) throws IOException, InterruptedException {
+    static Running start(Path storage, String upstream, Map<ConfigKey, String> extra)
+            throws IOException, InterruptedException {
         Map<ConfigKey, String> flags = new EnumMap<>(ConfigKey.class);
         flags.put(ConfigKey.LISTEN, "127.0.0.1:0");
         flags.put(ConfigKey.STORAGE, storage.toString());
@@ -60,9 +60,13 @@ final class TestServers {
     }
 
     /** A client that trusts only {@code ca}, speaking {@code version} (HTTP/2 by ALPN over TLS). */
-    static HttpClient httpsClient(X509Certificate ca, HttpClient.Version version) throws GeneralSecurityException, IOException {
-        return HttpClient.newBuilder().sslContext(TlsServerTest.sslContext(ca)).version(version)
-                .connectTimeout(Duration.ofSeconds(10)).build();
+    static HttpClient httpsClient(X509Certificate ca, HttpClient.Version version)
+            throws GeneralSecurityException, IOException {
+        return HttpClient.newBuilder()
+                .sslContext(TlsServerTest.sslContext(ca))
+                .version(version)
+                .connectTimeout(Duration.ofSeconds(10))
+                .build();
     }
 
     /** Retries {@code check} for up to 15 s until it passes (for what a background reload or a metric does in its own time). */
@@ -91,7 +95,8 @@ final class TestServers {
         try (Socket s = new Socket(addr.getAddress(), addr.getPort())) {
             s.setSoTimeout(30_000);
             OutputStream out = s.getOutputStream();
-            out.write((method + " " + rawPath + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            out.write((method + " " + rawPath + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
             InputStream in = s.getInputStream();
             StringBuilder line = new StringBuilder();
@@ -113,7 +118,8 @@ final class TestServers {
     }
 
     /** Like {@link #startProcess(List, Map, String...)}, run through {@code prefix} (e.g. a shell that sets a ulimit and execs). */
-    static Process startProcess(List<String> prefix, List<String> jvmArgs, Map<String, String> env, String... serveArgs) throws IOException {
+    static Process startProcess(List<String> prefix, List<String> jvmArgs, Map<String, String> env, String... serveArgs)
+            throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(prefix);
         cmd.addAll(List.of(java, "--enable-native-access=ALL-UNNAMED"));

@@ -3,7 +3,6 @@ package dev.granary.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.granary.core.Meters;
 import dev.granary.core.testing.GoProxyTree;
 import dev.granary.core.testing.TestUpstream;
 import dev.granary.server.config.ConfigKey;
@@ -39,14 +38,14 @@ import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.TrustManagerFactory;
+import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
+import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.PKCS8Generator;
+import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8EncryptorBuilder;
-import org.bouncycastle.openssl.PEMParser;
-import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
-import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
-import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -89,8 +88,13 @@ class TlsServerTest {
         byte[] data = new byte[6 << 20]; // well above the hot tier's item size: served from a file
         new Random(11).nextBytes(data);
         files.put("data.bin", data);
-        GoProxyTree.Entry e = tree.add(MODULE, VERSION, ("{\"Version\":\"" + VERSION + "\",\"Time\":\"2024-01-01T00:00:00Z\"}")
-                .getBytes(StandardCharsets.UTF_8), mod, files);
+        GoProxyTree.Entry e = tree.add(
+                MODULE,
+                VERSION,
+                ("{\"Version\":\"" + VERSION + "\",\"Time\":\"2024-01-01T00:00:00Z\"}")
+                        .getBytes(StandardCharsets.UTF_8),
+                mod,
+                files);
         zip = Files.readAllBytes(e.zip());
         upstream = TestUpstream.serve(tree.root());
 
@@ -117,7 +121,11 @@ class TlsServerTest {
     }
 
     private static HttpResponse<byte[]> get(HttpClient c, String url) throws IOException, InterruptedException {
-        return c.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60)).build(), HttpResponse.BodyHandlers.ofByteArray());
+        return c.send(
+                HttpRequest.newBuilder(URI.create(url))
+                        .timeout(Duration.ofSeconds(60))
+                        .build(),
+                HttpResponse.BodyHandlers.ofByteArray());
     }
 
     private X509Certificate servedCertificate() throws Exception {
@@ -130,7 +138,8 @@ class TlsServerTest {
     @Test
     void http2AndHttp11AreNegotiatedAndServeTheSameBytes() throws Exception {
         String zipUrl = https() + "/" + MODULE + "/@v/" + VERSION + ".zip";
-        try (HttpClient h2 = client(HttpClient.Version.HTTP_2); HttpClient h1 = client(HttpClient.Version.HTTP_1_1)) {
+        try (HttpClient h2 = client(HttpClient.Version.HTTP_2);
+                HttpClient h1 = client(HttpClient.Version.HTTP_1_1)) {
             HttpResponse<byte[]> a = get(h2, zipUrl);
             assertThat(a.version()).isEqualTo(HttpClient.Version.HTTP_2);
             assertThat(a.statusCode()).isEqualTo(200);
@@ -148,19 +157,26 @@ class TlsServerTest {
             assertThat(missing.statusCode()).isEqualTo(404);
             assertThat(new String(missing.body(), StandardCharsets.UTF_8)).contains("not found");
 
-            HttpResponse<Void> head = h2.send(HttpRequest.newBuilder(URI.create(zipUrl)).method("HEAD", HttpRequest.BodyPublishers.noBody())
-                    .build(), HttpResponse.BodyHandlers.discarding());
+            HttpResponse<Void> head = h2.send(
+                    HttpRequest.newBuilder(URI.create(zipUrl))
+                            .method("HEAD", HttpRequest.BodyPublishers.noBody())
+                            .build(),
+                    HttpResponse.BodyHandlers.discarding());
             assertThat(head.headers().firstValueAsLong("content-length")).hasValue(zip.length);
 
             // A range, over HTTP/2.
-            HttpResponse<byte[]> part = h2.send(HttpRequest.newBuilder(URI.create(zipUrl)).header("Range", "bytes=100-199").build(),
+            HttpResponse<byte[]> part = h2.send(
+                    HttpRequest.newBuilder(URI.create(zipUrl))
+                            .header("Range", "bytes=100-199")
+                            .build(),
                     HttpResponse.BodyHandlers.ofByteArray());
             assertThat(part.statusCode()).isEqualTo(206);
             assertThat(part.body()).isEqualTo(Arrays.copyOfRange(zip, 100, 200));
         }
         // The plain listener sends the same file zero-copy.
         try (HttpClient plain = HttpClient.newHttpClient()) {
-            String url = "http://127.0.0.1:" + granary.server().plainAddress().getPort() + "/" + MODULE + "/@v/" + VERSION + ".zip";
+            String url = "http://127.0.0.1:" + granary.server().plainAddress().getPort() + "/" + MODULE + "/@v/"
+                    + VERSION + ".zip";
             assertThat(get(plain, url).body()).isEqualTo(zip);
         }
     }
@@ -168,7 +184,9 @@ class TlsServerTest {
     @Test
     void manyStreamsOnOneHttp2ConnectionAreAnsweredEachWithItsOwnBody() throws Exception {
         try (HttpClient h2 = client(HttpClient.Version.HTTP_2)) {
-            assertThat(get(h2, https() + "/" + MODULE + "/@v/" + VERSION + ".zip").body()).isEqualTo(zip);
+            assertThat(get(h2, https() + "/" + MODULE + "/@v/" + VERSION + ".zip")
+                            .body())
+                    .isEqualTo(zip);
             List<CompletableFuture<HttpResponse<byte[]>>> all = new ArrayList<>();
             List<String> expected = new ArrayList<>();
             for (int i = 0; i < 60; i++) {
@@ -179,7 +197,9 @@ class TlsServerTest {
                     default -> "/healthz";
                 };
                 expected.add(path);
-                all.add(h2.sendAsync(HttpRequest.newBuilder(URI.create(https() + path)).build(), HttpResponse.BodyHandlers.ofByteArray()));
+                all.add(h2.sendAsync(
+                        HttpRequest.newBuilder(URI.create(https() + path)).build(),
+                        HttpResponse.BodyHandlers.ofByteArray()));
             }
             for (int i = 0; i < all.size(); i++) {
                 HttpResponse<byte[]> r = all.get(i).get();
@@ -202,12 +222,14 @@ class TlsServerTest {
         try (HttpClient h2 = client(HttpClient.Version.HTTP_2)) {
             assertThat(get(h2, zipUrl).body()).isEqualTo(zip);
             for (int i = 0; i < 5; i++) {
-                HttpResponse<InputStream> r = h2.send(HttpRequest.newBuilder(URI.create(zipUrl)).build(), HttpResponse.BodyHandlers.ofInputStream());
+                HttpResponse<InputStream> r = h2.send(
+                        HttpRequest.newBuilder(URI.create(zipUrl)).build(), HttpResponse.BodyHandlers.ofInputStream());
                 try (InputStream in = r.body()) {
                     assertThat(in.readNBytes(100_000)).isEqualTo(Arrays.copyOf(zip, 100_000));
                 } // closing before the end resets the stream
             }
-            TestServers.eventually(() -> assertThat(granary.server().metrics().scrape()).contains("granary_http_requests_in_flight 0.0"));
+            TestServers.eventually(() ->
+                    assertThat(granary.server().metrics().scrape()).contains("granary_http_requests_in_flight 0.0"));
             HttpResponse<byte[]> after = get(h2, https() + "/healthz");
             assertThat(after.statusCode()).isEqualTo(200);
             assertThat(after.version()).isEqualTo(HttpClient.Version.HTTP_2);
@@ -219,9 +241,11 @@ class TlsServerTest {
         upstream.delay(1500);
         try (HttpClient h2 = client(HttpClient.Version.HTTP_2)) {
             CompletableFuture<HttpResponse<byte[]>> slow = h2.sendAsync(
-                    HttpRequest.newBuilder(URI.create(https() + "/" + MODULE + "/@v/" + VERSION + ".info")).build(),
+                    HttpRequest.newBuilder(URI.create(https() + "/" + MODULE + "/@v/" + VERSION + ".info"))
+                            .build(),
                     HttpResponse.BodyHandlers.ofByteArray());
-            TestServers.eventually(() -> assertThat(granary.server().metrics().scrape()).contains("granary_http_requests_in_flight 1.0"));
+            TestServers.eventually(() ->
+                    assertThat(granary.server().metrics().scrape()).contains("granary_http_requests_in_flight 1.0"));
             granary.close(); // GOAWAY to the client; the stream in progress is answered first
             HttpResponse<byte[]> r = slow.get(60, TimeUnit.SECONDS);
             assertThat(r.statusCode()).isEqualTo(200);
@@ -248,7 +272,8 @@ class TlsServerTest {
         try (HttpClient c = TestServers.httpsClient(other.certificate(), HttpClient.Version.HTTP_2)) {
             assertThatThrownBy(() -> get(c, https() + "/healthz")).isInstanceOf(SSLHandshakeException.class);
         }
-        TestServers.eventually(() -> assertThat(granary.server().metrics().scrape()).contains("granary_tls_handshake_failures_total 1.0"));
+        TestServers.eventually(() ->
+                assertThat(granary.server().metrics().scrape()).contains("granary_tls_handshake_failures_total 1.0"));
     }
 
     @Test
@@ -258,20 +283,30 @@ class TlsServerTest {
         try (HttpClient kept = client(HttpClient.Version.HTTP_2)) {
             assertThat(get(kept, https() + "/healthz").statusCode()).isEqualTo(200);
 
-            // Renewed as cert-manager writes it: a new pair, an RSA key in PKCS#1, moved into place one file after the other.
+            // Renewed as cert-manager writes it: a new pair, an RSA key in PKCS#1, moved into place one file after the
+            // other.
             Path newCert = tmp.resolve("tls/new-cert.pem");
             Path newKey = tmp.resolve("tls/new-key.pem");
             ca.issue("granary two", newCert, newKey, TestCa.KeyForm.PKCS1_RSA);
             Files.move(newCert, cert, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            Thread.sleep(300); // let a poll see the certificate without its key: that reload must fail and change nothing
+            Thread.sleep(
+                    300); // let a poll see the certificate without its key: that reload must fail and change nothing
             Files.move(newKey, key, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
 
-            TestServers.eventually(() -> assertThat(servedCertificate().getSubjectX500Principal().getName()).isEqualTo("CN=granary two"));
+            TestServers.eventually(() -> assertThat(
+                            servedCertificate().getSubjectX500Principal().getName())
+                    .isEqualTo("CN=granary two"));
             String metrics = granary.server().metrics().scrape();
             assertThat(metrics).contains("granary_reloads_total{file=\"tls\",result=\"ok\"} 1.0");
             assertThat(metrics).contains("granary_reloads_total{file=\"tls\",result=\"failed\"}");
-            assertThat(metrics).contains("granary_tls_certificate_expiry_seconds " + (double) granary.server().tls().certificate()
-                    .getNotAfter().toInstant().getEpochSecond());
+            assertThat(metrics)
+                    .contains("granary_tls_certificate_expiry_seconds "
+                            + (double) granary.server()
+                                    .tls()
+                                    .certificate()
+                                    .getNotAfter()
+                                    .toInstant()
+                                    .getEpochSecond());
             // The connection opened before the change goes on working.
             assertThat(get(kept, https() + "/healthz").statusCode()).isEqualTo(200);
         }
@@ -283,7 +318,8 @@ class TlsServerTest {
         Path c = tmp.resolve("c.pem");
         Path k = tmp.resolve("k.pem");
         X509Certificate issued = ca.issue("form " + form, c, k, form);
-        assertThat(new TlsContexts(c, k, new SimpleMeterRegistry()).certificate()).isEqualTo(issued);
+        assertThat(new TlsContexts(c, k, new SimpleMeterRegistry()).certificate())
+                .isEqualTo(issued);
     }
 
     @Test
@@ -298,26 +334,35 @@ class TlsServerTest {
         Path encrypted = tmp.resolve("enc.pem");
         StringWriter w = new StringWriter();
         try (JcaPEMWriter pw = new JcaPEMWriter(w)) {
-            pw.writeObject(new JcaPKCS8Generator(pk, new JceOpenSSLPKCS8EncryptorBuilder(PKCS8Generator.AES_256_CBC)
-                    .setProvider(new BouncyCastleProvider()).setPassword("secret".toCharArray()).build()));
+            pw.writeObject(new JcaPKCS8Generator(
+                    pk,
+                    new JceOpenSSLPKCS8EncryptorBuilder(PKCS8Generator.AES_256_CBC)
+                            .setProvider(new BouncyCastleProvider())
+                            .setPassword("secret".toCharArray())
+                            .build()));
         }
         Files.writeString(encrypted, w.toString());
         assertThatThrownBy(() -> new TlsContexts(c, encrypted, new SimpleMeterRegistry()))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("the key is encrypted");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("the key is encrypted");
 
         Path otherCert = tmp.resolve("other.pem");
         ca.issue("two", otherCert, tmp.resolve("other-key.pem"), TestCa.KeyForm.PKCS8_RSA);
         assertThatThrownBy(() -> new TlsContexts(otherCert, k, new SimpleMeterRegistry()))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("is not the key of the certificate")
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("is not the key of the certificate")
                 .satisfies(e -> assertThat(e.getMessage()).doesNotContain("PRIVATE KEY"));
         assertThatThrownBy(() -> new TlsContexts(c, c, new SimpleMeterRegistry()))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("holds no private key");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("holds no private key");
     }
 
     @Test
     void onlyCertAndKeyTogetherTurnTlsOn() {
-        assertThatThrownBy(() -> TestServers.start(tmp.resolve("s2"), upstream.uri().toString(), Map.of(ConfigKey.TLS_CERT, cert.toString())))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tls.cert and tls.key go together");
+        assertThatThrownBy(() -> TestServers.start(
+                        tmp.resolve("s2"), upstream.uri().toString(), Map.of(ConfigKey.TLS_CERT, cert.toString())))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("tls.cert and tls.key go together");
     }
 
     static KeyStore trust(X509Certificate ca) throws GeneralSecurityException, IOException {

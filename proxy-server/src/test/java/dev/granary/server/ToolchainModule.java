@@ -34,6 +34,7 @@ import java.util.zip.ZipOutputStream;
 final class ToolchainModule {
     /** Build tools cmd/distpack keeps under pkg/tool (those Go 1.19 has). */
     private static final List<String> TOOLS = List.of("asm", "cgo", "compile", "cover", "fix", "link", "vet");
+
     private static ToolchainModule built;
 
     private final GoToolchain packaged;
@@ -83,7 +84,8 @@ final class ToolchainModule {
         }
         // What cmd/distpack writes beside the zip.
         Files.writeString(dir.resolve(module.version() + ".mod"), "module golang.org/toolchain\n");
-        Files.writeString(dir.resolve(module.version() + ".info"),
+        Files.writeString(
+                dir.resolve(module.version() + ".info"),
                 "{\"Version\":\"" + module.version() + "\", \"Time\":\"2023-04-04T17:30:31Z\"}\n");
         Files.writeString(dir.resolve("list"), module.version() + "\n");
         Files.writeString(building.resolve("complete"), "");

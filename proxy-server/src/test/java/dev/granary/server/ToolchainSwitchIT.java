@@ -40,6 +40,7 @@ class ToolchainSwitchIT {
     private GoToolchain switching;
     /** The Go packaged as a toolchain module. */
     private GoToolchain packaged;
+
     private String version;
     private ModuleVersion toolchain;
     private Path tree;
@@ -48,10 +49,14 @@ class ToolchainSwitchIT {
     @BeforeAll
     void buildToolchainModule() throws Exception {
         switching = GoToolchains.all().get(0);
-        assertThat(switching.atLeast(21)).as("a go command that switches toolchains (1.21 or newer): " + switching).isTrue();
+        assertThat(switching.atLeast(21))
+                .as("a go command that switches toolchains (1.21 or newer): " + switching)
+                .isTrue();
         ToolchainModule module = ToolchainModule.get();
         packaged = module.packaged();
-        assertThat(packaged.atLeast(21)).as("the packaged Go must predate toolchain switching").isFalse();
+        assertThat(packaged.atLeast(21))
+                .as("the packaged Go must predate toolchain switching")
+                .isFalse();
         version = module.version();
         toolchain = module.module();
         tree = module.tree();
@@ -68,8 +73,8 @@ class ToolchainSwitchIT {
         Path storage = tmp.resolve("storage-switch");
         TestSumdb db = TestSumdb.start(tree);
         TestUpstream upstream = TestUpstream.serve(tree);
-        try (TestServers.Running g = TestServers.start(storage, upstream.uri().toString(),
-                Map.of(ConfigKey.SUMDB, db.verifierKey() + " " + db.url()))) {
+        try (TestServers.Running g = TestServers.start(
+                storage, upstream.uri().toString(), Map.of(ConfigKey.SUMDB, db.verifierKey() + " " + db.url()))) {
             Client client = new Client(tmp.resolve("client-1"), g.url(), db.verifierKey());
 
             // The existence check (what go get toolchain@..., and go.mod toolchain lines, run) asks
@@ -77,18 +82,23 @@ class ToolchainSwitchIT {
             GoCommand.Result exists = client.go("local", "list", "-m", "-json", "toolchain@go" + version);
             assertThat(exists.output()).contains("\"Version\": \"go" + version + "\"");
             assertThat(upstream.hits(StorageLayout.path(toolchain, ".zip"))).isZero();
-            assertThat(storage.resolve(StorageLayout.toolchainInfo(toolchain).value())).exists();
+            assertThat(storage.resolve(StorageLayout.toolchainInfo(toolchain).value()))
+                    .exists();
 
             long start = System.nanoTime();
             GoCommand.Result switched = client.go("go" + version, "version");
             long millis = (System.nanoTime() - start) / 1_000_000;
             assertThat(switched.output()).contains("go version go" + version + " linux/amd64");
             assertThat(client.go("go" + version, "env", "GOROOT").output().strip())
-                    .isEqualTo(client.modCache().resolve(toolchain.path().value() + "@" + toolchain.version()).toString());
+                    .isEqualTo(client.modCache()
+                            .resolve(toolchain.path().value() + "@" + toolchain.version())
+                            .toString());
             assertThat(upstream.hits(StorageLayout.path(toolchain, ".zip"))).isEqualTo(1);
             // Granary verified it against the checksum database before committing it.
             assertThat(storage.resolve(StorageLayout.zip(toolchain).value())).exists();
-            assertThat(storage.resolve(StorageLayout.sumdbLookup(db.name(), toolchain).value())).exists();
+            assertThat(storage.resolve(
+                            StorageLayout.sumdbLookup(db.name(), toolchain).value()))
+                    .exists();
             System.out.println("GOTOOLCHAIN=go" + version + " go version through Granary, cold: " + millis + " ms");
             client.clean();
         } finally {
@@ -97,10 +107,13 @@ class ToolchainSwitchIT {
         }
 
         // Upstream and database gone; a new client with an empty module cache and checksum cache.
-        try (TestServers.Running g = TestServers.start(storage, "off", Map.of(ConfigKey.SUMDB, db.verifierKey() + " " + db.url()))) {
+        try (TestServers.Running g =
+                TestServers.start(storage, "off", Map.of(ConfigKey.SUMDB, db.verifierKey() + " " + db.url()))) {
             Client client = new Client(tmp.resolve("client-2"), g.url(), db.verifierKey());
-            assertThat(client.go("go" + version, "version").output()).contains("go version go" + version + " linux/amd64");
-            assertThat(client.go("local", "list", "-m", "-json", "toolchain@go" + version).output())
+            assertThat(client.go("go" + version, "version").output())
+                    .contains("go version go" + version + " linux/amd64");
+            assertThat(client.go("local", "list", "-m", "-json", "toolchain@go" + version)
+                            .output())
                     .contains("\"Version\": \"go" + version + "\"");
             assertThat(client.sumdbCache()).isDirectory();
             client.clean();
@@ -118,17 +131,31 @@ class ToolchainSwitchIT {
             CommandLine cmd = Main.commandLine();
             cmd.setOut(new PrintWriter(out, true));
             cmd.setErr(new PrintWriter(err, true));
-            int exit = cmd.execute("toolchains", "prefetch", "--versions", GoVersion.lang(version) + ".x", "--platforms", "linux/amd64",
-                    "--storage", storage.toString(), "--upstream", upstream.uri().toString(),
-                    "--sumdb", db.verifierKey() + " " + db.url(), "--dl-upstream", "off");
+            int exit = cmd.execute(
+                    "toolchains",
+                    "prefetch",
+                    "--versions",
+                    GoVersion.lang(version) + ".x",
+                    "--platforms",
+                    "linux/amd64",
+                    "--storage",
+                    storage.toString(),
+                    "--upstream",
+                    upstream.uri().toString(),
+                    "--sumdb",
+                    db.verifierKey() + " " + db.url(),
+                    "--dl-upstream",
+                    "off");
             assertThat(exit).as(err.toString()).isZero();
             assertThat(out.toString()).contains("ok " + toolchain + " info").contains("ok " + toolchain + " zip");
 
             db.close();
             upstream.close();
-            try (TestServers.Running g = TestServers.start(storage, "off", Map.of(ConfigKey.SUMDB, db.verifierKey() + " " + db.url()))) {
+            try (TestServers.Running g =
+                    TestServers.start(storage, "off", Map.of(ConfigKey.SUMDB, db.verifierKey() + " " + db.url()))) {
                 Client client = new Client(tmp.resolve("client-3"), g.url(), db.verifierKey());
-                assertThat(client.go("go" + version, "version").output()).contains("go version go" + version + " linux/amd64");
+                assertThat(client.go("go" + version, "version").output())
+                        .contains("go version go" + version + " linux/amd64");
                 client.clean();
             }
         } finally {

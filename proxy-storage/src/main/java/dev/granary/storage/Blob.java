@@ -72,8 +72,7 @@ public interface Blob extends Closeable {
     }
 
     @Override
-    default void close() throws IOException {
-    }
+    default void close() throws IOException {}
 
     /** A blob over bytes already in memory. The array must not be modified afterwards. */
     static Blob ofBytes(byte[] bytes) {

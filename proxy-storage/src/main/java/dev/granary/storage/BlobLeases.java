@@ -127,7 +127,8 @@ public final class BlobLeases {
                 Optional<Lease> again = holder(key);
                 if (again.isPresent() && again.get().token().equals(current.token())) {
                     store.delete(key);
-                    log.info("took over expired lease {} of {} (expired {})", key, current.owner(), current.expiresAt());
+                    log.info(
+                            "took over expired lease {} of {} (expired {})", key, current.owner(), current.expiresAt());
                 }
             } finally {
                 // Once the expired acquisition is gone its marker means nothing: delete it outright.
@@ -169,7 +170,9 @@ public final class BlobLeases {
         byte[] bytes;
         try (Blob blob = found.get()) {
             if (blob.size() > 4096) {
-                return Optional.of(foreign(leaseKey, ("size " + blob.size() + " " + blob.etag().orElse("")).getBytes(StandardCharsets.UTF_8)));
+                return Optional.of(foreign(
+                        leaseKey,
+                        ("size " + blob.size() + " " + blob.etag().orElse("")).getBytes(StandardCharsets.UTF_8)));
             }
             bytes = blob.readAllBytes();
         }
@@ -244,9 +247,11 @@ public final class BlobLeases {
 
     private static void checkOwner(String owner) {
         Objects.requireNonNull(owner, "owner");
-        if (owner.isEmpty() || owner.length() > MAX_OWNER_LENGTH || owner.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
-            throw new IllegalArgumentException("lease owner must be 1.." + MAX_OWNER_LENGTH
-                    + " characters without control characters");
+        if (owner.isEmpty()
+                || owner.length() > MAX_OWNER_LENGTH
+                || owner.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+            throw new IllegalArgumentException(
+                    "lease owner must be 1.." + MAX_OWNER_LENGTH + " characters without control characters");
         }
     }
 

@@ -11,5 +11,4 @@ import java.util.Optional;
  * @param lastModified when the blob was written, as the store records it
  * @param etag an entity tag when the store has one cheaply
  */
-public record BlobStat(BlobKey key, long size, Instant lastModified, Optional<String> etag) {
-}
+public record BlobStat(BlobKey key, long size, Instant lastModified, Optional<String> etag) {}

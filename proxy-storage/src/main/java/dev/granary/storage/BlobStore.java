@@ -1,5 +1,6 @@
 package dev.granary.storage;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -8,7 +9,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.io.ByteArrayInputStream;
 
 /**
  * Bytes by key. The storage SPI every tier implements (disk, S3, memory, the hot tier wrapper).
@@ -115,13 +115,11 @@ public interface BlobStore extends AutoCloseable {
      *
      * @throws IOException describing why it is not
      */
-    default void checkHealth() throws IOException {
-    }
+    default void checkHealth() throws IOException {}
 
     /** A short description for logs and /readyz, such as {@code disk:/var/cache/granary}. */
     String describe();
 
     @Override
-    default void close() throws IOException {
-    }
+    default void close() throws IOException {}
 }

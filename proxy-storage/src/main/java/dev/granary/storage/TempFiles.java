@@ -19,11 +19,11 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 public final class TempFiles {
     private static final String HOST = hostTag();
-    private static final String OWNER = BlobKey.TEMP_PREFIX + HOST + "-" + ProcessHandle.current().pid() + "-"
-            + startSeconds(ProcessHandle.current()).orElse(0L) + "-";
+    private static final String OWNER =
+            BlobKey.TEMP_PREFIX + HOST + "-" + ProcessHandle.current().pid() + "-"
+                    + startSeconds(ProcessHandle.current()).orElse(0L) + "-";
 
-    private TempFiles() {
-    }
+    private TempFiles() {}
 
     /** What a sweeper may conclude about a temporary file's owner. */
     public enum Owner {
@@ -42,7 +42,8 @@ public final class TempFiles {
 
     /** A temporary file name owned by another process on this host (for tools and tests). */
     public static String newName(ProcessHandle owner, String purpose) {
-        return BlobKey.TEMP_PREFIX + HOST + "-" + owner.pid() + "-" + startSeconds(owner).orElse(0L) + "-" + purpose + "-" + random();
+        return BlobKey.TEMP_PREFIX + HOST + "-" + owner.pid() + "-"
+                + startSeconds(owner).orElse(0L) + "-" + purpose + "-" + random();
     }
 
     private static String random() {

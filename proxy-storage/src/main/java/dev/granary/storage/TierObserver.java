@@ -14,8 +14,7 @@ package dev.granary.storage;
 public interface TierObserver {
 
     /** An observer that ignores everything. */
-    TierObserver NONE = (tier, key, hit) -> {
-    };
+    TierObserver NONE = (tier, key, hit) -> {};
 
     /**
      * A lookup of {@code key} in {@code tier} found a blob ({@code hit}) or did not.
@@ -32,8 +31,7 @@ public interface TierObserver {
      * @param key the evicted key
      * @param bytes the content size that was released
      */
-    default void evicted(BlobKey key, long bytes) {
-    }
+    default void evicted(BlobKey key, long bytes) {}
 
     /**
      * An operation on {@code tier} failed with {@code t} (the failure is still raised to the caller).
@@ -42,14 +40,11 @@ public interface TierObserver {
      * @param operation the operation, such as {@code "get"} or {@code "put"}
      * @param t what was raised
      */
-    default void error(String tier, String operation, Throwable t) {
-    }
+    default void error(String tier, String operation, Throwable t) {}
 
     /** How long one operation on a tier took (success or failure). */
-    default void latency(String tier, String operation, long nanos) {
-    }
+    default void latency(String tier, String operation, long nanos) {}
 
     /** Content bytes moved by one operation: the size of a blob found by get, or written by put. */
-    default void transferred(String tier, String operation, long bytes) {
-    }
+    default void transferred(String tier, String operation, long bytes) {}
 }

@@ -13,21 +13,22 @@ import org.junit.jupiter.params.provider.ValueSource;
 class BlobKeyTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {
-        "a",
-        "github.com/!azure/go-autorest/@v/v14.2.0+incompatible.zip",
-        "example.com/m/@v/list",
-        "example.com/m/@latest",
-        "sumdb/sum.golang.org/lookup/golang.org/x/text@v0.3.0",
-        "sumdb/sum.golang.org/tile/8/0/x001/234.p/5",
-        "a/.hidden/b",
-        "a/...",
-        "a/..b",
-        "a/tmp-x/.tmp",
-        "a/x.tmp-y",
-        "unicode/ключ/日本語",
-        "with space/~tilde",
-    })
+    @ValueSource(
+            strings = {
+                "a",
+                "github.com/!azure/go-autorest/@v/v14.2.0+incompatible.zip",
+                "example.com/m/@v/list",
+                "example.com/m/@latest",
+                "sumdb/sum.golang.org/lookup/golang.org/x/text@v0.3.0",
+                "sumdb/sum.golang.org/tile/8/0/x001/234.p/5",
+                "a/.hidden/b",
+                "a/...",
+                "a/..b",
+                "a/tmp-x/.tmp",
+                "a/x.tmp-y",
+                "unicode/ключ/日本語",
+                "with space/~tilde",
+            })
     void acceptsValidKeys(String text) {
         assertThat(BlobKey.isValid(text)).isTrue();
         assertThat(BlobKey.of(text).value()).isEqualTo(text);
@@ -63,7 +64,8 @@ class BlobKeyTest {
     @MethodSource("invalidKeys")
     void rejectsInvalidKeys(String text, String problem) {
         assertThat(BlobKey.isValid(text)).isFalse();
-        assertThatThrownBy(() -> BlobKey.of(text)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> BlobKey.of(text))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining(problem);
     }
 
@@ -107,12 +109,16 @@ class BlobKeyTest {
         assertThat(BlobKey.of("a/b-c").isUnder(ab)).isFalse();
         assertThat(BlobKey.of("a/bc/d").isUnder(ab)).isFalse();
         assertThat(ab.isUnder(ab)).isFalse();
-        assertThat(BlobKey.of("m/@v/v1.2.3-pre.1.info").isUnder(BlobKey.of("m/@v/v1.2.3-pre"))).isFalse();
+        assertThat(BlobKey.of("m/@v/v1.2.3-pre.1.info").isUnder(BlobKey.of("m/@v/v1.2.3-pre")))
+                .isFalse();
     }
 
     @Test
     void keysSortAsTheirText() {
-        assertThat(Stream.of("b", "a/b", "a", "a-b", "a/a").map(BlobKey::of).sorted().map(BlobKey::value))
+        assertThat(Stream.of("b", "a/b", "a", "a-b", "a/a")
+                        .map(BlobKey::of)
+                        .sorted()
+                        .map(BlobKey::value))
                 .containsExactly("a", "a-b", "a/a", "a/b", "b");
     }
 }

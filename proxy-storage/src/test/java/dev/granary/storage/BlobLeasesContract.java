@@ -88,7 +88,9 @@ public abstract class BlobLeasesContract {
         assertThat(lease.owner()).isEqualTo("replica-a");
         assertThat(lease.expiresAt()).isEqualTo(clock.instant().plus(Duration.ofMinutes(2)));
         assertThat(leases().tryAcquire(key, "replica-b", Duration.ofMinutes(2))).isEmpty();
-        assertThat(a.tryAcquire(key, "replica-a", Duration.ofMinutes(2))).as("not reentrant").isEmpty();
+        assertThat(a.tryAcquire(key, "replica-a", Duration.ofMinutes(2)))
+                .as("not reentrant")
+                .isEmpty();
         assertThat(leases().holder(key)).contains(lease);
     }
 
@@ -99,9 +101,12 @@ public abstract class BlobLeasesContract {
         assertThat(a.release(lease)).isTrue();
         assertThat(a.release(lease)).isFalse();
         assertThat(store.exists(key)).isFalse();
-        Lease next = leases().tryAcquire(key, "replica-b", Duration.ofMinutes(2)).orElseThrow();
+        Lease next =
+                leases().tryAcquire(key, "replica-b", Duration.ofMinutes(2)).orElseThrow();
         assertThat(next.token()).isNotEqualTo(lease.token());
-        assertThat(a.release(lease)).as("an old lease does not release the new one").isFalse();
+        assertThat(a.release(lease))
+                .as("an old lease does not release the new one")
+                .isFalse();
         assertThat(leases().holder(key)).contains(next);
     }
 
@@ -110,9 +115,11 @@ public abstract class BlobLeasesContract {
         BlobLeases a = leases();
         Lease old = a.tryAcquire(key, "replica-a", Duration.ofSeconds(10)).orElseThrow();
         clock.advance(Duration.ofSeconds(5));
-        assertThat(leases().tryAcquire(key, "replica-b", Duration.ofSeconds(10))).isEmpty();
+        assertThat(leases().tryAcquire(key, "replica-b", Duration.ofSeconds(10)))
+                .isEmpty();
         clock.advance(Duration.ofSeconds(6));
-        Lease taken = leases().tryAcquire(key, "replica-b", Duration.ofSeconds(10)).orElseThrow();
+        Lease taken =
+                leases().tryAcquire(key, "replica-b", Duration.ofSeconds(10)).orElseThrow();
         assertThat(taken.owner()).isEqualTo("replica-b");
         assertThat(a.release(old)).isFalse();
         assertThat(leases().holder(key)).contains(taken);
@@ -126,7 +133,8 @@ public abstract class BlobLeasesContract {
         clock.advance(Duration.ofSeconds(11));
         assertThat(a.release(lease)).isFalse();
         assertThat(store.exists(key)).isTrue();
-        assertThat(leases().tryAcquire(key, "replica-b", Duration.ofSeconds(10))).isPresent();
+        assertThat(leases().tryAcquire(key, "replica-b", Duration.ofSeconds(10)))
+                .isPresent();
     }
 
     @Test
@@ -140,21 +148,28 @@ public abstract class BlobLeasesContract {
             leases().tryAcquire(key, "crashed", Duration.ofSeconds(10)).orElseThrow();
             clock.advance(Duration.ofSeconds(11));
             assertThat(race(12, Duration.ZERO)).as("round %d", round).isEqualTo(1);
-            assertThat(store.list(BlobKey.of("_leases"))).as("only the lease remains").containsExactly(key);
+            assertThat(store.list(BlobKey.of("_leases")))
+                    .as("only the lease remains")
+                    .containsExactly(key);
             clock.advance(Duration.ofMinutes(5)); // let the winner's lease expire for the next round
         }
     }
 
     @Test
     void abandonedTakeoverMarkerExpiresToo() throws Exception {
-        Lease crashed = leases().tryAcquire(key, "crashed", Duration.ofSeconds(10)).orElseThrow();
+        Lease crashed =
+                leases().tryAcquire(key, "crashed", Duration.ofSeconds(10)).orElseThrow();
         clock.advance(Duration.ofSeconds(11));
         // a taker that won the marker for this acquisition and died before finishing:
         BlobKey marker = BlobKey.of(key.value() + "~takeover-" + crashed.token());
-        assertThat(leases().tryAcquire(marker, "dead-taker", Duration.ofSeconds(30))).isPresent();
-        assertThat(leases().tryAcquire(key, "replica-b", Duration.ofSeconds(10))).as("marker still honoured").isEmpty();
+        assertThat(leases().tryAcquire(marker, "dead-taker", Duration.ofSeconds(30)))
+                .isPresent();
+        assertThat(leases().tryAcquire(key, "replica-b", Duration.ofSeconds(10)))
+                .as("marker still honoured")
+                .isEmpty();
         clock.advance(Duration.ofSeconds(31));
-        Lease taken = leases().tryAcquire(key, "replica-b", Duration.ofSeconds(10)).orElseThrow();
+        Lease taken =
+                leases().tryAcquire(key, "replica-b", Duration.ofSeconds(10)).orElseThrow();
         assertThat(leases().holder(key)).contains(taken);
         assertThat(store.list(BlobKey.of("_leases"))).containsExactly(key);
     }
@@ -163,13 +178,19 @@ public abstract class BlobLeasesContract {
     void aBlobThatIsNotALeaseIsTakenOver() throws Exception {
         byte[] junk = "not a lease at all".getBytes(StandardCharsets.UTF_8);
         store.put(key, new ByteArrayInputStream(junk), junk.length, PutMode.REPLACE);
-        assertThat(leases().holder(key).orElseThrow().isExpired(clock.instant())).isTrue();
-        assertThat(leases().tryAcquire(key, "replica-b", Duration.ofSeconds(10))).isPresent();
+        assertThat(leases().holder(key).orElseThrow().isExpired(clock.instant()))
+                .isTrue();
+        assertThat(leases().tryAcquire(key, "replica-b", Duration.ofSeconds(10)))
+                .isPresent();
     }
 
     @Test
     void leaseTextRoundTrips() {
-        Lease l = new Lease(key, "host-1 pid 42", "00ff00ff00ff00ff", Instant.parse("2026-01-01T00:00:00Z"),
+        Lease l = new Lease(
+                key,
+                "host-1 pid 42",
+                "00ff00ff00ff00ff",
+                Instant.parse("2026-01-01T00:00:00Z"),
                 Instant.parse("2026-01-01T00:02:00.5Z"));
         assertThat(BlobLeases.decode(key, BlobLeases.encode(l))).isEqualTo(l);
     }
@@ -181,7 +202,8 @@ public abstract class BlobLeasesContract {
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> a.tryAcquire(key, "x", Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> a.tryAcquire(BlobKey.of("a/" + "x".repeat(230)), "x", Duration.ofSeconds(1)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no room");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no room");
     }
 
     /** {@code threads} replicas try at once; returns how many won. */

@@ -123,7 +123,8 @@ public abstract class BlobStoreComplianceTest {
     @Test
     void emptyBodyRoundTrips() throws Exception {
         BlobKey k = key("example.com/m/@v/list");
-        assertThat(store.put(k, InputStream.nullInputStream(), 0, PutMode.REPLACE)).isTrue();
+        assertThat(store.put(k, InputStream.nullInputStream(), 0, PutMode.REPLACE))
+                .isTrue();
         try (Blob blob = store.get(k).orElseThrow()) {
             assertThat(blob.size()).isZero();
             try (InputStream in = blob.openStream()) {
@@ -138,7 +139,8 @@ public abstract class BlobStoreComplianceTest {
     @Test
     void oneByteBodyRoundTrips() throws Exception {
         BlobKey k = key("example.com/m/@v/v1.0.0.mod");
-        assertThat(store.put(k, new ByteArrayInputStream(new byte[] {(byte) 0xff}), 1, PutMode.REPLACE)).isTrue();
+        assertThat(store.put(k, new ByteArrayInputStream(new byte[] {(byte) 0xff}), 1, PutMode.REPLACE))
+                .isTrue();
         assertThat(read(k)).containsExactly((byte) 0xff);
         assertThat(store.stat(k).orElseThrow().size()).isEqualTo(1);
     }
@@ -165,7 +167,8 @@ public abstract class BlobStoreComplianceTest {
     void putOfUnknownSizeRoundTrips() throws Exception {
         BlobKey k = key("example.com/m/@v/v1.0.0.info");
         byte[] body = bytes("{\"Version\":\"v1.0.0\",\"Time\":\"2024-01-01T00:00:00Z\"}");
-        assertThat(store.put(k, new ByteArrayInputStream(body), -1, PutMode.REPLACE)).isTrue();
+        assertThat(store.put(k, new ByteArrayInputStream(body), -1, PutMode.REPLACE))
+                .isTrue();
         assertThat(read(k)).isEqualTo(body);
     }
 
@@ -184,9 +187,11 @@ public abstract class BlobStoreComplianceTest {
     void largeBodyStreamsAndRoundTripsExactly() throws Exception {
         long size = largeBodySize();
         BlobKey k = key("example.com/big/@v/v1.0.0.zip");
-        assertThat(store.put(k, new PatternStream(size, 42), size, PutMode.CREATE_ONLY)).isTrue();
+        assertThat(store.put(k, new PatternStream(size, 42), size, PutMode.CREATE_ONLY))
+                .isTrue();
         assertThat(store.stat(k).orElseThrow().size()).isEqualTo(size);
-        try (Blob blob = store.get(k).orElseThrow(); InputStream in = blob.openStream()) {
+        try (Blob blob = store.get(k).orElseThrow();
+                InputStream in = blob.openStream()) {
             assertThat(blob.size()).isEqualTo(size);
             assertThat(digest(in)).isEqualTo(digest(new PatternStream(size, 42)));
         }
@@ -198,7 +203,8 @@ public abstract class BlobStoreComplianceTest {
         byte[] body = randomBytes(10_000, 1);
         store.put(k, body);
         try (Blob blob = store.get(k).orElseThrow()) {
-            try (InputStream a = blob.openStream(); InputStream b = blob.openStream()) {
+            try (InputStream a = blob.openStream();
+                    InputStream b = blob.openStream()) {
                 assertThat(a.readNBytes(100)).isEqualTo(Arrays.copyOf(body, 100));
                 assertThat(b.readAllBytes()).isEqualTo(body);
                 assertThat(a.readAllBytes()).isEqualTo(Arrays.copyOfRange(body, 100, body.length));
@@ -212,11 +218,20 @@ public abstract class BlobStoreComplianceTest {
         byte[] body = randomBytes(200_000, 3);
         store.put(k, body);
         try (Blob blob = store.get(k).orElseThrow()) {
-            long[][] ranges = {{0, 0}, {0, 1}, {0, body.length}, {1, 10}, {65_535, 2}, {100_000, 99_999},
-                {body.length - 1, 1}, {body.length, 0}};
+            long[][] ranges = {
+                {0, 0},
+                {0, 1},
+                {0, body.length},
+                {1, 10},
+                {65_535, 2},
+                {100_000, 99_999},
+                {body.length - 1, 1},
+                {body.length, 0}
+            };
             for (long[] r : ranges) {
                 try (InputStream in = blob.openStream(r[0], r[1])) {
-                    assertThat(in.readAllBytes()).as("range %d+%d", r[0], r[1])
+                    assertThat(in.readAllBytes())
+                            .as("range %d+%d", r[0], r[1])
                             .isEqualTo(Arrays.copyOfRange(body, (int) r[0], (int) (r[0] + r[1])));
                 }
             }
@@ -245,17 +260,18 @@ public abstract class BlobStoreComplianceTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-        "github.com/!azure/go-autorest/@v/v14.2.0+incompatible.zip",
-        "github.com/!burnt!sushi/toml/@v/v1.3.2.info",
-        "example.com/m/@v/v0.0.0-20200101000000-abcdef012345.mod",
-        "example.com/tilde~x/@v/v1.0.0~rc.1.info",
-        "sumdb/sum.golang.org/lookup/golang.org/x/text@v0.3.0",
-        "sumdb/sum.golang.org/tile/8/0/x001/234.p/5",
-        "sumdb/sum.golang.org/latest",
-        "unicode/ключ/日本語/ü-ñ.info",
-        "with space/and=equals,comma;semi/@v/v1.0.0.info",
-    })
+    @ValueSource(
+            strings = {
+                "github.com/!azure/go-autorest/@v/v14.2.0+incompatible.zip",
+                "github.com/!burnt!sushi/toml/@v/v1.3.2.info",
+                "example.com/m/@v/v0.0.0-20200101000000-abcdef012345.mod",
+                "example.com/tilde~x/@v/v1.0.0~rc.1.info",
+                "sumdb/sum.golang.org/lookup/golang.org/x/text@v0.3.0",
+                "sumdb/sum.golang.org/tile/8/0/x001/234.p/5",
+                "sumdb/sum.golang.org/latest",
+                "unicode/ключ/日本語/ü-ñ.info",
+                "with space/and=equals,comma;semi/@v/v1.0.0.info",
+            })
     void keysWithSpecialCharactersRoundTrip(String text) throws Exception {
         BlobKey k = key(text);
         byte[] body = bytes("content of " + text);
@@ -272,13 +288,19 @@ public abstract class BlobStoreComplianceTest {
 
     @Test
     void listIsSegmentWiseNotStringPrefix() throws Exception {
-        List<String> keys = List.of("a/b/@v/list", "a/b-c/@v/list", "a/b/v2/@v/list", "a/bc/@v/list",
-                "a/b.d/@v/list", "a/b!x/@v/list", "a/b/@v/v1.0.0.info");
+        List<String> keys = List.of(
+                "a/b/@v/list",
+                "a/b-c/@v/list",
+                "a/b/v2/@v/list",
+                "a/bc/@v/list",
+                "a/b.d/@v/list",
+                "a/b!x/@v/list",
+                "a/b/@v/v1.0.0.info");
         for (String k : keys) {
             store.put(key(k), bytes(k));
         }
-        assertThat(store.list(key("a/b"))).containsExactly(key("a/b/@v/list"), key("a/b/@v/v1.0.0.info"),
-                key("a/b/v2/@v/list"));
+        assertThat(store.list(key("a/b")))
+                .containsExactly(key("a/b/@v/list"), key("a/b/@v/v1.0.0.info"), key("a/b/v2/@v/list"));
         assertThat(store.list(key("a/b/@v"))).containsExactly(key("a/b/@v/list"), key("a/b/@v/v1.0.0.info"));
         assertThat(store.list(key("a/b-c"))).containsExactly(key("a/b-c/@v/list"));
         assertThat(store.list(key("a/b/v2"))).containsExactly(key("a/b/v2/@v/list"));
@@ -323,8 +345,10 @@ public abstract class BlobStoreComplianceTest {
         assertThat(store.list(null)).containsExactlyElementsOf(sorted);
         for (String p : List.of("example.com", "example.com/a", "example.com/a/@v", "sumdb/sum.golang.org/tile/8")) {
             BlobKey prefix = key(p);
-            assertThat(store.list(prefix)).as(p)
-                    .containsExactlyElementsOf(sorted.stream().filter(k -> k.isUnder(prefix)).toList());
+            assertThat(store.list(prefix))
+                    .as(p)
+                    .containsExactlyElementsOf(
+                            sorted.stream().filter(k -> k.isUnder(prefix)).toList());
         }
     }
 
@@ -348,7 +372,8 @@ public abstract class BlobStoreComplianceTest {
     void replaceReplacesContentAndSize() throws Exception {
         BlobKey k = key("example.com/m/@v/list");
         store.put(k, bytes("v1.0.0\nv1.1.0\n"));
-        assertThat(store.put(k, new ByteArrayInputStream(bytes("v2\n")), 3, PutMode.REPLACE)).isTrue();
+        assertThat(store.put(k, new ByteArrayInputStream(bytes("v2\n")), 3, PutMode.REPLACE))
+                .isTrue();
         assertThat(read(k)).isEqualTo(bytes("v2\n"));
         assertThat(store.stat(k).orElseThrow().size()).isEqualTo(3);
         assertThat(store.list(null)).containsExactly(k);
@@ -357,7 +382,8 @@ public abstract class BlobStoreComplianceTest {
     @Test
     void createOnlyWritesWhenAbsent() throws Exception {
         BlobKey k = key("example.com/m/@v/v1.0.0.mod");
-        assertThat(store.put(k, new ByteArrayInputStream(bytes("module m\n")), 9, PutMode.CREATE_ONLY)).isTrue();
+        assertThat(store.put(k, new ByteArrayInputStream(bytes("module m\n")), 9, PutMode.CREATE_ONLY))
+                .isTrue();
         assertThat(read(k)).isEqualTo(bytes("module m\n"));
     }
 
@@ -365,7 +391,8 @@ public abstract class BlobStoreComplianceTest {
     void createOnlyReturnsFalseAndKeepsExistingContent() throws Exception {
         BlobKey k = key("example.com/m/@v/v1.0.0.mod");
         store.put(k, bytes("module m\n"));
-        assertThat(store.put(k, new ByteArrayInputStream(bytes("module evil\n")), 12, PutMode.CREATE_ONLY)).isFalse();
+        assertThat(store.put(k, new ByteArrayInputStream(bytes("module evil\n")), 12, PutMode.CREATE_ONLY))
+                .isFalse();
         assertThat(read(k)).isEqualTo(bytes("module m\n"));
         assertThat(store.list(null)).containsExactly(k);
     }
@@ -390,7 +417,9 @@ public abstract class BlobStoreComplianceTest {
                 int winner = -1;
                 for (int t = 0; t < threads; t++) {
                     if (results.get(t).get(30, TimeUnit.SECONDS)) {
-                        assertThat(winner).as("second winner %d in round %d", t, round).isEqualTo(-1);
+                        assertThat(winner)
+                                .as("second winner %d in round %d", t, round)
+                                .isEqualTo(-1);
                         winner = t;
                     }
                 }
@@ -414,7 +443,8 @@ public abstract class BlobStoreComplianceTest {
                 .isInstanceOf(IOException.class);
         assertNothingStored(k);
         // and the key is still writable afterwards
-        assertThat(store.put(k, new ByteArrayInputStream(bytes("ok")), 2, PutMode.CREATE_ONLY)).isTrue();
+        assertThat(store.put(k, new ByteArrayInputStream(bytes("ok")), 2, PutMode.CREATE_ONLY))
+                .isTrue();
         assertThat(read(k)).isEqualTo(bytes("ok"));
     }
 

@@ -7,9 +7,9 @@ import dev.granary.storage.memory.MemoryBlobStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
-import java.util.Optional;
 
 /** The compliance suite through the observing wrapper, plus what it reports. */
 class ObservedBlobStoreTest extends BlobStoreComplianceTest {
@@ -55,9 +55,12 @@ class ObservedBlobStoreTest extends BlobStoreComplianceTest {
 
     @Test
     void aThrowingObserverDoesNotBreakTheStore() throws Exception {
-        BlobStore s = new ObservedBlobStore("disk", (tier, key, hit) -> {
-            throw new IllegalStateException("observer bug");
-        }, new MemoryBlobStore());
+        BlobStore s = new ObservedBlobStore(
+                "disk",
+                (tier, key, hit) -> {
+                    throw new IllegalStateException("observer bug");
+                },
+                new MemoryBlobStore());
         s.put(key("m/@v/list"), bytes("v1\n"));
         assertThat(s.get(key("m/@v/list"))).isPresent();
     }

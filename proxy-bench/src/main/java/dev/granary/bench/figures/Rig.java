@@ -40,7 +40,8 @@ final class Rig implements AutoCloseable {
     private final List<AutoCloseable> open = new ArrayList<>();
 
     Rig(String name) throws IOException {
-        Path build = Path.of(System.getProperty("granary.test.builddir", "target")).toAbsolutePath();
+        Path build =
+                Path.of(System.getProperty("granary.test.builddir", "target")).toAbsolutePath();
         this.work = Files.createTempDirectory(Files.createDirectories(build), "figures-" + name + "-");
     }
 
@@ -81,7 +82,8 @@ final class Rig implements AutoCloseable {
      * Starts {@code granary serve} as a child JVM on a free loopback port with the given JVM flags and
      * environment, and waits until {@code /healthz} answers.
      */
-    Child startProcess(List<String> jvmArgs, Map<String, String> env, String... serveArgs) throws IOException, InterruptedException {
+    Child startProcess(List<String> jvmArgs, Map<String, String> env, String... serveArgs)
+            throws IOException, InterruptedException {
         int port;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
@@ -89,8 +91,13 @@ final class Rig implements AutoCloseable {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED"));
         cmd.addAll(jvmArgs);
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "serve",
-                "--listen", "127.0.0.1:" + port));
+        cmd.addAll(List.of(
+                "-cp",
+                System.getProperty("java.class.path"),
+                Main.class.getName(),
+                "serve",
+                "--listen",
+                "127.0.0.1:" + port));
         cmd.addAll(Arrays.asList(serveArgs));
         Path log = Files.createTempFile(work, "granary-", ".log");
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
@@ -126,7 +133,8 @@ final class Rig implements AutoCloseable {
     byte[] ok(String url) throws IOException, InterruptedException {
         HttpResponse<byte[]> r = get(url);
         if (r.statusCode() != 200) {
-            throw new IllegalStateException(url + ": HTTP " + r.statusCode() + ": " + new String(r.body(), StandardCharsets.UTF_8));
+            throw new IllegalStateException(
+                    url + ": HTTP " + r.statusCode() + ": " + new String(r.body(), StandardCharsets.UTF_8));
         }
         return r.body();
     }

@@ -21,8 +21,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Argument: size in megabytes (default 300).
  */
 public final class S3HeapFigures {
-    private S3HeapFigures() {
-    }
+    private S3HeapFigures() {}
 
     public static void main(String[] args) throws Exception {
         if (args.length > 0 && args[0].equals("child")) {
@@ -32,11 +31,23 @@ public final class S3HeapFigures {
         long size = (args.length > 0 ? Long.parseLong(args[0]) : 300) * 1000 * 1000;
         try (Rig rig = new Rig("s3-heap")) {
             TestS3 s3 = rig.closeLater(TestS3.start());
-            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            Process p = new ProcessBuilder(List.of(java, "-Xmx128m", "-cp", System.getProperty("java.class.path"),
-                    S3HeapFigures.class.getName(), "child", s3.endpoint().toString(), s3.accessKey(), s3.secretKey(),
-                    s3.createBucket(), Long.toString(size)))
-                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.INHERIT).start();
+            String java =
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            Process p = new ProcessBuilder(List.of(
+                            java,
+                            "-Xmx128m",
+                            "-cp",
+                            System.getProperty("java.class.path"),
+                            S3HeapFigures.class.getName(),
+                            "child",
+                            s3.endpoint().toString(),
+                            s3.accessKey(),
+                            s3.secretKey(),
+                            s3.createBucket(),
+                            Long.toString(size)))
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.INHERIT)
+                    .start();
             if (!p.waitFor(10, TimeUnit.MINUTES)) {
                 p.destroyForcibly();
                 System.out.println("the round trip did not finish within 10 minutes");
@@ -47,7 +58,8 @@ public final class S3HeapFigures {
     }
 
     private static void child(String[] args) throws Exception {
-        S3Settings settings = S3Settings.of(URI.create(args[1]), TestS3.REGION, args[4], "heap", true, args[2], args[3]);
+        S3Settings settings =
+                S3Settings.of(URI.create(args[1]), TestS3.REGION, args[4], "heap", true, args[2], args[3]);
         long size = Long.parseLong(args[5]);
         AtomicLong peakUsed = new AtomicLong();
         Thread sampler = Thread.ofPlatform().daemon().start(() -> {
@@ -71,10 +83,16 @@ public final class S3HeapFigures {
                 poolPeaks += pool.getPeakUsage().getUsed();
             }
         }
-        System.out.printf("%d MB through S3 and back in a %.0f MiB heap: %.0f ms (%.0f MB/s both ways), %d multipart upload(s), hashes %s%n",
-                size / 1_000_000, Runtime.getRuntime().maxMemory() / 1048576.0, Rig.millis(took), 2 * size / 1e6 / (took / 1e9),
-                r.multipartUploads(), r.sha256Put().equals(r.sha256Get()) ? "equal" : "DIFFER");
-        System.out.printf("heap high-water mark: %.1f MiB sampled every 5 ms (garbage included), %.1f MiB sum of heap pool peaks%n",
+        System.out.printf(
+                "%d MB through S3 and back in a %.0f MiB heap: %.0f ms (%.0f MB/s both ways), %d multipart upload(s), hashes %s%n",
+                size / 1_000_000,
+                Runtime.getRuntime().maxMemory() / 1048576.0,
+                Rig.millis(took),
+                2 * size / 1e6 / (took / 1e9),
+                r.multipartUploads(),
+                r.sha256Put().equals(r.sha256Get()) ? "equal" : "DIFFER");
+        System.out.printf(
+                "heap high-water mark: %.1f MiB sampled every 5 ms (garbage included), %.1f MiB sum of heap pool peaks%n",
                 peakUsed.get() / 1048576.0, poolPeaks / 1048576.0);
     }
 }

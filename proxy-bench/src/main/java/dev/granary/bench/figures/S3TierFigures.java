@@ -26,8 +26,7 @@ import java.util.concurrent.TimeUnit;
  * </ul>
  */
 public final class S3TierFigures {
-    private S3TierFigures() {
-    }
+    private S3TierFigures() {}
 
     public static void main(String[] args) throws Exception {
         try (Rig rig = new Rig("s3-tier")) {
@@ -46,9 +45,11 @@ public final class S3TierFigures {
 
     private static void twelveMegabytes(Rig rig, TestS3 s3, TestUpstream upstream) throws Exception {
         String path = "/example.com/twelve/@v/v1.0.0.zip";
-        Map<String, Map<ConfigKey, String>> tiers = new TreeMap<>(Map.of("disk", Map.of(), "s3", config(s3, s3.createBucket())));
+        Map<String, Map<ConfigKey, String>> tiers =
+                new TreeMap<>(Map.of("disk", Map.of(), "s3", config(s3, s3.createBucket())));
         for (Map.Entry<String, Map<ConfigKey, String>> tier : tiers.entrySet()) {
-            try (Rig.Server g = rig.start(rig.work.resolve("local-" + tier.getKey()), upstream.uri().toString(), tier.getValue())) {
+            try (Rig.Server g = rig.start(
+                    rig.work.resolve("local-" + tier.getKey()), upstream.uri().toString(), tier.getValue())) {
                 long t0 = System.nanoTime();
                 rig.ok(g.url() + path);
                 long cold = System.nanoTime() - t0;
@@ -58,17 +59,20 @@ public final class S3TierFigures {
                     rig.ok(g.url() + path);
                     warmBest = Math.min(warmBest, System.nanoTime() - w0);
                 }
-                System.out.printf("12 MB zip over %s: cold %.0f ms, warm %.1f ms (best of 5)%n", tier.getKey(),
-                        Rig.millis(cold), Rig.millis(warmBest));
+                System.out.printf(
+                        "12 MB zip over %s: cold %.0f ms, warm %.1f ms (best of 5)%n",
+                        tier.getKey(), Rig.millis(cold), Rig.millis(warmBest));
             }
         }
     }
 
     private static void threeHundredMegabytes(Rig rig, TestS3 s3, TestUpstream upstream) throws Exception {
-        Rig.Child replica = rig.startProcess(List.of("-Xmx128m"), env(s3), args(s3, s3.createBucket(), upstream,
-                rig.work.resolve("big"), "10m"));
+        Rig.Child replica = rig.startProcess(
+                List.of("-Xmx128m"), env(s3), args(s3, s3.createBucket(), upstream, rig.work.resolve("big"), "10m"));
         long start = System.nanoTime();
-        HttpResponse<InputStream> r = rig.http.send(HttpRequest.newBuilder(URI.create(replica.url() + "/example.com/big/@v/v1.0.0.zip")).build(),
+        HttpResponse<InputStream> r = rig.http.send(
+                HttpRequest.newBuilder(URI.create(replica.url() + "/example.com/big/@v/v1.0.0.zip"))
+                        .build(),
                 HttpResponse.BodyHandlers.ofInputStream());
         long bytes;
         try (InputStream in = r.body()) {
@@ -76,7 +80,8 @@ public final class S3TierFigures {
         }
         long cold = System.nanoTime() - start;
         double peak = rig.metric(replica.url(), "granary_jvm_heap_peak_bytes");
-        System.out.printf("300 MB zip through a -Xmx128m replica (HTTP %d, %d bytes): cold %.0f ms (%.0f MB/s); heap peak %.1f MiB%n",
+        System.out.printf(
+                "300 MB zip through a -Xmx128m replica (HTTP %d, %d bytes): cold %.0f ms (%.0f MB/s); heap peak %.1f MiB%n",
                 r.statusCode(), bytes, Rig.millis(cold), bytes / 1e6 / (cold / 1e9), peak / 1048576.0);
         replica.process().destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     }
@@ -84,10 +89,13 @@ public final class S3TierFigures {
     private static void leaseTakeover(Rig rig, TestS3 s3, TestUpstream upstream) throws Exception {
         String bucket = s3.createBucket();
         upstream.delay(2500);
-        Rig.Child a = rig.startProcess(List.of("-Xmx256m"), env(s3), args(s3, bucket, upstream, rig.work.resolve("a"), "3s"));
-        Rig.Child b = rig.startProcess(List.of("-Xmx256m"), env(s3), args(s3, bucket, upstream, rig.work.resolve("b"), "3s"));
+        Rig.Child a =
+                rig.startProcess(List.of("-Xmx256m"), env(s3), args(s3, bucket, upstream, rig.work.resolve("a"), "3s"));
+        Rig.Child b =
+                rig.startProcess(List.of("-Xmx256m"), env(s3), args(s3, bucket, upstream, rig.work.resolve("b"), "3s"));
         String path = "/example.com/orphan/@v/v1.0.0.zip";
-        rig.http.sendAsync(HttpRequest.newBuilder(URI.create(a.url() + path)).build(), HttpResponse.BodyHandlers.discarding());
+        rig.http.sendAsync(
+                HttpRequest.newBuilder(URI.create(a.url() + path)).build(), HttpResponse.BodyHandlers.discarding());
         while (upstream.totalHits() == 0) {
             Thread.sleep(10);
         }
@@ -96,7 +104,8 @@ public final class S3TierFigures {
         long start = System.nanoTime();
         HttpResponse<byte[]> r = rig.get(b.url() + path);
         long waited = System.nanoTime() - start;
-        System.out.printf("replica b answered %d for the dead replica's fetch after %.0f ms (lease TTL 3 s)%n",
+        System.out.printf(
+                "replica b answered %d for the dead replica's fetch after %.0f ms (lease TTL 3 s)%n",
                 r.statusCode(), Rig.millis(waited));
         b.process().destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     }
@@ -113,14 +122,37 @@ public final class S3TierFigures {
     }
 
     private static Map<String, String> env(TestS3 s3) {
-        return Map.of("AWS_ACCESS_KEY_ID", s3.accessKey(), "AWS_SECRET_ACCESS_KEY", s3.secretKey(), "GRANARY_HOT_MAX_BYTES", "16MiB");
+        return Map.of(
+                "AWS_ACCESS_KEY_ID",
+                s3.accessKey(),
+                "AWS_SECRET_ACCESS_KEY",
+                s3.secretKey(),
+                "GRANARY_HOT_MAX_BYTES",
+                "16MiB");
     }
 
-    private static String[] args(TestS3 s3, String bucket, TestUpstream upstream, Path local, String leaseTtl) throws Exception {
+    private static String[] args(TestS3 s3, String bucket, TestUpstream upstream, Path local, String leaseTtl)
+            throws Exception {
         Path config = Files.createDirectories(local).resolve("granary.yaml");
         Files.writeString(config, "s3:\n  lease-ttl: " + leaseTtl + "\n");
-        return new String[] {"--storage", local.toString(), "--upstream", upstream.uri().toString(),
-                "--sumdb", "off", "--s3-endpoint", s3.endpoint().toString(), "--s3-bucket", bucket, "--s3-prefix", "granary",
-                "--s3-region", TestS3.REGION, "--s3-path-style", "--config", config.toString()};
+        return new String[] {
+            "--storage",
+            local.toString(),
+            "--upstream",
+            upstream.uri().toString(),
+            "--sumdb",
+            "off",
+            "--s3-endpoint",
+            s3.endpoint().toString(),
+            "--s3-bucket",
+            bucket,
+            "--s3-prefix",
+            "granary",
+            "--s3-region",
+            TestS3.REGION,
+            "--s3-path-style",
+            "--config",
+            config.toString()
+        };
     }
 }

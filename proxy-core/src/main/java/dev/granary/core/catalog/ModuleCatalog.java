@@ -47,12 +47,10 @@ public final class ModuleCatalog {
     private static final Logger log = LoggerFactory.getLogger(ModuleCatalog.class);
 
     /** How a version was verified. {@code kind} is checksum-database, pinned or snapshot; {@code detail} names which. */
-    public record Verification(String kind, String detail) {
-    }
+    public record Verification(String kind, String detail) {}
 
     /** A module in search results. */
-    public record ModuleSummary(String path, int versions, String latest) {
-    }
+    public record ModuleSummary(String path, int versions, String latest) {}
 
     /**
      * One stored version.
@@ -61,13 +59,18 @@ public final class ModuleCatalog {
      * @param lastRequested when a client last asked for it, if recorded
      * @param verification  empty when nothing verified it (checksum verification off)
      */
-    public record VersionDetails(String version, Instant fetched, Instant lastRequested, long zipBytes, long modBytes,
-                                 String zipH1, String modH1, List<Verification> verification) {
-    }
+    public record VersionDetails(
+            String version,
+            Instant fetched,
+            Instant lastRequested,
+            long zipBytes,
+            long modBytes,
+            String zipH1,
+            String modH1,
+            List<Verification> verification) {}
 
     /** A module's stored versions, newest first; {@code truncated} when more exist than were described. */
-    public record ModuleDetails(String path, int versionCount, List<VersionDetails> versions, boolean truncated) {
-    }
+    public record ModuleDetails(String path, int versionCount, List<VersionDetails> versions, boolean truncated) {}
 
     private final BlobStore store;
     private final Supplier<List<String>> databases;
@@ -77,6 +80,7 @@ public final class ModuleCatalog {
     private volatile ConcurrentSkipListMap<String, Set<String>> modules = new ConcurrentSkipListMap<>();
     /** The index being built, while a rebuild runs; changes go to both. */
     private volatile ConcurrentSkipListMap<String, Set<String>> building;
+
     private final Set<ModuleVersion> removedWhileBuilding = ConcurrentHashMap.newKeySet();
     private volatile boolean ready;
 
@@ -85,8 +89,11 @@ public final class ModuleCatalog {
      * @param origins       other origins of versions (snapshot import)
      * @param lastRequested when a version was last requested, if known
      */
-    public ModuleCatalog(BlobStore store, Supplier<List<String>> databases, VersionOrigins origins,
-                         Function<ModuleVersion, Optional<Instant>> lastRequested) {
+    public ModuleCatalog(
+            BlobStore store,
+            Supplier<List<String>> databases,
+            VersionOrigins origins,
+            Function<ModuleVersion, Optional<Instant>> lastRequested) {
         this.store = store;
         this.databases = databases;
         this.origins = origins;
@@ -96,9 +103,11 @@ public final class ModuleCatalog {
     /** Registers the index's size as gauges. */
     public ModuleCatalog metered(MeterRegistry registry) {
         Gauge.builder(Meters.CATALOG_MODULES, this, ModuleCatalog::moduleCount)
-                .description("Modules with at least one stored version").register(registry);
+                .description("Modules with at least one stored version")
+                .register(registry);
         Gauge.builder(Meters.CATALOG_VERSIONS, this, ModuleCatalog::versionCount)
-                .description("Stored module versions").register(registry);
+                .description("Stored module versions")
+                .register(registry);
         return this;
     }
 
@@ -150,7 +159,8 @@ public final class ModuleCatalog {
     }
 
     private static void put(Map<String, Set<String>> index, ModuleVersion mv) {
-        index.computeIfAbsent(mv.path().value(), p -> ConcurrentHashMap.newKeySet()).add(mv.version());
+        index.computeIfAbsent(mv.path().value(), p -> ConcurrentHashMap.newKeySet())
+                .add(mv.version());
     }
 
     private static void drop(Map<String, Set<String>> index, ModuleVersion mv) {
@@ -179,7 +189,9 @@ public final class ModuleCatalog {
      * @param limit most results returned
      */
     public List<ModuleSummary> search(String query, int limit) {
-        String[] words = query == null ? new String[0] : query.strip().toLowerCase(Locale.ROOT).split("\\s+");
+        String[] words = query == null
+                ? new String[0]
+                : query.strip().toLowerCase(Locale.ROOT).split("\\s+");
         List<ModuleSummary> out = new ArrayList<>();
         for (Map.Entry<String, Set<String>> e : modules.entrySet()) {
             if (out.size() >= limit) {
@@ -195,7 +207,8 @@ public final class ModuleCatalog {
             }
             if (all && !e.getValue().isEmpty()) {
                 List<String> vs = List.copyOf(e.getValue());
-                out.add(new ModuleSummary(e.getKey(), vs.size(), vs.stream().max(Semver.ORDER).orElse("")));
+                out.add(new ModuleSummary(
+                        e.getKey(), vs.size(), vs.stream().max(Semver.ORDER).orElse("")));
             }
         }
         return out;
@@ -216,7 +229,9 @@ public final class ModuleCatalog {
         List<String> versions = new ArrayList<>();
         BlobKey dir = StorageLayout.versionsDir(path);
         for (BlobKey k : store.list(dir)) {
-            StorageLayout.versionOfInfo(k).filter(mv -> mv.path().equals(path)).ifPresent(mv -> versions.add(mv.version()));
+            StorageLayout.versionOfInfo(k)
+                    .filter(mv -> mv.path().equals(path))
+                    .ifPresent(mv -> versions.add(mv.version()));
         }
         if (versions.isEmpty()) {
             return Optional.empty();
@@ -249,8 +264,15 @@ public final class ModuleCatalog {
             verified.add(new Verification("pinned", "private module, pinned at first fetch"));
         }
         origins.snapshotOf(mv).ifPresent(s -> verified.add(new Verification("snapshot", s)));
-        return Optional.of(new VersionDetails(mv.version(), info.get().lastModified(), lastRequested.apply(mv).orElse(null),
-                zip, mod, sums == null ? null : sums.zipH1(), sums == null ? null : sums.modH1(), List.copyOf(verified)));
+        return Optional.of(new VersionDetails(
+                mv.version(),
+                info.get().lastModified(),
+                lastRequested.apply(mv).orElse(null),
+                zip,
+                mod,
+                sums == null ? null : sums.zipH1(),
+                sums == null ? null : sums.modH1(),
+                List.copyOf(verified)));
     }
 
     private GoSum readSum(BlobKey key, ModuleVersion mv) throws IOException {

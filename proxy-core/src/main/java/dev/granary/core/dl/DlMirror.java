@@ -77,12 +77,10 @@ public final class DlMirror {
     private static final int HASH_CHUNK = 256 << 10;
 
     /** A committed archive: what its {@code .sha256} says and how large it is. */
-    public record Archive(String filename, String sha256, long size) {
-    }
+    public record Archive(String filename, String sha256, long size) {}
 
     /** An archive checked end to end: hash recomputed and signature verified. */
-    public record Verified(Archive archive, VerifiedSignature signature) {
-    }
+    public record Verified(Archive archive, VerifiedSignature signature) {}
 
     /**
      * Files of the listing chosen by version specs and platforms.
@@ -90,16 +88,13 @@ public final class DlMirror {
      * @param files    the release files, in listing order
      * @param problems specs that named no release, platforms a release has no archive for
      */
-    public record Selection(List<ReleaseFile> files, List<String> problems) {
-    }
+    public record Selection(List<ReleaseFile> files, List<String> problems) {}
 
     /** What a prefetch did for one file: the archive, or why it failed. */
-    public record Outcome(String filename, Optional<Archive> archive, Optional<String> failure) {
-    }
+    public record Outcome(String filename, Optional<Archive> archive, Optional<String> failure) {}
 
     /** A listing held in memory with its answer precomputed; fetched at (0 = read from storage), fresh until. */
-    private record Cached(ReleaseListing listing, Artifact answer, long fetchedNanos, long freshUntilNanos) {
-    }
+    private record Cached(ReleaseListing listing, Artifact answer, long fetchedNanos, long freshUntilNanos) {}
 
     /** How long a request that has a stale listing to fall back on waits for a refresh. */
     static final Duration STALE_WAIT = Duration.ofSeconds(5);
@@ -122,23 +117,31 @@ public final class DlMirror {
      * @param upstream the release site (its base URL: files are {@code <base><filename>}, the listing
      *                 {@code <base>?mode=json&include=all}), or null to serve from storage alone
      */
-    public DlMirror(BlobStore store, Upstream upstream, DlTrust trust, DlSettings settings, MeterRegistry registry,
-                    Executor executor) {
+    public DlMirror(
+            BlobStore store,
+            Upstream upstream,
+            DlTrust trust,
+            DlSettings settings,
+            MeterRegistry registry,
+            Executor executor) {
         this.store = store;
         this.upstream = upstream;
         this.trust = trust;
         this.settings = settings;
         this.registry = registry;
-        Counter joins = Counter.builder(Meters.SINGLEFLIGHT_JOINS).description("Requests that joined a fetch already in progress")
+        Counter joins = Counter.builder(Meters.SINGLEFLIGHT_JOINS)
+                .description("Requests that joined a fetch already in progress")
                 .register(registry);
         this.fetches = new SingleFlight<>(executor, joins::increment);
         this.listingFetches = new SingleFlight<>(executor, joins::increment);
         this.recent = RecentFailures.ofExceptions(settings.notFoundTtl(), settings.failureTtl());
         this.listingFailures = RecentFailures.ofExceptions(settings.failureTtl(), settings.failureTtl());
         this.committed = Counter.builder(Meters.DL_COMMITTED)
-                .description("Release archives fetched, verified (SHA-256 and signature) and committed").register(registry);
+                .description("Release archives fetched, verified (SHA-256 and signature) and committed")
+                .register(registry);
         this.stale = Counter.builder(Meters.DL_LISTING_STALE)
-                .description("Release listing answers served stale because the release site failed").register(registry);
+                .description("Release listing answers served stale because the release site failed")
+                .register(registry);
     }
 
     /** True when there is a release site to fetch from. */
@@ -183,11 +186,14 @@ public final class DlMirror {
         };
         Blob blob;
         try {
-            blob = store.get(key).orElseThrow(() -> new ProxyException(Kind.INTERNAL, key + " vanished from storage after commit"));
+            blob = store.get(key)
+                    .orElseThrow(() -> new ProxyException(Kind.INTERNAL, key + " vanished from storage after commit"));
         } catch (IOException e) {
             throw storage("reading " + key, e);
         }
-        String etag = part == DlRequest.Part.ARCHIVE ? Etags.ofSha256Hex(a.sha256()) : blob.heapBytes().map(Etags::of).orElse(null);
+        String etag = part == DlRequest.Part.ARCHIVE
+                ? Etags.ofSha256Hex(a.sha256())
+                : blob.heapBytes().map(Etags::of).orElse(null);
         if (etag == null) {
             try {
                 etag = Etags.of(blob.readAllBytes());
@@ -215,7 +221,9 @@ public final class DlMirror {
         }
         long size;
         try {
-            size = store.stat(StorageLayout.dlArchive(filename)).map(s -> s.size()).orElse(-1L);
+            size = store.stat(StorageLayout.dlArchive(filename))
+                    .map(s -> s.size())
+                    .orElse(-1L);
         } catch (IOException e) {
             throw storage("reading " + StorageLayout.dlArchive(filename), e);
         }
@@ -246,7 +254,8 @@ public final class DlMirror {
             for (BlobKey k : store.list(StorageLayout.dlDir())) {
                 if (StorageLayout.kindOf(k) == KeyKind.DL_SHA256) {
                     String name = k.name();
-                    out.add(name.substring(0, name.length() - DlRequest.Part.SHA256.suffix().length()));
+                    out.add(name.substring(
+                            0, name.length() - DlRequest.Part.SHA256.suffix().length()));
                 }
             }
         } catch (IOException e) {
@@ -258,7 +267,10 @@ public final class DlMirror {
     /** The storage keys of an archive, in commit order: archive, signature, checksum (the commit marker). */
     public static List<BlobKey> keys(String filename) {
         requireValid(filename);
-        return List.of(StorageLayout.dlArchive(filename), StorageLayout.dlSignature(filename), StorageLayout.dlSha256(filename));
+        return List.of(
+                StorageLayout.dlArchive(filename),
+                StorageLayout.dlSignature(filename),
+                StorageLayout.dlSha256(filename));
     }
 
     private Archive fetch(String filename) {
@@ -282,7 +294,8 @@ public final class DlMirror {
     private ReleaseFile entryFor(String filename) {
         Cached c = listingFor(true, false);
         Optional<ReleaseFile> f = c.listing().find(filename);
-        if (f.isEmpty() && System.nanoTime() - c.fetchedNanos() > settings.notFoundTtl().toNanos()) {
+        if (f.isEmpty()
+                && System.nanoTime() - c.fetchedNanos() > settings.notFoundTtl().toNanos()) {
             try {
                 f = listingFor(true, true).listing().find(filename);
             } catch (ProxyException e) {
@@ -297,20 +310,28 @@ public final class DlMirror {
         String filename = entry.filename();
         long start = System.nanoTime();
         if (!entry.hasSha256()) {
-            throw refuse("dl-sha256-mismatch", filename + ": the release listing gives no SHA-256 for it, so it cannot be checked");
+            throw refuse(
+                    "dl-sha256-mismatch",
+                    filename + ": the release listing gives no SHA-256 for it, so it cannot be checked");
         }
         if (entry.size() > settings.maxArchiveBytes()) {
-            throw new ProxyException(Kind.UPSTREAM_FAILED, filename + " is " + entry.size()
-                    + " bytes, more than the " + settings.maxArchiveBytes() + " accepted (dl.max-archive-bytes)");
+            throw new ProxyException(
+                    Kind.UPSTREAM_FAILED,
+                    filename + " is " + entry.size() + " bytes, more than the " + settings.maxArchiveBytes()
+                            + " accepted (dl.max-archive-bytes)");
         }
         byte[] signature;
         try {
-            signature = timed("dl-signature", () -> upstream.fetch(filename + DlRequest.Part.SIGNATURE.suffix(),
-                    SignatureVerifier.MAX_SIGNATURE_BYTES));
+            signature = timed(
+                    "dl-signature",
+                    () -> upstream.fetch(
+                            filename + DlRequest.Part.SIGNATURE.suffix(), SignatureVerifier.MAX_SIGNATURE_BYTES));
         } catch (ProxyException e) {
             if (e.kind() == Kind.NOT_FOUND || e.kind() == Kind.GONE) {
-                throw refuse("dl-signature-missing", filename + ": the release site has no signature (" + filename
-                        + ".asc) for it; an archive that cannot be verified is not mirrored");
+                throw refuse(
+                        "dl-signature-missing",
+                        filename + ": the release site has no signature (" + filename
+                                + ".asc) for it; an archive that cannot be verified is not mirrored");
             }
             throw e;
         }
@@ -328,8 +349,13 @@ public final class DlMirror {
             long n = timed("dl", () -> upstream.download(filename, target, settings.maxArchiveBytes()));
             Verified v = check(entry, tmp, signature, verifier, n);
             commit(filename, tmp, signature, v.archive().sha256());
-            log.info("committed {} ({} bytes, sha256 {}, signed by {}) in {} ms", filename, n, v.archive().sha256(),
-                    v.signature().keyFingerprint(), (System.nanoTime() - start) / 1_000_000);
+            log.info(
+                    "committed {} ({} bytes, sha256 {}, signed by {}) in {} ms",
+                    filename,
+                    n,
+                    v.archive().sha256(),
+                    v.signature().keyFingerprint(),
+                    (System.nanoTime() - start) / 1_000_000);
             return v;
         } catch (IOException e) {
             throw storage("committing " + filename, e);
@@ -341,27 +367,35 @@ public final class DlMirror {
     }
 
     /** Size, SHA-256 against the listing, signature against the trusted keys: the archive or a refusal. */
-    private Verified check(ReleaseFile entry, Path file, byte[] signature, SignatureVerifier verifier, long size) throws IOException {
+    private Verified check(ReleaseFile entry, Path file, byte[] signature, SignatureVerifier verifier, long size)
+            throws IOException {
         String filename = entry.filename();
         if (entry.size() > 0 && size != entry.size()) {
-            throw refuse("dl-size-mismatch", filename + ": the release site sent " + size + " bytes, the listing says "
-                    + entry.size() + "; nothing was stored");
+            throw refuse(
+                    "dl-size-mismatch",
+                    filename + ": the release site sent " + size + " bytes, the listing says " + entry.size()
+                            + "; nothing was stored");
         }
         String actual = sha256(file);
         if (!actual.equals(entry.sha256())) {
-            throw refuse("dl-sha256-mismatch", filename + ": SHA-256 mismatch\n\tdownloaded: " + actual
-                    + "\n\tlisting:    " + entry.sha256() + "\nSECURITY ERROR: the archive differs from the release listing; nothing was stored.");
+            throw refuse(
+                    "dl-sha256-mismatch",
+                    filename + ": SHA-256 mismatch\n\tdownloaded: " + actual + "\n\tlisting:    " + entry.sha256()
+                            + "\nSECURITY ERROR: the archive differs from the release listing; nothing was stored.");
         }
         VerifiedSignature sig = verifySignature(filename, file, signature, verifier);
         return new Verified(new Archive(filename, actual, size), sig);
     }
 
-    private VerifiedSignature verifySignature(String filename, Path file, byte[] signature, SignatureVerifier verifier) throws IOException {
+    private VerifiedSignature verifySignature(String filename, Path file, byte[] signature, SignatureVerifier verifier)
+            throws IOException {
         try (InputStream in = Files.newInputStream(file)) {
             return verifier.verifyDetached(in, new ByteArrayInputStream(signature));
         } catch (PgpException e) {
-            throw refuse("dl-signature-refused", filename + ": signature refused: " + e.getMessage()
-                    + "\nSECURITY ERROR: the archive is not signed by a trusted release key; nothing was stored.");
+            throw refuse(
+                    "dl-signature-refused",
+                    filename + ": signature refused: " + e.getMessage()
+                            + "\nSECURITY ERROR: the archive is not signed by a trusted release key; nothing was stored.");
         }
     }
 
@@ -393,23 +427,30 @@ public final class DlMirror {
         byte[] signature = read(StorageLayout.dlSignature(filename))
                 .orElseThrow(() -> refuse("dl-signature-missing", filename + ": its stored signature is missing"));
         Optional<ReleaseFile> listed = storedListing(true).flatMap(l -> l.find(filename));
-        if (listed.isPresent() && listed.get().hasSha256() && !listed.get().sha256().equals(a.sha256())) {
-            throw refuse("dl-sha256-mismatch", filename + ": stored .sha256 " + a.sha256() + " differs from the listing's " + listed.get().sha256());
+        if (listed.isPresent()
+                && listed.get().hasSha256()
+                && !listed.get().sha256().equals(a.sha256())) {
+            throw refuse(
+                    "dl-sha256-mismatch",
+                    filename + ": stored .sha256 " + a.sha256() + " differs from the listing's "
+                            + listed.get().sha256());
         }
         String actual;
-        try (Blob b = store.get(StorageLayout.dlArchive(filename)).orElseThrow(
-                () -> refuse("dl-size-mismatch", filename + ": its stored archive is missing"));
-             InputStream in = b.openStream()) {
+        try (Blob b = store.get(StorageLayout.dlArchive(filename))
+                        .orElseThrow(() -> refuse("dl-size-mismatch", filename + ": its stored archive is missing"));
+                InputStream in = b.openStream()) {
             actual = sha256(in);
         } catch (IOException e) {
             throw storage("reading " + StorageLayout.dlArchive(filename), e);
         }
         if (!actual.equals(a.sha256())) {
-            throw refuse("dl-sha256-mismatch", filename + ": stored archive has SHA-256 " + actual + ", its .sha256 says " + a.sha256());
+            throw refuse(
+                    "dl-sha256-mismatch",
+                    filename + ": stored archive has SHA-256 " + actual + ", its .sha256 says " + a.sha256());
         }
         SignatureVerifier verifier = trust.verifier();
         try (Blob b = store.get(StorageLayout.dlArchive(filename)).orElseThrow();
-             InputStream in = b.openStream()) {
+                InputStream in = b.openStream()) {
             return new Verified(a, verifier.verifyDetached(in, new ByteArrayInputStream(signature)));
         } catch (PgpException e) {
             throw refuse("dl-signature-refused", filename + ": stored signature refused: " + e.getMessage());
@@ -446,7 +487,8 @@ public final class DlMirror {
      */
     public void importListing(byte[] json, boolean all) {
         ReleaseListing incoming = ReleaseListing.parse(json);
-        ReleaseListing merged = storedListing(all).map(old -> merge(old, incoming)).orElse(incoming);
+        ReleaseListing merged =
+                storedListing(all).map(old -> merge(old, incoming)).orElse(incoming);
         byte[] bytes = merged.toJson();
         try {
             store.put(StorageLayout.dlListing(all), bytes);
@@ -466,9 +508,12 @@ public final class DlMirror {
                 continue;
             }
             List<ReleaseFile> files = new ArrayList<>(twin.get().files());
-            Set<String> names = new TreeSet<>(files.stream().map(ReleaseFile::filename).toList());
+            Set<String> names =
+                    new TreeSet<>(files.stream().map(ReleaseFile::filename).toList());
             r.files().stream().filter(f -> !names.contains(f.filename())).forEach(files::add);
-            out.set(out.indexOf(twin.get()), new Release(twin.get().version(), twin.get().stable(), files));
+            out.set(
+                    out.indexOf(twin.get()),
+                    new Release(twin.get().version(), twin.get().stable(), files));
         }
         out.sort((a, b) -> GoVersion.compare(GoVersion.strip(b.version()), GoVersion.strip(a.version())));
         return new ReleaseListing(out);
@@ -506,7 +551,8 @@ public final class DlMirror {
             }
             Release r = listing.release(v.get()).orElseThrow();
             for (String p : platforms) {
-                Optional<ReleaseFile> f = r.files().stream().filter(file -> matches(file, p)).findFirst();
+                Optional<ReleaseFile> f =
+                        r.files().stream().filter(file -> matches(file, p)).findFirst();
                 if (f.isPresent()) {
                     files.add(f.get());
                 } else {
@@ -540,7 +586,8 @@ public final class DlMirror {
         }
         GoPlatform p = GoPlatform.parse(platform);
         String arch = f.arch().toLowerCase(Locale.ROOT);
-        return f.kind().equals("archive") && f.os().equalsIgnoreCase(p.goos())
+        return f.kind().equals("archive")
+                && f.os().equalsIgnoreCase(p.goos())
                 && (arch.equals(p.goarch()) || p.goarch().equals("arm") && arch.equals("armv6l"));
     }
 
@@ -556,15 +603,20 @@ public final class DlMirror {
         if (c != null && !force && System.nanoTime() - c.freshUntilNanos() < 0) {
             return c;
         }
-        Cached fallback = c != null ? c : storedListing(all).map(l -> cached(l, l.toJson(), 0, 0)).orElse(null);
+        Cached fallback = c != null
+                ? c
+                : storedListing(all).map(l -> cached(l, l.toJson(), 0, 0)).orElse(null);
         String key = all ? "listing include=all" : "listing mode=json";
         try {
             listingFailures.check(key);
-            return listingFetches.run(key, () -> refresh(all, key), fallback == null ? settings.fetchWait() : STALE_WAIT);
+            return listingFetches.run(
+                    key, () -> refresh(all, key), fallback == null ? settings.fetchWait() : STALE_WAIT);
         } catch (ProxyException e) {
             if (fallback == null) {
-                throw new ProxyException(e.kind() == Kind.NOT_FOUND ? Kind.UPSTREAM_FAILED : e.kind(),
-                        "release listing unavailable: " + e.getMessage(), e);
+                throw new ProxyException(
+                        e.kind() == Kind.NOT_FOUND ? Kind.UPSTREAM_FAILED : e.kind(),
+                        "release listing unavailable: " + e.getMessage(),
+                        e);
             }
             stale.increment();
             log.debug("release listing: answering stale ({})", e.getMessage());
@@ -577,8 +629,9 @@ public final class DlMirror {
 
     private Cached refresh(boolean all, String key) {
         try {
-            byte[] raw = timed("dl-listing", () -> upstream.fetch(all ? "?mode=json&include=all" : "?mode=json",
-                    DlSettings.MAX_LISTING_BYTES));
+            byte[] raw = timed(
+                    "dl-listing",
+                    () -> upstream.fetch(all ? "?mode=json&include=all" : "?mode=json", DlSettings.MAX_LISTING_BYTES));
             ReleaseListing listing = ReleaseListing.parse(raw);
             byte[] json = listing.toJson();
             try {
@@ -592,7 +645,9 @@ public final class DlMirror {
             (all ? listingAll : listingCurrent).set(c);
             return c;
         } catch (ProxyException e) {
-            log.warn("release listing: the release site failed ({}); the last listing is answered meanwhile", e.getMessage());
+            log.warn(
+                    "release listing: the release site failed ({}); the last listing is answered meanwhile",
+                    e.getMessage());
             listingFailures.remember(key, e);
             throw e;
         }
@@ -610,7 +665,8 @@ public final class DlMirror {
     /** Offline: the stored listing (every release), narrowed to the stored files; stable releases only for mode=json. */
     private ReleaseListing offlineListing(boolean all) {
         Set<String> have = Set.copyOf(storedFiles());
-        ReleaseListing l = storedListing(true).orElse(new ReleaseListing(List.of())).filter(f -> have.contains(f.filename()));
+        ReleaseListing l =
+                storedListing(true).orElse(new ReleaseListing(List.of())).filter(f -> have.contains(f.filename()));
         return all ? l : l.stableOnly();
     }
 
@@ -641,7 +697,8 @@ public final class DlMirror {
         } finally {
             Timer.builder(Meters.UPSTREAM_FETCH)
                     .description("Requests to the upstream chain by artifact kind and result")
-                    .tag("kind", kind).tag("result", result)
+                    .tag("kind", kind)
+                    .tag("result", result)
                     .publishPercentileHistogram()
                     .register(registry)
                     .record(Duration.ofNanos(System.nanoTime() - start));

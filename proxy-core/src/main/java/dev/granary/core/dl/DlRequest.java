@@ -11,16 +11,16 @@ import dev.granary.core.ProxyException;
 public sealed interface DlRequest {
 
     /** The listing; {@code all} with {@code include=all}. Answered as JSON whatever the mode says. */
-    record Listing(boolean all) implements DlRequest {
-    }
+    record Listing(boolean all) implements DlRequest {}
 
     /** A release file, its checksum or its signature. */
-    record File(String filename, Part part) implements DlRequest {
-    }
+    record File(String filename, Part part) implements DlRequest {}
 
     /** Which of a release file's three artifacts a request names. */
     enum Part {
-        ARCHIVE(""), SHA256(".sha256"), SIGNATURE(".asc");
+        ARCHIVE(""),
+        SHA256(".sha256"),
+        SIGNATURE(".asc");
 
         private final String suffix;
 

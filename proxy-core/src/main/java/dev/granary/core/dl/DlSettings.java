@@ -16,8 +16,13 @@ import java.util.Objects;
  * @param tempDir         where archives land before they are verified: the storage root, so a verified
  *                        archive is renamed into place and leftovers are swept
  */
-public record DlSettings(Duration listingTtl, Duration notFoundTtl, Duration failureTtl, long maxArchiveBytes,
-                         Duration fetchWait, Path tempDir) {
+public record DlSettings(
+        Duration listingTtl,
+        Duration notFoundTtl,
+        Duration failureTtl,
+        long maxArchiveBytes,
+        Duration fetchWait,
+        Path tempDir) {
     /** The largest listing accepted (the official one with include=all is a few MiB). */
     public static final long MAX_LISTING_BYTES = 64L << 20;
 
@@ -29,8 +34,13 @@ public record DlSettings(Duration listingTtl, Duration notFoundTtl, Duration fai
     }
 
     public static DlSettings defaults(Path tempDir) {
-        return new DlSettings(Duration.ofMinutes(5), Duration.ofSeconds(30), Duration.ofSeconds(5), 1L << 30,
-                Duration.ofMinutes(10), tempDir);
+        return new DlSettings(
+                Duration.ofMinutes(5),
+                Duration.ofSeconds(30),
+                Duration.ofSeconds(5),
+                1L << 30,
+                Duration.ofMinutes(10),
+                tempDir);
     }
 
     public DlSettings withListingTtl(Duration d) {

@@ -55,10 +55,14 @@ public final class DlTrust {
     public record Settings(Path keyringFile, URI keyUrl, List<String> pins) {
         /** Google's Linux packages signing key, which signs the Go release archives (go.dev/dl). */
         public static final String GOOGLE_LINUX_SIGNING_KEY = "EB4C1BFD4F042F6DDDCCEC917721F63BD38B4796";
+
         public static final URI GOOGLE_KEY_URL = URI.create("https://dl.google.com/linux/linux_signing_key.pub");
 
         public Settings {
-            pins = pins.stream().map(Keyring::normalizeFingerprint).filter(s -> !s.isEmpty()).toList();
+            pins = pins.stream()
+                    .map(Keyring::normalizeFingerprint)
+                    .filter(s -> !s.isEmpty())
+                    .toList();
             for (String p : pins) {
                 if (!p.matches("[0-9A-F]{40}|[0-9A-F]{64}")) {
                     throw new IllegalArgumentException("not an OpenPGP fingerprint (40 or 64 hex digits): '" + p + "'");
@@ -68,7 +72,8 @@ public final class DlTrust {
                 throw new IllegalArgumentException("release archives need a keyring file or a key URL");
             }
             if (keyringFile == null && pins.isEmpty()) {
-                throw new IllegalArgumentException("a signing key fetched from a URL must be pinned by its fingerprint");
+                throw new IllegalArgumentException(
+                        "a signing key fetched from a URL must be pinned by its fingerprint");
             }
         }
     }
@@ -97,7 +102,8 @@ public final class DlTrust {
             try {
                 kr = pinned(Keyring.load(settings.keyringFile()), settings.pins());
             } catch (IOException | PgpException e) {
-                throw new IllegalArgumentException("release signing keyring " + settings.keyringFile() + ": " + e.getMessage(), e);
+                throw new IllegalArgumentException(
+                        "release signing keyring " + settings.keyringFile() + ": " + e.getMessage(), e);
             }
             log.info("release archives: trusting key {} from {}", kr.fingerprints(), settings.keyringFile());
         }
@@ -144,7 +150,10 @@ public final class DlTrust {
                 return pinned(Keyring.read(new ByteArrayInputStream(stored.get())), settings.pins());
             } catch (IOException | PgpException e) {
                 // A stored key that no longer passes is not trusted; fetch it again.
-                log.error("the stored release signing key {} is refused ({}); fetching it again", StorageLayout.dlSigningKey(), e.getMessage());
+                log.error(
+                        "the stored release signing key {} is refused ({}); fetching it again",
+                        StorageLayout.dlSigningKey(),
+                        e.getMessage());
             }
         }
         URI url = settings.keyUrl();
@@ -153,8 +162,10 @@ public final class DlTrust {
         try {
             bytes = http.apply(url.resolve(".")).fetch(name, MAX_KEY_BYTES);
         } catch (ProxyException e) {
-            throw new ProxyException(e.kind() == Kind.NOT_FOUND ? Kind.UPSTREAM_FAILED : e.kind(),
-                    "cannot obtain the release signing key: " + e.getMessage(), e);
+            throw new ProxyException(
+                    e.kind() == Kind.NOT_FOUND ? Kind.UPSTREAM_FAILED : e.kind(),
+                    "cannot obtain the release signing key: " + e.getMessage(),
+                    e);
         }
         Keyring kr = accept(bytes, "the key published at " + url);
         log.info("release archives: obtained signing key {} from {}", kr.fingerprints(), url);
@@ -187,7 +198,8 @@ public final class DlTrust {
     public List<String> adopt(byte[] keyMaterial) {
         if (settings.keyringFile() != null) {
             try {
-                return pinned(Keyring.read(new ByteArrayInputStream(keyMaterial)), settings.pins()).fingerprints();
+                return pinned(Keyring.read(new ByteArrayInputStream(keyMaterial)), settings.pins())
+                        .fingerprints();
             } catch (IOException | PgpException e) {
                 throw new RefusedException("dl-signing-key", "release signing key (offered): " + e.getMessage());
             }
@@ -219,19 +231,26 @@ public final class DlTrust {
                 Keyring kr = pinned(Keyring.read(new ByteArrayInputStream(stored.get())), settings.pins());
                 return new ImportKeys(SignatureVerifier.of(kr), kr.fingerprints(), Optional.empty());
             } catch (IOException | PgpException e) {
-                log.error("the stored release signing key {} is refused ({})", StorageLayout.dlSigningKey(), e.getMessage());
+                log.error(
+                        "the stored release signing key {} is refused ({})",
+                        StorageLayout.dlSigningKey(),
+                        e.getMessage());
             }
         }
         if (offered.isEmpty()) {
-            throw new RefusedException("dl-signing-key", "no release signing key is stored here to check the archives with, and none came"
-                    + " with them (this Granary trusts " + String.join(", ", settings.pins()) + "; or configure dl.keyring)");
+            throw new RefusedException(
+                    "dl-signing-key",
+                    "no release signing key is stored here to check the archives with, and none came"
+                            + " with them (this Granary trusts " + String.join(", ", settings.pins())
+                            + "; or configure dl.keyring)");
         }
         Keyring kr;
         try {
             kr = pinned(Keyring.read(new ByteArrayInputStream(offered.get())), settings.pins());
         } catch (IOException | PgpException e) {
-            throw new RefusedException("dl-signing-key", "the release signing key that came with the archives is not trusted here: "
-                    + e.getMessage());
+            throw new RefusedException(
+                    "dl-signing-key",
+                    "the release signing key that came with the archives is not trusted here: " + e.getMessage());
         }
         return new ImportKeys(SignatureVerifier.of(kr), kr.fingerprints(), offered);
     }
@@ -243,8 +262,7 @@ public final class DlTrust {
      * @param fingerprints the keys it trusts
      * @param toStore      key material to store when the archives are published (it passed the pin, and no key is stored yet)
      */
-    public record ImportKeys(SignatureVerifier verifier, List<String> fingerprints, Optional<byte[]> toStore) {
-    }
+    public record ImportKeys(SignatureVerifier verifier, List<String> fingerprints, Optional<byte[]> toStore) {}
 
     /** The key material to carry along (a snapshot): the stored key in URL mode, the file's bytes otherwise. */
     public Optional<byte[]> keyMaterial() {
@@ -252,7 +270,8 @@ public final class DlTrust {
             try {
                 return Optional.of(Files.readAllBytes(settings.keyringFile()));
             } catch (IOException e) {
-                throw new ProxyException(Kind.STORAGE_UNAVAILABLE, "reading " + settings.keyringFile() + ": " + e.getMessage(), e);
+                throw new ProxyException(
+                        Kind.STORAGE_UNAVAILABLE, "reading " + settings.keyringFile() + ": " + e.getMessage(), e);
             }
         }
         keyring();
@@ -270,6 +289,9 @@ public final class DlTrust {
     /** How the trust root is configured, for the log. */
     public String describe() {
         String pins = settings.pins().isEmpty() ? "any key of the file" : "pinned " + String.join(",", settings.pins());
-        return (settings.keyringFile() != null ? settings.keyringFile().toString() : Objects.toString(settings.keyUrl())) + " (" + pins + ")";
+        return (settings.keyringFile() != null
+                        ? settings.keyringFile().toString()
+                        : Objects.toString(settings.keyUrl()))
+                + " (" + pins + ")";
     }
 }

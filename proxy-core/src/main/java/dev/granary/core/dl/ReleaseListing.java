@@ -50,7 +50,8 @@ public record ReleaseListing(List<Release> releases) {
 
     /** One downloadable file of a release. */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record ReleaseFile(String filename, String os, String arch, String version, String sha256, long size, String kind) {
+    public record ReleaseFile(
+            String filename, String os, String arch, String version, String sha256, long size, String kind) {
         public ReleaseFile {
             os = os == null ? "" : os;
             arch = arch == null ? "" : arch;
@@ -78,10 +79,11 @@ public record ReleaseListing(List<Release> releases) {
     public static ReleaseListing parse(byte[] json) {
         List<Release> raw;
         try {
-            raw = JSON.readValue(json, new TypeReference<List<Release>>() { });
+            raw = JSON.readValue(json, new TypeReference<List<Release>>() {});
         } catch (IOException e) {
             String why = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
-            throw new ProxyException(Kind.UPSTREAM_FAILED, "release listing is not the expected JSON: " + firstLine(why));
+            throw new ProxyException(
+                    Kind.UPSTREAM_FAILED, "release listing is not the expected JSON: " + firstLine(why));
         }
         if (raw == null) {
             throw new ProxyException(Kind.UPSTREAM_FAILED, "release listing is empty (null)");
@@ -91,7 +93,9 @@ public record ReleaseListing(List<Release> releases) {
             if (r == null || r.version() == null || r.version().isBlank()) {
                 throw new ProxyException(Kind.UPSTREAM_FAILED, "release listing has a release without a version");
             }
-            List<ReleaseFile> files = r.files().stream().filter(f -> f != null && isValidFilename(f.filename())).toList();
+            List<ReleaseFile> files = r.files().stream()
+                    .filter(f -> f != null && isValidFilename(f.filename()))
+                    .toList();
             out.add(new Release(r.version(), r.stable(), files));
         }
         return new ReleaseListing(out);
@@ -112,8 +116,11 @@ public record ReleaseListing(List<Release> releases) {
      * or {@code .asc} (those name a file's checksum and signature).
      */
     public static boolean isValidFilename(String name) {
-        return name != null && FILENAME.matcher(name).matches() && !name.contains("..")
-                && !name.endsWith(".sha256") && !name.endsWith(".asc");
+        return name != null
+                && FILENAME.matcher(name).matches()
+                && !name.contains("..")
+                && !name.endsWith(".sha256")
+                && !name.endsWith(".asc");
     }
 
     /** The entry for {@code filename}, from whichever release lists it. */
@@ -147,18 +154,25 @@ public record ReleaseListing(List<Release> releases) {
 
     /** The release versions without the {@code go} prefix ({@code 1.26.3}), valid Go versions only. */
     public List<String> versions() {
-        return releases.stream().map(r -> GoVersion.strip(r.version())).filter(GoVersion::isValid).toList();
+        return releases.stream()
+                .map(r -> GoVersion.strip(r.version()))
+                .filter(GoVersion::isValid)
+                .toList();
     }
 
     /** The release named {@code version} ({@code 1.26.3} or {@code go1.26.3}). */
     public Optional<Release> release(String version) {
         String v = GoVersion.strip(version);
-        return releases.stream().filter(r -> GoVersion.strip(r.version()).equals(v)).findFirst();
+        return releases.stream()
+                .filter(r -> GoVersion.strip(r.version()).equals(v))
+                .findFirst();
     }
 
     /** Every file name in the listing. */
     public Set<String> filenames() {
-        return releases.stream().flatMap(r -> r.files().stream()).map(ReleaseFile::filename)
+        return releases.stream()
+                .flatMap(r -> r.files().stream())
+                .map(ReleaseFile::filename)
                 .collect(Collectors.toCollection(LinkedHashSet::new));
     }
 

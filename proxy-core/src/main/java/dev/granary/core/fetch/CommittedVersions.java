@@ -91,7 +91,8 @@ final class CommittedVersions {
             return Optional.empty();
         }
         try {
-            return Optional.of(new Artifact(blob, etag(key, blob, () -> sums(mv).map(GoSum::zipH1).orElse(null)), true));
+            return Optional.of(new Artifact(
+                    blob, etag(key, blob, () -> sums(mv).map(GoSum::zipH1).orElse(null)), true));
         } catch (RuntimeException e) {
             Failures.closeQuietly(blob, e);
             throw e;
@@ -164,7 +165,8 @@ final class CommittedVersions {
         if (hash != null) {
             return Etags.ofH1(hash);
         }
-        Optional<String> tag = blob.heapBytes().map(Etags::of).or(() -> blob.etag().map(t -> "\"" + t + "\""));
+        Optional<String> tag =
+                blob.heapBytes().map(Etags::of).or(() -> blob.etag().map(t -> "\"" + t + "\""));
         if (tag.isPresent() || blob.size() > maxHashedBytes) {
             return tag.orElse(null);
         }

@@ -7,8 +7,7 @@ import java.io.IOException;
 
 /** How the fetch layer reports its own storage failures. */
 final class Failures {
-    private Failures() {
-    }
+    private Failures() {}
 
     static ProxyException storage(String what, IOException e) {
         return new ProxyException(Kind.STORAGE_UNAVAILABLE, "storage failure " + what + ": " + e.getMessage(), e);

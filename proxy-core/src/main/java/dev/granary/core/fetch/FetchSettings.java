@@ -17,16 +17,31 @@ import java.time.Duration;
  * @param fetchWait    how long a request waits for a fetch (which continues in the background after)
  * @param tempDir      where downloads land before they are verified
  */
-public record FetchSettings(Duration listTtl, Duration notFoundTtl, Duration failureTtl, long maxZipBytes,
-                            long maxModBytes, long maxInfoBytes, Duration fetchWait, Path tempDir) {
+public record FetchSettings(
+        Duration listTtl,
+        Duration notFoundTtl,
+        Duration failureTtl,
+        long maxZipBytes,
+        long maxModBytes,
+        long maxInfoBytes,
+        Duration fetchWait,
+        Path tempDir) {
 
     public static FetchSettings defaults(Path tempDir) {
-        return new FetchSettings(Duration.ofMinutes(1), Duration.ofSeconds(30), Duration.ofSeconds(5), 500L << 20,
-                16L << 20, 64L << 10, Duration.ofMinutes(10), tempDir);
+        return new FetchSettings(
+                Duration.ofMinutes(1),
+                Duration.ofSeconds(30),
+                Duration.ofSeconds(5),
+                500L << 20,
+                16L << 20,
+                64L << 10,
+                Duration.ofMinutes(10),
+                tempDir);
     }
 
     public FetchSettings withListTtl(Duration d) {
-        return new FetchSettings(d, notFoundTtl, failureTtl, maxZipBytes, maxModBytes, maxInfoBytes, fetchWait, tempDir);
+        return new FetchSettings(
+                d, notFoundTtl, failureTtl, maxZipBytes, maxModBytes, maxInfoBytes, fetchWait, tempDir);
     }
 
     public FetchSettings withNotFoundTtl(Duration d) {

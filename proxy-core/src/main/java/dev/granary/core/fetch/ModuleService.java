@@ -56,27 +56,46 @@ public final class ModuleService {
     private final FetchSettings settings;
     private final VersionPolicy policy;
 
-    public ModuleService(BlobStore store, Upstream upstream, FetchSettings settings, ChecksumVerifier verifier,
-                         MeterRegistry registry, Executor executor) {
+    public ModuleService(
+            BlobStore store,
+            Upstream upstream,
+            FetchSettings settings,
+            ChecksumVerifier verifier,
+            MeterRegistry registry,
+            Executor executor) {
         this(store, upstream, settings, verifier, registry, executor, null);
     }
 
     /** @param leases cross-replica fetch leases when several processes share the durable store, or null */
-    public ModuleService(BlobStore store, Upstream upstream, FetchSettings settings, ChecksumVerifier verifier,
-                         MeterRegistry registry, Executor executor, FetchLeases leases) {
+    public ModuleService(
+            BlobStore store,
+            Upstream upstream,
+            FetchSettings settings,
+            ChecksumVerifier verifier,
+            MeterRegistry registry,
+            Executor executor,
+            FetchLeases leases) {
         this(store, upstream, settings, verifier, registry, executor, leases, VersionPolicy.NONE);
     }
 
     /** @param policy which versions may be fetched and served */
-    public ModuleService(BlobStore store, Upstream upstream, FetchSettings settings, ChecksumVerifier verifier,
-                         MeterRegistry registry, Executor executor, FetchLeases leases, VersionPolicy policy) {
+    public ModuleService(
+            BlobStore store,
+            Upstream upstream,
+            FetchSettings settings,
+            ChecksumVerifier verifier,
+            MeterRegistry registry,
+            Executor executor,
+            FetchLeases leases,
+            VersionPolicy policy) {
         Upstream metered = new MeteredUpstream(upstream, registry);
         this.settings = settings;
         this.policy = policy;
         this.committed = new CommittedVersions(store, settings.maxInfoBytes());
         this.index = new ModuleIndex(store);
         this.committer = new VersionCommitter(store, index, registry);
-        VersionPipeline pipeline = new VersionPipeline(metered, verifier, committer, settings, executor, registry, policy);
+        VersionPipeline pipeline =
+                new VersionPipeline(metered, verifier, committer, settings, executor, registry, policy);
         this.fetches = new VersionFetches(pipeline, committed, leases, settings, executor, registry);
         this.answers = new MutableAnswers(metered, index, settings, executor, registry);
         this.toolchainInfos = new ToolchainInfos(store, metered, verifier, settings, executor, registry);
@@ -197,9 +216,12 @@ public final class ModuleService {
     }
 
     private static ProxyException missingZip(ModuleVersion mv, ProxyException cause) {
-        return new ProxyException(ProxyException.Kind.NOT_FOUND, mv + ": only its go.mod is stored here (from a snapshot that"
-                + " carried its go.sum /go.mod line alone), and the upstream has no zip"
-                + (cause == null ? "" : ": " + cause.getMessage()), cause);
+        return new ProxyException(
+                ProxyException.Kind.NOT_FOUND,
+                mv + ": only its go.mod is stored here (from a snapshot that"
+                        + " carried its go.sum /go.mod line alone), and the upstream has no zip"
+                        + (cause == null ? "" : ": " + cause.getMessage()),
+                cause);
     }
 
     /** The go.sum lines of a committed version, or empty when it is not stored. */
@@ -220,8 +242,11 @@ public final class ModuleService {
     }
 
     /** Answers from storage, or from the fetch's stage when it passed before the commit. */
-    private Artifact answer(ModuleVersion mv, boolean known, Function<VersionFetch, CompletableFuture<byte[]>> stage,
-                            Function<ModuleVersion, Artifact> stored) {
+    private Artifact answer(
+            ModuleVersion mv,
+            boolean known,
+            Function<VersionFetch, CompletableFuture<byte[]>> stage,
+            Function<ModuleVersion, Artifact> stored) {
         if (committed.isStored(mv)) {
             try {
                 return stored.apply(mv);

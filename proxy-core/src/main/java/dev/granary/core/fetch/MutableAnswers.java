@@ -33,28 +33,35 @@ import org.slf4j.LoggerFactory;
 final class MutableAnswers {
     private static final Logger log = LoggerFactory.getLogger(MutableAnswers.class);
 
-    private record Fresh(byte[] bytes, long fetchedAtNanos) {
-    }
+    private record Fresh(byte[] bytes, long fetchedAtNanos) {}
 
     private final Upstream upstream;
     private final ModuleIndex index;
     private final FetchSettings settings;
     private final SingleFlight<String, byte[]> fetches;
     /** Last upstream answers; fresh within the list TTL, the stale fallback after. */
-    private final Cache<String, Fresh> answers = Caffeine.newBuilder().maximumSize(50_000).build();
+    private final Cache<String, Fresh> answers =
+            Caffeine.newBuilder().maximumSize(50_000).build();
+
     private final RecentFailures<String, ProxyException> recent;
     /** Merged list answers, so a burst of list requests neither lists storage nor merges again; dropped on commit. */
     private final Cache<String, Fresh> lists;
 
-    MutableAnswers(Upstream upstream, ModuleIndex index, FetchSettings settings, Executor executor, MeterRegistry registry) {
+    MutableAnswers(
+            Upstream upstream, ModuleIndex index, FetchSettings settings, Executor executor, MeterRegistry registry) {
         this.upstream = upstream;
         this.index = index;
         this.settings = settings;
-        Counter joins = Counter.builder(Meters.SINGLEFLIGHT_JOINS).description("Requests that joined a fetch already in progress").register(registry);
+        Counter joins = Counter.builder(Meters.SINGLEFLIGHT_JOINS)
+                .description("Requests that joined a fetch already in progress")
+                .register(registry);
         this.fetches = new SingleFlight<>(executor, joins::increment);
         this.recent = RecentFailures.ofExceptions(settings.notFoundTtl(), settings.failureTtl());
         // Freshness is checked exactly (isFresh); expiry only frees what nobody asks for any more.
-        this.lists = Caffeine.newBuilder().maximumSize(50_000).expireAfterWrite(settings.listTtl().plusSeconds(1)).build();
+        this.lists = Caffeine.newBuilder()
+                .maximumSize(50_000)
+                .expireAfterWrite(settings.listTtl().plusSeconds(1))
+                .build();
     }
 
     /** A version of {@code p} was committed: its merged list is out of date. */
@@ -117,8 +124,7 @@ final class MutableAnswers {
     }
 
     /** Either the upstream's {@code @latest} bytes, or a stored version to answer with. */
-    record Latest(Optional<byte[]> info, Optional<ModuleVersion> stored) {
-    }
+    record Latest(Optional<byte[]> info, Optional<ModuleVersion> stored) {}
 
     /** The canonical version a query resolves to upstream ({@code <module>/@v/<query>.info}). */
     ModuleVersion resolve(ModulePath p, String query) {
@@ -133,12 +139,15 @@ final class MutableAnswers {
         try {
             return ModuleVersion.of(p.value(), version);
         } catch (ProxyException e) {
-            throw new ProxyException(Kind.UPSTREAM_FAILED, p.value() + "@" + query + ": upstream resolved to an invalid version " + version);
+            throw new ProxyException(
+                    Kind.UPSTREAM_FAILED,
+                    p.value() + "@" + query + ": upstream resolved to an invalid version " + version);
         }
     }
 
     private boolean isFresh(Fresh f) {
-        return f != null && System.nanoTime() - f.fetchedAtNanos() < settings.listTtl().toNanos();
+        return f != null
+                && System.nanoTime() - f.fetchedAtNanos() < settings.listTtl().toNanos();
     }
 
     /** The last upstream answer for {@code key}, when the failure {@code e} allows answering stale. */
@@ -197,15 +206,18 @@ final class MutableAnswers {
             return f.bytes();
         }
         recent.check(key);
-        return fetches.run(key, () -> {
-            try {
-                byte[] bytes = upstream.fetch(path, settings.maxModBytes());
-                answers.put(key, new Fresh(bytes, System.nanoTime()));
-                return bytes;
-            } catch (ProxyException e) {
-                recent.remember(key, e);
-                throw e;
-            }
-        }, settings.fetchWait());
+        return fetches.run(
+                key,
+                () -> {
+                    try {
+                        byte[] bytes = upstream.fetch(path, settings.maxModBytes());
+                        answers.put(key, new Fresh(bytes, System.nanoTime()));
+                        return bytes;
+                    } catch (ProxyException e) {
+                        recent.remember(key, e);
+                        throw e;
+                    }
+                },
+                settings.fetchWait());
     }
 }

@@ -35,7 +35,11 @@ public final class RecentFailures<K, V> {
      * @param failureOf the failure a remembered value stands for
      * @param kibHeld   how many KiB a remembered value holds in memory
      */
-    public RecentFailures(Duration notFoundTtl, Duration failureTtl, Function<V, ProxyException> failureOf, ToIntFunction<V> kibHeld) {
+    public RecentFailures(
+            Duration notFoundTtl,
+            Duration failureTtl,
+            Function<V, ProxyException> failureOf,
+            ToIntFunction<V> kibHeld) {
         this.failureOf = failureOf;
         this.failures = Caffeine.newBuilder()
                 .maximumWeight(MAX_WEIGHT)
@@ -48,9 +52,12 @@ public final class RecentFailures<K, V> {
                             return notFoundTtl.toNanos();
                         }
                         Duration ttl = failureTtl;
-                        if (e instanceof UpstreamBusyException busy && busy.retryAfter().isPresent()) {
+                        if (e instanceof UpstreamBusyException busy
+                                && busy.retryAfter().isPresent()) {
                             Duration asked = busy.retryAfter().get();
-                            ttl = asked.compareTo(MAX_RETRY_AFTER) > 0 ? MAX_RETRY_AFTER : asked.compareTo(ttl) > 0 ? asked : ttl;
+                            ttl = asked.compareTo(MAX_RETRY_AFTER) > 0
+                                    ? MAX_RETRY_AFTER
+                                    : asked.compareTo(ttl) > 0 ? asked : ttl;
                         }
                         return ttl.toNanos();
                     }
@@ -64,7 +71,8 @@ public final class RecentFailures<K, V> {
                     public long expireAfterRead(K key, V value, long now, long current) {
                         return current;
                     }
-                }).build();
+                })
+                .build();
     }
 
     /** Failures remembered as the exceptions themselves. */

@@ -37,7 +37,8 @@ public final class SingleFlight<K, V> {
         if (running == null) {
             running = mine;
             executor.execute(() -> {
-                // Leave the map before completing: a caller woken by the result must start a new run, not rejoin this one.
+                // Leave the map before completing: a caller woken by the result must start a new run, not rejoin this
+                // one.
                 V value;
                 try {
                     value = work.get();

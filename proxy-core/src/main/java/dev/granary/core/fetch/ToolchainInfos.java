@@ -40,14 +40,20 @@ final class ToolchainInfos {
     private final SingleFlight<ModuleVersion, byte[]> fetches;
     private final RecentFailures<ModuleVersion, ProxyException> recent;
 
-    ToolchainInfos(BlobStore store, Upstream upstream, ChecksumVerifier verifier, FetchSettings settings, Executor executor,
-                   MeterRegistry registry) {
+    ToolchainInfos(
+            BlobStore store,
+            Upstream upstream,
+            ChecksumVerifier verifier,
+            FetchSettings settings,
+            Executor executor,
+            MeterRegistry registry) {
         this.store = store;
         this.upstream = upstream;
         this.verifier = verifier;
         this.settings = settings;
         this.registry = registry;
-        Counter joins = Counter.builder(Meters.SINGLEFLIGHT_JOINS).description("Requests that joined a fetch already in progress")
+        Counter joins = Counter.builder(Meters.SINGLEFLIGHT_JOINS)
+                .description("Requests that joined a fetch already in progress")
                 .register(registry);
         this.fetches = new SingleFlight<>(executor, joins::increment);
         this.recent = RecentFailures.ofExceptions(settings.notFoundTtl(), settings.failureTtl());

@@ -14,5 +14,4 @@ import java.nio.file.Path;
  *                version that comes with its go.mod alone (a snapshot carrying only a go.sum {@code /go.mod} line)
  * @param sums    the h1 hashes of zip and mod, as committed to {@code .sum}
  */
-public record VerifiedVersion(ModuleVersion version, byte[] info, byte[] mod, Path zip, GoSum sums) {
-}
+public record VerifiedVersion(ModuleVersion version, byte[] info, byte[] mod, Path zip, GoSum sums) {}

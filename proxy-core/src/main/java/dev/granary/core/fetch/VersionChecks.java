@@ -1,6 +1,5 @@
 package dev.granary.core.fetch;
 
-import dev.granary.core.verify.RefusedException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.granary.core.ProxyException;
@@ -9,6 +8,7 @@ import dev.granary.core.module.GoSum;
 import dev.granary.core.module.ModuleVersion;
 import dev.granary.core.module.Semver;
 import dev.granary.core.verify.ExpectedSums;
+import dev.granary.core.verify.RefusedException;
 import dev.granary.core.zip.Dirhash;
 import dev.granary.core.zip.ModuleZips;
 import dev.granary.core.zip.ZipCheck;
@@ -27,8 +27,7 @@ import java.util.Optional;
 public final class VersionChecks {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private VersionChecks() {
-    }
+    private VersionChecks() {}
 
     /** The {@code Version} field of an {@code .info} answer. */
     public static String infoVersion(byte[] info, String what) {
@@ -36,7 +35,8 @@ public final class VersionChecks {
             JsonNode n = JSON.readTree(info);
             JsonNode v = n == null ? null : n.get("Version");
             if (v == null || !v.isTextual() || !Semver.isValid(v.asText())) {
-                throw new ProxyException(Kind.UPSTREAM_FAILED, what + ": upstream answered an .info without a valid Version");
+                throw new ProxyException(
+                        Kind.UPSTREAM_FAILED, what + ": upstream answered an .info without a valid Version");
             }
             return v.asText();
         } catch (IOException e) {
@@ -59,7 +59,9 @@ public final class VersionChecks {
      */
     public static String checkMod(ModuleVersion mv, byte[] mod, Optional<ExpectedSums> expected) {
         String modH1 = Dirhash.hashGoMod(mod);
-        if (expected.isPresent() && expected.get().sums().modH1() != null && !expected.get().sums().modH1().equals(modH1)) {
+        if (expected.isPresent()
+                && expected.get().sums().modH1() != null
+                && !expected.get().sums().modH1().equals(modH1)) {
             throw mismatch(expected.get(), GoSum.of(mv, null, modH1), true);
         }
         return modH1;
@@ -84,14 +86,17 @@ public final class VersionChecks {
             throw new RefusedException("zip-rules", e.getMessage());
         }
         if (check.goMod().isPresent() && !Arrays.equals(check.goMod().get(), mod)) {
-            throw new RefusedException("go-mod-mismatch", mv + ": the .mod file differs from the go.mod inside the zip");
+            throw new RefusedException(
+                    "go-mod-mismatch", mv + ": the .mod file differs from the go.mod inside the zip");
         }
         GoSum actual = GoSum.of(mv, check.h1(), modH1);
         if (expected.isPresent()) {
             GoSum want = expected.get().sums();
             if (want.zipH1() == null && !expected.get().pinned()) {
-                throw new RefusedException("checksum-mismatch", "verifying " + mv + ": checksum database "
-                        + expected.get().authority() + " lists no zip hash for this version");
+                throw new RefusedException(
+                        "checksum-mismatch",
+                        "verifying " + mv + ": checksum database "
+                                + expected.get().authority() + " lists no zip hash for this version");
             }
             if (want.zipH1() != null && !want.zipH1().equals(check.h1())) {
                 throw mismatch(expected.get(), actual, false);
@@ -103,16 +108,21 @@ public final class VersionChecks {
     private static RefusedException mismatch(ExpectedSums expected, GoSum actual, boolean goMod) {
         ModuleVersion mv = actual.version();
         if (expected.pinned()) {
-            return new RefusedException("pin-mismatch", "verifying " + mv
-                    + ": private module changed since it was first fetched (a retagged version?)\n"
-                    + "\tfirst fetch:\n" + indent(expected.sums().text())
-                    + "\tthis fetch:\n" + indent(actual.text())
-                    + "SECURITY ERROR: refusing the new content; nothing was cached.");
+            return new RefusedException(
+                    "pin-mismatch",
+                    "verifying " + mv
+                            + ": private module changed since it was first fetched (a retagged version?)\n"
+                            + "\tfirst fetch:\n" + indent(expected.sums().text())
+                            + "\tthis fetch:\n" + indent(actual.text())
+                            + "SECURITY ERROR: refusing the new content; nothing was cached.");
         }
-        return new RefusedException("checksum-mismatch", "verifying " + mv + (goMod ? "/go.mod" : "") + ": checksum mismatch\n"
-                + "\tupstream:   " + (goMod ? actual.modH1() : actual.zipH1()) + "\n"
-                + "\t" + expected.authority() + ": " + (goMod ? expected.sums().modH1() : expected.sums().zipH1()) + "\n"
-                + "SECURITY ERROR: the upstream served content that differs from the checksum database; nothing was cached.");
+        return new RefusedException(
+                "checksum-mismatch",
+                "verifying " + mv + (goMod ? "/go.mod" : "") + ": checksum mismatch\n"
+                        + "\tupstream:   " + (goMod ? actual.modH1() : actual.zipH1()) + "\n"
+                        + "\t" + expected.authority() + ": "
+                        + (goMod ? expected.sums().modH1() : expected.sums().zipH1()) + "\n"
+                        + "SECURITY ERROR: the upstream served content that differs from the checksum database; nothing was cached.");
     }
 
     private static String indent(String lines) {

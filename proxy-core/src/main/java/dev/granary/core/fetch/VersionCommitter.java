@@ -45,7 +45,8 @@ public final class VersionCommitter {
         this.store = store;
         this.index = index;
         this.committed = Counter.builder(Meters.VERSIONS_COMMITTED)
-                .description("Module versions fetched, verified and committed").register(registry);
+                .description("Module versions fetched, verified and committed")
+                .register(registry);
         for (int i = 0; i < locks.length; i++) {
             locks[i] = new Object();
         }
@@ -67,7 +68,7 @@ public final class VersionCommitter {
 
     /** Commits {@code v}; its temporary zip is consumed (moved or copied, then gone from the caller's view). */
     public void commit(VerifiedVersion v) throws IOException {
-        commit(v, () -> { });
+        commit(v, () -> {});
     }
 
     /**
@@ -100,7 +101,7 @@ public final class VersionCommitter {
         synchronized (lock(mv)) {
             store.put(StorageLayout.info(mv), info);
         }
-        published(mv, () -> { });
+        published(mv, () -> {});
     }
 
     /** Zip, mod and sum in parallel; returns once all three are durable, or throws when one is not. */
@@ -111,9 +112,11 @@ public final class VersionCommitter {
         IOException failed = null;
         // Closing the executor waits for both puts, even when the zip's failed: the .info follows durable files only.
         try (ExecutorService puts = Executors.newVirtualThreadPerTaskExecutor()) {
-            mod = puts.submit(() -> store.put(StorageLayout.mod(mv), new ByteArrayInputStream(v.mod()), v.mod().length, PutMode.REPLACE));
+            mod = puts.submit(() -> store.put(
+                    StorageLayout.mod(mv), new ByteArrayInputStream(v.mod()), v.mod().length, PutMode.REPLACE));
             byte[] sumBytes = v.sums().bytes();
-            sum = puts.submit(() -> store.put(StorageLayout.sum(mv), new ByteArrayInputStream(sumBytes), sumBytes.length, PutMode.REPLACE));
+            sum = puts.submit(() -> store.put(
+                    StorageLayout.sum(mv), new ByteArrayInputStream(sumBytes), sumBytes.length, PutMode.REPLACE));
             if (v.zip() != null) {
                 try {
                     store.put(StorageLayout.zip(mv), v.zip(), PutMode.REPLACE);

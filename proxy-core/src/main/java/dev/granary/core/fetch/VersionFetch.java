@@ -33,7 +33,9 @@ final class VersionFetch {
 
     /** Why the fetch failed, once it did with a {@link ProxyException}; else null. */
     ProxyException failure() {
-        return committed.state() == Future.State.FAILED && committed.exceptionNow() instanceof ProxyException e ? e : null;
+        return committed.state() == Future.State.FAILED && committed.exceptionNow() instanceof ProxyException e
+                ? e
+                : null;
     }
 
     /** How many KiB of answers the fetch holds in memory (an {@code .info}, a {@code .mod}). */

@@ -38,16 +38,26 @@ final class VersionFetches {
     private final Counter leaseWaits;
 
     /** @param leases cross-replica fetch leases, or null when this process alone writes storage */
-    VersionFetches(VersionPipeline pipeline, CommittedVersions committed, FetchLeases leases, FetchSettings settings,
-                   Executor executor, MeterRegistry registry) {
+    VersionFetches(
+            VersionPipeline pipeline,
+            CommittedVersions committed,
+            FetchLeases leases,
+            FetchSettings settings,
+            Executor executor,
+            MeterRegistry registry) {
         this.pipeline = pipeline;
         this.committed = committed;
         this.leases = leases;
         this.settings = settings;
         this.executor = executor;
-        this.recent = new RecentFailures<>(settings.notFoundTtl(), settings.failureTtl(), VersionFetch::failure, VersionFetch::kibHeld);
-        this.joins = Counter.builder(Meters.SINGLEFLIGHT_JOINS).description("Requests that joined a fetch already in progress").register(registry);
-        this.leaseWaits = Counter.builder(Meters.LEASE_WAITS).description("Fetches left to another replica holding the lease").register(registry);
+        this.recent = new RecentFailures<>(
+                settings.notFoundTtl(), settings.failureTtl(), VersionFetch::failure, VersionFetch::kibHeld);
+        this.joins = Counter.builder(Meters.SINGLEFLIGHT_JOINS)
+                .description("Requests that joined a fetch already in progress")
+                .register(registry);
+        this.leaseWaits = Counter.builder(Meters.LEASE_WAITS)
+                .description("Fetches left to another replica holding the lease")
+                .register(registry);
     }
 
     /**
@@ -142,7 +152,8 @@ final class VersionFetches {
                 return;
             }
             if (System.nanoTime() > deadline) {
-                throw new ProxyException(Kind.UPSTREAM_TIMEOUT, mv + ": another replica holds the fetch and has not committed it yet");
+                throw new ProxyException(
+                        Kind.UPSTREAM_TIMEOUT, mv + ": another replica holds the fetch and has not committed it yet");
             }
             try {
                 Thread.sleep(LEASE_POLL_MILLIS);

@@ -10,9 +10,9 @@ import dev.granary.core.policy.PolicyException;
 import dev.granary.core.policy.VersionPolicy;
 import dev.granary.core.upstream.Upstream;
 import dev.granary.core.verify.ChecksumVerifier;
+import dev.granary.core.verify.ExpectedSums;
 import dev.granary.core.verify.RefusedException;
 import dev.granary.storage.TempFiles;
-import dev.granary.core.verify.ExpectedSums;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
@@ -22,8 +22,8 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,8 +64,14 @@ final class VersionPipeline {
     private final MeterRegistry registry;
     private final VersionPolicy policy;
 
-    VersionPipeline(Upstream upstream, ChecksumVerifier verifier, VersionCommitter committer, FetchSettings settings,
-                    Executor executor, MeterRegistry registry, VersionPolicy policy) {
+    VersionPipeline(
+            Upstream upstream,
+            ChecksumVerifier verifier,
+            VersionCommitter committer,
+            FetchSettings settings,
+            Executor executor,
+            MeterRegistry registry,
+            VersionPolicy policy) {
         this.upstream = upstream;
         this.verifier = verifier;
         this.committer = committer;
@@ -99,11 +105,13 @@ final class VersionPipeline {
             f.info.complete(info);
             long infoAt = System.nanoTime();
             // Only now: the go command probes module path prefixes that do not exist, which need no lookup.
-            CompletableFuture<Optional<ExpectedSums>> expected = CompletableFuture.supplyAsync(() -> {
-                Optional<ExpectedSums> e = verifier.expected(mv);
-                sumsAt.set(System.nanoTime());
-                return e;
-            }, executor);
+            CompletableFuture<Optional<ExpectedSums>> expected = CompletableFuture.supplyAsync(
+                    () -> {
+                        Optional<ExpectedSums> e = verifier.expected(mv);
+                        sumsAt.set(System.nanoTime());
+                        return e;
+                    },
+                    executor);
             if (modDownload == null) {
                 tmp = newTempFile();
                 modDownload = fetchMod(mv);
@@ -122,7 +130,8 @@ final class VersionPipeline {
             // A .mod refused, or not fetched, fails its waiters at once rather than after the zip.
             modChecked.whenComplete((h1, e) -> {
                 if (e != null) {
-                    f.mod.completeExceptionally(e instanceof CompletionException c && c.getCause() != null ? c.getCause() : e);
+                    f.mod.completeExceptionally(
+                            e instanceof CompletionException c && c.getCause() != null ? c.getCause() : e);
                 }
             });
             Waits.join(zipDownload, mv + ".zip");
@@ -141,12 +150,22 @@ final class VersionPipeline {
             // Waiting requests are answered once the .info is durable, not after the @v/list rewrite too.
             committer.commit(new VerifiedVersion(mv, info, mod, tmp, sums), f::stored);
             long end = System.nanoTime();
-            log.info("committed {} in {} ms (.info after {}, sums {}, .mod {}, zip {}, checks done {}, commit took {})", mv,
-                    millis(end - start), millis(infoAt - start), sumsAt.get() == 0 ? "-" : millis(sumsAt.get() - start),
-                    millis(modAt.get() - start), millis(zipAt - start), millis(checkedAt - start), millis(end - checkedAt));
+            log.info(
+                    "committed {} in {} ms (.info after {}, sums {}, .mod {}, zip {}, checks done {}, commit took {})",
+                    mv,
+                    millis(end - start),
+                    millis(infoAt - start),
+                    sumsAt.get() == 0 ? "-" : millis(sumsAt.get() - start),
+                    millis(modAt.get() - start),
+                    millis(zipAt - start),
+                    millis(checkedAt - start),
+                    millis(end - checkedAt));
         } catch (RefusedException e) {
-            Counter.builder(Meters.VERIFICATION_FAILURES).description("Content refused by verification, by reason")
-                    .tag("reason", e.reason()).register(registry).increment();
+            Counter.builder(Meters.VERIFICATION_FAILURES)
+                    .description("Content refused by verification, by reason")
+                    .tag("reason", e.reason())
+                    .register(registry)
+                    .increment();
             verifier.refused(mv, e.reason());
             log.error("refused {}: {}", mv, e.getMessage());
             failure = e;
@@ -156,7 +175,8 @@ final class VersionPipeline {
         } catch (ProxyException e) {
             if (e.kind() == Kind.STORAGE_UNAVAILABLE) {
                 // A local fault (a full disk while downloading): counted and logged here, never blamed on the upstream.
-                registry.counter(Meters.STORAGE_ERRORS, "tier", "disk", "operation", "download").increment();
+                registry.counter(Meters.STORAGE_ERRORS, "tier", "disk", "operation", "download")
+                        .increment();
                 log.error("storage failure fetching {}: {}", mv, e.getMessage());
             }
             failure = e;
@@ -184,11 +204,13 @@ final class VersionPipeline {
     }
 
     private CompletableFuture<byte[]> fetchMod(ModuleVersion mv) {
-        return CompletableFuture.supplyAsync(() -> upstream.fetch(StorageLayout.path(mv, ".mod"), settings.maxModBytes()), executor);
+        return CompletableFuture.supplyAsync(
+                () -> upstream.fetch(StorageLayout.path(mv, ".mod"), settings.maxModBytes()), executor);
     }
 
     private CompletableFuture<Long> downloadZip(ModuleVersion mv, Path tmp) {
-        return CompletableFuture.supplyAsync(() -> upstream.download(StorageLayout.path(mv, ".zip"), tmp, settings.maxZipBytes()), executor);
+        return CompletableFuture.supplyAsync(
+                () -> upstream.download(StorageLayout.path(mv, ".zip"), tmp, settings.maxZipBytes()), executor);
     }
 
     /** Waits for {@code stage} (bounded by the upstream's and the verifier's own deadlines), whatever its outcome. */

@@ -1,10 +1,10 @@
 package dev.granary.core.fetch;
 
-import dev.granary.core.verify.RefusedException;
 import dev.granary.core.ProxyException;
-import dev.granary.core.policy.PolicyException;
 import dev.granary.core.ProxyException.Kind;
+import dev.granary.core.policy.PolicyException;
 import dev.granary.core.upstream.UpstreamBusyException;
+import dev.granary.core.verify.RefusedException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -13,8 +13,7 @@ import java.util.concurrent.TimeoutException;
 
 /** Waiting for work that runs elsewhere, with the work's failure rethrown in the waiter's terms. */
 final class Waits {
-    private Waits() {
-    }
+    private Waits() {}
 
     /**
      * Waits up to {@code wait} for {@code f}. A waiter that gives up never cancels the work: it
@@ -26,7 +25,9 @@ final class Waits {
         } catch (ExecutionException e) {
             throw rethrown(e.getCause());
         } catch (TimeoutException e) {
-            throw new ProxyException(Kind.UPSTREAM_TIMEOUT, "timed out waiting for the fetch of " + what + " (it continues in the background)");
+            throw new ProxyException(
+                    Kind.UPSTREAM_TIMEOUT,
+                    "timed out waiting for the fetch of " + what + " (it continues in the background)");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ProxyException(Kind.INTERNAL, "interrupted waiting for " + what);
@@ -48,7 +49,8 @@ final class Waits {
     /** A fresh exception per waiter: its stack shows this caller; kind, message and reason are shared. */
     static ProxyException rethrown(Throwable c) {
         if (c instanceof UpstreamBusyException b) {
-            UpstreamBusyException copy = new UpstreamBusyException(b.status(), b.retryAfter().orElse(null), b.getMessage());
+            UpstreamBusyException copy =
+                    new UpstreamBusyException(b.status(), b.retryAfter().orElse(null), b.getMessage());
             copy.initCause(b);
             return copy;
         }

@@ -71,11 +71,15 @@ import java.util.function.Consumer;
  * from its pin is quarantined, and a refetch that still differs is refused.
  */
 public final class StorageCheck {
-    private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter STAMP =
+            DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
     private static final Duration INCOMPLETE_AGE = Duration.ofHours(1);
 
     /** How bad a finding is: CORRUPT makes fsck fail (and repair act); NOTICE is information. */
-    public enum Severity { CORRUPT, NOTICE }
+    public enum Severity {
+        CORRUPT,
+        NOTICE
+    }
 
     /**
      * One thing found.
@@ -85,14 +89,21 @@ public final class StorageCheck {
      * @param problem  what is wrong
      * @param repaired whether repair moved it aside or removed it
      */
-    public record Finding(Severity severity, String what, String subject, String problem, boolean repaired) {
-    }
+    public record Finding(Severity severity, String what, String subject, String problem, boolean repaired) {}
 
     /** What a run examined and found. */
-    public record Report(int versions, int lookups, int pins, int tiles, int databases, List<Finding> findings,
-                         Optional<BlobKey> quarantine) {
+    public record Report(
+            int versions,
+            int lookups,
+            int pins,
+            int tiles,
+            int databases,
+            List<Finding> findings,
+            Optional<BlobKey> quarantine) {
         public long corrupt() {
-            return findings.stream().filter(f -> f.severity() == Severity.CORRUPT).count();
+            return findings.stream()
+                    .filter(f -> f.severity() == Severity.CORRUPT)
+                    .count();
         }
     }
 
@@ -106,7 +117,8 @@ public final class StorageCheck {
      * @param databases the configured checksum databases (their keys check stored tree heads)
      * @param tempDir   where zips are copied to be checked
      */
-    public StorageCheck(BlobStore store, VersionCommitter committer, List<SumdbSpec> databases, Path tempDir, Clock clock) {
+    public StorageCheck(
+            BlobStore store, VersionCommitter committer, List<SumdbSpec> databases, Path tempDir, Clock clock) {
         this.store = store;
         this.committer = committer;
         databases.forEach(d -> configured.put(d.name(), d));
@@ -119,7 +131,8 @@ public final class StorageCheck {
         final String name;
         BlobKey latest;
         final Map<Tile, BlobKey> tiles = new TreeMap<>((a, b) -> a.path().compareTo(b.path()));
-        final Map<ModuleVersion, BlobKey> lookups = new TreeMap<>((a, b) -> a.toString().compareTo(b.toString()));
+        final Map<ModuleVersion, BlobKey> lookups =
+                new TreeMap<>((a, b) -> a.toString().compareTo(b.toString()));
         Tree tree;
         /** Stored tiles found sound, readable for proofs. */
         final Map<Tile, byte[]> sound = new HashMap<>();
@@ -141,17 +154,23 @@ public final class StorageCheck {
         String stamp = STAMP.format(clock.instant());
         Run run = new Run(repair, stamp, each);
         List<ModuleVersion> versions = new ArrayList<>();
-        Map<ModuleVersion, List<BlobKey>> files = new TreeMap<>((a, b) -> a.toString().compareTo(b.toString()));
+        Map<ModuleVersion, List<BlobKey>> files =
+                new TreeMap<>((a, b) -> a.toString().compareTo(b.toString()));
         Map<ModuleVersion, BlobKey> pins = new HashMap<>();
         Map<String, Db> dbs = new TreeMap<>();
         for (BlobKey k : store.list(null)) {
             KeyKind kind = StorageLayout.kindOf(k);
             switch (kind) {
                 case INFO -> StorageLayout.versionOfInfo(k).ifPresent(versions::add);
-                case MOD, ZIP, SUM -> versionOfArtifact(k).ifPresent(mv -> files.computeIfAbsent(mv, x -> new ArrayList<>()).add(k));
-                case PIN -> versionOfArtifact(BlobKey.of(k.value().substring("pins/".length()))).ifPresent(mv -> pins.put(mv, k));
+                case MOD, ZIP, SUM ->
+                    versionOfArtifact(k)
+                            .ifPresent(mv -> files.computeIfAbsent(mv, x -> new ArrayList<>())
+                                    .add(k));
+                case PIN ->
+                    versionOfArtifact(BlobKey.of(k.value().substring("pins/".length())))
+                            .ifPresent(mv -> pins.put(mv, k));
                 case SUMDB_LATEST, SUMDB_TILE, SUMDB_LOOKUP -> sumdbKey(k, kind, dbs);
-                default -> { }
+                default -> {}
             }
         }
         for (Db db : dbs.values()) {
@@ -169,8 +188,18 @@ public final class StorageCheck {
                 incomplete(e.getKey(), e.getValue(), run);
             }
         }
-        return new Report(committed.size(), lookups, pins.size(), tiles, dbs.size(), List.copyOf(run.findings),
-                run.quarantined ? Optional.of(StorageLayout.quarantine(stamp, BlobKey.of("x")).parent().orElseThrow()) : Optional.empty());
+        return new Report(
+                committed.size(),
+                lookups,
+                pins.size(),
+                tiles,
+                dbs.size(),
+                List.copyOf(run.findings),
+                run.quarantined
+                        ? Optional.of(StorageLayout.quarantine(stamp, BlobKey.of("x"))
+                                .parent()
+                                .orElseThrow())
+                        : Optional.empty());
     }
 
     /** The state of one run: findings so far, and whether anything went to quarantine. */
@@ -199,7 +228,8 @@ public final class StorageCheck {
             if (b.isEmpty()) {
                 return;
             }
-            try (Blob blob = b.get(); InputStream in = blob.openStream()) {
+            try (Blob blob = b.get();
+                    InputStream in = blob.openStream()) {
                 store.put(StorageLayout.quarantine(stamp, key), in, blob.size(), PutMode.REPLACE);
             }
             quarantined = true;
@@ -262,18 +292,31 @@ public final class StorageCheck {
                     text = Notes.open(note, NoteVerifiers.of(v)).text();
                 } else {
                     text = unsignedText(note);
-                    run.report(Severity.NOTICE, "tree-head", db.latest.value(),
-                            "checksum database " + db.name + " is not configured: its signature was not checked", false);
+                    run.report(
+                            Severity.NOTICE,
+                            "tree-head",
+                            db.latest.value(),
+                            "checksum database " + db.name + " is not configured: its signature was not checked",
+                            false);
                 }
                 db.tree = Tree.parseTree(text);
             } catch (NoteException | TlogException | RuntimeException e) {
-                run.report(Severity.CORRUPT, "tree-head", db.latest.value(), "does not verify: " + e.getMessage(), run.moveAside(db.latest));
+                run.report(
+                        Severity.CORRUPT,
+                        "tree-head",
+                        db.latest.value(),
+                        "does not verify: " + e.getMessage(),
+                        run.moveAside(db.latest));
             }
         }
         if (db.tree == null) {
             if (!db.tiles.isEmpty()) {
-                run.report(Severity.NOTICE, "tile", "sumdb/" + db.name + "/tile/...",
-                        db.tiles.size() + " tiles not checked: no sound tree head of " + db.name + " is stored", false);
+                run.report(
+                        Severity.NOTICE,
+                        "tile",
+                        "sumdb/" + db.name + "/tile/...",
+                        db.tiles.size() + " tiles not checked: no sound tree head of " + db.name + " is stored",
+                        false);
             }
         } else {
             Map<Tile, byte[]> data = new LinkedHashMap<>();
@@ -314,15 +357,24 @@ public final class StorageCheck {
         if (db.tree != null && rec.id() < db.tree.n()) {
             try {
                 Hash leaf = new TileHashReader(db.tree, new StoredTiles(db.sound))
-                        .readHashes(new long[] {Tlog.storedHashIndex(0, rec.id())}).get(0);
+                        .readHashes(new long[] {Tlog.storedHashIndex(0, rec.id())})
+                        .get(0);
                 if (!leaf.equals(Tlog.recordHash(rec.textBytes()))) {
-                    run.report(Severity.CORRUPT, "lookup", key.value(), "record " + rec.id() + " is not the one the signed tree holds",
+                    run.report(
+                            Severity.CORRUPT,
+                            "lookup",
+                            key.value(),
+                            "record " + rec.id() + " is not the one the signed tree holds",
                             run.moveAside(key));
                     return;
                 }
             } catch (IOException | TlogException e) {
-                run.report(Severity.NOTICE, "lookup", key.value(), "not proven: the tiles to prove record " + rec.id()
-                        + " are not all stored and sound", false);
+                run.report(
+                        Severity.NOTICE,
+                        "lookup",
+                        key.value(),
+                        "not proven: the tiles to prove record " + rec.id() + " are not all stored and sound",
+                        false);
             }
         }
         db.says.put(mv, sums);
@@ -369,8 +421,7 @@ public final class StorageCheck {
         }
 
         @Override
-        public void saveTiles(List<Tile> tiles, List<byte[]> data) {
-        }
+        public void saveTiles(List<Tile> tiles, List<byte[]> data) {}
     }
 
     // ---- versions ------------------------------------------------------------------------------
@@ -413,7 +464,9 @@ public final class StorageCheck {
                 problems.add(".sum has no zip line, but a zip is stored");
             }
             if (mod.isPresent()) {
-                actual = goModOnly ? GoSum.of(mv, null, Dirhash.hashGoMod(mod.get())) : checkZip(mv, mod.get(), problems);
+                actual = goModOnly
+                        ? GoSum.of(mv, null, Dirhash.hashGoMod(mod.get()))
+                        : checkZip(mv, mod.get(), problems);
             }
             if (actual != null) {
                 if (stored != null && !stored.sameHashes(actual)) {
@@ -422,20 +475,28 @@ public final class StorageCheck {
                 for (Db db : dbs.values()) {
                     GoSum says = db.says.get(mv);
                     if (says != null && !agrees(says, actual)) {
-                        problems.add("h1 " + describe(actual) + " differs from checksum database " + db.name + ": " + describe(says));
+                        problems.add("h1 " + describe(actual) + " differs from checksum database " + db.name + ": "
+                                + describe(says));
                     }
                 }
                 if (pin != null) {
-                    GoSum pinned = read(pin).map(b -> {
-                        try {
-                            return GoSum.find(new String(b, StandardCharsets.UTF_8), mv);
-                        } catch (ProxyException e) {
-                            return null;
-                        }
-                    }).orElse(null);
+                    GoSum pinned = read(pin)
+                            .map(b -> {
+                                try {
+                                    return GoSum.find(new String(b, StandardCharsets.UTF_8), mv);
+                                } catch (ProxyException e) {
+                                    return null;
+                                }
+                            })
+                            .orElse(null);
                     if (pinned == null) {
-                        run.report(Severity.CORRUPT, "pin", pin.value(), "unreadable; pins are never changed by repair: restore it "
-                                + "from a backup, or delete it to pin the version's next fetch", false);
+                        run.report(
+                                Severity.CORRUPT,
+                                "pin",
+                                pin.value(),
+                                "unreadable; pins are never changed by repair: restore it "
+                                        + "from a backup, or delete it to pin the version's next fetch",
+                                false);
                     } else if (!agrees(pinned, actual)) {
                         problems.add("h1 " + describe(actual) + " differs from its pin " + describe(pinned));
                     }
@@ -447,7 +508,8 @@ public final class StorageCheck {
         if (!problems.isEmpty()) {
             boolean repaired = false;
             if (run.repair) {
-                for (BlobKey k : List.of(StorageLayout.info(mv), StorageLayout.sum(mv), StorageLayout.mod(mv), StorageLayout.zip(mv))) {
+                for (BlobKey k : List.of(
+                        StorageLayout.info(mv), StorageLayout.sum(mv), StorageLayout.mod(mv), StorageLayout.zip(mv))) {
                     run.keep(k);
                 }
                 repaired = committer.remove(mv, v -> true);
@@ -466,7 +528,8 @@ public final class StorageCheck {
         Files.createDirectories(tempDir);
         // The ".tmp-" prefix keeps it out of listings and lets a crash's leftover be swept.
         Path tmp = Files.createTempFile(tempDir, ".tmp-fsck-", ".zip");
-        try (Blob blob = zip.get(); InputStream in = blob.openStream()) {
+        try (Blob blob = zip.get();
+                InputStream in = blob.openStream()) {
             Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
             return VersionChecks.checkZip(mv, tmp, mod, Dirhash.hashGoMod(mod), Optional.empty());
         } catch (ProxyException e) {
@@ -490,7 +553,8 @@ public final class StorageCheck {
         boolean old = true;
         for (BlobKey k : keys) {
             Optional<BlobStat> st = store.stat(k);
-            if (st.isPresent() && st.get().lastModified().isAfter(clock.instant().minus(INCOMPLETE_AGE))) {
+            if (st.isPresent()
+                    && st.get().lastModified().isAfter(clock.instant().minus(INCOMPLETE_AGE))) {
                 old = false;
             }
         }
@@ -501,8 +565,14 @@ public final class StorageCheck {
             }
             removed = true;
         }
-        run.report(Severity.NOTICE, "incomplete", mv.toString(), "files without an .info (a commit cut short): "
-                + keys.stream().map(BlobKey::name).toList() + (old ? "" : "; less than an hour old, perhaps a commit in progress"), removed);
+        run.report(
+                Severity.NOTICE,
+                "incomplete",
+                mv.toString(),
+                "files without an .info (a commit cut short): "
+                        + keys.stream().map(BlobKey::name).toList()
+                        + (old ? "" : "; less than an hour old, perhaps a commit in progress"),
+                removed);
     }
 
     // ---- helpers -------------------------------------------------------------------------------

@@ -81,8 +81,7 @@ final class CodeRepo {
         }
     }
 
-    private record Tag(String name, ObjectId hash) {
-    }
+    private record Tag(String name, ObjectId hash) {}
 
     private final GitMirror mirror;
     private final Repository repo;
@@ -156,11 +155,14 @@ final class CodeRepo {
         return appendIncompatibleVersions(refs, list, incompatible);
     }
 
-    private List<String> appendIncompatibleVersions(Map<String, ObjectId> refs, List<String> list, List<String> incompatible) {
+    private List<String> appendIncompatibleVersions(
+            Map<String, ObjectId> refs, List<String> list, List<String> incompatible) {
         if (incompatible.isEmpty() || !pathMajor.isEmpty()) {
             return list;
         }
-        if (!list.isEmpty() && readFile(commitOfVersion(refs, list.get(list.size() - 1)), "go.mod").isPresent()) {
+        if (!list.isEmpty()
+                && readFile(commitOfVersion(refs, list.get(list.size() - 1)), "go.mod")
+                        .isPresent()) {
             // The latest compatible version has a go.mod: all +incompatible versions are left out (go.dev/issue/34189).
             return list;
         }
@@ -172,11 +174,13 @@ final class CodeRepo {
             String major = Semver.major(v);
             if (!major.equals(lastMajor)) {
                 int j = i;
-                while (j + 1 < incompatible.size() && Semver.major(incompatible.get(j + 1)).equals(major)) {
+                while (j + 1 < incompatible.size()
+                        && Semver.major(incompatible.get(j + 1)).equals(major)) {
                     j++;
                 }
                 lastMajor = major;
-                lastMajorHasGoMod = readFile(commitOfVersion(refs, incompatible.get(j)), "go.mod").isPresent();
+                lastMajorHasGoMod = readFile(commitOfVersion(refs, incompatible.get(j)), "go.mod")
+                        .isPresent();
             }
             if (!lastMajorHasGoMod) {
                 out.add(v + "+incompatible");
@@ -250,8 +254,12 @@ final class CodeRepo {
         }
         boolean haveLicense = files.stream().anyMatch(f -> f.path().equals("LICENSE"));
         if (!haveLicense && !d.dir().isEmpty()) {
-            readFile(d.commit(), "LICENSE").ifPresent(data -> files.add(new ModuleZipWriter.SourceFile(
-                    "LICENSE", ModuleZipWriter.Kind.REGULAR, data.length, () -> new ByteArrayInputStream(data))));
+            readFile(d.commit(), "LICENSE")
+                    .ifPresent(data -> files.add(new ModuleZipWriter.SourceFile(
+                            "LICENSE",
+                            ModuleZipWriter.Kind.REGULAR,
+                            data.length,
+                            () -> new ByteArrayInputStream(data))));
         }
         ModuleZipWriter.create(ModuleVersion.of(modPath, version), files, target);
     }
@@ -284,15 +292,19 @@ final class CodeRepo {
             if (!codeDir.isEmpty() || !pathMajor.isEmpty()) {
                 return false;
             }
-            boolean ok = incompatibleOk.computeIfAbsent("", k -> readFile(ObjectId.fromString(info.name()), "go.mod").isEmpty());
+            boolean ok = incompatibleOk.computeIfAbsent(
+                    "",
+                    k -> readFile(ObjectId.fromString(info.name()), "go.mod").isEmpty());
             if (!ok) {
                 return false;
             }
             // go.dev/issue/51324: if vN/go.mod exists, release tags of vN are meant for the vN module.
             if (!v.isEmpty() && !statVers.endsWith("+incompatible")) {
                 String major = Semver.major(v);
-                ok = incompatibleOk.computeIfAbsent(major,
-                        k -> readFile(ObjectId.fromString(info.name()), major + "/go.mod").isEmpty());
+                ok = incompatibleOk.computeIfAbsent(
+                        major,
+                        k -> readFile(ObjectId.fromString(info.name()), major + "/go.mod")
+                                .isEmpty());
                 return ok;
             }
             return true;
@@ -353,12 +365,14 @@ final class CodeRepo {
                 pseudoBase = tagToVersion(tag, tagPrefix).version();
             }
         }
-        return checkCanonical(info, PseudoVersion.build(pseudoMajor, pseudoBase, info.time(), info.shortName()),
-                statVers, canUseIncompatible);
+        return checkCanonical(
+                info,
+                PseudoVersion.build(pseudoMajor, pseudoBase, info.time(), info.shortName()),
+                statVers,
+                canUseIncompatible);
     }
 
-    private record TagVersion(String version, boolean canonical) {
-    }
+    private record TagVersion(String version, boolean canonical) {}
 
     /** convert's tagToVersion: the version of a tag with the module's prefix, or "" for an unusable tag. */
     private static TagVersion tagToVersion(String tag, String tagPrefix) {
@@ -423,8 +437,10 @@ final class CodeRepo {
         }
         Instant t = PseudoVersion.pseudoVersionTime(version);
         if (!t.equals(info.time())) {
-            throw invalidVersion(version, "does not match version-control timestamp (expected "
-                    + PseudoVersion.build("v0", "", info.time(), "x").split("-")[1] + ")");
+            throw invalidVersion(
+                    version,
+                    "does not match version-control timestamp (expected "
+                            + PseudoVersion.build("v0", "", info.time(), "x").split("-")[1] + ")");
         }
         String tagPrefix = codeDir.isEmpty() ? "" : codeDir + "/";
         String base = PseudoVersion.pseudoVersionBase(stripIncompatible(version));
@@ -437,8 +453,10 @@ final class CodeRepo {
         for (String tag : info.tags()) {
             String versionOnly = tag.startsWith(tagPrefix) ? tag.substring(tagPrefix.length()) : tag;
             if (versionOnly.equals(base)) {
-                throw invalidVersion(version, "tag (" + tag + ") found on revision " + rev
-                        + " is already canonical, so should not be replaced with a pseudo-version derived from that tag");
+                throw invalidVersion(
+                        version,
+                        "tag (" + tag + ") found on revision " + rev
+                                + " is already canonical, so should not be replaced with a pseudo-version derived from that tag");
             }
         }
         Map<String, ObjectId> refs = mirror.refs(null);
@@ -458,7 +476,8 @@ final class CodeRepo {
             throw invalidVersion(version, "preceding tag (" + base + ") not found");
         }
         if (!ancestorFound) {
-            throw invalidVersion(version, "revision " + rev + " is not a descendent of preceding tag (" + lastTag + ")");
+            throw invalidVersion(
+                    version, "revision " + rev + " is not a descendent of preceding tag (" + lastTag + ")");
         }
     }
 
@@ -480,8 +499,7 @@ final class CodeRepo {
         return rev;
     }
 
-    private record FoundDir(ObjectId commit, String dir, byte[] goMod) {
-    }
+    private record FoundDir(ObjectId commit, String dir, byte[] goMod) {}
 
     /** codeRepo.findDir: the directory holding the module at {@code version}, and its go.mod if it has one. */
     private FoundDir findDir(String version) {
@@ -493,7 +511,8 @@ final class CodeRepo {
         String file1 = join(codeDir, "go.mod");
         Optional<byte[]> gomod1 = readFile(commit, file1);
         String mpath1 = gomod1.map(CodeRepo::modulePathOf).orElse("");
-        boolean found1 = gomod1.isPresent() && (isMajor(mpath1, pathMajor) || pathMajor.isEmpty() && mpath1.startsWith("gopkg.in/"));
+        boolean found1 = gomod1.isPresent()
+                && (isMajor(mpath1, pathMajor) || pathMajor.isEmpty() && mpath1.startsWith("gopkg.in/"));
 
         String file2 = null;
         if (!pathMajor.isEmpty() && !codeRoot.equals(modPath) && !pathMajor.startsWith(".")) {
@@ -514,8 +533,8 @@ final class CodeRepo {
                 if (mpath2.isEmpty()) {
                     throw notExist(codeRoot + "/" + file2 + " is missing module path at revision " + rev);
                 }
-                throw notExist(codeRoot + "/" + file2 + " has non-..." + pathMajor + " module path " + GoQuote.quote(mpath2)
-                        + " at revision " + rev);
+                throw notExist(codeRoot + "/" + file2 + " has non-..." + pathMajor + " module path "
+                        + GoQuote.quote(mpath2) + " at revision " + rev);
             }
         }
         if (found1) {
@@ -531,10 +550,11 @@ final class CodeRepo {
                         + " at revision " + rev);
             }
             if (ModulePath.splitPathVersion(mpath1).isEmpty()) {
-                throw notExist(file1 + " has malformed module path " + GoQuote.quote(mpath1) + suffix + " at revision " + rev);
+                throw notExist(
+                        file1 + " has malformed module path " + GoQuote.quote(mpath1) + suffix + " at revision " + rev);
             }
-            throw notExist(file1 + " has post-" + Semver.major(version) + " module path " + GoQuote.quote(mpath1) + suffix
-                    + " at revision " + rev);
+            throw notExist(file1 + " has post-" + Semver.major(version) + " module path " + GoQuote.quote(mpath1)
+                    + suffix + " at revision " + rev);
         }
         if (codeDir.isEmpty() && (pathMajor.isEmpty() || pathMajor.startsWith("."))) {
             return new FoundDir(commit, "", null);
@@ -667,7 +687,9 @@ final class CodeRepo {
     private RevInfo tryStat(String rev, Map<String, ObjectId> refs) {
         String ref = null;
         ObjectId hash = null;
-        boolean hex = rev.length() >= MIN_HASH_DIGITS && rev.length() <= 40 && HEX.matcher(rev).matches();
+        boolean hex = rev.length() >= MIN_HASH_DIGITS
+                && rev.length() <= 40
+                && HEX.matcher(rev).matches();
         if (refs.containsKey(Constants.R_TAGS + rev)) {
             ref = Constants.R_TAGS + rev;
             hash = refs.get(ref);
@@ -721,7 +743,8 @@ final class CodeRepo {
             }
             return ids.isEmpty() ? null : ids.iterator().next().toObjectId();
         } catch (IOException e) {
-            throw new ProxyException(Kind.STORAGE_UNAVAILABLE, "reading the mirror of " + url + ": " + e.getMessage(), e);
+            throw new ProxyException(
+                    Kind.STORAGE_UNAVAILABLE, "reading the mirror of " + url + ": " + e.getMessage(), e);
         }
     }
 
@@ -735,7 +758,8 @@ final class CodeRepo {
         } catch (AmbiguousObjectException e) {
             throw ProxyException.notFound(modPath + ": ambiguous revision " + version);
         } catch (IOException e) {
-            throw new ProxyException(Kind.STORAGE_UNAVAILABLE, "reading the mirror of " + url + ": " + e.getMessage(), e);
+            throw new ProxyException(
+                    Kind.STORAGE_UNAVAILABLE, "reading the mirror of " + url + ": " + e.getMessage(), e);
         }
         String hash = c.name();
         if (hash.startsWith(version)) {
@@ -750,8 +774,8 @@ final class CodeRepo {
         tags.sort(Semver::compareStrings);
         String v = tags.contains(version) ? version : hash;
         Instant time = Instant.ofEpochSecond(c.getCommitTime());
-        return new RevInfo(hash, hash.substring(0, 12), time, v, List.copyOf(tags),
-                new Origin("git", url, "", hash, "", "", ""));
+        return new RevInfo(
+                hash, hash.substring(0, 12), time, v, List.copyOf(tags), new Origin("git", url, "", hash, "", "", ""));
     }
 
     /** gitRepo.RecentTag: the highest allowed tag with {@code prefix} that {@code rev} descends from, or "". */
@@ -762,7 +786,8 @@ final class CodeRepo {
                 candidates.add(t);
             }
         }
-        candidates.sort((a, b) -> Semver.compare(b.name().substring(prefix.length()), a.name().substring(prefix.length())));
+        candidates.sort((a, b) ->
+                Semver.compare(b.name().substring(prefix.length()), a.name().substring(prefix.length())));
         for (Tag t : candidates) {
             if (descendsFrom(rev, t.hash())) {
                 return t.name();
@@ -778,7 +803,8 @@ final class CodeRepo {
         } catch (MissingObjectException | IncorrectObjectTypeException e) {
             return false;
         } catch (IOException e) {
-            throw new ProxyException(Kind.STORAGE_UNAVAILABLE, "reading the mirror of " + url + ": " + e.getMessage(), e);
+            throw new ProxyException(
+                    Kind.STORAGE_UNAVAILABLE, "reading the mirror of " + url + ": " + e.getMessage(), e);
         }
     }
 
@@ -802,7 +828,8 @@ final class CodeRepo {
         } catch (MissingObjectException | IncorrectObjectTypeException e) {
             return Optional.empty();
         } catch (IOException e) {
-            throw new ProxyException(Kind.STORAGE_UNAVAILABLE, "reading the mirror of " + url + ": " + e.getMessage(), e);
+            throw new ProxyException(
+                    Kind.STORAGE_UNAVAILABLE, "reading the mirror of " + url + ": " + e.getMessage(), e);
         }
     }
 
@@ -813,7 +840,8 @@ final class CodeRepo {
     private List<ModuleZipWriter.SourceFile> archive(ObjectId commit, String dir) throws IOException {
         List<ModuleZipWriter.SourceFile> files = new ArrayList<>();
         String prefix = dir.isEmpty() ? "" : dir + "/";
-        try (RevWalk walk = new RevWalk(repo); TreeWalk tw = new TreeWalk(repo)) {
+        try (RevWalk walk = new RevWalk(repo);
+                TreeWalk tw = new TreeWalk(repo)) {
             RevCommit c = walk.parseCommit(commit);
             tw.setOperationType(OperationType.CHECKOUT_OP);
             tw.setAttributesNodeProvider(repo.createAttributesNodeProvider());
@@ -835,11 +863,16 @@ final class CodeRepo {
                 }
                 if (mode == FileMode.SYMLINK) {
                     long size = repo.open(id).getSize();
-                    files.add(new ModuleZipWriter.SourceFile(name, ModuleZipWriter.Kind.SYMLINK, size, () -> repo.open(id).openStream()));
+                    files.add(new ModuleZipWriter.SourceFile(
+                            name,
+                            ModuleZipWriter.Kind.SYMLINK,
+                            size,
+                            () -> repo.open(id).openStream()));
                     continue;
                 }
                 if (mode != FileMode.REGULAR_FILE && mode != FileMode.EXECUTABLE_FILE) {
-                    files.add(new ModuleZipWriter.SourceFile(name, ModuleZipWriter.Kind.OTHER, 0, () -> new ByteArrayInputStream(new byte[0])));
+                    files.add(new ModuleZipWriter.SourceFile(
+                            name, ModuleZipWriter.Kind.OTHER, 0, () -> new ByteArrayInputStream(new byte[0])));
                     continue;
                 }
                 Attributes attrs = tw.getAttributes();
@@ -849,11 +882,18 @@ final class CodeRepo {
                     if (size > ModuleZips.MAX_ZIP_FILE) {
                         throw ProxyException.notFound(modPath + ": " + name + " is too large to convert line endings");
                     }
-                    byte[] converted = conv.apply(repo.open(id, Constants.OBJ_BLOB).getCachedBytes(Integer.MAX_VALUE - 64), id);
-                    files.add(new ModuleZipWriter.SourceFile(name, ModuleZipWriter.Kind.REGULAR, converted.length,
+                    byte[] converted =
+                            conv.apply(repo.open(id, Constants.OBJ_BLOB).getCachedBytes(Integer.MAX_VALUE - 64), id);
+                    files.add(new ModuleZipWriter.SourceFile(
+                            name,
+                            ModuleZipWriter.Kind.REGULAR,
+                            converted.length,
                             () -> new ByteArrayInputStream(converted)));
                 } else {
-                    files.add(new ModuleZipWriter.SourceFile(name, ModuleZipWriter.Kind.REGULAR, size,
+                    files.add(new ModuleZipWriter.SourceFile(
+                            name,
+                            ModuleZipWriter.Kind.REGULAR,
+                            size,
                             () -> repo.open(id, Constants.OBJ_BLOB).openStream()));
                 }
             }
@@ -897,7 +937,15 @@ final class CodeRepo {
     private static String autoQuote(String s) {
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
-            if (c == ' ' || c == '\t' || c == '"' || c == '\'' || c == '`' || c == '(' || c == ')' || c == ',' || c == '/' && s.startsWith("//", i)
+            if (c == ' '
+                    || c == '\t'
+                    || c == '"'
+                    || c == '\''
+                    || c == '`'
+                    || c == '('
+                    || c == ')'
+                    || c == ','
+                    || c == '/' && s.startsWith("//", i)
                     || c == '/' && s.startsWith("/*", i)) {
                 return GoQuote.quote(s);
             }

@@ -19,7 +19,11 @@ import org.eclipse.jgit.lib.ObjectId;
 final class GitConvert {
 
     /** git's crlf_action after convert_attrs, reduced to what matters when output eol is LF by default. */
-    private enum Crlf { NONE, TEXT_CRLF, AUTO_CRLF }
+    private enum Crlf {
+        NONE,
+        TEXT_CRLF,
+        AUTO_CRLF
+    }
 
     private final Crlf crlf;
     private final boolean ident;
@@ -52,11 +56,12 @@ final class GitConvert {
         return switch (attrs.getState(name)) {
             case SET -> "text";
             case UNSET -> "binary";
-            case CUSTOM -> switch (attrs.getValue(name)) {
-                case "input" -> "input";
-                case "auto" -> "auto";
-                default -> null;
-            };
+            case CUSTOM ->
+                switch (attrs.getValue(name)) {
+                    case "input" -> "input";
+                    case "auto" -> "auto";
+                    default -> null;
+                };
             default -> null;
         };
     }

@@ -148,7 +148,8 @@ public sealed interface GitCredentials {
                     secret = (nl < 0 ? text : text.substring(0, nl)).strip();
                 } catch (IOException e) {
                     // The path is configuration, not a secret; the reason is the file system's.
-                    throw new IllegalStateException("cannot read the token file " + file + ": " + e.getClass().getSimpleName());
+                    throw new IllegalStateException("cannot read the token file " + file + ": "
+                            + e.getClass().getSimpleName());
                 }
             } else {
                 secret = env.get(envVar);

@@ -64,14 +64,13 @@ import org.slf4j.LoggerFactory;
  */
 final class GitMirror {
     private static final Logger log = LoggerFactory.getLogger(GitMirror.class);
-    private static final List<RefSpec> REFSPECS = List.of(
-            new RefSpec("+refs/heads/*:refs/heads/*"), new RefSpec("+refs/tags/*:refs/tags/*"));
+    private static final List<RefSpec> REFSPECS =
+            List.of(new RefSpec("+refs/heads/*:refs/heads/*"), new RefSpec("+refs/tags/*:refs/tags/*"));
     /** Where HEAD points when the remote advertised none (an empty repository): a ref that never exists. */
     private static final String NO_HEAD = "refs/granary/no-head";
 
     /** Bounds of every mirror. */
-    record Settings(Duration timeout, long maxRepoBytes, Duration freshness) {
-    }
+    record Settings(Duration timeout, long maxRepoBytes, Duration freshness) {}
 
     private final Path dir;
     private final URI url;
@@ -82,17 +81,20 @@ final class GitMirror {
     private final ReentrantLock fetchLock = new ReentrantLock();
     /** The SSH client of an ssh:// mirror, built from the route's key and known hosts; null otherwise. */
     private final SshdSessionFactory ssh;
+
     private volatile long lastFetchNanos;
     private volatile boolean fetchedOnce;
 
-    GitMirror(Path dir, URI url, GitCredentials credentials, Settings settings, MeterRegistry registry) throws IOException {
+    GitMirror(Path dir, URI url, GitCredentials credentials, Settings settings, MeterRegistry registry)
+            throws IOException {
         this.dir = dir;
         this.url = url;
         this.credentials = credentials;
         this.settings = settings;
         this.registry = registry;
         boolean exists = Files.isDirectory(dir.resolve("objects"));
-        this.repo = new FileRepositoryBuilder().setGitDir(dir.toFile()).setBare().build();
+        this.repo =
+                new FileRepositoryBuilder().setGitDir(dir.toFile()).setBare().build();
         if (!exists) {
             Files.createDirectories(dir.getParent());
             repo.create(true);
@@ -189,7 +191,8 @@ final class GitMirror {
             }
             return out;
         } catch (IOException e) {
-            throw new ProxyException(Kind.STORAGE_UNAVAILABLE, "reading the mirror of " + url + ": " + e.getMessage(), e);
+            throw new ProxyException(
+                    Kind.STORAGE_UNAVAILABLE, "reading the mirror of " + url + ": " + e.getMessage(), e);
         }
     }
 
@@ -209,7 +212,8 @@ final class GitMirror {
             if (t instanceof SshTransport st) {
                 if (ssh == null) {
                     result = "error";
-                    throw new ProxyException(Kind.FORBIDDEN, url + ": an ssh repository needs ssh-key= (and known-hosts=) on its route");
+                    throw new ProxyException(
+                            Kind.FORBIDDEN, url + ": an ssh repository needs ssh-key= (and known-hosts=) on its route");
                 }
                 st.setSshSessionFactory(ssh);
             }
@@ -229,8 +233,10 @@ final class GitMirror {
             if (bounds.exceeded) {
                 result = "too_large";
                 discard();
-                throw new ProxyException(Kind.UPSTREAM_FAILED, url + ": the repository is larger than git.max-repo-bytes ("
-                        + settings.maxRepoBytes() + " bytes); its mirror was discarded");
+                throw new ProxyException(
+                        Kind.UPSTREAM_FAILED,
+                        url + ": the repository is larger than git.max-repo-bytes (" + settings.maxRepoBytes()
+                                + " bytes); its mirror was discarded");
             }
             log.debug("fetched {} in {} ms", url, (System.nanoTime() - start) / 1_000_000);
         } catch (ProxyException e) {
@@ -245,25 +251,34 @@ final class GitMirror {
             if (bounds.exceeded) {
                 result = "too_large";
                 discard();
-                throw new ProxyException(Kind.UPSTREAM_FAILED, url + ": the repository is larger than git.max-repo-bytes ("
-                        + settings.maxRepoBytes() + " bytes); the fetch was cancelled");
+                throw new ProxyException(
+                        Kind.UPSTREAM_FAILED,
+                        url + ": the repository is larger than git.max-repo-bytes (" + settings.maxRepoBytes()
+                                + " bytes); the fetch was cancelled");
             }
             boolean timedOut = bounds.timedOut || timedOut(e);
             result = timedOut ? "timeout" : "error";
-            stale(e, new ProxyException(timedOut ? Kind.UPSTREAM_TIMEOUT : Kind.UPSTREAM_FAILED,
-                    "fetching " + url + ": " + reason(e)));
+            stale(
+                    e,
+                    new ProxyException(
+                            timedOut ? Kind.UPSTREAM_TIMEOUT : Kind.UPSTREAM_FAILED,
+                            "fetching " + url + ": " + reason(e)));
         } catch (IOException | RuntimeException e) {
             result = "error";
             stale(e, new ProxyException(Kind.UPSTREAM_FAILED, "fetching " + url + ": " + reason(e)));
         } finally {
-            Timer.builder("granary.git.fetch").description("Fetches of git mirrors by result")
-                    .tag("result", result).register(registry).record(Duration.ofNanos(System.nanoTime() - start));
+            Timer.builder("granary.git.fetch")
+                    .description("Fetches of git mirrors by result")
+                    .tag("result", result)
+                    .register(registry)
+                    .record(Duration.ofNanos(System.nanoTime() - start));
         }
     }
 
     private static boolean timedOut(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SocketTimeoutException || String.valueOf(t.getMessage()).contains("timed out")) {
+            if (t instanceof SocketTimeoutException
+                    || String.valueOf(t.getMessage()).contains("timed out")) {
                 return true;
             }
         }
@@ -284,15 +299,22 @@ final class GitMirror {
     /** The failure's text without any secret: JGit quotes the server's answer, which we do not control. */
     private String reason(Throwable e) {
         String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        String redacted = credentials.secretForRedaction(url.getHost()).map(s -> m.replace(s, "***")).orElse(m);
-        if (redacted.contains("not authorized") || redacted.contains("Authentication is required")
-                || redacted.contains("authentication not supported") || redacted.contains("401")
-                || redacted.contains("No more authentication methods") || redacted.contains("Cannot log in")) {
+        String redacted = credentials
+                .secretForRedaction(url.getHost())
+                .map(s -> m.replace(s, "***"))
+                .orElse(m);
+        if (redacted.contains("not authorized")
+                || redacted.contains("Authentication is required")
+                || redacted.contains("authentication not supported")
+                || redacted.contains("401")
+                || redacted.contains("No more authentication methods")
+                || redacted.contains("Cannot log in")) {
             return "authentication failed (credentials: " + credentials + ")";
         }
         if (redacted.contains("host key") || redacted.contains("known_hosts") || redacted.contains("HostKey")) {
-            return "the server's host key is not in " + (credentials instanceof GitCredentials.SshKey k ? k.knownHosts() : "known_hosts")
-                    + " (" + redacted + ")";
+            return "the server's host key is not in "
+                    + (credentials instanceof GitCredentials.SshKey k ? k.knownHosts() : "known_hosts") + " ("
+                    + redacted + ")";
         }
         return redacted;
     }
@@ -311,11 +333,17 @@ final class GitMirror {
 
     private void reportMovedTags(FetchResult r) {
         for (TrackingRefUpdate u : r.getTrackingRefUpdates()) {
-            if (u.getLocalName().startsWith(Constants.R_TAGS) && !u.getOldObjectId().equals(ObjectId.zeroId())
-                    && !u.getNewObjectId().equals(ObjectId.zeroId()) && !u.getOldObjectId().equals(u.getNewObjectId())) {
+            if (u.getLocalName().startsWith(Constants.R_TAGS)
+                    && !u.getOldObjectId().equals(ObjectId.zeroId())
+                    && !u.getNewObjectId().equals(ObjectId.zeroId())
+                    && !u.getOldObjectId().equals(u.getNewObjectId())) {
                 registry.counter("granary.git.moved.tags").increment();
-                log.warn("tag {} of {} moved from {} to {}: versions already served keep their first content",
-                        u.getLocalName().substring(Constants.R_TAGS.length()), url, u.getOldObjectId().name(), u.getNewObjectId().name());
+                log.warn(
+                        "tag {} of {} moved from {} to {}: versions already served keep their first content",
+                        u.getLocalName().substring(Constants.R_TAGS.length()),
+                        url,
+                        u.getOldObjectId().name(),
+                        u.getNewObjectId().name());
             }
         }
     }
@@ -357,7 +385,9 @@ final class GitMirror {
 
         long size() {
             try (Stream<Path> s = Files.walk(dir.resolve("objects"))) {
-                return s.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+                return s.filter(Files::isRegularFile)
+                        .mapToLong(p -> p.toFile().length())
+                        .sum();
             } catch (IOException | UncheckedIOException e) {
                 return 0;
             }
@@ -380,23 +410,18 @@ final class GitMirror {
         }
 
         @Override
-        public void start(int totalTasks) {
-        }
+        public void start(int totalTasks) {}
 
         @Override
-        public void beginTask(String title, int totalWork) {
-        }
+        public void beginTask(String title, int totalWork) {}
 
         @Override
-        public void update(int completed) {
-        }
+        public void update(int completed) {}
 
         @Override
-        public void endTask() {
-        }
+        public void endTask() {}
 
         @Override
-        public void showDuration(boolean enabled) {
-        }
+        public void showDuration(boolean enabled) {}
     }
 }

@@ -57,7 +57,8 @@ public final class GitRoutes {
 
         @Override
         public String toString() {
-            return pattern + " " + template.orElse("go-get") + (insecure ? " insecure" : "") + " (credentials: " + credentials + ")";
+            return pattern + " " + template.orElse("go-get") + (insecure ? " insecure" : "") + " (credentials: "
+                    + credentials + ")";
         }
     }
 
@@ -121,17 +122,24 @@ public final class GitRoutes {
             String value = eq < 0 ? null : o.substring(eq + 1);
             switch (key) {
                 case "insecure" -> insecure = true;
-                case "netrc" -> netrc = value == null || value.isEmpty() ? GitCredentials.Netrc.defaultFile(env) : Path.of(value);
+                case "netrc" ->
+                    netrc = value == null || value.isEmpty() ? GitCredentials.Netrc.defaultFile(env) : Path.of(value);
                 case "user" -> user = require(line, key, value);
                 case "token-file" -> tokenFile = Path.of(require(line, key, value));
                 case "token-env" -> tokenEnv = require(line, key, value);
                 case "ssh-key" -> sshKey = Path.of(require(line, key, value));
                 case "known-hosts" -> knownHosts = Path.of(require(line, key, value));
-                default -> throw bad(line, "unknown option '" + key
-                        + "' (insecure, netrc[=FILE], user=, token-file=, token-env=, ssh-key=, known-hosts=)");
+                default ->
+                    throw bad(
+                            line,
+                            "unknown option '" + key
+                                    + "' (insecure, netrc[=FILE], user=, token-file=, token-env=, ssh-key=, known-hosts=)");
             }
         }
-        int kinds = (netrc != null ? 1 : 0) + (tokenFile != null ? 1 : 0) + (tokenEnv != null ? 1 : 0) + (sshKey != null ? 1 : 0);
+        int kinds = (netrc != null ? 1 : 0)
+                + (tokenFile != null ? 1 : 0)
+                + (tokenEnv != null ? 1 : 0)
+                + (sshKey != null ? 1 : 0);
         if (kinds > 1) {
             throw bad(line, "give one of netrc, token-file, token-env and ssh-key");
         }
@@ -141,10 +149,13 @@ public final class GitRoutes {
         if (sshKey != null && knownHosts == null) {
             knownHosts = Path.of(env.getOrDefault("HOME", System.getProperty("user.home")), ".ssh", "known_hosts");
         }
-        GitCredentials credentials = sshKey != null ? new GitCredentials.SshKey(sshKey, knownHosts)
-                : netrc != null ? new GitCredentials.Netrc(netrc)
-                : tokenFile != null || tokenEnv != null ? new GitCredentials.Token(user, tokenFile, tokenEnv, Map.copyOf(env))
-                : GitCredentials.NONE;
+        GitCredentials credentials = sshKey != null
+                ? new GitCredentials.SshKey(sshKey, knownHosts)
+                : netrc != null
+                        ? new GitCredentials.Netrc(netrc)
+                        : tokenFile != null || tokenEnv != null
+                                ? new GitCredentials.Token(user, tokenFile, tokenEnv, Map.copyOf(env))
+                                : GitCredentials.NONE;
         Route route = new Route(pattern, template, insecure, credentials);
         if (template.isPresent()) {
             String t = template.get();
@@ -153,8 +164,10 @@ public final class GitRoutes {
             try {
                 URI u = checkRepositoryUrl(probe, route.insecure());
                 if (u.getScheme().equals("ssh") != (sshKey != null)) {
-                    throw new IllegalArgumentException(sshKey != null ? "ssh-key= needs an ssh:// template"
-                            : "an ssh:// repository needs ssh-key= (and known-hosts=)");
+                    throw new IllegalArgumentException(
+                            sshKey != null
+                                    ? "ssh-key= needs an ssh:// template"
+                                    : "an ssh:// repository needs ssh-key= (and known-hosts=)");
                 }
             } catch (IllegalArgumentException e) {
                 throw bad(line, e.getMessage());
@@ -163,7 +176,10 @@ public final class GitRoutes {
             while (m.find()) {
                 String g = m.group(1);
                 if (Character.isDigit(g.charAt(0)) && g.charAt(0) - '0' > route.elements() - 1) {
-                    throw bad(line, "{" + g + "} is beyond the pattern's " + (route.elements() - 1) + " elements after the host");
+                    throw bad(
+                            line,
+                            "{" + g + "} is beyond the pattern's " + (route.elements() - 1)
+                                    + " elements after the host");
                 }
             }
         }
@@ -230,7 +246,9 @@ public final class GitRoutes {
      * @throws IllegalArgumentException saying why
      */
     static URI checkRepositoryUrl(String url, boolean insecure) {
-        if (url.startsWith("-") || url.contains("::") || url.chars().anyMatch(c -> c <= ' ' || c == '\\' || c == 0x7f)) {
+        if (url.startsWith("-")
+                || url.contains("::")
+                || url.chars().anyMatch(c -> c <= ' ' || c == '\\' || c == 0x7f)) {
             throw new IllegalArgumentException("repository URL '" + url + "' refused: not a plain URL");
         }
         URI u;
@@ -244,18 +262,23 @@ public final class GitRoutes {
             throw new IllegalArgumentException("repository URL '" + url + "' refused: only https, ssh"
                     + (insecure ? " and http" : " (and http with the insecure option)") + " repositories are fetched");
         }
-        boolean sshUser = scheme.equals("ssh") && u.getRawUserInfo() != null && u.getRawUserInfo().matches("[A-Za-z0-9._-]+");
+        boolean sshUser = scheme.equals("ssh")
+                && u.getRawUserInfo() != null
+                && u.getRawUserInfo().matches("[A-Za-z0-9._-]+");
         if (u.getRawUserInfo() != null && !sshUser) {
-            throw new IllegalArgumentException("repository URL refused: credentials in the URL (give them as route options)");
+            throw new IllegalArgumentException(
+                    "repository URL refused: credentials in the URL (give them as route options)");
         }
         if (u.getHost() == null || u.getHost().isEmpty() || u.getRawQuery() != null || u.getRawFragment() != null) {
-            throw new IllegalArgumentException("repository URL '" + url + "' refused: it needs a host and no query or fragment");
+            throw new IllegalArgumentException(
+                    "repository URL '" + url + "' refused: it needs a host and no query or fragment");
         }
         String path = u.getRawPath() == null ? "" : u.getRawPath();
         for (String seg : path.split("/")) {
             String s = seg.toLowerCase(Locale.ROOT);
             if (s.equals("..") || s.equals(".") || s.contains("%2e%2e") || s.contains("%2f") || s.contains("%5c")) {
-                throw new IllegalArgumentException("repository URL '" + url + "' refused: '..', '.' or encoded separators in its path");
+                throw new IllegalArgumentException(
+                        "repository URL '" + url + "' refused: '..', '.' or encoded separators in its path");
             }
         }
         return u;

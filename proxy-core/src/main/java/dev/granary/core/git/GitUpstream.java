@@ -41,8 +41,7 @@ public final class GitUpstream implements Upstream, AutoCloseable {
      * @param maxRepoBytes bound of one mirror's size
      * @param freshness    how old a mirror may be when answering list, @latest and branch queries
      */
-    public record Settings(Path mirrorDir, Duration timeout, long maxRepoBytes, Duration freshness) {
-    }
+    public record Settings(Path mirrorDir, Duration timeout, long maxRepoBytes, Duration freshness) {}
 
     private final GitRoutes routes;
     private final Settings settings;
@@ -68,7 +67,8 @@ public final class GitUpstream implements Upstream, AutoCloseable {
             case ProxyRequest.Latest l -> info(repo(l.module().value()).latest());
             case ProxyRequest.Info i -> info(statCanonical(i.version()));
             case ProxyRequest.Query q -> info(repo(q.module().value()).stat(q.query()));
-            case ProxyRequest.GoMod m -> repo(m.version().path().value()).goMod(m.version().version());
+            case ProxyRequest.GoMod m ->
+                repo(m.version().path().value()).goMod(m.version().version());
             default -> throw ProxyException.notFound("not found: " + path);
         });
         if (body.length > maxBytes) {
@@ -150,17 +150,20 @@ public final class GitUpstream implements Upstream, AutoCloseable {
 
     private GitMirror openMirror(URI url, GitCredentials credentials) {
         try {
-            GitMirror.Settings s = new GitMirror.Settings(settings.timeout(), settings.maxRepoBytes(), settings.freshness());
+            GitMirror.Settings s =
+                    new GitMirror.Settings(settings.timeout(), settings.maxRepoBytes(), settings.freshness());
             return new GitMirror(settings.mirrorDir().resolve(mirrorName(url)), url, credentials, s, registry);
         } catch (IOException e) {
-            throw new ProxyException(Kind.STORAGE_UNAVAILABLE, "opening the mirror of " + url + ": " + e.getMessage(), e);
+            throw new ProxyException(
+                    Kind.STORAGE_UNAVAILABLE, "opening the mirror of " + url + ": " + e.getMessage(), e);
         }
     }
 
     /** A directory name that is a function of the URL alone and cannot leave the mirror directory. */
     static String mirrorName(URI url) {
         try {
-            byte[] h = MessageDigest.getInstance("SHA-256").digest(url.toString().getBytes(StandardCharsets.UTF_8));
+            byte[] h =
+                    MessageDigest.getInstance("SHA-256").digest(url.toString().getBytes(StandardCharsets.UTF_8));
             String host = url.getHost().replaceAll("[^a-z0-9.\\-]", "_");
             return host + "-" + HexFormat.of().formatHex(h, 0, 12) + ".git";
         } catch (NoSuchAlgorithmException e) {
@@ -184,8 +187,10 @@ public final class GitUpstream implements Upstream, AutoCloseable {
         } catch (IOException e) {
             throw new ProxyException(Kind.STORAGE_UNAVAILABLE, path + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
-            throw new ProxyException(Kind.UPSTREAM_FAILED, path + ": " + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : ": " + e.getMessage()), e);
+            throw new ProxyException(
+                    Kind.UPSTREAM_FAILED,
+                    path + ": " + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()),
+                    e);
         }
     }
 

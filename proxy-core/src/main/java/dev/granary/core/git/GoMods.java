@@ -59,7 +59,9 @@ final class GoMods {
                     continue;
                 }
                 spec = line;
-            } else if (line.startsWith("retract") && line.length() > 7 && (Character.isWhitespace(line.charAt(7)) || line.charAt(7) == '(' || line.charAt(7) == '[')) {
+            } else if (line.startsWith("retract")
+                    && line.length() > 7
+                    && (Character.isWhitespace(line.charAt(7)) || line.charAt(7) == '(' || line.charAt(7) == '[')) {
                 spec = line.substring(7).strip();
                 if (spec.equals("(")) {
                     inBlock = true;

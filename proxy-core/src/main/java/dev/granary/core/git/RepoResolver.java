@@ -35,21 +35,23 @@ final class RepoResolver {
      * @param url    the repository URL, already checked
      * @param subdir the go-import subdirectory (Go 1.25), or ""
      */
-    record RepoRoot(String root, URI url, String subdir, GitRoutes.Route route) {
-    }
+    record RepoRoot(String root, URI url, String subdir, GitRoutes.Route route) {}
 
     // cmd/go/internal/vcs: the general ".git" form, which must come last among the static patterns.
     private static final Pattern GIT_SUFFIX = Pattern.compile(
             "(?<root>(?<repo>([a-z0-9.\\-]+\\.)+[a-z0-9.\\-]+(:[0-9]+)?(/~?[\\w.\\-]+)+?)\\.git)(/~?[\\w.\\-]+)*");
     private static final Pattern META = Pattern.compile("<meta\\s+([^>]*)>", Pattern.CASE_INSENSITIVE);
-    private static final Pattern ATTR = Pattern.compile("([a-zA-Z\\-]+)\\s*=\\s*(\"([^\"]*)\"|'([^']*)'|([^\\s\"'>]+))");
+    private static final Pattern ATTR =
+            Pattern.compile("([a-zA-Z\\-]+)\\s*=\\s*(\"([^\"]*)\"|'([^']*)'|([^\\s\"'>]+))");
     private static final Pattern HEAD_END = Pattern.compile("</head\\s*>|<body[\\s>]", Pattern.CASE_INSENSITIVE);
     private static final int MAX_META_BYTES = 1 << 20;
 
     private final HttpClient client;
     private final Duration timeout;
-    private final Cache<String, RepoRoot> cache = Caffeine.newBuilder().maximumSize(10_000)
-            .expireAfterWrite(Duration.ofMinutes(10)).build();
+    private final Cache<String, RepoRoot> cache = Caffeine.newBuilder()
+            .maximumSize(10_000)
+            .expireAfterWrite(Duration.ofMinutes(10))
+            .build();
 
     RepoResolver(HttpClient client, Duration timeout) {
         this.client = client;
@@ -95,7 +97,10 @@ final class RepoResolver {
         if (!mi.vcs().equals("git")) {
             throw ProxyException.notFound(modulePath + ": the go-import meta tag names " + mi.vcs() + ", not git");
         }
-        if (!mi.subdir().isEmpty() && (mi.subdir().startsWith("/") || mi.subdir().contains("..") || mi.subdir().contains("\\"))) {
+        if (!mi.subdir().isEmpty()
+                && (mi.subdir().startsWith("/")
+                        || mi.subdir().contains("..")
+                        || mi.subdir().contains("\\"))) {
             throw ProxyException.notFound(modulePath + ": go-import subdirectory '" + mi.subdir() + "' refused");
         }
         return new RepoRoot(mi.prefix(), checked(modulePath, mi.repo(), route), mi.subdir(), route);
@@ -109,8 +114,7 @@ final class RepoResolver {
         }
     }
 
-    record MetaImport(String prefix, String vcs, String repo, String subdir) {
-    }
+    record MetaImport(String prefix, String vcs, String repo, String subdir) {}
 
     /** Fetches and parses the go-import tags for {@code path}: https, or http after an https failure when insecure. */
     private List<MetaImport> metaImports(String path, GitRoutes.Route route) {
@@ -132,8 +136,10 @@ final class RepoResolver {
 
     private static ProxyException failed(String path, URI url, IOException e) {
         Kind kind = e instanceof HttpTimeoutException ? Kind.UPSTREAM_TIMEOUT : Kind.UPSTREAM_FAILED;
-        return new ProxyException(kind, path + ": fetching " + url + ": " + e.getClass().getSimpleName()
-                + (e.getMessage() == null ? "" : " " + e.getMessage()));
+        return new ProxyException(
+                kind,
+                path + ": fetching " + url + ": " + e.getClass().getSimpleName()
+                        + (e.getMessage() == null ? "" : " " + e.getMessage()));
     }
 
     private String get(URI url, GitRoutes.Route route) throws IOException {

@@ -32,7 +32,11 @@ public record ActionEntry(String actionId, String outputId, long size, long time
             return Optional.empty();
         }
         String s = new String(content, StandardCharsets.US_ASCII);
-        if (!s.startsWith("v1 ") || s.charAt(67) != ' ' || s.charAt(132) != ' ' || s.charAt(153) != ' ' || s.charAt(LENGTH - 1) != '\n') {
+        if (!s.startsWith("v1 ")
+                || s.charAt(67) != ' '
+                || s.charAt(132) != ' '
+                || s.charAt(153) != ' '
+                || s.charAt(LENGTH - 1) != '\n') {
             return Optional.empty();
         }
         String action = s.substring(3, 67);
@@ -51,6 +55,7 @@ public record ActionEntry(String actionId, String outputId, long size, long time
 
     /** The entry file's content, as the go command writes it. */
     public byte[] format() {
-        return String.format("v1 %s %s %20d %20d\n", actionId, outputId, size, timeNanos).getBytes(StandardCharsets.US_ASCII);
+        return String.format("v1 %s %s %20d %20d\n", actionId, outputId, size, timeNanos)
+                .getBytes(StandardCharsets.US_ASCII);
     }
 }

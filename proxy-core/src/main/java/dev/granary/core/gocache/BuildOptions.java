@@ -1,8 +1,8 @@
 package dev.granary.core.gocache;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
-import java.util.ArrayList;
 
 /**
  * The build flags a pre-warm bundle is made for and that change every cache key: {@code -trimpath}

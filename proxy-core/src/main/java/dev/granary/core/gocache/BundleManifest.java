@@ -30,8 +30,17 @@ import java.util.regex.Pattern;
  * @param packages how many dependency packages the bundle was built from
  * @param files    every file of the bundle after the manifest, in archive order
  */
-public record BundleManifest(int format, String id, String name, String created, String builder, KeyInputs inputs,
-                             String gosum, List<String> modules, int packages, List<FileEntry> files) {
+public record BundleManifest(
+        int format,
+        String id,
+        String name,
+        String created,
+        String builder,
+        KeyInputs inputs,
+        String gosum,
+        List<String> modules,
+        int packages,
+        List<FileEntry> files) {
     public static final int FORMAT = 1;
     /** The archive entry that holds the manifest; always the first. */
     public static final String ENTRY = "manifest.json";
@@ -72,14 +81,16 @@ public record BundleManifest(int format, String id, String name, String created,
 
     public BundleManifest {
         if (format != FORMAT) {
-            throw new IllegalArgumentException("unsupported bundle format " + format + " (this Granary reads format " + FORMAT + ")");
+            throw new IllegalArgumentException(
+                    "unsupported bundle format " + format + " (this Granary reads format " + FORMAT + ")");
         }
         Objects.requireNonNull(inputs, "inputs");
         if (gosum == null || !CacheIds.isId(gosum)) {
             throw new IllegalArgumentException("manifest has no valid go.sum digest");
         }
         if (id == null || !ID.matcher(id).matches() || !id.equals(inputs.bundleId(gosum))) {
-            throw new IllegalArgumentException("manifest id " + printable(String.valueOf(id)) + " is not the identity of its inputs");
+            throw new IllegalArgumentException(
+                    "manifest id " + printable(String.valueOf(id)) + " is not the identity of its inputs");
         }
         name = Objects.requireNonNullElse(name, "");
         created = Objects.requireNonNullElse(created, "");
@@ -137,8 +148,13 @@ public record BundleManifest(int format, String id, String name, String created,
             while (cause.getCause() != null && (cause instanceof IOException)) {
                 cause = cause.getCause();
             }
-            throw new BundleException(BundleException.Reason.MALFORMED, "bundle manifest is not valid: "
-                    + printable(String.valueOf(cause.getMessage()).lines().findFirst().orElse("")));
+            throw new BundleException(
+                    BundleException.Reason.MALFORMED,
+                    "bundle manifest is not valid: "
+                            + printable(String.valueOf(cause.getMessage())
+                                    .lines()
+                                    .findFirst()
+                                    .orElse("")));
         }
     }
 

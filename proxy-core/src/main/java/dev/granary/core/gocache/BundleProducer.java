@@ -46,7 +46,10 @@ public final class BundleProducer {
         }
 
         public static Source files(Path gomod, Path gosum) {
-            return new Source(null, gomod.toAbsolutePath().normalize(), gosum == null ? null : gosum.toAbsolutePath().normalize());
+            return new Source(
+                    null,
+                    gomod.toAbsolutePath().normalize(),
+                    gosum == null ? null : gosum.toAbsolutePath().normalize());
         }
 
         Path goMod() {
@@ -59,8 +62,8 @@ public final class BundleProducer {
     }
 
     /** A filled build cache and what describes it. */
-    public record Produced(Path gocache, String name, KeyInputs inputs, String gosum, List<String> modules, List<String> packages) {
-    }
+    public record Produced(
+            Path gocache, String name, KeyInputs inputs, String gosum, List<String> modules, List<String> packages) {}
 
     private final GoTool go;
     private final BuildOptions options;
@@ -90,13 +93,17 @@ public final class BundleProducer {
         Path gocache = Files.createDirectories(work.resolve("gocache"));
         Path synth = Files.createDirectories(work.resolve("prewarm"));
         Files.copy(gomod, synth.resolve("go.mod"));
-        GoTool tool = go.with("GOCACHE", gocache.toString()).with("GOWORK", "off").with("GOFLAGS", goflags(go.env().get("GOFLAGS")));
+        GoTool tool = go.with("GOCACHE", gocache.toString())
+                .with("GOWORK", "off")
+                .with("GOFLAGS", goflags(go.env().get("GOFLAGS")));
 
-        JsonNode mod = JSON.readTree(tool.run(synth, "mod", "edit", "-json").orThrow().stdout());
+        JsonNode mod =
+                JSON.readTree(tool.run(synth, "mod", "edit", "-json").orThrow().stdout());
         String name = mod.path("Module").path("Path").asText("");
         absoluteReplacements(tool, synth, mod, gomod.getParent());
         Path gosum = source.goSum();
-        Files.writeString(synth.resolve("go.sum"), gosum != null && Files.isRegularFile(gosum) ? Files.readString(gosum) : "");
+        Files.writeString(
+                synth.resolve("go.sum"), gosum != null && Files.isRegularFile(gosum) ? Files.readString(gosum) : "");
 
         progress.start("listing packages", -1);
         List<String> buildFlags = options.flags();
@@ -125,16 +132,36 @@ public final class BundleProducer {
         GoEnv env = GoEnv.read(tool, synth);
         step(tool, synth, "building dependencies", "build", buildFlags, List.of("."));
         step(tool, synth, "vetting dependencies", "vet", buildFlags, List.of("."));
-        step(tool, synth, "building test dependencies", "test", buildFlags, List.of("-c", "-o", work.resolve("prewarm.test").toString(), "."));
+        step(
+                tool,
+                synth,
+                "building test dependencies",
+                "test",
+                buildFlags,
+                List.of("-c", "-o", work.resolve("prewarm.test").toString(), "."));
 
         Set<String> modules = new TreeSet<>();
-        String listed = tool.run(synth, cat(List.of("list", "-deps", "-test"), buildFlags,
-                List.of("-f", "{{with .Module}}{{if not .Main}}{{.Path}}@{{.Version}}{{end}}{{end}}", "."))).orThrow().stdout();
+        String listed = tool.run(
+                        synth,
+                        cat(
+                                List.of("list", "-deps", "-test"),
+                                buildFlags,
+                                List.of(
+                                        "-f",
+                                        "{{with .Module}}{{if not .Main}}{{.Path}}@{{.Version}}{{end}}{{end}}",
+                                        ".")))
+                .orThrow()
+                .stdout();
         listed.lines().map(String::strip).filter(l -> !l.isEmpty()).forEach(modules::add);
         List<String> packages = new ArrayList<>(imports);
         packages.addAll(testImports);
-        return new Produced(gocache, name, KeyInputs.of(env, options), BundleManifest.gosumDigest(gosumText),
-                List.copyOf(modules), List.copyOf(packages));
+        return new Produced(
+                gocache,
+                name,
+                KeyInputs.of(env, options),
+                BundleManifest.gosumDigest(gosumText),
+                List.copyOf(modules),
+                List.copyOf(packages));
     }
 
     /** GOFLAGS for the synthetic module: the caller's, with -mod=mod (it has no vendor directory). */
@@ -164,19 +191,24 @@ public final class BundleProducer {
             throws IOException, GoTool.GoToolException {
         for (JsonNode r : mod.path("Replace")) {
             String newPath = r.path("New").path("Path").asText("");
-            if (!r.path("New").path("Version").asText("").isEmpty() || !(newPath.startsWith("./") || newPath.startsWith("../"))) {
+            if (!r.path("New").path("Version").asText("").isEmpty()
+                    || !(newPath.startsWith("./") || newPath.startsWith("../"))) {
                 continue;
             }
             String old = r.path("Old").path("Path").asText();
             String oldVersion = r.path("Old").path("Version").asText("");
             String abs = origin.resolve(newPath).normalize().toString();
-            tool.run(synth, "mod", "edit", "-replace=" + old + (oldVersion.isEmpty() ? "" : "@" + oldVersion) + "=" + abs).orThrow();
+            tool.run(
+                            synth,
+                            "mod",
+                            "edit",
+                            "-replace=" + old + (oldVersion.isEmpty() ? "" : "@" + oldVersion) + "=" + abs)
+                    .orThrow();
         }
     }
 
     /** One listed package. */
-    record Listed(String importPath, String name, boolean main, String forTest, boolean error) {
-    }
+    record Listed(String importPath, String name, boolean main, String forTest, boolean error) {}
 
     private static List<Listed> list(GoTool tool, Path dir, List<String> flags, boolean tests, List<String> patterns)
             throws IOException, GoTool.GoToolException {
@@ -202,12 +234,22 @@ public final class BundleProducer {
     static Set<String> importable(List<Listed> listed) {
         Set<String> out = new TreeSet<>();
         for (Listed p : listed) {
-            if (p.main() || p.error() || !p.forTest().isEmpty() || p.name().equals("main") || p.name().isEmpty()) {
+            if (p.main()
+                    || p.error()
+                    || !p.forTest().isEmpty()
+                    || p.name().equals("main")
+                    || p.name().isEmpty()) {
                 continue;
             }
             String path = p.importPath();
-            if (path.equals("C") || path.equals("unsafe") || path.endsWith(".test") || path.contains(" ")
-                    || path.startsWith("vendor/") || path.startsWith("_") || path.startsWith(".") || isInternal(path)) {
+            if (path.equals("C")
+                    || path.equals("unsafe")
+                    || path.endsWith(".test")
+                    || path.contains(" ")
+                    || path.startsWith("vendor/")
+                    || path.startsWith("_")
+                    || path.startsWith(".")
+                    || isInternal(path)) {
                 continue;
             }
             out.add(path);
@@ -216,12 +258,17 @@ public final class BundleProducer {
     }
 
     static boolean isInternal(String path) {
-        return path.equals("internal") || path.startsWith("internal/") || path.endsWith("/internal") || path.contains("/internal/");
+        return path.equals("internal")
+                || path.startsWith("internal/")
+                || path.endsWith("/internal")
+                || path.contains("/internal/");
     }
 
     private static String source(String pkg, Set<String> imports) {
-        StringBuilder b = new StringBuilder("// Written by granary gocache build: the dependencies to compile.\n\npackage ")
-                .append(pkg).append("\n");
+        StringBuilder b = new StringBuilder(
+                        "// Written by granary gocache build: the dependencies to compile.\n\npackage ")
+                .append(pkg)
+                .append("\n");
         if (!imports.isEmpty()) {
             b.append("\nimport (\n");
             for (String i : new LinkedHashSet<>(imports)) {

@@ -55,8 +55,7 @@ public final class BundleReader implements Closeable {
     }
 
     /** What one extraction did. */
-    public record Extracted(int placed, int present, long bytes) {
-    }
+    public record Extracted(int placed, int present, long bytes) {}
 
     /**
      * Opens a bundle and reads its manifest; the stream is owned (closed by {@link #close}).
@@ -69,15 +68,19 @@ public final class BundleReader implements Closeable {
             tar = new TarArchiveInputStream(new ZstdInputStream(compressed));
         } catch (IOException e) {
             compressed.close();
-            throw new BundleException(Reason.MALFORMED, "not a pre-warm bundle (zstd-compressed tar): " + e.getMessage(), e);
+            throw new BundleException(
+                    Reason.MALFORMED, "not a pre-warm bundle (zstd-compressed tar): " + e.getMessage(), e);
         }
         try {
             TarArchiveEntry first = next(tar);
             if (first == null || !first.getName().equals(BundleManifest.ENTRY) || !first.isFile()) {
-                throw new BundleException(Reason.MALFORMED, "not a pre-warm bundle: the first entry is not " + BundleManifest.ENTRY);
+                throw new BundleException(
+                        Reason.MALFORMED, "not a pre-warm bundle: the first entry is not " + BundleManifest.ENTRY);
             }
             if (first.getSize() > BundleManifest.MAX_BYTES) {
-                throw new BundleException(Reason.MALFORMED, "bundle manifest is larger than " + (BundleManifest.MAX_BYTES >> 20) + " MiB");
+                throw new BundleException(
+                        Reason.MALFORMED,
+                        "bundle manifest is larger than " + (BundleManifest.MAX_BYTES >> 20) + " MiB");
             }
             byte[] json = read(tar, (int) first.getSize());
             return new BundleReader(tar, BundleManifest.parse(json));
@@ -189,7 +192,8 @@ public final class BundleReader implements Closeable {
             String name = e.getName();
             BundleManifest.FileEntry f = byName.get(name);
             if (f == null) {
-                throw new BundleException(Reason.MALFORMED, "bundle entry " + BundleManifest.printable(name) + " is not in its manifest");
+                throw new BundleException(
+                        Reason.MALFORMED, "bundle entry " + BundleManifest.printable(name) + " is not in its manifest");
             }
             if (!seen.add(name)) {
                 throw new BundleException(Reason.MALFORMED, "bundle holds " + name + " twice");
@@ -198,7 +202,8 @@ public final class BundleReader implements Closeable {
                 throw new BundleException(Reason.MALFORMED, "bundle entry " + name + " is not a regular file");
             }
             if (e.getSize() != f.size()) {
-                throw new BundleException(Reason.CORRUPT, name + " is " + e.getSize() + " bytes; the manifest says " + f.size());
+                throw new BundleException(
+                        Reason.CORRUPT, name + " is " + e.getSize() + " bytes; the manifest says " + f.size());
             }
             InputStream in = new Counting(tar, progress);
             try {
@@ -208,31 +213,39 @@ public final class BundleReader implements Closeable {
             }
         }
         if (seen.size() != byName.size()) {
-            throw new BundleException(Reason.INCOMPLETE, "bundle ends after " + seen.size() + " of the "
-                    + byName.size() + " files its manifest lists (truncated?)");
+            throw new BundleException(
+                    Reason.INCOMPLETE,
+                    "bundle ends after " + seen.size() + " of the " + byName.size()
+                            + " files its manifest lists (truncated?)");
         }
     }
 
     /** The checks of one file's content: the manifest's hash, an output's own name, an action entry's sense. */
     private void check(BundleManifest.FileEntry f, String sha, byte[] actionContent) throws BundleException {
         if (!sha.equals(f.sha256())) {
-            throw new BundleException(Reason.CORRUPT, f.name() + " has SHA-256 " + sha + "; the manifest says " + f.sha256());
+            throw new BundleException(
+                    Reason.CORRUPT, f.name() + " has SHA-256 " + sha + "; the manifest says " + f.sha256());
         }
         if (f.isOutput()) {
             if (!sha.equals(f.cacheId())) {
-                throw new BundleException(Reason.CORRUPT, "output " + f.name() + " has SHA-256 " + sha
-                        + ": an output must be named by the SHA-256 of its content");
+                throw new BundleException(
+                        Reason.CORRUPT,
+                        "output " + f.name() + " has SHA-256 " + sha
+                                + ": an output must be named by the SHA-256 of its content");
             }
             return;
         }
         Optional<ActionEntry> a = ActionEntry.parse(actionContent);
         if (a.isEmpty() || !a.get().actionId().equals(f.cacheId())) {
-            throw new BundleException(Reason.CORRUPT, "action entry " + f.name() + " is malformed or names another action");
+            throw new BundleException(
+                    Reason.CORRUPT, "action entry " + f.name() + " is malformed or names another action");
         }
         BundleManifest.FileEntry out = outputs.get(a.get().outputId());
         if (out == null || out.size() != a.get().size()) {
-            throw new BundleException(Reason.CORRUPT, "action entry " + f.name() + " points at output "
-                    + a.get().outputId() + ", which the bundle does not hold with that size");
+            throw new BundleException(
+                    Reason.CORRUPT,
+                    "action entry " + f.name() + " points at output " + a.get().outputId()
+                            + ", which the bundle does not hold with that size");
         }
     }
 
@@ -240,7 +253,8 @@ public final class BundleReader implements Closeable {
         try {
             return tar.getNextEntry();
         } catch (IOException | RuntimeException e) {
-            throw new BundleException(Reason.MALFORMED, "bundle is not a valid zstd-compressed tar: " + e.getMessage(), e);
+            throw new BundleException(
+                    Reason.MALFORMED, "bundle is not a valid zstd-compressed tar: " + e.getMessage(), e);
         }
     }
 

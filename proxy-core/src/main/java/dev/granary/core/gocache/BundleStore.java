@@ -41,10 +41,24 @@ public final class BundleStore {
     public static final int MAX_SIGNATURE_BYTES = 1 << 20;
 
     /** One line of the index. */
-    public record IndexEntry(String id, String name, String goVersion, String goos, String goarch, String archLevel,
-                             boolean cgo, boolean trimpath, boolean race, List<String> tags, String gomodcache,
-                             String created, long size, int files, int packages, int modules, boolean signed) {
-    }
+    public record IndexEntry(
+            String id,
+            String name,
+            String goVersion,
+            String goos,
+            String goarch,
+            String archLevel,
+            boolean cgo,
+            boolean trimpath,
+            boolean race,
+            List<String> tags,
+            String gomodcache,
+            String created,
+            long size,
+            int files,
+            int packages,
+            int modules,
+            boolean signed) {}
 
     /** The index: every bundle, newest first. */
     public record Index(List<IndexEntry> bundles) {
@@ -60,10 +74,14 @@ public final class BundleStore {
 
     public BundleStore(BlobStore store, MeterRegistry registry) {
         this.store = store;
-        this.published = Counter.builder(Meters.GOCACHE_BUNDLES_PUBLISHED).tag("result", "stored")
-                .description("Pre-warm bundles published").register(registry);
-        this.refused = Counter.builder(Meters.GOCACHE_BUNDLES_PUBLISHED).tag("result", "refused")
-                .description("Pre-warm bundles published").register(registry);
+        this.published = Counter.builder(Meters.GOCACHE_BUNDLES_PUBLISHED)
+                .tag("result", "stored")
+                .description("Pre-warm bundles published")
+                .register(registry);
+        this.refused = Counter.builder(Meters.GOCACHE_BUNDLES_PUBLISHED)
+                .tag("result", "refused")
+                .description("Pre-warm bundles published")
+                .register(registry);
     }
 
     /**
@@ -77,7 +95,8 @@ public final class BundleStore {
         try (BundleReader r = BundleReader.open(Files.newInputStream(file))) {
             m = r.manifest();
             if (expectedId != null && !expectedId.equals(m.id())) {
-                throw new BundleException(BundleException.Reason.MALFORMED, "the bundle's identity is " + m.id() + ", not " + expectedId);
+                throw new BundleException(
+                        BundleException.Reason.MALFORMED, "the bundle's identity is " + m.id() + ", not " + expectedId);
             }
             r.verify(Progress.NONE);
         } catch (BundleException e) {
@@ -116,9 +135,27 @@ public final class BundleStore {
             Index idx = index();
             List<IndexEntry> entries = new ArrayList<>();
             for (IndexEntry e : idx.bundles()) {
-                entries.add(e.id().equals(id) ? new IndexEntry(e.id(), e.name(), e.goVersion(), e.goos(), e.goarch(), e.archLevel(),
-                        e.cgo(), e.trimpath(), e.race(), e.tags(), e.gomodcache(), e.created(), e.size(), e.files(), e.packages(),
-                        e.modules(), true) : e);
+                entries.add(
+                        e.id().equals(id)
+                                ? new IndexEntry(
+                                        e.id(),
+                                        e.name(),
+                                        e.goVersion(),
+                                        e.goos(),
+                                        e.goarch(),
+                                        e.archLevel(),
+                                        e.cgo(),
+                                        e.trimpath(),
+                                        e.race(),
+                                        e.tags(),
+                                        e.gomodcache(),
+                                        e.created(),
+                                        e.size(),
+                                        e.files(),
+                                        e.packages(),
+                                        e.modules(),
+                                        true)
+                                : e);
             }
             writeIndex(new Index(entries));
             return true;
@@ -182,7 +219,8 @@ public final class BundleStore {
         if (b.isEmpty()) {
             return new Index(List.of());
         }
-        try (Blob blob = b.get(); InputStream in = blob.openStream()) {
+        try (Blob blob = b.get();
+                InputStream in = blob.openStream()) {
             return JSON.readValue(in, Index.class);
         }
     }
@@ -208,8 +246,24 @@ public final class BundleStore {
     /** The index entry of a bundle with manifest {@code m}, {@code size} bytes, signed or not. */
     public static IndexEntry entry(BundleManifest m, long size, boolean signed) {
         KeyInputs in = m.inputs();
-        return new IndexEntry(m.id(), m.name(), in.goVersion(), in.goos(), in.goarch(), in.archLevel(), in.cgo(), in.trimpath(),
-                in.race(), in.tags(), in.gomodcache(), m.created(), size, m.files().size(), m.packages(), m.modules().size(), signed);
+        return new IndexEntry(
+                m.id(),
+                m.name(),
+                in.goVersion(),
+                in.goos(),
+                in.goarch(),
+                in.archLevel(),
+                in.cgo(),
+                in.trimpath(),
+                in.race(),
+                in.tags(),
+                in.gomodcache(),
+                m.created(),
+                size,
+                m.files().size(),
+                m.packages(),
+                m.modules().size(),
+                signed);
     }
 
     /** True when {@code p} is small enough and looks like a detached OpenPGP signature (armored or binary). */

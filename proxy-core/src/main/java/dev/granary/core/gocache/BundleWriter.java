@@ -1,6 +1,7 @@
 package dev.granary.core.gocache;
 
 import com.github.luben.zstd.ZstdOutputStream;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -10,6 +11,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -18,8 +20,6 @@ import java.util.Map;
 import java.util.Optional;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
-import java.io.FilterOutputStream;
-import java.time.temporal.ChronoUnit;
 
 /**
  * Packs the entries of a build cache directory into a pre-warm bundle: a zstd-compressed tar whose
@@ -35,12 +35,11 @@ import java.time.temporal.ChronoUnit;
 public final class BundleWriter {
     private static final int ZSTD_LEVEL = 3;
 
-    private BundleWriter() {
-    }
+    private BundleWriter() {}
 
     /** What a bundle's manifest says besides its files. */
-    public record Draft(String name, KeyInputs inputs, String gosum, List<String> modules, int packages, String builder) {
-    }
+    public record Draft(
+            String name, KeyInputs inputs, String gosum, List<String> modules, int packages, String builder) {}
 
     /** The cache files to pack, checked: outputs whose content hashes to their name, and action entries pointing at them. */
     public static List<BundleManifest.FileEntry> scan(Path gocache, Progress progress) throws IOException {
@@ -55,7 +54,9 @@ public final class BundleWriter {
             try (DirectoryStream<Path> ds = Files.newDirectoryStream(sub)) {
                 for (Path p : ds) {
                     String n = p.getFileName().toString();
-                    if (n.length() != 66 || !CacheIds.isId(n.substring(0, 64)) || !Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+                    if (n.length() != 66
+                            || !CacheIds.isId(n.substring(0, 64))
+                            || !Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
                         continue;
                     }
                     if (n.endsWith("-d")) {
@@ -95,7 +96,9 @@ public final class BundleWriter {
         }
         progress.done();
         // Outputs first, so that an extraction that stops early never leaves an action without its output.
-        files.sort((x, y) -> x.isOutput() != y.isOutput() ? (x.isOutput() ? -1 : 1) : x.name().compareTo(y.name()));
+        files.sort((x, y) -> x.isOutput() != y.isOutput()
+                ? (x.isOutput() ? -1 : 1)
+                : x.name().compareTo(y.name()));
         return files;
     }
 
@@ -104,11 +107,21 @@ public final class BundleWriter {
      *
      * @return the manifest written
      */
-    public static BundleManifest write(Path gocache, List<BundleManifest.FileEntry> files, Draft draft, OutputStream out,
-                                       Progress progress) throws IOException {
+    public static BundleManifest write(
+            Path gocache, List<BundleManifest.FileEntry> files, Draft draft, OutputStream out, Progress progress)
+            throws IOException {
         Instant created = Instant.now().truncatedTo(ChronoUnit.SECONDS);
-        BundleManifest manifest = new BundleManifest(BundleManifest.FORMAT, draft.inputs().bundleId(draft.gosum()), draft.name(),
-                created.toString(), draft.builder(), draft.inputs(), draft.gosum(), draft.modules(), draft.packages(), files);
+        BundleManifest manifest = new BundleManifest(
+                BundleManifest.FORMAT,
+                draft.inputs().bundleId(draft.gosum()),
+                draft.name(),
+                created.toString(),
+                draft.builder(),
+                draft.inputs(),
+                draft.gosum(),
+                draft.modules(),
+                draft.packages(),
+                files);
         progress.start("packing bundle", manifest.totalBytes());
         ZstdOutputStream zstd = new ZstdOutputStream(new NonClosing(out), ZSTD_LEVEL);
         try (TarArchiveOutputStream tar = new TarArchiveOutputStream(zstd)) {
@@ -122,7 +135,9 @@ public final class BundleWriter {
                 tar.putArchiveEntry(entry(f.name(), f.size(), created));
                 long copied = 0;
                 try (InputStream in = Files.newInputStream(gocache.resolve(f.name()))) {
-                    for (int n; copied < f.size() && (n = in.read(buf, 0, (int) Math.min(buf.length, f.size() - copied))) != -1; ) {
+                    for (int n;
+                            copied < f.size()
+                                    && (n = in.read(buf, 0, (int) Math.min(buf.length, f.size() - copied))) != -1; ) {
                         tar.write(buf, 0, n);
                         copied += n;
                         progress.advance(n);

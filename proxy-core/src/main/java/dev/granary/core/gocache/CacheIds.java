@@ -17,8 +17,7 @@ public final class CacheIds {
     /** Hex digits of an ID. */
     public static final int HEX_LENGTH = 64;
 
-    private CacheIds() {
-    }
+    private CacheIds() {}
 
     /** True for exactly 64 lower-case hex digits. */
     public static boolean isId(String s) {

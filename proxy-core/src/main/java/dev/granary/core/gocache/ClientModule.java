@@ -38,10 +38,10 @@ public final class ClientModule {
     /** The version's time in its {@code .info}. */
     public static final String TIME = "2026-11-27T00:00:00Z";
     /** The files of the module, as they are in {@code tools/gocacheprog}. */
-    public static final List<String> FILES = List.of("go.mod", "main.go", "protocol.go", "protocol_test.go", "disk.go", "remote.go");
+    public static final List<String> FILES =
+            List.of("go.mod", "main.go", "protocol.go", "protocol_test.go", "disk.go", "remote.go");
 
-    private ClientModule() {
-    }
+    private ClientModule() {}
 
     /** What publishing found. */
     public enum Outcome {
@@ -60,7 +60,8 @@ public final class ClientModule {
     /** Writes the module zip of {@code files} (names relative to the module root). */
     public static void zip(Map<String, byte[]> files, Path zip) throws IOException {
         FileTime time = FileTime.from(Instant.parse(TIME));
-        try (OutputStream out = Files.newOutputStream(zip); ZipOutputStream z = new ZipOutputStream(out)) {
+        try (OutputStream out = Files.newOutputStream(zip);
+                ZipOutputStream z = new ZipOutputStream(out)) {
             for (Map.Entry<String, byte[]> f : new TreeMap<>(files).entrySet()) {
                 ZipEntry e = new ZipEntry(PATH + "@" + VERSION + "/" + f.getKey());
                 e.setLastModifiedTime(time);
@@ -101,9 +102,12 @@ public final class ClientModule {
             String modH1 = VersionChecks.checkMod(mv, mod, Optional.empty());
             GoSum sums = VersionChecks.checkZip(mv, zip, mod, modH1, Optional.empty());
             if (modules.isStored(mv)) {
-                return modules.goSum(mv).filter(s -> s.sameHashes(sums)).isPresent() ? Outcome.PRESENT : Outcome.CONFLICT;
+                return modules.goSum(mv).filter(s -> s.sameHashes(sums)).isPresent()
+                        ? Outcome.PRESENT
+                        : Outcome.CONFLICT;
             }
-            byte[] info = ("{\"Version\":\"" + VERSION + "\",\"Time\":\"" + TIME + "\"}\n").getBytes(StandardCharsets.UTF_8);
+            byte[] info =
+                    ("{\"Version\":\"" + VERSION + "\",\"Time\":\"" + TIME + "\"}\n").getBytes(StandardCharsets.UTF_8);
             VersionChecks.checkInfo(mv, info);
             modules.committer().commit(new VerifiedVersion(mv, info, mod, zip, sums));
             return Outcome.PUBLISHED;

@@ -25,14 +25,38 @@ public record GoEnv(Map<String, String> values, String ccVersion) {
      * a Go that lacks one prints it empty), cgo's compilers and flags, flags and experiments, and
      * where the module cache and build cache are.
      */
-    public static final List<String> KEYS = List.of("GOVERSION", "GOOS", "GOARCH",
-            "GO386", "GOAMD64", "GOARM", "GOARM64", "GOMIPS", "GOMIPS64", "GOPPC64", "GORISCV64", "GOWASM",
-            "CGO_ENABLED", "CC", "CXX", "CGO_CFLAGS", "CGO_CPPFLAGS", "CGO_CXXFLAGS", "CGO_FFLAGS", "CGO_LDFLAGS",
-            "GOFLAGS", "GOEXPERIMENT", "GOMODCACHE", "GOCACHE", "GOCACHEPROG", "GOROOT");
+    public static final List<String> KEYS = List.of(
+            "GOVERSION",
+            "GOOS",
+            "GOARCH",
+            "GO386",
+            "GOAMD64",
+            "GOARM",
+            "GOARM64",
+            "GOMIPS",
+            "GOMIPS64",
+            "GOPPC64",
+            "GORISCV64",
+            "GOWASM",
+            "CGO_ENABLED",
+            "CC",
+            "CXX",
+            "CGO_CFLAGS",
+            "CGO_CPPFLAGS",
+            "CGO_CXXFLAGS",
+            "CGO_FFLAGS",
+            "CGO_LDFLAGS",
+            "GOFLAGS",
+            "GOEXPERIMENT",
+            "GOMODCACHE",
+            "GOCACHE",
+            "GOCACHEPROG",
+            "GOROOT");
 
     /** Asked only when cgo is on: Go 1.26 compiles a probe into the build cache to answer {@code CGO_*FLAGS}. */
-    private static final List<String> CGO_KEYS = List.of("CC", "CXX", "CGO_CFLAGS", "CGO_CPPFLAGS", "CGO_CXXFLAGS", "CGO_FFLAGS",
-            "CGO_LDFLAGS");
+    private static final List<String> CGO_KEYS =
+            List.of("CC", "CXX", "CGO_CFLAGS", "CGO_CPPFLAGS", "CGO_CXXFLAGS", "CGO_FFLAGS", "CGO_LDFLAGS");
+
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public GoEnv {
@@ -59,18 +83,20 @@ public record GoEnv(Map<String, String> values, String ccVersion) {
             try {
                 r = go.exec(cmd, dir);
             } catch (IOException e) {
-                throw new GoTool.GoToolException("cgo is enabled but the C compiler " + all.get("CC") + " does not run: " + e.getMessage());
+                throw new GoTool.GoToolException(
+                        "cgo is enabled but the C compiler " + all.get("CC") + " does not run: " + e.getMessage());
             }
             cc = r.stdout().lines().findFirst().orElse("").strip();
         }
         return new GoEnv(all, cc);
     }
 
-    private static Map<String, String> ask(GoTool go, Path dir, List<String> keys) throws IOException, GoTool.GoToolException {
+    private static Map<String, String> ask(GoTool go, Path dir, List<String> keys)
+            throws IOException, GoTool.GoToolException {
         List<String> args = new ArrayList<>(List.of("env", "-json"));
         args.addAll(keys);
         String json = go.run(dir, args).orThrow().stdout();
-        return new TreeMap<>(JSON.readValue(json, new TypeReference<Map<String, String>>() { }));
+        return new TreeMap<>(JSON.readValue(json, new TypeReference<Map<String, String>>() {}));
     }
 
     /** A value, empty when unset. */

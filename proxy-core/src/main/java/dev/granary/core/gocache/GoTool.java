@@ -28,8 +28,8 @@ public final class GoTool {
         public Result orThrow() throws GoToolException {
             if (exit != 0) {
                 String err = stderr.isBlank() ? stdout : stderr;
-                throw new GoToolException(String.join(" ", command) + " exited " + exit
-                        + (err.isBlank() ? "" : ":\n" + err.strip()));
+                throw new GoToolException(
+                        String.join(" ", command) + " exited " + exit + (err.isBlank() ? "" : ":\n" + err.strip()));
             }
             return this;
         }

@@ -6,10 +6,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.Set;
 
 /**
  * What the go command's build cache keys depend on besides the sources: a bundle is only of use to a
@@ -32,12 +32,22 @@ import java.util.Set;
  * @param gomodcache GOMODCACHE when not trimpath, else empty
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
-public record KeyInputs(String goVersion, String goos, String goarch, String archLevel, boolean cgo,
-                        SortedMap<String, String> cgoFlags, String goexperiment, String goflags,
-                        boolean trimpath, boolean race, List<String> tags, String gomodcache) {
+public record KeyInputs(
+        String goVersion,
+        String goos,
+        String goarch,
+        String archLevel,
+        boolean cgo,
+        SortedMap<String, String> cgoFlags,
+        String goexperiment,
+        String goflags,
+        boolean trimpath,
+        boolean race,
+        List<String> tags,
+        String gomodcache) {
 
-    private static final List<String> CGO_KEYS = List.of("CC", "CXX", "CGO_CFLAGS", "CGO_CPPFLAGS", "CGO_CXXFLAGS",
-            "CGO_FFLAGS", "CGO_LDFLAGS");
+    private static final List<String> CGO_KEYS =
+            List.of("CC", "CXX", "CGO_CFLAGS", "CGO_CPPFLAGS", "CGO_CXXFLAGS", "CGO_FFLAGS", "CGO_LDFLAGS");
     /** GOFLAGS entries that never reach a dependency's compile or vet key. */
     private static final List<String> NEUTRAL = List.of("-mod", "-modcacherw", "-modfile", "-buildvcs");
 
@@ -89,8 +99,18 @@ public record KeyInputs(String goVersion, String goos, String goarch, String arc
             cgoFlags.put("CC version", env.ccVersion());
         }
         BuildOptions options = new BuildOptions(trimpath, race, tags);
-        return new KeyInputs(env.get("GOVERSION"), env.get("GOOS"), env.get("GOARCH"), env.archLevel(), cgo, cgoFlags,
-                env.get("GOEXPERIMENT"), String.join(" ", rest), options.trimpath(), options.race(), options.tags(),
+        return new KeyInputs(
+                env.get("GOVERSION"),
+                env.get("GOOS"),
+                env.get("GOARCH"),
+                env.archLevel(),
+                cgo,
+                cgoFlags,
+                env.get("GOEXPERIMENT"),
+                String.join(" ", rest),
+                options.trimpath(),
+                options.race(),
+                options.tags(),
                 options.trimpath() ? "" : env.get("GOMODCACHE"));
     }
 
@@ -102,18 +122,41 @@ public record KeyInputs(String goVersion, String goos, String goarch, String arc
     /** One line per input, in a fixed order: what a bundle's identity hashes. */
     public String canonical() {
         StringBuilder b = new StringBuilder();
-        b.append("go ").append(goVersion).append('\n')
-                .append("goos ").append(goos).append('\n')
-                .append("goarch ").append(goarch).append('\n')
-                .append("archlevel ").append(archLevel).append('\n')
-                .append("cgo ").append(cgo).append('\n');
-        cgoFlags.forEach((k, v) -> b.append("cgoflag ").append(k).append('=').append(v).append('\n'));
-        b.append("goexperiment ").append(goexperiment).append('\n')
-                .append("goflags ").append(goflags).append('\n')
-                .append("trimpath ").append(trimpath).append('\n')
-                .append("race ").append(race).append('\n')
-                .append("tags ").append(String.join(",", tags)).append('\n')
-                .append("gomodcache ").append(gomodcache).append('\n');
+        b.append("go ")
+                .append(goVersion)
+                .append('\n')
+                .append("goos ")
+                .append(goos)
+                .append('\n')
+                .append("goarch ")
+                .append(goarch)
+                .append('\n')
+                .append("archlevel ")
+                .append(archLevel)
+                .append('\n')
+                .append("cgo ")
+                .append(cgo)
+                .append('\n');
+        cgoFlags.forEach(
+                (k, v) -> b.append("cgoflag ").append(k).append('=').append(v).append('\n'));
+        b.append("goexperiment ")
+                .append(goexperiment)
+                .append('\n')
+                .append("goflags ")
+                .append(goflags)
+                .append('\n')
+                .append("trimpath ")
+                .append(trimpath)
+                .append('\n')
+                .append("race ")
+                .append(race)
+                .append('\n')
+                .append("tags ")
+                .append(String.join(",", tags))
+                .append('\n')
+                .append("gomodcache ")
+                .append(gomodcache)
+                .append('\n');
         return b.toString();
     }
 

@@ -5,16 +5,13 @@ public interface Progress {
     /** Does nothing. */
     Progress NONE = new Progress() {
         @Override
-        public void start(String what, long total) {
-        }
+        public void start(String what, long total) {}
 
         @Override
-        public void advance(long n) {
-        }
+        public void advance(long n) {}
 
         @Override
-        public void done() {
-        }
+        public void done() {}
     };
 
     /** A phase begins: {@code total} units (bytes), or -1 when unknown. */

@@ -71,8 +71,7 @@ public final class RemoteBuildCache {
     }
 
     /** A found entry; the caller owns {@code output} and closes it. */
-    public record Hit(String outputId, long size, Instant time, Blob output) {
-    }
+    public record Hit(String outputId, long size, Instant time, Blob output) {}
 
     /** What the index keeps of an entry. */
     private record Held(String outputId, long size, long usedNanos) {
@@ -82,8 +81,7 @@ public final class RemoteBuildCache {
     }
 
     /** Removed from the index: what to delete from storage once the lock is released. */
-    private record Removal(String actionId, String outputId, boolean lastUse) {
-    }
+    private record Removal(String actionId, String outputId, boolean lastUse) {}
 
     private final BlobStore store;
     private final Clock clock;
@@ -93,6 +91,7 @@ public final class RemoteBuildCache {
     private final LinkedHashMap<String, Held> index = new LinkedHashMap<>(1024, 0.75f, true);
     /** How many indexed entries point at each output: an output goes when the last one does; guarded by {@link #index}. */
     private final Map<String, Integer> refs = new HashMap<>();
+
     private long weight;
     private final AtomicBoolean loaded = new AtomicBoolean();
     private final Counter hits;
@@ -109,7 +108,8 @@ public final class RemoteBuildCache {
     }
 
     /** With a monotonic ticker (nanoseconds) for the index's ages and a clock for entry times (tests). */
-    public RemoteBuildCache(BlobStore store, Settings settings, MeterRegistry registry, LongSupplier ticker, Clock clock) {
+    public RemoteBuildCache(
+            BlobStore store, Settings settings, MeterRegistry registry, LongSupplier ticker, Clock clock) {
         this.store = store;
         this.clock = clock;
         this.ticker = ticker;
@@ -117,26 +117,43 @@ public final class RemoteBuildCache {
         this.registry = registry;
         this.hits = lookups(registry, "hit");
         this.misses = lookups(registry, "miss");
-        this.stored = Counter.builder(Meters.GOCACHE_PUTS).tag("result", "stored")
-                .description("Remote build cache puts").register(registry);
-        this.refused = Counter.builder(Meters.GOCACHE_PUTS).tag("result", "refused")
-                .description("Remote build cache puts").register(registry);
-        this.uploaded = Counter.builder(Meters.GOCACHE_TRANSFERRED).tag("direction", "upload").baseUnit("bytes")
-                .description("Output bytes stored (upload) and found by lookups (download)").register(registry);
-        this.downloaded = Counter.builder(Meters.GOCACHE_TRANSFERRED).tag("direction", "download").baseUnit("bytes")
-                .description("Output bytes stored (upload) and found by lookups (download)").register(registry);
-        this.age = DistributionSummary.builder(Meters.GOCACHE_ENTRY_AGE).baseUnit("seconds")
+        this.stored = Counter.builder(Meters.GOCACHE_PUTS)
+                .tag("result", "stored")
+                .description("Remote build cache puts")
+                .register(registry);
+        this.refused = Counter.builder(Meters.GOCACHE_PUTS)
+                .tag("result", "refused")
+                .description("Remote build cache puts")
+                .register(registry);
+        this.uploaded = Counter.builder(Meters.GOCACHE_TRANSFERRED)
+                .tag("direction", "upload")
+                .baseUnit("bytes")
+                .description("Output bytes stored (upload) and found by lookups (download)")
+                .register(registry);
+        this.downloaded = Counter.builder(Meters.GOCACHE_TRANSFERRED)
+                .tag("direction", "download")
+                .baseUnit("bytes")
+                .description("Output bytes stored (upload) and found by lookups (download)")
+                .register(registry);
+        this.age = DistributionSummary.builder(Meters.GOCACHE_ENTRY_AGE)
+                .baseUnit("seconds")
                 .description("Age of the entries lookups hit, since their put")
-                .serviceLevelObjectives(60, 3600, 86400, 7 * 86400.0).register(registry);
-        Gauge.builder(Meters.GOCACHE_SIZE, this, c -> c.indexedBytes()).baseUnit("bytes")
-                .description("Output bytes held by the remote build cache, as its bound counts them").register(registry);
+                .serviceLevelObjectives(60, 3600, 86400, 7 * 86400.0)
+                .register(registry);
+        Gauge.builder(Meters.GOCACHE_SIZE, this, c -> c.indexedBytes())
+                .baseUnit("bytes")
+                .description("Output bytes held by the remote build cache, as its bound counts them")
+                .register(registry);
         Gauge.builder(Meters.GOCACHE_ENTRIES, this, c -> c.entries())
-                .description("Entries held by the remote build cache").register(registry);
+                .description("Entries held by the remote build cache")
+                .register(registry);
     }
 
     private static Counter lookups(MeterRegistry registry, String result) {
-        return Counter.builder(Meters.GOCACHE_LOOKUPS).tag("result", result)
-                .description("Remote build cache lookups by action ID").register(registry);
+        return Counter.builder(Meters.GOCACHE_LOOKUPS)
+                .tag("result", result)
+                .description("Remote build cache lookups by action ID")
+                .register(registry);
     }
 
     /**
@@ -160,7 +177,10 @@ public final class RemoteBuildCache {
             for (ActionEntry e : entries) {
                 if (!index.containsKey(e.actionId())) {
                     // An entry's age counts from its put, as far as the index can tell after a restart.
-                    long age = Math.max(0, Duration.between(Instant.ofEpochSecond(0, e.timeNanos()), clock.instant()).toNanos());
+                    long age = Math.max(
+                            0,
+                            Duration.between(Instant.ofEpochSecond(0, e.timeNanos()), clock.instant())
+                                    .toNanos());
                     track(e.actionId(), new Held(e.outputId(), e.size(), ticker.getAsLong() - age), removals);
                 }
             }
@@ -319,10 +339,13 @@ public final class RemoteBuildCache {
             }
             it.remove();
             weight -= e.getValue().weight();
-            removals.add(new Removal(e.getKey(), e.getValue().outputId(), unref(e.getValue().outputId())));
-            Counter.builder(Meters.GOCACHE_EVICTIONS).tag("cause", cause)
+            removals.add(new Removal(
+                    e.getKey(), e.getValue().outputId(), unref(e.getValue().outputId())));
+            Counter.builder(Meters.GOCACHE_EVICTIONS)
+                    .tag("cause", cause)
                     .description("Remote build cache entries removed by the size bound or for not being used")
-                    .register(registry).increment();
+                    .register(registry)
+                    .increment();
         }
     }
 
@@ -380,10 +403,12 @@ public final class RemoteBuildCache {
             return Optional.empty();
         }
         byte[] content;
-        try (Blob blob = b.get(); InputStream in = blob.openStream()) {
+        try (Blob blob = b.get();
+                InputStream in = blob.openStream()) {
             content = in.readNBytes(ActionEntry.LENGTH + 1);
         }
-        Optional<ActionEntry> e = ActionEntry.parse(content).filter(a -> a.actionId().equals(key.name()));
+        Optional<ActionEntry> e =
+                ActionEntry.parse(content).filter(a -> a.actionId().equals(key.name()));
         if (e.isEmpty()) {
             log.warn("removing malformed build cache entry {}", key);
             deleteQuietly(key);

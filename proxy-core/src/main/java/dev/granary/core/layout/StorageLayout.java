@@ -5,8 +5,8 @@ import dev.granary.core.module.ModuleEscaping;
 import dev.granary.core.module.ModulePath;
 import dev.granary.core.module.ModuleVersion;
 import dev.granary.storage.BlobKey;
-import java.util.regex.Pattern;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * Every key Granary writes, in one place. The layout is the GOPROXY URL space, case-escaped as the
@@ -66,18 +66,19 @@ public final class StorageLayout {
     private static final Pattern SIGNATURE_NAME = Pattern.compile("[0-9a-f]{32}\\.tar\\.zst\\.asc");
     /** {@code <aa>/<id>}: the directory is the ID's first byte. */
     private static final Pattern CACHE_ENTRY = Pattern.compile("([0-9a-f]{2})/\\1[0-9a-f]{62}");
+
     private static final String ACCESS = "access/";
     private static final String QUARANTINE = "quarantine/";
     private static final String TOOLCHAINS = "toolchains/";
     /** The module the go command downloads toolchains as (cmd/go/internal/toolchain). */
     public static final String TOOLCHAIN_MODULE = "golang.org/toolchain";
+
     private static final String DL = "dl/";
     private static final String DL_LISTING = "listing.json";
     private static final String DL_LISTING_ALL = "listing-all.json";
     private static final String DL_SIGNING_KEY = "signing-key.asc";
 
-    private StorageLayout() {
-    }
+    private StorageLayout() {}
 
     // ---- module artifacts ----------------------------------------------------------------------
 
@@ -129,7 +130,8 @@ public final class StorageLayout {
             return Optional.empty();
         }
         try {
-            return Optional.of(ModuleVersion.of(ModuleEscaping.unescapePath(v.substring(0, at)), ModuleEscaping.unescapeVersion(version)));
+            return Optional.of(ModuleVersion.of(
+                    ModuleEscaping.unescapePath(v.substring(0, at)), ModuleEscaping.unescapeVersion(version)));
         } catch (ProxyException e) {
             return Optional.empty();
         }
@@ -137,7 +139,8 @@ public final class StorageLayout {
 
     /** True when {@code key} is a {@code .info} directly in {@code versionsDir}: the commit marker of a version. */
     public static boolean isInfo(BlobKey key, BlobKey versionsDir) {
-        return key.name().endsWith(".info") && key.parent().map(versionsDir::equals).orElse(false);
+        return key.name().endsWith(".info")
+                && key.parent().map(versionsDir::equals).orElse(false);
     }
 
     // ---- private-module pins and leases --------------------------------------------------------
@@ -173,7 +176,8 @@ public final class StorageLayout {
             return Optional.empty();
         }
         try {
-            return Optional.of(ModuleVersion.of(ModuleEscaping.unescapePath(v.substring(0, at)),
+            return Optional.of(ModuleVersion.of(
+                    ModuleEscaping.unescapePath(v.substring(0, at)),
                     ModuleEscaping.unescapeVersion(v.substring(at + "/@v/".length()))));
         } catch (ProxyException e) {
             return Optional.empty();
@@ -314,7 +318,8 @@ public final class StorageLayout {
         }
         String v = key.value();
         try {
-            return Optional.of(ModuleVersion.of(TOOLCHAIN_MODULE,
+            return Optional.of(ModuleVersion.of(
+                    TOOLCHAIN_MODULE,
                     ModuleEscaping.unescapeVersion(v.substring(TOOLCHAINS.length(), v.length() - ".info".length()))));
         } catch (ProxyException e) {
             return Optional.empty();
@@ -380,13 +385,19 @@ public final class StorageLayout {
             return SIGNATURE_NAME.matcher(name).matches() ? KeyKind.GOCACHE_BUNDLE_SIGNATURE : KeyKind.OTHER;
         }
         if (v.startsWith(GOCACHE_ACTIONS)) {
-            return CACHE_ENTRY.matcher(v.substring(GOCACHE_ACTIONS.length())).matches() ? KeyKind.GOCACHE_ACTION : KeyKind.OTHER;
+            return CACHE_ENTRY.matcher(v.substring(GOCACHE_ACTIONS.length())).matches()
+                    ? KeyKind.GOCACHE_ACTION
+                    : KeyKind.OTHER;
         }
         if (v.startsWith(GOCACHE_OUTPUTS)) {
-            return CACHE_ENTRY.matcher(v.substring(GOCACHE_OUTPUTS.length())).matches() ? KeyKind.GOCACHE_OUTPUT : KeyKind.OTHER;
+            return CACHE_ENTRY.matcher(v.substring(GOCACHE_OUTPUTS.length())).matches()
+                    ? KeyKind.GOCACHE_OUTPUT
+                    : KeyKind.OTHER;
         }
         if (v.startsWith(TOOLCHAINS)) {
-            return v.endsWith(".info") && v.indexOf('/', TOOLCHAINS.length()) < 0 ? KeyKind.TOOLCHAIN_INFO : KeyKind.OTHER;
+            return v.endsWith(".info") && v.indexOf('/', TOOLCHAINS.length()) < 0
+                    ? KeyKind.TOOLCHAIN_INFO
+                    : KeyKind.OTHER;
         }
         if (v.startsWith(DL)) {
             String name = v.substring(DL.length());
@@ -396,7 +407,10 @@ public final class StorageLayout {
             return switch (name) {
                 case DL_LISTING, DL_LISTING_ALL -> KeyKind.DL_LISTING;
                 case DL_SIGNING_KEY -> KeyKind.DL_SIGNING_KEY;
-                default -> name.endsWith(".sha256") ? KeyKind.DL_SHA256 : name.endsWith(".asc") ? KeyKind.DL_SIGNATURE : KeyKind.DL_ARCHIVE;
+                default ->
+                    name.endsWith(".sha256")
+                            ? KeyKind.DL_SHA256
+                            : name.endsWith(".asc") ? KeyKind.DL_SIGNATURE : KeyKind.DL_ARCHIVE;
             };
         }
         if (v.startsWith(SUMDB)) {

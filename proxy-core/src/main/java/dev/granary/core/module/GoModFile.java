@@ -26,11 +26,11 @@ import java.util.Optional;
  * @param exclude excluded versions
  * @param replace replacements
  */
-public record GoModFile(String module, String go, List<Require> require, List<ModuleVersion> exclude, List<Replace> replace) {
+public record GoModFile(
+        String module, String go, List<Require> require, List<ModuleVersion> exclude, List<Replace> replace) {
 
     /** A requirement. */
-    public record Require(ModuleVersion version, boolean indirect) {
-    }
+    public record Require(ModuleVersion version, boolean indirect) {}
 
     /**
      * A replacement: {@code old [oldVersion] => new newVersion}, or {@code => ./dir} (newVersion null).
@@ -108,7 +108,10 @@ public record GoModFile(String module, String go, List<Require> require, List<Mo
             switch (d.verb()) {
                 case "module" -> module = d.need(1, 1).get(0);
                 case "go" -> go = d.need(1, 1).get(0);
-                case "require" -> require.add(new Require(d.version(d.need(2, 2)), d.comment().map(c -> c.startsWith("indirect")).orElse(false)));
+                case "require" ->
+                    require.add(new Require(
+                            d.version(d.need(2, 2)),
+                            d.comment().map(c -> c.startsWith("indirect")).orElse(false)));
                 case "exclude" -> {
                     if (!lax) {
                         exclude.add(d.version(d.need(2, 2)));
@@ -161,7 +164,9 @@ public record GoModFile(String module, String go, List<Require> require, List<Mo
         /** go.dev/ref/mod#go-mod-file-replace: {@code old [v] => new v} or {@code old [v] => ./dir}. */
         Replace replace() {
             int arrow = args.size() >= 2 && args.get(1).equals("=>") ? 1 : 2;
-            if (args.size() < arrow + 2 || args.size() > arrow + 3 || !args.get(arrow).equals("=>")) {
+            if (args.size() < arrow + 2
+                    || args.size() > arrow + 3
+                    || !args.get(arrow).equals("=>")) {
                 throw error("usage: replace module/path [v1.2.3] => other/module v1.4 | ../local/directory");
             }
             String oldPath = args.get(0);
@@ -169,11 +174,16 @@ public record GoModFile(String module, String go, List<Require> require, List<Mo
             String newPath = args.get(arrow + 1);
             if (args.size() == arrow + 2) {
                 if (!isDirectoryPath(newPath)) {
-                    throw error("replacement module without version must be a directory path (rooted or starting with ./ or ../)");
+                    throw error(
+                            "replacement module without version must be a directory path (rooted or starting with ./ or ../)");
                 }
                 return new Replace(oldPath, oldVersion, newPath, null);
             }
-            return new Replace(oldPath, oldVersion, newPath, moduleVersion(newPath, args.get(arrow + 2)).version());
+            return new Replace(
+                    oldPath,
+                    oldVersion,
+                    newPath,
+                    moduleVersion(newPath, args.get(arrow + 2)).version());
         }
     }
 
@@ -185,8 +195,12 @@ public record GoModFile(String module, String go, List<Require> require, List<Mo
     static List<Directive> directives(String file, byte[] data) {
         String text;
         try {
-            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(data)).toString();
+            text = StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(data))
+                    .toString();
         } catch (CharacterCodingException e) {
             throw ProxyException.invalid(file + ": not UTF-8 text");
         }
@@ -231,8 +245,7 @@ public record GoModFile(String module, String go, List<Require> require, List<Mo
         return out;
     }
 
-    private record Line(List<String> tokens, Optional<String> comment) {
-    }
+    private record Line(List<String> tokens, Optional<String> comment) {}
 
     private static Line tokens(String file, int n, String s) {
         List<String> out = new ArrayList<>();
@@ -244,7 +257,8 @@ public record GoModFile(String module, String go, List<Require> require, List<Mo
             } else if (c == '/' && i + 1 < s.length() && s.charAt(i + 1) == '/') {
                 return new Line(out, Optional.of(s.substring(i + 2).strip()));
             } else if (c == '(' || c == ')' || c == '[' || c == ']' || c == '{' || c == '}' || c == ',') {
-                // modfile's punctuation; only parentheses mean something here (blocks), the rest is for retract intervals.
+                // modfile's punctuation; only parentheses mean something here (blocks), the rest is for retract
+                // intervals.
                 out.add(String.valueOf(c));
                 i++;
             } else if (c == '"') {
@@ -267,7 +281,9 @@ public record GoModFile(String module, String go, List<Require> require, List<Mo
                             case '"', '\\', '/' -> b.append(e);
                             case 'n' -> b.append('\n');
                             case 't' -> b.append('\t');
-                            default -> throw ProxyException.invalid(file + ":" + n + ": unsupported escape \\" + e + " in string");
+                            default ->
+                                throw ProxyException.invalid(
+                                        file + ":" + n + ": unsupported escape \\" + e + " in string");
                         }
                     } else {
                         b.append(d);

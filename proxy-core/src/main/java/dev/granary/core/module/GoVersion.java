@@ -17,7 +17,8 @@ import java.util.Optional;
  * @param kind  empty, or a prerelease kind such as alpha, beta, rc
  * @param pre   the prerelease number, or empty
  */
-public record GoVersion(String major, String minor, String patch, String kind, String pre) implements Comparable<GoVersion> {
+public record GoVersion(String major, String minor, String patch, String kind, String pre)
+        implements Comparable<GoVersion> {
 
     /** Orders version strings; invalid ones sort before every valid one, as gover.Compare does. */
     public static final Comparator<String> ORDER = GoVersion::compare;
@@ -127,7 +128,8 @@ public record GoVersion(String major, String minor, String patch, String kind, S
 
     /** gover.IsLang: a language version (1.21), not a release (1.21.0, 1.20, which is 1.20.0). */
     public static boolean isLang(String v) {
-        return parse(v).map(g -> g.patch.isEmpty() && g.kind.isEmpty() && g.pre.isEmpty()).orElse(false);
+        return parse(v).map(g -> g.patch.isEmpty() && g.kind.isEmpty() && g.pre.isEmpty())
+                .orElse(false);
     }
 
     /** True for alpha, beta and rc versions. */

@@ -1,7 +1,6 @@
 package dev.granary.core.module;
 
 import dev.granary.core.ProxyException;
-
 import java.util.List;
 
 /**
@@ -16,13 +15,16 @@ import java.util.List;
 public final class ModuleChecks {
 
     /** What kind of path is checked; module, import and file paths allow different characters. */
-    enum PathKind { MODULE, IMPORT, FILE }
+    enum PathKind {
+        MODULE,
+        IMPORT,
+        FILE
+    }
 
     // golang.org/x/mod/module: badWindowsNames, the reserved file path elements on Windows.
     private static final List<String> BAD_WINDOWS_NAMES = List.of(
-            "CON", "PRN", "AUX", "NUL",
-            "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9",
-            "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9");
+            "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9", "LPT1",
+            "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9");
 
     private ModuleChecks() {}
 
@@ -226,8 +228,13 @@ public final class ModuleChecks {
 
     /** golang.org/x/mod/module: modPathOK, ASCII letters, digits and {@code - . _ ~}. */
     private static boolean modPathOK(int r) {
-        return r == '-' || r == '.' || r == '_' || r == '~'
-                || '0' <= r && r <= '9' || 'A' <= r && r <= 'Z' || 'a' <= r && r <= 'z';
+        return r == '-'
+                || r == '.'
+                || r == '_'
+                || r == '~'
+                || '0' <= r && r <= '9'
+                || 'A' <= r && r <= 'Z'
+                || 'a' <= r && r <= 'z';
     }
 
     /** golang.org/x/mod/module: fileNameOK, ASCII letters, digits, {@code !#$%&()+,-.=@[]^_{}~ } and Unicode letters. */

@@ -26,7 +26,8 @@ public final class ModuleEscaping {
      */
     public static String escapeVersion(String version) {
         // Go then fails in escapeString on non-ASCII letters (which a file name allows); same refusal here.
-        if (version.contains("!") || ModuleChecks.elemProblem(version, ModuleChecks.PathKind.FILE) != null
+        if (version.contains("!")
+                || ModuleChecks.elemProblem(version, ModuleChecks.PathKind.FILE) != null
                 || !version.chars().allMatch(c -> c < 0x80)) {
             throw ProxyException.invalid("version " + GoQuote.quote(version) + " invalid: disallowed version string");
         }

@@ -61,22 +61,23 @@ public final class ModuleGraph {
      * @param goMods    the module versions whose go.mod the go command downloads (replacements applied)
      * @param zips      the module versions whose zip a build of {@code all} downloads (replacements applied)
      */
-    public record Result(List<ModuleVersion> buildList, Set<ModuleVersion> goMods, Set<ModuleVersion> zips) {
+    public record Result(List<ModuleVersion> buildList, Set<ModuleVersion> goMods, Set<ModuleVersion> zips) {}
+
+    private enum Pruning {
+        PRUNED,
+        UNPRUNED,
+        WORKSPACE
     }
 
-    private enum Pruning { PRUNED, UNPRUNED, WORKSPACE }
+    private record Key(ModuleVersion mv, Pruning pruning) {}
 
-    private record Key(ModuleVersion mv, Pruning pruning) {
-    }
-
-    private record Summary(List<ModuleVersion> require, Pruning pruning) {
-    }
+    private record Summary(List<ModuleVersion> require, Pruning pruning) {}
 
     /** A version's go.mod comes from a download, or from a local directory (never downloaded). */
-    private record Target(ModuleVersion module, Path directory) {
-    }
+    private record Target(ModuleVersion module, Path directory) {}
 
-    private static final Comparator<ModuleVersion> ORDER = Comparator.<ModuleVersion, String>comparing(m -> m.path().value())
+    private static final Comparator<ModuleVersion> ORDER = Comparator.<ModuleVersion, String>comparing(
+                    m -> m.path().value())
             .thenComparing(ModuleVersion::version, Semver.ORDER);
 
     private final GoModSource source;
@@ -91,8 +92,12 @@ public final class ModuleGraph {
     private final Set<ModuleVersion> loaded = new LinkedHashSet<>();
     private final int parallelism;
 
-    private ModuleGraph(GoModSource source, Set<String> mainPaths, Map<GoModFile.Replace, Path> replaces,
-                        Set<ModuleVersion> excluded, int parallelism) {
+    private ModuleGraph(
+            GoModSource source,
+            Set<String> mainPaths,
+            Map<GoModFile.Replace, Path> replaces,
+            Set<ModuleVersion> excluded,
+            int parallelism) {
         this.source = source;
         this.mainPaths = mainPaths;
         this.replaces = List.copyOf(replaces.keySet());
@@ -115,7 +120,10 @@ public final class ModuleGraph {
         main.replace().forEach(r -> replaces.put(r, mainDir));
         ModuleGraph g = new ModuleGraph(source, Set.of(main.module()), replaces, Set.copyOf(main.exclude()), 16);
         Pruning pruning = main.prunesGraph() ? Pruning.PRUNED : Pruning.UNPRUNED;
-        List<ModuleVersion> roots = main.require().stream().map(GoModFile.Require::version).filter(v -> !g.excluded.contains(v)).toList();
+        List<ModuleVersion> roots = main.require().stream()
+                .map(GoModFile.Require::version)
+                .filter(v -> !g.excluded.contains(v))
+                .toList();
         g.run(roots, pruning);
         return g.result();
     }
@@ -142,8 +150,9 @@ public final class ModuleGraph {
             excluded.addAll(mod.exclude());
             for (GoModFile.Replace r : mod.replace()) {
                 // go.work's own replacements win over a module's (go.dev/ref/mod#go-work-file-replace).
-                boolean overridden = work.replace().stream().anyMatch(w -> w.oldPath().equals(r.oldPath())
-                        && (w.oldVersion() == null || w.oldVersion().equals(r.oldVersion())));
+                boolean overridden = work.replace().stream()
+                        .anyMatch(w -> w.oldPath().equals(r.oldPath())
+                                && (w.oldVersion() == null || w.oldVersion().equals(r.oldVersion())));
                 if (!overridden) {
                     replaces.putIfAbsent(r, dir);
                 }
@@ -156,7 +165,10 @@ public final class ModuleGraph {
         List<Key> wave = new ArrayList<>();
         Map<String, List<ModuleVersion>> mainRequires = new LinkedHashMap<>();
         for (GoModFile mod : mains.values()) {
-            List<ModuleVersion> req = mod.require().stream().map(GoModFile.Require::version).filter(v -> !excluded.contains(v)).toList();
+            List<ModuleVersion> req = mod.require().stream()
+                    .map(GoModFile.Require::version)
+                    .filter(v -> !excluded.contains(v))
+                    .toList();
             mainRequires.put(mod.module(), req);
             Pruning p = mod.prunesGraph() ? Pruning.PRUNED : Pruning.UNPRUNED;
             for (ModuleVersion r : req) {
@@ -185,7 +197,11 @@ public final class ModuleGraph {
     /** Loads waves of keys until none is left; each wave's go.mod files are read in parallel. */
     private void drain(List<Key> wave) {
         while (!wave.isEmpty()) {
-            readAll(wave.stream().map(Key::mv).filter(m -> !summaries.containsKey(m)).distinct().toList());
+            readAll(wave.stream()
+                    .map(Key::mv)
+                    .filter(m -> !summaries.containsKey(m))
+                    .distinct()
+                    .toList());
             List<Key> next = new ArrayList<>();
             wave.sort(Comparator.comparing(Key::mv, ORDER).thenComparing(Key::pruning));
             for (Key k : wave) {
@@ -266,8 +282,10 @@ public final class ModuleGraph {
             mvs.forEach(m -> summaries.put(m, read(m)));
             return;
         }
-        try (ExecutorService ex = Executors.newFixedThreadPool(Math.min(parallelism, mvs.size()), Thread.ofVirtual().factory())) {
-            List<Future<Summary>> fs = mvs.stream().map(m -> ex.submit(() -> read(m))).toList();
+        try (ExecutorService ex = Executors.newFixedThreadPool(
+                Math.min(parallelism, mvs.size()), Thread.ofVirtual().factory())) {
+            List<Future<Summary>> fs =
+                    mvs.stream().map(m -> ex.submit(() -> read(m))).toList();
             for (int i = 0; i < mvs.size(); i++) {
                 summaries.put(mvs.get(i), fs.get(i).get());
             }
@@ -278,7 +296,8 @@ public final class ModuleGraph {
             if (e.getCause() instanceof RuntimeException re) {
                 throw re;
             }
-            throw new ProxyException(ProxyException.Kind.INTERNAL, "loading the module graph: " + e.getCause(), e.getCause());
+            throw new ProxyException(
+                    ProxyException.Kind.INTERNAL, "loading the module graph: " + e.getCause(), e.getCause());
         }
     }
 
@@ -300,8 +319,10 @@ public final class ModuleGraph {
         } catch (IOException e) {
             throw new UncheckedIOException("reading the go.mod of " + m + ": " + e.getMessage(), e);
         }
-        List<ModuleVersion> req = mod.require().stream().map(GoModFile.Require::version)
-                .filter(v -> !excluded.contains(v)).toList();
+        List<ModuleVersion> req = mod.require().stream()
+                .map(GoModFile.Require::version)
+                .filter(v -> !excluded.contains(v))
+                .toList();
         return new Summary(req, mod.prunesGraph() ? Pruning.PRUNED : Pruning.UNPRUNED);
     }
 
@@ -317,7 +338,8 @@ public final class ModuleGraph {
             return new Target(m, null);
         }
         if (best.isDirectory()) {
-            return new Target(null, replaceBase.get(best).resolve(best.newPath()).normalize());
+            return new Target(
+                    null, replaceBase.get(best).resolve(best.newPath()).normalize());
         }
         return new Target(ModuleVersion.of(best.newPath(), best.newVersion()), null);
     }

@@ -1,7 +1,6 @@
 package dev.granary.core.module;
 
 import dev.granary.core.ProxyException;
-
 import java.util.Optional;
 
 /**

@@ -5,8 +5,7 @@ package dev.granary.core.module;
  * Go's path.Match globs.
  */
 public final class ModulePatterns {
-    private ModulePatterns() {
-    }
+    private ModulePatterns() {}
 
     /**
      * True when any path prefix of {@code target} matches one of the comma-separated glob patterns.

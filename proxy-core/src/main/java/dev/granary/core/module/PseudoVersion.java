@@ -1,7 +1,6 @@
 package dev.granary.core.module;
 
 import dev.granary.core.ProxyException;
-
 import java.time.DateTimeException;
 import java.time.Instant;
 import java.time.LocalDateTime;
@@ -59,7 +58,8 @@ public final class PseudoVersion {
 
     /** module.IsPseudoVersion. */
     public static boolean isPseudoVersion(String v) {
-        return v.chars().filter(c -> c == '-').count() >= 2 && Semver.isValid(v)
+        return v.chars().filter(c -> c == '-').count() >= 2
+                && Semver.isValid(v)
                 && PSEUDO_VERSION.matcher(v).matches();
     }
 
@@ -152,8 +152,9 @@ public final class PseudoVersion {
     /** Go's "20060102150405" layout in UTC; years beyond 9999 print all digits, like Go. */
     private static String formatTimestamp(Instant time) {
         ZonedDateTime t = time.atZone(ZoneOffset.UTC);
-        return String.format("%04d%02d%02d%02d%02d%02d", t.getYear(), t.getMonthValue(), t.getDayOfMonth(),
-                t.getHour(), t.getMinute(), t.getSecond());
+        return String.format(
+                "%04d%02d%02d%02d%02d%02d",
+                t.getYear(), t.getMonthValue(), t.getDayOfMonth(), t.getHour(), t.getMinute(), t.getSecond());
     }
 
     /** Adds one to a decimal string of any length. */

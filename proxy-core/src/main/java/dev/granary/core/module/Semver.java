@@ -24,8 +24,8 @@ public final class Semver {
     private Semver() {}
 
     /** The parsed parts of a version; {@code shortSuffix} is what Canonical appends (".0.0", ".0" or ""). */
-    private record Parsed(String major, String minor, String patch, String shortSuffix,
-                          String prerelease, String build) {}
+    private record Parsed(
+            String major, String minor, String patch, String shortSuffix, String prerelease, String build) {}
 
     /** semver.IsValid. */
     public static boolean isValid(String v) {

@@ -46,8 +46,11 @@ final class BcSignatureVerifier implements SignatureVerifier {
         PGPSignature sig = parseSignature(sigBytes);
         int type = sig.getSignatureType();
         if (type != PGPSignature.BINARY_DOCUMENT && type != PGPSignature.CANONICAL_TEXT_DOCUMENT) {
-            throw new PgpException(Reason.MALFORMED_SIGNATURE, Pgp.issuer(sig), "signature of type 0x"
-                    + Integer.toHexString(type) + " is not a signature over a document (0x00 binary or 0x01 text)");
+            throw new PgpException(
+                    Reason.MALFORMED_SIGNATURE,
+                    Pgp.issuer(sig),
+                    "signature of type 0x" + Integer.toHexString(type)
+                            + " is not a signature over a document (0x00 binary or 0x01 text)");
         }
         return verify(sig, s -> {
             // A canonical-text signature hashes line endings as CRLF (RFC 4880 section 5.2.1):
@@ -62,7 +65,8 @@ final class BcSignatureVerifier implements SignatureVerifier {
 
     @Override
     public VerifiedSignature verifyDetached(Path data, Path signature) throws IOException, PgpException {
-        try (InputStream sig = Files.newInputStream(signature); InputStream in = Files.newInputStream(data)) {
+        try (InputStream sig = Files.newInputStream(signature);
+                InputStream in = Files.newInputStream(data)) {
             return verifyDetached(in, sig);
         }
     }
@@ -78,13 +82,19 @@ final class BcSignatureVerifier implements SignatureVerifier {
         Cleartext text = Cleartext.parse(bytes);
         PGPSignature sig = parseSignature(text.signature());
         if (sig.getSignatureType() != PGPSignature.CANONICAL_TEXT_DOCUMENT) {
-            throw new PgpException(Reason.MALFORMED_SIGNATURE, Pgp.issuer(sig), "the signature of a cleartext-signed message must be"
-                    + " a text signature (0x01), not 0x" + Integer.toHexString(sig.getSignatureType()));
+            throw new PgpException(
+                    Reason.MALFORMED_SIGNATURE,
+                    Pgp.issuer(sig),
+                    "the signature of a cleartext-signed message must be" + " a text signature (0x01), not 0x"
+                            + Integer.toHexString(sig.getSignatureType()));
         }
         String hash = Pgp.hashName(sig.getHashAlgorithm());
         if (!text.hashes().isEmpty() && !text.hashes().contains(hash)) {
-            throw new PgpException(Reason.MALFORMED_SIGNATURE, Pgp.issuer(sig), "the message's Hash header says "
-                    + String.join(",", text.hashes()) + " but its signature uses " + hash);
+            throw new PgpException(
+                    Reason.MALFORMED_SIGNATURE,
+                    Pgp.issuer(sig),
+                    "the message's Hash header says " + String.join(",", text.hashes()) + " but its signature uses "
+                            + hash);
         }
         VerifiedSignature verified = verify(sig, s -> {
             // RFC 4880 section 7.1: lines joined by CRLF, without trailing whitespace, and without the
@@ -134,16 +144,22 @@ final class BcSignatureVerifier implements SignatureVerifier {
         }
         if (cert == null) {
             String issuer = Pgp.issuer(sig);
-            throw new PgpException(Reason.UNKNOWN_KEY, issuer, "signed by key " + issuer + ", which is not in the keyring");
+            throw new PgpException(
+                    Reason.UNKNOWN_KEY, issuer, "signed by key " + issuer + ", which is not in the keyring");
         }
         VerifiedSignature result;
         synchronized (cert) {
             KeyChecks.check(cert, signer, sig, now, MAX_CLOCK_SKEW.toMillis());
-            result = new VerifiedSignature(Pgp.fingerprint(cert.getPrimaryKey()), Pgp.fingerprint(signer),
-                    Pgp.userId(cert, now), sig.getCreationTime().toInstant(),
-                    sig.getSignatureType() == PGPSignature.CANONICAL_TEXT_DOCUMENT, Pgp.hashName(sig.getHashAlgorithm()));
+            result = new VerifiedSignature(
+                    Pgp.fingerprint(cert.getPrimaryKey()),
+                    Pgp.fingerprint(signer),
+                    Pgp.userId(cert, now),
+                    sig.getCreationTime().toInstant(),
+                    sig.getSignatureType() == PGPSignature.CANONICAL_TEXT_DOCUMENT,
+                    Pgp.hashName(sig.getHashAlgorithm()));
         }
-        String who = result.keyFingerprint() + result.userId().map(u -> " (" + Pgp.printable(u) + ")").orElse("");
+        String who = result.keyFingerprint()
+                + result.userId().map(u -> " (" + Pgp.printable(u) + ")").orElse("");
         boolean good;
         try {
             // The signature object is this call's own (parsed from this call's input): no lock needed.
@@ -152,12 +168,18 @@ final class BcSignatureVerifier implements SignatureVerifier {
             good = sig.verify();
         } catch (PGPException | PGPRuntimeOperationException e) {
             // The key and signature parsed but do not fit together (wrong algorithm, malformed value).
-            throw new PgpException(Reason.BAD_SIGNATURE, result.signingKeyFingerprint(),
-                    "bad signature from key " + who + ": " + Pgp.message(e), e);
+            throw new PgpException(
+                    Reason.BAD_SIGNATURE,
+                    result.signingKeyFingerprint(),
+                    "bad signature from key " + who + ": " + Pgp.message(e),
+                    e);
         }
         if (!good) {
-            throw new PgpException(Reason.BAD_SIGNATURE, result.signingKeyFingerprint(), "bad signature from key " + who
-                    + ": the data does not match the signature (changed, or the signature is for other data)");
+            throw new PgpException(
+                    Reason.BAD_SIGNATURE,
+                    result.signingKeyFingerprint(),
+                    "bad signature from key " + who
+                            + ": the data does not match the signature (changed, or the signature is for other data)");
         }
         return result;
     }
@@ -176,20 +198,25 @@ final class BcSignatureVerifier implements SignatureVerifier {
                 if (o instanceof PGPSignatureList list) {
                     list.forEach(sigs::add);
                 } else if (!(o instanceof PGPMarker)) {
-                    throw new PgpException(Reason.MALFORMED_SIGNATURE, "not a detached signature: it holds "
-                            + o.getClass().getSimpleName().replaceFirst("^PGP", ""));
+                    throw new PgpException(
+                            Reason.MALFORMED_SIGNATURE,
+                            "not a detached signature: it holds "
+                                    + o.getClass().getSimpleName().replaceFirst("^PGP", ""));
                 }
             }
         } catch (IOException | RuntimeException e) {
             // BouncyCastle reports truncation, garbage and armor checksum errors as IOException, and some
             // malformed packets as runtime exceptions.
-            throw new PgpException(Reason.MALFORMED_SIGNATURE, null, "not a valid OpenPGP signature: " + Pgp.message(e), e);
+            throw new PgpException(
+                    Reason.MALFORMED_SIGNATURE, null, "not a valid OpenPGP signature: " + Pgp.message(e), e);
         }
         if (sigs.isEmpty()) {
             throw new PgpException(Reason.MALFORMED_SIGNATURE, "no OpenPGP signature found");
         }
         if (sigs.size() > 1) {
-            throw new PgpException(Reason.MALFORMED_SIGNATURE, "the input holds " + sigs.size() + " signatures; exactly one is expected");
+            throw new PgpException(
+                    Reason.MALFORMED_SIGNATURE,
+                    "the input holds " + sigs.size() + " signatures; exactly one is expected");
         }
         return sigs.get(0);
     }

@@ -84,7 +84,8 @@ record Cleartext(List<byte[]> lines, List<String> endings, List<String> hashes, 
                 }
                 // RFC 4880 section 7.1: every text line starting with '-' is escaped as "- ".
                 if (line.length < 2 || line[1] != ' ') {
-                    throw malformed("line " + (n + 1) + " of the cleartext-signed message starts with a dash that is not escaped");
+                    throw malformed("line " + (n + 1)
+                            + " of the cleartext-signed message starts with a dash that is not escaped");
                 }
                 line = Arrays.copyOfRange(line, 2, line.length);
             }

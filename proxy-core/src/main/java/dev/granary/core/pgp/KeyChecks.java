@@ -39,8 +39,7 @@ import org.bouncycastle.openpgp.api.OpenPGPPolicy;
  */
 final class KeyChecks {
 
-    private KeyChecks() {
-    }
+    private KeyChecks() {}
 
     /**
      * Refuses the signature if its structure or its key's state does not allow it; returns normally
@@ -61,46 +60,66 @@ final class KeyChecks {
         // RFC 9580 section 5.2.3: v4 and later signatures carry their creation time in the hashed area;
         // v3 signatures (no subpackets at all) are obsolete.
         if (sig.getVersion() < 4) {
-            throw new PgpException(Reason.MALFORMED_SIGNATURE, signerFpr,
+            throw new PgpException(
+                    Reason.MALFORMED_SIGNATURE,
+                    signerFpr,
                     "version " + sig.getVersion() + " signature from " + signerName + " is not accepted");
         }
         PGPSignatureSubpacketVector hashed = sig.getHashedSubPackets();
         if (hashed == null || hashed.getSignatureCreationTime() == null) {
-            throw new PgpException(Reason.MALFORMED_SIGNATURE, signerFpr,
+            throw new PgpException(
+                    Reason.MALFORMED_SIGNATURE,
+                    signerFpr,
                     "signature from " + signerName + " has no signed creation time");
         }
         if (!policy.hasNoCriticalUnknownSubpackets(sig) || !policy.hasNoCriticalUnknownNotations(sig)) {
             // RFC 9580 section 5.2.3.7: a critical subpacket the verifier does not understand makes the
             // signature invalid.
-            throw new PgpException(Reason.MALFORMED_SIGNATURE, signerFpr,
+            throw new PgpException(
+                    Reason.MALFORMED_SIGNATURE,
+                    signerFpr,
                     "signature from " + signerName + " has a critical subpacket that is not understood");
         }
         for (OpenPGPComponentKey k : subkey ? List.of(primary, signer) : List.of(primary)) {
             if (!policy.isAcceptablePublicKey(k.getPGPPublicKey())) {
-                throw new PgpException(Reason.UNACCEPTABLE_ALGORITHM, Pgp.fingerprint(k),
-                        (k == primary ? "key " + who : "subkey " + Pgp.fingerprint(k) + " of key " + who)
-                                + " uses " + Pgp.algorithmName(k.getPGPPublicKey()) + ", which is not accepted");
+                throw new PgpException(
+                        Reason.UNACCEPTABLE_ALGORITHM,
+                        Pgp.fingerprint(k),
+                        (k == primary ? "key " + who : "subkey " + Pgp.fingerprint(k) + " of key " + who) + " uses "
+                                + Pgp.algorithmName(k.getPGPPublicKey()) + ", which is not accepted");
             }
         }
         if (!policy.hasAcceptableSignatureHashAlgorithm(sig)) {
-            throw new PgpException(Reason.UNACCEPTABLE_ALGORITHM, signerFpr, "signature from " + signerName
-                    + " uses hash algorithm " + Pgp.hashName(sig.getHashAlgorithm()) + ", which is not accepted");
+            throw new PgpException(
+                    Reason.UNACCEPTABLE_ALGORITHM,
+                    signerFpr,
+                    "signature from " + signerName + " uses hash algorithm " + Pgp.hashName(sig.getHashAlgorithm())
+                            + ", which is not accepted");
         }
 
         Date created = sig.getCreationTime();
         if (created.getTime() > now.getTime() + skewMillis) {
-            throw new PgpException(Reason.FUTURE_SIGNATURE, signerFpr, "signature from " + signerName
-                    + " claims to be made in the future (" + created.toInstant() + ", now " + now.toInstant() + ")");
+            throw new PgpException(
+                    Reason.FUTURE_SIGNATURE,
+                    signerFpr,
+                    "signature from " + signerName + " claims to be made in the future (" + created.toInstant()
+                            + ", now " + now.toInstant() + ")");
         }
         if (created.before(signer.getCreationTime())) {
-            throw new PgpException(Reason.MALFORMED_SIGNATURE, signerFpr, "signature from " + signerName
-                    + " is dated " + created.toInstant() + ", before the key was created ("
-                    + signer.getCreationTime().toInstant() + ")");
+            throw new PgpException(
+                    Reason.MALFORMED_SIGNATURE,
+                    signerFpr,
+                    "signature from " + signerName
+                            + " is dated " + created.toInstant() + ", before the key was created ("
+                            + signer.getCreationTime().toInstant() + ")");
         }
         long sigExpiry = hashed.getSignatureExpirationTime();
         if (sigExpiry > 0 && !now.before(new Date(created.getTime() + sigExpiry * 1000))) {
-            throw new PgpException(Reason.SIGNATURE_EXPIRED, signerFpr, "signature from " + signerName + " expired on "
-                    + new Date(created.getTime() + sigExpiry * 1000).toInstant());
+            throw new PgpException(
+                    Reason.SIGNATURE_EXPIRED,
+                    signerFpr,
+                    "signature from " + signerName + " expired on "
+                            + new Date(created.getTime() + sigExpiry * 1000).toInstant());
         }
 
         revoked(primary, now, fpr, "key " + who);
@@ -118,7 +137,9 @@ final class KeyChecks {
             throw new PgpException(Reason.INVALID_BINDING, signerFpr, signerName + " has no valid binding signature");
         }
         if (!signer.isSigningKey(now)) {
-            throw new PgpException(Reason.NOT_SIGNING_KEY, signerFpr,
+            throw new PgpException(
+                    Reason.NOT_SIGNING_KEY,
+                    signerFpr,
                     signerName + " is not marked for signing data (key flags: " + flags(signer, now) + ")");
         }
     }
@@ -130,22 +151,32 @@ final class KeyChecks {
             // it shadows the valid self-signature.
             return;
         }
-        throw new PgpException(Reason.KEY_REVOKED, fpr, name + " is revoked (since "
-                + revocation.getCreationTime().toInstant() + reason(revocation.getSignature()) + ")");
+        throw new PgpException(
+                Reason.KEY_REVOKED,
+                fpr,
+                name + " is revoked (since " + revocation.getCreationTime().toInstant()
+                        + reason(revocation.getSignature()) + ")");
     }
 
-    private static void expired(OpenPGPComponentKey key, Date created, Date now, String fpr, String name) throws PgpException {
+    private static void expired(OpenPGPComponentKey key, Date created, Date now, String fpr, String name)
+            throws PgpException {
         Date expiry = key.getKeyExpirationDateAt(now);
         if (expiry == null) {
             return;
         }
         if (!created.before(expiry)) {
-            throw new PgpException(Reason.KEY_EXPIRED, fpr, name + " had expired (" + expiry.toInstant()
-                    + ") when the signature was made (" + created.toInstant() + ")");
+            throw new PgpException(
+                    Reason.KEY_EXPIRED,
+                    fpr,
+                    name + " had expired (" + expiry.toInstant() + ") when the signature was made ("
+                            + created.toInstant() + ")");
         }
         if (!now.before(expiry)) {
-            throw new PgpException(Reason.KEY_EXPIRED, fpr, name + " expired on " + expiry.toInstant()
-                    + "; signatures from expired keys are refused even when made before (renew it: gpg --quick-set-expire, then export it again)");
+            throw new PgpException(
+                    Reason.KEY_EXPIRED,
+                    fpr,
+                    name + " expired on " + expiry.toInstant()
+                            + "; signatures from expired keys are refused even when made before (renew it: gpg --quick-set-expire, then export it again)");
         }
     }
 

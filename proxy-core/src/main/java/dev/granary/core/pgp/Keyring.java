@@ -94,7 +94,9 @@ public final class Keyring {
 
     /** The primary key fingerprints, upper-case hex, in the order the keys were first read. */
     public List<String> fingerprints() {
-        return certificates.stream().map(c -> Pgp.fingerprint(c.getPrimaryKey())).toList();
+        return certificates.stream()
+                .map(c -> Pgp.fingerprint(c.getPrimaryKey()))
+                .toList();
     }
 
     /** The number of keys (primary keys; subkeys are part of their key). */
@@ -116,10 +118,14 @@ public final class Keyring {
             pinned.add(normalizeFingerprint(f));
         }
         List<OpenPGPCertificate> kept = certificates.stream()
-                .filter(c -> pinned.contains(Pgp.fingerprint(c.getPrimaryKey()))).toList();
+                .filter(c -> pinned.contains(Pgp.fingerprint(c.getPrimaryKey())))
+                .toList();
         if (kept.isEmpty()) {
-            throw new PgpException(PgpException.Reason.UNKNOWN_KEY, fingerprints().get(0), "the keyring holds "
-                    + String.join(", ", fingerprints()) + ", none of which is the pinned key " + String.join(", ", pinned));
+            throw new PgpException(
+                    PgpException.Reason.UNKNOWN_KEY,
+                    fingerprints().get(0),
+                    "the keyring holds " + String.join(", ", fingerprints()) + ", none of which is the pinned key "
+                            + String.join(", ", pinned));
         }
         return new Keyring(kept);
     }
@@ -147,7 +153,8 @@ public final class Keyring {
             try {
                 // Decoding twice makes BouncyCastle read every armored block of a concatenation
                 // (cat a.asc b.asc), not only the first one.
-                InputStream decoded = PGPUtil.getDecoderStream(PGPUtil.getDecoderStream(new ByteArrayInputStream(bytes)));
+                InputStream decoded =
+                        PGPUtil.getDecoderStream(PGPUtil.getDecoderStream(new ByteArrayInputStream(bytes)));
                 PGPObjectFactory objects = Pgp.IMPL.pgpObjectFactory(decoded);
                 Object o;
                 while ((o = objects.nextObject()) != null) {
@@ -161,25 +168,33 @@ public final class Keyring {
                     } else if (o instanceof PGPSignatureList sigs) {
                         for (PGPSignature sig : sigs) {
                             if (sig.getSignatureType() != PGPSignature.KEY_REVOCATION) {
-                                throw new PgpException(PgpException.Reason.MALFORMED_KEY, source
-                                        + " holds a stray signature of type 0x" + Integer.toHexString(sig.getSignatureType())
-                                        + "; a keyring holds public keys and key revocation certificates only");
+                                throw new PgpException(
+                                        PgpException.Reason.MALFORMED_KEY,
+                                        source
+                                                + " holds a stray signature of type 0x"
+                                                + Integer.toHexString(sig.getSignatureType())
+                                                + "; a keyring holds public keys and key revocation certificates only");
                             }
                             revocations.add(sig);
                         }
                     } else if (o instanceof PGPSecretKeyRing) {
-                        throw new PgpException(PgpException.Reason.MALFORMED_KEY, source
-                                + " holds a secret key; a keyring holds public keys only (gpg --export)");
+                        throw new PgpException(
+                                PgpException.Reason.MALFORMED_KEY,
+                                source + " holds a secret key; a keyring holds public keys only (gpg --export)");
                     } else {
-                        throw new PgpException(PgpException.Reason.MALFORMED_KEY, source
-                                + " is not an OpenPGP public key file (found " + describe(o) + ")");
+                        throw new PgpException(
+                                PgpException.Reason.MALFORMED_KEY,
+                                source + " is not an OpenPGP public key file (found " + describe(o) + ")");
                     }
                 }
             } catch (IOException | RuntimeException e) {
                 // BouncyCastle reports garbage and truncation as IOException, and some malformed packets
                 // as runtime exceptions; either way the input is not a key file.
-                throw new PgpException(PgpException.Reason.MALFORMED_KEY, null,
-                        source + " is not an OpenPGP public key file: " + Pgp.message(e), e);
+                throw new PgpException(
+                        PgpException.Reason.MALFORMED_KEY,
+                        null,
+                        source + " is not an OpenPGP public key file: " + Pgp.message(e),
+                        e);
             }
         }
 
@@ -193,8 +208,11 @@ public final class Keyring {
                     }
                 }
                 if (target == null) {
-                    throw new PgpException(PgpException.Reason.MALFORMED_KEY, Pgp.issuer(revocation),
-                            "revocation certificate for key " + Pgp.issuer(revocation) + ", which is in no keyring file");
+                    throw new PgpException(
+                            PgpException.Reason.MALFORMED_KEY,
+                            Pgp.issuer(revocation),
+                            "revocation certificate for key " + Pgp.issuer(revocation)
+                                    + ", which is in no keyring file");
                 }
                 PGPPublicKey revoked = PGPPublicKey.addCertification(target.getPublicKey(), revocation);
                 rings.put(Pgp.fingerprint(revoked), PGPPublicKeyRing.insertPublicKey(target, revoked));
@@ -213,18 +231,26 @@ public final class Keyring {
          * Two copies of one key, merged: each may carry signatures the other lacks (a revocation, a newer
          * self-signature), and dropping either could trust a revoked key.
          */
-        private static PGPPublicKeyRing join(PGPPublicKeyRing a, PGPPublicKeyRing b, String source) throws PgpException {
+        private static PGPPublicKeyRing join(PGPPublicKeyRing a, PGPPublicKeyRing b, String source)
+                throws PgpException {
             try {
                 return PGPPublicKeyRing.join(a, b);
             } catch (PGPException | RuntimeException e) {
                 String fpr = Pgp.fingerprint(a.getPublicKey());
-                throw new PgpException(PgpException.Reason.MALFORMED_KEY, fpr,
-                        source + " has a copy of key " + fpr + " that cannot be merged with another: " + Pgp.message(e), e);
+                throw new PgpException(
+                        PgpException.Reason.MALFORMED_KEY,
+                        fpr,
+                        source + " has a copy of key " + fpr + " that cannot be merged with another: " + Pgp.message(e),
+                        e);
             }
         }
 
         private static String describe(Object o) {
-            return o.getClass().getSimpleName().replaceFirst("^PGP", "").replaceAll("([a-z])([A-Z])", "$1 $2").toLowerCase(Locale.ROOT);
+            return o.getClass()
+                    .getSimpleName()
+                    .replaceFirst("^PGP", "")
+                    .replaceAll("([a-z])([A-Z])", "$1 $2")
+                    .toLowerCase(Locale.ROOT);
         }
     }
 }

@@ -31,8 +31,7 @@ final class Pgp {
 
     private static final HexFormat HEX = HexFormat.of().withUpperCase();
 
-    private Pgp() {
-    }
+    private Pgp() {}
 
     static String fingerprint(PGPPublicKey key) {
         return HEX.formatHex(key.getFingerprint());
@@ -71,7 +70,8 @@ final class Pgp {
 
     /** {@code FPR (User <id>)}: how messages name a key. */
     static String describe(OpenPGPCertificate cert, Date now) {
-        return fingerprint(cert.getPrimaryKey()) + userId(cert, now).map(u -> " (" + printable(u) + ")").orElse("");
+        return fingerprint(cert.getPrimaryKey())
+                + userId(cert, now).map(u -> " (" + printable(u) + ")").orElse("");
     }
 
     /**

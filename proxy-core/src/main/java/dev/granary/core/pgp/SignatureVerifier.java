@@ -75,7 +75,8 @@ public interface SignatureVerifier {
 
     /** A verifier trusting the keys of {@code keyring}, judging expiry and "future" by {@code clock}. */
     static SignatureVerifier of(Keyring keyring, Clock clock) {
-        return new BcSignatureVerifier(Objects.requireNonNull(keyring, "keyring"), Objects.requireNonNull(clock, "clock"));
+        return new BcSignatureVerifier(
+                Objects.requireNonNull(keyring, "keyring"), Objects.requireNonNull(clock, "clock"));
     }
 
     /**

@@ -35,7 +35,6 @@ import org.bouncycastle.openpgp.PGPSignature;
 import org.bouncycastle.openpgp.PGPSignatureGenerator;
 import org.bouncycastle.openpgp.PGPSignatureSubpacketGenerator;
 import org.bouncycastle.openpgp.PGPUtil;
-import org.bouncycastle.openpgp.api.OpenPGPCertificate;
 import org.bouncycastle.openpgp.api.OpenPGPCertificate.OpenPGPComponentKey;
 import org.bouncycastle.openpgp.api.OpenPGPKey;
 import org.bouncycastle.openpgp.api.OpenPGPKey.OpenPGPPrivateKey;
@@ -119,11 +118,19 @@ public final class SigningKey {
             throw new IllegalArgumentException("user id must be non-blank text without control characters");
         }
         try {
-            OpenPGPKeyGenerator generator = new OpenPGPKeyGenerator(Pgp.IMPL, PublicKeyPacket.VERSION_4,
-                    Pgp.IMPL.pgpKeyPairGeneratorProvider(), Pgp.IMPL.pgpDigestCalculatorProvider(), PROTECTION,
-                    Pgp.IMPL.keyFingerPrintCalculator(), new Date());
+            OpenPGPKeyGenerator generator = new OpenPGPKeyGenerator(
+                    Pgp.IMPL,
+                    PublicKeyPacket.VERSION_4,
+                    Pgp.IMPL.pgpKeyPairGeneratorProvider(),
+                    Pgp.IMPL.pgpDigestCalculatorProvider(),
+                    PROTECTION,
+                    Pgp.IMPL.keyFingerPrintCalculator(),
+                    new Date());
             OpenPGPKey generated = generator
-                    .withPrimaryKey(g -> algorithm == KeyAlgorithm.RSA_3072 ? g.generateRsaKeyPair(3072) : g.generateLegacyEd25519KeyPair(),
+                    .withPrimaryKey(
+                            g -> algorithm == KeyAlgorithm.RSA_3072
+                                    ? g.generateRsaKeyPair(3072)
+                                    : g.generateLegacyEd25519KeyPair(),
                             SignatureParameters.Callback.Util.modifyHashedSubpackets(hashed -> {
                                 // One key that certifies and signs, and no expiry: Granary refuses signatures
                                 // from expired keys, so a key must not lapse on a date nobody chose.
@@ -174,8 +181,8 @@ public final class SigningKey {
         Objects.requireNonNull(hash, "hash");
         PGPPublicKey pub = signer.getPGPPublicKey();
         try {
-            PGPSignatureGenerator generator = new PGPSignatureGenerator(
-                    new BcPGPContentSignerBuilder(pub.getAlgorithm(), hash.tag), pub);
+            PGPSignatureGenerator generator =
+                    new PGPSignatureGenerator(new BcPGPContentSignerBuilder(pub.getAlgorithm(), hash.tag), pub);
             generator.init(PGPSignature.BINARY_DOCUMENT, privateKey);
             PGPSignatureSubpacketGenerator hashed = new PGPSignatureSubpacketGenerator();
             hashed.setSignatureCreationTime(new Date());
@@ -192,7 +199,8 @@ public final class SigningKey {
             }
             return armor(generator.generate());
         } catch (PGPException e) {
-            throw new IllegalStateException("signing with key " + signingKeyFingerprint() + " failed: " + Pgp.message(e), e);
+            throw new IllegalStateException(
+                    "signing with key " + signingKeyFingerprint() + " failed: " + Pgp.message(e), e);
         }
     }
 
@@ -230,9 +238,12 @@ public final class SigningKey {
      * @throws FileAlreadyExistsException when {@code file} exists: a secret key is never overwritten
      */
     public void writeSecretKey(Path file) throws IOException {
-        FileAttribute<?>[] ownerOnly = file.getFileSystem().supportedFileAttributeViews().contains("posix")
-                ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))}
-                : new FileAttribute<?>[0];
+        FileAttribute<?>[] ownerOnly =
+                file.getFileSystem().supportedFileAttributeViews().contains("posix")
+                        ? new FileAttribute<?>[] {
+                            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))
+                        }
+                        : new FileAttribute<?>[0];
         writeNew(file, secretKeyArmored(), ownerOnly);
     }
 
@@ -247,7 +258,8 @@ public final class SigningKey {
 
     @Override
     public String toString() {
-        return "SigningKey[" + keyFingerprint() + (signer == key.getPrimaryKey() ? "" : " subkey " + signingKeyFingerprint()) + "]";
+        return "SigningKey[" + keyFingerprint()
+                + (signer == key.getPrimaryKey() ? "" : " subkey " + signingKeyFingerprint()) + "]";
     }
 
     private PGPPublicKeyRing publicRing() {
@@ -289,14 +301,18 @@ public final class SigningKey {
                 }
             }
         } catch (IOException | RuntimeException e) {
-            throw new PgpException(Reason.MALFORMED_KEY, null, source + " is not an OpenPGP secret key file: " + Pgp.message(e), e);
+            throw new PgpException(
+                    Reason.MALFORMED_KEY, null, source + " is not an OpenPGP secret key file: " + Pgp.message(e), e);
         }
         if (rings.isEmpty()) {
-            throw new PgpException(Reason.MALFORMED_KEY, source + " holds no secret key"
-                    + (sawPublic ? " (only a public key; export with gpg --export-secret-keys --armor)" : ""));
+            throw new PgpException(
+                    Reason.MALFORMED_KEY,
+                    source + " holds no secret key"
+                            + (sawPublic ? " (only a public key; export with gpg --export-secret-keys --armor)" : ""));
         }
         if (rings.size() > 1) {
-            throw new PgpException(Reason.MALFORMED_KEY, source + " holds " + rings.size() + " secret keys; give exactly one");
+            throw new PgpException(
+                    Reason.MALFORMED_KEY, source + " holds " + rings.size() + " secret keys; give exactly one");
         }
         return unlock(new OpenPGPKey(rings.get(0), Pgp.IMPL, Pgp.IMPL.policy()), passphrase, source);
     }
@@ -315,22 +331,28 @@ public final class SigningKey {
             }
             boolean none = passphrase == null || passphrase.length == 0;
             if (secret.isLocked() && none) {
-                throw new PgpException(Reason.WRONG_PASSPHRASE, fpr, "key " + fpr + " in " + source
-                        + " is protected by a passphrase and none was given");
+                throw new PgpException(
+                        Reason.WRONG_PASSPHRASE,
+                        fpr,
+                        "key " + fpr + " in " + source + " is protected by a passphrase and none was given");
             }
             OpenPGPPrivateKey unlocked;
             try {
                 unlocked = secret.unlock(secret.isLocked() ? passphrase.clone() : null);
             } catch (PGPException e) {
-                throw new PgpException(Reason.WRONG_PASSPHRASE, fpr, "wrong passphrase for key " + fpr + " in " + source);
+                throw new PgpException(
+                        Reason.WRONG_PASSPHRASE, fpr, "wrong passphrase for key " + fpr + " in " + source);
             }
             if (unlocked == null) {
                 continue;
             }
             return new SigningKey(key, candidate, unlocked.getKeyPair().getPrivateKey());
         }
-        throw new PgpException(Reason.NO_SIGNING_KEY, fpr, "key " + fpr + " in " + source
-                + " has no key that may sign now (expired, revoked, not marked for signing, or its secret part is absent)");
+        throw new PgpException(
+                Reason.NO_SIGNING_KEY,
+                fpr,
+                "key " + fpr + " in " + source
+                        + " has no key that may sign now (expired, revoked, not marked for signing, or its secret part is absent)");
     }
 
     private static String armor(PGPSignature sig) throws IOException {
@@ -344,7 +366,8 @@ public final class SigningKey {
     private static String armoredBlock(byte[] packets) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         // No Version header: it says nothing a verifier needs (RFC 9580 section 6.2.2.1).
-        try (ArmoredOutputStream armor = ArmoredOutputStream.builder().clearHeaders().build(out)) {
+        try (ArmoredOutputStream armor =
+                ArmoredOutputStream.builder().clearHeaders().build(out)) {
             armor.write(packets);
         }
         return out.toString(StandardCharsets.US_ASCII);

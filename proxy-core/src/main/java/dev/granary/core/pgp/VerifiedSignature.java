@@ -17,8 +17,13 @@ import java.util.Optional;
  *                              and {@code --clearsign}), false for a binary one (type 0x00)
  * @param hashAlgorithm         the signature's hash algorithm, e.g. {@code SHA512}
  */
-public record VerifiedSignature(String keyFingerprint, String signingKeyFingerprint, Optional<String> userId,
-                                Instant created, boolean textMode, String hashAlgorithm) {
+public record VerifiedSignature(
+        String keyFingerprint,
+        String signingKeyFingerprint,
+        Optional<String> userId,
+        Instant created,
+        boolean textMode,
+        String hashAlgorithm) {
 
     public VerifiedSignature {
         Objects.requireNonNull(keyFingerprint, "keyFingerprint");

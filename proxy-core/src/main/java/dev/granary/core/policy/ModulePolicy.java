@@ -45,14 +45,16 @@ public final class ModulePolicy implements VersionPolicy {
      * @param minAge       how old a version must be; zero for no quarantine
      * @param minAgeExempt GOPRIVATE-style patterns of modules the minimum age does not apply to
      */
-    public ModulePolicy(List<PolicyRule> deny, List<PolicyRule> allow, Duration minAge, String minAgeExempt, Clock clock) {
+    public ModulePolicy(
+            List<PolicyRule> deny, List<PolicyRule> allow, Duration minAge, String minAgeExempt, Clock clock) {
         if (minAge.isNegative()) {
             throw new IllegalArgumentException("the minimum age must not be negative");
         }
         if (minAgeExempt != null && !minAgeExempt.isBlank()) {
             for (String glob : minAgeExempt.split(",", -1)) {
                 if (!ModulePatterns.isWellFormed(glob.strip())) {
-                    throw new IllegalArgumentException("malformed module pattern '" + glob + "' in '" + minAgeExempt + "'");
+                    throw new IllegalArgumentException(
+                            "malformed module pattern '" + glob + "' in '" + minAgeExempt + "'");
                 }
             }
         }
@@ -72,8 +74,10 @@ public final class ModulePolicy implements VersionPolicy {
     public void checkVersion(ModuleVersion mv) {
         for (PolicyRule r : deny) {
             if (r.covers(mv)) {
-                throw new PolicyException(PolicyException.DENIED, "policy: " + mv + " is denied (rule '" + r.text() + "'"
-                        + (r.note().isEmpty() ? "" : ": " + r.note()) + ")");
+                throw new PolicyException(
+                        PolicyException.DENIED,
+                        "policy: " + mv + " is denied (rule '" + r.text() + "'"
+                                + (r.note().isEmpty() ? "" : ": " + r.note()) + ")");
             }
         }
         if (!allow.isEmpty() && allow.stream().noneMatch(r -> r.covers(mv))) {
@@ -83,7 +87,8 @@ public final class ModulePolicy implements VersionPolicy {
 
     @Override
     public boolean needsInfo(ModuleVersion mv) {
-        return !minAge.isZero() && !ModulePatterns.matchPrefixPatterns(minAgeExempt, mv.path().value());
+        return !minAge.isZero()
+                && !ModulePatterns.matchPrefixPatterns(minAgeExempt, mv.path().value());
     }
 
     @Override
@@ -94,17 +99,22 @@ public final class ModulePolicy implements VersionPolicy {
         }
         Optional<Instant> published = publishedTime(info);
         if (published.isEmpty()) {
-            throw new PolicyException(PolicyException.QUARANTINED, "policy: " + mv
-                    + " is quarantined: its .info has no valid Time, so it cannot be shown to be " + format(minAge) + " old");
+            throw new PolicyException(
+                    PolicyException.QUARANTINED,
+                    "policy: " + mv + " is quarantined: its .info has no valid Time, so it cannot be shown to be "
+                            + format(minAge) + " old");
         }
         Instant now = clock.instant();
         Instant until = published.get().plus(minAge);
         if (now.isBefore(until)) {
             Duration age = Duration.between(published.get(), now);
-            throw new PolicyException(PolicyException.QUARANTINED, "policy: " + mv + " is quarantined until "
-                    + until.truncatedTo(ChronoUnit.SECONDS) + ": published " + published.get().truncatedTo(ChronoUnit.SECONDS)
-                    + (age.isNegative() ? " (in the future)" : " (" + format(age) + " ago)")
-                    + "; versions are served once they are " + format(minAge) + " old");
+            throw new PolicyException(
+                    PolicyException.QUARANTINED,
+                    "policy: " + mv + " is quarantined until "
+                            + until.truncatedTo(ChronoUnit.SECONDS) + ": published "
+                            + published.get().truncatedTo(ChronoUnit.SECONDS)
+                            + (age.isNegative() ? " (in the future)" : " (" + format(age) + " ago)")
+                            + "; versions are served once they are " + format(minAge) + " old");
         }
     }
 
@@ -136,6 +146,8 @@ public final class ModulePolicy implements VersionPolicy {
     @Override
     public String toString() {
         return "deny " + deny + ", allow " + (allow.isEmpty() ? "(all)" : allow) + ", min-age "
-                + (minAge.isZero() ? "off" : format(minAge) + (minAgeExempt.isEmpty() ? "" : " except " + minAgeExempt));
+                + (minAge.isZero()
+                        ? "off"
+                        : format(minAge) + (minAgeExempt.isEmpty() ? "" : " except " + minAgeExempt));
     }
 }

@@ -56,7 +56,8 @@ public record PolicyRule(String patterns, VersionRange versions, String note) {
             }
             String[] words = body.split("\\s+", 2);
             try {
-                out.add(new PolicyRule(words[0], words.length > 1 ? VersionRange.parse(words[1]) : VersionRange.ANY, note));
+                out.add(new PolicyRule(
+                        words[0], words.length > 1 ? VersionRange.parse(words[1]) : VersionRange.ANY, note));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("rule '" + line.strip() + "': " + e.getMessage(), e);
             }

@@ -24,8 +24,7 @@ public interface VersionPolicy {
     /** No policy: everything is allowed. */
     VersionPolicy NONE = new VersionPolicy() {
         @Override
-        public void checkVersion(ModuleVersion mv) {
-        }
+        public void checkVersion(ModuleVersion mv) {}
 
         @Override
         public boolean needsInfo(ModuleVersion mv) {
@@ -33,8 +32,7 @@ public interface VersionPolicy {
         }
 
         @Override
-        public void checkInfo(ModuleVersion mv, byte[] info) {
-        }
+        public void checkInfo(ModuleVersion mv, byte[] info) {}
     };
 
     /**

@@ -20,7 +20,8 @@ public record VersionRange(List<Comparator> comparators) {
     public record Comparator(Op op, String version) {
         public Comparator {
             if (!Semver.isValid(version)) {
-                throw new IllegalArgumentException("not a semantic version: '" + version + "' (versions start with v, as in v1.2.3)");
+                throw new IllegalArgumentException(
+                        "not a semantic version: '" + version + "' (versions start with v, as in v1.2.3)");
             }
         }
 
@@ -43,7 +44,11 @@ public record VersionRange(List<Comparator> comparators) {
 
     /** A comparison operator. */
     public enum Op {
-        LT("<"), LE("<="), GT(">"), GE(">="), EQ("=");
+        LT("<"),
+        LE("<="),
+        GT(">"),
+        GE(">="),
+        EQ("=");
 
         final String symbol;
 

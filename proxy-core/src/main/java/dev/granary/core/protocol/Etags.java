@@ -7,8 +7,7 @@ import java.util.HexFormat;
 
 /** Strong entity tags derived from content, identical on every replica for the same bytes. */
 public final class Etags {
-    private Etags() {
-    }
+    private Etags() {}
 
     public static String of(byte[] content) {
         return quoted(sha256(content));
@@ -25,7 +24,8 @@ public final class Etags {
     }
 
     private static String quoted(byte[] digest) {
-        return quoted(Base64.getUrlEncoder().withoutPadding().encodeToString(digest).substring(0, 27));
+        return quoted(
+                Base64.getUrlEncoder().withoutPadding().encodeToString(digest).substring(0, 27));
     }
 
     private static String quoted(String s) {

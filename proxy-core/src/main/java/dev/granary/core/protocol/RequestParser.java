@@ -10,13 +10,13 @@ import dev.granary.core.sumdb.tlog.Tile;
 import dev.granary.core.sumdb.tlog.TlogException;
 import dev.granary.storage.BlobKey;
 import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.ByteBuffer;
 import java.util.Arrays;
-import java.util.regex.Pattern;
 import java.util.Locale;
+import java.util.regex.Pattern;
 
 /**
  * Turns a raw request target into a {@link ProxyRequest}, or refuses it with a clear reason. Everything
@@ -41,15 +41,16 @@ public final class RequestParser {
 
     /** Longest checksum database name: a host name (RFC 1035) with an optional port. */
     private static final int MAX_SUMDB_NAME = 253 + 6;
+
     private static final Pattern SUMDB_HOST = Pattern.compile("[a-z0-9.-]+(:[0-9]+)?");
     /** A path element of a checksum database name: URL path characters that need no escaping. */
     private static final Pattern SUMDB_PATH_ELEMENT = Pattern.compile("[A-Za-z0-9._~-]+");
     /** golang.org/x/mod/sumdb/tlog: the go command asks for tiles of height 8 (and levels are at most 63). */
     private static final int TILE_HEIGHT = 8;
+
     private static final int MAX_TILE_LEVEL = 63;
 
-    private RequestParser() {
-    }
+    private RequestParser() {}
 
     /**
      * The path of a request target in origin form ({@code /a/b?q}) or absolute form
@@ -133,8 +134,9 @@ public final class RequestParser {
             return new ProxyRequest.Query(module, version);
         }
         if (!isCanonical(version)) {
-            throw ProxyException.invalid(module.value() + "@" + version + ": version is not canonical (want a version like "
-                    + (Semver.isValid(version) ? Semver.canonical(version) : "v1.2.3") + ")");
+            throw ProxyException.invalid(
+                    module.value() + "@" + version + ": version is not canonical (want a version like "
+                            + (Semver.isValid(version) ? Semver.canonical(version) : "v1.2.3") + ")");
         }
         ModuleVersion mv = ModuleVersion.of(module.value(), version);
         return switch (ext) {
@@ -174,7 +176,8 @@ public final class RequestParser {
         String escModule = module.escaped();
         for (String elem : escModule.split("/")) {
             if (elem.length() > BlobKey.MAX_SEGMENT_LENGTH) {
-                throw ProxyException.invalid("module path element longer than " + BlobKey.MAX_SEGMENT_LENGTH + " characters");
+                throw ProxyException.invalid(
+                        "module path element longer than " + BlobKey.MAX_SEGMENT_LENGTH + " characters");
             }
         }
         String key = escModule + "/@v/list";
@@ -187,7 +190,8 @@ public final class RequestParser {
             }
             // ".info" is the longest of the version's file suffixes (.info, .mod, .zip, .sum).
             if (escVersion.length() + ".info".length() > BlobKey.MAX_SEGMENT_LENGTH) {
-                throw ProxyException.invalid("version longer than " + (BlobKey.MAX_SEGMENT_LENGTH - ".info".length()) + " characters");
+                throw ProxyException.invalid(
+                        "version longer than " + (BlobKey.MAX_SEGMENT_LENGTH - ".info".length()) + " characters");
             }
             String last = escModule.substring(escModule.lastIndexOf('/') + 1);
             if (last.length() + 1 + escVersion.length() > BlobKey.MAX_SEGMENT_LENGTH) {
@@ -250,7 +254,8 @@ public final class RequestParser {
                 throw ProxyException.invalid("checksum database lookup must be lookup/<module>@<version>");
             }
             // The go command looks up what it records in go.sum: valid module paths at canonical versions.
-            ModuleVersion mv = ModuleVersion.of(ModuleEscaping.unescapePath(record.substring(0, at)),
+            ModuleVersion mv = ModuleVersion.of(
+                    ModuleEscaping.unescapePath(record.substring(0, at)),
                     ModuleEscaping.unescapeVersion(record.substring(at + 1)));
             checkStorable(mv.path(), mv.version());
             try {
@@ -330,7 +335,8 @@ public final class RequestParser {
             }
         }
         try {
-            return StandardCharsets.UTF_8.newDecoder()
+            return StandardCharsets.UTF_8
+                    .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(bytes.toByteArray()))

@@ -40,7 +40,8 @@ public final class AccessTimes {
     /** Requested since the last flush. */
     private final ConcurrentHashMap<ModuleVersion, Instant> pending = new ConcurrentHashMap<>();
     /** The day last written for a version, so a version requested all day is written once. */
-    private final Cache<ModuleVersion, Long> writtenDay = Caffeine.newBuilder().maximumSize(200_000).build();
+    private final Cache<ModuleVersion, Long> writtenDay =
+            Caffeine.newBuilder().maximumSize(200_000).build();
 
     public AccessTimes(BlobStore store, Clock clock) {
         this.store = store;

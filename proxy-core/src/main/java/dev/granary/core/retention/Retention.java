@@ -70,8 +70,7 @@ public final class Retention {
      * @param lastUse when it was last requested or used
      * @param reason  why it goes
      */
-    public record Removal(String what, String name, long bytes, Instant lastUse, String reason) {
-    }
+    public record Removal(String what, String name, long bytes, Instant lastUse, String reason) {}
 
     /** What a run did. */
     public record Report(int versionsExamined, List<Removal> removals, boolean dryRun) {
@@ -87,7 +86,8 @@ public final class Retention {
     private final MeterRegistry registry;
 
     /** @param registry where removals are counted, or null */
-    public Retention(BlobStore store, VersionCommitter committer, AccessTimes access, Clock clock, MeterRegistry registry) {
+    public Retention(
+            BlobStore store, VersionCommitter committer, AccessTimes access, Clock clock, MeterRegistry registry) {
         this.store = store;
         this.committer = committer;
         this.access = access;
@@ -117,8 +117,13 @@ public final class Retention {
                     continue;
                 }
                 long bytes = size(mv);
-                Removal r = new Removal("version", mv.toString(), bytes, last.get(),
-                        "not requested for " + Duration.between(last.get(), clock.instant()).toDays() + " days (gc.max-age "
+                Removal r = new Removal(
+                        "version",
+                        mv.toString(),
+                        bytes,
+                        last.get(),
+                        "not requested for "
+                                + Duration.between(last.get(), clock.instant()).toDays() + " days (gc.max-age "
                                 + policy.maxAge().toDays() + "d)");
                 if (!dryRun && !committer.remove(mv, v -> stillOld(v, cutoff))) {
                     continue;
@@ -160,7 +165,8 @@ public final class Retention {
 
     private long size(ModuleVersion mv) throws IOException {
         long n = 0;
-        for (BlobKey k : List.of(StorageLayout.info(mv), StorageLayout.mod(mv), StorageLayout.zip(mv), StorageLayout.sum(mv))) {
+        for (BlobKey k :
+                List.of(StorageLayout.info(mv), StorageLayout.mod(mv), StorageLayout.zip(mv), StorageLayout.sum(mv))) {
             n += store.stat(k).map(BlobStat::size).orElse(0L);
         }
         return n;
@@ -172,7 +178,10 @@ public final class Retention {
             Optional<BlobStat> st = store.stat(k);
             if (st.isPresent()) {
                 Instant modified = st.get().lastModified();
-                Instant used = bound.lastUse().apply(k).filter(t -> t.isAfter(modified)).orElse(modified);
+                Instant used = bound.lastUse()
+                        .apply(k)
+                        .filter(t -> t.isAfter(modified))
+                        .orElse(modified);
                 entries.add(new SizeBound.Entry(k, st.get().size(), used));
             }
         }
@@ -184,8 +193,13 @@ public final class Retention {
                 }
                 count("blob", u.size());
             }
-            Removal r = new Removal("blob", u.name(), u.size(), u.lastUse(), "over the size bound of " + bound.prefix()
-                    + " (" + bound.maxBytes() + " bytes), least recently used");
+            Removal r = new Removal(
+                    "blob",
+                    u.name(),
+                    u.size(),
+                    u.lastUse(),
+                    "over the size bound of " + bound.prefix() + " (" + bound.maxBytes()
+                            + " bytes), least recently used");
             out.add(r);
             each.accept(r);
         }
@@ -194,9 +208,16 @@ public final class Retention {
 
     private void count(String what, long bytes) {
         if (registry != null) {
-            Counter.builder(Meters.GC_REMOVED).description("What retention removed").tag("what", what).register(registry).increment();
-            Counter.builder(Meters.GC_RECLAIMED).baseUnit("bytes").description("Storage released by retention")
-                    .register(registry).increment(bytes);
+            Counter.builder(Meters.GC_REMOVED)
+                    .description("What retention removed")
+                    .tag("what", what)
+                    .register(registry)
+                    .increment();
+            Counter.builder(Meters.GC_RECLAIMED)
+                    .baseUnit("bytes")
+                    .description("Storage released by retention")
+                    .register(registry)
+                    .increment(bytes);
         }
     }
 }

@@ -26,8 +26,8 @@ import java.util.function.Function;
  * @param lastUse  when a key was last used, if its owner records that (else its modification time counts)
  * @param unit     the unit a key belongs to
  */
-public record SizeBound(BlobKey prefix, long maxBytes, Function<BlobKey, Optional<Instant>> lastUse,
-                        Function<BlobKey, String> unit) {
+public record SizeBound(
+        BlobKey prefix, long maxBytes, Function<BlobKey, Optional<Instant>> lastUse, Function<BlobKey, String> unit) {
 
     public SizeBound {
         Objects.requireNonNull(prefix, "prefix");
@@ -44,12 +44,10 @@ public record SizeBound(BlobKey prefix, long maxBytes, Function<BlobKey, Optiona
     }
 
     /** A key with its size and last use. */
-    public record Entry(BlobKey key, long size, Instant lastUse) {
-    }
+    public record Entry(BlobKey key, long size, Instant lastUse) {}
 
     /** A group of keys that go together. */
-    public record Unit(String name, List<Entry> entries, long size, Instant lastUse) {
-    }
+    public record Unit(String name, List<Entry> entries, long size, Instant lastUse) {}
 
     /**
      * The units to remove so that what remains is at most {@code maxBytes}: least recently used first
@@ -63,7 +61,9 @@ public record SizeBound(BlobKey prefix, long maxBytes, Function<BlobKey, Optiona
             total += e.size();
         }
         List<Unit> units = new ArrayList<>();
-        byUnit.forEach((name, es) -> units.add(new Unit(name, List.copyOf(es),
+        byUnit.forEach((name, es) -> units.add(new Unit(
+                name,
+                List.copyOf(es),
                 es.stream().mapToLong(Entry::size).sum(),
                 es.stream().map(Entry::lastUse).max(Comparator.naturalOrder()).orElse(Instant.EPOCH))));
         units.sort(Comparator.comparing(Unit::lastUse).thenComparing(Unit::name));

@@ -28,32 +28,39 @@ import java.util.List;
  * @param bundleIndex    index entries to add (or replace, by identity)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
-record ImportJournal(String id, String state, List<String> created, List<Publish> publish, String db, byte[] latest,
-                     byte[] heldBefore, byte[] manifest, List<ToolchainInfo> toolchainInfos, List<Release> releases, byte[] listing,
-                     List<Bundle> bundles, List<BundleStore.IndexEntry> bundleIndex) {
+record ImportJournal(
+        String id,
+        String state,
+        List<String> created,
+        List<Publish> publish,
+        String db,
+        byte[] latest,
+        byte[] heldBefore,
+        byte[] manifest,
+        List<ToolchainInfo> toolchainInfos,
+        List<Release> releases,
+        byte[] listing,
+        List<Bundle> bundles,
+        List<BundleStore.IndexEntry> bundleIndex) {
     static final String STAGING = "staging";
     static final String PUBLISHING = "publishing";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** A version to publish: its {@code .sum} (rewritten when a zip completes a go.mod-only version) and {@code .info}. */
-    record Publish(String path, String version, byte[] sum, byte[] info) {
-    }
+    record Publish(String path, String version, byte[] sum, byte[] info) {}
 
     /** A toolchain version's existence record. */
-    record ToolchainInfo(String version, byte[] info) {
-    }
+    record ToolchainInfo(String version, byte[] info) {}
 
     /** A release archive whose archive and signature are staged: its SHA-256, written last. */
-    record Release(String filename, String sha256) {
-    }
+    record Release(String filename, String sha256) {}
 
     /**
      * A pre-warm bundle: {@code staged} when it replaces a different bundle of the same identity (it waits
      * under {@code snapshots/<id>/staged/} until publishing); {@code signed} when its signature comes with
      * it (else a replaced bundle's old signature is removed, as a publish removes it).
      */
-    record Bundle(String id, boolean staged, boolean signed) {
-    }
+    record Bundle(String id, boolean staged, boolean signed) {}
 
     ImportJournal {
         created = created == null ? List.of() : List.copyOf(created);
@@ -65,8 +72,20 @@ record ImportJournal(String id, String state, List<String> created, List<Publish
     }
 
     ImportJournal publishing() {
-        return new ImportJournal(id, PUBLISHING, created, publish, db, latest, heldBefore, manifest, toolchainInfos, releases, listing,
-                bundles, bundleIndex);
+        return new ImportJournal(
+                id,
+                PUBLISHING,
+                created,
+                publish,
+                db,
+                latest,
+                heldBefore,
+                manifest,
+                toolchainInfos,
+                releases,
+                listing,
+                bundles,
+                bundleIndex);
     }
 
     byte[] toJson() throws IOException {

@@ -36,7 +36,13 @@ final class ImportLock implements AutoCloseable {
         boolean isGone(Instant now) {
             if (machine.equals(MACHINE)) {
                 Optional<ProcessHandle> p = ProcessHandle.of(pid);
-                if (p.isEmpty() || !p.get().info().startInstant().map(Instant::toString).orElse("").equals(processStart)) {
+                if (p.isEmpty()
+                        || !p.get()
+                                .info()
+                                .startInstant()
+                                .map(Instant::toString)
+                                .orElse("")
+                                .equals(processStart)) {
                     return true;
                 }
             }
@@ -44,7 +50,8 @@ final class ImportLock implements AutoCloseable {
         }
 
         String describe() {
-            return "process " + pid + " on " + machine.split(" ")[0] + " (" + purpose + ", last seen " + heartbeat + ")";
+            return "process " + pid + " on " + machine.split(" ")[0] + " (" + purpose + ", last seen " + heartbeat
+                    + ")";
         }
     }
 
@@ -69,8 +76,13 @@ final class ImportLock implements AutoCloseable {
     static Acquired tryAcquire(BlobStore store, String purpose) throws IOException {
         BlobKey key = StorageLayout.snapshotImportLock();
         for (int attempt = 0; attempt < 3; attempt++) {
-            Holder mine = new Holder(MACHINE, ProcessHandle.current().pid(), processStart(), Instant.now().toString(),
-                    UUID.randomUUID().toString(), purpose);
+            Holder mine = new Holder(
+                    MACHINE,
+                    ProcessHandle.current().pid(),
+                    processStart(),
+                    Instant.now().toString(),
+                    UUID.randomUUID().toString(),
+                    purpose);
             if (store.put(key, new ByteArrayInputStream(JSON.writeValueAsBytes(mine)), -1, PutMode.CREATE_ONLY)) {
                 return new Acquired(Optional.of(new ImportLock(store, mine)), Optional.empty());
             }
@@ -85,8 +97,7 @@ final class ImportLock implements AutoCloseable {
     }
 
     /** The outcome of {@link #tryAcquire}: the lock, or who holds it. */
-    record Acquired(Optional<ImportLock> lock, Optional<Holder> heldBy) {
-    }
+    record Acquired(Optional<ImportLock> lock, Optional<Holder> heldBy) {}
 
     static Optional<Holder> holder(BlobStore store) throws IOException {
         Optional<Blob> b = store.get(StorageLayout.snapshotImportLock());
@@ -114,11 +125,18 @@ final class ImportLock implements AutoCloseable {
             try {
                 Optional<Holder> current = holder(store);
                 if (current.isEmpty() || !current.get().token().equals(holder.token())) {
-                    log.error("the import lock was taken over by {}", current.map(Holder::describe).orElse("nobody"));
+                    log.error(
+                            "the import lock was taken over by {}",
+                            current.map(Holder::describe).orElse("nobody"));
                     return;
                 }
-                Holder fresh = new Holder(holder.machine(), holder.pid(), holder.processStart(), Instant.now().toString(),
-                        holder.token(), holder.purpose());
+                Holder fresh = new Holder(
+                        holder.machine(),
+                        holder.pid(),
+                        holder.processStart(),
+                        Instant.now().toString(),
+                        holder.token(),
+                        holder.purpose());
                 store.put(StorageLayout.snapshotImportLock(), JSON.writeValueAsBytes(fresh));
             } catch (IOException | RuntimeException e) {
                 log.warn("import lock heartbeat: {}", e.toString());
@@ -143,7 +161,11 @@ final class ImportLock implements AutoCloseable {
     }
 
     private static String processStart() {
-        return ProcessHandle.current().info().startInstant().map(Instant::toString).orElse("");
+        return ProcessHandle.current()
+                .info()
+                .startInstant()
+                .map(Instant::toString)
+                .orElse("");
     }
 
     /** This machine: its host name and boot id (process ids are only comparable within one boot). */

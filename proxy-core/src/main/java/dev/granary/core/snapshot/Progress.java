@@ -107,9 +107,15 @@ public final class Progress implements AutoCloseable {
             double frac = Math.min(1.0, (double) bytes / totalBytes);
             if (tty) {
                 int filled = (int) Math.round(frac * BAR);
-                b.append('[').append("#".repeat(filled)).append(".".repeat(BAR - filled)).append("] ");
+                b.append('[')
+                        .append("#".repeat(filled))
+                        .append(".".repeat(BAR - filled))
+                        .append("] ");
             }
-            b.append(String.format(Locale.ROOT, "%3.0f%% ", frac * 100)).append(size(bytes)).append(" / ").append(size(totalBytes));
+            b.append(String.format(Locale.ROOT, "%3.0f%% ", frac * 100))
+                    .append(size(bytes))
+                    .append(" / ")
+                    .append(size(totalBytes));
         } else {
             b.append(size(bytes));
         }
@@ -155,7 +161,8 @@ public final class Progress implements AutoCloseable {
     }
 
     static String duration(long seconds) {
-        return seconds >= 3600 ? String.format(Locale.ROOT, "%d:%02d:%02d", seconds / 3600, seconds / 60 % 60, seconds % 60)
+        return seconds >= 3600
+                ? String.format(Locale.ROOT, "%d:%02d:%02d", seconds / 3600, seconds / 60 % 60, seconds % 60)
                 : String.format(Locale.ROOT, "%d:%02d", seconds / 60, seconds % 60);
     }
 }

@@ -12,19 +12,19 @@ import dev.granary.core.sumdb.tlog.TlogException;
 import dev.granary.core.sumdb.tlog.Tree;
 import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.Set;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
-import java.io.UncheckedIOException;
 
 /**
  * Collects the checksum-database tiles a snapshot ships: those that prove each record's inclusion in
@@ -73,7 +73,9 @@ final class ProofTiles implements TileReader {
 
     /** Proves that the record with leaf index {@code id} and text {@code text} is in {@code tree}. */
     void proveRecord(Tree tree, long id, byte[] text) throws IOException, TlogException {
-        Hash leaf = new TileHashReader(tree, this).readHashes(new long[] {Tlog.storedHashIndex(0, id)}).get(0);
+        Hash leaf = new TileHashReader(tree, this)
+                .readHashes(new long[] {Tlog.storedHashIndex(0, id)})
+                .get(0);
         if (!leaf.equals(Tlog.recordHash(text))) {
             throw new TlogException("record " + id + " is not the one tree#" + tree.n() + " holds at that index");
         }
@@ -86,8 +88,9 @@ final class ProofTiles implements TileReader {
         }
         Hash h = Tlog.treeHash(older.n(), new TileHashReader(newer, this));
         if (!h.equals(older.hash())) {
-            throw new TlogException("SECURITY ERROR: tree#" + older.n() + " (" + older.hash() + ") is not a prefix of tree#"
-                    + newer.n() + ", which implies " + h + " for it: the checksum database forked");
+            throw new TlogException(
+                    "SECURITY ERROR: tree#" + older.n() + " (" + older.hash() + ") is not a prefix of tree#" + newer.n()
+                            + ", which implies " + h + " for it: the checksum database forked");
         }
     }
 
@@ -133,7 +136,8 @@ final class ProofTiles implements TileReader {
             }
         }
         if (fetcher == null) {
-            throw new IOException("tile " + path + " is not stored here; export without --offline to fetch it from the checksum database");
+            throw new IOException("tile " + path
+                    + " is not stored here; export without --offline to fetch it from the checksum database");
         }
         try {
             return fetcher.fetch(path);

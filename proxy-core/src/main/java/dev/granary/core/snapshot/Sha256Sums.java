@@ -18,8 +18,7 @@ import java.util.regex.Pattern;
 public final class Sha256Sums {
     private static final Pattern LINE = Pattern.compile("([0-9a-f]{64}) [ *](.+)");
 
-    private Sha256Sums() {
-    }
+    private Sha256Sums() {}
 
     /** Formats entries (path to hex digest) in the order given. */
     public static byte[] format(Map<String, String> entries) {
@@ -37,8 +36,12 @@ public final class Sha256Sums {
     public static Map<String, String> parse(byte[] bytes) throws SnapshotException {
         String text;
         try {
-            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+            text = StandardCharsets.UTF_8
+                    .newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes))
+                    .toString();
         } catch (CharacterCodingException e) {
             throw SnapshotException.member(SnapshotFormat.SUMS, "not UTF-8 text");
         }
@@ -51,12 +54,14 @@ public final class Sha256Sums {
             n++;
             Matcher m = LINE.matcher(line);
             if (!m.matches()) {
-                throw SnapshotException.member(SnapshotFormat.SUMS, "line " + n + " is not '<sha256>  <path>': "
-                        + SnapshotFormat.printable(line));
+                throw SnapshotException.member(
+                        SnapshotFormat.SUMS,
+                        "line " + n + " is not '<sha256>  <path>': " + SnapshotFormat.printable(line));
             }
             if (out.put(m.group(2), m.group(1)) != null) {
-                throw SnapshotException.member(SnapshotFormat.SUMS, "line " + n + " lists "
-                        + SnapshotFormat.printable(m.group(2)) + " a second time");
+                throw SnapshotException.member(
+                        SnapshotFormat.SUMS,
+                        "line " + n + " lists " + SnapshotFormat.printable(m.group(2)) + " a second time");
             }
         }
         return out;

@@ -1,5 +1,6 @@
 package dev.granary.core.snapshot;
 
+import com.github.luben.zstd.ZstdInputStream;
 import dev.granary.core.ProxyException;
 import dev.granary.core.dl.DlMirror;
 import dev.granary.core.dl.ReleaseListing;
@@ -36,6 +37,7 @@ import dev.granary.storage.Blob;
 import dev.granary.storage.BlobKey;
 import dev.granary.storage.BlobStore;
 import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -51,6 +53,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -64,11 +67,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import com.github.luben.zstd.ZstdInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
-import java.io.BufferedOutputStream;
-import java.util.Comparator;
 
 /**
  * Exports a snapshot ({@link SnapshotFormat}) of the module versions a selection names, from storage,
@@ -101,9 +101,18 @@ public final class SnapshotExporter {
      * @param granaryVersion recorded in the manifest
      * @param distribution   release archives, toolchains and bundles to carry too
      */
-    public record Request(List<Path> goSums, List<Path> goMods, List<Path> goWorks, List<String> modules, boolean all,
-                          List<Previous> since, Path output, boolean zstd, SigningKey signingKey, String granaryVersion,
-                          Distribution distribution) {
+    public record Request(
+            List<Path> goSums,
+            List<Path> goMods,
+            List<Path> goWorks,
+            List<String> modules,
+            boolean all,
+            List<Previous> since,
+            Path output,
+            boolean zstd,
+            SigningKey signingKey,
+            String granaryVersion,
+            Distribution distribution) {
         public Request {
             goSums = List.copyOf(goSums);
             goMods = List.copyOf(goMods);
@@ -114,9 +123,29 @@ public final class SnapshotExporter {
         }
 
         /** Module versions alone. */
-        public Request(List<Path> goSums, List<Path> goMods, List<Path> goWorks, List<String> modules, boolean all,
-                       List<Previous> since, Path output, boolean zstd, SigningKey signingKey, String granaryVersion) {
-            this(goSums, goMods, goWorks, modules, all, since, output, zstd, signingKey, granaryVersion, Distribution.NONE);
+        public Request(
+                List<Path> goSums,
+                List<Path> goMods,
+                List<Path> goWorks,
+                List<String> modules,
+                boolean all,
+                List<Previous> since,
+                Path output,
+                boolean zstd,
+                SigningKey signingKey,
+                String granaryVersion) {
+            this(
+                    goSums,
+                    goMods,
+                    goWorks,
+                    modules,
+                    all,
+                    since,
+                    output,
+                    zstd,
+                    signingKey,
+                    granaryVersion,
+                    Distribution.NONE);
         }
     }
 
@@ -129,8 +158,12 @@ public final class SnapshotExporter {
      * @param allBundles every pre-warm bundle stored
      * @param bundles    pre-warm bundles by identity
      */
-    public record Distribution(List<String> releases, List<String> toolchains, List<String> platforms, boolean allBundles,
-                               List<String> bundles) {
+    public record Distribution(
+            List<String> releases,
+            List<String> toolchains,
+            List<String> platforms,
+            boolean allBundles,
+            List<String> bundles) {
         /** Nothing besides module versions. */
         public static final Distribution NONE = new Distribution(List.of(), List.of(), List.of(), false, List.of());
 
@@ -158,7 +191,8 @@ public final class SnapshotExporter {
                 if (head.length > 0 && head[0] == '{') {
                     manifest = raw.readNBytes(64 << 20);
                 } else {
-                    manifest = manifestOf(Arrays.equals(head, SnapshotFormat.ZSTD_MAGIC) ? new ZstdInputStream(raw) : raw, file);
+                    manifest = manifestOf(
+                            Arrays.equals(head, SnapshotFormat.ZSTD_MAGIC) ? new ZstdInputStream(raw) : raw, file);
                 }
             }
             return new Previous(SnapshotManifest.idOf(manifest), SnapshotManifest.parse(manifest));
@@ -177,20 +211,16 @@ public final class SnapshotExporter {
     }
 
     /** The snapshot written. */
-    public record Result(String id, SnapshotManifest manifest, Path output, long fileBytes) {
-    }
+    public record Result(String id, SnapshotManifest manifest, Path output, long fileBytes) {}
 
     /** A version to ship: its go.sum lines, and its checksum-database record (null for a private module). */
-    private record Item(ModuleVersion mv, boolean zip, GoSum sums, long recordId, byte[] record, String recordText) {
-    }
+    private record Item(ModuleVersion mv, boolean zip, GoSum sums, long recordId, byte[] record, String recordText) {}
 
     /** A toolchain version shipped as its existence record: its .info, and its checksum-database record. */
-    private record ToolchainInfo(ModuleVersion mv, byte[] info, long recordId, byte[] record, String recordText) {
-    }
+    private record ToolchainInfo(ModuleVersion mv, byte[] info, long recordId, byte[] record, String recordText) {}
 
     /** A pre-warm bundle to ship: its index entry (computed from its manifest) and whether its signature goes with it. */
-    private record BundleItem(BundleStore.IndexEntry entry, boolean signed) {
-    }
+    private record BundleItem(BundleStore.IndexEntry entry, boolean signed) {}
 
     /** Release archives to ship: the listing's entries of them, the key material the signatures verify with. */
     private record Releases(ReleaseListing listing, List<ReleaseFile> files, byte[] key, List<String> fingerprints) {
@@ -198,8 +228,7 @@ public final class SnapshotExporter {
     }
 
     /** What a snapshot carries besides module versions. */
-    private record Carried(List<ToolchainInfo> toolchainInfos, Releases releases, List<BundleItem> bundles) {
-    }
+    private record Carried(List<ToolchainInfo> toolchainInfos, Releases releases, List<BundleItem> bundles) {}
 
     private final ModuleService modules;
     private final BlobStore store;
@@ -222,8 +251,15 @@ public final class SnapshotExporter {
      * @param tempDir      where proof tiles are staged (removed afterwards)
      * @param progress     reporters for the fetching and writing phases
      */
-    public SnapshotExporter(ModuleService modules, BlobStore store, Optional<SumdbDatabases.Database> db, SumdbStorage sumdbStorage,
-                            String noSumdb, boolean offline, Path tempDir, Progress.Factory progress) {
+    public SnapshotExporter(
+            ModuleService modules,
+            BlobStore store,
+            Optional<SumdbDatabases.Database> db,
+            SumdbStorage sumdbStorage,
+            String noSumdb,
+            boolean offline,
+            Path tempDir,
+            Progress.Factory progress) {
         this(modules, store, db, sumdbStorage, noSumdb, offline, tempDir, progress, null, null);
     }
 
@@ -233,9 +269,17 @@ public final class SnapshotExporter {
      * @param dl      the release archive mirror (fetches and verifies what is missing unless offline), or null
      * @param bundles the pre-warm bundles, or null
      */
-    public SnapshotExporter(ModuleService modules, BlobStore store, Optional<SumdbDatabases.Database> db, SumdbStorage sumdbStorage,
-                            String noSumdb, boolean offline, Path tempDir, Progress.Factory progress, DlMirror dl,
-                            BundleStore bundles) {
+    public SnapshotExporter(
+            ModuleService modules,
+            BlobStore store,
+            Optional<SumdbDatabases.Database> db,
+            SumdbStorage sumdbStorage,
+            String noSumdb,
+            boolean offline,
+            Path tempDir,
+            Progress.Factory progress,
+            DlMirror dl,
+            BundleStore bundles) {
         this.dl = dl;
         this.bundles = bundles;
         this.modules = modules;
@@ -271,13 +315,22 @@ public final class SnapshotExporter {
                 toolchainInfos.remove(mv);
             }
             toolchainInfos.removeIf(mv -> p.manifest().toolchainInfos().contains(mv.version()));
-            releases = new Releases(releases.listing(), releases.files().stream().filter(f -> p.manifest().releases().stream()
-                    .noneMatch(x -> x.filename().equals(f.filename()) && x.sha256().equals(f.sha256()))).toList(),
-                    releases.key(), releases.fingerprints());
+            releases = new Releases(
+                    releases.listing(),
+                    releases.files().stream()
+                            .filter(f -> p.manifest().releases().stream()
+                                    .noneMatch(x -> x.filename().equals(f.filename())
+                                            && x.sha256().equals(f.sha256())))
+                            .toList(),
+                    releases.key(),
+                    releases.fingerprints());
             bundleEntries.removeIf(b -> p.manifest().bundles().stream()
-                    .anyMatch(x -> x.id().equals(b.id()) && x.size() == b.size() && Objects.equals(x.created(), b.created())));
+                    .anyMatch(x ->
+                            x.id().equals(b.id()) && x.size() == b.size() && Objects.equals(x.created(), b.created())));
             Optional<SnapshotManifest.TreeHead> h = db.flatMap(d -> p.manifest().treeHead(d.name()));
-            if (h.isPresent() && (previousHead.isEmpty() || h.get().size() > previousHead.get().size())) {
+            if (h.isPresent()
+                    && (previousHead.isEmpty()
+                            || h.get().size() > previousHead.get().size())) {
                 previousHead = h;
                 previousId = p.id();
             }
@@ -285,13 +338,21 @@ public final class SnapshotExporter {
                 previousId = p.id();
             }
         }
-        if (wanted.isEmpty() && toolchainInfos.isEmpty() && releases.files().isEmpty() && bundleEntries.isEmpty() && r.since().isEmpty()) {
-            throw new SnapshotException("the selection names no module versions, toolchains, release archives or bundles");
+        if (wanted.isEmpty()
+                && toolchainInfos.isEmpty()
+                && releases.files().isEmpty()
+                && bundleEntries.isEmpty()
+                && r.since().isEmpty()) {
+            throw new SnapshotException(
+                    "the selection names no module versions, toolchains, release archives or bundles");
         }
 
         List<Item> items = prepare(wanted, fromGoSum);
-        Carried carried = new Carried(prepareToolchainInfos(toolchainInfos), prepareReleases(releases), prepareBundles(bundleEntries));
-        Path staging = Files.createTempDirectory(Files.createDirectories(tempDir), STAGING_PREFIX + ProcessHandle.current().pid() + "-");
+        Carried carried = new Carried(
+                prepareToolchainInfos(toolchainInfos), prepareReleases(releases), prepareBundles(bundleEntries));
+        Path staging = Files.createTempDirectory(
+                Files.createDirectories(tempDir),
+                STAGING_PREFIX + ProcessHandle.current().pid() + "-");
         try {
             return write(r, selection, previousId, previousHead, items, carried, staging);
         } finally {
@@ -301,7 +362,8 @@ public final class SnapshotExporter {
 
     // ---- selection ------------------------------------------------------------------------------
 
-    private void select(Request r, List<String> selection, Map<ModuleVersion, Boolean> wanted, Map<ModuleVersion, GoSum> fromGoSum)
+    private void select(
+            Request r, List<String> selection, Map<ModuleVersion, Boolean> wanted, Map<ModuleVersion, GoSum> fromGoSum)
             throws SnapshotException, IOException {
         for (Path f : r.goSums()) {
             selection.add("gosum " + f.getFileName());
@@ -313,15 +375,23 @@ public final class SnapshotExporter {
             }
             for (GoSum s : lines) {
                 want(wanted, s.version(), s.zipH1() != null);
-                fromGoSum.merge(s.version(), s, (a, b) -> GoSum.of(a.version(), a.zipH1() != null ? a.zipH1() : b.zipH1(),
-                        a.modH1() != null ? a.modH1() : b.modH1()));
+                fromGoSum.merge(
+                        s.version(),
+                        s,
+                        (a, b) -> GoSum.of(
+                                a.version(),
+                                a.zipH1() != null ? a.zipH1() : b.zipH1(),
+                                a.modH1() != null ? a.modH1() : b.modH1()));
             }
         }
         for (Path f : r.goMods()) {
             selection.add("gomod " + f.getFileName());
             ModuleGraph.Result g;
             try {
-                g = ModuleGraph.load(GoModFile.parse(f.toString(), Files.readAllBytes(f)), f.toAbsolutePath().getParent(), this::goMod);
+                g = ModuleGraph.load(
+                        GoModFile.parse(f.toString(), Files.readAllBytes(f)),
+                        f.toAbsolutePath().getParent(),
+                        this::goMod);
             } catch (ProxyException | UncheckedIOException e) {
                 throw new SnapshotException(f + ": loading its module graph: " + e.getMessage(), e);
             }
@@ -331,7 +401,10 @@ public final class SnapshotExporter {
             selection.add("gowork " + f.getFileName());
             ModuleGraph.Result g;
             try {
-                g = ModuleGraph.loadWorkspace(GoWorkFile.parse(f.toString(), Files.readAllBytes(f)), f.toAbsolutePath().getParent(), this::goMod);
+                g = ModuleGraph.loadWorkspace(
+                        GoWorkFile.parse(f.toString(), Files.readAllBytes(f)),
+                        f.toAbsolutePath().getParent(),
+                        this::goMod);
             } catch (ProxyException | UncheckedIOException e) {
                 throw new SnapshotException(f + ": loading the workspace's module graph: " + e.getMessage(), e);
             }
@@ -367,7 +440,8 @@ public final class SnapshotExporter {
 
     private byte[] goMod(ModuleVersion mv) throws IOException {
         if (offline) {
-            return readStored(StorageLayout.mod(mv)).orElseThrow(() -> new IOException(mv + ": its go.mod is not stored here (offline export)"));
+            return readStored(StorageLayout.mod(mv))
+                    .orElseThrow(() -> new IOException(mv + ": its go.mod is not stored here (offline export)"));
         }
         try (Artifact a = modules.mod(mv)) {
             return a.blob().readAllBytes();
@@ -388,14 +462,17 @@ public final class SnapshotExporter {
             ModulePath p = ModulePath.parse(path);
             if (v.equals("latest")) {
                 try (Artifact a = modules.latest(p)) {
-                    return List.of(ModuleVersion.of(path, VersionChecks.infoVersion(a.blob().readAllBytes(), spec)));
+                    return List.of(ModuleVersion.of(
+                            path, VersionChecks.infoVersion(a.blob().readAllBytes(), spec)));
                 }
             }
             if (v.equals("all-tagged")) {
                 List<ModuleVersion> out = new ArrayList<>();
                 try (Artifact a = modules.list(p)) {
                     for (String line : new String(a.blob().readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
-                        if (!line.isBlank() && Semver.isValid(line.strip()) && !PseudoVersion.isPseudoVersion(line.strip())) {
+                        if (!line.isBlank()
+                                && Semver.isValid(line.strip())
+                                && !PseudoVersion.isPseudoVersion(line.strip())) {
                             out.add(ModuleVersion.of(path, line.strip()));
                         }
                     }
@@ -417,7 +494,8 @@ public final class SnapshotExporter {
         String v = info.value();
         int at = v.lastIndexOf("/@v/");
         try {
-            return Optional.of(ModuleVersion.of(ModuleEscaping.unescapePath(v.substring(0, at)),
+            return Optional.of(ModuleVersion.of(
+                    ModuleEscaping.unescapePath(v.substring(0, at)),
                     ModuleEscaping.unescapeVersion(v.substring(at + 4, v.length() - ".info".length()))));
         } catch (ProxyException | IndexOutOfBoundsException e) {
             return Optional.empty();
@@ -429,7 +507,8 @@ public final class SnapshotExporter {
      * returned are the linux-amd64 versions whose existence {@code .info} travels alone (their zip was not
      * asked for).
      */
-    private List<ModuleVersion> selectToolchains(Distribution d, List<String> selection, Map<ModuleVersion, Boolean> wanted)
+    private List<ModuleVersion> selectToolchains(
+            Distribution d, List<String> selection, Map<ModuleVersion, Boolean> wanted)
             throws SnapshotException, IOException {
         if (d.toolchains().isEmpty()) {
             return new ArrayList<>();
@@ -448,13 +527,15 @@ public final class SnapshotExporter {
         Toolchains toolchains = new Toolchains(modules);
         Toolchains.Selection sel;
         try {
-            sel = offline ? Toolchains.select(d.toolchains(), platforms, toolchains.stored(store))
+            sel = offline
+                    ? Toolchains.select(d.toolchains(), platforms, toolchains.stored(store))
                     : toolchains.select(d.toolchains(), platforms);
         } catch (ProxyException e) {
             throw new SnapshotException("--toolchains: cannot list the toolchains: " + e.getMessage(), e);
         }
         if (!sel.problems().isEmpty()) {
-            throw new SnapshotException("--toolchains: " + String.join("; ", sel.problems()) + (offline ? " (stored here)" : ""));
+            throw new SnapshotException(
+                    "--toolchains: " + String.join("; ", sel.problems()) + (offline ? " (stored here)" : ""));
         }
         sel.zips().forEach(mv -> want(wanted, mv, true));
         List<ModuleVersion> infos = new ArrayList<>();
@@ -487,19 +568,22 @@ public final class SnapshotExporter {
             throw new SnapshotException("--dl: " + e.getMessage(), e);
         }
         if (!sel.problems().isEmpty()) {
-            throw new SnapshotException("--dl: " + String.join("; ", sel.problems()) + (offline ? " (in the listing stored here)" : ""));
+            throw new SnapshotException(
+                    "--dl: " + String.join("; ", sel.problems()) + (offline ? " (in the listing stored here)" : ""));
         }
         List<ReleaseFile> files = sel.files().stream().distinct().toList();
         for (ReleaseFile f : files) {
             if (!f.hasSha256()) {
-                throw new SnapshotException("--dl: " + f.filename() + ": the release listing gives no SHA-256 for it, so it cannot be checked");
+                throw new SnapshotException("--dl: " + f.filename()
+                        + ": the release listing gives no SHA-256 for it, so it cannot be checked");
             }
         }
         return new Releases(listing, files, null, List.of());
     }
 
     /** Pre-warm bundles: every one stored, or those named. */
-    private List<BundleStore.IndexEntry> selectBundles(Distribution d, List<String> selection) throws SnapshotException, IOException {
+    private List<BundleStore.IndexEntry> selectBundles(Distribution d, List<String> selection)
+            throws SnapshotException, IOException {
         if (!d.allBundles() && d.bundles().isEmpty()) {
             return new ArrayList<>();
         }
@@ -514,8 +598,11 @@ public final class SnapshotExporter {
         }
         for (String id : d.bundles()) {
             selection.add("gocache-bundle " + id);
-            BundleStore.IndexEntry e = index.stream().filter(x -> x.id().equals(id)).findFirst().orElseThrow(
-                    () -> new SnapshotException("--gocache-bundle " + SnapshotFormat.printable(id) + ": no such bundle is stored here"));
+            BundleStore.IndexEntry e = index.stream()
+                    .filter(x -> x.id().equals(id))
+                    .findFirst()
+                    .orElseThrow(() -> new SnapshotException(
+                            "--gocache-bundle " + SnapshotFormat.printable(id) + ": no such bundle is stored here"));
             if (!out.contains(e)) {
                 out.add(e);
             }
@@ -533,16 +620,19 @@ public final class SnapshotExporter {
      * The existence {@code .info} of each toolchain version (recorded, or committed with its version),
      * fetched and checked by the module service first when online, with its checksum-database record.
      */
-    private List<ToolchainInfo> prepareToolchainInfos(List<ModuleVersion> versions) throws SnapshotException, IOException {
+    private List<ToolchainInfo> prepareToolchainInfos(List<ModuleVersion> versions)
+            throws SnapshotException, IOException {
         List<ToolchainInfo> out = new ArrayList<>();
         if (!versions.isEmpty() && db.isEmpty()) {
-            throw new SnapshotException("no checksum database is configured (--sumdb), so the snapshot could not prove its toolchains");
+            throw new SnapshotException(
+                    "no checksum database is configured (--sumdb), so the snapshot could not prove its toolchains");
         }
         for (ModuleVersion mv : versions) {
             Optional<byte[]> info = modules.recordedToolchainInfo(mv).or(() -> readQuietly(StorageLayout.info(mv)));
             if (info.isEmpty()) {
                 if (offline) {
-                    throw new SnapshotException(mv + ": not known here (no .info of it is stored), and the export is offline");
+                    throw new SnapshotException(
+                            mv + ": not known here (no .info of it is stored), and the export is offline");
                 }
                 try (Artifact a = modules.info(mv)) {
                     info = Optional.of(a.blob().readAllBytes());
@@ -555,12 +645,18 @@ public final class SnapshotExporter {
             try {
                 rec = TlogRecord.parseRecord(response);
             } catch (TlogException e) {
-                throw new SnapshotException(mv + ": the stored checksum-database record is unreadable: " + e.getMessage());
+                throw new SnapshotException(
+                        mv + ": the stored checksum-database record is unreadable: " + e.getMessage());
             }
             if (GoSum.find(rec.text(), mv) == null) {
                 throw new SnapshotException(mv + ": the checksum-database record does not name it");
             }
-            out.add(new ToolchainInfo(mv, info.get(), rec.id(), Arrays.copyOf(response, response.length - rec.rest().length), rec.text()));
+            out.add(new ToolchainInfo(
+                    mv,
+                    info.get(),
+                    rec.id(),
+                    Arrays.copyOf(response, response.length - rec.rest().length),
+                    rec.text()));
         }
         return out;
     }
@@ -576,13 +672,17 @@ public final class SnapshotExporter {
         for (ReleaseFile f : r.files()) {
             DlMirror.Archive a;
             try {
-                a = offline ? dl.stored(f.filename()).orElseThrow(() -> new SnapshotException(f.filename()
-                        + ": not stored here, and the export is offline")) : dl.ensure(f.filename());
+                a = offline
+                        ? dl.stored(f.filename())
+                                .orElseThrow(() -> new SnapshotException(
+                                        f.filename() + ": not stored here, and the export is offline"))
+                        : dl.ensure(f.filename());
             } catch (ProxyException e) {
                 throw new SnapshotException(f.filename() + ": " + e.getMessage(), e);
             }
             if (!a.sha256().equals(f.sha256())) {
-                throw new SnapshotException(f.filename() + ": stored with SHA-256 " + a.sha256() + ", the release listing says " + f.sha256());
+                throw new SnapshotException(f.filename() + ": stored with SHA-256 " + a.sha256()
+                        + ", the release listing says " + f.sha256());
             }
         }
         byte[] key;
@@ -599,15 +699,18 @@ public final class SnapshotExporter {
     }
 
     /** Each bundle's index entry, computed from its own manifest (as a publish computes it). */
-    private List<BundleItem> prepareBundles(List<BundleStore.IndexEntry> selected) throws SnapshotException, IOException {
+    private List<BundleItem> prepareBundles(List<BundleStore.IndexEntry> selected)
+            throws SnapshotException, IOException {
         List<BundleItem> out = new ArrayList<>();
         for (BundleStore.IndexEntry e : selected) {
             BlobKey key = StorageLayout.gocacheBundle(e.id());
-            long size = store.stat(key).orElseThrow(() -> new SnapshotException("bundle " + e.id() + " is listed in the index but not stored"))
+            long size = store.stat(key)
+                    .orElseThrow(
+                            () -> new SnapshotException("bundle " + e.id() + " is listed in the index but not stored"))
                     .size();
             BundleManifest m;
             try (Blob b = store.get(key).orElseThrow(() -> new SnapshotException(key + " vanished from storage"));
-                 BundleReader reader = BundleReader.open(b.openStream())) {
+                    BundleReader reader = BundleReader.open(b.openStream())) {
                 m = reader.manifest();
             } catch (BundleException ex) {
                 throw new SnapshotException("bundle " + e.id() + ": " + ex.getMessage(), ex);
@@ -629,23 +732,28 @@ public final class SnapshotExporter {
         }
     }
 
-    private List<Item> prepare(Map<ModuleVersion, Boolean> wanted, Map<ModuleVersion, GoSum> fromGoSum) throws SnapshotException, IOException {
+    private List<Item> prepare(Map<ModuleVersion, Boolean> wanted, Map<ModuleVersion, GoSum> fromGoSum)
+            throws SnapshotException, IOException {
         ensureStored(wanted);
         boolean anyPublic = wanted.keySet().stream().anyMatch(mv -> !isPrivate(mv));
         if (anyPublic && db.isEmpty()) {
-            throw new SnapshotException("no checksum database is configured (--sumdb), so the snapshot could not prove its modules;"
-                    + " list private modules in --nosumdb");
+            throw new SnapshotException(
+                    "no checksum database is configured (--sumdb), so the snapshot could not prove its modules;"
+                            + " list private modules in --nosumdb");
         }
         List<Item> items = new ArrayList<>(wanted.size());
         for (Map.Entry<ModuleVersion, Boolean> w : wanted.entrySet()) {
             ModuleVersion mv = w.getKey();
-            GoSum stored = readStored(StorageLayout.sum(mv)).map(b -> GoSum.find(new String(b, StandardCharsets.UTF_8), mv))
+            GoSum stored = readStored(StorageLayout.sum(mv))
+                    .map(b -> GoSum.find(new String(b, StandardCharsets.UTF_8), mv))
                     .orElseThrow(() -> new SnapshotException(mv + ": its .sum is missing from storage"));
             GoSum listed = fromGoSum.get(mv);
-            if (listed != null && ((listed.zipH1() != null && !listed.zipH1().equals(stored.zipH1()))
-                    || (listed.modH1() != null && !listed.modH1().equals(stored.modH1())))) {
-                throw new SnapshotException("go.sum lists for " + mv + ":\n" + listed.text() + "but the verified content has:\n"
-                        + stored.text() + "SECURITY ERROR: the go.sum does not match what the checksum database proves");
+            if (listed != null
+                    && ((listed.zipH1() != null && !listed.zipH1().equals(stored.zipH1()))
+                            || (listed.modH1() != null && !listed.modH1().equals(stored.modH1())))) {
+                throw new SnapshotException("go.sum lists for " + mv + ":\n" + listed.text()
+                        + "but the verified content has:\n" + stored.text()
+                        + "SECURITY ERROR: the go.sum does not match what the checksum database proves");
             }
             if (isPrivate(mv)) {
                 items.add(new Item(mv, w.getValue(), stored, -1, null, null));
@@ -656,10 +764,13 @@ public final class SnapshotExporter {
             try {
                 rec = TlogRecord.parseRecord(response);
             } catch (TlogException e) {
-                throw new SnapshotException(mv + ": the stored checksum-database record is unreadable: " + e.getMessage());
+                throw new SnapshotException(
+                        mv + ": the stored checksum-database record is unreadable: " + e.getMessage());
             }
             GoSum recorded = GoSum.find(rec.text(), mv);
-            if (recorded == null || !recorded.sameHashes(stored) && !(stored.zipH1() == null && recorded.modH1().equals(stored.modH1()))) {
+            if (recorded == null
+                    || !recorded.sameHashes(stored)
+                            && !(stored.zipH1() == null && recorded.modH1().equals(stored.modH1()))) {
                 throw new SnapshotException(mv + ": the checksum-database record does not match the stored .sum");
             }
             byte[] record = Arrays.copyOf(response, response.length - rec.rest().length);
@@ -670,7 +781,8 @@ public final class SnapshotExporter {
 
     private boolean isPrivate(ModuleVersion mv) {
         // The go command checks toolchains against the checksum database whatever GONOSUMDB says.
-        return !mv.path().equals(Toolchains.MODULE) && ModulePatterns.matchPrefixPatterns(noSumdb, mv.path().value());
+        return !mv.path().equals(Toolchains.MODULE)
+                && ModulePatterns.matchPrefixPatterns(noSumdb, mv.path().value());
     }
 
     /** Fetches (through the verifying pipeline) every version not stored yet; offline, names what is missing. */
@@ -686,12 +798,19 @@ public final class SnapshotExporter {
             return;
         }
         if (offline) {
-            throw new SnapshotException(missing.size() + " module version(s) are not stored here, and the export is offline: "
-                    + String.join(", ", missing.stream().limit(20).map(ModuleVersion::toString).toList())
-                    + (missing.size() > 20 ? ", ..." : ""));
+            throw new SnapshotException(
+                    missing.size() + " module version(s) are not stored here, and the export is offline: "
+                            + String.join(
+                                    ", ",
+                                    missing.stream()
+                                            .limit(20)
+                                            .map(ModuleVersion::toString)
+                                            .toList())
+                            + (missing.size() > 20 ? ", ..." : ""));
         }
         try (Progress p = progress.start("fetching", 0, missing.size());
-             ExecutorService ex = Executors.newFixedThreadPool(PARALLEL_FETCHES, Thread.ofVirtual().factory())) {
+                ExecutorService ex = Executors.newFixedThreadPool(
+                        PARALLEL_FETCHES, Thread.ofVirtual().factory())) {
             List<Future<?>> fs = new ArrayList<>();
             for (ModuleVersion mv : missing) {
                 boolean zip = wanted.get(mv);
@@ -712,7 +831,10 @@ public final class SnapshotExporter {
                 try {
                     fs.get(i).get();
                 } catch (ExecutionException e) {
-                    throw new SnapshotException(missing.get(i) + ": " + (e.getCause() == null ? e : e.getCause().getMessage()), e.getCause());
+                    throw new SnapshotException(
+                            missing.get(i) + ": "
+                                    + (e.getCause() == null ? e : e.getCause().getMessage()),
+                            e.getCause());
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     throw new SnapshotException("interrupted while fetching");
@@ -730,7 +852,8 @@ public final class SnapshotExporter {
             return stored.get();
         }
         if (offline) {
-            throw new SnapshotException(mv + ": no checksum-database record of it is stored here, and the export is offline");
+            throw new SnapshotException(
+                    mv + ": no checksum-database record of it is stored here, and the export is offline");
         }
         try {
             SumdbClient.Lookup l = d.client().lookup(mv);
@@ -743,8 +866,15 @@ public final class SnapshotExporter {
 
     // ---- writing --------------------------------------------------------------------------------
 
-    private Result write(Request r, List<String> selection, String previousId, Optional<SnapshotManifest.TreeHead> previousHead,
-                         List<Item> items, Carried carried, Path staging) throws SnapshotException, IOException {
+    private Result write(
+            Request r,
+            List<String> selection,
+            String previousId,
+            Optional<SnapshotManifest.TreeHead> previousHead,
+            List<Item> items,
+            Carried carried,
+            Path staging)
+            throws SnapshotException, IOException {
         List<ToolchainInfo> infos = carried.toolchainInfos();
         List<SnapshotManifest.TreeHead> heads = new ArrayList<>();
         ProofTiles proofs = null;
@@ -754,12 +884,18 @@ public final class SnapshotExporter {
         if (db.isPresent() && (anyProof || previousHead.isPresent())) {
             SumdbDatabases.Database d = db.get();
             dbName = d.name();
-            long need = Math.max(items.stream().mapToLong(i -> i.recordId() + 1).max().orElse(0),
+            long need = Math.max(
+                    items.stream().mapToLong(i -> i.recordId() + 1).max().orElse(0),
                     infos.stream().mapToLong(i -> i.recordId() + 1).max().orElse(0));
             Tree tree;
             try {
                 tree = d.client().latest();
-                if (!offline && (tree.n() < need || tree.n() < previousHead.map(SnapshotManifest.TreeHead::size).orElse(0L))) {
+                if (!offline
+                        && (tree.n() < need
+                                || tree.n()
+                                        < previousHead
+                                                .map(SnapshotManifest.TreeHead::size)
+                                                .orElse(0L))) {
                     tree = d.client().refresh();
                 }
                 note = d.client().latestNote();
@@ -767,8 +903,9 @@ public final class SnapshotExporter {
                 throw new SnapshotException("checksum database " + d.name() + ": " + e.getMessage(), e);
             }
             if (tree.n() < need) {
-                throw new SnapshotException("checksum database " + d.name() + ": the newest tree head here (tree#" + tree.n()
-                        + ") does not cover record " + (need - 1) + (offline ? "; export without --offline" : ""));
+                throw new SnapshotException("checksum database " + d.name() + ": the newest tree head here (tree#"
+                        + tree.n() + ") does not cover record " + (need - 1)
+                        + (offline ? "; export without --offline" : ""));
             }
             proofs = new ProofTiles(sumdbStorage.tiles(d.name()), offline ? null : d.fetcher(), staging);
             try (Progress p = progress.start("proving", 0, items.size() + infos.size())) {
@@ -783,10 +920,11 @@ public final class SnapshotExporter {
                     p.add(0, 1);
                 }
                 if (previousHead.isPresent()) {
-                    Tree older = d.client().verifiedTree(previousHead.get().note().getBytes(StandardCharsets.UTF_8));
+                    Tree older =
+                            d.client().verifiedTree(previousHead.get().note().getBytes(StandardCharsets.UTF_8));
                     if (older.n() > tree.n()) {
-                        throw new SnapshotException("the previous snapshot's tree#" + older.n() + " is newer than tree#" + tree.n()
-                                + " held here" + (offline ? "; export without --offline" : ""));
+                        throw new SnapshotException("the previous snapshot's tree#" + older.n() + " is newer than tree#"
+                                + tree.n() + " held here" + (offline ? "; export without --offline" : ""));
                     }
                     proofs.proveConsistency(older, tree);
                 }
@@ -797,7 +935,8 @@ public final class SnapshotExporter {
             } catch (ProxyException e) {
                 throw new SnapshotException("checksum database " + d.name() + ": " + e.getMessage(), e);
             }
-            heads.add(new SnapshotManifest.TreeHead(d.name(), tree.n(), tree.hash().toString(), new String(note, StandardCharsets.UTF_8)));
+            heads.add(new SnapshotManifest.TreeHead(
+                    d.name(), tree.n(), tree.hash().toString(), new String(note, StandardCharsets.UTF_8)));
         }
 
         // Sizes first, for the progress report.
@@ -805,13 +944,17 @@ public final class SnapshotExporter {
         Map<BlobKey, Long> sizes = new LinkedHashMap<>();
         for (Item i : items) {
             for (BlobKey k : keys(i)) {
-                long size = store.stat(k).orElseThrow(() -> new SnapshotException(k + " vanished from storage")).size();
+                long size = store.stat(k)
+                        .orElseThrow(() -> new SnapshotException(k + " vanished from storage"))
+                        .size();
                 sizes.put(k, size);
                 total += size;
             }
         }
         for (BlobKey k : carriedKeys(carried)) {
-            long size = store.stat(k).orElseThrow(() -> new SnapshotException(k + " vanished from storage")).size();
+            long size = store.stat(k)
+                    .orElseThrow(() -> new SnapshotException(k + " vanished from storage"))
+                    .size();
             sizes.put(k, size);
             total += size;
         }
@@ -824,21 +967,24 @@ public final class SnapshotExporter {
         byte[] manifestBytes;
         SnapshotManifest manifest;
         try {
-            try (OutputStream os = Files.newOutputStream(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
-                 SnapshotWriter w = new SnapshotWriter(new BufferedOutputStream(os, 1 << 16), r.zstd(), created);
-                 Progress p = progress.start("writing", total, sizes.size())) {
+            try (OutputStream os =
+                            Files.newOutputStream(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+                    SnapshotWriter w = new SnapshotWriter(new BufferedOutputStream(os, 1 << 16), r.zstd(), created);
+                    Progress p = progress.start("writing", total, sizes.size())) {
                 Map<String, TreeSet<String>> lists = new TreeMap<>();
                 int toolchains = 0;
                 for (Item i : items) {
                     for (BlobKey k : keys(i)) {
                         long size = sizes.get(k);
-                        try (Blob b = store.get(k).orElseThrow(() -> new SnapshotException(k + " vanished from storage"));
-                             InputStream in = b.openStream()) {
+                        try (Blob b = store.get(k)
+                                        .orElseThrow(() -> new SnapshotException(k + " vanished from storage"));
+                                InputStream in = b.openStream()) {
                             w.add(k.value(), in, size);
                         }
                         p.add(size, 1);
                     }
-                    GoSum shipped = GoSum.of(i.mv(), i.zip() ? i.sums().zipH1() : null, i.sums().modH1());
+                    GoSum shipped = GoSum.of(
+                            i.mv(), i.zip() ? i.sums().zipH1() : null, i.sums().modH1());
                     w.add(StorageLayout.sum(i.mv()).value(), shipped.bytes());
                     p.add(0, 1);
                     if (i.zip()) {
@@ -848,11 +994,14 @@ public final class SnapshotExporter {
                         toolchains++;
                     }
                     if (Semver.isValid(i.mv().version()) && !PseudoVersion.isPseudoVersion(i.mv().version())) {
-                        lists.computeIfAbsent(i.mv().escapedPath(), x -> new TreeSet<>(Semver.ORDER)).add(i.mv().version());
+                        lists.computeIfAbsent(i.mv().escapedPath(), x -> new TreeSet<>(Semver.ORDER))
+                                .add(i.mv().version());
                     }
                 }
                 for (Map.Entry<String, TreeSet<String>> l : lists.entrySet()) {
-                    w.add(l.getKey() + "/@v/list", (String.join("\n", l.getValue()) + "\n").getBytes(StandardCharsets.UTF_8));
+                    w.add(
+                            l.getKey() + "/@v/list",
+                            (String.join("\n", l.getValue()) + "\n").getBytes(StandardCharsets.UTF_8));
                 }
                 long moduleBytes = w.bytes();
                 for (ToolchainInfo i : infos) {
@@ -904,24 +1053,56 @@ public final class SnapshotExporter {
                     BlobKey k = StorageLayout.gocacheBundle(b.entry().id());
                     copy(w, k, sizes.get(k), p);
                     if (b.signed()) {
-                        BlobKey sig = StorageLayout.gocacheBundleSignature(b.entry().id());
+                        BlobKey sig =
+                                StorageLayout.gocacheBundleSignature(b.entry().id());
                         copy(w, sig, sizes.get(sig), p);
                     }
-                    bundleEntries.add(new SnapshotManifest.Bundle(b.entry().id(), b.entry().name(), b.entry().created(), sizes.get(k),
-                            w.sha256(k.value()), b.signed()));
+                    bundleEntries.add(new SnapshotManifest.Bundle(
+                            b.entry().id(),
+                            b.entry().name(),
+                            b.entry().created(),
+                            sizes.get(k),
+                            w.sha256(k.value()),
+                            b.signed()));
                 }
                 if (!carried.bundles().isEmpty()) {
-                    w.add(StorageLayout.gocacheBundleIndex().value(), BundleStore.toJson(new BundleStore.Index(
-                            carried.bundles().stream().map(BundleItem::entry).toList())));
+                    w.add(
+                            StorageLayout.gocacheBundleIndex().value(),
+                            BundleStore.toJson(new BundleStore.Index(carried.bundles().stream()
+                                    .map(BundleItem::entry)
+                                    .toList())));
                 }
                 long bundleBytes = w.bytes() - beforeBundles;
                 List<SnapshotManifest.Entry> entries = items.stream()
-                        .map(i -> new SnapshotManifest.Entry(i.mv().path().value(), i.mv().version(), i.zip(), i.record() != null)).toList();
-                manifest = new SnapshotManifest(SnapshotFormat.VERSION, created.toString(), r.granaryVersion(), selection,
-                        previousId, heads, new SnapshotManifest.Counts(items.size(), zips, lookups, proofs == null ? 0 : proofs.tiles().size(),
-                        w.files(), w.bytes(), moduleBytes, toolchains, infos.size(), releaseEntries.size(), releaseBytes,
-                        bundleEntries.size(), bundleBytes), entries, infos.stream().map(i -> i.mv().version()).toList(), releaseEntries,
-                        rel.files().isEmpty() ? List.of() : rel.fingerprints(), bundleEntries);
+                        .map(i -> new SnapshotManifest.Entry(
+                                i.mv().path().value(), i.mv().version(), i.zip(), i.record() != null))
+                        .toList();
+                manifest = new SnapshotManifest(
+                        SnapshotFormat.VERSION,
+                        created.toString(),
+                        r.granaryVersion(),
+                        selection,
+                        previousId,
+                        heads,
+                        new SnapshotManifest.Counts(
+                                items.size(),
+                                zips,
+                                lookups,
+                                proofs == null ? 0 : proofs.tiles().size(),
+                                w.files(),
+                                w.bytes(),
+                                moduleBytes,
+                                toolchains,
+                                infos.size(),
+                                releaseEntries.size(),
+                                releaseBytes,
+                                bundleEntries.size(),
+                                bundleBytes),
+                        entries,
+                        infos.stream().map(i -> i.mv().version()).toList(),
+                        releaseEntries,
+                        rel.files().isEmpty() ? List.of() : rel.fingerprints(),
+                        bundleEntries);
                 manifestBytes = manifest.toJson();
                 w.add(SnapshotFormat.MANIFEST, manifestBytes);
                 byte[] sums = w.writeSums();
@@ -945,7 +1126,7 @@ public final class SnapshotExporter {
     /** Streams a stored file into the archive. */
     private void copy(SnapshotWriter w, BlobKey k, long size, Progress p) throws SnapshotException, IOException {
         try (Blob b = store.get(k).orElseThrow(() -> new SnapshotException(k + " vanished from storage"));
-             InputStream in = b.openStream()) {
+                InputStream in = b.openStream()) {
             w.add(k.value(), in, size);
         }
         p.add(size, 1);

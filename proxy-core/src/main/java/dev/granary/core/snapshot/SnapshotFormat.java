@@ -47,15 +47,29 @@ public final class SnapshotFormat {
     /** zstd frames start with these bytes (RFC 8878 section 3.1.1). */
     static final byte[] ZSTD_MAGIC = {(byte) 0x28, (byte) 0xb5, (byte) 0x2f, (byte) 0xfd};
 
-    private static final Set<KeyKind> ALLOWED = Set.of(KeyKind.INFO, KeyKind.MOD, KeyKind.ZIP, KeyKind.SUM, KeyKind.LIST,
-            KeyKind.SUMDB_SUPPORTED, KeyKind.SUMDB_LATEST, KeyKind.SUMDB_LOOKUP, KeyKind.SUMDB_TILE, KeyKind.TOOLCHAIN_INFO,
-            KeyKind.DL_ARCHIVE, KeyKind.DL_SIGNATURE, KeyKind.DL_SHA256, KeyKind.DL_LISTING, KeyKind.DL_SIGNING_KEY,
-            KeyKind.GOCACHE_BUNDLE, KeyKind.GOCACHE_BUNDLE_SIGNATURE, KeyKind.GOCACHE_BUNDLE_INDEX);
+    private static final Set<KeyKind> ALLOWED = Set.of(
+            KeyKind.INFO,
+            KeyKind.MOD,
+            KeyKind.ZIP,
+            KeyKind.SUM,
+            KeyKind.LIST,
+            KeyKind.SUMDB_SUPPORTED,
+            KeyKind.SUMDB_LATEST,
+            KeyKind.SUMDB_LOOKUP,
+            KeyKind.SUMDB_TILE,
+            KeyKind.TOOLCHAIN_INFO,
+            KeyKind.DL_ARCHIVE,
+            KeyKind.DL_SIGNATURE,
+            KeyKind.DL_SHA256,
+            KeyKind.DL_LISTING,
+            KeyKind.DL_SIGNING_KEY,
+            KeyKind.GOCACHE_BUNDLE,
+            KeyKind.GOCACHE_BUNDLE_SIGNATURE,
+            KeyKind.GOCACHE_BUNDLE_INDEX);
     /** The listing a snapshot carries: the one with every release ({@code include=all}). */
     static final String DL_LISTING = StorageLayout.dlListing(true).value();
 
-    private SnapshotFormat() {
-    }
+    private SnapshotFormat() {}
 
     /** True for the three members that are about the snapshot rather than part of its GOPROXY tree. */
     public static boolean isOwnFile(String name) {
@@ -73,12 +87,17 @@ public final class SnapshotFormat {
             throw SnapshotException.member(printable(name), "not a relative path inside the snapshot");
         }
         KeyKind kind = StorageLayout.kindOf(BlobKey.of(name));
-        if (!ALLOWED.contains(kind) || name.startsWith("pins/") || name.startsWith("leases/")
+        if (!ALLOWED.contains(kind)
+                || name.startsWith("pins/")
+                || name.startsWith("leases/")
                 || kind == KeyKind.DL_LISTING && !name.equals(DL_LISTING)
                 || isDlFile(kind) && !ReleaseListing.isValidFilename(dlFilename(name))) {
-            throw SnapshotException.member(printable(name), "not a file a snapshot may hold (module artifacts, "
-                    + "checksum-database files, toolchain records, release archives, pre-warm bundles, " + MANIFEST + ", " + SUMS
-                    + ", " + SIGNATURE + ")");
+            throw SnapshotException.member(
+                    printable(name),
+                    "not a file a snapshot may hold (module artifacts, "
+                            + "checksum-database files, toolchain records, release archives, pre-warm bundles, "
+                            + MANIFEST + ", " + SUMS
+                            + ", " + SIGNATURE + ")");
         }
         return kind;
     }

@@ -4,8 +4,8 @@ import dev.granary.core.ProxyException;
 import dev.granary.core.dl.DlMirror;
 import dev.granary.core.dl.ReleaseListing;
 import dev.granary.core.fetch.VerifiedVersion;
-import dev.granary.core.gocache.BundleStore;
 import dev.granary.core.fetch.VersionCommitter;
+import dev.granary.core.gocache.BundleStore;
 import dev.granary.core.layout.KeyKind;
 import dev.granary.core.layout.StorageLayout;
 import dev.granary.core.module.ModuleVersion;
@@ -22,17 +22,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.Set;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import java.util.Collections;
 
 /**
  * Publishes a {@link VerifiedSnapshot} into storage, all or nothing, and finishes or undoes an import
@@ -87,8 +87,8 @@ public final class SnapshotImporter {
      * @param releases       release archives published
      * @param bundles        pre-warm bundles published
      */
-    public record Result(Outcome outcome, int published, int skipped, int sumdb, int toolchainInfos, int releases, int bundles) {
-    }
+    public record Result(
+            Outcome outcome, int published, int skipped, int sumdb, int toolchainInfos, int releases, int bundles) {}
 
     private final BlobStore store;
     private final VersionCommitter committer;
@@ -113,7 +113,8 @@ public final class SnapshotImporter {
         ImportLock.Acquired acquired = ImportLock.tryAcquire(store, "import of snapshot " + v.id());
         if (acquired.lock().isEmpty()) {
             throw new SnapshotException("another import is publishing into this storage: "
-                    + acquired.heldBy().map(ImportLock.Holder::describe).orElse("unknown holder") + "; try again when it is done");
+                    + acquired.heldBy().map(ImportLock.Holder::describe).orElse("unknown holder")
+                    + "; try again when it is done");
         }
         ImportLock lock = acquired.lock().get();
         try {
@@ -125,19 +126,38 @@ public final class SnapshotImporter {
     }
 
     /** What an import still has to write, decided by reading storage only. */
-    private record Plan(List<VerifiedSnapshot.Version> stage, int skipped, Map<BlobKey, Path> sumdbFiles, byte[] latest,
-                        byte[] heldBefore, String db, Map<BlobKey, byte[]> pins, boolean recorded,
-                        List<VerifiedSnapshot.ToolchainInfo> toolchainInfos, List<VerifiedSnapshot.ReleaseArchive> releases, byte[] listing,
-                        byte[] signingKey, List<BundlePlan> bundles, List<BundleStore.IndexEntry> bundleIndex) {
+    private record Plan(
+            List<VerifiedSnapshot.Version> stage,
+            int skipped,
+            Map<BlobKey, Path> sumdbFiles,
+            byte[] latest,
+            byte[] heldBefore,
+            String db,
+            Map<BlobKey, byte[]> pins,
+            boolean recorded,
+            List<VerifiedSnapshot.ToolchainInfo> toolchainInfos,
+            List<VerifiedSnapshot.ReleaseArchive> releases,
+            byte[] listing,
+            byte[] signingKey,
+            List<BundlePlan> bundles,
+            List<BundleStore.IndexEntry> bundleIndex) {
         boolean nothingToDo() {
-            return stage.isEmpty() && sumdbFiles.isEmpty() && latest == null && pins.isEmpty() && recorded && toolchainInfos.isEmpty()
-                    && releases.isEmpty() && listing == null && signingKey == null && bundles.isEmpty() && bundleIndex.isEmpty();
+            return stage.isEmpty()
+                    && sumdbFiles.isEmpty()
+                    && latest == null
+                    && pins.isEmpty()
+                    && recorded
+                    && toolchainInfos.isEmpty()
+                    && releases.isEmpty()
+                    && listing == null
+                    && signingKey == null
+                    && bundles.isEmpty()
+                    && bundleIndex.isEmpty();
         }
     }
 
     /** A bundle to publish; {@code replace} when a different bundle of the same identity is stored. */
-    private record BundlePlan(VerifiedSnapshot.Bundle bundle, boolean replace) {
-    }
+    private record BundlePlan(VerifiedSnapshot.Bundle bundle, boolean replace) {}
 
     private Plan plan(VerifiedSnapshot v) throws IOException {
         List<VerifiedSnapshot.Version> stage = new ArrayList<>();
@@ -181,7 +201,8 @@ public final class SnapshotImporter {
 
         List<VerifiedSnapshot.ToolchainInfo> infos = new ArrayList<>();
         for (VerifiedSnapshot.ToolchainInfo t : v.toolchainInfos()) {
-            if (!store.exists(StorageLayout.toolchainInfo(t.version())) && !store.exists(StorageLayout.info(t.version()))) {
+            if (!store.exists(StorageLayout.toolchainInfo(t.version()))
+                    && !store.exists(StorageLayout.info(t.version()))) {
                 infos.add(t);
             }
         }
@@ -199,12 +220,16 @@ public final class SnapshotImporter {
                 listing = v.releases().listing();
             }
         }
-        byte[] signingKey = v.releases().signingKey() != null && !store.exists(StorageLayout.dlSigningKey()) ? v.releases().signingKey() : null;
+        byte[] signingKey = v.releases().signingKey() != null && !store.exists(StorageLayout.dlSigningKey())
+                ? v.releases().signingKey()
+                : null;
         List<BundlePlan> bundles = new ArrayList<>();
         for (VerifiedSnapshot.Bundle b : v.bundles()) {
             BlobKey key = StorageLayout.gocacheBundle(b.id());
             Optional<BlobStat> here = store.stat(key);
-            boolean same = here.isPresent() && here.get().size() == Files.size(b.file()) && b.sha256().equals(sha256(key))
+            boolean same = here.isPresent()
+                    && here.get().size() == Files.size(b.file())
+                    && b.sha256().equals(sha256(key))
                     && sameSignature(b);
             if (!same) {
                 bundles.add(new BundlePlan(b, here.isPresent()));
@@ -212,16 +237,30 @@ public final class SnapshotImporter {
         }
         List<BundleStore.IndexEntry> index = new ArrayList<>();
         if (!v.bundles().isEmpty()) {
-            List<BundleStore.IndexEntry> stored = BundleStore.parseIndex(read(StorageLayout.gocacheBundleIndex())
-                    .orElse("{}".getBytes(StandardCharsets.UTF_8))).bundles();
+            List<BundleStore.IndexEntry> stored = BundleStore.parseIndex(
+                            read(StorageLayout.gocacheBundleIndex()).orElse("{}".getBytes(StandardCharsets.UTF_8)))
+                    .bundles();
             for (VerifiedSnapshot.Bundle b : v.bundles()) {
                 if (!stored.contains(b.entry()) || bundles.stream().anyMatch(p -> p.bundle() == b)) {
                     index.add(b.entry());
                 }
             }
         }
-        return new Plan(stage, skipped, sumdbFiles, latest, heldBefore, db, pins, recorded, infos, releases, listing, signingKey,
-                bundles, index);
+        return new Plan(
+                stage,
+                skipped,
+                sumdbFiles,
+                latest,
+                heldBefore,
+                db,
+                pins,
+                recorded,
+                infos,
+                releases,
+                listing,
+                signingKey,
+                bundles,
+                index);
     }
 
     /** The stored release listing with {@code incoming} merged in, as publishing writes it. */
@@ -245,7 +284,8 @@ public final class SnapshotImporter {
 
     private String sha256(BlobKey key) throws IOException {
         MessageDigest md = SnapshotWriter.sha256();
-        try (Blob b = store.get(key).orElseThrow(() -> new IOException(key + " vanished from storage")); InputStream in = b.openStream()) {
+        try (Blob b = store.get(key).orElseThrow(() -> new IOException(key + " vanished from storage"));
+                InputStream in = b.openStream()) {
             byte[] buf = new byte[1 << 16];
             for (int n; (n = in.read(buf)) > 0; ) {
                 md.update(buf, 0, n);
@@ -312,14 +352,33 @@ public final class SnapshotImporter {
             }
         }
         List<ImportJournal.Publish> publish = stage.stream()
-                .map(ver -> new ImportJournal.Publish(ver.version().path().value(), ver.version().version(), ver.sums().bytes(), ver.info()))
+                .map(ver -> new ImportJournal.Publish(
+                        ver.version().path().value(),
+                        ver.version().version(),
+                        ver.sums().bytes(),
+                        ver.info()))
                 .toList();
-        ImportJournal journal = new ImportJournal(v.id(), ImportJournal.STAGING, created.stream().map(BlobKey::value).toList(),
-                publish, db, latest, heldBefore, v.files().get(SnapshotFormat.MANIFEST),
-                plan.toolchainInfos().stream().map(t -> new ImportJournal.ToolchainInfo(t.version().version(), t.info())).toList(),
-                plan.releases().stream().map(a -> new ImportJournal.Release(a.filename(), a.sha256())).toList(), plan.listing(),
-                plan.bundles().stream().map(b -> new ImportJournal.Bundle(b.bundle().id(), b.replace(), b.bundle().signature() != null))
-                        .toList(), plan.bundleIndex());
+        ImportJournal journal = new ImportJournal(
+                v.id(),
+                ImportJournal.STAGING,
+                created.stream().map(BlobKey::value).toList(),
+                publish,
+                db,
+                latest,
+                heldBefore,
+                v.files().get(SnapshotFormat.MANIFEST),
+                plan.toolchainInfos().stream()
+                        .map(t -> new ImportJournal.ToolchainInfo(t.version().version(), t.info()))
+                        .toList(),
+                plan.releases().stream()
+                        .map(a -> new ImportJournal.Release(a.filename(), a.sha256()))
+                        .toList(),
+                plan.listing(),
+                plan.bundles().stream()
+                        .map(b -> new ImportJournal.Bundle(
+                                b.bundle().id(), b.replace(), b.bundle().signature() != null))
+                        .toList(),
+                plan.bundleIndex());
         BlobKey journalKey = StorageLayout.snapshotJournal(v.id());
         store.put(journalKey, journal.toJson());
 
@@ -362,7 +421,13 @@ public final class SnapshotImporter {
         ImportJournal publishing = journal.publishing();
         store.put(journalKey, publishing.toJson());
         finish(publishing);
-        return new Result(Outcome.IMPORTED, stage.size(), skipped, sumdbFiles.size(), plan.toolchainInfos().size(), plan.releases().size(),
+        return new Result(
+                Outcome.IMPORTED,
+                stage.size(),
+                skipped,
+                sumdbFiles.size(),
+                plan.toolchainInfos().size(),
+                plan.releases().size(),
                 plan.bundles().size());
     }
 
@@ -393,7 +458,9 @@ public final class SnapshotImporter {
             committer.publish(mv, p.info());
         }
         for (ImportJournal.ToolchainInfo t : j.toolchainInfos()) {
-            store.put(StorageLayout.toolchainInfo(ModuleVersion.of(StorageLayout.TOOLCHAIN_MODULE, t.version())), t.info());
+            store.put(
+                    StorageLayout.toolchainInfo(ModuleVersion.of(StorageLayout.TOOLCHAIN_MODULE, t.version())),
+                    t.info());
         }
         for (ImportJournal.Release r : j.releases()) {
             store.put(StorageLayout.dlSha256(r.filename()), r.sha256().getBytes(StandardCharsets.US_ASCII));
@@ -424,12 +491,19 @@ public final class SnapshotImporter {
             boolean untouched = now.isEmpty() ? j.heldBefore() == null : Arrays.equals(now.get(), j.heldBefore());
             if (untouched) {
                 store.put(key, j.latest());
-                if (store.put(StorageLayout.sumdb(j.db(), "supported"), new ByteArrayInputStream(new byte[0]), 0, PutMode.CREATE_ONLY)) {
+                if (store.put(
+                        StorageLayout.sumdb(j.db(), "supported"),
+                        new ByteArrayInputStream(new byte[0]),
+                        0,
+                        PutMode.CREATE_ONLY)) {
                     log.debug("recorded sumdb/{}/supported", j.db());
                 }
             } else if (!Arrays.equals(now.get(), j.latest())) {
                 // Only an online Granary moves its head by itself; it verified what it moved to. Leave it be.
-                log.warn("the tree head of {} changed while snapshot {} was imported; leaving the newer one", j.db(), j.id());
+                log.warn(
+                        "the tree head of {} changed while snapshot {} was imported; leaving the newer one",
+                        j.db(),
+                        j.id());
             }
         }
         store.put(StorageLayout.snapshotFile(j.id(), SnapshotFormat.MANIFEST), j.manifest());
@@ -449,7 +523,8 @@ public final class SnapshotImporter {
         if (b.isEmpty()) {
             return;
         }
-        try (Blob blob = b.get(); InputStream in = blob.openStream()) {
+        try (Blob blob = b.get();
+                InputStream in = blob.openStream()) {
             store.put(to, in, blob.size(), PutMode.REPLACE);
         }
     }
@@ -466,7 +541,9 @@ public final class SnapshotImporter {
         }
         ImportLock.Acquired acquired = ImportLock.tryAcquire(store, "recovery of interrupted imports");
         if (acquired.lock().isEmpty()) {
-            log.info("an import is running ({}): its journal is left to it", acquired.heldBy().map(ImportLock.Holder::describe).orElse("?"));
+            log.info(
+                    "an import is running ({}): its journal is left to it",
+                    acquired.heldBy().map(ImportLock.Holder::describe).orElse("?"));
             return 0;
         }
         ImportLock lock = acquired.lock().get();
@@ -495,7 +572,10 @@ public final class SnapshotImporter {
                 log.warn("finishing the import of snapshot {} that was interrupted while publishing", j.id());
                 finish(j);
             } else {
-                log.warn("undoing the import of snapshot {} that was interrupted before publishing ({} files)", j.id(), j.created().size());
+                log.warn(
+                        "undoing the import of snapshot {} that was interrupted before publishing ({} files)",
+                        j.id(),
+                        j.created().size());
                 undo(j);
             }
             n++;

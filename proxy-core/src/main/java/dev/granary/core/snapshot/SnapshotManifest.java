@@ -42,9 +42,19 @@ import java.util.regex.Pattern;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
-public record SnapshotManifest(int format, String created, String granaryVersion, List<String> selection, String previous,
-                               List<TreeHead> treeHeads, Counts counts, List<Entry> versions, List<String> toolchainInfos,
-                               List<Release> releases, List<String> releaseKeys, List<Bundle> bundles) {
+public record SnapshotManifest(
+        int format,
+        String created,
+        String granaryVersion,
+        List<String> selection,
+        String previous,
+        List<TreeHead> treeHeads,
+        Counts counts,
+        List<Entry> versions,
+        List<String> toolchainInfos,
+        List<Release> releases,
+        List<String> releaseKeys,
+        List<Bundle> bundles) {
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
@@ -58,8 +68,7 @@ public record SnapshotManifest(int format, String created, String granaryVersion
      * @param hash the root hash, base64
      * @param note the signed note, exactly as the database signed it
      */
-    public record TreeHead(String db, long size, String hash, String note) {
-    }
+    public record TreeHead(String db, long size, String hash, String note) {}
 
     /**
      * Counts and sizes of each kind. Fields a manifest does not have (older ones) read as 0.
@@ -79,8 +88,20 @@ public record SnapshotManifest(int format, String created, String granaryVersion
      * @param bundleBytes    their size
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record Counts(int versions, int zips, int lookups, int tiles, int files, long bytes, long moduleBytes, int toolchains,
-                         int toolchainInfos, int releases, long releaseBytes, int bundles, long bundleBytes) {
+    public record Counts(
+            int versions,
+            int zips,
+            int lookups,
+            int tiles,
+            int files,
+            long bytes,
+            long moduleBytes,
+            int toolchains,
+            int toolchainInfos,
+            int releases,
+            long releaseBytes,
+            int bundles,
+            long bundleBytes) {
         /** The counts of a snapshot of module versions alone. */
         public Counts(int versions, int zips, int lookups, int tiles, int files, long bytes) {
             this(versions, zips, lookups, tiles, files, bytes, 0, 0, 0, 0, 0, 0, 0);
@@ -94,8 +115,7 @@ public record SnapshotManifest(int format, String created, String granaryVersion
      * @param sha256   its SHA-256 (hex), as the release listing gives it
      * @param size     its size
      */
-    public record Release(String filename, String sha256, long size) {
-    }
+    public record Release(String filename, String sha256, long size) {}
 
     /**
      * A pre-warm bundle.
@@ -107,8 +127,7 @@ public record SnapshotManifest(int format, String created, String granaryVersion
      * @param sha256  its SHA-256 (hex)
      * @param signed  true when its detached signature comes with it
      */
-    public record Bundle(String id, String name, String created, long size, String sha256, boolean signed) {
-    }
+    public record Bundle(String id, String name, String created, long size, String sha256, boolean signed) {}
 
     /**
      * One module version.
@@ -119,8 +138,7 @@ public record SnapshotManifest(int format, String created, String granaryVersion
      * @param proof   true when a checksum-database record proves it; false for a private module, whose
      *                hashes only the snapshot's signature vouches for
      */
-    public record Entry(String path, String version, boolean zip, boolean proof) {
-    }
+    public record Entry(String path, String version, boolean zip, boolean proof) {}
 
     public SnapshotManifest {
         selection = selection == null ? List.of() : List.copyOf(selection);
@@ -133,8 +151,15 @@ public record SnapshotManifest(int format, String created, String granaryVersion
     }
 
     /** A manifest of module versions alone. */
-    public SnapshotManifest(int format, String created, String granaryVersion, List<String> selection, String previous,
-                            List<TreeHead> treeHeads, Counts counts, List<Entry> versions) {
+    public SnapshotManifest(
+            int format,
+            String created,
+            String granaryVersion,
+            List<String> selection,
+            String previous,
+            List<TreeHead> treeHeads,
+            Counts counts,
+            List<Entry> versions) {
         this(format, created, granaryVersion, selection, previous, treeHeads, counts, versions, null, null, null, null);
     }
 
@@ -167,11 +192,14 @@ public record SnapshotManifest(int format, String created, String granaryVersion
         try {
             m = JSON.readValue(bytes, SnapshotManifest.class);
         } catch (IOException e) {
-            throw SnapshotException.member(SnapshotFormat.MANIFEST, "not a snapshot manifest: " + firstLine(e.getMessage()));
+            throw SnapshotException.member(
+                    SnapshotFormat.MANIFEST, "not a snapshot manifest: " + firstLine(e.getMessage()));
         }
         if (m == null || m.format() != SnapshotFormat.VERSION) {
-            throw SnapshotException.member(SnapshotFormat.MANIFEST, "format " + (m == null ? "missing" : m.format())
-                    + " is not supported (this Granary reads format " + SnapshotFormat.VERSION + ")");
+            throw SnapshotException.member(
+                    SnapshotFormat.MANIFEST,
+                    "format " + (m == null ? "missing" : m.format()) + " is not supported (this Granary reads format "
+                            + SnapshotFormat.VERSION + ")");
         }
         try {
             Objects.requireNonNull(m.created(), "created");
@@ -183,26 +211,35 @@ public record SnapshotManifest(int format, String created, String granaryVersion
             try {
                 ModuleVersion.of(e.path(), e.version());
             } catch (ProxyException | NullPointerException ex) {
-                throw SnapshotException.member(SnapshotFormat.MANIFEST, "lists an invalid module version: "
-                        + SnapshotFormat.printable(e.path() + "@" + e.version()));
+                throw SnapshotException.member(
+                        SnapshotFormat.MANIFEST,
+                        "lists an invalid module version: " + SnapshotFormat.printable(e.path() + "@" + e.version()));
             }
         }
         for (String v : m.toolchainInfos()) {
             if (v == null || Toolchains.parse(v).isEmpty()) {
-                throw SnapshotException.member(SnapshotFormat.MANIFEST, "lists an invalid toolchain version: "
-                        + SnapshotFormat.printable(String.valueOf(v)));
+                throw SnapshotException.member(
+                        SnapshotFormat.MANIFEST,
+                        "lists an invalid toolchain version: " + SnapshotFormat.printable(String.valueOf(v)));
             }
         }
         for (Release r : m.releases()) {
-            if (r == null || !ReleaseListing.isValidFilename(r.filename()) || r.sha256() == null || !SHA256.matcher(r.sha256()).matches()) {
-                throw SnapshotException.member(SnapshotFormat.MANIFEST, "lists an invalid release archive: "
-                        + SnapshotFormat.printable(r == null ? "null" : r.filename() + " " + r.sha256()));
+            if (r == null
+                    || !ReleaseListing.isValidFilename(r.filename())
+                    || r.sha256() == null
+                    || !SHA256.matcher(r.sha256()).matches()) {
+                throw SnapshotException.member(
+                        SnapshotFormat.MANIFEST,
+                        "lists an invalid release archive: "
+                                + SnapshotFormat.printable(r == null ? "null" : r.filename() + " " + r.sha256()));
             }
         }
         for (Bundle b : m.bundles()) {
             if (b == null || b.id() == null || !BUNDLE_ID.matcher(b.id()).matches()) {
-                throw SnapshotException.member(SnapshotFormat.MANIFEST, "lists an invalid pre-warm bundle: "
-                        + SnapshotFormat.printable(b == null ? "null" : String.valueOf(b.id())));
+                throw SnapshotException.member(
+                        SnapshotFormat.MANIFEST,
+                        "lists an invalid pre-warm bundle: "
+                                + SnapshotFormat.printable(b == null ? "null" : String.valueOf(b.id())));
             }
         }
         for (TreeHead t : m.treeHeads()) {

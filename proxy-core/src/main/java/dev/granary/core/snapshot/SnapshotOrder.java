@@ -6,9 +6,9 @@ import java.util.Comparator;
 
 /** The order module versions take in snapshots and manifests: by path, then by semantic version. */
 final class SnapshotOrder {
-    static final Comparator<ModuleVersion> VERSIONS = Comparator.<ModuleVersion, String>comparing(m -> m.path().value())
+    static final Comparator<ModuleVersion> VERSIONS = Comparator.<ModuleVersion, String>comparing(
+                    m -> m.path().value())
             .thenComparing(ModuleVersion::version, Semver.ORDER);
 
-    private SnapshotOrder() {
-    }
+    private SnapshotOrder() {}
 }

@@ -31,8 +31,7 @@ public final class SnapshotOrigins implements VersionOrigins {
     private static final Logger log = LoggerFactory.getLogger(SnapshotOrigins.class);
 
     /** The snapshot a version is attributed to, and when that snapshot was imported. */
-    private record Origin(String id, Instant imported) {
-    }
+    private record Origin(String id, Instant imported) {}
 
     private final BlobStore store;
     private final Duration refresh;
@@ -102,7 +101,8 @@ public final class SnapshotOrigins implements VersionOrigins {
         for (SnapshotManifest.Entry e : m.versions()) {
             found.put(ModuleVersion.of(e.path(), e.version()), o);
         }
-        found.forEach((mv, origin) -> origins.merge(mv, origin, (a, c) -> a.imported().isAfter(c.imported()) ? c : a));
+        found.forEach((mv, origin) ->
+                origins.merge(mv, origin, (a, c) -> a.imported().isAfter(c.imported()) ? c : a));
         seen.add(id);
     }
 }

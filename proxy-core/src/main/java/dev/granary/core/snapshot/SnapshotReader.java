@@ -55,8 +55,7 @@ public final class SnapshotReader {
     /** Staging directories are named {@code .tmp-import-<pid>-<random>}, so that those of dead processes can be removed. */
     static final String STAGING_PREFIX = ".tmp-import-";
 
-    private SnapshotReader() {
-    }
+    private SnapshotReader() {}
 
     /**
      * Removes the staging directories (of imports and exports) that processes of this machine left
@@ -69,11 +68,15 @@ public final class SnapshotReader {
         int removed = 0;
         try (var dirs = Files.newDirectoryStream(parent, d -> {
             String n = d.getFileName().toString();
-            return (n.startsWith(STAGING_PREFIX) || n.startsWith(SnapshotExporter.STAGING_PREFIX)) && Files.isDirectory(d);
+            return (n.startsWith(STAGING_PREFIX) || n.startsWith(SnapshotExporter.STAGING_PREFIX))
+                    && Files.isDirectory(d);
         })) {
             for (Path d : dirs) {
                 String n = d.getFileName().toString();
-                String rest = n.substring(n.startsWith(STAGING_PREFIX) ? STAGING_PREFIX.length() : SnapshotExporter.STAGING_PREFIX.length());
+                String rest = n.substring(
+                        n.startsWith(STAGING_PREFIX)
+                                ? STAGING_PREFIX.length()
+                                : SnapshotExporter.STAGING_PREFIX.length());
                 int dash = rest.indexOf('-');
                 long pid;
                 try {
@@ -81,7 +84,8 @@ public final class SnapshotReader {
                 } catch (NumberFormatException e) {
                     continue;
                 }
-                if (pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).isEmpty()) {
+                if (pid != ProcessHandle.current().pid()
+                        && ProcessHandle.of(pid).isEmpty()) {
                     new StagedSnapshot(d).close();
                     removed++;
                 }
@@ -101,7 +105,8 @@ public final class SnapshotReader {
             throws SnapshotException, IOException {
         Files.createDirectories(stagingParent);
         // The ".tmp-" prefix keeps the directory out of storage listings; abandoned files are swept.
-        StagedSnapshot staged = new StagedSnapshot(Files.createTempDirectory(stagingParent, STAGING_PREFIX + ProcessHandle.current().pid() + "-"));
+        StagedSnapshot staged = new StagedSnapshot(Files.createTempDirectory(
+                stagingParent, STAGING_PREFIX + ProcessHandle.current().pid() + "-"));
         boolean ok = false;
         try (InputStream file = new Counting(Files.newInputStream(archive), onBytes)) {
             readInto(file, staged, limits);
@@ -114,7 +119,8 @@ public final class SnapshotReader {
         }
     }
 
-    private static void readInto(InputStream file, StagedSnapshot staged, Limits limits) throws SnapshotException, IOException {
+    private static void readInto(InputStream file, StagedSnapshot staged, Limits limits)
+            throws SnapshotException, IOException {
         BufferedInputStream in = new BufferedInputStream(file, BUFFER);
         in.mark(8);
         byte[] magic = in.readNBytes(4);
@@ -144,8 +150,10 @@ public final class SnapshotReader {
             }
             String shown = SnapshotFormat.printable(name);
             if (e.isSymbolicLink() || e.isLink()) {
-                throw SnapshotException.member(shown, "is a link (to " + SnapshotFormat.printable(e.getLinkName())
-                        + "); a snapshot holds regular files only");
+                throw SnapshotException.member(
+                        shown,
+                        "is a link (to " + SnapshotFormat.printable(e.getLinkName())
+                                + "); a snapshot holds regular files only");
             }
             if (e.isCharacterDevice() || e.isBlockDevice() || e.isFIFO()) {
                 throw SnapshotException.member(shown, "is a device file or FIFO; a snapshot holds regular files only");
@@ -153,17 +161,20 @@ public final class SnapshotReader {
             if (!e.isFile() || e.isSparse()) {
                 throw SnapshotException.member(shown, "is not a regular file; a snapshot holds regular files only");
             }
-            long limit = SnapshotFormat.isOwnFile(name) ? limits.maxFileBytes() : switch (SnapshotFormat.kindOf(name)) {
-                case ZIP -> limits.maxZipBytes();
-                case DL_ARCHIVE -> limits.maxArchiveBytes();
-                case GOCACHE_BUNDLE -> limits.maxBundleBytes();
-                default -> limits.maxFileBytes();
-            };
+            long limit = SnapshotFormat.isOwnFile(name)
+                    ? limits.maxFileBytes()
+                    : switch (SnapshotFormat.kindOf(name)) {
+                        case ZIP -> limits.maxZipBytes();
+                        case DL_ARCHIVE -> limits.maxArchiveBytes();
+                        case GOCACHE_BUNDLE -> limits.maxBundleBytes();
+                        default -> limits.maxFileBytes();
+                    };
             if (staged.contains(name)) {
                 throw SnapshotException.member(shown, "appears twice in the archive");
             }
             if (e.getSize() > limit) {
-                throw SnapshotException.member(shown, "is " + e.getSize() + " bytes, more than the " + limit + " allowed");
+                throw SnapshotException.member(
+                        shown, "is " + e.getSize() + " bytes, more than the " + limit + " allowed");
             }
             Path target = staged.dir().resolve("m" + counter++);
             MessageDigest md = SnapshotWriter.sha256();
@@ -177,9 +188,11 @@ public final class SnapshotReader {
                 }
             }
             if (size != e.getSize()) {
-                throw SnapshotException.member(shown, "ends after " + size + " of " + e.getSize() + " bytes: the file is truncated");
+                throw SnapshotException.member(
+                        shown, "ends after " + size + " of " + e.getSize() + " bytes: the file is truncated");
             }
-            staged.add(new StagedSnapshot.Member(name, target, size, HexFormat.of().formatHex(md.digest())));
+            staged.add(
+                    new StagedSnapshot.Member(name, target, size, HexFormat.of().formatHex(md.digest())));
         }
         if (!any) {
             throw new SnapshotException("not a snapshot: the file holds no tar archive members");
@@ -193,8 +206,11 @@ public final class SnapshotReader {
             if (zstd) {
                 throw new SnapshotException("the zstd-compressed file is truncated or damaged: " + e.getMessage(), e);
             }
-            throw new SnapshotException(any ? "the archive is damaged or truncated after its last complete member: " + e.getMessage()
-                    : "not a snapshot (not a tar archive, plain or zstd-compressed): " + e.getMessage(), e);
+            throw new SnapshotException(
+                    any
+                            ? "the archive is damaged or truncated after its last complete member: " + e.getMessage()
+                            : "not a snapshot (not a tar archive, plain or zstd-compressed): " + e.getMessage(),
+                    e);
         }
     }
 
@@ -202,8 +218,9 @@ public final class SnapshotReader {
         try {
             return tar.read(buffer);
         } catch (IOException e) {
-            throw SnapshotException.member(SnapshotFormat.printable(name), "cannot be read whole, the file is truncated or damaged: "
-                    + e.getMessage());
+            throw SnapshotException.member(
+                    SnapshotFormat.printable(name),
+                    "cannot be read whole, the file is truncated or damaged: " + e.getMessage());
         }
     }
 

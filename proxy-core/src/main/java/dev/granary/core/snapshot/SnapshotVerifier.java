@@ -38,6 +38,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -50,7 +51,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.nio.file.Path;
 
 /**
  * Checks a staged snapshot completely, writing nothing. In order:
@@ -123,8 +123,9 @@ public final class SnapshotVerifier {
 
     private VerifiedSnapshot run() throws SnapshotException, IOException {
         Map<String, byte[]> files = new LinkedHashMap<>();
-        byte[] sums = staged.read(SnapshotFormat.SUMS).orElseThrow(() -> new SnapshotException("no " + SnapshotFormat.SUMS
-                + " member: the file is truncated, or not a Granary snapshot"));
+        byte[] sums = staged.read(SnapshotFormat.SUMS)
+                .orElseThrow(() -> new SnapshotException(
+                        "no " + SnapshotFormat.SUMS + " member: the file is truncated, or not a Granary snapshot"));
         Optional<VerifiedSignature> signer = checkSignature(sums, files);
         files.put(SnapshotFormat.SUMS, sums);
 
@@ -135,24 +136,28 @@ public final class SnapshotVerifier {
             }
             String want = listed.get(m.name());
             if (want == null) {
-                throw SnapshotException.member(SnapshotFormat.printable(m.name()), "is not listed in " + SnapshotFormat.SUMS);
+                throw SnapshotException.member(
+                        SnapshotFormat.printable(m.name()), "is not listed in " + SnapshotFormat.SUMS);
             }
             if (!want.equals(m.sha256())) {
-                throw SnapshotException.member(SnapshotFormat.printable(m.name()), "SHA-256 " + m.sha256() + " differs from "
-                        + want + " listed in " + SnapshotFormat.SUMS + ": the file was altered or damaged");
+                throw SnapshotException.member(
+                        SnapshotFormat.printable(m.name()),
+                        "SHA-256 " + m.sha256() + " differs from " + want + " listed in " + SnapshotFormat.SUMS
+                                + ": the file was altered or damaged");
             }
         }
         for (String name : listed.keySet()) {
             if (staged.member(name).isEmpty()) {
-                throw SnapshotException.member(SnapshotFormat.printable(name), "is listed in " + SnapshotFormat.SUMS
-                        + " but missing from the archive (truncated or altered)");
+                throw SnapshotException.member(
+                        SnapshotFormat.printable(name),
+                        "is listed in " + SnapshotFormat.SUMS + " but missing from the archive (truncated or altered)");
             }
             if (!SnapshotFormat.isOwnFile(name)) {
                 SnapshotFormat.kindOf(name);
             }
         }
-        byte[] manifestBytes = staged.read(SnapshotFormat.MANIFEST).orElseThrow(() -> new SnapshotException("no "
-                + SnapshotFormat.MANIFEST + " member"));
+        byte[] manifestBytes = staged.read(SnapshotFormat.MANIFEST)
+                .orElseThrow(() -> new SnapshotException("no " + SnapshotFormat.MANIFEST + " member"));
         if (!listed.containsKey(SnapshotFormat.MANIFEST)) {
             throw SnapshotException.member(SnapshotFormat.MANIFEST, "is not listed in " + SnapshotFormat.SUMS);
         }
@@ -162,7 +167,8 @@ public final class SnapshotVerifier {
         Map<ModuleVersion, SnapshotManifest.Entry> entries = new TreeMap<>(SnapshotOrder.VERSIONS);
         for (SnapshotManifest.Entry e : manifest.versions()) {
             if (entries.put(ModuleVersion.of(e.path(), e.version()), e) != null) {
-                throw SnapshotException.member(SnapshotFormat.MANIFEST, "lists " + e.path() + "@" + e.version() + " twice");
+                throw SnapshotException.member(
+                        SnapshotFormat.MANIFEST, "lists " + e.path() + "@" + e.version() + " twice");
             }
         }
         Set<ModuleVersion> toolchainInfos = new TreeSet<>(SnapshotOrder.VERSIONS);
@@ -175,36 +181,56 @@ public final class SnapshotVerifier {
         if (signer.isEmpty()) {
             for (SnapshotManifest.Entry e : entries.values()) {
                 if (!e.proof()) {
-                    throw SnapshotException.member(SnapshotFormat.MANIFEST, e.path() + "@" + e.version() + " is a private module"
-                            + " (no checksum-database record): only a signature could vouch for it, and this snapshot's is not checked");
+                    throw SnapshotException.member(
+                            SnapshotFormat.MANIFEST,
+                            e.path() + "@" + e.version() + " is a private module"
+                                    + " (no checksum-database record): only a signature could vouch for it, and this snapshot's is not checked");
                 }
             }
             if (!manifest.bundles().isEmpty()) {
-                throw SnapshotException.member(SnapshotFormat.MANIFEST, "carries pre-warm bundles: only a signature could vouch for"
-                        + " them, and this snapshot's is not checked");
+                throw SnapshotException.member(
+                        SnapshotFormat.MANIFEST,
+                        "carries pre-warm bundles: only a signature could vouch for"
+                                + " them, and this snapshot's is not checked");
             }
         }
         Map<ModuleVersion, GoSum> proven = new HashMap<>();
         Optional<VerifiedSnapshot.Sumdb> sumdb = checkSumdb(manifest, entries, toolchainInfos, accounting, proven);
-        List<VerifiedSnapshot.Version> versions = checkVersions(entries, proven, sumdb.map(VerifiedSnapshot.Sumdb::db).orElse(null));
+        List<VerifiedSnapshot.Version> versions = checkVersions(
+                entries, proven, sumdb.map(VerifiedSnapshot.Sumdb::db).orElse(null));
         List<VerifiedSnapshot.ToolchainInfo> infos = checkToolchainInfos(toolchainInfos, proven);
         VerifiedSnapshot.Releases releases = checkReleases(manifest);
         List<VerifiedSnapshot.Bundle> bundles = checkBundles(manifest);
-        return new VerifiedSnapshot(SnapshotManifest.idOf(manifestBytes), manifest, files, signer, versions, sumdb, infos, releases, bundles);
+        return new VerifiedSnapshot(
+                SnapshotManifest.idOf(manifestBytes),
+                manifest,
+                files,
+                signer,
+                versions,
+                sumdb,
+                infos,
+                releases,
+                bundles);
     }
 
     // ---- 1. signature ---------------------------------------------------------------------------
 
-    private Optional<VerifiedSignature> checkSignature(byte[] sums, Map<String, byte[]> files) throws SnapshotException, IOException {
+    private Optional<VerifiedSignature> checkSignature(byte[] sums, Map<String, byte[]> files)
+            throws SnapshotException, IOException {
         if (trust.allowUnsigned()) {
             return Optional.empty();
         }
         if (trust.keyring() == null) {
-            throw new SnapshotException("no trusted keys: give --keyring (or --allow-unsigned to skip the signature check)");
+            throw new SnapshotException(
+                    "no trusted keys: give --keyring (or --allow-unsigned to skip the signature check)");
         }
-        byte[] sig = staged.read(SnapshotFormat.SIGNATURE).orElseThrow(() -> SnapshotException.member(SnapshotFormat.SIGNATURE,
-                "is missing: the snapshot is not signed (--allow-unsigned imports it without a signature check)"));
-        try (InputStream data = new ByteArrayInputStream(sums); InputStream s = new ByteArrayInputStream(sig)) {
+        byte[] sig = staged.read(SnapshotFormat.SIGNATURE)
+                .orElseThrow(
+                        () -> SnapshotException.member(
+                                SnapshotFormat.SIGNATURE,
+                                "is missing: the snapshot is not signed (--allow-unsigned imports it without a signature check)"));
+        try (InputStream data = new ByteArrayInputStream(sums);
+                InputStream s = new ByteArrayInputStream(sig)) {
             VerifiedSignature v = SignatureVerifier.of(trust.keyring()).verifyDetached(data, s);
             files.put(SnapshotFormat.SIGNATURE, sig);
             return Optional.of(v);
@@ -216,11 +242,13 @@ public final class SnapshotVerifier {
     // ---- 2. accounting --------------------------------------------------------------------------
 
     /** The members by role; every member must have one. */
-    private record Accounting(Map<String, StagedSnapshot.Member> sumdb, Set<String> lookups, Set<String> tiles) {
-    }
+    private record Accounting(Map<String, StagedSnapshot.Member> sumdb, Set<String> lookups, Set<String> tiles) {}
 
-    private Accounting account(Map<ModuleVersion, SnapshotManifest.Entry> entries, Set<ModuleVersion> toolchainInfos,
-                               SnapshotManifest manifest) throws SnapshotException {
+    private Accounting account(
+            Map<ModuleVersion, SnapshotManifest.Entry> entries,
+            Set<ModuleVersion> toolchainInfos,
+            SnapshotManifest manifest)
+            throws SnapshotException {
         Set<String> releases = new TreeSet<>();
         manifest.releases().forEach(r -> releases.add(r.filename()));
         Map<String, SnapshotManifest.Bundle> bundles = new TreeMap<>();
@@ -248,41 +276,51 @@ public final class SnapshotVerifier {
                     ModuleVersion mv = versionOf(name);
                     SnapshotManifest.Entry e = entries.get(mv);
                     if (e == null || (kind == KeyKind.ZIP && !e.zip())) {
-                        throw SnapshotException.member(SnapshotFormat.printable(name), "is not listed in " + SnapshotFormat.MANIFEST);
+                        throw SnapshotException.member(
+                                SnapshotFormat.printable(name), "is not listed in " + SnapshotFormat.MANIFEST);
                     }
                 }
                 case LIST -> {
                     String path = name.substring(0, name.length() - "/@v/list".length());
                     if (!modulePaths.contains(path)) {
-                        throw SnapshotException.member(SnapshotFormat.printable(name), "lists versions of a module the manifest does not name");
+                        throw SnapshotException.member(
+                                SnapshotFormat.printable(name),
+                                "lists versions of a module the manifest does not name");
                     }
                 }
                 case TOOLCHAIN_INFO -> {
                     Optional<ModuleVersion> mv = StorageLayout.versionOfToolchainInfo(BlobKey.of(name));
                     if (mv.isEmpty() || !toolchainInfos.contains(mv.get())) {
-                        throw SnapshotException.member(SnapshotFormat.printable(name), "is not listed in " + SnapshotFormat.MANIFEST);
+                        throw SnapshotException.member(
+                                SnapshotFormat.printable(name), "is not listed in " + SnapshotFormat.MANIFEST);
                     }
                 }
                 case DL_ARCHIVE, DL_SIGNATURE, DL_SHA256 -> {
                     if (!releases.contains(SnapshotFormat.dlFilename(name))) {
-                        throw SnapshotException.member(SnapshotFormat.printable(name), "is not listed in " + SnapshotFormat.MANIFEST);
+                        throw SnapshotException.member(
+                                SnapshotFormat.printable(name), "is not listed in " + SnapshotFormat.MANIFEST);
                     }
                 }
                 case DL_LISTING, DL_SIGNING_KEY -> {
                     if (releases.isEmpty()) {
-                        throw SnapshotException.member(name, "comes without release archives in " + SnapshotFormat.MANIFEST);
+                        throw SnapshotException.member(
+                                name, "comes without release archives in " + SnapshotFormat.MANIFEST);
                     }
                 }
                 case GOCACHE_BUNDLE, GOCACHE_BUNDLE_SIGNATURE -> {
-                    String id = name.substring(StorageLayout.gocacheBundlesDir().value().length() + 1).substring(0, 32);
+                    String id = name.substring(
+                                    StorageLayout.gocacheBundlesDir().value().length() + 1)
+                            .substring(0, 32);
                     SnapshotManifest.Bundle b = bundles.get(id);
                     if (b == null || kind == KeyKind.GOCACHE_BUNDLE_SIGNATURE && !b.signed()) {
-                        throw SnapshotException.member(SnapshotFormat.printable(name), "is not listed in " + SnapshotFormat.MANIFEST);
+                        throw SnapshotException.member(
+                                SnapshotFormat.printable(name), "is not listed in " + SnapshotFormat.MANIFEST);
                     }
                 }
                 case GOCACHE_BUNDLE_INDEX -> {
                     if (bundles.isEmpty()) {
-                        throw SnapshotException.member(name, "comes without pre-warm bundles in " + SnapshotFormat.MANIFEST);
+                        throw SnapshotException.member(
+                                name, "comes without pre-warm bundles in " + SnapshotFormat.MANIFEST);
                     }
                 }
                 default -> {
@@ -302,7 +340,8 @@ public final class SnapshotVerifier {
         int at = name.lastIndexOf("/@v/");
         int dot = name.lastIndexOf('.');
         try {
-            return ModuleVersion.of(ModuleEscaping.unescapePath(name.substring(0, at)),
+            return ModuleVersion.of(
+                    ModuleEscaping.unescapePath(name.substring(0, at)),
                     ModuleEscaping.unescapeVersion(name.substring(at + 4, dot)));
         } catch (ProxyException | StringIndexOutOfBoundsException e) {
             throw SnapshotException.member(SnapshotFormat.printable(name), "does not name a valid module version");
@@ -311,31 +350,44 @@ public final class SnapshotVerifier {
 
     // ---- 3 and 5. checksum database -------------------------------------------------------------
 
-    private Optional<VerifiedSnapshot.Sumdb> checkSumdb(SnapshotManifest manifest, Map<ModuleVersion, SnapshotManifest.Entry> entries,
-                                                        Set<ModuleVersion> toolchainInfos, Accounting acc, Map<ModuleVersion, GoSum> proven)
+    private Optional<VerifiedSnapshot.Sumdb> checkSumdb(
+            SnapshotManifest manifest,
+            Map<ModuleVersion, SnapshotManifest.Entry> entries,
+            Set<ModuleVersion> toolchainInfos,
+            Accounting acc,
+            Map<ModuleVersion, GoSum> proven)
             throws SnapshotException, IOException {
-        boolean anyProof = entries.values().stream().anyMatch(SnapshotManifest.Entry::proof) || !toolchainInfos.isEmpty();
+        boolean anyProof =
+                entries.values().stream().anyMatch(SnapshotManifest.Entry::proof) || !toolchainInfos.isEmpty();
         if (!anyProof && acc.sumdb().isEmpty()) {
             return Optional.empty();
         }
         if (trust.sumdbKey() == null) {
-            throw new SnapshotException("the snapshot carries checksum-database proofs, but no checksum database is configured"
-                    + " here (--sumdb): there is no key to check them with");
+            throw new SnapshotException(
+                    "the snapshot carries checksum-database proofs, but no checksum database is configured"
+                            + " here (--sumdb): there is no key to check them with");
         }
         // A throwaway client only parses the key; nothing it does touches storage.
-        String db = new SumdbClient(trust.sumdbKey(), p -> {
-            throw new FileNotFoundException(p);
-        }, TreeHeadStore.inMemory(), TileCache.none()).name();
+        String db = new SumdbClient(
+                        trust.sumdbKey(),
+                        p -> {
+                            throw new FileNotFoundException(p);
+                        },
+                        TreeHeadStore.inMemory(),
+                        TileCache.none())
+                .name();
         String prefix = "sumdb/" + db + "/";
         for (String name : acc.sumdb().keySet()) {
             if (!name.startsWith(prefix)) {
-                throw SnapshotException.member(SnapshotFormat.printable(name), "belongs to a checksum database other than the "
-                        + "configured " + db);
+                throw SnapshotException.member(
+                        SnapshotFormat.printable(name),
+                        "belongs to a checksum database other than the " + "configured " + db);
             }
         }
         String latestName = prefix + "latest";
-        byte[] latest = staged.read(latestName).orElseThrow(() -> SnapshotException.member(latestName, "is missing: the snapshot"
-                + " has no tree head for checksum database " + db));
+        byte[] latest = staged.read(latestName)
+                .orElseThrow(() -> SnapshotException.member(
+                        latestName, "is missing: the snapshot" + " has no tree head for checksum database " + db));
         StagedSnapshot.Member supported = acc.sumdb().get(prefix + "supported");
         if (supported != null && supported.size() != 0) {
             throw SnapshotException.member(prefix + "supported", "must be empty");
@@ -343,8 +395,8 @@ public final class SnapshotVerifier {
         SumdbStorage inside = new SumdbStorage(store);
         Map<String, String> authenticated = new HashMap<>();
         TileCache recording = recordingCache(inside.tiles(db), authenticated);
-        SumdbFetcher fetcher = path -> staged.read(prefix + path).orElseThrow(() -> new FileNotFoundException(
-                "the snapshot has no member " + prefix + path));
+        SumdbFetcher fetcher = path -> staged.read(prefix + path)
+                .orElseThrow(() -> new FileNotFoundException("the snapshot has no member " + prefix + path));
 
         // 3. The head and every record, proven from the snapshot alone (the head held here is not consulted yet).
         SumdbClient pinned = new SumdbClient(trust.sumdbKey(), fetcher, TreeHeadStore.inMemory(), recording);
@@ -354,10 +406,13 @@ public final class SnapshotVerifier {
         } catch (ProxyException e) {
             throw SnapshotException.member(latestName, "tree head refused: " + e.getMessage());
         }
-        SnapshotManifest.TreeHead head = manifest.treeHead(db).orElseThrow(() -> SnapshotException.member(SnapshotFormat.MANIFEST,
-                "names no tree head for checksum database " + db));
+        SnapshotManifest.TreeHead head = manifest.treeHead(db)
+                .orElseThrow(() -> SnapshotException.member(
+                        SnapshotFormat.MANIFEST, "names no tree head for checksum database " + db));
         if (head.size() != tree.n() || !Arrays.equals(head.note().getBytes(StandardCharsets.UTF_8), latest)) {
-            throw SnapshotException.member(SnapshotFormat.MANIFEST, "names tree#" + head.size() + ", but " + latestName + " is tree#" + tree.n());
+            throw SnapshotException.member(
+                    SnapshotFormat.MANIFEST,
+                    "names tree#" + head.size() + ", but " + latestName + " is tree#" + tree.n());
         }
         Set<String> expectedLookups = new TreeSet<>();
         Map<ModuleVersion, Boolean> needProof = new TreeMap<>(SnapshotOrder.VERSIONS);
@@ -373,8 +428,9 @@ public final class SnapshotVerifier {
                 continue;
             }
             expectedLookups.add(name);
-            byte[] response = staged.read(name).orElseThrow(() -> SnapshotException.member(name, "is missing: " + mv
-                    + " has no checksum-database record in the snapshot"));
+            byte[] response = staged.read(name)
+                    .orElseThrow(() -> SnapshotException.member(
+                            name, "is missing: " + mv + " has no checksum-database record in the snapshot"));
             try {
                 TlogRecord rec = TlogRecord.parseRecord(response);
                 if (!Arrays.equals(rec.rest(), latest)) {
@@ -407,7 +463,8 @@ public final class SnapshotVerifier {
             try {
                 heldTree = merging.verifiedTree(held.get());
             } catch (ProxyException e) {
-                throw new SnapshotException("the tree head stored here for " + db + " does not verify with the configured key: " + e.getMessage());
+                throw new SnapshotException("the tree head stored here for " + db
+                        + " does not verify with the configured key: " + e.getMessage());
             }
             heldSize = heldTree.n();
             try {
@@ -432,7 +489,8 @@ public final class SnapshotVerifier {
             }
             Optional<byte[]> here = inside.tiles(db).get(path);
             if (here.isEmpty() || !sha256(here.get()).equals(m.sha256())) {
-                throw SnapshotException.member(t, "is not part of any proof in the snapshot; refusing unauthenticated data");
+                throw SnapshotException.member(
+                        t, "is not part of any proof in the snapshot; refusing unauthenticated data");
             }
         }
         Map<String, Path> files = new TreeMap<>();
@@ -470,8 +528,9 @@ public final class SnapshotVerifier {
 
     // ---- 4. module versions ---------------------------------------------------------------------
 
-    private List<VerifiedSnapshot.Version> checkVersions(Map<ModuleVersion, SnapshotManifest.Entry> entries,
-                                                         Map<ModuleVersion, GoSum> proven, String db) throws SnapshotException, IOException {
+    private List<VerifiedSnapshot.Version> checkVersions(
+            Map<ModuleVersion, SnapshotManifest.Entry> entries, Map<ModuleVersion, GoSum> proven, String db)
+            throws SnapshotException, IOException {
         List<VerifiedSnapshot.Version> out = new ArrayList<>(entries.size());
         for (Map.Entry<ModuleVersion, SnapshotManifest.Entry> en : entries.entrySet()) {
             ModuleVersion mv = en.getKey();
@@ -480,15 +539,21 @@ public final class SnapshotVerifier {
             byte[] info = need(base + ".info");
             byte[] mod = need(base + ".mod");
             byte[] sumBytes = need(base + ".sum");
-            StagedSnapshot.Member zip = e.zip() ? staged.member(base + ".zip").orElseThrow(() -> SnapshotException.member(base + ".zip",
-                    "is missing, but the manifest lists " + mv + " with its zip")) : null;
+            StagedSnapshot.Member zip = e.zip()
+                    ? staged.member(base + ".zip")
+                            .orElseThrow(() -> SnapshotException.member(
+                                    base + ".zip", "is missing, but the manifest lists " + mv + " with its zip"))
+                    : null;
             Optional<ExpectedSums> expected;
             if (e.proof()) {
                 expected = Optional.of(ExpectedSums.fromDatabase(proven.get(mv), db));
             } else {
-                if (!ModulePatterns.matchPrefixPatterns(trust.noSumdb(), mv.path().value())) {
-                    throw SnapshotException.member(base + ".sum", mv + " has no checksum-database record (a private module where it was"
-                            + " exported); this Granary accepts such modules only for paths in its --nosumdb patterns");
+                if (!ModulePatterns.matchPrefixPatterns(
+                        trust.noSumdb(), mv.path().value())) {
+                    throw SnapshotException.member(
+                            base + ".sum",
+                            mv + " has no checksum-database record (a private module where it was"
+                                    + " exported); this Granary accepts such modules only for paths in its --nosumdb patterns");
                 }
                 GoSum signed = parseSum(base + ".sum", sumBytes, mv);
                 expected = Optional.of(ExpectedSums.fromPin(signed));
@@ -507,13 +572,20 @@ public final class SnapshotVerifier {
                 }
             } catch (ProxyException ex) {
                 // The shared checks speak of "the upstream"; here the content comes from the snapshot.
-                throw SnapshotException.member(member, ex.getMessage().replace("the upstream served", "the snapshot carries")
-                        .replace("upstream:", "snapshot:").replace("upstream .info", "its .info"));
+                throw SnapshotException.member(
+                        member,
+                        ex.getMessage()
+                                .replace("the upstream served", "the snapshot carries")
+                                .replace("upstream:", "snapshot:")
+                                .replace("upstream .info", "its .info"));
             } catch (IOException ex) {
                 throw SnapshotException.member(member, "cannot be read as a zip: " + ex.getMessage());
             }
             if (!Arrays.equals(actual.bytes(), sumBytes)) {
-                throw SnapshotException.member(base + ".sum", "does not list the hashes of the version's files: " + actual.text().strip());
+                throw SnapshotException.member(
+                        base + ".sum",
+                        "does not list the hashes of the version's files: "
+                                + actual.text().strip());
             }
             checkAgainstStored(mv, actual, base, e.proof());
             out.add(new VerifiedSnapshot.Version(mv, info, mod, zip == null ? null : zip.file(), actual, e.proof()));
@@ -524,8 +596,8 @@ public final class SnapshotVerifier {
 
     // ---- 6. toolchain existence records --------------------------------------------------------
 
-    private List<VerifiedSnapshot.ToolchainInfo> checkToolchainInfos(Set<ModuleVersion> versions, Map<ModuleVersion, GoSum> proven)
-            throws SnapshotException, IOException {
+    private List<VerifiedSnapshot.ToolchainInfo> checkToolchainInfos(
+            Set<ModuleVersion> versions, Map<ModuleVersion, GoSum> proven) throws SnapshotException, IOException {
         List<VerifiedSnapshot.ToolchainInfo> out = new ArrayList<>();
         for (ModuleVersion mv : versions) {
             String name = StorageLayout.toolchainInfo(mv).value();
@@ -553,8 +625,9 @@ public final class SnapshotVerifier {
         String listingName = SnapshotFormat.DL_LISTING;
         String keyName = StorageLayout.dlSigningKey().value();
         if (trust.dl() == null) {
-            throw new SnapshotException("the snapshot carries Go release archives, but this Granary has no release signing key"
-                    + " configured to check them (dl.keyring, dl.key-fingerprint)");
+            throw new SnapshotException(
+                    "the snapshot carries Go release archives, but this Granary has no release signing key"
+                            + " configured to check them (dl.keyring, dl.key-fingerprint)");
         }
         byte[] listingBytes = need(listingName);
         ReleaseListing listing;
@@ -567,7 +640,8 @@ public final class SnapshotVerifier {
         manifest.releases().forEach(r -> carried.add(r.filename()));
         for (String f : listing.filenames()) {
             if (!carried.contains(f)) {
-                throw SnapshotException.member(listingName, "lists " + SnapshotFormat.printable(f) + ", which the snapshot does not carry");
+                throw SnapshotException.member(
+                        listingName, "lists " + SnapshotFormat.printable(f) + ", which the snapshot does not carry");
             }
         }
         DlTrust.ImportKeys keys;
@@ -585,41 +659,56 @@ public final class SnapshotVerifier {
             String archiveName = StorageLayout.dlArchive(f).value();
             String shaName = StorageLayout.dlSha256(f).value();
             String sigName = StorageLayout.dlSignature(f).value();
-            ReleaseListing.ReleaseFile entry = listing.find(f).orElseThrow(() -> SnapshotException.member(listingName,
-                    "has no entry for " + f + ": the archive cannot be checked against it"));
+            ReleaseListing.ReleaseFile entry = listing.find(f)
+                    .orElseThrow(() -> SnapshotException.member(
+                            listingName, "has no entry for " + f + ": the archive cannot be checked against it"));
             if (!entry.hasSha256()) {
-                throw SnapshotException.member(listingName, "gives no SHA-256 for " + f + ": the archive cannot be checked");
+                throw SnapshotException.member(
+                        listingName, "gives no SHA-256 for " + f + ": the archive cannot be checked");
             }
-            StagedSnapshot.Member archive = staged.member(archiveName).orElseThrow(() -> SnapshotException.member(archiveName,
-                    "is missing, but the manifest lists it"));
+            StagedSnapshot.Member archive = staged.member(archiveName)
+                    .orElseThrow(() -> SnapshotException.member(archiveName, "is missing, but the manifest lists it"));
             String listed = new String(need(shaName), StandardCharsets.US_ASCII).strip();
             if (!listed.equals(entry.sha256())) {
-                throw SnapshotException.member(shaName, "says " + SnapshotFormat.printable(listed) + ", the release listing "
-                        + entry.sha256());
+                throw SnapshotException.member(
+                        shaName,
+                        "says " + SnapshotFormat.printable(listed) + ", the release listing " + entry.sha256());
             }
             if (!r.sha256().equals(entry.sha256())) {
-                throw SnapshotException.member(SnapshotFormat.MANIFEST, "gives " + f + " SHA-256 " + r.sha256() + ", the release listing "
-                        + entry.sha256());
+                throw SnapshotException.member(
+                        SnapshotFormat.MANIFEST,
+                        "gives " + f + " SHA-256 " + r.sha256() + ", the release listing " + entry.sha256());
             }
             if (!archive.sha256().equals(entry.sha256())) {
-                throw SnapshotException.member(archiveName, "SHA-256 " + archive.sha256() + " differs from " + entry.sha256()
-                        + " in the release listing: the archive was altered or damaged");
+                throw SnapshotException.member(
+                        archiveName,
+                        "SHA-256 " + archive.sha256() + " differs from " + entry.sha256()
+                                + " in the release listing: the archive was altered or damaged");
             }
             if (entry.size() > 0 && archive.size() != entry.size()) {
-                throw SnapshotException.member(archiveName, "is " + archive.size() + " bytes, the release listing says " + entry.size());
+                throw SnapshotException.member(
+                        archiveName, "is " + archive.size() + " bytes, the release listing says " + entry.size());
             }
             byte[] signature = need(sigName);
             VerifiedSignature signed;
             try (InputStream in = staged.open(archive)) {
                 signed = keys.verifier().verifyDetached(in, new ByteArrayInputStream(signature));
             } catch (PgpException e) {
-                throw SnapshotException.member(sigName, "signature refused: " + e.getMessage()
-                        + " (this Granary trusts release keys " + String.join(", ", keys.fingerprints()) + ")");
+                throw SnapshotException.member(
+                        sigName,
+                        "signature refused: " + e.getMessage() + " (this Granary trusts release keys "
+                                + String.join(", ", keys.fingerprints()) + ")");
             }
             Optional<byte[]> here = read(StorageLayout.dlSha256(f));
-            if (here.isPresent() && !new String(here.get(), StandardCharsets.US_ASCII).strip().equals(entry.sha256())) {
-                throw SnapshotException.member(archiveName, "is stored here with SHA-256 "
-                        + SnapshotFormat.printable(new String(here.get(), StandardCharsets.US_ASCII).strip()) + "; refusing to replace it");
+            if (here.isPresent()
+                    && !new String(here.get(), StandardCharsets.US_ASCII)
+                            .strip()
+                            .equals(entry.sha256())) {
+                throw SnapshotException.member(
+                        archiveName,
+                        "is stored here with SHA-256 "
+                                + SnapshotFormat.printable(new String(here.get(), StandardCharsets.US_ASCII).strip())
+                                + "; refusing to replace it");
             }
             if (!signers.contains(signed.keyFingerprint())) {
                 signers.add(signed.keyFingerprint());
@@ -627,12 +716,14 @@ public final class SnapshotVerifier {
             archives.add(new VerifiedSnapshot.ReleaseArchive(f, entry.sha256(), archive.file(), signature));
             progress.add(0, 1);
         }
-        return new VerifiedSnapshot.Releases(archives, listingBytes, keys.toStore().orElse(null), signers);
+        return new VerifiedSnapshot.Releases(
+                archives, listingBytes, keys.toStore().orElse(null), signers);
     }
 
     // ---- 8. pre-warm bundles ------------------------------------------------------------------
 
-    private List<VerifiedSnapshot.Bundle> checkBundles(SnapshotManifest manifest) throws SnapshotException, IOException {
+    private List<VerifiedSnapshot.Bundle> checkBundles(SnapshotManifest manifest)
+            throws SnapshotException, IOException {
         if (manifest.bundles().isEmpty()) {
             return List.of();
         }
@@ -646,8 +737,8 @@ public final class SnapshotVerifier {
         List<VerifiedSnapshot.Bundle> out = new ArrayList<>();
         for (SnapshotManifest.Bundle b : manifest.bundles()) {
             String name = StorageLayout.gocacheBundle(b.id()).value();
-            StagedSnapshot.Member file = staged.member(name).orElseThrow(
-                    () -> SnapshotException.member(name, "is missing, but the manifest lists it"));
+            StagedSnapshot.Member file = staged.member(name)
+                    .orElseThrow(() -> SnapshotException.member(name, "is missing, but the manifest lists it"));
             BundleManifest m;
             try (BundleReader reader = BundleReader.open(staged.open(file))) {
                 m = reader.manifest();
@@ -661,22 +752,27 @@ public final class SnapshotVerifier {
                 throw SnapshotException.member(name, "bundle refused: it cannot be read whole: " + e.getMessage());
             }
             if (!file.sha256().equals(b.sha256()) || file.size() != b.size()) {
-                throw SnapshotException.member(name, "differs from the bundle " + SnapshotFormat.MANIFEST + " lists (SHA-256, size)");
+                throw SnapshotException.member(
+                        name, "differs from the bundle " + SnapshotFormat.MANIFEST + " lists (SHA-256, size)");
             }
             byte[] signature = null;
             if (b.signed()) {
                 String sigName = StorageLayout.gocacheBundleSignature(b.id()).value();
-                StagedSnapshot.Member sig = staged.member(sigName).orElseThrow(() -> SnapshotException.member(sigName, "is missing"));
+                StagedSnapshot.Member sig =
+                        staged.member(sigName).orElseThrow(() -> SnapshotException.member(sigName, "is missing"));
                 if (!BundleStore.isSignature(sig.file())) {
                     throw SnapshotException.member(sigName, "is not a detached OpenPGP signature");
                 }
                 signature = Files.readAllBytes(sig.file());
             }
             BundleStore.IndexEntry entry = BundleStore.entry(m, file.size(), b.signed());
-            BundleStore.IndexEntry listed = carried.bundles().stream().filter(e -> b.id().equals(e.id())).findFirst()
+            BundleStore.IndexEntry listed = carried.bundles().stream()
+                    .filter(e -> b.id().equals(e.id()))
+                    .findFirst()
                     .orElseThrow(() -> SnapshotException.member(indexName, "has no entry for bundle " + b.id()));
             if (!listed.equals(entry)) {
-                throw SnapshotException.member(indexName, "describes bundle " + b.id() + " otherwise than its manifest does");
+                throw SnapshotException.member(
+                        indexName, "describes bundle " + b.id() + " otherwise than its manifest does");
             }
             out.add(new VerifiedSnapshot.Bundle(b.id(), file.file(), file.sha256(), signature, entry));
             progress.add(0, 1);
@@ -688,13 +784,16 @@ public final class SnapshotVerifier {
     }
 
     /** Nothing already stored here may disagree: a committed version's .sum, a private module's pin. */
-    private void checkAgainstStored(ModuleVersion mv, GoSum actual, String base, boolean proven) throws SnapshotException, IOException {
+    private void checkAgainstStored(ModuleVersion mv, GoSum actual, String base, boolean proven)
+            throws SnapshotException, IOException {
         Optional<byte[]> sum = read(StorageLayout.sum(mv));
         if (sum.isPresent() && exists(StorageLayout.info(mv))) {
             GoSum stored = GoSum.find(new String(sum.get(), StandardCharsets.UTF_8), mv);
             if (stored == null || conflicts(stored, actual)) {
-                throw SnapshotException.member(base + ".sum", mv + " is stored here with different content:\n"
-                        + (stored == null ? "(unreadable)\n" : stored.text()) + "refusing to replace it");
+                throw SnapshotException.member(
+                        base + ".sum",
+                        mv + " is stored here with different content:\n"
+                                + (stored == null ? "(unreadable)\n" : stored.text()) + "refusing to replace it");
             }
         }
         if (!proven) {
@@ -702,8 +801,10 @@ public final class SnapshotVerifier {
             if (pin.isPresent()) {
                 GoSum pinned = GoSum.find(new String(pin.get(), StandardCharsets.UTF_8), mv);
                 if (pinned == null || conflicts(pinned, actual)) {
-                    throw SnapshotException.member(base + ".sum", "private module " + mv + " differs from its pin here (first seen as:\n"
-                            + (pinned == null ? "(unreadable)\n" : pinned.text()) + "): a retagged version?");
+                    throw SnapshotException.member(
+                            base + ".sum",
+                            "private module " + mv + " differs from its pin here (first seen as:\n"
+                                    + (pinned == null ? "(unreadable)\n" : pinned.text()) + "): a retagged version?");
                 }
             }
         }

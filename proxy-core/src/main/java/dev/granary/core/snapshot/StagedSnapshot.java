@@ -27,8 +27,7 @@ public final class StagedSnapshot implements Closeable {
      * @param size   its size
      * @param sha256 the SHA-256 of its bytes, lower-case hex
      */
-    public record Member(String name, Path file, long size, String sha256) {
-    }
+    public record Member(String name, Path file, long size, String sha256) {}
 
     private final Path dir;
     private final Map<String, Member> members = new LinkedHashMap<>();

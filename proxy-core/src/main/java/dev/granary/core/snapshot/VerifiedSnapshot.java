@@ -23,9 +23,16 @@ import java.util.Optional;
  * @param releases    its release archives, checked
  * @param bundles     its pre-warm bundles, checked
  */
-public record VerifiedSnapshot(String id, SnapshotManifest manifest, Map<String, byte[]> files, Optional<VerifiedSignature> signer,
-                               List<Version> versions, Optional<Sumdb> sumdb, List<ToolchainInfo> toolchainInfos, Releases releases,
-                               List<Bundle> bundles) {
+public record VerifiedSnapshot(
+        String id,
+        SnapshotManifest manifest,
+        Map<String, byte[]> files,
+        Optional<VerifiedSignature> signer,
+        List<Version> versions,
+        Optional<Sumdb> sumdb,
+        List<ToolchainInfo> toolchainInfos,
+        Releases releases,
+        List<Bundle> bundles) {
 
     public VerifiedSnapshot {
         toolchainInfos = toolchainInfos == null ? List.of() : List.copyOf(toolchainInfos);
@@ -34,8 +41,13 @@ public record VerifiedSnapshot(String id, SnapshotManifest manifest, Map<String,
     }
 
     /** A snapshot of module versions alone. */
-    public VerifiedSnapshot(String id, SnapshotManifest manifest, Map<String, byte[]> files, Optional<VerifiedSignature> signer,
-                            List<Version> versions, Optional<Sumdb> sumdb) {
+    public VerifiedSnapshot(
+            String id,
+            SnapshotManifest manifest,
+            Map<String, byte[]> files,
+            Optional<VerifiedSignature> signer,
+            List<Version> versions,
+            Optional<Sumdb> sumdb) {
         this(id, manifest, files, signer, versions, sumdb, List.of(), Releases.NONE, List.of());
     }
 
@@ -43,8 +55,7 @@ public record VerifiedSnapshot(String id, SnapshotManifest manifest, Map<String,
      * A {@code golang.org/toolchain} version known to exist: its {@code .info} names it, and a proven
      * checksum-database record lists it.
      */
-    public record ToolchainInfo(ModuleVersion version, byte[] info) {
-    }
+    public record ToolchainInfo(ModuleVersion version, byte[] info) {}
 
     /**
      * A release archive, checked: its SHA-256 is its listing entry's and its {@code .sha256}'s, and its
@@ -55,8 +66,7 @@ public record VerifiedSnapshot(String id, SnapshotManifest manifest, Map<String,
      * @param archive   the staged archive
      * @param signature its detached signature
      */
-    public record ReleaseArchive(String filename, String sha256, Path archive, byte[] signature) {
-    }
+    public record ReleaseArchive(String filename, String sha256, Path archive, byte[] signature) {}
 
     /**
      * The release archives, checked.
@@ -87,8 +97,7 @@ public record VerifiedSnapshot(String id, SnapshotManifest manifest, Map<String,
      * @param signature its detached signature, or null
      * @param entry     its index entry
      */
-    public record Bundle(String id, Path file, String sha256, byte[] signature, BundleStore.IndexEntry entry) {
-    }
+    public record Bundle(String id, Path file, String sha256, byte[] signature, BundleStore.IndexEntry entry) {}
 
     /**
      * One module version, checked: its .info names it, its .mod and zip hash to the proven (or, for a
@@ -101,8 +110,7 @@ public record VerifiedSnapshot(String id, SnapshotManifest manifest, Map<String,
      * @param sums    its go.sum lines (no zip line for a go.mod-only version)
      * @param proven  true when a checksum-database record proves it; false for a private module
      */
-    public record Version(ModuleVersion version, byte[] info, byte[] mod, Path zip, GoSum sums, boolean proven) {
-    }
+    public record Version(ModuleVersion version, byte[] info, byte[] mod, Path zip, GoSum sums, boolean proven) {}
 
     /**
      * The snapshot's checksum-database files, proven against the database's key.
@@ -114,7 +122,11 @@ public record VerifiedSnapshot(String id, SnapshotManifest manifest, Map<String,
      * @param heldBefore the head this Granary held when the snapshot was verified (empty: none)
      * @param heldBeforeSize its tree size (0: none)
      */
-    public record Sumdb(String db, Tree tree, byte[] latestNote, Map<String, Path> files, Optional<byte[]> heldBefore,
-                        long heldBeforeSize) {
-    }
+    public record Sumdb(
+            String db,
+            Tree tree,
+            byte[] latestNote,
+            Map<String, Path> files,
+            Optional<byte[]> heldBefore,
+            long heldBeforeSize) {}
 }

@@ -111,8 +111,7 @@ public final class SumdbClient {
     }
 
     /** A verified lookup: the version's go.sum lines and the database's response exactly as it was signed. */
-    public record Lookup(GoSum sums, byte[] response) {
-    }
+    public record Lookup(GoSum sums, byte[] response) {}
 
     /**
      * Looks up the go.sum lines of a module version and verifies them as described above.
@@ -165,7 +164,10 @@ public final class SumdbClient {
             throw new ProxyException(Kind.INVALID, "checksum database " + name() + ": " + e.getMessage(), e);
         }
         if (t.l() < 0 || t.h() != TILE_HEIGHT) {
-            throw new ProxyException(Kind.INVALID, "checksum database " + name() + ": only hash tiles of height " + TILE_HEIGHT + " are proxied: " + tilePath);
+            throw new ProxyException(
+                    Kind.INVALID,
+                    "checksum database " + name() + ": only hash tiles of height " + TILE_HEIGHT + " are proxied: "
+                            + tilePath);
         }
         int shift = t.l() * t.h();
         long first = t.n() << t.h();
@@ -175,7 +177,8 @@ public final class SumdbClient {
             tree = refresh();
         }
         if ((tree.n() >> shift) < need) {
-            throw new ProxyException(Kind.NOT_FOUND, "checksum database " + name() + ": " + tilePath + " lies beyond tree#" + tree.n());
+            throw new ProxyException(
+                    Kind.NOT_FOUND, "checksum database " + name() + ": " + tilePath + " lies beyond tree#" + tree.n());
         }
         Tiles reader = new Tiles();
         try {
@@ -190,9 +193,11 @@ public final class SumdbClient {
         byte[] data = reader.authenticated.get(new Tile(t.h(), t.l(), t.n(), treeWidth));
         if (data == null) {
             try {
-                data = cache.get(new Tile(t.h(), t.l(), t.n(), treeWidth).path()).orElse(null);
+                data = cache.get(new Tile(t.h(), t.l(), t.n(), treeWidth).path())
+                        .orElse(null);
             } catch (IOException e) {
-                throw new ProxyException(Kind.STORAGE_UNAVAILABLE, "checksum database " + name() + ": " + e.getMessage(), e);
+                throw new ProxyException(
+                        Kind.STORAGE_UNAVAILABLE, "checksum database " + name() + ": " + e.getMessage(), e);
             }
         }
         if (data == null || data.length < t.w() * Hash.SIZE) {
@@ -208,7 +213,9 @@ public final class SumdbClient {
         }
         Hash leaf;
         try {
-            leaf = new TileHashReader(tree, new Tiles()).readHashes(new long[] {Tlog.storedHashIndex(0, rec.id())}).get(0);
+            leaf = new TileHashReader(tree, new Tiles())
+                    .readHashes(new long[] {Tlog.storedHashIndex(0, rec.id())})
+                    .get(0);
         } catch (TlogException e) {
             throw failed(what + ": " + e.getMessage(), e);
         } catch (IOException e) {
@@ -228,11 +235,14 @@ public final class SumdbClient {
             return fetcher.fetch(path);
         } catch (FileNotFoundException | NoSuchFileException e) {
             if (notFoundOk) {
-                throw new ProxyException(Kind.NOT_FOUND, "checksum database " + name() + ": " + path + ": not found", e);
+                throw new ProxyException(
+                        Kind.NOT_FOUND, "checksum database " + name() + ": " + path + ": not found", e);
             }
-            throw new ProxyException(Kind.UPSTREAM_FAILED, "checksum database " + name() + ": " + path + ": not found", e);
+            throw new ProxyException(
+                    Kind.UPSTREAM_FAILED, "checksum database " + name() + ": " + path + ": not found", e);
         } catch (IOException e) {
-            throw new ProxyException(Kind.UPSTREAM_FAILED, "checksum database " + name() + ": " + path + ": " + e.getMessage(), e);
+            throw new ProxyException(
+                    Kind.UPSTREAM_FAILED, "checksum database " + name() + ": " + path + ": " + e.getMessage(), e);
         }
     }
 
@@ -253,7 +263,10 @@ public final class SumdbClient {
         try {
             return store.load();
         } catch (IOException e) {
-            throw new ProxyException(Kind.STORAGE_UNAVAILABLE, "checksum database " + name() + ": loading tree head: " + e.getMessage(), e);
+            throw new ProxyException(
+                    Kind.STORAGE_UNAVAILABLE,
+                    "checksum database " + name() + ": loading tree head: " + e.getMessage(),
+                    e);
         }
     }
 
@@ -272,7 +285,8 @@ public final class SumdbClient {
             Note note = Notes.open(msg, verifiers);
             return Tree.parseTree(note.text());
         } catch (NoteException | TlogException e) {
-            throw failed("reading tree note: " + e.getMessage() + "\nnote:\n" + new String(msg, StandardCharsets.UTF_8), e);
+            throw failed(
+                    "reading tree note: " + e.getMessage() + "\nnote:\n" + new String(msg, StandardCharsets.UTF_8), e);
         }
     }
 
@@ -307,7 +321,10 @@ public final class SumdbClient {
             try {
                 store.save(latestNote);
             } catch (IOException e) {
-                throw new ProxyException(Kind.STORAGE_UNAVAILABLE, "checksum database " + name() + ": saving tree head: " + e.getMessage(), e);
+                throw new ProxyException(
+                        Kind.STORAGE_UNAVAILABLE,
+                        "checksum database " + name() + ": saving tree head: " + e.getMessage(),
+                        e);
             }
         }
     }
@@ -326,9 +343,12 @@ public final class SumdbClient {
             throw new ProxyException(Kind.UPSTREAM_FAILED, "checksum database " + name() + ": " + e.getMessage(), e);
         }
         if (!h.equals(older.hash())) {
-            throw new SumdbForkException("SECURITY ERROR: checksum database " + name() + " misbehaved: tree#" + older.n()
-                    + " (" + older.hash() + ") is not a prefix of tree#" + newer.n() + " (which implies " + h + " for it)",
-                    olderNote, newerNote);
+            throw new SumdbForkException(
+                    "SECURITY ERROR: checksum database " + name() + " misbehaved: tree#" + older.n() + " ("
+                            + older.hash() + ") is not a prefix of tree#" + newer.n() + " (which implies " + h
+                            + " for it)",
+                    olderNote,
+                    newerNote);
         }
     }
 

@@ -35,9 +35,13 @@ public final class SumdbDatabases {
         this.registry = registry;
         for (Database d : databases) {
             Gauge.builder(Meters.SUMDB_TREE_SIZE, d, db -> safeTreeSize(db.client()))
-                    .description("Size of the newest verified tree head").tag("db", d.name()).register(registry);
-            Counter.builder(Meters.SUMDB_FORKS).description("Checksum databases caught presenting inconsistent tree heads")
-                    .tag("db", d.name()).register(registry);
+                    .description("Size of the newest verified tree head")
+                    .tag("db", d.name())
+                    .register(registry);
+            Counter.builder(Meters.SUMDB_FORKS)
+                    .description("Checksum databases caught presenting inconsistent tree heads")
+                    .tag("db", d.name())
+                    .register(registry);
         }
     }
 
@@ -45,15 +49,23 @@ public final class SumdbDatabases {
      * Builds the databases from their specs: each reached at its URL when given, else through
      * {@code proxy}'s {@code /sumdb/<name>/} when supported, else at {@code https://<name>/}.
      */
-    public static SumdbDatabases create(List<SumdbSpec> specs, Upstream proxy, Function<URI, Upstream> http,
-                                        SumdbStorage storage, MeterRegistry registry) {
-        List<Database> dbs = specs.stream().map(spec -> {
-            Upstream viaProxy = spec.url().isPresent() ? null : proxy;
-            URI direct = spec.url().orElse(URI.create("https://" + spec.name() + "/"));
-            SumdbFetcher fetcher = new UpstreamSumdbFetcher(spec.name(), viaProxy, http.apply(direct), registry);
-            SumdbClient client = new SumdbClient(spec.verifierKey(), fetcher, storage.treeHead(spec.name()), storage.tiles(spec.name()));
-            return new Database(spec, client, fetcher);
-        }).toList();
+    public static SumdbDatabases create(
+            List<SumdbSpec> specs,
+            Upstream proxy,
+            Function<URI, Upstream> http,
+            SumdbStorage storage,
+            MeterRegistry registry) {
+        List<Database> dbs = specs.stream()
+                .map(spec -> {
+                    Upstream viaProxy = spec.url().isPresent() ? null : proxy;
+                    URI direct = spec.url().orElse(URI.create("https://" + spec.name() + "/"));
+                    SumdbFetcher fetcher =
+                            new UpstreamSumdbFetcher(spec.name(), viaProxy, http.apply(direct), registry);
+                    SumdbClient client = new SumdbClient(
+                            spec.verifierKey(), fetcher, storage.treeHead(spec.name()), storage.tiles(spec.name()));
+                    return new Database(spec, client, fetcher);
+                })
+                .toList();
         return new SumdbDatabases(dbs, storage, registry);
     }
 

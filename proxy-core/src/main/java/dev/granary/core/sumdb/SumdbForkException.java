@@ -31,7 +31,7 @@ public final class SumdbForkException extends RefusedException {
 
     /** Both notes, as text, for a security report. */
     public String evidence() {
-        return "old database:\n" + new String(olderNote, StandardCharsets.UTF_8)
-                + "new database:\n" + new String(newerNote, StandardCharsets.UTF_8);
+        return "old database:\n" + new String(olderNote, StandardCharsets.UTF_8) + "new database:\n"
+                + new String(newerNote, StandardCharsets.UTF_8);
     }
 }

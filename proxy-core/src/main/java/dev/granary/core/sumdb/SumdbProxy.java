@@ -37,14 +37,14 @@ import org.slf4j.LoggerFactory;
 public final class SumdbProxy {
     private static final Logger log = LoggerFactory.getLogger(SumdbProxy.class);
 
-    private record Fresh(byte[] bytes, long atNanos) {
-    }
+    private record Fresh(byte[] bytes, long atNanos) {}
 
     private final SumdbDatabases databases;
     private final MeterRegistry registry;
     private final Duration latestTtl;
     private final boolean offline;
-    private final Cache<String, Fresh> latest = Caffeine.newBuilder().maximumSize(64).build();
+    private final Cache<String, Fresh> latest =
+            Caffeine.newBuilder().maximumSize(64).build();
 
     public SumdbProxy(SumdbDatabases databases, MeterRegistry registry, Duration latestTtl) {
         this(databases, registry, latestTtl, false);
@@ -57,15 +57,19 @@ public final class SumdbProxy {
         this.latestTtl = latestTtl;
         this.offline = offline;
         for (String name : databases.names()) {
-            Counter.builder(Meters.SUMDB_CLIENT_AHEAD).description("Offline: tile requests beyond the newest imported tree head")
-                    .tag("db", name).register(registry);
+            Counter.builder(Meters.SUMDB_CLIENT_AHEAD)
+                    .description("Offline: tile requests beyond the newest imported tree head")
+                    .tag("db", name)
+                    .register(registry);
         }
     }
 
     /** Answers {@code /sumdb/<name>/<path>}. */
     public Artifact serve(String name, String path) {
-        SumdbDatabases.Database db = databases.get(name).orElseThrow(() -> ProxyException.notFound("checksum database " + name
-                + " is not proxied here (configured: " + String.join(", ", databases.names()) + ")"));
+        SumdbDatabases.Database db = databases
+                .get(name)
+                .orElseThrow(() -> ProxyException.notFound("checksum database " + name
+                        + " is not proxied here (configured: " + String.join(", ", databases.names()) + ")"));
         if (path.equals("supported")) {
             return Artifact.mutable(new byte[0]);
         }
@@ -84,8 +88,9 @@ public final class SumdbProxy {
     private Artifact latest(SumdbDatabases.Database db) {
         if (offline) {
             served("latest", "offline");
-            return Artifact.mutable(storedHead(db).orElseThrow(() -> ProxyException.notFound("checksum database " + db.name()
-                    + ": no tree head is stored here, and this Granary is offline: import a snapshot")));
+            return Artifact.mutable(storedHead(db)
+                    .orElseThrow(() -> ProxyException.notFound("checksum database " + db.name()
+                            + ": no tree head is stored here, and this Granary is offline: import a snapshot")));
         }
         Fresh f = latest.getIfPresent(db.name());
         if (f != null && System.nanoTime() - f.atNanos() < latestTtl.toNanos()) {
@@ -120,7 +125,8 @@ public final class SumdbProxy {
         if (at <= 0 || at == rest.length() - 1) {
             throw ProxyException.invalid("checksum database lookup must be lookup/<module>@<version>");
         }
-        ModuleVersion mv = ModuleVersion.of(ModuleEscaping.unescapePath(rest.substring(0, at)),
+        ModuleVersion mv = ModuleVersion.of(
+                ModuleEscaping.unescapePath(rest.substring(0, at)),
                 ModuleEscaping.unescapeVersion(rest.substring(at + 1)));
         BlobKey key;
         try {
@@ -147,7 +153,8 @@ public final class SumdbProxy {
     private Artifact tile(SumdbDatabases.Database db, String path) {
         boolean full = !path.contains(".p/");
         if (path.startsWith("tile/8/data/") && offline) {
-            throw ProxyException.notFound("checksum database " + db.name() + ": record data tiles are not kept here (offline)");
+            throw ProxyException.notFound(
+                    "checksum database " + db.name() + ": record data tiles are not kept here (offline)");
         }
         if (path.startsWith("tile/8/data/")) {
             // Record data tiles are not needed by the go command; pass them through unverified and uncached.
@@ -193,21 +200,24 @@ public final class SumdbProxy {
         } catch (TlogException e) {
             return ProxyException.invalid("checksum database " + db.name() + ": " + e.getMessage());
         }
-        long held = storedHead(db).map(note -> db.client().verifiedTree(note).n()).orElse(0L);
+        long held =
+                storedHead(db).map(note -> db.client().verifiedTree(note).n()).orElse(0L);
         int shift = t.l() * t.h();
-        // golang.org/x/mod/sumdb/tlog: a tile (L, N, W) is part of every tree of at least (N*2^H + W) * 2^(H*L) records.
+        // golang.org/x/mod/sumdb/tlog: a tile (L, N, W) is part of every tree of at least (N*2^H + W) * 2^(H*L)
+        // records.
         long need = ((t.n() << t.h()) + t.w()) << shift;
         if (need > held) {
             registry.counter(Meters.SUMDB_CLIENT_AHEAD, "db", db.name()).increment();
             served("tile", "offline-ahead");
-            return ProxyException.notFound("checksum database " + db.name() + ": " + path + " belongs to a tree of at least "
-                    + need + " records, but the newest tree this offline Granary holds is tree#" + held
-                    + " (from its newest imported snapshot): the client verified a newer tree head elsewhere (it was online"
-                    + " since). Import a snapshot exported after that, or use this Granary from a client that has not.");
+            return ProxyException.notFound(
+                    "checksum database " + db.name() + ": " + path + " belongs to a tree of at least "
+                            + need + " records, but the newest tree this offline Granary holds is tree#" + held
+                            + " (from its newest imported snapshot): the client verified a newer tree head elsewhere (it was online"
+                            + " since). Import a snapshot exported after that, or use this Granary from a client that has not.");
         }
         served("tile", "offline-miss");
-        return ProxyException.notFound("checksum database " + db.name() + ": " + path + " is not stored here (tree#" + held
-                + "), and this Granary is offline");
+        return ProxyException.notFound("checksum database " + db.name() + ": " + path + " is not stored here (tree#"
+                + held + "), and this Granary is offline");
     }
 
     private static BlobKey tileKey(SumdbDatabases.Database db, String path) {
@@ -243,7 +253,11 @@ public final class SumdbProxy {
     }
 
     private void served(String endpoint, String cache) {
-        Counter.builder(Meters.SUMDB_SERVED).description("Checksum-database proxy answers by endpoint and cache result")
-                .tag("endpoint", endpoint).tag("cache", cache).register(registry).increment();
+        Counter.builder(Meters.SUMDB_SERVED)
+                .description("Checksum-database proxy answers by endpoint and cache result")
+                .tag("endpoint", endpoint)
+                .tag("cache", cache)
+                .register(registry)
+                .increment();
     }
 }

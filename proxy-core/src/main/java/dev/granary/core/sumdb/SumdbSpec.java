@@ -24,7 +24,8 @@ public record SumdbSpec(String name, String verifierKey, Optional<URI> url) {
     public static SumdbSpec parse(String text) {
         String[] f = text.strip().split("\\s+");
         if (f.length == 0 || f[0].isEmpty() || f.length > 2) {
-            throw new IllegalArgumentException("checksum database: expected '<name>+<hash>+<key> [<url>]', got '" + text + "'");
+            throw new IllegalArgumentException(
+                    "checksum database: expected '<name>+<hash>+<key> [<url>]', got '" + text + "'");
         }
         String key = switch (f[0]) {
             case "sum.golang.org" -> SUM_GOLANG_ORG;
@@ -34,7 +35,8 @@ public record SumdbSpec(String name, String verifierKey, Optional<URI> url) {
         };
         String name = f[0].equals("sum.golang.google.cn") ? "sum.golang.google.cn" : key.split("\\+", 2)[0];
         if (!key.contains("+")) {
-            throw new IllegalArgumentException("checksum database '" + f[0] + "': unknown name; give its key as <name>+<hash>+<key>");
+            throw new IllegalArgumentException(
+                    "checksum database '" + f[0] + "': unknown name; give its key as <name>+<hash>+<key>");
         }
         Optional<URI> url = Optional.empty();
         if (f.length == 2) {

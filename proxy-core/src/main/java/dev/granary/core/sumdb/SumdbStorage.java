@@ -72,7 +72,11 @@ public final class SumdbStorage {
             store.put(key, bytes);
             if (supported.add(db)) {
                 // A disk tier or snapshot used as GOPROXY=file:// answers the go command's probe too.
-                store.put(StorageLayout.sumdb(db, "supported"), new ByteArrayInputStream(new byte[0]), 0, PutMode.CREATE_ONLY);
+                store.put(
+                        StorageLayout.sumdb(db, "supported"),
+                        new ByteArrayInputStream(new byte[0]),
+                        0,
+                        PutMode.CREATE_ONLY);
             }
         } catch (IOException e) {
             log.warn("cannot cache {}: {}", key, e.toString());

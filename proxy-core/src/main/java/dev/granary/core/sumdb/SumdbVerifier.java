@@ -64,14 +64,21 @@ public final class SumdbVerifier implements ChecksumVerifier {
             throw databases.fork(db, e);
         } catch (ProxyException e) {
             switch (e.kind()) {
-                case NOT_FOUND, GONE -> throw new RefusedException("not-in-sumdb", "verifying " + mv
-                        + ": not found in checksum database " + db.name() + " (list it in --nosumdb if it is private): "
-                        + e.getMessage(), e);
+                case NOT_FOUND, GONE ->
+                    throw new RefusedException(
+                            "not-in-sumdb",
+                            "verifying " + mv
+                                    + ": not found in checksum database " + db.name()
+                                    + " (list it in --nosumdb if it is private): "
+                                    + e.getMessage(),
+                            e);
                 case VERIFICATION_FAILED -> throw new RefusedException("invalid-proof", e.getMessage(), e);
                 default -> {
                     result("error");
-                    throw new ProxyException(e.kind() == Kind.STORAGE_UNAVAILABLE ? e.kind() : Kind.UPSTREAM_FAILED,
-                            "verifying " + mv + ": checksum database " + db.name() + " unavailable: " + e.getMessage(), e);
+                    throw new ProxyException(
+                            e.kind() == Kind.STORAGE_UNAVAILABLE ? e.kind() : Kind.UPSTREAM_FAILED,
+                            "verifying " + mv + ": checksum database " + db.name() + " unavailable: " + e.getMessage(),
+                            e);
                 }
             }
         }
@@ -94,7 +101,8 @@ public final class SumdbVerifier implements ChecksumVerifier {
         try {
             pinned = databases.storage().putIfAbsent(StorageLayout.pin(mv), bytes);
         } catch (IOException e) {
-            throw new ProxyException(Kind.STORAGE_UNAVAILABLE, "verifying " + mv + ": recording its pin: " + e.getMessage(), e);
+            throw new ProxyException(
+                    Kind.STORAGE_UNAVAILABLE, "verifying " + mv + ": recording its pin: " + e.getMessage(), e);
         }
         if (pinned == bytes) {
             result("pinned");
@@ -102,11 +110,13 @@ public final class SumdbVerifier implements ChecksumVerifier {
             result("pin-ok");
         } else {
             // A concurrent first fetch (another replica) pinned different content.
-            throw new RefusedException("pin-mismatch", "verifying " + mv
-                    + ": private module changed since it was first fetched (a retagged version?)\n"
-                    + "first fetch:\n" + new String(pinned, StandardCharsets.UTF_8)
-                    + "this fetch:\n" + actual.text()
-                    + "SECURITY ERROR: refusing the new content; nothing was cached.");
+            throw new RefusedException(
+                    "pin-mismatch",
+                    "verifying " + mv
+                            + ": private module changed since it was first fetched (a retagged version?)\n"
+                            + "first fetch:\n" + new String(pinned, StandardCharsets.UTF_8)
+                            + "this fetch:\n" + actual.text()
+                            + "SECURITY ERROR: refusing the new content; nothing was cached.");
         }
     }
 
@@ -114,7 +124,7 @@ public final class SumdbVerifier implements ChecksumVerifier {
     public void refused(ModuleVersion mv, String reason) {
         switch (reason) {
             case "checksum-mismatch", "pin-mismatch", "not-in-sumdb", "invalid-proof", "fork" -> result(reason);
-            default -> { }
+            default -> {}
         }
     }
 
@@ -127,12 +137,17 @@ public final class SumdbVerifier implements ChecksumVerifier {
         } catch (ProxyException e) {
             log.error("the pin of {} is unreadable: {}", mv, e.getMessage());
         }
-        throw new RefusedException("pin-unreadable", "verifying " + mv + ": its pin " + StorageLayout.pin(mv)
-                + " is unreadable; refusing until it is repaired");
+        throw new RefusedException(
+                "pin-unreadable",
+                "verifying " + mv + ": its pin " + StorageLayout.pin(mv)
+                        + " is unreadable; refusing until it is repaired");
     }
 
     private void result(String result) {
-        Counter.builder(Meters.SUMDB_VERIFICATIONS).description("Checksum verifications of fetched versions, by result")
-                .tag("result", result).register(registry).increment();
+        Counter.builder(Meters.SUMDB_VERIFICATIONS)
+                .description("Checksum verifications of fetched versions, by result")
+                .tag("result", result)
+                .register(registry)
+                .increment();
     }
 }

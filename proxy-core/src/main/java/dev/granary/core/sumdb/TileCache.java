@@ -27,8 +27,7 @@ public interface TileCache {
             }
 
             @Override
-            public void put(String path, byte[] data) {
-            }
+            public void put(String path, byte[] data) {}
         };
     }
 

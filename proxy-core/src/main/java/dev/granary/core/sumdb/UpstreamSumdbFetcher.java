@@ -3,10 +3,10 @@ package dev.granary.core.sumdb;
 import dev.granary.core.Meters;
 import dev.granary.core.ProxyException;
 import dev.granary.core.upstream.Upstream;
-import java.io.FileNotFoundException;
-import java.io.IOException;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.io.FileNotFoundException;
+import java.io.IOException;
 import java.time.Duration;
 
 /**
@@ -50,9 +50,13 @@ public final class UpstreamSumdbFetcher implements SumdbFetcher {
             throw e;
         } finally {
             String endpoint = path.startsWith("tile/") ? "tile" : path.startsWith("lookup/") ? "lookup" : path;
-            Timer.builder(Meters.SUMDB_FETCH).description("Requests to a checksum database by endpoint and result")
-                    .tag("db", name).tag("endpoint", endpoint).tag("result", result)
-                    .register(registry).record(Duration.ofNanos(System.nanoTime() - start));
+            Timer.builder(Meters.SUMDB_FETCH)
+                    .description("Requests to a checksum database by endpoint and result")
+                    .tag("db", name)
+                    .tag("endpoint", endpoint)
+                    .tag("result", result)
+                    .register(registry)
+                    .record(Duration.ofNanos(System.nanoTime() - start));
         }
     }
 
@@ -81,7 +85,8 @@ public final class UpstreamSumdbFetcher implements SumdbFetcher {
         } catch (ProxyException e) {
             if (!e.isNotFound()) {
                 // Undecided: try again next time rather than pin a transient failure.
-                throw new IOException("checksum database " + name + ": asking the upstream proxy: " + e.getMessage(), e);
+                throw new IOException(
+                        "checksum database " + name + ": asking the upstream proxy: " + e.getMessage(), e);
             }
             viaProxy = Boolean.FALSE;
         }

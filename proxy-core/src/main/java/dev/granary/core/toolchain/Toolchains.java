@@ -1,12 +1,12 @@
 package dev.granary.core.toolchain;
 
 import dev.granary.core.ProxyException;
+import dev.granary.core.fetch.ModuleService;
 import dev.granary.core.layout.StorageLayout;
 import dev.granary.core.module.GoPlatform;
 import dev.granary.core.module.GoVersion;
 import dev.granary.core.module.ModulePath;
 import dev.granary.core.module.ModuleVersion;
-import dev.granary.core.fetch.ModuleService;
 import dev.granary.core.protocol.Artifact;
 import dev.granary.storage.BlobKey;
 import dev.granary.storage.BlobStore;
@@ -53,12 +53,11 @@ public final class Toolchains {
      * @param infos      the linux-amd64 version of every Go version: its {@code .info} is recorded
      * @param problems   specs that named no toolchain
      */
-    public record Selection(List<String> goVersions, List<ModuleVersion> zips, List<ModuleVersion> infos, List<String> problems) {
-    }
+    public record Selection(
+            List<String> goVersions, List<ModuleVersion> zips, List<ModuleVersion> infos, List<String> problems) {}
 
     /** What a prefetch did for one version: its zip committed or its {@code .info} recorded, or why not. */
-    public record Outcome(ModuleVersion version, boolean zip, Optional<String> failure) {
-    }
+    public record Outcome(ModuleVersion version, boolean zip, Optional<String> failure) {}
 
     private final ModuleService modules;
 
@@ -86,7 +85,8 @@ public final class Toolchains {
         try (Artifact a = modules.list(MODULE)) {
             text = new String(a.blob().readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new ProxyException(ProxyException.Kind.STORAGE_UNAVAILABLE, "reading the toolchain list: " + e.getMessage(), e);
+            throw new ProxyException(
+                    ProxyException.Kind.STORAGE_UNAVAILABLE, "reading the toolchain list: " + e.getMessage(), e);
         }
         List<Toolchain> out = new ArrayList<>();
         for (String line : text.split("\n")) {
@@ -102,7 +102,9 @@ public final class Toolchains {
             parse(v).ifPresent(out::add);
         }
         for (BlobKey k : store.list(StorageLayout.toolchainsDir())) {
-            StorageLayout.versionOfToolchainInfo(k).flatMap(mv -> parse(mv.version())).ifPresent(out::add);
+            StorageLayout.versionOfToolchainInfo(k)
+                    .flatMap(mv -> parse(mv.version()))
+                    .ifPresent(out::add);
         }
         return out;
     }
@@ -176,7 +178,8 @@ public final class Toolchains {
         List<BlobKey> out = new ArrayList<>();
         for (ModuleVersion mv : selection.zips()) {
             if (modules.isStored(mv)) {
-                out.addAll(List.of(StorageLayout.zip(mv), StorageLayout.mod(mv), StorageLayout.sum(mv), StorageLayout.info(mv)));
+                out.addAll(List.of(
+                        StorageLayout.zip(mv), StorageLayout.mod(mv), StorageLayout.sum(mv), StorageLayout.info(mv)));
             }
         }
         for (ModuleVersion mv : selection.infos()) {

@@ -19,12 +19,17 @@ import java.util.concurrent.TimeUnit;
  */
 final class BodyWatchdog extends FilterInputStream {
     /** Which limit closed the body. */
-    enum Limit { DEADLINE, IDLE }
+    enum Limit {
+        DEADLINE,
+        IDLE
+    }
 
     private static final ScheduledThreadPoolExecutor TIMER;
 
     static {
-        TIMER = new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().daemon().name("granary-upstream-watchdog").factory());
+        TIMER = new ScheduledThreadPoolExecutor(
+                1,
+                Thread.ofPlatform().daemon().name("granary-upstream-watchdog").factory());
         TIMER.setRemoveOnCancelPolicy(true);
     }
 

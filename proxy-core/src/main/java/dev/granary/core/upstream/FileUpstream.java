@@ -70,7 +70,8 @@ public final class FileUpstream implements Upstream {
             throw readFailure(path, e);
         }
         // The source is open before the target is touched, so a missing target directory is never "not found".
-        try (in; TargetFile out = TargetFile.open(target)) {
+        try (in;
+                TargetFile out = TargetFile.open(target)) {
             return Limits.copy(in, out, maxBytes, "upstream file for " + path);
         } catch (IOException e) {
             // Only the source throws IOException here: TargetFile reports its failures as storage faults.

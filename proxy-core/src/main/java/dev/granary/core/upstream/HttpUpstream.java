@@ -66,6 +66,7 @@ public final class HttpUpstream implements Upstream {
     public static final int MAX_REDIRECTS = 5;
     /** Error and redirect bodies are read this far: enough to quote, and to free the connection. */
     private static final int DRAIN_BYTES = 16 << 10;
+
     private static final Pattern MARKUP = Pattern.compile("(?s)<(script|style)\\b.*?</\\1\\s*>|<[^>]*>");
 
     /** Which redirects an upstream may send us to. https to http is refused under every policy. */
@@ -94,7 +95,8 @@ public final class HttpUpstream implements Upstream {
                     return r;
                 }
             }
-            throw new IllegalArgumentException("expected same-host, any or none, got '" + Texts.printable(String.valueOf(s)) + "'");
+            throw new IllegalArgumentException(
+                    "expected same-host, any or none, got '" + Texts.printable(String.valueOf(s)) + "'");
         }
     }
 
@@ -110,11 +112,19 @@ public final class HttpUpstream implements Upstream {
      * @param redirects which redirects are followed
      * @param credentials per-host credentials, besides the URL's own userinfo
      */
-    public record Settings(Duration connectTimeout, Duration timeout, Duration idleTimeout, int retries, Duration backoff,
-                           Duration maxRetryAfter, Redirects redirects, UpstreamCredentials credentials) {
+    public record Settings(
+            Duration connectTimeout,
+            Duration timeout,
+            Duration idleTimeout,
+            int retries,
+            Duration backoff,
+            Duration maxRetryAfter,
+            Redirects redirects,
+            UpstreamCredentials credentials) {
         public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(30);
         public static final Duration DEFAULT_MAX_RETRY_AFTER = Duration.ofSeconds(5);
-        public static final Settings DEFAULT = new Settings(Duration.ofSeconds(10), Duration.ofMinutes(5), 2, Duration.ofMillis(200));
+        public static final Settings DEFAULT =
+                new Settings(Duration.ofSeconds(10), Duration.ofMinutes(5), 2, Duration.ofMillis(200));
 
         public Settings {
             Objects.requireNonNull(redirects, "redirects");
@@ -122,14 +132,25 @@ public final class HttpUpstream implements Upstream {
             if (!positive(connectTimeout) || !positive(timeout) || !positive(idleTimeout)) {
                 throw new IllegalArgumentException("upstream timeouts must be positive");
             }
-            if (retries < 0 || backoff == null || backoff.isNegative() || maxRetryAfter == null || maxRetryAfter.isNegative()) {
+            if (retries < 0
+                    || backoff == null
+                    || backoff.isNegative()
+                    || maxRetryAfter == null
+                    || maxRetryAfter.isNegative()) {
                 throw new IllegalArgumentException("upstream retries, backoff and maxRetryAfter must not be negative");
             }
         }
 
         /** Timeouts and retries; the defaults for the rest: 30 s idle, 5 s Retry-After, same-host redirects, no credentials. */
         public Settings(Duration connectTimeout, Duration timeout, int retries, Duration backoff) {
-            this(connectTimeout, timeout, DEFAULT_IDLE_TIMEOUT, retries, backoff, DEFAULT_MAX_RETRY_AFTER, Redirects.SAME_HOST,
+            this(
+                    connectTimeout,
+                    timeout,
+                    DEFAULT_IDLE_TIMEOUT,
+                    retries,
+                    backoff,
+                    DEFAULT_MAX_RETRY_AFTER,
+                    Redirects.SAME_HOST,
                     UpstreamCredentials.NONE);
         }
 
@@ -230,7 +251,8 @@ public final class HttpUpstream implements Upstream {
     }
 
     /** Copies a 200 body within the bound and checks it against the announced length. */
-    private static long receive(String path, HttpResponse<InputStream> rsp, InputStream body, long maxBytes, OutputStream out)
+    private static long receive(
+            String path, HttpResponse<InputStream> rsp, InputStream body, long maxBytes, OutputStream out)
             throws IOException {
         String what = "upstream body for " + path;
         OptionalLong len = rsp.headers().firstValueAsLong("content-length");
@@ -239,7 +261,8 @@ public final class HttpUpstream implements Upstream {
         }
         long n = Limits.copy(body, out, maxBytes, what);
         if (len.isPresent() && len.getAsLong() != n) {
-            throw new ProxyException(Kind.UPSTREAM_FAILED, what + " truncated: got " + n + " of " + len.getAsLong() + " bytes");
+            throw new ProxyException(
+                    Kind.UPSTREAM_FAILED, what + " truncated: got " + n + " of " + len.getAsLong() + " bytes");
         }
         return n;
     }
@@ -252,7 +275,14 @@ public final class HttpUpstream implements Upstream {
         final Duration retryAfter;
         final String detail;
 
-        Failure(Kind kind, boolean retryable, int status, Duration retryAfter, String message, String detail, Throwable cause) {
+        Failure(
+                Kind kind,
+                boolean retryable,
+                int status,
+                Duration retryAfter,
+                String message,
+                String detail,
+                Throwable cause) {
             super(message, cause, false, false);
             this.kind = kind;
             this.retryable = retryable;
@@ -284,7 +314,8 @@ public final class HttpUpstream implements Upstream {
                 throw e;
             }
             Duration wait = null;
-            if (f.retryable && attempt < settings.retries()
+            if (f.retryable
+                    && attempt < settings.retries()
                     && (f.retryAfter == null || f.retryAfter.compareTo(settings.maxRetryAfter()) <= 0)) {
                 wait = f.retryAfter != null ? f.retryAfter : backoff(attempt);
                 if (System.nanoTime() + wait.toNanos() - deadline >= 0) {
@@ -333,7 +364,8 @@ public final class HttpUpstream implements Upstream {
         for (int hop = 0; ; hop++) {
             Authorization auth = authorization(uri);
             HttpResponse<InputStream> rsp = send(path, uri, auth, deadline);
-            BodyWatchdog body = new BodyWatchdog(rsp.body(), deadline, settings.idleTimeout().toNanos());
+            BodyWatchdog body = new BodyWatchdog(
+                    rsp.body(), deadline, settings.idleTimeout().toNanos());
             try (body) {
                 int code = rsp.statusCode();
                 if (code == 200) {
@@ -366,8 +398,12 @@ public final class HttpUpstream implements Upstream {
         try {
             return client.send(b.build(), HttpResponse.BodyHandlers.ofInputStream());
         } catch (HttpConnectTimeoutException e) {
-            throw Failure.of(Kind.UPSTREAM_TIMEOUT, true, "upstream connect timed out for " + path,
-                    "connect timed out" + hop(path, uri), e);
+            throw Failure.of(
+                    Kind.UPSTREAM_TIMEOUT,
+                    true,
+                    "upstream connect timed out for " + path,
+                    "connect timed out" + hop(path, uri),
+                    e);
         } catch (HttpTimeoutException e) {
             // The request timeout is what was left of the deadline.
             throw timedOut(path, e);
@@ -384,9 +420,12 @@ public final class HttpUpstream implements Upstream {
             return timedOut(path, e);
         }
         if (limit == BodyWatchdog.Limit.IDLE) {
-            return Failure.of(Kind.UPSTREAM_TIMEOUT, true,
+            return Failure.of(
+                    Kind.UPSTREAM_TIMEOUT,
+                    true,
                     "upstream stalled for " + path + ": no data for " + Texts.human(settings.idleTimeout()),
-                    "body stalled for " + Texts.human(settings.idleTimeout()) + hop(path, uri), e);
+                    "body stalled for " + Texts.human(settings.idleTimeout()) + hop(path, uri),
+                    e);
         }
         if (Thread.currentThread().isInterrupted()) {
             throw interrupted(path, e);
@@ -395,38 +434,55 @@ public final class HttpUpstream implements Upstream {
     }
 
     private Failure timedOut(String path, IOException e) {
-        return Failure.of(Kind.UPSTREAM_TIMEOUT, false, "upstream timed out for " + path + " after " + Texts.human(settings.timeout()),
-                "timed out after " + Texts.human(settings.timeout()), e);
+        return Failure.of(
+                Kind.UPSTREAM_TIMEOUT,
+                false,
+                "upstream timed out for " + path + " after " + Texts.human(settings.timeout()),
+                "timed out after " + Texts.human(settings.timeout()),
+                e);
     }
 
     private Failure connectionFailure(String path, URI uri, IOException e, Authorization auth) {
         String reason = Texts.reason(Texts.ioReason(e), scrub(auth), internal(uri));
-        return Failure.of(Kind.UPSTREAM_FAILED, true, "upstream connection failed for " + path + ": " + reason,
-                e + hop(path, uri), e);
+        return Failure.of(
+                Kind.UPSTREAM_FAILED,
+                true,
+                "upstream connection failed for " + path + ": " + reason,
+                e + hop(path, uri),
+                e);
     }
 
     private static ProxyException interrupted(String path, Exception e) {
         return new ProxyException(Kind.UPSTREAM_FAILED, "interrupted fetching " + path + " from upstream", e);
     }
 
-    private Failure statusFailure(String path, URI uri, HttpResponse<InputStream> rsp, byte[] text, Authorization auth) {
+    private Failure statusFailure(
+            String path, URI uri, HttpResponse<InputStream> rsp, byte[] text, Authorization auth) {
         int code = rsp.statusCode();
         String raw = new String(text, StandardCharsets.UTF_8);
-        if (rsp.headers().firstValue("content-type").orElse("").toLowerCase(Locale.ROOT).startsWith("text/html")) {
+        if (rsp.headers()
+                .firstValue("content-type")
+                .orElse("")
+                .toLowerCase(Locale.ROOT)
+                .startsWith("text/html")) {
             // A web server's stock error page: its text, not its markup.
             raw = MARKUP.matcher(raw).replaceAll(" ");
         }
         String reason = Texts.reason(raw, scrub(auth), internal(uri));
         // A not-found answer passes the upstream's own reason on, as a proxy in a chain should: the go command
         // prints it ("server response: ...") exactly as it would print the origin's. Other failures say whose.
-        String msg = (code == 404 || code == 410) && !reason.isEmpty() ? reason
+        String msg = (code == 404 || code == 410) && !reason.isEmpty()
+                ? reason
                 : "upstream answered " + code + " for " + path + (reason.isEmpty() ? "" : ": " + reason);
-        Duration retryAfter = RetryAfter.parse(rsp.headers().firstValue("retry-after").orElse(null), Instant.now()).orElse(null);
+        Duration retryAfter = RetryAfter.parse(
+                        rsp.headers().firstValue("retry-after").orElse(null), Instant.now())
+                .orElse(null);
         String detail = code + (reason.isEmpty() ? "" : " " + reason) + hop(path, uri);
         return switch (code) {
             case 404 -> new Failure(Kind.NOT_FOUND, false, code, null, msg, detail, null);
             case 410 -> new Failure(Kind.GONE, false, code, null, msg, detail, null);
-            case 429, 500, 502, 503, 504 -> new Failure(Kind.UPSTREAM_FAILED, true, code, retryAfter, msg, detail, null);
+            case 429, 500, 502, 503, 504 ->
+                new Failure(Kind.UPSTREAM_FAILED, true, code, retryAfter, msg, detail, null);
             default -> new Failure(Kind.UPSTREAM_FAILED, false, code, null, msg, detail, null);
         };
     }
@@ -442,8 +498,12 @@ public final class HttpUpstream implements Upstream {
         }
         String location = rsp.headers().firstValue("location").orElse("");
         if (location.isBlank()) {
-            throw Failure.of(Kind.UPSTREAM_FAILED, false, "upstream answered " + code + " for " + path + " without a Location",
-                    code + " without a Location" + hop(path, from), null);
+            throw Failure.of(
+                    Kind.UPSTREAM_FAILED,
+                    false,
+                    "upstream answered " + code + " for " + path + " without a Location",
+                    code + " without a Location" + hop(path, from),
+                    null);
         }
         URI to;
         try {
@@ -460,8 +520,12 @@ public final class HttpUpstream implements Upstream {
     }
 
     private Failure refusedRedirect(String path, String why, URI from, URI to) {
-        return Failure.of(Kind.UPSTREAM_FAILED, false, "upstream redirected " + path + " " + why,
-                "redirected " + why + hop(path, from) + (to == null ? "" : " to " + loggable(to)), null);
+        return Failure.of(
+                Kind.UPSTREAM_FAILED,
+                false,
+                "upstream redirected " + path + " " + why,
+                "redirected " + why + hop(path, from) + (to == null ? "" : " to " + loggable(to)),
+                null);
     }
 
     /**
@@ -478,7 +542,10 @@ public final class HttpUpstream implements Upstream {
         }
         return switch (policy) {
             case NONE -> "but redirects are not followed";
-            case SAME_HOST -> to.getHost().equalsIgnoreCase(base.getHost()) ? null : "to another host (only same-host redirects are followed)";
+            case SAME_HOST ->
+                to.getHost().equalsIgnoreCase(base.getHost())
+                        ? null
+                        : "to another host (only same-host redirects are followed)";
             case ANY -> null;
         };
     }
@@ -506,7 +573,8 @@ public final class HttpUpstream implements Upstream {
     }
 
     static boolean sameOrigin(URI a, URI b) {
-        return a.getScheme().equalsIgnoreCase(b.getScheme()) && a.getHost().equalsIgnoreCase(b.getHost())
+        return a.getScheme().equalsIgnoreCase(b.getScheme())
+                && a.getHost().equalsIgnoreCase(b.getHost())
                 && UpstreamCredentials.effectivePort(a) == UpstreamCredentials.effectivePort(b);
     }
 
@@ -536,7 +604,8 @@ public final class HttpUpstream implements Upstream {
      */
     private URI target(String path) {
         int q = path.indexOf('?');
-        return q < 0 ? base.resolve(encodePath(path))
+        return q < 0
+                ? base.resolve(encodePath(path))
                 : base.resolve(encodePath(path.substring(0, q)) + "?" + encodePath(path.substring(q + 1)));
     }
 
@@ -545,11 +614,14 @@ public final class HttpUpstream implements Upstream {
         StringBuilder b = new StringBuilder(path.length() + 8);
         for (byte x : path.getBytes(StandardCharsets.UTF_8)) {
             int c = x & 0xff;
-            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+            if ((c >= 'a' && c <= 'z')
+                    || (c >= 'A' && c <= 'Z')
+                    || (c >= '0' && c <= '9')
                     || "/-._~!$&'()*+,;=:@".indexOf(c) >= 0) {
                 b.append((char) c);
             } else {
-                b.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+                b.append('%')
+                        .append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
                         .append(Character.toUpperCase(Character.forDigit(c & 15, 16)));
             }
         }

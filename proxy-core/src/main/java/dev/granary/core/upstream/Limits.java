@@ -8,8 +8,7 @@ import java.io.OutputStream;
 
 /** Bounded copying shared by the upstreams. */
 final class Limits {
-    private Limits() {
-    }
+    private Limits() {}
 
     /**
      * Copies {@code in} to {@code out}, failing with {@code UPSTREAM_FAILED} once more than

@@ -51,7 +51,8 @@ public final class MeteredUpstream implements Upstream {
         } finally {
             Timer.builder(Meters.UPSTREAM_FETCH)
                     .description("Requests to the upstream chain by artifact kind and result")
-                    .tag("kind", StorageLayout.label(path)).tag("result", result)
+                    .tag("kind", StorageLayout.label(path))
+                    .tag("result", result)
                     .publishPercentileHistogram()
                     .register(registry)
                     .record(Duration.ofNanos(System.nanoTime() - start));

@@ -22,11 +22,11 @@ final class RetryAfter {
             DateTimeFormatter.RFC_1123_DATE_TIME,
             DateTimeFormatter.ofPattern("EEE MMM ppd HH:mm:ss yyyy", Locale.US).withZone(ZoneOffset.UTC));
 
-    private RetryAfter() {
-    }
+    private RetryAfter() {}
 
     private static List<DateTimeFormatter> formats(Instant now) {
-        // RFC 850's two-digit year: one more than 50 years ahead of now is in the past century (RFC 9110 section 5.6.7).
+        // RFC 850's two-digit year: one more than 50 years ahead of now is in the past century (RFC 9110 section
+        // 5.6.7).
         int base = ZonedDateTime.ofInstant(now, ZoneOffset.UTC).getYear() - 49;
         DateTimeFormatter rfc850 = new DateTimeFormatterBuilder()
                 .appendPattern("EEEE, dd-MMM-")

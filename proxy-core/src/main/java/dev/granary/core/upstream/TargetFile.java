@@ -31,8 +31,13 @@ final class TargetFile extends OutputStream {
     /** Creates or truncates {@code path}. */
     static TargetFile open(Path path) {
         try {
-            return new TargetFile(path, Files.newOutputStream(path, StandardOpenOption.CREATE,
-                    StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE));
+            return new TargetFile(
+                    path,
+                    Files.newOutputStream(
+                            path,
+                            StandardOpenOption.CREATE,
+                            StandardOpenOption.TRUNCATE_EXISTING,
+                            StandardOpenOption.WRITE));
         } catch (IOException e) {
             throw failure(path, "opening", e);
         }

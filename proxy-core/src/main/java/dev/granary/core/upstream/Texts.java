@@ -16,8 +16,7 @@ final class Texts {
     /** Longest upstream reason quoted to a client. */
     static final int MAX_REASON_CHARS = 200;
 
-    private Texts() {
-    }
+    private Texts() {}
 
     /** The URL with the password (or a user-only token) of its userinfo replaced by {@code ***}. */
     static String redact(URI uri) {
@@ -124,8 +123,13 @@ final class Texts {
 
     private static boolean visible(int cp) {
         return switch (Character.getType(cp)) {
-            case Character.CONTROL, Character.FORMAT, Character.SURROGATE, Character.PRIVATE_USE, Character.UNASSIGNED,
-                 Character.LINE_SEPARATOR, Character.PARAGRAPH_SEPARATOR -> false;
+            case Character.CONTROL,
+                    Character.FORMAT,
+                    Character.SURROGATE,
+                    Character.PRIVATE_USE,
+                    Character.UNASSIGNED,
+                    Character.LINE_SEPARATOR,
+                    Character.PARAGRAPH_SEPARATOR -> false;
             default -> cp != 0xFFFD;
         };
     }

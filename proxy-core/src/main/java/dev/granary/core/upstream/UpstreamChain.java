@@ -29,8 +29,7 @@ public final class UpstreamChain implements Upstream {
     private static final Logger log = LoggerFactory.getLogger(UpstreamChain.class);
 
     /** One entry and whether any error (not only not-found) falls through to the next entry. */
-    public record Entry(Upstream upstream, boolean fallThroughOnError) {
-    }
+    public record Entry(Upstream upstream, boolean fallThroughOnError) {}
 
     private final List<Entry> entries;
     private final boolean direct;
@@ -74,8 +73,9 @@ public final class UpstreamChain implements Upstream {
                 continue;
             }
             if (item.equals("noproxy")) {
-                throw new IllegalArgumentException("upstream list: '" + item
-                        + "' is not supported (Granary serves from proxies, file trees and git routes; list them instead)");
+                throw new IllegalArgumentException(
+                        "upstream list: '" + item
+                                + "' is not supported (Granary serves from proxies, file trees and git routes; list them instead)");
             }
             // An item may carry a password (https://user:token@host): every message shows it redacted,
             // and the URI parser's own exception (which quotes its input) is not kept as a cause.
@@ -95,7 +95,9 @@ public final class UpstreamChain implements Upstream {
                     yield http.apply(uri);
                 }
                 case "file" -> FileUpstream.of(uri);
-                default -> throw new IllegalArgumentException("upstream list: unsupported URL '" + shown + "' (http, https or file)");
+                default ->
+                    throw new IllegalArgumentException(
+                            "upstream list: unsupported URL '" + shown + "' (http, https or file)");
             };
             entries.add(new Entry(u, pipe));
         }
@@ -145,7 +147,11 @@ public final class UpstreamChain implements Upstream {
                 if (ex.kind() == Kind.STORAGE_UNAVAILABLE || !(notHere || e.fallThroughOnError())) {
                     throw ex;
                 }
-                log.debug("{}: {} from {}, trying the next upstream", path, ex.kind(), e.upstream().describe());
+                log.debug(
+                        "{}: {} from {}, trying the next upstream",
+                        path,
+                        ex.kind(),
+                        e.upstream().describe());
                 last = ex;
             }
         }

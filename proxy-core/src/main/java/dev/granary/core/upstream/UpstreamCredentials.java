@@ -159,7 +159,8 @@ public final class UpstreamCredentials {
             int eq = item.indexOf('=');
             if (eq <= 0) {
                 // The text may be a pasted secret: never echo it.
-                throw new IllegalArgumentException("upstream credentials: entry " + n + ": expected HOST[:PORT]=bearer:SOURCE or HOST[:PORT]=basic:USER:SOURCE");
+                throw new IllegalArgumentException("upstream credentials: entry " + n
+                        + ": expected HOST[:PORT]=bearer:SOURCE or HOST[:PORT]=basic:USER:SOURCE");
             }
             String hostPort = item.substring(0, eq).toLowerCase(Locale.ROOT);
             String where = "upstream credentials: entry " + n + " (" + Texts.printable(hostPort) + ")";
@@ -302,14 +303,21 @@ public final class UpstreamCredentials {
                     throw unavailable(e);
                 }
                 // Keep serving with the last good secret; the operator sees why in the log.
-                log.warn("{}: re-reading {}: {}; using the previous secret", where, file,
+                log.warn(
+                        "{}: re-reading {}: {}; using the previous secret",
+                        where,
+                        file,
                         e instanceof IOException io ? Texts.ioReason(io) : e.getMessage());
             }
             return value;
         }
 
         private ProxyException unavailable(Exception e) {
-            log.warn("{}: reading {}: {}", where, file, e instanceof IOException io ? Texts.ioReason(io) : e.getMessage());
+            log.warn(
+                    "{}: reading {}: {}",
+                    where,
+                    file,
+                    e instanceof IOException io ? Texts.ioReason(io) : e.getMessage());
             return new ProxyException(Kind.UPSTREAM_FAILED, "upstream credentials unavailable");
         }
 

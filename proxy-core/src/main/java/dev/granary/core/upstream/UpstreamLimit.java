@@ -43,15 +43,20 @@ public final class UpstreamLimit {
         }
         this.max = max;
         this.queueTimeout = queueTimeout;
-        this.wait = queueTimeout.toMillis() % 1000 == 0 ? queueTimeout.toSeconds() + " s" : queueTimeout.toMillis() + " ms";
+        this.wait =
+                queueTimeout.toMillis() % 1000 == 0 ? queueTimeout.toSeconds() + " s" : queueTimeout.toMillis() + " ms";
         // Fair: the longest waiter goes first, so a steady stream of requests cannot starve one.
         this.slots = new Semaphore(max, true);
         Gauge.builder(Meters.UPSTREAM_IN_FLIGHT, () -> max - slots.availablePermits())
-                .description("Upstream requests in progress now").register(registry);
+                .description("Upstream requests in progress now")
+                .register(registry);
         Gauge.builder(Meters.UPSTREAM_WAITING, waiting::get)
-                .description("Upstream requests waiting for a slot (fetch.max-concurrent)").register(registry);
-        this.refused = Counter.builder(Meters.LIMIT_REFUSALS).description("Requests refused at a limit")
-                .tag("limit", "upstream-concurrency").register(registry);
+                .description("Upstream requests waiting for a slot (fetch.max-concurrent)")
+                .register(registry);
+        this.refused = Counter.builder(Meters.LIMIT_REFUSALS)
+                .description("Requests refused at a limit")
+                .tag("limit", "upstream-concurrency")
+                .register(registry);
     }
 
     /** An upstream whose requests take a slot of this bound while they run. */
@@ -96,8 +101,10 @@ public final class UpstreamLimit {
         try {
             if (!slots.tryAcquire(queueTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 refused.increment();
-                throw new ProxyException(Kind.BUSY, "too many upstream fetches: all " + max
-                        + " are in progress and none ended within " + wait + "; try again shortly");
+                throw new ProxyException(
+                        Kind.BUSY,
+                        "too many upstream fetches: all " + max + " are in progress and none ended within " + wait
+                                + "; try again shortly");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

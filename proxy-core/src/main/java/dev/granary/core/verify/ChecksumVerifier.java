@@ -31,10 +31,8 @@ public interface ChecksumVerifier {
      * @throws dev.granary.core.ProxyException VERIFICATION_FAILED when a concurrent first fetch pinned
      *     different hashes
      */
-    default void accepted(GoSum actual) {
-    }
+    default void accepted(GoSum actual) {}
 
     /** Called when fetched hashes differ from {@link #expected}'s, with the reason counted in metrics. */
-    default void refused(ModuleVersion mv, String reason) {
-    }
+    default void refused(ModuleVersion mv, String reason) {}
 }

@@ -1,7 +1,7 @@
 package dev.granary.core.zip;
 
 import dev.granary.core.ProxyException;
-
+import dev.granary.core.module.Semver;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,7 +18,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
-import dev.granary.core.module.Semver;
 
 /**
  * The {@code h1:} directory hash of go.sum and the checksum database, ported from
@@ -51,8 +50,8 @@ public final class Dirhash {
         HexFormat hex = HexFormat.of();
         for (String name : sorted) {
             if (name.indexOf('\n') >= 0) {
-                throw new ProxyException(ProxyException.Kind.VERIFICATION_FAILED,
-                        "dirhash: file names with newlines are not supported");
+                throw new ProxyException(
+                        ProxyException.Kind.VERIFICATION_FAILED, "dirhash: file names with newlines are not supported");
             }
             file.reset();
             try (InputStream in = open.apply(name)) {

@@ -28,7 +28,9 @@ final class GoPaths {
                 r++;
             } else if (path.charAt(r) == '.' && (r + 1 == n || path.charAt(r + 1) == '/')) {
                 r++;
-            } else if (path.charAt(r) == '.' && path.charAt(r + 1) == '.' && (r + 2 == n || path.charAt(r + 2) == '/')) {
+            } else if (path.charAt(r) == '.'
+                    && path.charAt(r + 1) == '.'
+                    && (r + 2 == n || path.charAt(r + 2) == '/')) {
                 r += 2;
                 if (out.length() > dotdot) {
                     int w = out.length() - 1;

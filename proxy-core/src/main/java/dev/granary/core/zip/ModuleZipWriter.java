@@ -35,7 +35,11 @@ import java.util.zip.ZipOutputStream;
 public final class ModuleZipWriter {
 
     /** What kind of tree entry a source file is. */
-    public enum Kind { REGULAR, SYMLINK, OTHER }
+    public enum Kind {
+        REGULAR,
+        SYMLINK,
+        OTHER
+    }
 
     /** Opens a source file's content. */
     @FunctionalInterface
@@ -49,11 +53,11 @@ public final class ModuleZipWriter {
      * @param path the slash-separated path relative to the module root
      * @param size the exact number of bytes {@code opener} yields
      */
-    public record SourceFile(String path, Kind kind, long size, Opener opener) {
-    }
+    public record SourceFile(String path, Kind kind, long size, Opener opener) {}
 
     // golang.org/x/mod/modfile: the go directive, close enough for the vendor rule (ParseLax ignores the rest).
-    private static final Pattern GO_LINE = Pattern.compile("(?m)^[ \\t]*go[ \\t]+([0-9][0-9A-Za-z.\\-]*)[ \\t]*(//.*)?\\r?$");
+    private static final Pattern GO_LINE =
+            Pattern.compile("(?m)^[ \\t]*go[ \\t]+([0-9][0-9A-Za-z.\\-]*)[ \\t]*(//.*)?\\r?$");
 
     private ModuleZipWriter() {}
 
@@ -68,7 +72,7 @@ public final class ModuleZipWriter {
         List<SourceFile> valid = checkFiles(mv, files);
         String prefix = mv + "/";
         try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(target), 1 << 16);
-             ZipOutputStream zip = new ZipOutputStream(out)) {
+                ZipOutputStream zip = new ZipOutputStream(out)) {
             byte[] buf = new byte[64 * 1024];
             for (SourceFile f : valid) {
                 zip.putNextEntry(new ZipEntry(prefix + f.path()));
@@ -156,11 +160,19 @@ public final class ModuleZipWriter {
                 sizeError = "module source tree too large (max size is " + ModuleZips.MAX_ZIP_FILE + " bytes)";
             }
             if (p.equals("go.mod") && size > ModuleZips.MAX_GO_MOD) {
-                addError(invalid, reported, p, "go.mod file too large (max size is " + ModuleZips.MAX_GO_MOD + " bytes)");
+                addError(
+                        invalid,
+                        reported,
+                        p,
+                        "go.mod file too large (max size is " + ModuleZips.MAX_GO_MOD + " bytes)");
                 continue;
             }
             if (p.equals("LICENSE") && size > ModuleZips.MAX_LICENSE) {
-                addError(invalid, reported, p, "LICENSE file too large (max size is " + ModuleZips.MAX_LICENSE + " bytes)");
+                addError(
+                        invalid,
+                        reported,
+                        p,
+                        "LICENSE file too large (max size is " + ModuleZips.MAX_LICENSE + " bytes)");
                 continue;
             }
             valid.add(f);

@@ -4,7 +4,6 @@ import dev.granary.core.ProxyException;
 import dev.granary.core.module.GoQuote;
 import dev.granary.core.module.ModuleChecks;
 import dev.granary.core.module.ModuleVersion;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -67,8 +66,8 @@ public final class ModuleZips {
     public static ZipCheck check(Path zipFile, ModuleVersion mv) throws IOException {
         long zipSize = Files.size(zipFile);
         if (zipSize > MAX_ZIP_FILE) {
-            throw failed(mv + ": module zip file is too large (" + zipSize + " bytes; limit is "
-                    + MAX_ZIP_FILE + " bytes)");
+            throw failed(
+                    mv + ": module zip file is too large (" + zipSize + " bytes; limit is " + MAX_ZIP_FILE + " bytes)");
         }
         try (ZipFile zip = ZipReading.open(zipFile)) {
             List<Entry> entries = new ArrayList<>();
@@ -97,8 +96,8 @@ public final class ModuleZips {
                 }
             }
             boolean hasGoMod = names.contains(goModName);
-            String h1 = Dirhash.hash1(names,
-                    name -> ZipReading.openEntry(zip, name, name.equals(goModName) ? goMod : null));
+            String h1 = Dirhash.hash1(
+                    names, name -> ZipReading.openEntry(zip, name, name.equals(goModName) ? goMod : null));
             // Every file was read to its end, where its size was verified equal to the declared one.
             return new ZipCheck(h1, hasGoMod ? Optional.of(goMod.toByteArray()) : Optional.empty(), total, files);
         } catch (IOException | RuntimeException e) {
@@ -181,8 +180,8 @@ public final class ModuleZips {
             if (sz >= 0 && MAX_ZIP_FILE - size >= sz) {
                 size += sz;
             } else if (sizeError == null) {
-                sizeError = "total uncompressed size of module contents too large (max size is "
-                        + MAX_ZIP_FILE + " bytes)";
+                sizeError =
+                        "total uncompressed size of module contents too large (max size is " + MAX_ZIP_FILE + " bytes)";
             }
             if (name.equals("go.mod") && sz > MAX_GO_MOD) {
                 invalid.add(new FileError(zf.name(), "go.mod file too large (max size is " + MAX_GO_MOD + " bytes)"));

@@ -1,7 +1,6 @@
 package dev.granary.core.zip;
 
 import dev.granary.core.ProxyException;
-
 import java.io.ByteArrayOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -38,8 +37,8 @@ final class ZipReading {
         if (name.endsWith("/")) {
             // archive/zip: a directory entry reads as empty, and is an error if it has content.
             if (entry.getCompressedSize() != 0) {
-                throw new ProxyException(ProxyException.Kind.VERIFICATION_FAILED,
-                        "directory entry " + name + " has content");
+                throw new ProxyException(
+                        ProxyException.Kind.VERIFICATION_FAILED, "directory entry " + name + " has content");
             }
             return InputStream.nullInputStream();
         }
@@ -52,8 +51,10 @@ final class ZipReading {
             return pe;
         }
         String reason = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        return new ProxyException(ProxyException.Kind.VERIFICATION_FAILED,
-                "corrupt or truncated zip file " + zipFile.getFileName() + ": " + reason, e);
+        return new ProxyException(
+                ProxyException.Kind.VERIFICATION_FAILED,
+                "corrupt or truncated zip file " + zipFile.getFileName() + ": " + reason,
+                e);
     }
 
     /** Counts, checksums and bounds one entry's inflated bytes. */
@@ -86,13 +87,15 @@ final class ZipReading {
             try {
                 n = in.read(b, off, len);
             } catch (IOException | RuntimeException e) {
-                throw new ProxyException(ProxyException.Kind.VERIFICATION_FAILED,
-                        "cannot read " + name + " from zip: " + e.getMessage(), e);
+                throw new ProxyException(
+                        ProxyException.Kind.VERIFICATION_FAILED,
+                        "cannot read " + name + " from zip: " + e.getMessage(),
+                        e);
             }
             if (n < 0) {
                 if (count != declaredSize) {
-                    throw failed("uncompressed size of file " + name + " is smaller than declared size ("
-                            + declaredSize + " bytes)");
+                    throw failed("uncompressed size of file " + name + " is smaller than declared size (" + declaredSize
+                            + " bytes)");
                 }
                 // archive/zip: a CRC-32 of 0 in the header means "not recorded" and is not checked.
                 if (declaredCrc != 0 && crc.getValue() != declaredCrc) {

@@ -36,11 +36,17 @@ class ModuleCatalogTest {
         store.put(StorageLayout.pin(priv), "x".getBytes(StandardCharsets.UTF_8));
         store.put(StorageLayout.sumdbLookup("sum.golang.org", quote.version()), "x".getBytes(StandardCharsets.UTF_8));
         // Not versions: a quarantined copy, an access record, a pin alone.
-        store.put(StorageLayout.quarantine("s", StorageLayout.info(ModuleVersion.of("example.com/gone", "v1.0.0"))), new byte[1]);
+        store.put(
+                StorageLayout.quarantine("s", StorageLayout.info(ModuleVersion.of("example.com/gone", "v1.0.0"))),
+                new byte[1]);
 
         Instant requested = Instant.parse("2026-11-01T00:00:00Z");
-        ModuleCatalog catalog = new ModuleCatalog(store, () -> List.of("sum.golang.org"),
-                mv -> mv.path().value().equals("rsc.io/quote") && mv.version().equals("v1.5.1") ? Optional.of("offline-2026-11.tar") : Optional.empty(),
+        ModuleCatalog catalog = new ModuleCatalog(
+                store,
+                () -> List.of("sum.golang.org"),
+                mv -> mv.path().value().equals("rsc.io/quote") && mv.version().equals("v1.5.1")
+                        ? Optional.of("offline-2026-11.tar")
+                        : Optional.empty(),
                 mv -> Optional.of(requested));
         assertThat(catalog.ready()).isFalse();
         catalog.rebuild();
@@ -49,7 +55,9 @@ class ModuleCatalogTest {
         assertThat(catalog.versionCount()).isEqualTo(3);
 
         assertThat(catalog.search("quote", 10)).containsExactly(new ModuleSummary("rsc.io/quote", 2, "v1.5.2"));
-        assertThat(catalog.search("PRIVATE lib", 10)).extracting(ModuleSummary::path).containsExactly("git.corp.example/Private/lib");
+        assertThat(catalog.search("PRIVATE lib", 10))
+                .extracting(ModuleSummary::path)
+                .containsExactly("git.corp.example/Private/lib");
         assertThat(catalog.search("", 1)).hasSize(1);
         assertThat(catalog.search("nothing-like-it", 10)).isEmpty();
 
@@ -62,10 +70,19 @@ class ModuleCatalogTest {
         assertThat(v152.fetched()).isBefore(Instant.now().plusSeconds(1));
         assertThat(v152.lastRequested()).isEqualTo(requested);
         assertThat(v152.verification()).containsExactly(new Verification("checksum-database", "sum.golang.org"));
-        assertThat(details.versions().get(1).verification()).containsExactly(new Verification("snapshot", "offline-2026-11.tar"));
-        assertThat(catalog.module(ModulePath.parse("git.corp.example/Private/lib"), 10).orElseThrow().versions().get(0).verification())
-                .extracting(Verification::kind).containsExactly("pinned");
-        assertThat(catalog.module(ModulePath.parse("rsc.io/quote"), 1).orElseThrow().truncated()).isTrue();
+        assertThat(details.versions().get(1).verification())
+                .containsExactly(new Verification("snapshot", "offline-2026-11.tar"));
+        assertThat(catalog.module(ModulePath.parse("git.corp.example/Private/lib"), 10)
+                        .orElseThrow()
+                        .versions()
+                        .get(0)
+                        .verification())
+                .extracting(Verification::kind)
+                .containsExactly("pinned");
+        assertThat(catalog.module(ModulePath.parse("rsc.io/quote"), 1)
+                        .orElseThrow()
+                        .truncated())
+                .isTrue();
         assertThat(catalog.module(ModulePath.parse("example.com/gone"), 10)).isEmpty();
 
         // Commits and removals keep the index current without listing storage again.

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.granary.core.ProxyException;
-import dev.granary.core.layout.StorageLayout;
 import dev.granary.core.protocol.Artifact;
 import dev.granary.core.testing.FakeReleaseSite;
 import dev.granary.core.testing.FakeReleaseSite.Entry;
@@ -63,8 +62,9 @@ class DlMirrorIT {
     private Path keyring;
     private Path bothKeys;
     private FakeReleaseSite site;
-    private final HttpUpstream.Settings settings = new HttpUpstream.Settings(Duration.ofSeconds(5), Duration.ofSeconds(30), 0,
-            Duration.ofMillis(10)).withRedirects(HttpUpstream.Redirects.ANY);
+    private final HttpUpstream.Settings settings = new HttpUpstream.Settings(
+                    Duration.ofSeconds(5), Duration.ofSeconds(30), 0, Duration.ofMillis(10))
+            .withRedirects(HttpUpstream.Redirects.ANY);
     private final HttpClient client = HttpUpstream.newClient(settings);
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
 
@@ -102,7 +102,11 @@ class DlMirrorIT {
             sign(releaseKey, files.resolve(f));
         }
         site.release("go1.25.9", true, new Entry(OLD, "linux", "amd64", "archive"));
-        site.release("go1.26.3", true, new Entry(SOURCE, "", "", "source"), new Entry(LINUX, "linux", "amd64", "archive"),
+        site.release(
+                "go1.26.3",
+                true,
+                new Entry(SOURCE, "", "", "source"),
+                new Entry(LINUX, "linux", "amd64", "archive"),
                 new Entry(DARWIN, "darwin", "arm64", "archive"));
         site.release("go1.27rc1", false, new Entry(RC, "linux", "amd64", "archive"));
     }
@@ -115,15 +119,15 @@ class DlMirrorIT {
     private void sign(String key, Path file) throws Exception {
         Path asc = file.resolveSibling(file.getFileName() + ".asc");
         Files.deleteIfExists(asc);
-        gpg.run("--local-user", key, "--armor", "--detach-sign", "--output", asc.toString(), file.toString()).assertSuccess();
+        gpg.run("--local-user", key, "--armor", "--detach-sign", "--output", asc.toString(), file.toString())
+                .assertSuccess();
     }
 
     private Function<URI, Upstream> http() {
         return uri -> new HttpUpstream(uri, client, settings);
     }
 
-    private record Mirror(DlMirror dl, DiskBlobStore store, SimpleMeterRegistry registry) {
-    }
+    private record Mirror(DlMirror dl, DiskBlobStore store, SimpleMeterRegistry registry) {}
 
     private Mirror mirror(Path storage, boolean online, DlTrust.Settings trust) throws Exception {
         return mirror(storage, online, trust, Duration.ZERO);
@@ -133,9 +137,16 @@ class DlMirrorIT {
     private Mirror mirror(Path storage, boolean online, DlTrust.Settings trust, Duration ttl) throws Exception {
         DiskBlobStore store = new DiskBlobStore(storage);
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        DlMirror dl = new DlMirror(store, online ? http().apply(site.baseUrl()) : null, DlTrust.create(trust, store, http()),
-                DlSettings.defaults(storage).withFailureTtl(Duration.ZERO).withNotFoundTtl(Duration.ZERO).withListingTtl(ttl),
-                registry, executor);
+        DlMirror dl = new DlMirror(
+                store,
+                online ? http().apply(site.baseUrl()) : null,
+                DlTrust.create(trust, store, http()),
+                DlSettings.defaults(storage)
+                        .withFailureTtl(Duration.ZERO)
+                        .withNotFoundTtl(Duration.ZERO)
+                        .withListingTtl(ttl),
+                registry,
+                executor);
         return new Mirror(dl, store, registry);
     }
 
@@ -150,7 +161,8 @@ class DlMirrorIT {
     }
 
     private static double refusals(SimpleMeterRegistry r, String reason) {
-        Counter c = r.find("granary.verification.failures").tag("reason", reason).counter();
+        Counter c =
+                r.find("granary.verification.failures").tag("reason", reason).counter();
         return c == null ? 0 : c.count();
     }
 
@@ -161,13 +173,18 @@ class DlMirrorIT {
             return List.of();
         }
         try (Stream<Path> s = Files.list(dl)) {
-            return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("go")).sorted().toList();
+            return s.map(p -> p.getFileName().toString())
+                    .filter(n -> n.startsWith("go"))
+                    .sorted()
+                    .toList();
         }
     }
 
     private static List<String> tempFiles(Path storage) throws Exception {
         try (Stream<Path> s = Files.walk(storage)) {
-            return s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(".tmp-")).toList();
+            return s.map(p -> p.getFileName().toString())
+                    .filter(n -> n.startsWith(".tmp-"))
+                    .toList();
         }
     }
 
@@ -179,9 +196,11 @@ class DlMirrorIT {
         assertThat(served).isEqualTo(Files.readAllBytes(site.dir().resolve(LINUX)));
         assertThat(new String(bytes(m.dl().file(LINUX, DlRequest.Part.SHA256)), StandardCharsets.US_ASCII))
                 .isEqualTo(FakeReleaseSite.sha256(site.dir().resolve(LINUX)));
-        assertThat(bytes(m.dl().file(LINUX, DlRequest.Part.SIGNATURE))).isEqualTo(Files.readAllBytes(site.dir().resolve(LINUX + ".asc")));
+        assertThat(bytes(m.dl().file(LINUX, DlRequest.Part.SIGNATURE)))
+                .isEqualTo(Files.readAllBytes(site.dir().resolve(LINUX + ".asc")));
         // The storage tree is a static mirror of the site.
-        assertThat(storage.resolve("dl/" + LINUX)).hasSameBinaryContentAs(site.dir().resolve(LINUX));
+        assertThat(storage.resolve("dl/" + LINUX))
+                .hasSameBinaryContentAs(site.dir().resolve(LINUX));
         assertThat(archivesStored(storage)).containsExactly(LINUX, LINUX + ".asc", LINUX + ".sha256");
         assertThat(tempFiles(storage)).isEmpty();
         try (Artifact a = m.dl().file(LINUX, DlRequest.Part.ARCHIVE)) {
@@ -199,13 +218,18 @@ class DlMirrorIT {
 
     @Test
     void theListingIsFetchedOncePerTtlAndValidated() throws Exception {
-        Mirror m = mirror(tmp.resolve("storage"), true, new DlTrust.Settings(keyring, null, List.of(releaseKey)), Duration.ofHours(1));
+        Mirror m = mirror(
+                tmp.resolve("storage"),
+                true,
+                new DlTrust.Settings(keyring, null, List.of(releaseKey)),
+                Duration.ofHours(1));
         ReleaseListing l = ReleaseListing.parse(bytes(m.dl().listing(true)));
         assertThat(l).isEqualTo(ReleaseListing.parse(site.listing(true)));
         bytes(m.dl().listing(true));
         m.dl().ensure(LINUX);
         assertThat(site.hits("listing")).isEqualTo(1);
-        assertThat(ReleaseListing.parse(bytes(m.dl().listing(false)))).isEqualTo(ReleaseListing.parse(site.listing(false)));
+        assertThat(ReleaseListing.parse(bytes(m.dl().listing(false))))
+                .isEqualTo(ReleaseListing.parse(site.listing(false)));
         assertThat(site.hits("listing")).isEqualTo(2);
         assertThat(tmp.resolve("storage/dl/listing-all.json")).exists();
         assertThat(tmp.resolve("storage/dl/listing.json")).exists();
@@ -218,8 +242,10 @@ class DlMirrorIT {
         site.status("listing", 500);
         assertThat(bytes(m.dl().listing(true))).isEqualTo(good);
         Mirror fresh = mirror(tmp.resolve("empty"));
-        assertThatThrownBy(() -> fresh.dl().listing(true)).isInstanceOfSatisfying(ProxyException.class,
-                e -> assertThat(e.kind()).isEqualTo(ProxyException.Kind.UPSTREAM_FAILED)).hasMessageContaining("release listing unavailable");
+        assertThatThrownBy(() -> fresh.dl().listing(true))
+                .isInstanceOfSatisfying(
+                        ProxyException.class, e -> assertThat(e.kind()).isEqualTo(ProxyException.Kind.UPSTREAM_FAILED))
+                .hasMessageContaining("release listing unavailable");
     }
 
     @Test
@@ -245,8 +271,10 @@ class DlMirrorIT {
         evil[12345] ^= 1;
         site.override(LINUX, evil);
         assertThatThrownBy(() -> m.dl().file(LINUX, DlRequest.Part.ARCHIVE))
-                .isInstanceOfSatisfying(RefusedException.class, e -> assertThat(e.reason()).isEqualTo("dl-sha256-mismatch"))
-                .hasMessageContaining("SHA-256 mismatch").hasMessageContaining(LINUX);
+                .isInstanceOfSatisfying(
+                        RefusedException.class, e -> assertThat(e.reason()).isEqualTo("dl-sha256-mismatch"))
+                .hasMessageContaining("SHA-256 mismatch")
+                .hasMessageContaining(LINUX);
         assertThat(refusals(m.registry(), "dl-sha256-mismatch")).isEqualTo(1);
         assertThat(archivesStored(storage)).isEmpty();
         assertThat(tempFiles(storage)).isEmpty();
@@ -258,7 +286,8 @@ class DlMirrorIT {
         Mirror m = mirror(storage);
         site.listSha256(DARWIN, "0".repeat(64));
         assertThatThrownBy(() -> m.dl().ensure(DARWIN))
-                .isInstanceOfSatisfying(RefusedException.class, e -> assertThat(e.reason()).isEqualTo("dl-sha256-mismatch"))
+                .isInstanceOfSatisfying(
+                        RefusedException.class, e -> assertThat(e.reason()).isEqualTo("dl-sha256-mismatch"))
                 .hasMessageContaining("0".repeat(64));
         assertThat(archivesStored(storage)).isEmpty();
     }
@@ -269,8 +298,10 @@ class DlMirrorIT {
         Mirror m = mirror(storage, true, new DlTrust.Settings(bothKeys, null, List.of(releaseKey)));
         sign(otherKey, site.dir().resolve(DARWIN));
         assertThatThrownBy(() -> m.dl().ensure(DARWIN))
-                .isInstanceOfSatisfying(RefusedException.class, e -> assertThat(e.reason()).isEqualTo("dl-signature-refused"))
-                .hasMessageContaining(otherKey).hasMessageContaining("not in the keyring");
+                .isInstanceOfSatisfying(
+                        RefusedException.class, e -> assertThat(e.reason()).isEqualTo("dl-signature-refused"))
+                .hasMessageContaining(otherKey)
+                .hasMessageContaining("not in the keyring");
         assertThat(refusals(m.registry(), "dl-signature-refused")).isEqualTo(1);
         assertThat(archivesStored(storage)).isEmpty();
 
@@ -285,7 +316,8 @@ class DlMirrorIT {
         Mirror m = mirror(storage);
         Files.delete(site.dir().resolve(SOURCE + ".asc"));
         assertThatThrownBy(() -> m.dl().ensure(SOURCE))
-                .isInstanceOfSatisfying(RefusedException.class, e -> assertThat(e.reason()).isEqualTo("dl-signature-missing"))
+                .isInstanceOfSatisfying(
+                        RefusedException.class, e -> assertThat(e.reason()).isEqualTo("dl-signature-missing"))
                 .hasMessageContaining(SOURCE + ".asc");
         assertThat(site.hits(SOURCE)).isZero();
         assertThat(archivesStored(storage)).isEmpty();
@@ -298,7 +330,8 @@ class DlMirrorIT {
         byte[] whole = Files.readAllBytes(site.dir().resolve(OLD));
         site.override(OLD, Arrays.copyOf(whole, whole.length - 10));
         assertThatThrownBy(() -> m.dl().ensure(OLD))
-                .isInstanceOfSatisfying(RefusedException.class, e -> assertThat(e.reason()).isEqualTo("dl-size-mismatch"));
+                .isInstanceOfSatisfying(
+                        RefusedException.class, e -> assertThat(e.reason()).isEqualTo("dl-size-mismatch"));
         assertThat(archivesStored(storage)).isEmpty();
     }
 
@@ -306,7 +339,8 @@ class DlMirrorIT {
     void aFileNotInTheListingIsNotFound() throws Exception {
         Mirror m = mirror(tmp.resolve("storage"));
         assertThatThrownBy(() -> m.dl().ensure("go9.9.9.linux-amd64.tar.gz"))
-                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(ProxyException.Kind.NOT_FOUND))
+                .isInstanceOfSatisfying(
+                        ProxyException.class, e -> assertThat(e.kind()).isEqualTo(ProxyException.Kind.NOT_FOUND))
                 .hasMessageContaining("not in the release listing");
     }
 
@@ -331,8 +365,10 @@ class DlMirrorIT {
         Path other = tmp.resolve("storage-other");
         Mirror refused = mirror(other, true, new DlTrust.Settings(null, site.keyUrl(), List.of(releaseKey)));
         assertThatThrownBy(() -> refused.dl().ensure(LINUX))
-                .isInstanceOfSatisfying(RefusedException.class, e -> assertThat(e.reason()).isEqualTo("dl-signing-key"))
-                .hasMessageContaining(otherKey).hasMessageContaining("pinned");
+                .isInstanceOfSatisfying(
+                        RefusedException.class, e -> assertThat(e.reason()).isEqualTo("dl-signing-key"))
+                .hasMessageContaining(otherKey)
+                .hasMessageContaining("pinned");
         assertThat(refusals(refused.registry(), "dl-signing-key")).isEqualTo(1);
         assertThat(other.resolve("dl/signing-key.asc")).doesNotExist();
         assertThat(archivesStored(other)).isEmpty();
@@ -345,16 +381,21 @@ class DlMirrorIT {
         Mirror m = mirror(storage);
         byte[] listing = bytes(m.dl().listing(true));
         assertThat(ReleaseListing.parse(listing).filenames()).contains(LINUX, RC);
-        assertThat(ReleaseListing.parse(bytes(m.dl().listing(false))).versions()).containsExactly("1.26.3", "1.25.9");
+        assertThat(ReleaseListing.parse(bytes(m.dl().listing(false))).versions())
+                .containsExactly("1.26.3", "1.25.9");
         bytes(m.dl().file(LINUX, DlRequest.Part.ARCHIVE));
         site.close();
 
         // The same process: the listing from memory, stale.
         assertThat(bytes(m.dl().listing(true))).isEqualTo(listing);
-        assertThat(bytes(m.dl().file(LINUX, DlRequest.Part.ARCHIVE))).isEqualTo(Files.readAllBytes(site.dir().resolve(LINUX)));
+        assertThat(bytes(m.dl().file(LINUX, DlRequest.Part.ARCHIVE)))
+                .isEqualTo(Files.readAllBytes(site.dir().resolve(LINUX)));
         assertThat(m.registry().counter("granary.dl.listing.stale").count()).isGreaterThanOrEqualTo(1);
-        assertThatThrownBy(() -> m.dl().ensure(DARWIN)).isInstanceOfSatisfying(ProxyException.class,
-                e -> assertThat(e.kind()).isIn(ProxyException.Kind.UPSTREAM_FAILED, ProxyException.Kind.UPSTREAM_TIMEOUT));
+        assertThatThrownBy(() -> m.dl().ensure(DARWIN))
+                .isInstanceOfSatisfying(
+                        ProxyException.class,
+                        e -> assertThat(e.kind())
+                                .isIn(ProxyException.Kind.UPSTREAM_FAILED, ProxyException.Kind.UPSTREAM_TIMEOUT));
 
         // A restarted process: the listing from storage.
         Mirror restarted = mirror(storage);
@@ -374,10 +415,12 @@ class DlMirrorIT {
         assertThat(offline.dl().online()).isFalse();
         ReleaseListing all = ReleaseListing.parse(bytes(offline.dl().listing(true)));
         assertThat(all.filenames()).containsExactlyInAnyOrder(LINUX, RC);
-        assertThat(ReleaseListing.parse(bytes(offline.dl().listing(false))).filenames()).containsExactly(LINUX);
+        assertThat(ReleaseListing.parse(bytes(offline.dl().listing(false))).filenames())
+                .containsExactly(LINUX);
         assertThat(bytes(offline.dl().file(LINUX, DlRequest.Part.ARCHIVE))).hasSize(3 << 20);
-        assertThatThrownBy(() -> offline.dl().ensure(DARWIN)).isInstanceOfSatisfying(ProxyException.class,
-                e -> assertThat(e.kind()).isEqualTo(ProxyException.Kind.NOT_FOUND));
+        assertThatThrownBy(() -> offline.dl().ensure(DARWIN))
+                .isInstanceOfSatisfying(
+                        ProxyException.class, e -> assertThat(e.kind()).isEqualTo(ProxyException.Kind.NOT_FOUND));
         assertThat(offline.dl().storedFiles()).containsExactly(LINUX, RC);
         assertThat(offline.dl().verifyStored(RC).archive().filename()).isEqualTo(RC);
     }
@@ -391,7 +434,8 @@ class DlMirrorIT {
         b[0] ^= 1;
         Files.write(storage.resolve("dl/" + DARWIN), b);
         assertThatThrownBy(() -> m.dl().verifyStored(DARWIN))
-                .isInstanceOfSatisfying(RefusedException.class, e -> assertThat(e.reason()).isEqualTo("dl-sha256-mismatch"));
+                .isInstanceOfSatisfying(
+                        RefusedException.class, e -> assertThat(e.reason()).isEqualTo("dl-sha256-mismatch"));
     }
 
     @Test
@@ -415,23 +459,35 @@ class DlMirrorIT {
         DlMirror.Verified v = offline.dl().importArchive(entry, tmp.resolve("source/dl/" + OLD), asc);
         assertThat(v.signature().keyFingerprint()).isEqualTo(releaseKey);
         assertThat(offline.dl().storedFiles()).containsExactly(OLD);
-        assertThat(ReleaseListing.parse(bytes(offline.dl().listing(true))).filenames()).containsExactly(OLD);
-        assertThat(DlMirror.keys(OLD)).extracting(k -> k.value())
+        assertThat(ReleaseListing.parse(bytes(offline.dl().listing(true))).filenames())
+                .containsExactly(OLD);
+        assertThat(DlMirror.keys(OLD))
+                .extracting(k -> k.value())
                 .containsExactly("dl/" + OLD, "dl/" + OLD + ".asc", "dl/" + OLD + ".sha256");
     }
 
     @Test
     void selectionAndPrefetchByVersionSpecAndPlatform() throws Exception {
         Mirror m = mirror(tmp.resolve("storage"));
-        DlMirror.Selection s = m.dl().select(List.of("1.26.x", "1.25.9", "1.24.x"), List.of("linux/amd64", "darwin/arm64", "src"));
-        assertThat(s.files()).extracting(ReleaseListing.ReleaseFile::filename).containsExactly(LINUX, DARWIN, SOURCE, OLD);
-        assertThat(s.problems()).containsExactlyInAnyOrder("no release matches 1.24.x", "go1.25.9 has no archive for darwin/arm64",
-                "go1.25.9 has no source archive");
+        DlMirror.Selection s =
+                m.dl().select(List.of("1.26.x", "1.25.9", "1.24.x"), List.of("linux/amd64", "darwin/arm64", "src"));
+        assertThat(s.files())
+                .extracting(ReleaseListing.ReleaseFile::filename)
+                .containsExactly(LINUX, DARWIN, SOURCE, OLD);
+        assertThat(s.problems())
+                .containsExactlyInAnyOrder(
+                        "no release matches 1.24.x",
+                        "go1.25.9 has no archive for darwin/arm64",
+                        "go1.25.9 has no source archive");
         site.status(SOURCE + ".asc", 404);
         List<DlMirror.Outcome> outcomes = m.dl().prefetch(s);
-        assertThat(outcomes).filteredOn(o -> o.failure().isEmpty()).extracting(DlMirror.Outcome::filename)
+        assertThat(outcomes)
+                .filteredOn(o -> o.failure().isEmpty())
+                .extracting(DlMirror.Outcome::filename)
                 .containsExactly(LINUX, DARWIN, OLD);
-        assertThat(outcomes).filteredOn(o -> o.failure().isPresent()).singleElement()
+        assertThat(outcomes)
+                .filteredOn(o -> o.failure().isPresent())
+                .singleElement()
                 .satisfies(o -> assertThat(o.failure().get()).contains("no signature"));
         assertThat(m.dl().storedFiles()).containsExactly(OLD, DARWIN, LINUX);
     }
@@ -439,9 +495,11 @@ class DlMirrorIT {
     @Test
     void aKeyringFileWithoutThePinnedKeyStopsTheStart() {
         assertThatThrownBy(() -> DlTrust.create(new DlTrust.Settings(keyring, null, List.of(otherKey)), null, http()))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("pinned");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("pinned");
         assertThatThrownBy(() -> new DlTrust.Settings(null, site.keyUrl(), List.of()))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("pinned");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("pinned");
     }
 
     private static String spaced(String fpr) {

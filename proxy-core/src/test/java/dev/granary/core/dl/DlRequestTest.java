@@ -34,16 +34,33 @@ class DlRequestTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"/dl/a/b", "/dl/..", "/dl/go1.2%2F..%2Fx", "/dl/listing.json", "/dl/.sha256", "/dl/x.asc",
-        "/dl/go1.26.3.tar.gz.sha256.asc", "/dl//go1.tar.gz"})
+    @ValueSource(
+            strings = {
+                "/dl/a/b",
+                "/dl/..",
+                "/dl/go1.2%2F..%2Fx",
+                "/dl/listing.json",
+                "/dl/.sha256",
+                "/dl/x.asc",
+                "/dl/go1.26.3.tar.gz.sha256.asc",
+                "/dl//go1.tar.gz"
+            })
     void anythingElseIsNotFoundWithAReason(String path) {
-        assertThatThrownBy(() -> DlRequest.parse(path, null)).isInstanceOf(ProxyException.class)
+        assertThatThrownBy(() -> DlRequest.parse(path, null))
+                .isInstanceOf(ProxyException.class)
                 .satisfies(e -> assertThat(((ProxyException) e).kind()).isEqualTo(ProxyException.Kind.NOT_FOUND))
                 .hasMessageContaining("release file");
     }
 
     @ParameterizedTest
-    @CsvSource({"/dl, true", "/dl/, true", "/dl/x, true", "/dlx, false", "/download, false", "/golang.org/dl/@v/list, false"})
+    @CsvSource({
+        "/dl, true",
+        "/dl/, true",
+        "/dl/x, true",
+        "/dlx, false",
+        "/download, false",
+        "/golang.org/dl/@v/list, false"
+    })
     void onlyTheDlTreeMatches(String path, boolean matches) {
         assertThat(DlRequest.matches(path)).isEqualTo(matches);
     }

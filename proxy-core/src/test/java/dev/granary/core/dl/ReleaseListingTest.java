@@ -79,16 +79,20 @@ class ReleaseListingTest {
         assertThat(l.releases()).hasSize(2);
         assertThat(l.versions()).containsExactly("1.26.3", "1.27rc1");
         ReleaseFile f = l.find("go1.26.3.linux-amd64.tar.gz").orElseThrow();
-        assertThat(f).isEqualTo(new ReleaseFile("go1.26.3.linux-amd64.tar.gz", "linux", "amd64", "go1.26.3", SHA, 75000000, "archive"));
+        assertThat(f)
+                .isEqualTo(new ReleaseFile(
+                        "go1.26.3.linux-amd64.tar.gz", "linux", "amd64", "go1.26.3", SHA, 75000000, "archive"));
         assertThat(f.hasSha256()).isTrue();
-        assertThat(l.find("go1.27rc1.linux-armv6l.tar.gz").orElseThrow().hasSha256()).isFalse();
+        assertThat(l.find("go1.27rc1.linux-armv6l.tar.gz").orElseThrow().hasSha256())
+                .isFalse();
 
         JsonNode out = new ObjectMapper().readTree(l.toJson());
         assertThat(out.isArray()).isTrue();
         JsonNode rel = out.get(0);
         assertThat(iterable(rel.fieldNames())).containsExactly("version", "stable", "files");
         JsonNode file = rel.get("files").get(1);
-        assertThat(iterable(file.fieldNames())).containsExactly("filename", "os", "arch", "version", "sha256", "size", "kind");
+        assertThat(iterable(file.fieldNames()))
+                .containsExactly("filename", "os", "arch", "version", "sha256", "size", "kind");
         assertThat(file.get("size").asLong()).isEqualTo(75000000);
         assertThat(ReleaseListing.parse(l.toJson())).isEqualTo(l);
     }
@@ -96,7 +100,8 @@ class ReleaseListingTest {
     @Test
     void filesWhoseNamesCannotBeMirroredAreLeftOut() {
         ReleaseListing l = ReleaseListing.parse(OFFICIAL.getBytes(StandardCharsets.UTF_8));
-        assertThat(l.filenames()).containsExactly("go1.26.3.src.tar.gz", "go1.26.3.linux-amd64.tar.gz", "go1.27rc1.linux-armv6l.tar.gz");
+        assertThat(l.filenames())
+                .containsExactly("go1.26.3.src.tar.gz", "go1.26.3.linux-amd64.tar.gz", "go1.27rc1.linux-armv6l.tar.gz");
     }
 
     @Test
@@ -116,15 +121,34 @@ class ReleaseListingTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"go1.26.3.linux-amd64.tar.gz", "go1.26.3.windows-amd64.msi", "go1.26.3.darwin-arm64.pkg",
-        "go1.26.3.src.tar.gz", "go1.4-bootstrap-20171003.tar.gz", "go1.2.2.darwin-amd64-osx10.8.tar.gz"})
+    @ValueSource(
+            strings = {
+                "go1.26.3.linux-amd64.tar.gz",
+                "go1.26.3.windows-amd64.msi",
+                "go1.26.3.darwin-arm64.pkg",
+                "go1.26.3.src.tar.gz",
+                "go1.4-bootstrap-20171003.tar.gz",
+                "go1.2.2.darwin-amd64-osx10.8.tar.gz"
+            })
     void realFileNamesAreValid(String name) {
         assertThat(ReleaseListing.isValidFilename(name)).isTrue();
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"", "listing.json", "signing-key.asc", "go1.26.3.linux-amd64.tar.gz.sha256", "go1.26.3.tar.gz.asc",
-        "go../x", "go1/../x", "go1.26 3.tar.gz", "go1.26.3%2F.tar.gz", "go\u00e91.tar.gz", "go"})
+    @ValueSource(
+            strings = {
+                "",
+                "listing.json",
+                "signing-key.asc",
+                "go1.26.3.linux-amd64.tar.gz.sha256",
+                "go1.26.3.tar.gz.asc",
+                "go../x",
+                "go1/../x",
+                "go1.26 3.tar.gz",
+                "go1.26.3%2F.tar.gz",
+                "go\u00e91.tar.gz",
+                "go"
+            })
     void otherNamesAreNot(String name) {
         assertThat(ReleaseListing.isValidFilename(name)).isFalse();
     }

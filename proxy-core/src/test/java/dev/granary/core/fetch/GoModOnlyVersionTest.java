@@ -48,24 +48,36 @@ class GoModOnlyVersionTest {
         assertThat(store.exists(StorageLayout.zip(quote))).isFalse();
 
         FetchSettings settings = FetchSettings.defaults(tmp.resolve("temp"));
-        ModuleService offline = new ModuleService(store, UpstreamChain.parse("off", null, null), settings, ChecksumVerifier.NONE,
-                registry, executor);
-        try (Artifact m = offline.mod(quote); Artifact i = offline.info(quote)) {
+        ModuleService offline = new ModuleService(
+                store, UpstreamChain.parse("off", null, null), settings, ChecksumVerifier.NONE, registry, executor);
+        try (Artifact m = offline.mod(quote);
+                Artifact i = offline.info(quote)) {
             assertThat(m.blob().readAllBytes()).isEqualTo(mod);
             assertThat(i.blob().readAllBytes()).isEqualTo(info);
         }
-        assertThatThrownBy(() -> offline.zip(quote)).isInstanceOf(ProxyException.class)
-                .hasMessageContaining("only its go.mod is stored here").matches(e -> ((ProxyException) e).isNotFound());
+        assertThatThrownBy(() -> offline.zip(quote))
+                .isInstanceOf(ProxyException.class)
+                .hasMessageContaining("only its go.mod is stored here")
+                .matches(e -> ((ProxyException) e).isNotFound());
 
         try (TestUpstream upstream = TestUpstream.serve(tree.root())) {
-            HttpUpstream.Settings fast = new HttpUpstream.Settings(Duration.ofSeconds(5), Duration.ofSeconds(30), 1, Duration.ofMillis(10));
-            ModuleService online = new ModuleService(store, UpstreamChain.parse(upstream.uri().toString(), HttpUpstream.newClient(fast), fast),
-                    settings, ChecksumVerifier.NONE, registry, executor);
+            HttpUpstream.Settings fast =
+                    new HttpUpstream.Settings(Duration.ofSeconds(5), Duration.ofSeconds(30), 1, Duration.ofMillis(10));
+            ModuleService online = new ModuleService(
+                    store,
+                    UpstreamChain.parse(upstream.uri().toString(), HttpUpstream.newClient(fast), fast),
+                    settings,
+                    ChecksumVerifier.NONE,
+                    registry,
+                    executor);
             try (Artifact zip = online.zip(quote)) {
-                assertThat(zip.blob().readAllBytes()).isEqualTo(Files.readAllBytes(tree.file("rsc.io/quote", "v1.5.2", ".zip")));
+                assertThat(zip.blob().readAllBytes())
+                        .isEqualTo(Files.readAllBytes(tree.file("rsc.io/quote", "v1.5.2", ".zip")));
             }
             assertThat(store.exists(StorageLayout.zip(quote))).isTrue();
-            assertThat(online.goSum(quote).orElseThrow().zipH1()).as("the .sum now has the zip's line").isNotNull();
+            assertThat(online.goSum(quote).orElseThrow().zipH1())
+                    .as("the .sum now has the zip's line")
+                    .isNotNull();
         }
     }
 }

@@ -40,7 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
  * before a stored version is served; @v/list is never filtered.
  */
 class ModuleServicePolicyTest {
-    private static final HttpUpstream.Settings FAST = new HttpUpstream.Settings(Duration.ofSeconds(5), Duration.ofSeconds(30), 1, Duration.ofMillis(10));
+    private static final HttpUpstream.Settings FAST =
+            new HttpUpstream.Settings(Duration.ofSeconds(5), Duration.ofSeconds(30), 1, Duration.ofMillis(10));
     private static final Instant NOW = Instant.parse("2026-11-27T12:00:00Z");
 
     @TempDir
@@ -64,7 +65,11 @@ class ModuleServicePolicyTest {
     private static void add(GoProxyTree tree, ModuleVersion mv, String time) throws IOException {
         String info = "{\"Version\":\"" + mv.version() + "\",\"Time\":\"" + time + "\"}";
         byte[] mod = ("module " + mv.path().value() + "\n").getBytes(StandardCharsets.UTF_8);
-        tree.add(mv.path().value(), mv.version(), info.getBytes(StandardCharsets.UTF_8), mod,
+        tree.add(
+                mv.path().value(),
+                mv.version(),
+                info.getBytes(StandardCharsets.UTF_8),
+                mod,
                 Map.of("go.mod", mod, "lib.go", "package lib\n".getBytes(StandardCharsets.UTF_8)));
     }
 
@@ -75,10 +80,18 @@ class ModuleServicePolicyTest {
     }
 
     private ModuleService service(String deny, Duration minAge) {
-        ModulePolicy policy = new ModulePolicy(PolicyRule.parseList(deny), List.of(), minAge, "", Clock.fixed(NOW, ZoneOffset.UTC));
+        ModulePolicy policy =
+                new ModulePolicy(PolicyRule.parseList(deny), List.of(), minAge, "", Clock.fixed(NOW, ZoneOffset.UTC));
         FetchSettings s = FetchSettings.defaults(tmp.resolve("fetch-tmp")).withFetchWait(Duration.ofMinutes(1));
-        return new ModuleService(store, UpstreamChain.parse(upstream.uri().toString(), HttpUpstream.newClient(FAST), FAST), s,
-                ChecksumVerifier.NONE, new SimpleMeterRegistry(), executor, null, policy);
+        return new ModuleService(
+                store,
+                UpstreamChain.parse(upstream.uri().toString(), HttpUpstream.newClient(FAST), FAST),
+                s,
+                ChecksumVerifier.NONE,
+                new SimpleMeterRegistry(),
+                executor,
+                null,
+                policy);
     }
 
     private static String text(Artifact a) throws IOException {
@@ -91,7 +104,8 @@ class ModuleServicePolicyTest {
     void aQuarantinedVersionIsRefusedForEveryArtifactAndNeverDownloaded() throws IOException {
         ModuleService service = service("", Duration.ofHours(72));
 
-        assertThatThrownBy(() -> service.info(fresh)).isInstanceOf(PolicyException.class)
+        assertThatThrownBy(() -> service.info(fresh))
+                .isInstanceOf(PolicyException.class)
                 .hasMessageContaining("example.com/lib@v1.1.0 is quarantined until 2026-11-30T10:00:00Z")
                 .satisfies(e -> assertThat(((PolicyException) e).kind()).isEqualTo(Kind.FORBIDDEN));
         assertThatThrownBy(() -> service.mod(fresh)).isInstanceOf(PolicyException.class);
@@ -112,7 +126,8 @@ class ModuleServicePolicyTest {
     @Test
     void aDenyRuleRefusesBeforeAnyUpstreamRequest() {
         ModuleService service = service("example.com/lib <v1.1.0 # broken build", Duration.ZERO);
-        assertThatThrownBy(() -> service.info(old)).isInstanceOf(PolicyException.class)
+        assertThatThrownBy(() -> service.info(old))
+                .isInstanceOf(PolicyException.class)
                 .hasMessage("policy: example.com/lib@v1.0.0 is denied (rule 'example.com/lib <v1.1.0': broken build)");
         assertThatThrownBy(() -> service.zip(old)).isInstanceOf(PolicyException.class);
         assertThat(upstream.totalHits()).isZero();
@@ -128,19 +143,26 @@ class ModuleServicePolicyTest {
 
         // ...and refused from storage, without the upstream, once a quarantine or a rule applies.
         ModuleService quarantined = service("", Duration.ofHours(72));
-        assertThatThrownBy(() -> quarantined.info(fresh)).isInstanceOf(PolicyException.class).hasMessageContaining("quarantined");
+        assertThatThrownBy(() -> quarantined.info(fresh))
+                .isInstanceOf(PolicyException.class)
+                .hasMessageContaining("quarantined");
         assertThatThrownBy(() -> quarantined.mod(fresh)).isInstanceOf(PolicyException.class);
         assertThatThrownBy(() -> quarantined.zip(fresh)).isInstanceOf(PolicyException.class);
         ModuleService denied = service("example.com/*", Duration.ZERO);
-        assertThatThrownBy(() -> denied.zip(fresh)).isInstanceOf(PolicyException.class).hasMessageContaining("denied");
+        assertThatThrownBy(() -> denied.zip(fresh))
+                .isInstanceOf(PolicyException.class)
+                .hasMessageContaining("denied");
         // The list stays as it was.
         assertThat(text(denied.list(fresh.path()))).isEqualTo("v1.1.0\n");
     }
 
     @Test
     void latestNamingAQuarantinedVersionIsRefusedWithTheReason() throws IOException {
-        upstream.override("example.com/lib/@latest", "{\"Version\":\"v1.1.0\",\"Time\":\"2026-11-27T10:00:00Z\"}".getBytes(StandardCharsets.UTF_8));
-        assertThatThrownBy(() -> service("", Duration.ofHours(72)).latest(fresh.path())).isInstanceOf(PolicyException.class)
+        upstream.override(
+                "example.com/lib/@latest",
+                "{\"Version\":\"v1.1.0\",\"Time\":\"2026-11-27T10:00:00Z\"}".getBytes(StandardCharsets.UTF_8));
+        assertThatThrownBy(() -> service("", Duration.ofHours(72)).latest(fresh.path()))
+                .isInstanceOf(PolicyException.class)
                 .hasMessageContaining("example.com/lib@v1.1.0 is quarantined");
         assertThat(text(service("", Duration.ofHours(1)).latest(fresh.path()))).contains("v1.1.0");
     }

@@ -30,14 +30,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Predicate;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.AfterEach;
@@ -46,7 +46,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class ModuleServiceTest {
-    private static final HttpUpstream.Settings FAST = new HttpUpstream.Settings(Duration.ofSeconds(5), Duration.ofSeconds(30), 1, Duration.ofMillis(10));
+    private static final HttpUpstream.Settings FAST =
+            new HttpUpstream.Settings(Duration.ofSeconds(5), Duration.ofSeconds(30), 1, Duration.ofMillis(10));
 
     @TempDir
     Path tmp;
@@ -63,7 +64,10 @@ class ModuleServiceTest {
     @BeforeEach
     void setUp() throws IOException {
         tree = new GoProxyTree(tmp.resolve("upstream"))
-                .addGoTestModules("rsc.io_quote_v1.5.2.txt", "rsc.io_quote_v1.5.1.txt", "rsc.io_sampler_v1.3.0.txt",
+                .addGoTestModules(
+                        "rsc.io_quote_v1.5.2.txt",
+                        "rsc.io_quote_v1.5.1.txt",
+                        "rsc.io_sampler_v1.3.0.txt",
                         "rsc.io_quote_v0.0.0-20180709162918-a91498bed0a7.txt");
         upstream = TestUpstream.serve(tree.root());
         store = new MemoryBlobStore();
@@ -86,7 +90,13 @@ class ModuleServiceTest {
     }
 
     private ModuleService service(String upstreams, FetchSettings s, ChecksumVerifier verifier) {
-        return new ModuleService(store, UpstreamChain.parse(upstreams, HttpUpstream.newClient(FAST), FAST), s, verifier, registry, executor);
+        return new ModuleService(
+                store,
+                UpstreamChain.parse(upstreams, HttpUpstream.newClient(FAST), FAST),
+                s,
+                verifier,
+                registry,
+                executor);
     }
 
     private static byte[] bytes(Artifact a) throws IOException {
@@ -113,20 +123,25 @@ class ModuleServiceTest {
         assertThat(store.exists(StorageLayout.info(quote))).isTrue();
         assertThat(store.exists(StorageLayout.mod(quote))).isTrue();
         assertThat(new String(store.get(StorageLayout.sum(quote)).orElseThrow().readAllBytes(), StandardCharsets.UTF_8))
-                .startsWith("rsc.io/quote v1.5.2 h1:").contains("rsc.io/quote v1.5.2/go.mod h1:");
+                .startsWith("rsc.io/quote v1.5.2 h1:")
+                .contains("rsc.io/quote v1.5.2/go.mod h1:");
         // The list is derived after the version exists (waiting requests are answered first): wait for it.
-        assertThat(eventually(() -> {
-            Optional<Blob> list = store.get(StorageLayout.list(quote.path()));
-            if (list.isEmpty()) {
-                return "";
-            }
-            try (Blob b = list.get()) {
-                return new String(b.readAllBytes(), StandardCharsets.UTF_8);
-            }
-        }, "v1.5.2\n"::equals)).isEqualTo("v1.5.2\n");
+        assertThat(eventually(
+                        () -> {
+                            Optional<Blob> list = store.get(StorageLayout.list(quote.path()));
+                            if (list.isEmpty()) {
+                                return "";
+                            }
+                            try (Blob b = list.get()) {
+                                return new String(b.readAllBytes(), StandardCharsets.UTF_8);
+                            }
+                        },
+                        "v1.5.2\n"::equals))
+                .isEqualTo("v1.5.2\n");
         // Served again from storage: no new upstream request.
         upstream.resetHits();
-        assertThat(bytes(service.mod(quote))).isEqualTo(Files.readAllBytes(tree.file("rsc.io/quote", "v1.5.2", ".mod")));
+        assertThat(bytes(service.mod(quote)))
+                .isEqualTo(Files.readAllBytes(tree.file("rsc.io/quote", "v1.5.2", ".mod")));
         assertThat(upstream.totalHits()).isZero();
     }
 
@@ -150,17 +165,20 @@ class ModuleServiceTest {
     @Test
     void aWaiterThatGivesUpDoesNotCancelTheFetchForOthers() throws Exception {
         upstream.delay(300);
-        ModuleService impatient = service(upstream.uri().toString(), settings().withFetchWait(Duration.ofMillis(50)), ChecksumVerifier.NONE);
+        ModuleService impatient = service(
+                upstream.uri().toString(), settings().withFetchWait(Duration.ofMillis(50)), ChecksumVerifier.NONE);
 
         assertThatThrownBy(() -> impatient.zip(quote))
-                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_TIMEOUT));
+                .isInstanceOfSatisfying(
+                        ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_TIMEOUT));
         long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (!impatient.isStored(quote) && System.nanoTime() < deadline) {
             Thread.sleep(20);
         }
         assertThat(impatient.isStored(quote)).isTrue();
         upstream.delay(0);
-        assertThat(bytes(impatient.zip(quote))).isEqualTo(Files.readAllBytes(tree.file("rsc.io/quote", "v1.5.2", ".zip")));
+        assertThat(bytes(impatient.zip(quote)))
+                .isEqualTo(Files.readAllBytes(tree.file("rsc.io/quote", "v1.5.2", ".zip")));
         assertThat(upstream.hits("rsc.io/quote/@v/v1.5.2.zip")).isEqualTo(1);
     }
 
@@ -169,32 +187,42 @@ class ModuleServiceTest {
         upstream.truncate("rsc.io/quote/@v/v1.5.2.zip", 200);
 
         assertThatThrownBy(() -> service.zip(quote))
-                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED));
+                .isInstanceOfSatisfying(
+                        ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED));
         assertThat(storedKeysOf(quote)).isEmpty();
         assertThat(tmp.resolve("fetch-tmp")).isEmptyDirectory();
     }
 
     @Test
     void zipWithEntryOutsideTheModulePrefixIsRefusedAndNothingCached() throws IOException {
-        upstream.override("rsc.io/quote/@v/v1.5.2.zip", zipOf("rsc.io/quote@v1.5.2/go.mod", "module rsc.io/quote\n",
-                "rsc.io/quote@v1.5.2/../../evil.go", "package evil\n"));
+        upstream.override(
+                "rsc.io/quote/@v/v1.5.2.zip",
+                zipOf(
+                        "rsc.io/quote@v1.5.2/go.mod",
+                        "module rsc.io/quote\n",
+                        "rsc.io/quote@v1.5.2/../../evil.go",
+                        "package evil\n"));
 
         assertThatThrownBy(() -> service.zip(quote))
-                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.VERIFICATION_FAILED));
+                .isInstanceOfSatisfying(
+                        ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.VERIFICATION_FAILED));
         assertThat(storedKeysOf(quote)).isEmpty();
     }
 
     @Test
     void modThatDiffersFromTheZipsGoModIsRefused() throws IOException {
-        upstream.override("rsc.io/quote/@v/v1.5.2.mod", "module rsc.io/quote\n\nrequire evil.example v6.6.6\n".getBytes(StandardCharsets.UTF_8));
+        upstream.override(
+                "rsc.io/quote/@v/v1.5.2.mod",
+                "module rsc.io/quote\n\nrequire evil.example v6.6.6\n".getBytes(StandardCharsets.UTF_8));
 
-        assertThatThrownBy(() -> service.mod(quote))
-                .isInstanceOfSatisfying(ProxyException.class, e -> {
-                    assertThat(e.kind()).isEqualTo(Kind.VERIFICATION_FAILED);
-                    assertThat(e.getMessage()).contains("rsc.io/quote@v1.5.2").contains("go.mod");
-                });
+        assertThatThrownBy(() -> service.mod(quote)).isInstanceOfSatisfying(ProxyException.class, e -> {
+            assertThat(e.kind()).isEqualTo(Kind.VERIFICATION_FAILED);
+            assertThat(e.getMessage()).contains("rsc.io/quote@v1.5.2").contains("go.mod");
+        });
         assertThat(storedKeysOf(quote)).isEmpty();
-        assertThat(registry.counter("granary.verification.failures", "reason", "go-mod-mismatch").count()).isEqualTo(1);
+        assertThat(registry.counter("granary.verification.failures", "reason", "go-mod-mismatch")
+                        .count())
+                .isEqualTo(1);
     }
 
     @Test
@@ -202,7 +230,8 @@ class ModuleServiceTest {
         upstream.override("rsc.io/quote/@v/v1.5.2.info", "{\"Version\":\"v1.5.1\"}".getBytes(StandardCharsets.UTF_8));
 
         assertThatThrownBy(() -> service.info(quote))
-                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED));
+                .isInstanceOfSatisfying(
+                        ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED));
         assertThat(storedKeysOf(quote)).isEmpty();
     }
 
@@ -213,7 +242,8 @@ class ModuleServiceTest {
         });
 
         assertThatThrownBy(() -> strict.zip(quote))
-                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.VERIFICATION_FAILED));
+                .isInstanceOfSatisfying(
+                        ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.VERIFICATION_FAILED));
         assertThat(storedKeysOf(quote)).isEmpty();
     }
 
@@ -232,31 +262,43 @@ class ModuleServiceTest {
 
     @Test
     void infoIsAnsweredBeforeVerificationButATamperedZipNeverReachesAClientNorStorage() throws IOException {
-        ModuleService strict = service(upstream.uri().toString(), settings(), vouching("h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", realModH1()));
+        ModuleService strict = service(
+                upstream.uri().toString(),
+                settings(),
+                vouching("h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", realModH1()));
 
         String actual = realZipH1();
 
-        assertThat(new String(bytes(strict.info(quote)), StandardCharsets.UTF_8)).contains("\"Version\":\"v1.5.2\"");
-        assertThatThrownBy(() -> strict.zip(quote))
-                .isInstanceOfSatisfying(ProxyException.class, e -> {
-                    assertThat(e.kind()).isEqualTo(Kind.VERIFICATION_FAILED);
-                    assertThat(e.getMessage()).contains("checksum mismatch", "test.db", actual);
-                });
+        assertThat(new String(bytes(strict.info(quote)), StandardCharsets.UTF_8))
+                .contains("\"Version\":\"v1.5.2\"");
+        assertThatThrownBy(() -> strict.zip(quote)).isInstanceOfSatisfying(ProxyException.class, e -> {
+            assertThat(e.kind()).isEqualTo(Kind.VERIFICATION_FAILED);
+            assertThat(e.getMessage()).contains("checksum mismatch", "test.db", actual);
+        });
         assertThat(storedKeysOf(quote)).isEmpty();
-        assertThat(registry.counter("granary.verification.failures", "reason", "checksum-mismatch").count()).isEqualTo(1);
+        assertThat(registry.counter("granary.verification.failures", "reason", "checksum-mismatch")
+                        .count())
+                .isEqualTo(1);
     }
 
     @Test
     void modIsAnsweredOnceItsOwnLineVerifiedAndATamperedModNever() throws IOException {
-        ModuleService strict = service(upstream.uri().toString(), settings(), vouching("h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", realModH1()));
+        ModuleService strict = service(
+                upstream.uri().toString(),
+                settings(),
+                vouching("h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", realModH1()));
         assertThat(bytes(strict.mod(quote))).isEqualTo(Files.readAllBytes(tree.file("rsc.io/quote", "v1.5.2", ".mod")));
         assertThat(storedKeysOf(quote)).isEmpty();
 
         ModuleVersion other = ModuleVersion.of("rsc.io/quote", "v1.5.1");
-        upstream.override("rsc.io/quote/@v/v1.5.1.mod", "module rsc.io/quote\n\nrequire evil.example v6.6.6\n".getBytes(StandardCharsets.UTF_8));
+        upstream.override(
+                "rsc.io/quote/@v/v1.5.1.mod",
+                "module rsc.io/quote\n\nrequire evil.example v6.6.6\n".getBytes(StandardCharsets.UTF_8));
         ModuleService strict2 = service(upstream.uri().toString(), settings(), vouching(realZipH1(), realModH1()));
         assertThatThrownBy(() -> strict2.mod(other))
-                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.getMessage()).contains("v1.5.1/go.mod: checksum mismatch"));
+                .isInstanceOfSatisfying(
+                        ProxyException.class,
+                        e -> assertThat(e.getMessage()).contains("v1.5.1/go.mod: checksum mismatch"));
         assertThat(storedKeysOf(other)).isEmpty();
     }
 
@@ -264,12 +306,15 @@ class ModuleServiceTest {
     void aTruncatedZipNeverReachesAClientNorStorageThoughItsInfoWasAnswered() throws IOException {
         upstream.truncate("rsc.io/quote/@v/v1.5.2.zip", 200);
 
-        assertThat(new String(bytes(service.info(quote)), StandardCharsets.UTF_8)).contains("\"Version\":\"v1.5.2\"");
+        assertThat(new String(bytes(service.info(quote)), StandardCharsets.UTF_8))
+                .contains("\"Version\":\"v1.5.2\"");
         assertThatThrownBy(() -> service.zip(quote))
-                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED));
+                .isInstanceOfSatisfying(
+                        ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED));
         // No checksum line vouches for the .mod: it is answered only with a whole, checked version.
         assertThatThrownBy(() -> service.mod(quote))
-                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED));
+                .isInstanceOfSatisfying(
+                        ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED));
         assertThat(storedKeysOf(quote)).isEmpty();
         assertThat(tmp.resolve("fetch-tmp")).isEmptyDirectory();
     }
@@ -279,11 +324,14 @@ class ModuleServiceTest {
         ModuleService strict = service(upstream.uri().toString(), settings(), vouching(realZipH1(), realModH1()));
         upstream.truncate("rsc.io/quote/@v/v1.5.2.mod", 10);
 
-        assertThat(new String(bytes(strict.info(quote)), StandardCharsets.UTF_8)).contains("\"Version\":\"v1.5.2\"");
+        assertThat(new String(bytes(strict.info(quote)), StandardCharsets.UTF_8))
+                .contains("\"Version\":\"v1.5.2\"");
         assertThatThrownBy(() -> strict.mod(quote))
-                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED));
+                .isInstanceOfSatisfying(
+                        ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED));
         assertThatThrownBy(() -> strict.zip(quote))
-                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED));
+                .isInstanceOfSatisfying(
+                        ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED));
         assertThat(storedKeysOf(quote)).isEmpty();
         assertThat(tmp.resolve("fetch-tmp")).isEmptyDirectory();
     }
@@ -291,11 +339,17 @@ class ModuleServiceTest {
     @Test
     void withoutAChecksumLineTheModWaitsForTheWholeVersionsChecks() throws IOException {
         // The .mod itself is fine; the zip breaks the module zip rules, so nothing vouches for the version.
-        upstream.override("rsc.io/quote/@v/v1.5.2.zip", zipOf("rsc.io/quote@v1.5.2/go.mod", "module rsc.io/quote\n",
-                "rsc.io/quote@v1.5.2/../../evil.go", "package evil\n"));
+        upstream.override(
+                "rsc.io/quote/@v/v1.5.2.zip",
+                zipOf(
+                        "rsc.io/quote@v1.5.2/go.mod",
+                        "module rsc.io/quote\n",
+                        "rsc.io/quote@v1.5.2/../../evil.go",
+                        "package evil\n"));
 
         assertThatThrownBy(() -> service.mod(quote))
-                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.VERIFICATION_FAILED));
+                .isInstanceOfSatisfying(
+                        ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.VERIFICATION_FAILED));
         assertThat(storedKeysOf(quote)).isEmpty();
     }
 
@@ -307,31 +361,40 @@ class ModuleServiceTest {
         // A client that needs only the module graph gets the verified .mod; the zip is not there.
         assertThat(bytes(strict.mod(quote))).isEqualTo(Files.readAllBytes(tree.file("rsc.io/quote", "v1.5.2", ".mod")));
         assertThatThrownBy(() -> strict.zip(quote))
-                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
+                .isInstanceOfSatisfying(
+                        ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
         assertThat(storedKeysOf(quote)).isEmpty();
         assertThat(tmp.resolve("fetch-tmp")).isEmptyDirectory();
     }
 
     @Test
     void aVersionThatFailedAfterItsInfoWasAnsweredKeepsAnsweringAsItDid() throws Exception {
-        ModuleService strict = service(upstream.uri().toString(), settings().withFailureTtl(Duration.ofMinutes(5)),
+        ModuleService strict = service(
+                upstream.uri().toString(),
+                settings().withFailureTtl(Duration.ofMinutes(5)),
                 vouching("h1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", realModH1()));
         byte[] info = bytes(strict.info(quote));
         assertThatThrownBy(() -> strict.zip(quote))
-                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.VERIFICATION_FAILED));
+                .isInstanceOfSatisfying(
+                        ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.VERIFICATION_FAILED));
 
         // While the failure is remembered (once the fetch is over, as soon as after it): the .info and the verified
         // .mod answer as before, the zip fails as before.
         for (int i = 0; i < 20; i++) {
             Thread.sleep(10);
             assertThat(bytes(strict.info(quote))).isEqualTo(info);
-            assertThat(bytes(strict.mod(quote))).isEqualTo(Files.readAllBytes(tree.file("rsc.io/quote", "v1.5.2", ".mod")));
+            assertThat(bytes(strict.mod(quote)))
+                    .isEqualTo(Files.readAllBytes(tree.file("rsc.io/quote", "v1.5.2", ".mod")));
             assertThatThrownBy(() -> strict.zip(quote))
-                    .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.getMessage()).contains("checksum mismatch"));
+                    .isInstanceOfSatisfying(
+                            ProxyException.class,
+                            e -> assertThat(e.getMessage()).contains("checksum mismatch"));
         }
         assertThat(upstream.hits("rsc.io/quote/@v/v1.5.2.info")).isEqualTo(1);
         assertThat(upstream.hits("rsc.io/quote/@v/v1.5.2.zip")).isEqualTo(1);
-        assertThat(registry.counter("granary.verification.failures", "reason", "checksum-mismatch").count()).isEqualTo(1);
+        assertThat(registry.counter("granary.verification.failures", "reason", "checksum-mismatch")
+                        .count())
+                .isEqualTo(1);
         assertThat(storedKeysOf(quote)).isEmpty();
     }
 
@@ -341,11 +404,12 @@ class ModuleServiceTest {
         upstream.delay(50);
         List<Callable<byte[]>> calls = new ArrayList<>();
         for (int i = 0; i < 100; i++) {
-            calls.add(switch (i % 3) {
-                case 0 -> () -> bytes(strict.info(quote));
-                case 1 -> () -> bytes(strict.mod(quote));
-                default -> () -> bytes(strict.zip(quote));
-            });
+            calls.add(
+                    switch (i % 3) {
+                        case 0 -> () -> bytes(strict.info(quote));
+                        case 1 -> () -> bytes(strict.mod(quote));
+                        default -> () -> bytes(strict.zip(quote));
+                    });
         }
         List<Future<byte[]>> results = executor.invokeAll(calls);
         for (int i = 0; i < results.size(); i++) {
@@ -372,7 +436,8 @@ class ModuleServiceTest {
         ModuleVersion missing = ModuleVersion.of("rsc.io/quote/v9", "v9.0.0");
 
         assertThatThrownBy(() -> strict.info(missing))
-                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
+                .isInstanceOfSatisfying(
+                        ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
         assertThat(upstream.hits("rsc.io/quote/v9/@v/v9.0.0.mod")).isZero();
         assertThat(upstream.hits("rsc.io/quote/v9/@v/v9.0.0.zip")).isZero();
         assertThat(lookups).hasValue(0);
@@ -388,7 +453,8 @@ class ModuleServiceTest {
         ModuleVersion missing = ModuleVersion.of("rsc.io/quote/v9", "v9.0.0");
 
         assertThatThrownBy(() -> strict.mod(missing))
-                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
+                .isInstanceOfSatisfying(
+                        ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
         // Its files were asked for alongside the .info, but the database is asked only once the .info exists.
         assertThat(lookups).hasValue(0);
         assertThat(storedKeysOf(missing)).isEmpty();
@@ -401,7 +467,8 @@ class ModuleServiceTest {
 
         for (int i = 0; i < 20; i++) {
             assertThatThrownBy(() -> service.info(quote))
-                    .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED));
+                    .isInstanceOfSatisfying(
+                            ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED));
         }
         // One fetch: its first attempt plus the upstream client's one retry.
         assertThat(upstream.hits("rsc.io/quote/@v/v1.5.2.info")).isEqualTo(2);
@@ -416,11 +483,13 @@ class ModuleServiceTest {
     @Test
     void aCommittedVersionAppearsInTheListAtOnceDespiteTheListTtl() throws IOException {
         upstream.override("rsc.io/quote/@v/list", "v1.5.2\n".getBytes(StandardCharsets.UTF_8));
-        assertThat(new String(bytes(service.list(quote.path())), StandardCharsets.UTF_8)).isEqualTo("v1.5.2\n");
+        assertThat(new String(bytes(service.list(quote.path())), StandardCharsets.UTF_8))
+                .isEqualTo("v1.5.2\n");
 
         bytes(service.zip(ModuleVersion.of("rsc.io/quote", "v1.5.1")));
 
-        assertThat(new String(bytes(service.list(quote.path())), StandardCharsets.UTF_8)).isEqualTo("v1.5.1\nv1.5.2\n");
+        assertThat(new String(bytes(service.list(quote.path())), StandardCharsets.UTF_8))
+                .isEqualTo("v1.5.1\nv1.5.2\n");
         assertThat(upstream.hits("rsc.io/quote/@v/list")).isEqualTo(1);
     }
 
@@ -461,14 +530,16 @@ class ModuleServiceTest {
         bytes(service.zip(pseudo));
         ModuleService offline = service("off", Duration.ZERO);
 
-        assertThat(new String(bytes(offline.latest(quote.path())), StandardCharsets.UTF_8)).contains(pseudo.version());
+        assertThat(new String(bytes(offline.latest(quote.path())), StandardCharsets.UTF_8))
+                .contains(pseudo.version());
     }
 
     @Test
     void latestFromAFileTreeWithoutLatestUsesTheList() throws IOException {
         ModuleService fromFiles = service(tree.root().toUri().toString(), Duration.ZERO);
 
-        assertThat(new String(bytes(fromFiles.latest(quote.path())), StandardCharsets.UTF_8)).contains("\"Version\":\"v1.5.2\"");
+        assertThat(new String(bytes(fromFiles.latest(quote.path())), StandardCharsets.UTF_8))
+                .contains("\"Version\":\"v1.5.2\"");
     }
 
     @Test
@@ -476,18 +547,22 @@ class ModuleServiceTest {
         ModulePath missing = ModulePath.parse("example.com/missing");
         for (int i = 0; i < 3; i++) {
             assertThatThrownBy(() -> service.list(missing))
-                    .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
+                    .isInstanceOfSatisfying(
+                            ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
         }
         assertThat(upstream.hits("example.com/missing/@v/list")).isEqualTo(1);
     }
 
     @Test
     void queryResolvesUpstreamThenServesTheCanonicalVersion() throws IOException {
-        Files.write(tree.versionsDir("rsc.io/quote").resolve("master.info"), "{\"Version\":\"v1.5.2\"}".getBytes(StandardCharsets.UTF_8));
+        Files.write(
+                tree.versionsDir("rsc.io/quote").resolve("master.info"),
+                "{\"Version\":\"v1.5.2\"}".getBytes(StandardCharsets.UTF_8));
 
         try (Artifact a = service.query(quote.path(), "master")) {
             assertThat(a.immutable()).isFalse();
-            assertThat(new String(a.blob().readAllBytes(), StandardCharsets.UTF_8)).contains("\"Version\":\"v1.5.2\"");
+            assertThat(new String(a.blob().readAllBytes(), StandardCharsets.UTF_8))
+                    .contains("\"Version\":\"v1.5.2\"");
         }
         // The .info is answered early; the version is committed once its zip passed.
         service.ensureVersion(quote);
@@ -498,11 +573,10 @@ class ModuleServiceTest {
     void upstreamServerErrorIsAnUpstreamFailureNotANotFound() {
         upstream.status("rsc.io/quote/@v/v1.5.2.info", 500);
 
-        assertThatThrownBy(() -> service.info(quote))
-                .isInstanceOfSatisfying(ProxyException.class, e -> {
-                    assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED);
-                    assertThat(e.getMessage()).contains("500");
-                });
+        assertThatThrownBy(() -> service.info(quote)).isInstanceOfSatisfying(ProxyException.class, e -> {
+            assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED);
+            assertThat(e.getMessage()).contains("500");
+        });
     }
 
     static byte[] zipOf(String... namesAndBodies) throws IOException {

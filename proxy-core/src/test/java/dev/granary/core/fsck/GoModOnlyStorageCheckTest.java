@@ -34,7 +34,11 @@ class GoModOnlyStorageCheckTest {
         VersionCommitter committer = new VersionCommitter(store, new ModuleIndex(store), new SimpleMeterRegistry());
         ModuleVersion mv = ModuleVersion.of("example.com/graph", "v1.0.0");
         byte[] mod = "module example.com/graph\n\ngo 1.17\n".getBytes(StandardCharsets.UTF_8);
-        committer.commit(new VerifiedVersion(mv, "{\"Version\":\"v1.0.0\"}".getBytes(StandardCharsets.UTF_8), mod, null,
+        committer.commit(new VerifiedVersion(
+                mv,
+                "{\"Version\":\"v1.0.0\"}".getBytes(StandardCharsets.UTF_8),
+                mod,
+                null,
                 GoSum.of(mv, null, Dirhash.hashGoMod(mod))));
         StorageCheck check = new StorageCheck(store, committer, List.of(), tmp.resolve("fsck"), Clock.systemUTC());
 
@@ -46,6 +50,8 @@ class GoModOnlyStorageCheckTest {
         store.put(StorageLayout.mod(mv), "module example.com/other\n".getBytes(StandardCharsets.UTF_8));
         found.clear();
         assertThat(check.run(false, found::add).corrupt()).isEqualTo(1);
-        assertThat(found).singleElement().satisfies(f -> assertThat(f.problem()).contains("differs from the stored .sum"));
+        assertThat(found)
+                .singleElement()
+                .satisfies(f -> assertThat(f.problem()).contains("differs from the stored .sum"));
     }
 }

@@ -34,6 +34,7 @@ class StorageCheckTest {
 
     @TempDir
     Path tmp;
+
     private Path root;
     private DiskBlobStore store;
     private TestCommits commits;
@@ -52,8 +53,12 @@ class StorageCheckTest {
     }
 
     private StorageCheck.Report fsck(boolean repair, List<Finding> out) throws Exception {
-        StorageCheck check = new StorageCheck(store, commits.committer(),
-                List.of(SumdbSpec.parse(log.verifierKey)), tmp.resolve("fsck-tmp"), Clock.systemUTC());
+        StorageCheck check = new StorageCheck(
+                store,
+                commits.committer(),
+                List.of(SumdbSpec.parse(log.verifierKey)),
+                tmp.resolve("fsck-tmp"),
+                Clock.systemUTC());
         return check.run(repair, out::add);
     }
 
@@ -94,17 +99,22 @@ class StorageCheckTest {
             assertThat(f.subject()).isEqualTo(A.toString());
             assertThat(f.repaired()).isFalse();
         });
-        assertThat(store.exists(StorageLayout.info(A))).as("a check without repair changes nothing").isTrue();
+        assertThat(store.exists(StorageLayout.info(A)))
+                .as("a check without repair changes nothing")
+                .isTrue();
 
         found.clear();
         StorageCheck.Report repaired = fsck(true, found);
-        assertThat(found).singleElement().satisfies(f -> assertThat(f.repaired()).isTrue());
+        assertThat(found)
+                .singleElement()
+                .satisfies(f -> assertThat(f.repaired()).isTrue());
         // The version no longer exists (its .info went first), so the next request fetches it again...
         assertThat(store.exists(StorageLayout.info(A))).isFalse();
         assertThat(store.exists(StorageLayout.zip(A))).isFalse();
         assertThat(Files.readString(file(StorageLayout.list(A.path())))).isEmpty();
         // ...and the damaged bytes are kept for inspection.
-        BlobKey kept = repaired.quarantine().orElseThrow().resolve(StorageLayout.zip(A).value());
+        BlobKey kept =
+                repaired.quarantine().orElseThrow().resolve(StorageLayout.zip(A).value());
         assertThat(store.exists(kept)).isTrue();
         // The other version, the proofs and the pins of the database are untouched.
         assertThat(store.exists(StorageLayout.info(B))).isTrue();
@@ -119,7 +129,8 @@ class StorageCheckTest {
         // Rewrite B's .sum with A's hashes: the zip still matches B's lookup, the .sum does not.
         Path sum = file(StorageLayout.sum(B));
         String a = Files.readString(file(StorageLayout.sum(A)));
-        Files.writeString(sum, a.replace(A.path().value() + " " + A.version(), B.path().value() + " " + B.version()));
+        Files.writeString(
+                sum, a.replace(A.path().value() + " " + A.version(), B.path().value() + " " + B.version()));
         List<Finding> found = new ArrayList<>();
         fsck(false, found);
         assertThat(found).singleElement().satisfies(f -> {
@@ -134,13 +145,18 @@ class StorageCheckTest {
         flipBit(tile, 100);
         List<Finding> found = new ArrayList<>();
         fsck(true, found);
-        assertThat(found).filteredOn(f -> f.severity() == Severity.CORRUPT).singleElement().satisfies(f -> {
-            assertThat(f.what()).isEqualTo("tile");
-            assertThat(f.subject()).endsWith("tile/8/0/000");
-            assertThat(f.problem()).contains("parent tile");
-            assertThat(f.repaired()).isTrue();
-        });
-        assertThat(Files.exists(tile)).as("moved aside, to be fetched and authenticated again").isFalse();
+        assertThat(found)
+                .filteredOn(f -> f.severity() == Severity.CORRUPT)
+                .singleElement()
+                .satisfies(f -> {
+                    assertThat(f.what()).isEqualTo("tile");
+                    assertThat(f.subject()).endsWith("tile/8/0/000");
+                    assertThat(f.problem()).contains("parent tile");
+                    assertThat(f.repaired()).isTrue();
+                });
+        assertThat(Files.exists(tile))
+                .as("moved aside, to be fetched and authenticated again")
+                .isFalse();
     }
 
     @Test
@@ -149,10 +165,13 @@ class StorageCheckTest {
         flipBit(tile, 7);
         List<Finding> found = new ArrayList<>();
         StorageCheck.Report r = fsck(false, found);
-        assertThat(found).filteredOn(f -> f.severity() == Severity.CORRUPT).singleElement().satisfies(f -> {
-            assertThat(f.subject()).endsWith("tile/8/0/001.p/44");
-            assertThat(f.problem()).contains("signed tree head");
-        });
+        assertThat(found)
+                .filteredOn(f -> f.severity() == Severity.CORRUPT)
+                .singleElement()
+                .satisfies(f -> {
+                    assertThat(f.subject()).endsWith("tile/8/0/001.p/44");
+                    assertThat(f.problem()).contains("signed tree head");
+                });
         assertThat(r.corrupt()).isEqualTo(1);
     }
 
@@ -165,7 +184,9 @@ class StorageCheckTest {
         Files.writeString(lookup, text.substring(0, i) + (text.charAt(i) == 'A' ? 'B' : 'A') + text.substring(i + 1));
         List<Finding> found = new ArrayList<>();
         fsck(false, found);
-        assertThat(found).filteredOn(f -> f.what().equals("lookup")).singleElement()
+        assertThat(found)
+                .filteredOn(f -> f.what().equals("lookup"))
+                .singleElement()
                 .satisfies(f -> assertThat(f.problem()).contains("not the one the signed tree holds"));
     }
 
@@ -178,7 +199,9 @@ class StorageCheckTest {
         assertThat(r.corrupt()).isZero();
         assertThat(found).singleElement().satisfies(f -> {
             assertThat(f.what()).isEqualTo("incomplete");
-            assertThat(f.repaired()).as("younger than an hour: perhaps a commit in progress").isFalse();
+            assertThat(f.repaired())
+                    .as("younger than an hour: perhaps a commit in progress")
+                    .isFalse();
         });
         assertThat(Optional.of(store.exists(StorageLayout.zip(c)))).contains(true);
     }

@@ -29,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 class GitSshTest {
     @TempDir
     Path tmp;
+
     private GitFixtures fixtures;
     private GitSshServer ssh;
     private KeyPair clientKey;
@@ -47,12 +48,17 @@ class GitSshTest {
     }
 
     private GitUpstream upstream(String route, String mirrors) {
-        return new GitUpstream(GitRoutes.parse(route, Map.of()), new GitUpstream.Settings(tmp.resolve(mirrors), Duration.ofSeconds(30),
-                1L << 30, Duration.ofSeconds(30)), HttpClient.newHttpClient(), new SimpleMeterRegistry());
+        return new GitUpstream(
+                GitRoutes.parse(route, Map.of()),
+                new GitUpstream.Settings(
+                        tmp.resolve(mirrors), Duration.ofSeconds(30), 1L << 30, Duration.ofSeconds(30)),
+                HttpClient.newHttpClient(),
+                new SimpleMeterRegistry());
     }
 
     private String sshRoute(Path key, Path knownHosts) {
-        return fixtures.host() + "/* ssh://git@127.0.0.1:" + ssh.port() + "/{1} ssh-key=" + key + " known-hosts=" + knownHosts;
+        return fixtures.host() + "/* ssh://git@127.0.0.1:" + ssh.port() + "/{1} ssh-key=" + key + " known-hosts="
+                + knownHosts;
     }
 
     private String h1(GitUpstream git, String module, String version) throws IOException {
@@ -67,12 +73,19 @@ class GitSshTest {
         Path knownHosts = Files.writeString(tmp.resolve("known_hosts"), ssh.knownHostsLine() + "\n");
         String plain = fixtures.module("plain");
         try (GitUpstream overSsh = upstream(sshRoute(key, knownHosts), "m-ssh");
-             GitUpstream overHttp = upstream(fixtures.host() + " go-get insecure", "m-http")) {
-            String list = new String(overSsh.fetch(ModuleEscaping.escapePath(plain) + "/@v/list", 1 << 20), StandardCharsets.UTF_8);
+                GitUpstream overHttp = upstream(fixtures.host() + " go-get insecure", "m-http")) {
+            String list = new String(
+                    overSsh.fetch(ModuleEscaping.escapePath(plain) + "/@v/list", 1 << 20), StandardCharsets.UTF_8);
             assertThat(list).isEqualTo("v1.0.0\nv1.1.0\nv1.2.0-rc.1\n");
-            String dev = new String(overSsh.fetch(ModuleEscaping.escapePath(plain) + "/@v/dev.info", 1 << 20), StandardCharsets.UTF_8);
-            assertThat(dev).isEqualTo(new String(overHttp.fetch(ModuleEscaping.escapePath(plain) + "/@v/dev.info", 1 << 20),
-                    StandardCharsets.UTF_8).replace(fixtures.server().repoUrl("plain"), "ssh://git@127.0.0.1:" + ssh.port() + "/plain"));
+            String dev = new String(
+                    overSsh.fetch(ModuleEscaping.escapePath(plain) + "/@v/dev.info", 1 << 20), StandardCharsets.UTF_8);
+            assertThat(dev)
+                    .isEqualTo(new String(
+                                    overHttp.fetch(ModuleEscaping.escapePath(plain) + "/@v/dev.info", 1 << 20),
+                                    StandardCharsets.UTF_8)
+                            .replace(
+                                    fixtures.server().repoUrl("plain"),
+                                    "ssh://git@127.0.0.1:" + ssh.port() + "/plain"));
             assertThat(h1(overSsh, plain, "v1.1.0")).isEqualTo(h1(overHttp, plain, "v1.1.0"));
         }
     }
@@ -82,10 +95,13 @@ class GitSshTest {
         Path key = GitSshServer.writePrivateKey(GitSshServer.newKeyPair(), tmp.resolve("other_key"));
         Path knownHosts = Files.writeString(tmp.resolve("known_hosts"), ssh.knownHostsLine() + "\n");
         try (GitUpstream git = upstream(sshRoute(key, knownHosts), "m")) {
-            assertThatThrownBy(() -> git.fetch(ModuleEscaping.escapePath(fixtures.module("plain")) + "/@v/list", 1 << 20))
+            assertThatThrownBy(
+                            () -> git.fetch(ModuleEscaping.escapePath(fixtures.module("plain")) + "/@v/list", 1 << 20))
                     .isInstanceOfSatisfying(ProxyException.class, e -> {
                         assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED);
-                        assertThat(e.getMessage()).contains("authentication failed").contains("other_key");
+                        assertThat(e.getMessage())
+                                .contains("authentication failed")
+                                .contains("other_key");
                     });
         }
     }
@@ -93,17 +109,21 @@ class GitSshTest {
     @Test
     void anUnknownHostKeyIsRefused() throws IOException {
         Path key = GitSshServer.writePrivateKey(clientKey, tmp.resolve("id_ecdsa"));
-        String stranger = ssh.knownHostsLine().replaceFirst(" .*", " ") + PublicKeyEntry.toString(
-                GitSshServer.newKeyPair().getPublic());
+        String stranger = ssh.knownHostsLine().replaceFirst(" .*", " ")
+                + PublicKeyEntry.toString(GitSshServer.newKeyPair().getPublic());
         Path knownHosts = Files.writeString(tmp.resolve("known_hosts"), stranger + "\n");
         try (GitUpstream git = upstream(sshRoute(key, knownHosts), "m")) {
-            assertThatThrownBy(() -> git.fetch(ModuleEscaping.escapePath(fixtures.module("plain")) + "/@v/list", 1 << 20))
-                    .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED));
+            assertThatThrownBy(
+                            () -> git.fetch(ModuleEscaping.escapePath(fixtures.module("plain")) + "/@v/list", 1 << 20))
+                    .isInstanceOfSatisfying(
+                            ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED));
         }
         Path empty = Files.writeString(tmp.resolve("empty_known_hosts"), "");
         try (GitUpstream git = upstream(sshRoute(key, empty), "m2")) {
-            assertThatThrownBy(() -> git.fetch(ModuleEscaping.escapePath(fixtures.module("plain")) + "/@v/list", 1 << 20))
-                    .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED));
+            assertThatThrownBy(
+                            () -> git.fetch(ModuleEscaping.escapePath(fixtures.module("plain")) + "/@v/list", 1 << 20))
+                    .isInstanceOfSatisfying(
+                            ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED));
         }
     }
 }

@@ -47,6 +47,7 @@ class GitUpstreamGoIT {
     private GitUpstream git;
     /** Granary's answers, computed once: query -> {Version, Time, Sum, GoModSum, Origin}. */
     private final Map<String, Map<String, String>> granary = new LinkedHashMap<>();
+
     private final Map<String, List<String>> granaryLists = new LinkedHashMap<>();
 
     @BeforeAll
@@ -54,16 +55,26 @@ class GitUpstreamGoIT {
         tmp = dir;
         fixtures = GitFixtures.start(tmp.resolve("repos"));
         Path netrc = tmp.resolve("netrc");
-        Files.writeString(netrc, "machine " + fixtures.host() + " login " + GitFixtures.USER + " password " + GitFixtures.PASSWORD + "\n");
-        GitRoutes routes = GitRoutes.parse(fixtures.host() + "/secret go-get insecure netrc=" + netrc + "\n"
-                + fixtures.host() + " go-get insecure", Map.of());
-        git = new GitUpstream(routes, new GitUpstream.Settings(tmp.resolve("mirrors"), Duration.ofMinutes(1), 1L << 30,
-                Duration.ofSeconds(1)), HttpClient.newHttpClient(), new SimpleMeterRegistry());
+        Files.writeString(
+                netrc,
+                "machine " + fixtures.host() + " login " + GitFixtures.USER + " password " + GitFixtures.PASSWORD
+                        + "\n");
+        GitRoutes routes = GitRoutes.parse(
+                fixtures.host() + "/secret go-get insecure netrc=" + netrc + "\n" + fixtures.host()
+                        + " go-get insecure",
+                Map.of());
+        git = new GitUpstream(
+                routes,
+                new GitUpstream.Settings(
+                        tmp.resolve("mirrors"), Duration.ofMinutes(1), 1L << 30, Duration.ofSeconds(1)),
+                HttpClient.newHttpClient(),
+                new SimpleMeterRegistry());
         for (String q : fixtures.queries()) {
             granary.put(q, granaryAnswer(q));
         }
         for (String m : fixtures.modules()) {
-            String list = new String(git.fetch(ModuleEscaping.escapePath(m) + "/@v/list", 1 << 20), StandardCharsets.UTF_8);
+            String list =
+                    new String(git.fetch(ModuleEscaping.escapePath(m) + "/@v/list", 1 << 20), StandardCharsets.UTF_8);
             granaryLists.put(m, list.isEmpty() ? List.of() : List.of(list.split("\n")));
         }
     }
@@ -89,7 +100,8 @@ class GitUpstreamGoIT {
         JsonNode n = JSON.readTree(info);
         String version = n.get("Version").asText();
         // A query answers the canonical version, whose own .info must say the same.
-        JsonNode canonical = JSON.readTree(git.fetch(escaped + "/@v/" + ModuleEscaping.escapeVersion(version) + ".info", 1 << 20));
+        JsonNode canonical =
+                JSON.readTree(git.fetch(escaped + "/@v/" + ModuleEscaping.escapeVersion(version) + ".info", 1 << 20));
         assertThat(canonical.get("Version").asText()).isEqualTo(version);
         ModuleVersion mv = ModuleVersion.of(module, version);
         byte[] mod = git.fetch(escaped + "/@v/" + mv.escapedVersion() + ".mod", 16 << 20);
@@ -116,8 +128,10 @@ class GitUpstreamGoIT {
                 .env("GOFLAGS", "")
                 .env("GIT_TERMINAL_PROMPT", "0")
                 .env("GIT_CONFIG_NOSYSTEM", "1");
-        Files.writeString(go.home().resolve(".netrc"),
-                "machine " + fixtures.host() + " login " + GitFixtures.USER + " password " + GitFixtures.PASSWORD + "\n");
+        Files.writeString(
+                go.home().resolve(".netrc"),
+                "machine " + fixtures.host() + " login " + GitFixtures.USER + " password " + GitFixtures.PASSWORD
+                        + "\n");
         return go;
     }
 
@@ -133,10 +147,13 @@ class GitUpstreamGoIT {
             }
             GoCommand.Result r = go.run(tmp, "mod", "download", "-json", q);
             JsonNode d = JSON.readTree(r.output());
-            assertThat(d.has("Error")).as(q + " with " + bin + ": " + r.output()).isFalse();
+            assertThat(d.has("Error"))
+                    .as(q + " with " + bin + ": " + r.output())
+                    .isFalse();
             Map<String, String> want = new LinkedHashMap<>();
             want.put("Version", d.get("Version").asText());
-            JsonNode info = JSON.readTree(Files.readAllBytes(Path.of(d.get("Info").asText())));
+            JsonNode info =
+                    JSON.readTree(Files.readAllBytes(Path.of(d.get("Info").asText())));
             want.put("Time", info.get("Time").asText());
             want.put("Sum", d.get("Sum").asText());
             want.put("GoModSum", d.get("GoModSum").asText());
@@ -170,7 +187,9 @@ class GitUpstreamGoIT {
             }
         }
         assertThat(mismatches).as("differences from " + bin).isEmpty();
-        assertThat(tagSums).as("answers whose whole origin, tag sum included, was compared").isGreaterThanOrEqualTo(5);
+        assertThat(tagSums)
+                .as("answers whose whole origin, tag sum included, was compared")
+                .isGreaterThanOrEqualTo(5);
     }
 
     @EachGoToolchain
@@ -179,7 +198,9 @@ class GitUpstreamGoIT {
         for (String m : fixtures.modules()) {
             GoCommand.Result r = go.run(tmp, "list", "-m", "-versions", "-json", m + "@latest");
             JsonNode d = JSON.readTree(r.output());
-            assertThat(d.has("Error")).as(m + " with " + bin + ": " + r.output()).isFalse();
+            assertThat(d.has("Error"))
+                    .as(m + " with " + bin + ": " + r.output())
+                    .isFalse();
             List<String> want = new ArrayList<>();
             for (Iterator<JsonNode> it = d.path("Versions").elements(); it.hasNext(); ) {
                 want.add(it.next().asText());
@@ -191,13 +212,24 @@ class GitUpstreamGoIT {
     @Test
     void queriesByBranchTagAndHashResolveToTheSameVersion() {
         String dev = granary.get(fixtures.module("plain") + "@dev").get("Version");
-        String byHash = granary.get(fixtures.module("plain") + "@" + fixtures.commits.get("plain-dev-1").substring(0, 12)).get("Version");
-        assertThat(dev).startsWith("v1.1.1-0.").endsWith(fixtures.commits.get("plain-dev-2").substring(0, 12));
-        assertThat(byHash).startsWith("v1.1.1-0.").endsWith(fixtures.commits.get("plain-dev-1").substring(0, 12));
-        assertThat(granary.get(fixtures.module("plain") + "@pre").get("Version")).startsWith("v1.2.0-rc.1.0.");
-        assertThat(granary.get(fixtures.module("untagged") + "@latest").get("Version")).startsWith("v0.0.0-");
-        assertThat(granary.get(fixtures.module("mono/sub") + "@main").get("Version")).startsWith("v1.1.1-0.");
-        assertThat(granary.get(fixtures.module("major/v3") + "@main").get("Version")).startsWith("v3.0.1-0.");
-        assertThat(granary.get(fixtures.module("incompat") + "@latest").get("Version")).isEqualTo("v2.1.0+incompatible");
+        String byHash = granary.get(fixtures.module("plain") + "@"
+                        + fixtures.commits.get("plain-dev-1").substring(0, 12))
+                .get("Version");
+        assertThat(dev)
+                .startsWith("v1.1.1-0.")
+                .endsWith(fixtures.commits.get("plain-dev-2").substring(0, 12));
+        assertThat(byHash)
+                .startsWith("v1.1.1-0.")
+                .endsWith(fixtures.commits.get("plain-dev-1").substring(0, 12));
+        assertThat(granary.get(fixtures.module("plain") + "@pre").get("Version"))
+                .startsWith("v1.2.0-rc.1.0.");
+        assertThat(granary.get(fixtures.module("untagged") + "@latest").get("Version"))
+                .startsWith("v0.0.0-");
+        assertThat(granary.get(fixtures.module("mono/sub") + "@main").get("Version"))
+                .startsWith("v1.1.1-0.");
+        assertThat(granary.get(fixtures.module("major/v3") + "@main").get("Version"))
+                .startsWith("v3.0.1-0.");
+        assertThat(granary.get(fixtures.module("incompat") + "@latest").get("Version"))
+                .isEqualTo("v2.1.0+incompatible");
     }
 }

@@ -21,9 +21,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -34,6 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
 class GitUpstreamTest {
     @TempDir
     Path tmp;
+
     private GitFixtures fixtures;
     private final MeterRegistry registry = new SimpleMeterRegistry();
 
@@ -48,8 +49,11 @@ class GitUpstreamTest {
     }
 
     private GitUpstream upstream(String routes, Duration timeout, long maxBytes, Duration freshness) {
-        return new GitUpstream(GitRoutes.parse(routes, Map.of()), new GitUpstream.Settings(tmp.resolve("mirrors"), timeout,
-                maxBytes, freshness), HttpClient.newHttpClient(), registry);
+        return new GitUpstream(
+                GitRoutes.parse(routes, Map.of()),
+                new GitUpstream.Settings(tmp.resolve("mirrors"), timeout, maxBytes, freshness),
+                HttpClient.newHttpClient(),
+                registry);
     }
 
     private GitUpstream upstream() {
@@ -61,21 +65,31 @@ class GitUpstreamTest {
     }
 
     private double fetches() {
-        return registry.find("granary.git.fetch").timers().stream().mapToLong(t -> t.count()).sum();
+        return registry.find("granary.git.fetch").timers().stream()
+                .mapToLong(t -> t.count())
+                .sum();
     }
 
     @Test
     void aGitLabSubgroupProjectIsFoundWhenTheMetaRequestCarriesCredentials() throws IOException {
         Path netrc = tmp.resolve("netrc");
-        Files.writeString(netrc, "machine " + fixtures.host() + " login " + GitFixtures.USER + " password " + GitFixtures.PASSWORD + "\n");
-        try (GitUpstream withCredentials = upstream(fixtures.host() + " go-get insecure netrc=" + netrc,
-                Duration.ofMinutes(1), 1L << 30, Duration.ofSeconds(30))) {
+        Files.writeString(
+                netrc,
+                "machine " + fixtures.host() + " login " + GitFixtures.USER + " password " + GitFixtures.PASSWORD
+                        + "\n");
+        try (GitUpstream withCredentials = upstream(
+                fixtures.host() + " go-get insecure netrc=" + netrc,
+                Duration.ofMinutes(1),
+                1L << 30,
+                Duration.ofSeconds(30))) {
             assertThat(list(withCredentials, fixtures.module("group/sub/proj"))).isEqualTo("v1.0.0\n");
         }
         try (GitUpstream anonymous = upstream()) {
             // Told that group/sub is the repository, like the go command without .netrc: there is no such repository.
             assertThatThrownBy(() -> list(anonymous, fixtures.module("group/sub/proj")))
-                    .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.isNotFound()).isTrue());
+                    .isInstanceOfSatisfying(
+                            ProxyException.class,
+                            e -> assertThat(e.isNotFound()).isTrue());
         }
     }
 
@@ -99,23 +113,27 @@ class GitUpstreamTest {
 
     @Test
     void aRepositoryThatDisappearsKeepsServingItsMirror() throws IOException {
-        try (GitUpstream git = upstream(fixtures.host() + " go-get insecure", Duration.ofSeconds(20), 1L << 30, Duration.ofMillis(1))) {
+        try (GitUpstream git = upstream(
+                fixtures.host() + " go-get insecure", Duration.ofSeconds(20), 1L << 30, Duration.ofMillis(1))) {
             String before = list(git, fixtures.module("plain"));
             byte[] info = git.fetch(ModuleEscaping.escapePath(fixtures.module("plain")) + "/@v/dev.info", 1 << 20);
             fixtures.close();
             // The meta tag is cached and the mirror holds the refs: the answers stay, fetches fail quietly.
             assertThat(list(git, fixtures.module("plain"))).isEqualTo(before);
-            assertThat(git.fetch(ModuleEscaping.escapePath(fixtures.module("plain")) + "/@v/dev.info", 1 << 20)).isEqualTo(info);
+            assertThat(git.fetch(ModuleEscaping.escapePath(fixtures.module("plain")) + "/@v/dev.info", 1 << 20))
+                    .isEqualTo(info);
             Path zip = tmp.resolve("v.zip");
             git.download(ModuleEscaping.escapePath(fixtures.module("plain")) + "/@v/v1.0.0.zip", zip, 1L << 30);
             assertThat(Files.size(zip)).isPositive();
-            assertThat(registry.find("granary.git.fetch").tag("result", "error").timer()).isNotNull();
+            assertThat(registry.find("granary.git.fetch").tag("result", "error").timer())
+                    .isNotNull();
         }
     }
 
     @Test
     void aRepositoryLargerThanTheBoundIsRefusedAndItsMirrorRemoved() throws IOException {
-        try (GitUpstream git = upstream(fixtures.host() + " go-get insecure", Duration.ofMinutes(1), 2048, Duration.ofSeconds(30))) {
+        try (GitUpstream git =
+                upstream(fixtures.host() + " go-get insecure", Duration.ofMinutes(1), 2048, Duration.ofSeconds(30))) {
             assertThatThrownBy(() -> list(git, fixtures.module("plain")))
                     .isInstanceOfSatisfying(ProxyException.class, e -> {
                         assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED);
@@ -145,7 +163,8 @@ class GitUpstreamTest {
             String route = "slow.example/* http://127.0.0.1:" + silent.getLocalPort() + "/{1} insecure";
             try (GitUpstream git = upstream(route, Duration.ofSeconds(1), 1L << 30, Duration.ofSeconds(30))) {
                 assertThatThrownBy(() -> list(git, "slow.example/repo"))
-                        .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_TIMEOUT));
+                        .isInstanceOfSatisfying(
+                                ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_TIMEOUT));
             }
         } finally {
             silent.close();
@@ -161,9 +180,11 @@ class GitUpstreamTest {
             String empty = ModuleEscaping.escapePath(fixtures.module("empty"));
             assertThat(git.fetch(empty + "/@v/list", 1024)).isEmpty();
             assertThatThrownBy(() -> git.fetch(empty + "/@latest", 1024))
-                    .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
+                    .isInstanceOfSatisfying(
+                            ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
             assertThatThrownBy(() -> git.fetch(empty + "/@v/main.info", 1024))
-                    .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
+                    .isInstanceOfSatisfying(
+                            ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
         }
     }
 
@@ -171,15 +192,20 @@ class GitUpstreamTest {
     void pathsOutsideTheRoutesAndUnknownVersionsAreNotFound() {
         try (GitUpstream git = upstream()) {
             assertThatThrownBy(() -> git.fetch("github.com/x/y/@v/list", 1024))
-                    .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
+                    .isInstanceOfSatisfying(
+                            ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
             String plain = ModuleEscaping.escapePath(fixtures.module("plain"));
             for (String v : List.of("v9.9.9", "v2.0.0", "nosuchbranch", "v1.1.1-0.20231115021320-000000000000")) {
-                assertThatThrownBy(() -> git.fetch(plain + "/@v/" + v + ".info", 1024)).as(v)
-                        .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
+                assertThatThrownBy(() -> git.fetch(plain + "/@v/" + v + ".info", 1024))
+                        .as(v)
+                        .isInstanceOfSatisfying(
+                                ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
             }
             // A version of a subdirectory module that is tagged only at the root is no version of it.
-            assertThatThrownBy(() -> git.fetch(ModuleEscaping.escapePath(fixtures.module("mono/sub")) + "/@v/v9.9.9.info", 1024))
-                    .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
+            assertThatThrownBy(() ->
+                            git.fetch(ModuleEscaping.escapePath(fixtures.module("mono/sub")) + "/@v/v9.9.9.info", 1024))
+                    .isInstanceOfSatisfying(
+                            ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
         }
     }
 }

@@ -28,7 +28,8 @@ class BundleProducerTest {
                 pkg("example.com/app/lib", "lib", true, "", false),
                 pkg("example.com/app/lib [example.com/app/lib.test]", "lib", true, "example.com/app/lib", false),
                 pkg("example.com/app/lib.test", "main", true, "", false));
-        assertThat(BundleProducer.importable(listed)).containsExactly("fmt", "golang.org/x/useinternal", "rsc.io/quote");
+        assertThat(BundleProducer.importable(listed))
+                .containsExactly("fmt", "golang.org/x/useinternal", "rsc.io/quote");
     }
 
     @Test

@@ -13,6 +13,7 @@ import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,7 +23,6 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import java.util.Arrays;
 
 class BundleRoundTripTest {
     @TempDir
@@ -36,13 +36,17 @@ class BundleRoundTripTest {
         cache = tmp.resolve("producer");
         written = CacheDirs.fill(cache, 40, 20_000, 7);
         // What a real cache holds besides entries: none of it belongs in a bundle.
-        Files.writeString(cache.resolve("README"), "This directory holds cached build artifacts from the Go build system.\n");
+        Files.writeString(
+                cache.resolve("README"), "This directory holds cached build artifacts from the Go build system.\n");
         Files.writeString(cache.resolve("trim.txt"), "1795804952");
         Files.writeString(cache.resolve("testexpire.txt"), "1795804952000000000");
         Files.createDirectories(cache.resolve("fuzz/example.com/p/FuzzX"));
         // Go 1.24+ caches executables as <output>-d directories holding the binary.
         String exe = CacheDirs.id("executable");
-        Files.createDirectories(cache.resolve(exe.substring(0, 2)).resolve(exe + "-d")).resolve("tool").toFile().createNewFile();
+        Files.createDirectories(cache.resolve(exe.substring(0, 2)).resolve(exe + "-d"))
+                .resolve("tool")
+                .toFile()
+                .createNewFile();
     }
 
     private byte[] pack() throws IOException {
@@ -53,8 +57,13 @@ class BundleRoundTripTest {
     }
 
     private static BundleWriter.Draft draft() {
-        return new BundleWriter.Draft("example.com/app", CacheDirs.inputs("go1.26.8", false), CacheDirs.id("gosum"),
-                List.of("rsc.io/quote@v1.5.2"), 12, "granary test");
+        return new BundleWriter.Draft(
+                "example.com/app",
+                CacheDirs.inputs("go1.26.8", false),
+                CacheDirs.id("gosum"),
+                List.of("rsc.io/quote@v1.5.2"),
+                12,
+                "granary test");
     }
 
     @Test
@@ -79,14 +88,19 @@ class BundleRoundTripTest {
             Path d = restored.resolve(w.outputId().substring(0, 2)).resolve(w.outputId() + "-d");
             assertThat(Files.readAllBytes(d)).isEqualTo(w.output());
             Path a = restored.resolve(w.actionId().substring(0, 2)).resolve(w.actionId() + "-a");
-            assertThat(Files.readAllBytes(a)).isEqualTo(Files.readAllBytes(cache.resolve(w.actionId().substring(0, 2)).resolve(w.actionId() + "-a")));
+            assertThat(Files.readAllBytes(a))
+                    .isEqualTo(Files.readAllBytes(
+                            cache.resolve(w.actionId().substring(0, 2)).resolve(w.actionId() + "-a")));
             // The go command removes entries unused for five days: restored ones must look new.
-            assertThat(Files.getLastModifiedTime(d).toInstant()).isAfter(Instant.now().minus(Duration.ofHours(1)));
+            assertThat(Files.getLastModifiedTime(d).toInstant())
+                    .isAfter(Instant.now().minus(Duration.ofHours(1)));
         }
         assertThat(restored.resolve("README")).doesNotExist();
         assertThat(restored.resolve("trim.txt")).doesNotExist();
         try (Stream<Path> s = Files.walk(restored)) {
-            assertThat(s.filter(p -> p.getFileName().toString().endsWith(".tmp")).toList()).isEmpty();
+            assertThat(s.filter(p -> p.getFileName().toString().endsWith(".tmp"))
+                            .toList())
+                    .isEmpty();
         }
     }
 
@@ -111,7 +125,9 @@ class BundleRoundTripTest {
             assertThat(again.placed()).isZero();
             assertThat(again.present()).isEqualTo(80);
         }
-        assertThat(restored.resolve(more.get(0).outputId().substring(0, 2)).resolve(more.get(0).outputId() + "-d")).exists();
+        assertThat(restored.resolve(more.get(0).outputId().substring(0, 2))
+                        .resolve(more.get(0).outputId() + "-d"))
+                .exists();
     }
 
     @Test
@@ -120,7 +136,9 @@ class BundleRoundTripTest {
         Path d = cache.resolve(w.outputId().substring(0, 2)).resolve(w.outputId() + "-d");
         Files.write(d, "not what was built".getBytes());
         List<BundleManifest.FileEntry> files = BundleWriter.scan(cache, Progress.NONE);
-        assertThat(files).hasSize(78).noneMatch(f -> f.cacheId().equals(w.outputId()) || f.cacheId().equals(w.actionId()));
+        assertThat(files)
+                .hasSize(78)
+                .noneMatch(f -> f.cacheId().equals(w.outputId()) || f.cacheId().equals(w.actionId()));
     }
 
     @Test
@@ -134,7 +152,8 @@ class BundleRoundTripTest {
         entries.put(name, evil);
         List<BundleManifest.FileEntry> files = new ArrayList<>();
         for (BundleManifest.FileEntry f : m.files()) {
-            files.add(f.name().equals(name) ? new BundleManifest.FileEntry(name, evil.length, CacheIds.sha256(evil)) : f);
+            files.add(
+                    f.name().equals(name) ? new BundleManifest.FileEntry(name, evil.length, CacheIds.sha256(evil)) : f);
         }
         byte[] bundle = archive(withFiles(m, files).toJson(), entries);
         assertRefused(bundle, BundleException.Reason.CORRUPT, "must be named by the SHA-256 of its content");
@@ -169,10 +188,11 @@ class BundleRoundTripTest {
         byte[] whole = pack();
         byte[] cut = Arrays.copyOf(whole, whole.length / 2);
         assertThatThrownBy(() -> {
-            try (BundleReader r = BundleReader.open(new ByteArrayInputStream(cut))) {
-                r.extract(tmp.resolve("cut"), Progress.NONE);
-            }
-        }).isInstanceOf(BundleException.class);
+                    try (BundleReader r = BundleReader.open(new ByteArrayInputStream(cut))) {
+                        r.extract(tmp.resolve("cut"), Progress.NONE);
+                    }
+                })
+                .isInstanceOf(BundleException.class);
     }
 
     @Test
@@ -195,13 +215,15 @@ class BundleRoundTripTest {
         BundleManifest m = manifestOf(pack());
         String json = new String(m.toJson()).replace(m.id(), "0123456789abcdef0123456789abcdef");
         assertThatThrownBy(() -> BundleReader.open(new ByteArrayInputStream(archive(json.getBytes(), contents()))))
-                .isInstanceOf(BundleException.class).hasMessageContaining("not the identity of its inputs");
+                .isInstanceOf(BundleException.class)
+                .hasMessageContaining("not the identity of its inputs");
     }
 
     @Test
     void somethingElseEntirelyIsRefusedAsMalformed() {
         assertThatThrownBy(() -> BundleReader.open(new ByteArrayInputStream("hello".getBytes())))
-                .isInstanceOfSatisfying(BundleException.class, e -> assertThat(e.reason()).isEqualTo(BundleException.Reason.MALFORMED));
+                .isInstanceOfSatisfying(
+                        BundleException.class, e -> assertThat(e.reason()).isEqualTo(BundleException.Reason.MALFORMED));
     }
 
     @Test
@@ -214,26 +236,31 @@ class BundleRoundTripTest {
         String first = m.files().get(0).name();
         entries.put(first, new byte[entries.get(first).length]);
         assertThatThrownBy(() -> {
-            try (BundleReader r = BundleReader.open(new ByteArrayInputStream(archive(m.toJson(), entries)))) {
-                r.verify(Progress.NONE);
-            }
-        }).isInstanceOf(BundleException.class);
+                    try (BundleReader r = BundleReader.open(new ByteArrayInputStream(archive(m.toJson(), entries)))) {
+                        r.verify(Progress.NONE);
+                    }
+                })
+                .isInstanceOf(BundleException.class);
     }
 
     private void assertRefused(byte[] bundle, BundleException.Reason reason, String text) throws IOException {
         Path target = tmp.resolve("refused");
         Files.createDirectories(target);
-        Path existing = Files.writeString(Files.createDirectories(target.resolve("00")).resolve(CacheDirs.id("x") + "-d"), "x");
+        Path existing =
+                Files.writeString(Files.createDirectories(target.resolve("00")).resolve(CacheDirs.id("x") + "-d"), "x");
         assertThatThrownBy(() -> {
-            try (BundleReader r = BundleReader.open(new ByteArrayInputStream(bundle))) {
-                r.extract(target, Progress.NONE);
-            }
-        }).isInstanceOfSatisfying(BundleException.class, e -> {
-            assertThat(e.reason()).isEqualTo(reason);
-            assertThat(e.getMessage()).contains(text);
-        });
+                    try (BundleReader r = BundleReader.open(new ByteArrayInputStream(bundle))) {
+                        r.extract(target, Progress.NONE);
+                    }
+                })
+                .isInstanceOfSatisfying(BundleException.class, e -> {
+                    assertThat(e.reason()).isEqualTo(reason);
+                    assertThat(e.getMessage()).contains(text);
+                });
         try (Stream<Path> s = Files.walk(target)) {
-            assertThat(s.filter(Files::isRegularFile).toList()).as("a refused bundle leaves the cache as it was").containsExactly(existing);
+            assertThat(s.filter(Files::isRegularFile).toList())
+                    .as("a refused bundle leaves the cache as it was")
+                    .containsExactly(existing);
         }
     }
 
@@ -253,8 +280,17 @@ class BundleRoundTripTest {
     }
 
     private static BundleManifest withFiles(BundleManifest m, List<BundleManifest.FileEntry> files) {
-        return new BundleManifest(m.format(), m.id(), m.name(), m.created(), m.builder(), m.inputs(), m.gosum(), m.modules(),
-                m.packages(), files);
+        return new BundleManifest(
+                m.format(),
+                m.id(),
+                m.name(),
+                m.created(),
+                m.builder(),
+                m.inputs(),
+                m.gosum(),
+                m.modules(),
+                m.packages(),
+                files);
     }
 
     static byte[] archive(byte[] manifest, Map<String, byte[]> entries) throws IOException {

@@ -25,9 +25,18 @@ class BundleStoreTest {
         CacheDirs.fill(cache, 5, 2000, seed);
         Path file = tmp.resolve("bundle-" + seed + ".tar.zst");
         try (OutputStream out = Files.newOutputStream(file)) {
-            BundleWriter.write(cache, BundleWriter.scan(cache, Progress.NONE),
-                    new BundleWriter.Draft("example.com/app", CacheDirs.inputs(goVersion, true), CacheDirs.id("sum"), List.of(), 3, "test"),
-                    out, Progress.NONE);
+            BundleWriter.write(
+                    cache,
+                    BundleWriter.scan(cache, Progress.NONE),
+                    new BundleWriter.Draft(
+                            "example.com/app",
+                            CacheDirs.inputs(goVersion, true),
+                            CacheDirs.id("sum"),
+                            List.of(),
+                            3,
+                            "test"),
+                    out,
+                    Progress.NONE);
         }
         return file;
     }
@@ -44,14 +53,17 @@ class BundleStoreTest {
             assertThat(e.signed()).isFalse();
         });
         BundleManifest other = bundles.publish(bundle("go1.19.8", 2), null);
-        assertThat(bundles.index().bundles()).extracting(BundleStore.IndexEntry::id).containsExactlyInAnyOrder(m.id(), other.id());
+        assertThat(bundles.index().bundles())
+                .extracting(BundleStore.IndexEntry::id)
+                .containsExactlyInAnyOrder(m.id(), other.id());
     }
 
     @Test
     void aBundleNamedWronglyOrDamagedIsRefusedAndNothingChanges() throws Exception {
         Path good = bundle("go1.26.8", 1);
         assertThatThrownBy(() -> bundles.publish(good, "0123456789abcdef0123456789abcdef"))
-                .isInstanceOf(BundleException.class).hasMessageContaining("identity");
+                .isInstanceOf(BundleException.class)
+                .hasMessageContaining("identity");
         byte[] b = Files.readAllBytes(good);
         b[b.length - 40] ^= 0x55;
         Path bad = Files.write(tmp.resolve("bad.tar.zst"), b);
@@ -63,10 +75,12 @@ class BundleStoreTest {
     void aSignatureGoesWithItsBundleAndARepublishDropsIt() throws Exception {
         Path file = bundle("go1.26.8", 1);
         BundleManifest m = bundles.publish(file, null);
-        Path sig = Files.writeString(tmp.resolve("b.asc"), "-----BEGIN PGP SIGNATURE-----\n\nxyz\n-----END PGP SIGNATURE-----\n");
+        Path sig = Files.writeString(
+                tmp.resolve("b.asc"), "-----BEGIN PGP SIGNATURE-----\n\nxyz\n-----END PGP SIGNATURE-----\n");
         assertThat(bundles.publishSignature(m.id(), sig)).isTrue();
         assertThat(bundles.index().bundles().get(0).signed()).isTrue();
-        assertThat(bundles.publishSignature("0123456789abcdef0123456789abcdef", sig)).isFalse();
+        assertThat(bundles.publishSignature("0123456789abcdef0123456789abcdef", sig))
+                .isFalse();
         assertThatThrownBy(() -> bundles.publishSignature(m.id(), Files.writeString(tmp.resolve("n"), "hello")))
                 .isInstanceOf(IllegalArgumentException.class);
         bundles.publish(file, m.id());

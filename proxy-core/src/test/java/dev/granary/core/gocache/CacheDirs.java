@@ -11,12 +11,10 @@ import java.util.TreeMap;
 
 /** Build cache directories laid out as the go command writes them, with seeded content, for tests. */
 final class CacheDirs {
-    private CacheDirs() {
-    }
+    private CacheDirs() {}
 
     /** An output and the action entry that points at it. */
-    record Written(String actionId, String outputId, byte[] output) {
-    }
+    record Written(String actionId, String outputId, byte[] output) {}
 
     /** Writes {@code n} outputs with action entries into {@code dir}; sizes vary up to {@code maxSize}. */
     static List<Written> fill(Path dir, int n, int maxSize, long seed) throws IOException {
@@ -47,7 +45,18 @@ final class CacheDirs {
     }
 
     static KeyInputs inputs(String goVersion, boolean trimpath) {
-        return new KeyInputs(goVersion, "linux", "amd64", "GOAMD64=v1", false, new TreeMap<>(), "", "", trimpath, false,
-                List.of(), trimpath ? "" : "/home/ci/go/pkg/mod");
+        return new KeyInputs(
+                goVersion,
+                "linux",
+                "amd64",
+                "GOAMD64=v1",
+                false,
+                new TreeMap<>(),
+                "",
+                "",
+                trimpath,
+                false,
+                List.of(),
+                trimpath ? "" : "/home/ci/go/pkg/mod");
     }
 }

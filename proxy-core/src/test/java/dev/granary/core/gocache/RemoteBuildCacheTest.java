@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.granary.core.Meters;
 import dev.granary.core.layout.StorageLayout;
+import dev.granary.storage.BlobKey;
 import dev.granary.storage.BlobStore;
 import dev.granary.storage.memory.MemoryBlobStore;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -21,7 +22,6 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.granary.storage.BlobKey;
 
 class RemoteBuildCacheTest {
     @TempDir
@@ -34,7 +34,8 @@ class RemoteBuildCacheTest {
     private int files;
 
     private RemoteBuildCache cache(long maxBytes, Duration maxAge) {
-        return new RemoteBuildCache(store, new RemoteBuildCache.Settings(maxBytes, maxAge), registry, nanos::get, clock);
+        return new RemoteBuildCache(
+                store, new RemoteBuildCache.Settings(maxBytes, maxAge), registry, nanos::get, clock);
     }
 
     /** Puts {@code size} seeded bytes for a new action; returns the action ID. */
@@ -60,9 +61,21 @@ class RemoteBuildCacheTest {
         assertThat(hit.get().time()).isEqualTo(clock.instant());
         hit.get().output().close();
         assertThat(c.get(CacheDirs.id("never put"))).isEmpty();
-        assertThat(registry.get(Meters.GOCACHE_LOOKUPS).tag("result", "hit").counter().count()).isEqualTo(1);
-        assertThat(registry.get(Meters.GOCACHE_LOOKUPS).tag("result", "miss").counter().count()).isEqualTo(1);
-        assertThat(registry.get(Meters.GOCACHE_TRANSFERRED).tag("direction", "upload").counter().count()).isEqualTo(5000);
+        assertThat(registry.get(Meters.GOCACHE_LOOKUPS)
+                        .tag("result", "hit")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
+        assertThat(registry.get(Meters.GOCACHE_LOOKUPS)
+                        .tag("result", "miss")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
+        assertThat(registry.get(Meters.GOCACHE_TRANSFERRED)
+                        .tag("direction", "upload")
+                        .counter()
+                        .count())
+                .isEqualTo(5000);
         assertThat(registry.get(Meters.GOCACHE_ENTRY_AGE).summary().count()).isEqualTo(1);
     }
 
@@ -72,9 +85,14 @@ class RemoteBuildCacheTest {
         Path f = Files.writeString(tmp.resolve("body"), "poison");
         String claimed = CacheDirs.id("what the go command built");
         assertThatThrownBy(() -> c.put(CacheDirs.id("a"), claimed, f, 6, CacheIds.sha256(f)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(claimed);
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(claimed);
         assertThat(store.list(null)).isEmpty();
-        assertThat(registry.get(Meters.GOCACHE_PUTS).tag("result", "refused").counter().count()).isEqualTo(1);
+        assertThat(registry.get(Meters.GOCACHE_PUTS)
+                        .tag("result", "refused")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
     }
 
     @Test
@@ -91,7 +109,11 @@ class RemoteBuildCacheTest {
         assertThat(c.get(second)).isEmpty();
         assertThat(store.exists(StorageLayout.gocacheAction(second))).isFalse();
         assertThat(c.get(first)).isPresent();
-        assertThat(registry.get(Meters.GOCACHE_EVICTIONS).tag("cause", "size").counter().count()).isGreaterThanOrEqualTo(1);
+        assertThat(registry.get(Meters.GOCACHE_EVICTIONS)
+                        .tag("cause", "size")
+                        .counter()
+                        .count())
+                .isGreaterThanOrEqualTo(1);
         // Outputs go with their entries: storage holds no more than the bound allows.
         long stored = 0;
         for (var k : store.list(StorageLayout.gocacheActionsDir())) {
@@ -112,7 +134,11 @@ class RemoteBuildCacheTest {
         c.cleanUp();
         assertThat(store.exists(StorageLayout.gocacheAction(old))).isFalse();
         assertThat(c.get(recent)).isPresent();
-        assertThat(registry.get(Meters.GOCACHE_EVICTIONS).tag("cause", "age").counter().count()).isEqualTo(1);
+        assertThat(registry.get(Meters.GOCACHE_EVICTIONS)
+                        .tag("cause", "age")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
     }
 
     @Test

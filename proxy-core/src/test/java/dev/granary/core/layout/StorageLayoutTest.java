@@ -87,17 +87,22 @@ class StorageLayoutTest {
     @Test
     void snapshotRecordsJournalsAndTheImportLockHaveTheirOwnKeys() {
         String id = "ab".repeat(32);
-        assertThat(StorageLayout.snapshotFile(id, "MANIFEST.json").value()).isEqualTo("snapshots/" + id + "/MANIFEST.json");
-        assertThat(StorageLayout.kindOf(StorageLayout.snapshotFile(id, "MANIFEST.json"))).isEqualTo(KeyKind.SNAPSHOT);
+        assertThat(StorageLayout.snapshotFile(id, "MANIFEST.json").value())
+                .isEqualTo("snapshots/" + id + "/MANIFEST.json");
+        assertThat(StorageLayout.kindOf(StorageLayout.snapshotFile(id, "MANIFEST.json")))
+                .isEqualTo(KeyKind.SNAPSHOT);
         assertThat(StorageLayout.snapshotJournal(id).value()).isEqualTo("snapshots/" + id + "/journal");
         assertThat(StorageLayout.kindOf(StorageLayout.snapshotJournal(id))).isEqualTo(KeyKind.SNAPSHOT_JOURNAL);
-        assertThat(StorageLayout.snapshotFile(id, "MANIFEST.json").isUnder(StorageLayout.snapshotsDir())).isTrue();
+        assertThat(StorageLayout.snapshotFile(id, "MANIFEST.json").isUnder(StorageLayout.snapshotsDir()))
+                .isTrue();
         // The lock is a lease: mutable, never behind a cache, and no module's lease key can equal it.
         assertThat(StorageLayout.kindOf(StorageLayout.snapshotImportLock())).isEqualTo(KeyKind.LEASE);
         assertThat(StorageLayout.snapshotImportLock().value()).doesNotContain("/@v/");
         // What an import stages in place of a replaced file is the import's own, not the file's kind.
-        BlobKey staged = StorageLayout.snapshotStaged(id, StorageLayout.gocacheBundle("0123456789abcdef0123456789abcdef"));
-        assertThat(staged.value()).isEqualTo("snapshots/" + id + "/staged/gocache/bundles/0123456789abcdef0123456789abcdef.tar.zst");
+        BlobKey staged =
+                StorageLayout.snapshotStaged(id, StorageLayout.gocacheBundle("0123456789abcdef0123456789abcdef"));
+        assertThat(staged.value())
+                .isEqualTo("snapshots/" + id + "/staged/gocache/bundles/0123456789abcdef0123456789abcdef.tar.zst");
         assertThat(StorageLayout.kindOf(staged)).isEqualTo(KeyKind.SNAPSHOT);
         assertThat(staged.isUnder(StorageLayout.snapshotsDir())).isTrue();
     }
@@ -107,29 +112,35 @@ class StorageLayoutTest {
         String action = "b10ba8fd3c82138daebff97b0892b02d56fcca9d2d0769075044ab60453ffb37";
         assertThat(StorageLayout.gocacheAction(action).value()).isEqualTo("gocache/actions/b1/" + action);
         assertThat(StorageLayout.kindOf(StorageLayout.gocacheOutput(action))).isEqualTo(KeyKind.GOCACHE_OUTPUT);
-        assertThat(StorageLayout.kindOf(StorageLayout.gocacheBundle("0123456789abcdef0123456789abcdef"))).isEqualTo(KeyKind.GOCACHE_BUNDLE);
+        assertThat(StorageLayout.kindOf(StorageLayout.gocacheBundle("0123456789abcdef0123456789abcdef")))
+                .isEqualTo(KeyKind.GOCACHE_BUNDLE);
         assertThat(StorageLayout.kindOf(StorageLayout.gocacheBundleSignature("0123456789abcdef0123456789abcdef")))
                 .isEqualTo(KeyKind.GOCACHE_BUNDLE_SIGNATURE);
-        assertThat(StorageLayout.gocacheBundleIndex().isUnder(StorageLayout.gocacheBundlesDir())).isTrue();
-        assertThatThrownBy(() -> StorageLayout.gocacheAction("../etc"))
-                .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> StorageLayout.gocacheBundle(action))
-                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(StorageLayout.gocacheBundleIndex().isUnder(StorageLayout.gocacheBundlesDir()))
+                .isTrue();
+        assertThatThrownBy(() -> StorageLayout.gocacheAction("../etc")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> StorageLayout.gocacheBundle(action)).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
     void retentionAndQuarantineKeysNameTheVersionTheyAreAbout() {
-        assertThat(StorageLayout.access(AZURE).value()).isEqualTo("access/github.com/!azure/go-autorest/@v/v14.2.0+incompatible");
+        assertThat(StorageLayout.access(AZURE).value())
+                .isEqualTo("access/github.com/!azure/go-autorest/@v/v14.2.0+incompatible");
         assertThat(StorageLayout.versionOfAccess(StorageLayout.access(AZURE))).contains(AZURE);
         assertThat(StorageLayout.versionOfInfo(StorageLayout.info(AZURE))).contains(AZURE);
-        assertThat(StorageLayout.quarantine("20261127T101500Z", StorageLayout.zip(AZURE)).value())
+        assertThat(StorageLayout.quarantine("20261127T101500Z", StorageLayout.zip(AZURE))
+                        .value())
                 .isEqualTo("quarantine/20261127T101500Z/github.com/!azure/go-autorest/@v/v14.2.0+incompatible.zip");
         // Only commit markers of versions are versions: not pins, quarantined copies, or malformed names.
         assertThat(StorageLayout.versionOfInfo(StorageLayout.zip(AZURE))).isEmpty();
-        assertThat(StorageLayout.versionOfInfo(BlobKey.of("pins/rsc.io/quote/@v/v1.5.2.info"))).isEmpty();
-        assertThat(StorageLayout.versionOfInfo(StorageLayout.quarantine("x", StorageLayout.info(AZURE)))).isEmpty();
-        assertThat(StorageLayout.versionOfInfo(BlobKey.of("rsc.io/quote/@v/master.info"))).isEmpty();
-        assertThat(StorageLayout.versionOfInfo(BlobKey.of("rsc.io/Quote/@v/v1.0.0.info"))).isEmpty();
+        assertThat(StorageLayout.versionOfInfo(BlobKey.of("pins/rsc.io/quote/@v/v1.5.2.info")))
+                .isEmpty();
+        assertThat(StorageLayout.versionOfInfo(StorageLayout.quarantine("x", StorageLayout.info(AZURE))))
+                .isEmpty();
+        assertThat(StorageLayout.versionOfInfo(BlobKey.of("rsc.io/quote/@v/master.info")))
+                .isEmpty();
+        assertThat(StorageLayout.versionOfInfo(BlobKey.of("rsc.io/Quote/@v/v1.0.0.info")))
+                .isEmpty();
         assertThat(StorageLayout.versionOfInfo(BlobKey.of("@v/v1.0.0.info"))).isEmpty();
     }
 
@@ -160,7 +171,8 @@ class StorageLayoutTest {
         assertThat(StorageLayout.versionOfToolchainInfo(key)).contains(tc);
         assertThat(key.parent()).contains(StorageLayout.toolchainsDir());
         assertThat(StorageLayout.versionOfToolchainInfo(StorageLayout.info(tc))).isEmpty();
-        assertThat(StorageLayout.versionOfToolchainInfo(BlobKey.of("toolchains/v1.0.0.json"))).isEmpty();
+        assertThat(StorageLayout.versionOfToolchainInfo(BlobKey.of("toolchains/v1.0.0.json")))
+                .isEmpty();
     }
 
     @ParameterizedTest

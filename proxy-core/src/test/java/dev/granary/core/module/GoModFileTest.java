@@ -45,13 +45,18 @@ class GoModFileTest {
         assertThat(f.module()).isEqualTo("example.com/m");
         assertThat(f.go()).isEqualTo("1.21.0");
         assertThat(f.prunesGraph()).isTrue();
-        assertThat(f.require()).extracting(r -> r.version().toString()).containsExactly(
-                "example.com/a@v1.2.3", "example.com/b@v0.0.0-20170915032832-14c0d48ead0c", "example.com/C@v2.0.0+incompatible");
+        assertThat(f.require())
+                .extracting(r -> r.version().toString())
+                .containsExactly(
+                        "example.com/a@v1.2.3",
+                        "example.com/b@v0.0.0-20170915032832-14c0d48ead0c",
+                        "example.com/C@v2.0.0+incompatible");
         assertThat(f.require()).extracting(GoModFile.Require::indirect).containsExactly(false, true, false);
         assertThat(f.exclude()).extracting(ModuleVersion::toString).containsExactly("example.com/a@v1.2.2");
-        assertThat(f.replace()).containsExactly(
-                new GoModFile.Replace("example.com/b", null, "example.com/b2", "v1.0.0"),
-                new GoModFile.Replace("example.com/c", "v1.0.0", "../c", null));
+        assertThat(f.replace())
+                .containsExactly(
+                        new GoModFile.Replace("example.com/b", null, "example.com/b2", "v1.0.0"),
+                        new GoModFile.Replace("example.com/c", "v1.0.0", "../c", null));
         assertThat(f.replace().get(1).isDirectory()).isTrue();
     }
 
@@ -64,8 +69,9 @@ class GoModFileTest {
 
     @Test
     void aDependencysExcludeAndReplaceAreNotEvenRead() {
-        byte[] dep = "module example.com/d\nreplace example.com/x => C:\\windows\\path\nexclude bad\nrequire example.com/a v1.0.0\n"
-                .getBytes(StandardCharsets.UTF_8);
+        byte[] dep =
+                "module example.com/d\nreplace example.com/x => C:\\windows\\path\nexclude bad\nrequire example.com/a v1.0.0\n"
+                        .getBytes(StandardCharsets.UTF_8);
         GoModFile f = GoModFile.parseLax("example.com/d@v1.0.0 go.mod", dep);
         assertThat(f.replace()).isEmpty();
         assertThat(f.exclude()).isEmpty();
@@ -73,22 +79,31 @@ class GoModFileTest {
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-        "require example.com/a                    | usage: require",
-        "require example.com/a notaversion        | invalid version",
-        "require (\\nexample.com/a v1.0.0         | block not closed",
-        "replace example.com/a => example.com/b   | must be a directory path",
-        "module \"unterminated                    | unterminated string",
-        "require example.com/a v2.0.0             | ",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "require example.com/a                    | usage: require",
+                "require example.com/a notaversion        | invalid version",
+                "require (\\nexample.com/a v1.0.0         | block not closed",
+                "replace example.com/a => example.com/b   | must be a directory path",
+                "module \"unterminated                    | unterminated string",
+                "require example.com/a v2.0.0             | ",
+            })
     void malformedFilesNameTheLine(String text, String message) {
-        assertThatThrownBy(() -> parse(text.replace("\\n", "\n"))).isInstanceOf(ProxyException.class)
-                .hasMessageContaining("go.mod").hasMessageContaining(message == null ? "" : message);
+        assertThatThrownBy(() -> parse(text.replace("\\n", "\n")))
+                .isInstanceOf(ProxyException.class)
+                .hasMessageContaining("go.mod")
+                .hasMessageContaining(message == null ? "" : message);
     }
 
     @Test
     void nonCanonicalVersionsAreCanonicalized() {
-        assertThat(parse("module m.example/x\nrequire example.com/a v1.2\n").require().get(0).version().version()).isEqualTo("v1.2.0");
+        assertThat(parse("module m.example/x\nrequire example.com/a v1.2\n")
+                        .require()
+                        .get(0)
+                        .version()
+                        .version())
+                .isEqualTo("v1.2.0");
     }
 
     @Test
@@ -104,6 +119,7 @@ class GoModFileTest {
                 """.getBytes(StandardCharsets.UTF_8));
         assertThat(w.go()).isEqualTo("1.22");
         assertThat(w.use()).isEqualTo(List.of("./a", "./b", "../c"));
-        assertThat(w.replace()).containsExactly(new GoModFile.Replace("example.com/x", "v1.0.0", "example.com/y", "v1.1.0"));
+        assertThat(w.replace())
+                .containsExactly(new GoModFile.Replace("example.com/x", "v1.0.0", "example.com/y", "v1.1.0"));
     }
 }

@@ -63,8 +63,9 @@ class GoVersionTest {
         assertThat(isValidTests().count()).isGreaterThan(10);
     }
 
-    private static final List<String> RELEASES = List.of("1.24.0", "1.24.9", "1.25rc1", "1.25.0", "1.25.1", "1.25.10", "1.25.2",
-            "1.26rc2", "1.26rc1", "1.20", "1.20.14", "1.19.8");
+    private static final List<String> RELEASES = List.of(
+            "1.24.0", "1.24.9", "1.25rc1", "1.25.0", "1.25.1", "1.25.10", "1.25.2", "1.26rc2", "1.26rc1", "1.20",
+            "1.20.14", "1.19.8");
 
     @ParameterizedTest
     @CsvSource({

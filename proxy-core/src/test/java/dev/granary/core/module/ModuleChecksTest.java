@@ -1,18 +1,17 @@
 package dev.granary.core.module;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import dev.granary.core.ProxyException;
 import dev.granary.core.testing.GoTable;
+import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
-
-import java.util.List;
-import java.util.Optional;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatCode;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** golang.org/x/mod/module module_test.go: TestCheckPath, TestSplitPathVersion, TestMatchPathMajor, TestCheck. */
 class ModuleChecksTest {
@@ -55,8 +54,8 @@ class ModuleChecksTest {
             assertThatCode(check::run).doesNotThrowAnyException();
         } else {
             assertThatThrownBy(check::run)
-                    .isInstanceOfSatisfying(ProxyException.class,
-                            e -> assertThat(e.kind()).isEqualTo(ProxyException.Kind.INVALID))
+                    .isInstanceOfSatisfying(
+                            ProxyException.class, e -> assertThat(e.kind()).isEqualTo(ProxyException.Kind.INVALID))
                     .hasMessageStartingWith(messagePrefix);
         }
     }
@@ -85,13 +84,13 @@ class ModuleChecksTest {
     void invalidUtf8IsReportedAsSuch() {
         assertThatThrownBy(() -> ModuleChecks.checkPath("x.y/\uDCFFz"))
                 .hasMessage("malformed module path \"x.y/\\xffz\": invalid UTF-8");
-        assertThatThrownBy(() -> ModuleChecks.checkFilePath("a\uD800"))
-                .hasMessageEndingWith("invalid UTF-8");
+        assertThatThrownBy(() -> ModuleChecks.checkFilePath("a\uD800")).hasMessageEndingWith("invalid UTF-8");
     }
 
     @Test
     void fileNamesMayUseUnicodeLettersButNotOtherSymbols() {
-        assertThatCode(() -> ModuleChecks.checkFilePath("docs/испытание/\uD801\uDC00.go")).doesNotThrowAnyException();
+        assertThatCode(() -> ModuleChecks.checkFilePath("docs/испытание/\uD801\uDC00.go"))
+                .doesNotThrowAnyException();
         assertThatThrownBy(() -> ModuleChecks.checkFilePath("x/☺.go"))
                 .hasMessage("malformed file path \"x/☺.go\": invalid char '☺'");
         assertThatThrownBy(() -> ModuleChecks.checkFilePath("x/a\u00A0b"))
@@ -145,7 +144,8 @@ class ModuleChecksTest {
         if (tt.bool(2)) {
             assertThatCode(check::run).doesNotThrowAnyException();
         } else {
-            assertThatThrownBy(check::run).isInstanceOf(ProxyException.class)
+            assertThatThrownBy(check::run)
+                    .isInstanceOf(ProxyException.class)
                     .hasMessageStartingWith("version \"" + tt.str(0) + "\" invalid: should be ");
         }
     }
@@ -168,8 +168,9 @@ class ModuleChecksTest {
         if (tt.bool(2)) {
             assertThatCode(check::run).doesNotThrowAnyException();
         } else {
-            assertThatThrownBy(check::run).isInstanceOfSatisfying(ProxyException.class,
-                    e -> assertThat(e.kind()).isEqualTo(ProxyException.Kind.INVALID));
+            assertThatThrownBy(check::run)
+                    .isInstanceOfSatisfying(
+                            ProxyException.class, e -> assertThat(e.kind()).isEqualTo(ProxyException.Kind.INVALID));
         }
     }
 }

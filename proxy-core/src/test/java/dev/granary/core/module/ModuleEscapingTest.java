@@ -1,16 +1,15 @@
 package dev.granary.core.module;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import dev.granary.core.ProxyException;
 import dev.granary.core.testing.GoTable;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
-
-import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** golang.org/x/mod/module module_test.go: TestEscapePath, TestUnescapePath, plus the version escaping. */
 class ModuleEscapingTest {
@@ -21,11 +20,14 @@ class ModuleEscapingTest {
 
     static List<GoTable.Row> invalidPaths() {
         return GoTable.load(ModuleEscapingTest.class, "checkPathTests.gotable").stream()
-                .filter(r -> !r.bool(1)).toList();
+                .filter(r -> !r.bool(1))
+                .toList();
     }
 
     static List<String> badUnescape() {
-        return GoTable.load(ModuleEscapingTest.class, "badUnescape.gotable").stream().map(r -> r.str(0)).toList();
+        return GoTable.load(ModuleEscapingTest.class, "badUnescape.gotable").stream()
+                .map(r -> r.str(0))
+                .toList();
     }
 
     @Test
@@ -55,14 +57,15 @@ class ModuleEscapingTest {
     @MethodSource("badUnescape")
     void badEscapingsAreRefused(String bad) {
         assertThatThrownBy(() -> ModuleEscaping.unescapePath(bad))
-                .isInstanceOfSatisfying(ProxyException.class,
-                        e -> assertThat(e.kind()).isEqualTo(ProxyException.Kind.INVALID))
+                .isInstanceOfSatisfying(
+                        ProxyException.class, e -> assertThat(e.kind()).isEqualTo(ProxyException.Kind.INVALID))
                 .hasMessageStartingWith("invalid escaped module path ");
     }
 
     @Test
     void escapedPathWithBangIsDecoded() {
-        assertThat(ModuleEscaping.unescapePath("github.com/!azure/go-autorest")).isEqualTo("github.com/Azure/go-autorest");
+        assertThat(ModuleEscaping.unescapePath("github.com/!azure/go-autorest"))
+                .isEqualTo("github.com/Azure/go-autorest");
         assertThat(ModuleEscaping.unescapePath("github.com/!google!cloud!platform/omega"))
                 .isEqualTo("github.com/GoogleCloudPlatform/omega");
     }

@@ -2,8 +2,8 @@ package dev.granary.core.module;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.granary.core.testing.GoProxyTree;
 import dev.granary.core.testing.GoCommand;
+import dev.granary.core.testing.GoProxyTree;
 import dev.granary.core.testing.GoToolchain;
 import dev.granary.core.testing.GoToolchains;
 import dev.granary.core.testing.TestUpstream;
@@ -33,7 +33,9 @@ class ModuleGraphIT {
     Path tmp;
 
     static Stream<Arguments> cases() {
-        String[] names = {"pruned", "unpruned", "exclude-and-replace", "go-test-modules", "workspace", "workspace-upgrade"};
+        String[] names = {
+            "pruned", "unpruned", "exclude-and-replace", "go-test-modules", "workspace", "workspace-upgrade"
+        };
         return GoToolchains.all().stream().flatMap(go -> Stream.of(names).map(n -> Arguments.of(n, go)));
     }
 
@@ -59,7 +61,8 @@ class ModuleGraphIT {
                     """, "example.com/a");
             case "exclude-and-replace" -> {
                 Path local = Files.createDirectories(tmp.resolve("localz"));
-                Files.writeString(local.resolve("go.mod"), "module example.com/z\n\ngo 1.17\n\nrequire example.com/f v1.0.0\n");
+                Files.writeString(
+                        local.resolve("go.mod"), "module example.com/z\n\ngo 1.17\n\nrequire example.com/f v1.0.0\n");
                 Files.writeString(local.resolve("z.go"), "package z\n");
                 mainModule(app, "1.17", """
                         require (
@@ -85,19 +88,29 @@ class ModuleGraphIT {
                     \trsc.io/quote/v3 v3.0.0
                     )
                     """, "rsc.io/quote");
-            case "workspace" -> workspace(app, "require example.com/a v1.0.0\n", "require (\n\texample.com/b v1.0.0\n\texample.com/c v1.0.0\n)\n");
+            case "workspace" ->
+                workspace(
+                        app,
+                        "require example.com/a v1.0.0\n",
+                        "require (\n\texample.com/b v1.0.0\n\texample.com/c v1.0.0\n)\n");
             // m2's y requires e v1.1.0, above m1's e v1.0.0: e v1.1.0 is loaded again, and its g joins the graph.
-            case "workspace-upgrade" -> workspace(app, "require (\n\texample.com/a v1.0.0\n\texample.com/e v1.0.0\n)\n",
-                    "require example.com/y v1.2.0\n");
+            case "workspace-upgrade" ->
+                workspace(
+                        app,
+                        "require (\n\texample.com/a v1.0.0\n\texample.com/e v1.0.0\n)\n",
+                        "require example.com/y v1.2.0\n");
             default -> throw new IllegalArgumentException(name);
         }
         ModuleGraph.Result computed = workspace
-                ? ModuleGraph.loadWorkspace(GoWorkFile.parse("go.work", Files.readAllBytes(app.resolve("go.work"))), app, source(tree))
-                : ModuleGraph.load(GoModFile.parse("go.mod", Files.readAllBytes(app.resolve("go.mod"))), app, source(tree));
+                ? ModuleGraph.loadWorkspace(
+                        GoWorkFile.parse("go.work", Files.readAllBytes(app.resolve("go.work"))), app, source(tree))
+                : ModuleGraph.load(
+                        GoModFile.parse("go.mod", Files.readAllBytes(app.resolve("go.mod"))), app, source(tree));
 
         String goModBefore = workspace ? "" : Files.readString(app.resolve("go.mod"));
         try (TestUpstream upstream = TestUpstream.serve(tree.root())) {
-            GoCommand go = new GoCommand(toolchain, tmp.resolve("go")).env("GOPROXY", upstream.uri().toString());
+            GoCommand go = new GoCommand(toolchain, tmp.resolve("go"))
+                    .env("GOPROXY", upstream.uri().toString());
             if (workspace) {
                 go.env("GOWORK", app.resolve("go.work").toString()).env("GOFLAGS", "");
             }
@@ -108,19 +121,28 @@ class ModuleGraphIT {
             Set<String> zips = fetched(upstream, ".zip");
             assertThat(mods).as("go.mod files fetched by " + toolchain).isEqualTo(names(computed.goMods()));
             assertThat(zips).as("zips fetched by " + toolchain).isEqualTo(names(computed.zips()));
-            Set<String> printed = list.lines().skip(1).map(String::strip).filter(l -> l.contains(" ") && !l.startsWith("example.com/m"))
-                    .map(l -> l.split(" ")[0] + "@" + l.split(" ")[1]).collect(Collectors.toCollection(TreeSet::new));
+            Set<String> printed = list.lines()
+                    .skip(1)
+                    .map(String::strip)
+                    .filter(l -> l.contains(" ") && !l.startsWith("example.com/m"))
+                    .map(l -> l.split(" ")[0] + "@" + l.split(" ")[1])
+                    .collect(Collectors.toCollection(TreeSet::new));
             assertThat(printed).as("go list -m all").isEqualTo(names(Set.copyOf(computed.buildList())));
         }
         if (!workspace) {
-            assertThat(Files.readString(app.resolve("go.mod"))).as("go.mod untouched by the go command").isEqualTo(goModBefore);
+            assertThat(Files.readString(app.resolve("go.mod")))
+                    .as("go.mod untouched by the go command")
+                    .isEqualTo(goModBefore);
         }
     }
 
     private static Set<String> fetched(TestUpstream upstream, String ext) {
-        return upstream.paths().stream().filter(p -> p.endsWith(ext))
-                .map(p -> p.substring(0, p.indexOf("/@v/")) + "@" + p.substring(p.indexOf("/@v/") + 4, p.length() - ext.length()))
-                .map(p -> ModuleEscaping.unescapePath(p.substring(0, p.indexOf('@'))) + "@" + ModuleEscaping.unescapeVersion(p.substring(p.indexOf('@') + 1)))
+        return upstream.paths().stream()
+                .filter(p -> p.endsWith(ext))
+                .map(p -> p.substring(0, p.indexOf("/@v/")) + "@"
+                        + p.substring(p.indexOf("/@v/") + 4, p.length() - ext.length()))
+                .map(p -> ModuleEscaping.unescapePath(p.substring(0, p.indexOf('@'))) + "@"
+                        + ModuleEscaping.unescapeVersion(p.substring(p.indexOf('@') + 1)))
                 .collect(Collectors.toCollection(TreeSet::new));
     }
 
@@ -143,7 +165,9 @@ class ModuleGraphIT {
     }
 
     private static void mainModule(Path dir, String go, String requires, String imported) throws IOException {
-        Files.writeString(dir.resolve("go.mod"), "module example.com/main\n\n" + (go == null ? "" : "go " + go + "\n\n") + requires);
+        Files.writeString(
+                dir.resolve("go.mod"),
+                "module example.com/main\n\n" + (go == null ? "" : "go " + go + "\n\n") + requires);
         Files.writeString(dir.resolve("main.go"), "package main\n\nimport _ \"" + imported + "\"\n\nfunc main() {}\n");
     }
 
@@ -153,9 +177,12 @@ class ModuleGraphIT {
      * x requires g; y (the replacement of x and w) requires e v1.1.0.
      */
     static GoProxyTree upstream(Path root) throws IOException {
-        GoProxyTree t = new GoProxyTree(root).addGoTestModules(
-                "rsc.io_quote_v1.5.2.txt", "rsc.io_quote_v3_v3.0.0.txt", "rsc.io_sampler_v1.3.0.txt",
-                "golang.org_x_text_v0.0.0-20170915032832-14c0d48ead0c.txt");
+        GoProxyTree t = new GoProxyTree(root)
+                .addGoTestModules(
+                        "rsc.io_quote_v1.5.2.txt",
+                        "rsc.io_quote_v3_v3.0.0.txt",
+                        "rsc.io_sampler_v1.3.0.txt",
+                        "golang.org_x_text_v0.0.0-20170915032832-14c0d48ead0c.txt");
         module(t, "example.com/a", "v1.0.0", "1.17", "example.com/b v1.0.0", "example.com/c v1.0.0");
         module(t, "example.com/b", "v1.0.0", "1.17", "example.com/d v1.0.0");
         module(t, "example.com/b", "v1.1.0", "1.17", "example.com/d v1.1.0");
@@ -172,7 +199,8 @@ class ModuleGraphIT {
         return t;
     }
 
-    private static void module(GoProxyTree t, String path, String version, String go, String... requires) throws IOException {
+    private static void module(GoProxyTree t, String path, String version, String go, String... requires)
+            throws IOException {
         StringBuilder mod = new StringBuilder("module " + path + "\n");
         if (go != null) {
             mod.append("\ngo ").append(go).append('\n');
@@ -188,7 +216,12 @@ class ModuleGraphIT {
         Map<String, byte[]> files = new TreeMap<>();
         files.put("go.mod", mod.toString().getBytes(StandardCharsets.UTF_8));
         files.put(pkg + ".go", ("package " + pkg + "\n").getBytes(StandardCharsets.UTF_8));
-        t.add(path, version, ("{\"Version\":\"" + version + "\",\"Time\":\"2024-01-01T00:00:00Z\"}").getBytes(StandardCharsets.UTF_8),
-                mod.toString().getBytes(StandardCharsets.UTF_8), files);
+        t.add(
+                path,
+                version,
+                ("{\"Version\":\"" + version + "\",\"Time\":\"2024-01-01T00:00:00Z\"}")
+                        .getBytes(StandardCharsets.UTF_8),
+                mod.toString().getBytes(StandardCharsets.UTF_8),
+                files);
     }
 }

@@ -1,12 +1,12 @@
 package dev.granary.core.module;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import dev.granary.core.ProxyException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class ModuleVersionTest {
 
@@ -16,7 +16,8 @@ class ModuleVersionTest {
         assertThat(mv.escapedPath()).isEqualTo("github.com/!azure/go-autorest");
         assertThat(mv.escapedVersion()).isEqualTo("v14.2.0+incompatible");
         assertThat(mv).hasToString("github.com/Azure/go-autorest@v14.2.0+incompatible");
-        assertThat(ModuleVersion.of("rsc.io/QUOTE", "v1.5.3-PRE").escapedVersion()).isEqualTo("v1.5.3-!p!r!e");
+        assertThat(ModuleVersion.of("rsc.io/QUOTE", "v1.5.3-PRE").escapedVersion())
+                .isEqualTo("v1.5.3-!p!r!e");
     }
 
     @ParameterizedTest
@@ -31,8 +32,8 @@ class ModuleVersionTest {
             """)
     void invalidPairsAreRefusedWithGosReason(String path, String version, String message) {
         assertThatThrownBy(() -> ModuleVersion.of(path, version))
-                .isInstanceOfSatisfying(ProxyException.class,
-                        e -> assertThat(e.kind()).isEqualTo(ProxyException.Kind.INVALID))
+                .isInstanceOfSatisfying(
+                        ProxyException.class, e -> assertThat(e.kind()).isEqualTo(ProxyException.Kind.INVALID))
                 .hasMessage(message);
     }
 

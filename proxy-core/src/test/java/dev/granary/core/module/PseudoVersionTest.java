@@ -1,16 +1,15 @@
 package dev.granary.core.module;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import dev.granary.core.ProxyException;
 import dev.granary.core.testing.GoTable;
+import java.time.Instant;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
-
-import java.time.Instant;
-import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** golang.org/x/mod/module pseudo_test.go. */
 class PseudoVersionTest {
@@ -23,7 +22,8 @@ class PseudoVersionTest {
 
     static List<String> invalidBases() {
         return GoTable.load(PseudoVersionTest.class, "invalidPseudoBaseTests.gotable").stream()
-                .map(r -> r.str(0)).toList();
+                .map(r -> r.str(0))
+                .toList();
     }
 
     static List<GoTable.Row> incDecimalTests() {
@@ -45,7 +45,8 @@ class PseudoVersionTest {
     @ParameterizedTest
     @MethodSource("pseudoTests")
     void buildsThePseudoVersion(GoTable.Row tt) {
-        assertThat(PseudoVersion.build(tt.str(0), tt.str(1), PSEUDO_TIME, "hash")).isEqualTo(tt.str(2));
+        assertThat(PseudoVersion.build(tt.str(0), tt.str(1), PSEUDO_TIME, "hash"))
+                .isEqualTo(tt.str(2));
     }
 
     @ParameterizedTest
@@ -65,7 +66,8 @@ class PseudoVersionTest {
     @Test
     void invalidPseudoVersionTime() {
         assertThatThrownBy(() -> PseudoVersion.pseudoVersionTime("---"))
-                .isInstanceOf(ProxyException.class).hasMessage("pseudo-version \"---\" invalid: syntax error");
+                .isInstanceOf(ProxyException.class)
+                .hasMessage("pseudo-version \"---\" invalid: syntax error");
         assertThatThrownBy(() -> PseudoVersion.pseudoVersionTime("v0.0.0-20061302150405-hash"))
                 .hasMessage("pseudo-version \"v0.0.0-20061302150405-hash\" invalid: malformed time \"20061302150405\"");
     }
@@ -87,8 +89,8 @@ class PseudoVersionTest {
     @MethodSource("invalidBases")
     void refusesInconsistentBases(String v) {
         assertThatThrownBy(() -> PseudoVersion.pseudoVersionBase(v))
-                .isInstanceOfSatisfying(ProxyException.class,
-                        e -> assertThat(e.kind()).isEqualTo(ProxyException.Kind.INVALID))
+                .isInstanceOfSatisfying(
+                        ProxyException.class, e -> assertThat(e.kind()).isEqualTo(ProxyException.Kind.INVALID))
                 .hasMessageStartingWith("pseudo-version " + GoQuote.quote(v) + " invalid: ");
     }
 
@@ -107,8 +109,10 @@ class PseudoVersionTest {
     @Test
     void zeroPseudoVersion() {
         assertThat(PseudoVersion.zeroPseudoVersion("v0")).isEqualTo("v0.0.0-00010101000000-000000000000");
-        assertThat(PseudoVersion.isZeroPseudoVersion("v2.0.0-00010101000000-000000000000")).isTrue();
-        assertThat(PseudoVersion.isZeroPseudoVersion("v0.0.0-20060102150405-hash")).isFalse();
+        assertThat(PseudoVersion.isZeroPseudoVersion("v2.0.0-00010101000000-000000000000"))
+                .isTrue();
+        assertThat(PseudoVersion.isZeroPseudoVersion("v0.0.0-20060102150405-hash"))
+                .isFalse();
     }
 
     @Test

@@ -1,18 +1,17 @@
 package dev.granary.core.module;
 
-import dev.granary.core.testing.GoTable;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
-import org.junit.jupiter.params.provider.ValueSource;
+import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.granary.core.testing.GoTable;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.IntStream;
-
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** golang.org/x/mod/semver semver_test.go, every test over the whole table. */
 class SemverTest {
@@ -99,7 +98,8 @@ class SemverTest {
             GoTable.Row tj = TESTS.get(j);
             int want = ti.str(1).equals(tj.str(1)) ? 0 : i < j ? -1 : +1;
             assertThat(Semver.compare(ti.str(0), tj.str(0)))
-                    .as("compare(%s, %s)", ti.str(0), tj.str(0)).isEqualTo(want);
+                    .as("compare(%s, %s)", ti.str(0), tj.str(0))
+                    .isEqualTo(want);
         }
     }
 
@@ -110,23 +110,31 @@ class SemverTest {
         for (int j = 0; j < TESTS.size(); j++) {
             GoTable.Row tj = TESTS.get(j);
             String want = i < j ? Semver.canonical(tj.str(0)) : Semver.canonical(ti.str(0));
-            assertThat(Semver.max(ti.str(0), tj.str(0))).as("max(%s, %s)", ti.str(0), tj.str(0)).isEqualTo(want);
+            assertThat(Semver.max(ti.str(0), tj.str(0)))
+                    .as("max(%s, %s)", ti.str(0), tj.str(0))
+                    .isEqualTo(want);
         }
     }
 
     @ParameterizedTest
     @ValueSource(longs = {1, 2, 3, 42, 2006})
     void sortOrdersAShuffledTable(long seed) {
-        List<String> versions = new ArrayList<>(TESTS.stream().map(r -> r.str(0)).toList());
+        List<String> versions =
+                new ArrayList<>(TESTS.stream().map(r -> r.str(0)).toList());
         Collections.shuffle(versions, new Random(seed));
         Semver.sort(versions);
         // sort.IsSorted(ByVersion(versions))
         for (int k = 1; k < versions.size(); k++) {
             assertThat(Semver.ORDER.compare(versions.get(k - 1), versions.get(k)))
-                    .as("%s before %s", versions.get(k - 1), versions.get(k)).isLessThanOrEqualTo(0);
+                    .as("%s before %s", versions.get(k - 1), versions.get(k))
+                    .isLessThanOrEqualTo(0);
         }
         // Invalid versions compare below valid ones, so they come first, in string order.
-        List<String> invalid = TESTS.stream().filter(r -> r.str(1).isEmpty()).map(r -> r.str(0)).sorted().toList();
+        List<String> invalid = TESTS.stream()
+                .filter(r -> r.str(1).isEmpty())
+                .map(r -> r.str(0))
+                .sorted()
+                .toList();
         assertThat(versions.subList(0, invalid.size())).isEqualTo(invalid);
         assertThat(versions.get(invalid.size())).isEqualTo("v1.0.0-alpha");
         assertThat(versions.getLast()).isEqualTo("v1.2.3+meta-pre.sha.256a");
@@ -142,7 +150,8 @@ class SemverTest {
     @Test
     void numbersCompareByValueAtAnyLength() {
         assertThat(Semver.compare("v1.10.0", "v1.9.0")).isEqualTo(1);
-        assertThat(Semver.compare("v1.2.99999999999999999999", "v1.2.100000000000000000000")).isEqualTo(-1);
+        assertThat(Semver.compare("v1.2.99999999999999999999", "v1.2.100000000000000000000"))
+                .isEqualTo(-1);
         assertThat(Semver.compare("v1.0.0-rc.10", "v1.0.0-rc.9")).isEqualTo(1);
         assertThat(Semver.compare("v1.0.0-1", "v1.0.0-a")).isEqualTo(-1);
         assertThat(Semver.compare("v1.0.0-a", "v1.0.0-a.0")).isEqualTo(-1);

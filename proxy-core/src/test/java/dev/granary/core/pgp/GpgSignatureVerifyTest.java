@@ -92,15 +92,30 @@ class GpgSignatureVerifyTest {
 
         // Created in 2020 with a one-year expiry, signed while valid: expired now.
         expired = gpg.generate("Expired Signer <expired@example.org>", "ed25519", "sign", "1y", Y2020);
-        gpg.runAt(Y2020.plus(Duration.ofDays(30)), "-u", expired + "!", "--detach-sign", "-o",
-                tmp.resolve("expired.sig").toString(), data.toString()).assertSuccess();
+        gpg.runAt(
+                        Y2020.plus(Duration.ofDays(30)),
+                        "-u",
+                        expired + "!",
+                        "--detach-sign",
+                        "-o",
+                        tmp.resolve("expired.sig").toString(),
+                        data.toString())
+                .assertSuccess();
 
         // Signed on day 10, then (with the clock set back to day 1) given an expiry on day 2: the key had
         // expired when the signature was made.
         lapsed = gpg.generate("Lapsed Signer <lapsed@example.org>", "ed25519", "sign", "0", Y2021);
-        gpg.runAt(Y2021.plus(Duration.ofDays(10)), "-u", lapsed + "!", "--detach-sign", "-o",
-                tmp.resolve("lapsed.sig").toString(), data.toString()).assertSuccess();
-        gpg.runAt(Y2021.plus(Duration.ofDays(1)), "--quick-set-expire", lapsed, "1d").assertSuccess();
+        gpg.runAt(
+                        Y2021.plus(Duration.ofDays(10)),
+                        "-u",
+                        lapsed + "!",
+                        "--detach-sign",
+                        "-o",
+                        tmp.resolve("lapsed.sig").toString(),
+                        data.toString())
+                .assertSuccess();
+        gpg.runAt(Y2021.plus(Duration.ofDays(1)), "--quick-set-expire", lapsed, "1d")
+                .assertSuccess();
 
         revoked = gpg.generate("Revoked Signer <revoked@example.org>", "ed25519", "sign", "0", null);
         sign(revoked + "!", "revoked.sig");
@@ -175,7 +190,8 @@ class GpgSignatureVerifyTest {
         assertThat(v.bySubkey()).isFalse();
         assertThat(v.userId()).contains(uid);
         assertThat(v.textMode()).isFalse();
-        assertThat(v.created()).isBetween(Instant.now().minusSeconds(300), Instant.now().plusSeconds(5));
+        assertThat(v.created())
+                .isBetween(Instant.now().minusSeconds(300), Instant.now().plusSeconds(5));
     }
 
     @Test
@@ -199,7 +215,8 @@ class GpgSignatureVerifyTest {
     @Test
     void streamsVerifyLikeFiles() throws Exception {
         Path sig = sign(rsa + "!", "rsa-stream.sig");
-        try (InputStream d = new ByteArrayInputStream(DATA); InputStream s = Files.newInputStream(sig)) {
+        try (InputStream d = new ByteArrayInputStream(DATA);
+                InputStream s = Files.newInputStream(sig)) {
             assertThat(verifier.verifyDetached(d, s).keyFingerprint()).isEqualTo(rsa);
         }
     }
@@ -211,16 +228,21 @@ class GpgSignatureVerifyTest {
         Path lfFile = Files.write(tmp.resolve("text-lf.txt"), lf);
         Path crlfFile = Files.write(tmp.resolve("text-crlf.txt"), crlf);
         Path sig = tmp.resolve("text.asc");
-        gpg.run("-u", ed + "!", "--textmode", "--armor", "--detach-sign", "-o", sig.toString(), lfFile.toString()).assertSuccess();
+        gpg.run("-u", ed + "!", "--textmode", "--armor", "--detach-sign", "-o", sig.toString(), lfFile.toString())
+                .assertSuccess();
 
         VerifiedSignature v = verifier.verifyDetached(lfFile, sig);
         assertThat(v.textMode()).isTrue();
         // RFC 4880 section 5.2.1: the same text with CRLF endings carries the same signature, and gpg agrees.
         assertThat(verifier.verifyDetached(crlfFile, sig).keyFingerprint()).isEqualTo(ed);
-        assertThat(gpg.run("--verify", sig.toString(), crlfFile.toString()).exit()).isZero();
+        assertThat(gpg.run("--verify", sig.toString(), crlfFile.toString()).exit())
+                .isZero();
         // Only line endings are canonical: trailing blanks are signed in a detached text signature.
-        Path trimmed = Files.write(tmp.resolve("text-trimmed.txt"), "first line with trailing blanks\nsecond\n\nlast\n".getBytes(StandardCharsets.UTF_8));
-        assertThat(gpg.run("--verify", sig.toString(), trimmed.toString()).exit()).isNotZero();
+        Path trimmed = Files.write(
+                tmp.resolve("text-trimmed.txt"),
+                "first line with trailing blanks\nsecond\n\nlast\n".getBytes(StandardCharsets.UTF_8));
+        assertThat(gpg.run("--verify", sig.toString(), trimmed.toString()).exit())
+                .isNotZero();
         PgpException e = assertThrows(PgpException.class, () -> verifier.verifyDetached(trimmed, sig));
         assertThat(e.reason()).isEqualTo(Reason.BAD_SIGNATURE);
     }
@@ -228,10 +250,12 @@ class GpgSignatureVerifyTest {
     @Test
     void cleartextMessageVerifiesAndGivesTheTextGpgGives() throws Exception {
         byte[] text = ("plain line  \n- starts with a dash\n-----BEGIN PGP SIGNATURE----- lookalike\n"
-                + "tab at end\t\r\nFrom the start\nlast").getBytes(StandardCharsets.UTF_8);
+                        + "tab at end\t\r\nFrom the start\nlast")
+                .getBytes(StandardCharsets.UTF_8);
         Path file = Files.write(tmp.resolve("clear.txt"), text);
         Path signed = tmp.resolve("clear.txt.asc");
-        gpg.run("-u", rsa + "!", "--clearsign", "-o", signed.toString(), file.toString()).assertSuccess();
+        gpg.run("-u", rsa + "!", "--clearsign", "-o", signed.toString(), file.toString())
+                .assertSuccess();
         byte[] gpgText = gpg.run("--decrypt", signed.toString()).assertSuccess().stdout();
 
         VerifiedMessage m = verifier.verifyCleartext(signed);
@@ -245,7 +269,8 @@ class GpgSignatureVerifyTest {
     void cleartextWithChangedTextIsRefused() throws Exception {
         Path signed = sign(ed, "clear-tampered.asc", "--clearsign");
         String s = Files.readString(signed).replace("line two", "line 2");
-        PgpException e = assertThrows(PgpException.class,
+        PgpException e = assertThrows(
+                PgpException.class,
                 () -> verifier.verifyCleartext(new ByteArrayInputStream(s.getBytes(StandardCharsets.UTF_8))));
         assertThat(e.reason()).isEqualTo(Reason.BAD_SIGNATURE);
         assertThat(e.getMessage()).contains(ed).contains("does not match");
@@ -254,7 +279,8 @@ class GpgSignatureVerifyTest {
     @Test
     void cleartextFramingIsStrict() throws Exception {
         String signed = Files.readString(sign(ed, "clear-framing.asc", "--clearsign"));
-        assertThat(verifier.verifyCleartext(new ByteArrayInputStream(signed.getBytes(StandardCharsets.UTF_8))).text())
+        assertThat(verifier.verifyCleartext(new ByteArrayInputStream(signed.getBytes(StandardCharsets.UTF_8)))
+                        .text())
                 .isEqualTo(new String(DATA, StandardCharsets.UTF_8));
 
         assertMalformedCleartext(signed + "appended after the signature\n", "text after");
@@ -266,7 +292,8 @@ class GpgSignatureVerifyTest {
     }
 
     private void assertMalformedCleartext(String message, String expected) {
-        PgpException e = assertThrows(PgpException.class,
+        PgpException e = assertThrows(
+                PgpException.class,
                 () -> verifier.verifyCleartext(new ByteArrayInputStream(message.getBytes(StandardCharsets.UTF_8))));
         assertThat(e.reason()).isEqualTo(Reason.MALFORMED_SIGNATURE);
         assertThat(e.getMessage()).contains(expected);
@@ -274,17 +301,24 @@ class GpgSignatureVerifyTest {
 
     @Test
     void keyExpiredSinceSigningIsRefused() {
-        PgpException e = assertThrows(PgpException.class, () -> verifier.verifyDetached(data, tmp.resolve("expired.sig")));
+        PgpException e =
+                assertThrows(PgpException.class, () -> verifier.verifyDetached(data, tmp.resolve("expired.sig")));
         assertThat(e.reason()).isEqualTo(Reason.KEY_EXPIRED);
         assertThat(e.fingerprint()).isEqualTo(expired);
-        assertThat(e.getMessage()).contains(expired).contains("Expired Signer").contains("expired on 2020-12-31T00:00:00Z");
+        assertThat(e.getMessage())
+                .contains(expired)
+                .contains("Expired Signer")
+                .contains("expired on 2020-12-31T00:00:00Z");
     }
 
     @Test
     void keyThatHadExpiredWhenSigningIsRefused() {
-        PgpException e = assertThrows(PgpException.class, () -> verifier.verifyDetached(data, tmp.resolve("lapsed.sig")));
+        PgpException e =
+                assertThrows(PgpException.class, () -> verifier.verifyDetached(data, tmp.resolve("lapsed.sig")));
         assertThat(e.reason()).isEqualTo(Reason.KEY_EXPIRED);
-        assertThat(e.getMessage()).contains(lapsed).contains("had expired (2021-01-03T00:00:00Z)")
+        assertThat(e.getMessage())
+                .contains(lapsed)
+                .contains("had expired (2021-01-03T00:00:00Z)")
                 .contains("when the signature was made (2021-01-11T00:00:00Z)");
     }
 
@@ -293,14 +327,16 @@ class GpgSignatureVerifyTest {
         // The same signature and key, judged by a clock inside the key's validity: good. So the refusal
         // above is about time, nothing else.
         Clock then = Clock.fixed(Y2020.plus(Duration.ofDays(60)), ZoneOffset.UTC);
-        VerifiedSignature v = SignatureVerifier.of(Keyring.load(keyringArmored), then).verifyDetached(data, tmp.resolve("expired.sig"));
+        VerifiedSignature v = SignatureVerifier.of(Keyring.load(keyringArmored), then)
+                .verifyDetached(data, tmp.resolve("expired.sig"));
         assertThat(v.keyFingerprint()).isEqualTo(expired);
         assertThat(v.created()).isEqualTo(Y2020.plus(Duration.ofDays(30)));
     }
 
     @Test
     void revokedKeyIsRefused() {
-        PgpException e = assertThrows(PgpException.class, () -> verifier.verifyDetached(data, tmp.resolve("revoked.sig")));
+        PgpException e =
+                assertThrows(PgpException.class, () -> verifier.verifyDetached(data, tmp.resolve("revoked.sig")));
         assertThat(e.reason()).isEqualTo(Reason.KEY_REVOKED);
         assertThat(e.fingerprint()).isEqualTo(revoked);
         assertThat(e.getMessage()).contains("key " + revoked).contains("is revoked");
@@ -310,26 +346,35 @@ class GpgSignatureVerifyTest {
     void revocationCertificateBesideTheKeyRevokesIt() throws Exception {
         Path sig = tmp.resolve("revoked.sig");
         // The key exported before its revocation verifies...
-        assertThat(SignatureVerifier.of(Keyring.load(tmp.resolve("revoked-before.pub"))).verifyDetached(data, sig).keyFingerprint())
+        assertThat(SignatureVerifier.of(Keyring.load(tmp.resolve("revoked-before.pub")))
+                        .verifyDetached(data, sig)
+                        .keyFingerprint())
                 .isEqualTo(revoked);
         // ...and the stored revocation certificate, as a second file, revokes it.
         Keyring withRevocation = Keyring.load(tmp.resolve("revoked-before.pub"), tmp.resolve("revoked.rev"));
-        PgpException e = assertThrows(PgpException.class, () -> SignatureVerifier.of(withRevocation).verifyDetached(data, sig));
+        PgpException e = assertThrows(
+                PgpException.class, () -> SignatureVerifier.of(withRevocation).verifyDetached(data, sig));
         assertThat(e.reason()).isEqualTo(Reason.KEY_REVOKED);
         assertThat(e.getMessage()).contains(revoked);
         // So does a later export of the key (which carries the revocation) in another file: copies merge.
         Keyring copies = Keyring.load(tmp.resolve("revoked-before.pub"), keyringArmored);
         assertThat(copies.size()).isEqualTo(8);
-        assertThat(assertThrows(PgpException.class, () -> SignatureVerifier.of(copies).verifyDetached(data, sig)).reason())
+        assertThat(assertThrows(
+                                PgpException.class,
+                                () -> SignatureVerifier.of(copies).verifyDetached(data, sig))
+                        .reason())
                 .isEqualTo(Reason.KEY_REVOKED);
     }
 
     @Test
     void revokedSubkeyIsRefused() {
-        PgpException e = assertThrows(PgpException.class, () -> verifier.verifyDetached(data, tmp.resolve("revsub.sig")));
+        PgpException e =
+                assertThrows(PgpException.class, () -> verifier.verifyDetached(data, tmp.resolve("revsub.sig")));
         assertThat(e.reason()).isEqualTo(Reason.KEY_REVOKED);
         assertThat(e.fingerprint()).isEqualTo(revSubKey);
-        assertThat(e.getMessage()).contains("subkey " + revSubKey + " of key " + revSub).contains("is revoked");
+        assertThat(e.getMessage())
+                .contains("subkey " + revSubKey + " of key " + revSub)
+                .contains("is revoked");
     }
 
     @Test
@@ -344,7 +389,8 @@ class GpgSignatureVerifyTest {
     @Test
     void subkeyWithoutBindingSignatureIsRefused() throws Exception {
         // The key as exported, less the subkey's binding signature.
-        PGPPublicKeyRing ring = new BcPGPPublicKeyRing(PGPUtil.getDecoderStream(new ByteArrayInputStream(gpg.export(false, unbound))));
+        PGPPublicKeyRing ring =
+                new BcPGPPublicKeyRing(PGPUtil.getDecoderStream(new ByteArrayInputStream(gpg.export(false, unbound))));
         Iterator<PGPPublicKey> keys = ring.getPublicKeys();
         keys.next();
         PGPPublicKey sub = keys.next();
@@ -355,10 +401,12 @@ class GpgSignatureVerifyTest {
         ring = PGPPublicKeyRing.insertPublicKey(ring, stripped);
         Keyring keyring = Keyring.read(new ByteArrayInputStream(ring.getEncoded()));
 
-        PgpException e = assertThrows(PgpException.class,
+        PgpException e = assertThrows(
+                PgpException.class,
                 () -> SignatureVerifier.of(keyring).verifyDetached(data, tmp.resolve("unbound.sig")));
         assertThat(e.reason()).isEqualTo(Reason.INVALID_BINDING);
-        assertThat(e.getMessage()).contains("subkey " + Pgp.fingerprint(sub) + " of key " + unbound)
+        assertThat(e.getMessage())
+                .contains("subkey " + Pgp.fingerprint(sub) + " of key " + unbound)
                 .contains("has no valid binding signature");
     }
 
@@ -376,7 +424,8 @@ class GpgSignatureVerifyTest {
         assertThat(authKey).isNotNull();
         PGPPrivateKey priv = authKey.extractPrivateKey(null);
         PGPSignatureGenerator gen = new PGPSignatureGenerator(
-                new BcPGPContentSignerBuilder(authKey.getPublicKey().getAlgorithm(), PGPUtil.SHA256), authKey.getPublicKey());
+                new BcPGPContentSignerBuilder(authKey.getPublicKey().getAlgorithm(), PGPUtil.SHA256),
+                authKey.getPublicKey());
         gen.init(PGPSignature.BINARY_DOCUMENT, priv);
         PGPSignatureSubpacketGenerator hashed = new PGPSignatureSubpacketGenerator();
         hashed.setSignatureCreationTime(new Date());
@@ -385,11 +434,14 @@ class GpgSignatureVerifyTest {
         gen.update(DATA);
         byte[] sig = armor(gen.generate());
 
-        PgpException e = assertThrows(PgpException.class,
+        PgpException e = assertThrows(
+                PgpException.class,
                 () -> verifier.verifyDetached(new ByteArrayInputStream(DATA), new ByteArrayInputStream(sig)));
         assertThat(e.reason()).isEqualTo(Reason.NOT_SIGNING_KEY);
         assertThat(e.fingerprint()).isEqualTo(authSub);
-        assertThat(e.getMessage()).contains("subkey " + authSub + " of key " + auth).contains("not marked for signing")
+        assertThat(e.getMessage())
+                .contains("subkey " + authSub + " of key " + auth)
+                .contains("not marked for signing")
                 .contains("key flags: authenticate");
     }
 
@@ -403,7 +455,8 @@ class GpgSignatureVerifyTest {
         String dsa = gpg.generate("Dsa Signer <dsa@example.org>", "dsa2048", "sign", "0", null);
         Path dsaSig = sign(dsa, "dsa.sig");
         Keyring dsaRing = Keyring.read(new ByteArrayInputStream(gpg.export(false, dsa)));
-        PgpException d = assertThrows(PgpException.class, () -> SignatureVerifier.of(dsaRing).verifyDetached(data, dsaSig));
+        PgpException d = assertThrows(
+                PgpException.class, () -> SignatureVerifier.of(dsaRing).verifyDetached(data, dsaSig));
         assertThat(d.reason()).isEqualTo(Reason.UNACCEPTABLE_ALGORITHM);
         assertThat(d.getMessage()).contains("key " + dsa).contains("uses DSA-2048, which is not accepted");
     }
@@ -414,7 +467,8 @@ class GpgSignatureVerifyTest {
         byte[] secret = gpg.run("--export-secret-keys", auth).assertSuccess().stdout();
         PGPSecretKey primary = new BcPGPSecretKeyRing(new ByteArrayInputStream(secret)).getSecretKey();
         PGPSignatureGenerator gen = new PGPSignatureGenerator(
-                new BcPGPContentSignerBuilder(primary.getPublicKey().getAlgorithm(), PGPUtil.SHA256), primary.getPublicKey());
+                new BcPGPContentSignerBuilder(primary.getPublicKey().getAlgorithm(), PGPUtil.SHA256),
+                primary.getPublicKey());
         gen.init(PGPSignature.BINARY_DOCUMENT, primary.extractPrivateKey(null));
         PGPSignatureSubpacketGenerator hashed = new PGPSignatureSubpacketGenerator();
         hashed.setSignatureCreationTime(new Date());
@@ -422,7 +476,8 @@ class GpgSignatureVerifyTest {
         gen.setHashedSubpackets(hashed.generate());
         gen.update(DATA);
         byte[] sig = armor(gen.generate());
-        PgpException e = assertThrows(PgpException.class,
+        PgpException e = assertThrows(
+                PgpException.class,
                 () -> verifier.verifyDetached(new ByteArrayInputStream(DATA), new ByteArrayInputStream(sig)));
         assertThat(e.reason()).isEqualTo(Reason.MALFORMED_SIGNATURE);
         assertThat(e.getMessage()).contains("does not name the key");
@@ -433,14 +488,17 @@ class GpgSignatureVerifyTest {
         Path sig = sign(rsa + "!", "tamper.sig");
         byte[] changed = DATA.clone();
         changed[3] ^= 1;
-        PgpException e = assertThrows(PgpException.class,
+        PgpException e = assertThrows(
+                PgpException.class,
                 () -> verifier.verifyDetached(new ByteArrayInputStream(changed), Files.newInputStream(sig)));
         assertThat(e.reason()).isEqualTo(Reason.BAD_SIGNATURE);
         assertThat(e.fingerprint()).isEqualTo(rsa);
         assertThat(e.getMessage()).contains("bad signature from key " + rsa + " (Rsa Signer <rsa@example.org>)");
         // Truncated data is tampered data too.
-        PgpException truncated = assertThrows(PgpException.class,
-                () -> verifier.verifyDetached(new ByteArrayInputStream(Arrays.copyOf(DATA, DATA.length - 1)), Files.newInputStream(sig)));
+        PgpException truncated = assertThrows(
+                PgpException.class,
+                () -> verifier.verifyDetached(
+                        new ByteArrayInputStream(Arrays.copyOf(DATA, DATA.length - 1)), Files.newInputStream(sig)));
         assertThat(truncated.reason()).isEqualTo(Reason.BAD_SIGNATURE);
     }
 
@@ -448,7 +506,8 @@ class GpgSignatureVerifyTest {
     void signatureOfAnotherFileIsRefused() throws Exception {
         Path other = Files.writeString(tmp.resolve("other.txt"), "another file\n");
         Path otherSig = tmp.resolve("other.txt.sig");
-        gpg.run("-u", ec + "!", "--detach-sign", "-o", otherSig.toString(), other.toString()).assertSuccess();
+        gpg.run("-u", ec + "!", "--detach-sign", "-o", otherSig.toString(), other.toString())
+                .assertSuccess();
         PgpException e = assertThrows(PgpException.class, () -> verifier.verifyDetached(data, otherSig));
         assertThat(e.reason()).isEqualTo(Reason.BAD_SIGNATURE);
         assertThat(e.getMessage()).contains(ec);
@@ -482,7 +541,8 @@ class GpgSignatureVerifyTest {
     }
 
     private void assertMalformed(byte[] signature, String expected) {
-        PgpException e = assertThrows(PgpException.class,
+        PgpException e = assertThrows(
+                PgpException.class,
                 () -> verifier.verifyDetached(new ByteArrayInputStream(DATA), new ByteArrayInputStream(signature)));
         assertThat(e.reason()).isEqualTo(Reason.MALFORMED_SIGNATURE);
         assertThat(e.getMessage()).contains(expected);
@@ -492,7 +552,8 @@ class GpgSignatureVerifyTest {
     void signatureFromTheFutureIsRefused() throws Exception {
         Path sig = tmp.resolve("future.sig");
         Instant future = Instant.now().plus(Duration.ofDays(2));
-        gpg.runAt(future, "-u", rsa + "!", "--detach-sign", "-o", sig.toString(), data.toString()).assertSuccess();
+        gpg.runAt(future, "-u", rsa + "!", "--detach-sign", "-o", sig.toString(), data.toString())
+                .assertSuccess();
         PgpException e = assertThrows(PgpException.class, () -> verifier.verifyDetached(data, sig));
         assertThat(e.reason()).isEqualTo(Reason.FUTURE_SIGNATURE);
         assertThat(e.getMessage()).contains(rsa).contains("in the future");
@@ -500,17 +561,27 @@ class GpgSignatureVerifyTest {
 
     @Test
     void keyringFilesThatAreNotPublicKeysAreRefused() throws Exception {
-        Path secret = Files.write(tmp.resolve("secret.asc"), gpg.run("--armor", "--export-secret-keys", ec).assertSuccess().stdout());
-        assertThatThrownBy(() -> Keyring.load(secret)).isInstanceOf(PgpException.class).hasMessageContaining("holds a secret key");
+        Path secret = Files.write(
+                tmp.resolve("secret.asc"),
+                gpg.run("--armor", "--export-secret-keys", ec).assertSuccess().stdout());
+        assertThatThrownBy(() -> Keyring.load(secret))
+                .isInstanceOf(PgpException.class)
+                .hasMessageContaining("holds a secret key");
         Path garbage = Files.writeString(tmp.resolve("garbage.asc"), "hello\n");
-        assertThatThrownBy(() -> Keyring.load(garbage)).isInstanceOf(PgpException.class)
-                .hasMessageContaining("garbage.asc").extracting(t -> ((PgpException) t).reason()).isEqualTo(Reason.MALFORMED_KEY);
+        assertThatThrownBy(() -> Keyring.load(garbage))
+                .isInstanceOf(PgpException.class)
+                .hasMessageContaining("garbage.asc")
+                .extracting(t -> ((PgpException) t).reason())
+                .isEqualTo(Reason.MALFORMED_KEY);
         Path empty = Files.write(tmp.resolve("empty.gpg"), new byte[0]);
-        assertThatThrownBy(() -> Keyring.load(empty)).isInstanceOf(PgpException.class).hasMessageContaining("no public key");
+        assertThatThrownBy(() -> Keyring.load(empty))
+                .isInstanceOf(PgpException.class)
+                .hasMessageContaining("no public key");
         // A revocation certificate with no key to revoke.
         Path rsaOnly = Files.write(tmp.resolve("rsa-only.asc"), gpg.export(true, rsa));
         assertThatThrownBy(() -> Keyring.load(rsaOnly, tmp.resolve("revoked.rev")))
-                .isInstanceOf(PgpException.class).hasMessageContaining("revocation certificate for key " + revoked);
+                .isInstanceOf(PgpException.class)
+                .hasMessageContaining("revocation certificate for key " + revoked);
         Keyring alone = Keyring.load(keyringArmored);
         assertThat(alone.fingerprints()).containsExactly(rsa, ed, ec, expired, lapsed, revoked, revSub, auth);
     }
@@ -525,7 +596,8 @@ class GpgSignatureVerifyTest {
         Keyring k = Keyring.read(new ByteArrayInputStream(both.toByteArray()));
         assertThat(k.fingerprints()).containsExactly(rsa, ed);
         Path sig = sign(ed, "merged.sig");
-        assertThat(SignatureVerifier.of(k).verifyDetached(data, sig).signingKeyFingerprint()).isEqualTo(edSub);
+        assertThat(SignatureVerifier.of(k).verifyDetached(data, sig).signingKeyFingerprint())
+                .isEqualTo(edSub);
     }
 
     private static byte[] armor(PGPSignature sig) throws IOException {

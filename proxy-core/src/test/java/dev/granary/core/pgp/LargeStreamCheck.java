@@ -11,8 +11,7 @@ import java.nio.file.Path;
  * {@code REFUSED <reason> <bytes read>}.
  */
 public final class LargeStreamCheck {
-    private LargeStreamCheck() {
-    }
+    private LargeStreamCheck() {}
 
     public static void main(String[] args) throws Exception {
         Keyring keyring = Keyring.load(Path.of(args[0]));

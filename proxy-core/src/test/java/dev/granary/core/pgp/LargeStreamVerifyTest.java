@@ -6,7 +6,6 @@ import dev.granary.core.testing.Gpg;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,20 +26,37 @@ class LargeStreamVerifyTest {
         try (Gpg gpg = new Gpg(tmp.resolve("gnupg"))) {
             String fpr = gpg.generate("Big Signer <big@example.org>", "ed25519", "sign", "0", null);
             Path sig = tmp.resolve("big.sig");
-            gpg.runWithInput(new PatternStream(SIZE, -1), "-u", fpr, "--digest-algo", "SHA512", "--detach-sign", "-o", sig.toString()).assertSuccess();
+            gpg.runWithInput(
+                            new PatternStream(SIZE, -1),
+                            "-u",
+                            fpr,
+                            "--digest-algo",
+                            "SHA512",
+                            "--detach-sign",
+                            "-o",
+                            sig.toString())
+                    .assertSuccess();
             Path keyring = Files.write(tmp.resolve("keyring.gpg"), gpg.export(false, fpr));
 
-            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            Process p = new ProcessBuilder(java, "-Xmx32m", "-cp", System.getProperty("java.class.path"),
-                    LargeStreamCheck.class.getName(), keyring.toString(), sig.toString(), Long.toString(SIZE),
-                    Long.toString(SIZE - 10))
-                    .redirectErrorStream(true).start();
+            String java =
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            Process p = new ProcessBuilder(
+                            java,
+                            "-Xmx32m",
+                            "-cp",
+                            System.getProperty("java.class.path"),
+                            LargeStreamCheck.class.getName(),
+                            keyring.toString(),
+                            sig.toString(),
+                            Long.toString(SIZE),
+                            Long.toString(SIZE - 10))
+                    .redirectErrorStream(true)
+                    .start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
             assertThat(p.exitValue()).as(out).isZero();
-            assertThat(out.lines().toList()).containsExactly(
-                    "GOOD " + fpr + " " + SIZE,
-                    "REFUSED BAD_SIGNATURE " + SIZE);
+            assertThat(out.lines().toList())
+                    .containsExactly("GOOD " + fpr + " " + SIZE, "REFUSED BAD_SIGNATURE " + SIZE);
         }
     }
 }

@@ -58,13 +58,18 @@ class SigningKeyGpgTest {
     private String gpgValidSig(Path signature, Path signed) throws Exception {
         Gpg.Result r = gpg.run("--status-fd", "1", "--verify", signature.toString(), signed.toString());
         assertThat(r.exit()).as(r.stderr()).isZero();
-        return r.out().lines().filter(l -> l.startsWith("[GNUPG:] VALIDSIG ")).findFirst().orElseThrow();
+        return r.out()
+                .lines()
+                .filter(l -> l.startsWith("[GNUPG:] VALIDSIG "))
+                .findFirst()
+                .orElseThrow();
     }
 
     @ParameterizedTest
     @EnumSource(KeyAlgorithm.class)
     void generatedKeyImportsIntoGpgAndItsSignaturesVerifyThere(KeyAlgorithm algorithm) throws Exception {
-        SigningKey key = SigningKey.generate("Granary Release <release-" + algorithm + "@example.org>", algorithm, null);
+        SigningKey key =
+                SigningKey.generate("Granary Release <release-" + algorithm + "@example.org>", algorithm, null);
         assertThat(key.keyFingerprint()).matches("[0-9A-F]{40}").isEqualTo(key.signingKeyFingerprint());
         assertThat(key.userId()).contains("Granary Release <release-" + algorithm + "@example.org>");
         Path pub = tmp.resolve("generated-" + algorithm + ".pub.asc");
@@ -86,46 +91,68 @@ class SigningKeyGpgTest {
             assertThat(valid[9]).isEqualTo(hash == HashAlgorithm.SHA256 ? "8" : "10");
             assertThat(valid[10]).isEqualTo("00");
             assertThat(valid[11]).isEqualTo(key.keyFingerprint());
-            assertThat(SignatureVerifier.of(key.publicKeyring()).verifyDetached(data, sig).hashAlgorithm()).isEqualTo(hash.name());
+            assertThat(SignatureVerifier.of(key.publicKeyring())
+                            .verifyDetached(data, sig)
+                            .hashAlgorithm())
+                    .isEqualTo(hash.name());
         }
     }
 
     @Test
     void generatedSecretKeyImportsIntoGpgWithItsPassphrase() throws Exception {
-        SigningKey key = SigningKey.generate("Granary Secret <secret@example.org>", KeyAlgorithm.ED25519, "correct horse".toCharArray());
+        SigningKey key = SigningKey.generate(
+                "Granary Secret <secret@example.org>", KeyAlgorithm.ED25519, "correct horse".toCharArray());
         Path secret = tmp.resolve("generated-secret.asc");
         key.writeSecretKey(secret);
         assertThat(Files.getPosixFilePermissions(secret)).isEqualTo(PosixFilePermissions.fromString("rw-------"));
         assertThat(Files.readString(secret)).startsWith("-----BEGIN PGP PRIVATE KEY BLOCK-----");
 
         // gpg unprotects the key with the passphrase to store it: a wrong one fails the import.
-        assertThat(gpg.runWithPassphrase("wrong", "--import", secret.toString()).out()).isEmpty();
+        assertThat(gpg.runWithPassphrase("wrong", "--import", secret.toString()).out())
+                .isEmpty();
         gpg.runWithPassphrase("correct horse", "--import", secret.toString()).assertSuccess();
         // gpg signs with the imported key; the key's own public part verifies it.
         Path sig = tmp.resolve("gpg-with-generated.sig");
-        gpg.runWithPassphrase("correct horse", "-u", key.keyFingerprint(), "--detach-sign", "-o", sig.toString(), data.toString())
+        gpg.runWithPassphrase(
+                        "correct horse",
+                        "-u",
+                        key.keyFingerprint(),
+                        "--detach-sign",
+                        "-o",
+                        sig.toString(),
+                        data.toString())
                 .assertSuccess();
-        assertThat(SignatureVerifier.of(key.publicKeyring()).verifyDetached(data, sig).keyFingerprint()).isEqualTo(key.keyFingerprint());
+        assertThat(SignatureVerifier.of(key.publicKeyring())
+                        .verifyDetached(data, sig)
+                        .keyFingerprint())
+                .isEqualTo(key.keyFingerprint());
     }
 
     @Test
     void protectedKeyLoadsOnlyWithItsPassphrase() throws Exception {
-        SigningKey key = SigningKey.generate("Granary Locked <locked@example.org>", KeyAlgorithm.ED25519, "s3cret-passphrase".toCharArray());
+        SigningKey key = SigningKey.generate(
+                "Granary Locked <locked@example.org>", KeyAlgorithm.ED25519, "s3cret-passphrase".toCharArray());
         Path secret = tmp.resolve("locked.asc");
         key.writeSecretKey(secret);
 
         SigningKey loaded = SigningKey.load(secret, "s3cret-passphrase".toCharArray());
         assertThat(loaded.keyFingerprint()).isEqualTo(key.keyFingerprint());
         Path sig = Files.writeString(tmp.resolve("locked.sig.asc"), loaded.sign(new ByteArrayInputStream(DATA)));
-        assertThat(SignatureVerifier.of(key.publicKeyring()).verifyDetached(data, sig).keyFingerprint()).isEqualTo(key.keyFingerprint());
+        assertThat(SignatureVerifier.of(key.publicKeyring())
+                        .verifyDetached(data, sig)
+                        .keyFingerprint())
+                .isEqualTo(key.keyFingerprint());
 
-        PgpException wrong = assertThrows(PgpException.class, () -> SigningKey.load(secret, "s3cret-passphrasE".toCharArray()));
+        PgpException wrong =
+                assertThrows(PgpException.class, () -> SigningKey.load(secret, "s3cret-passphrasE".toCharArray()));
         assertThat(wrong.reason()).isEqualTo(Reason.WRONG_PASSPHRASE);
         assertThat(wrong.getMessage()).contains(key.keyFingerprint()).doesNotContain("s3cret");
         PgpException none = assertThrows(PgpException.class, () -> SigningKey.load(secret, null));
         assertThat(none.reason()).isEqualTo(Reason.WRONG_PASSPHRASE);
         assertThat(none.getMessage()).contains("none was given");
-        assertThat(assertThrows(PgpException.class, () -> SigningKey.load(secret, new char[0])).reason()).isEqualTo(Reason.WRONG_PASSPHRASE);
+        assertThat(assertThrows(PgpException.class, () -> SigningKey.load(secret, new char[0]))
+                        .reason())
+                .isEqualTo(Reason.WRONG_PASSPHRASE);
     }
 
     @Test
@@ -138,11 +165,14 @@ class SigningKeyGpgTest {
     @Test
     void gpgSecretKeyWithSigningSubkeySignsWithTheSubkey() throws Exception {
         Instant now = Instant.now();
-        String primary = gpg.generate("Gpg Release <gpg-release@example.org>", "rsa3072", "cert", "0", now.minus(Duration.ofDays(2)));
+        String primary = gpg.generate(
+                "Gpg Release <gpg-release@example.org>", "rsa3072", "cert", "0", now.minus(Duration.ofDays(2)));
         gpg.addSubkey(primary, "ed25519", "sign", "0", now.minus(Duration.ofDays(1)));
         String newest = gpg.addSubkey(primary, "ed25519", "sign", "0");
         gpg.run("--quick-add-key", primary, "cv25519", "encr", "0").assertSuccess();
-        byte[] armored = gpg.runWithPassphrase("gpg-pass", "--armor", "--export-secret-keys", primary).assertSuccess().stdout();
+        byte[] armored = gpg.runWithPassphrase("gpg-pass", "--armor", "--export-secret-keys", primary)
+                .assertSuccess()
+                .stdout();
         // gpg re-protects the exported keys with the passphrase given at export time.
         assertThat(new String(armored, StandardCharsets.US_ASCII)).startsWith("-----BEGIN PGP PRIVATE KEY BLOCK-----");
 
@@ -158,10 +188,12 @@ class SigningKeyGpgTest {
     @Test
     void gpgSecretKeyWithoutPassphraseLoadsWithoutOne() throws Exception {
         String fpr = gpg.generate("Gpg Plain <gpg-plain@example.org>", "nistp256", "sign", "0", null);
-        byte[] armored = gpg.run("--armor", "--export-secret-keys", fpr).assertSuccess().stdout();
+        byte[] armored =
+                gpg.run("--armor", "--export-secret-keys", fpr).assertSuccess().stdout();
         SigningKey key = SigningKey.read(new ByteArrayInputStream(armored), null);
         assertThat(key.signingKeyFingerprint()).isEqualTo(fpr);
-        Path sig = Files.writeString(tmp.resolve("plain-signed.asc"), key.sign(new ByteArrayInputStream(DATA), HashAlgorithm.SHA256));
+        Path sig = Files.writeString(
+                tmp.resolve("plain-signed.asc"), key.sign(new ByteArrayInputStream(DATA), HashAlgorithm.SHA256));
         assertThat(gpgValidSig(sig, data).split(" ")[2]).isEqualTo(fpr);
     }
 
@@ -175,7 +207,8 @@ class SigningKeyGpgTest {
                 .addUserId("Modern <modern@example.org>")
                 .build();
         assertThat(v4ed.getPrimaryKey().getAlgorithm()).isEqualTo(PublicKeyAlgorithmTags.Ed25519);
-        SigningKey key = SigningKey.read(new ByteArrayInputStream(v4ed.toAsciiArmoredString().getBytes(StandardCharsets.US_ASCII)), null);
+        SigningKey key = SigningKey.read(
+                new ByteArrayInputStream(v4ed.toAsciiArmoredString().getBytes(StandardCharsets.US_ASCII)), null);
         assertThat(key.signingKeyFingerprint()).isNotEqualTo(key.keyFingerprint());
         Path sig = Files.writeString(tmp.resolve("modern.asc"), key.sign(new ByteArrayInputStream(DATA)));
         VerifiedSignature v = SignatureVerifier.of(key.publicKeyring()).verifyDetached(data, sig);
@@ -186,11 +219,14 @@ class SigningKeyGpgTest {
     @Test
     void publicKeyIsNotASecretKey() throws Exception {
         SigningKey key = SigningKey.generate("Granary Pub <pub@example.org>", KeyAlgorithm.ED25519, null);
-        PgpException e = assertThrows(PgpException.class,
-                () -> SigningKey.read(new ByteArrayInputStream(key.publicKeyArmored().getBytes(StandardCharsets.US_ASCII)), null));
+        PgpException e = assertThrows(
+                PgpException.class,
+                () -> SigningKey.read(
+                        new ByteArrayInputStream(key.publicKeyArmored().getBytes(StandardCharsets.US_ASCII)), null));
         assertThat(e.reason()).isEqualTo(Reason.MALFORMED_KEY);
         assertThat(e.getMessage()).contains("holds no secret key").contains("--export-secret-keys");
-        assertThatThrownBy(() -> SigningKey.read(new ByteArrayInputStream("junk".getBytes(StandardCharsets.US_ASCII)), null))
+        assertThatThrownBy(() ->
+                        SigningKey.read(new ByteArrayInputStream("junk".getBytes(StandardCharsets.US_ASCII)), null))
                 .isInstanceOf(PgpException.class);
     }
 

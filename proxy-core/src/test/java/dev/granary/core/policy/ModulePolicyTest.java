@@ -64,7 +64,8 @@ class ModulePolicyTest {
             rsc.io/quote               | v1.5.2  | ok
             """)
     void denyRulesCoverModulePatternsAndVersionRanges(String module, String version, String expected) {
-        assertThat(verdict(policy(DENY, "", Duration.ZERO, ""), module, version, "2020-01-01T00:00:00Z")).isEqualTo(expected);
+        assertThat(verdict(policy(DENY, "", Duration.ZERO, ""), module, version, "2020-01-01T00:00:00Z"))
+                .isEqualTo(expected);
     }
 
     @ParameterizedTest(name = "{0}@{1} -> {2}")
@@ -76,8 +77,11 @@ class ModulePolicyTest {
             github.com/evil/pkg        | v1.0.0  | denied
             """)
     void anAllowListRefusesWhatItDoesNotCoverAndDenyStillWins(String module, String version, String expected) {
-        ModulePolicy p = policy("github.com/evil/*", "corp.example.com; github.com/acme/* >=v1.2.0; github.com/evil/*",
-                Duration.ZERO, "");
+        ModulePolicy p = policy(
+                "github.com/evil/*",
+                "corp.example.com; github.com/acme/* >=v1.2.0; github.com/evil/*",
+                Duration.ZERO,
+                "");
         assertThat(verdict(p, module, version, "2020-01-01T00:00:00Z")).isEqualTo(expected);
     }
 
@@ -104,14 +108,18 @@ class ModulePolicyTest {
     void refusalsSayWhyAndUntilWhenInOneShortLine() {
         ModulePolicy p = policy(DENY, "", Duration.ofHours(72), "");
         ModuleVersion crypto = ModuleVersion.of("golang.org/x/crypto", "v0.30.0");
-        assertThatThrownBy(() -> p.checkVersion(crypto)).hasMessage(
-                "policy: golang.org/x/crypto@v0.30.0 is denied (rule 'golang.org/x/crypto <v0.31.0': CVE-2024-45337)");
+        assertThatThrownBy(() -> p.checkVersion(crypto))
+                .hasMessage(
+                        "policy: golang.org/x/crypto@v0.30.0 is denied (rule 'golang.org/x/crypto <v0.31.0': CVE-2024-45337)");
         ModuleVersion fresh = ModuleVersion.of("github.com/a/b", "v1.0.0");
         byte[] info = "{\"Version\":\"v1.0.0\",\"Time\":\"2026-11-27T07:30:00Z\"}".getBytes(StandardCharsets.UTF_8);
-        assertThatThrownBy(() -> p.checkInfo(fresh, info)).hasMessage("policy: github.com/a/b@v1.0.0 is quarantined until "
-                + "2026-11-30T07:30:00Z: published 2026-11-27T07:30:00Z (4h30m ago); versions are served once they are 72h old");
+        assertThatThrownBy(() -> p.checkInfo(fresh, info))
+                .hasMessage(
+                        "policy: github.com/a/b@v1.0.0 is quarantined until "
+                                + "2026-11-30T07:30:00Z: published 2026-11-27T07:30:00Z (4h30m ago); versions are served once they are 72h old");
         // The go command shows at most 8 lines of 81 characters of a server's answer.
-        assertThatThrownBy(() -> p.checkInfo(fresh, info)).satisfies(e -> assertThat(e.getMessage().length()).isLessThan(648));
+        assertThatThrownBy(() -> p.checkInfo(fresh, info))
+                .satisfies(e -> assertThat(e.getMessage().length()).isLessThan(648));
     }
 
     @Test
@@ -120,24 +128,40 @@ class ModulePolicyTest {
         ModuleVersion mv = ModuleVersion.of("github.com/a/b", "v1.0.0");
         assertThatCode(() -> p.checkVersion(mv)).doesNotThrowAnyException();
         assertThat(p.needsInfo(mv)).isTrue();
-        assertThat(p.needsInfo(ModuleVersion.of("corp.example.com/x/y", "v1.0.0"))).isFalse();
+        assertThat(p.needsInfo(ModuleVersion.of("corp.example.com/x/y", "v1.0.0")))
+                .isFalse();
         assertThat(policy("", "", Duration.ZERO, "").needsInfo(mv)).isFalse();
         assertThat(policy("", "", Duration.ZERO, "").isEmpty()).isTrue();
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"github.com/[a <v1.0.0", "github.com/a, github.com/b", "github.com/a <1.0", "github.com/a,,b", " <v1.0.0"})
+    @ValueSource(
+            strings = {
+                "github.com/[a <v1.0.0",
+                "github.com/a, github.com/b",
+                "github.com/a <1.0",
+                "github.com/a,,b",
+                " <v1.0.0"
+            })
     void malformedRulesAreRefusedWithTheRule(String rule) {
-        assertThatThrownBy(() -> PolicyRule.parseList(rule)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> PolicyRule.parseList(rule))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageStartingWith("rule '");
     }
 
     @Test
     void rulesParseFromLinesAndSemicolonsWithNotes() {
         List<PolicyRule> rules = PolicyRule.parseList(DENY);
-        assertThat(rules).extracting(PolicyRule::text).containsExactly(
-                "github.com/evil/*", "golang.org/x/crypto <v0.31.0", "example.com/lib >=v2.0.0 <v2.1.0", "example.com/other =v1.0.0");
-        assertThat(rules).extracting(PolicyRule::note).containsExactly("typosquat of github.com/evi1", "CVE-2024-45337", "", "");
+        assertThat(rules)
+                .extracting(PolicyRule::text)
+                .containsExactly(
+                        "github.com/evil/*",
+                        "golang.org/x/crypto <v0.31.0",
+                        "example.com/lib >=v2.0.0 <v2.1.0",
+                        "example.com/other =v1.0.0");
+        assertThat(rules)
+                .extracting(PolicyRule::note)
+                .containsExactly("typosquat of github.com/evi1", "CVE-2024-45337", "", "");
         assertThatThrownBy(() -> new ModulePolicy(List.of(), List.of(), Duration.ZERO, "corp.example.com/[x", CLOCK))
                 .hasMessageContaining("malformed module pattern");
     }

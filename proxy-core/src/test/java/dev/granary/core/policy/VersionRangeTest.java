@@ -41,7 +41,8 @@ class VersionRangeTest {
     @ParameterizedTest
     @ValueSource(strings = {"<1.2.3", ">=vx", "~v1.2.3", "<", "v1.2.3.4", "<=v1.2.3,>v1"})
     void malformedComparatorsAreRefusedByName(String range) {
-        assertThatThrownBy(() -> VersionRange.parse(range)).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(() -> VersionRange.parse(range))
+                .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("not a semantic version");
     }
 

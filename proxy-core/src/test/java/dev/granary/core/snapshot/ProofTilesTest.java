@@ -88,8 +88,7 @@ class ProofTilesTest {
             }
 
             @Override
-            public void saveTiles(List<Tile> tiles, List<byte[]> data) {
-            }
+            public void saveTiles(List<Tile> tiles, List<byte[]> data) {}
         };
     }
 
@@ -126,7 +125,9 @@ class ProofTilesTest {
         Tree t = tree(SIZE);
         for (long id : ids) {
             // One record at a time, as the go command's client checks each lookup.
-            Hash leaf = new TileHashReader(t, only(shipped)).readHashes(new long[] {Tlog.storedHashIndex(0, id)}).get(0);
+            Hash leaf = new TileHashReader(t, only(shipped))
+                    .readHashes(new long[] {Tlog.storedHashIndex(0, id)})
+                    .get(0);
             assertThat(leaf).isEqualTo(Tlog.recordHash(text(id)));
         }
         assertThat(shipped.keySet()).anyMatch(p -> p.startsWith("tile/8/2/")).anyMatch(p -> p.contains(".p/"));
@@ -145,11 +146,15 @@ class ProofTilesTest {
         assertThat(Tlog.treeHash(m, new TileHashReader(newer, only(union)))).isEqualTo(tree(m).hash());
         // and the records it looks up again, old ones included, at the new head.
         for (long id : oldIds) {
-            assertThat(new TileHashReader(newer, only(union)).readHashes(new long[] {Tlog.storedHashIndex(0, id)}).get(0))
+            assertThat(new TileHashReader(newer, only(union))
+                            .readHashes(new long[] {Tlog.storedHashIndex(0, id)})
+                            .get(0))
                     .isEqualTo(Tlog.recordHash(text(id)));
         }
         for (long id : newIds) {
-            assertThat(new TileHashReader(newer, only(union)).readHashes(new long[] {Tlog.storedHashIndex(0, id)}).get(0))
+            assertThat(new TileHashReader(newer, only(union))
+                            .readHashes(new long[] {Tlog.storedHashIndex(0, id)})
+                            .get(0))
                     .isEqualTo(Tlog.recordHash(text(id)));
         }
     }
@@ -159,7 +164,9 @@ class ProofTilesTest {
         Tree honest = tree(40_000);
         Tree forged = new Tree(honest.n(), honest.hash().flip(0, 1));
         ProofTiles p = new ProofTiles(TileCache.inMemory(), DATABASE, Files.createTempDirectory(tmp, "f"));
-        assertThatThrownBy(() -> p.proveConsistency(forged, tree(SIZE))).isInstanceOf(TlogException.class).hasMessageContaining("SECURITY ERROR");
+        assertThatThrownBy(() -> p.proveConsistency(forged, tree(SIZE)))
+                .isInstanceOf(TlogException.class)
+                .hasMessageContaining("SECURITY ERROR");
     }
 
     @Test
@@ -171,8 +178,10 @@ class ProofTilesTest {
     @Test
     void offlineATileThatIsNotStoredIsNamed() throws Exception {
         ProofTiles p = new ProofTiles(TileCache.inMemory(), null, Files.createTempDirectory(tmp, "o"));
-        assertThatThrownBy(() -> p.proveRecord(tree(SIZE), 5, text(5))).isInstanceOf(IOException.class)
-                .hasMessageContaining("tile/8/").hasMessageContaining("--offline");
+        assertThatThrownBy(() -> p.proveRecord(tree(SIZE), 5, text(5)))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("tile/8/")
+                .hasMessageContaining("--offline");
     }
 
     @Test
@@ -183,10 +192,12 @@ class ProofTilesTest {
             fetches[0]++;
             return DATABASE.fetch(path);
         };
-        new ProofTiles(stored, counting, Files.createTempDirectory(tmp, "a")).proveRecord(tree(SIZE), 12_345, text(12_345));
+        new ProofTiles(stored, counting, Files.createTempDirectory(tmp, "a"))
+                .proveRecord(tree(SIZE), 12_345, text(12_345));
         int first = fetches[0];
         assertThat(first).isPositive();
-        new ProofTiles(stored, counting, Files.createTempDirectory(tmp, "b")).proveRecord(tree(SIZE), 12_345, text(12_345));
+        new ProofTiles(stored, counting, Files.createTempDirectory(tmp, "b"))
+                .proveRecord(tree(SIZE), 12_345, text(12_345));
         assertThat(fetches[0]).as("the second export reads stored tiles only").isEqualTo(first);
     }
 }

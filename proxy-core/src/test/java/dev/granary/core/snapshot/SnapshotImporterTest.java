@@ -53,16 +53,27 @@ class SnapshotImporterTest {
         MemoryBlobStore clean = baseline();
         assertThat(importer(clean).publish(v, Progress.none()).outcome()).isEqualTo(SnapshotImporter.Outcome.IMPORTED);
         Map<String, String> full = contents(clean);
-        assertThat(full).isNotEqualTo(before).containsKey(StorageLayout.snapshotFile(v.id(), SnapshotFormat.MANIFEST).value());
-        assertThat(full).containsEntry(StorageLayout.toolchainInfo(TOOLCHAIN).value(), "{\"Version\":\"" + TOOLCHAIN.version() + "\"}")
+        assertThat(full)
+                .isNotEqualTo(before)
+                .containsKey(StorageLayout.snapshotFile(v.id(), SnapshotFormat.MANIFEST)
+                        .value());
+        assertThat(full)
+                .containsEntry(
+                        StorageLayout.toolchainInfo(TOOLCHAIN).value(), "{\"Version\":\"" + TOOLCHAIN.version() + "\"}")
                 .containsEntry(StorageLayout.dlArchive(ARCHIVE).value(), "archive bytes")
                 .containsEntry(StorageLayout.dlSha256(ARCHIVE).value(), "a".repeat(64))
                 .containsEntry(StorageLayout.dlSigningKey().value(), "key material")
                 .containsEntry(StorageLayout.gocacheBundle(NEW_BUNDLE).value(), "new bundle")
                 .containsEntry(StorageLayout.gocacheBundle(OLD_BUNDLE).value(), "rebuilt bundle")
-                .doesNotContainKey(StorageLayout.gocacheBundleSignature(OLD_BUNDLE).value());
-        assertThat(full.get(StorageLayout.dlListing(true).value())).contains("go1.25.0.linux-amd64.tar.gz").contains(ARCHIVE);
-        assertThat(full.get(StorageLayout.gocacheBundleIndex().value())).contains(NEW_BUNDLE).contains(OLD_BUNDLE).contains("2026-11-20");
+                .doesNotContainKey(
+                        StorageLayout.gocacheBundleSignature(OLD_BUNDLE).value());
+        assertThat(full.get(StorageLayout.dlListing(true).value()))
+                .contains("go1.25.0.linux-amd64.tar.gz")
+                .contains(ARCHIVE);
+        assertThat(full.get(StorageLayout.gocacheBundleIndex().value()))
+                .contains(NEW_BUNDLE)
+                .contains(OLD_BUNDLE)
+                .contains("2026-11-20");
         assertThat(full.keySet()).noneMatch(k -> k.contains("/staged/") || k.endsWith("/journal"));
 
         int asBefore = 0;
@@ -81,7 +92,9 @@ class SnapshotImporterTest {
             raw.delete(StorageLayout.snapshotImportLock()); // the failed process is gone
             importer(raw).recover();
             Map<String, String> after = contents(raw);
-            assertThat(after).as("after a failure at write " + k + " and a recovery").isIn(before, full);
+            assertThat(after)
+                    .as("after a failure at write " + k + " and a recovery")
+                    .isIn(before, full);
             if (after.equals(before)) {
                 asBefore++;
             } else {
@@ -98,8 +111,11 @@ class SnapshotImporterTest {
         MemoryBlobStore raw = baseline();
         importer(raw).publish(v, Progress.none());
         Failing noWrites = new Failing(raw, 1);
-        assertThat(importer(noWrites).publish(v, Progress.none()).outcome()).isEqualTo(SnapshotImporter.Outcome.UNCHANGED);
-        assertThat(noWrites.failed).as("the second import tried no write (not even its lock)").isFalse();
+        assertThat(importer(noWrites).publish(v, Progress.none()).outcome())
+                .isEqualTo(SnapshotImporter.Outcome.UNCHANGED);
+        assertThat(noWrites.failed)
+                .as("the second import tried no write (not even its lock)")
+                .isFalse();
     }
 
     @Test
@@ -107,8 +123,10 @@ class SnapshotImporterTest {
         MemoryBlobStore raw = baseline();
         ImportLock held = ImportLock.tryAcquire(raw, "a running import").lock().orElseThrow();
         try {
-            assertThatThrownBy(() -> importer(raw).publish(snapshot(), Progress.none())).isInstanceOf(SnapshotException.class)
-                    .hasMessageContaining("another import").hasMessageContaining("a running import");
+            assertThatThrownBy(() -> importer(raw).publish(snapshot(), Progress.none()))
+                    .isInstanceOf(SnapshotException.class)
+                    .hasMessageContaining("another import")
+                    .hasMessageContaining("a running import");
         } finally {
             held.close();
         }
@@ -116,13 +134,15 @@ class SnapshotImporterTest {
 
     // ---- fixtures -----------------------------------------------------------------------------------
 
-    private static final ModuleVersion TOOLCHAIN = ModuleVersion.of("golang.org/toolchain", "v0.0.1-go1.26.3.linux-amd64");
+    private static final ModuleVersion TOOLCHAIN =
+            ModuleVersion.of("golang.org/toolchain", "v0.0.1-go1.26.3.linux-amd64");
     private static final String ARCHIVE = "go1.26.3.linux-amd64.tar.gz";
     private static final String NEW_BUNDLE = "0123456789abcdef0123456789abcdef";
     private static final String OLD_BUNDLE = "fedcba9876543210fedcba9876543210";
 
     private SnapshotImporter importer(BlobStore store) {
-        return new SnapshotImporter(store, new VersionCommitter(store, new ModuleIndex(store), new SimpleMeterRegistry()));
+        return new SnapshotImporter(
+                store, new VersionCommitter(store, new ModuleIndex(store), new SimpleMeterRegistry()));
     }
 
     /** A storage that holds one version and a tree head already (imported before). */
@@ -139,20 +159,38 @@ class SnapshotImporterTest {
         s.put(StorageLayout.dlListing(true), listing("go1.25.0", "go1.25.0.linux-amd64.tar.gz", "b".repeat(64)));
         s.put(StorageLayout.gocacheBundle(OLD_BUNDLE), bytes("old bundle"));
         s.put(StorageLayout.gocacheBundleSignature(OLD_BUNDLE), bytes("old signature"));
-        s.put(StorageLayout.gocacheBundleIndex(),
+        s.put(
+                StorageLayout.gocacheBundleIndex(),
                 BundleStore.toJson(new BundleStore.Index(List.of(entry(OLD_BUNDLE, "2026-11-01T00:00:00Z", true)))));
         return s;
     }
 
     private static byte[] listing(String version, String file, String sha256) {
-        return ("[{\"version\":\"" + version + "\",\"stable\":true,\"files\":[{\"filename\":\"" + file + "\",\"os\":\"linux\","
-                + "\"arch\":\"amd64\",\"version\":\"" + version + "\",\"sha256\":\"" + sha256 + "\",\"size\":13,\"kind\":\"archive\"}]}]")
+        return ("[{\"version\":\"" + version + "\",\"stable\":true,\"files\":[{\"filename\":\"" + file
+                        + "\",\"os\":\"linux\"," + "\"arch\":\"amd64\",\"version\":\"" + version + "\",\"sha256\":\""
+                        + sha256 + "\",\"size\":13,\"kind\":\"archive\"}]}]")
                 .getBytes(StandardCharsets.UTF_8);
     }
 
     private static BundleStore.IndexEntry entry(String id, String created, boolean signed) {
-        return new BundleStore.IndexEntry(id, "example.com/app", "go1.26.3", "linux", "amd64", "v1", false, true, false, List.of(), "",
-                created, 10, 2, 1, 1, signed);
+        return new BundleStore.IndexEntry(
+                id,
+                "example.com/app",
+                "go1.26.3",
+                "linux",
+                "amd64",
+                "v1",
+                false,
+                true,
+                false,
+                List.of(),
+                "",
+                created,
+                10,
+                2,
+                1,
+                1,
+                signed);
     }
 
     /** What an import publishes; the importer checks nothing (the verifier did), so the bytes are placeholders. */
@@ -162,33 +200,70 @@ class SnapshotImporterTest {
         for (String v : new String[] {"v1.0.0", "v1.1.0", "v1.2.0", "v2.0.0+incompatible"}) {
             ModuleVersion mv = ModuleVersion.of("example.com/m", v);
             Path zip = Files.write(tmp.resolve("zip-" + v), bytes("zip " + v));
-            versions.add(new VerifiedSnapshot.Version(mv, bytes("{\"Version\":\"" + v + "\"}"), bytes("module example.com/m\n"),
-                    zip, v.equals("v1.0.0") ? GoSum.of(mv, "h1:z0=", "h1:m0=") : GoSum.of(mv, "h1:z" + v + "=", "h1:m0="), true));
-            sumdb.put(StorageLayout.sumdbLookup(DB, mv).value(), Files.write(tmp.resolve("lookup-" + v), bytes("record " + v)));
+            versions.add(new VerifiedSnapshot.Version(
+                    mv,
+                    bytes("{\"Version\":\"" + v + "\"}"),
+                    bytes("module example.com/m\n"),
+                    zip,
+                    v.equals("v1.0.0") ? GoSum.of(mv, "h1:z0=", "h1:m0=") : GoSum.of(mv, "h1:z" + v + "=", "h1:m0="),
+                    true));
+            sumdb.put(
+                    StorageLayout.sumdbLookup(DB, mv).value(),
+                    Files.write(tmp.resolve("lookup-" + v), bytes("record " + v)));
         }
         ModuleVersion modOnly = ModuleVersion.of("example.com/n", "v0.1.0");
-        versions.add(new VerifiedSnapshot.Version(modOnly, bytes("{\"Version\":\"v0.1.0\"}"), bytes("module example.com/n\n"), null,
-                GoSum.of(modOnly, null, "h1:n="), true));
-        sumdb.put(StorageLayout.sumdb(DB, "tile/8/0/000.p/5").value(), Files.write(tmp.resolve("tile"), bytes("tile data")));
+        versions.add(new VerifiedSnapshot.Version(
+                modOnly,
+                bytes("{\"Version\":\"v0.1.0\"}"),
+                bytes("module example.com/n\n"),
+                null,
+                GoSum.of(modOnly, null, "h1:n="),
+                true));
+        sumdb.put(
+                StorageLayout.sumdb(DB, "tile/8/0/000.p/5").value(),
+                Files.write(tmp.resolve("tile"), bytes("tile data")));
         sumdb.put(StorageLayout.sumdb(DB, "supported").value(), Files.write(tmp.resolve("supported"), new byte[0]));
         Map<String, byte[]> files = new LinkedHashMap<>();
         files.put(SnapshotFormat.MANIFEST, bytes("{\"format\":1}"));
         files.put(SnapshotFormat.SUMS, bytes("sums\n"));
         files.put(SnapshotFormat.SIGNATURE, bytes("signature"));
-        sumdb.put(StorageLayout.sumdbLookup(DB, TOOLCHAIN).value(), Files.write(tmp.resolve("lookup-toolchain"), bytes("record toolchain")));
-        VerifiedSnapshot.Releases releases = new VerifiedSnapshot.Releases(List.of(new VerifiedSnapshot.ReleaseArchive(ARCHIVE,
-                "a".repeat(64), Files.write(tmp.resolve("archive"), bytes("archive bytes")), bytes("archive signature"))),
-                listing("go1.26.3", ARCHIVE, "a".repeat(64)), bytes("key material"), List.of("ABCD"));
+        sumdb.put(
+                StorageLayout.sumdbLookup(DB, TOOLCHAIN).value(),
+                Files.write(tmp.resolve("lookup-toolchain"), bytes("record toolchain")));
+        VerifiedSnapshot.Releases releases = new VerifiedSnapshot.Releases(
+                List.of(new VerifiedSnapshot.ReleaseArchive(
+                        ARCHIVE,
+                        "a".repeat(64),
+                        Files.write(tmp.resolve("archive"), bytes("archive bytes")),
+                        bytes("archive signature"))),
+                listing("go1.26.3", ARCHIVE, "a".repeat(64)),
+                bytes("key material"),
+                List.of("ABCD"));
         List<VerifiedSnapshot.Bundle> bundles = List.of(
-                new VerifiedSnapshot.Bundle(NEW_BUNDLE, Files.write(tmp.resolve("new-bundle"), bytes("new bundle")),
+                new VerifiedSnapshot.Bundle(
+                        NEW_BUNDLE,
+                        Files.write(tmp.resolve("new-bundle"), bytes("new bundle")),
                         SnapshotVerifier.sha256(bytes("new bundle")),
-                        bytes("new signature"), entry(NEW_BUNDLE, "2026-11-21T00:00:00Z", true)),
-                new VerifiedSnapshot.Bundle(OLD_BUNDLE, Files.write(tmp.resolve("rebuilt-bundle"), bytes("rebuilt bundle")),
+                        bytes("new signature"),
+                        entry(NEW_BUNDLE, "2026-11-21T00:00:00Z", true)),
+                new VerifiedSnapshot.Bundle(
+                        OLD_BUNDLE,
+                        Files.write(tmp.resolve("rebuilt-bundle"), bytes("rebuilt bundle")),
                         SnapshotVerifier.sha256(bytes("rebuilt bundle")),
-                        null, entry(OLD_BUNDLE, "2026-11-20T00:00:00Z", false)));
-        return new VerifiedSnapshot("f00d".repeat(16), null, files, Optional.empty(), versions,
-                Optional.of(new VerifiedSnapshot.Sumdb(DB, new Tree(5, Hash.ZERO), bytes("head 5"), sumdb, Optional.of(bytes("head 2")), 2)),
-                List.of(new VerifiedSnapshot.ToolchainInfo(TOOLCHAIN, bytes("{\"Version\":\"" + TOOLCHAIN.version() + "\"}"))), releases, bundles);
+                        null,
+                        entry(OLD_BUNDLE, "2026-11-20T00:00:00Z", false)));
+        return new VerifiedSnapshot(
+                "f00d".repeat(16),
+                null,
+                files,
+                Optional.empty(),
+                versions,
+                Optional.of(new VerifiedSnapshot.Sumdb(
+                        DB, new Tree(5, Hash.ZERO), bytes("head 5"), sumdb, Optional.of(bytes("head 2")), 2)),
+                List.of(new VerifiedSnapshot.ToolchainInfo(
+                        TOOLCHAIN, bytes("{\"Version\":\"" + TOOLCHAIN.version() + "\"}"))),
+                releases,
+                bundles);
     }
 
     private static byte[] bytes(String s) {

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 class SnapshotOriginsTest {
     private static final ModuleVersion QUOTE = ModuleVersion.of("rsc.io/quote", "v1.5.2");
     private static final ModuleVersion SAMPLER = ModuleVersion.of("rsc.io/sampler", "v1.3.0");
-    private static final ModuleVersion TOOLCHAIN = ModuleVersion.of("golang.org/toolchain", "v0.0.1-go1.26.3.linux-amd64");
+    private static final ModuleVersion TOOLCHAIN =
+            ModuleVersion.of("golang.org/toolchain", "v0.0.1-go1.26.3.linux-amd64");
 
     private final AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2026-11-01T00:00:00Z"));
     private final MemoryBlobStore store = new MemoryBlobStore(new Clock() {
@@ -50,7 +51,8 @@ class SnapshotOriginsTest {
         assertThat(origins.snapshotOf(QUOTE)).contains(first);
         assertThat(origins.snapshotOf(TOOLCHAIN)).contains(first);
         assertThat(origins.snapshotOf(SAMPLER)).contains(later);
-        assertThat(origins.snapshotOf(ModuleVersion.of("rsc.io/quote", "v1.5.1"))).isEmpty();
+        assertThat(origins.snapshotOf(ModuleVersion.of("rsc.io/quote", "v1.5.1")))
+                .isEmpty();
     }
 
     @Test
@@ -63,16 +65,26 @@ class SnapshotOriginsTest {
         SnapshotOrigins slow = new SnapshotOrigins(store, Duration.ofHours(1));
         assertThat(slow.snapshotOf(SAMPLER)).isEmpty();
         record("b", List.of(SAMPLER), Instant.parse("2026-11-03T00:00:00Z"));
-        assertThat(slow.snapshotOf(SAMPLER)).as("not looked for again within the interval").isEmpty();
+        assertThat(slow.snapshotOf(SAMPLER))
+                .as("not looked for again within the interval")
+                .isEmpty();
         slow.refresh();
         assertThat(slow.snapshotOf(SAMPLER)).isPresent();
     }
 
     /** Records a snapshot as the importer does (its manifest, last), at {@code when}; returns its id. */
     private String record(String selection, List<ModuleVersion> versions, Instant when) throws Exception {
-        SnapshotManifest m = new SnapshotManifest(1, when.toString(), "test", List.of(selection), null, List.of(),
+        SnapshotManifest m = new SnapshotManifest(
+                1,
+                when.toString(),
+                "test",
+                List.of(selection),
+                null,
+                List.of(),
                 new SnapshotManifest.Counts(versions.size(), versions.size(), 0, 0, 0, 0),
-                versions.stream().map(v -> new SnapshotManifest.Entry(v.path().value(), v.version(), true, true)).toList());
+                versions.stream()
+                        .map(v -> new SnapshotManifest.Entry(v.path().value(), v.version(), true, true))
+                        .toList());
         byte[] json = m.toJson();
         String id = SnapshotManifest.idOf(json);
         now.set(when);

@@ -7,7 +7,9 @@ import dev.granary.core.ProxyException;
 import dev.granary.core.ProxyException.Kind;
 import dev.granary.core.module.ModuleEscaping;
 import dev.granary.core.module.ModuleVersion;
+import dev.granary.core.sumdb.note.NoteSigner;
 import dev.granary.core.sumdb.note.Notes;
+import dev.granary.core.sumdb.tlog.Hash;
 import dev.granary.core.sumdb.tlog.Tree;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -24,8 +26,6 @@ import java.util.Map;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.granary.core.sumdb.note.NoteSigner;
-import dev.granary.core.sumdb.tlog.Hash;
 
 /** {@link SumdbClient} against real checksum databases (golang.org/x/mod/sumdb, via {@link TestSumdb}, a child process). */
 class SumdbClientIT {
@@ -51,7 +51,9 @@ class SumdbClientIT {
             paths.add(path);
             HttpResponse<byte[]> r;
             try {
-                r = HTTP.send(HttpRequest.newBuilder(URI.create(base + path)).build(), HttpResponse.BodyHandlers.ofByteArray());
+                r = HTTP.send(
+                        HttpRequest.newBuilder(URI.create(base + path)).build(),
+                        HttpResponse.BodyHandlers.ofByteArray());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IOException(e);
@@ -89,7 +91,8 @@ class SumdbClientIT {
             assertThat(lines.get(0)).startsWith("github.com/Azure/thing v0.3.0-rc.1 h1:");
             assertThat(lines.get(1)).startsWith("github.com/Azure/thing v0.3.0-rc.1/go.mod h1:");
             assertThat(c.latest().n()).isEqualTo(3);
-            assertThat(new String(store.load().orElseThrow(), StandardCharsets.UTF_8)).startsWith("go.sum database tree\n3\n");
+            assertThat(new String(store.load().orElseThrow(), StandardCharsets.UTF_8))
+                    .startsWith("go.sum database tree\n3\n");
             assertThat(cache.get("tile/8/0/000.p/3")).isPresent();
             assertThat(f.paths).containsExactly("lookup/github.com/!azure/thing@v0.3.0-rc.1", "tile/8/0/000.p/3");
 
@@ -103,7 +106,8 @@ class SumdbClientIT {
             TestSumdb.writeModule(proxy, "example.com/later", "v0.0.1", Map.of("l.go", "package later\n"));
             assertThat(lines(c2.lookup(mv("example.com/later", "v0.0.1")))).hasSize(2);
             assertThat(c2.latest().n()).isEqualTo(4);
-            assertThat(new String(store.load().orElseThrow(), StandardCharsets.UTF_8)).startsWith("go.sum database tree\n4\n");
+            assertThat(new String(store.load().orElseThrow(), StandardCharsets.UTF_8))
+                    .startsWith("go.sum database tree\n4\n");
             // The first client, still at 3 in memory, accepts the larger head too (stored head merged).
             assertThat(lines(c.lookup(mv("example.com/hello", "v1.1.0")))).hasSize(2);
             assertThat(c.latest().n()).isEqualTo(4);
@@ -111,7 +115,8 @@ class SumdbClientIT {
 
             // Unknown module version: not found, and no state change.
             assertThatThrownBy(() -> lines(c.lookup(mv("example.com/nope", "v1.0.0"))))
-                    .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
+                    .isInstanceOfSatisfying(
+                            ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
         }
     }
 
@@ -133,8 +138,10 @@ class SumdbClientIT {
                         .isInstanceOfSatisfying(SumdbForkException.class, e -> {
                             assertThat(e.kind()).isEqualTo(Kind.VERIFICATION_FAILED);
                             assertThat(e.getMessage()).contains("SECURITY ERROR", "tree#3", "tree#4");
-                            assertThat(new String(e.olderNote(), StandardCharsets.UTF_8)).startsWith("go.sum database tree\n3\n");
-                            assertThat(new String(e.newerNote(), StandardCharsets.UTF_8)).startsWith("go.sum database tree\n4\n");
+                            assertThat(new String(e.olderNote(), StandardCharsets.UTF_8))
+                                    .startsWith("go.sum database tree\n3\n");
+                            assertThat(new String(e.newerNote(), StandardCharsets.UTF_8))
+                                    .startsWith("go.sum database tree\n4\n");
                             assertThat(e.evidence()).contains("old database:", "new database:");
                         });
                 assertThat(store.load().orElseThrow()).isEqualTo(trusted);
@@ -146,14 +153,17 @@ class SumdbClientIT {
                 // head). Proving that needs the larger tree's tiles, which it cached while trusting it.
                 TreeHeadStore forkStore = TreeHeadStore.inMemory();
                 TileCache forkTiles = TileCache.inMemory();
-                new SumdbClient(vkey, new Fetcher(fork), forkStore, forkTiles).lookup(mv("example.com/hello", "v1.0.0"));
+                new SumdbClient(vkey, new Fetcher(fork), forkStore, forkTiles)
+                        .lookup(mv("example.com/hello", "v1.0.0"));
                 SumdbClient c2 = new SumdbClient(vkey, new Fetcher(honest), forkStore, forkTiles);
-                assertThatThrownBy(() -> lines(c2.lookup(mv("example.com/hello", "v1.1.0")))).isInstanceOf(SumdbForkException.class);
+                assertThatThrownBy(() -> lines(c2.lookup(mv("example.com/hello", "v1.1.0"))))
+                        .isInstanceOf(SumdbForkException.class);
                 // Without those tiles the honest server cannot serve the fork's tiles: still refused.
                 TreeHeadStore forkStore2 = TreeHeadStore.inMemory();
                 new SumdbClient(vkey, new Fetcher(fork), forkStore2, TileCache.none()).refresh();
                 SumdbClient c3 = new SumdbClient(vkey, new Fetcher(honest), forkStore2, TileCache.none());
-                assertThatThrownBy(() -> lines(c3.lookup(mv("example.com/hello", "v1.1.0")))).isInstanceOf(ProxyException.class);
+                assertThatThrownBy(() -> lines(c3.lookup(mv("example.com/hello", "v1.1.0"))))
+                        .isInstanceOf(ProxyException.class);
                 assertThat(c3.latest().n()).isEqualTo(4);
             }
         }
@@ -166,7 +176,9 @@ class SumdbClientIT {
             // Record text changed (the h1 of the zip line).
             Fetcher f = new Fetcher(db);
             f.tamperPrefix = "lookup/";
-            f.tamper = b -> new String(b, StandardCharsets.UTF_8).replaceFirst("h1:.", "h1:A").getBytes(StandardCharsets.UTF_8);
+            f.tamper = b -> new String(b, StandardCharsets.UTF_8)
+                    .replaceFirst("h1:.", "h1:A")
+                    .getBytes(StandardCharsets.UTF_8);
             SumdbClient c = new SumdbClient(db.verifierKey(), f, TreeHeadStore.inMemory(), TileCache.none());
             assertThatThrownBy(() -> lines(c.lookup(mv("example.com/hello", "v1.0.0"))))
                     .isInstanceOfSatisfying(ProxyException.class, e -> {
@@ -175,7 +187,8 @@ class SumdbClientIT {
                     });
 
             // Signed tree head altered (size).
-            f.tamper = b -> new String(b, StandardCharsets.UTF_8).replace("go.sum database tree\n3\n", "go.sum database tree\n2\n")
+            f.tamper = b -> new String(b, StandardCharsets.UTF_8)
+                    .replace("go.sum database tree\n3\n", "go.sum database tree\n2\n")
                     .getBytes(StandardCharsets.UTF_8);
             assertThatThrownBy(() -> lines(c.lookup(mv("example.com/hello", "v1.0.0"))))
                     .isInstanceOfSatisfying(ProxyException.class, e -> {
@@ -198,7 +211,9 @@ class SumdbClientIT {
                         assertThat(e.kind()).isEqualTo(Kind.VERIFICATION_FAILED);
                         assertThat(e.getMessage()).contains("inconsistent tile");
                     });
-            assertThat(cache.get("tile/8/0/000.p/3")).as("unauthenticated tiles are not cached").isEmpty();
+            assertThat(cache.get("tile/8/0/000.p/3"))
+                    .as("unauthenticated tiles are not cached")
+                    .isEmpty();
 
             // Someone else's key.
             String otherKey = Notes.generateKey(db.name()).verifierKey();
@@ -211,31 +226,41 @@ class SumdbClientIT {
 
             // A stored head from another key cannot be loaded.
             TreeHeadStore bad = TreeHeadStore.inMemory();
-            bad.save(Notes.sign(new Tree(1, Hash.ZERO).formatTree(),
+            bad.save(Notes.sign(
+                    new Tree(1, Hash.ZERO).formatTree(),
                     NoteSigner.parse(Notes.generateKey(db.name()).signerKey())));
             SumdbClient cb = new SumdbClient(db.verifierKey(), new Fetcher(db), bad, TileCache.none());
-            assertThatThrownBy(cb::latest).isInstanceOfSatisfying(ProxyException.class,
-                    e -> assertThat(e.kind()).isEqualTo(Kind.VERIFICATION_FAILED));
+            assertThatThrownBy(cb::latest)
+                    .isInstanceOfSatisfying(
+                            ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.VERIFICATION_FAILED));
         }
     }
 
     @Test
     void unreachableDatabaseIsAnUpstreamFailure() {
-        SumdbClient c = new SumdbClient("sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8",
+        SumdbClient c = new SumdbClient(
+                "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8",
                 path -> {
                     throw new IOException("connection refused");
-                }, TreeHeadStore.inMemory(), TileCache.none());
+                },
+                TreeHeadStore.inMemory(),
+                TileCache.none());
         assertThat(c.name()).isEqualTo("sum.golang.org");
         assertThatThrownBy(() -> lines(c.lookup(mv("golang.org/x/mod", "v0.7.0"))))
-                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED));
-        assertThatThrownBy(() -> new SumdbClient("garbage", p -> new byte[0], TreeHeadStore.inMemory(), TileCache.none()))
-                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.INVALID));
+                .isInstanceOfSatisfying(
+                        ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED));
+        assertThatThrownBy(
+                        () -> new SumdbClient("garbage", p -> new byte[0], TreeHeadStore.inMemory(), TileCache.none()))
+                .isInstanceOfSatisfying(
+                        ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.INVALID));
         assertThatThrownBy(() -> lines(c.lookup(mv("github.com/Azure/x", "v1.0.0"))))
-                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.INVALID));
+                .isInstanceOfSatisfying(
+                        ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.INVALID));
     }
 
     private static ModuleVersion mv(String escapedPath, String escapedVersion) {
-        return ModuleVersion.of(ModuleEscaping.unescapePath(escapedPath), ModuleEscaping.unescapeVersion(escapedVersion));
+        return ModuleVersion.of(
+                ModuleEscaping.unescapePath(escapedPath), ModuleEscaping.unescapeVersion(escapedVersion));
     }
 
     private static List<String> lines(SumdbClient.Lookup l) {

@@ -39,12 +39,16 @@ class SumdbProxyOfflineTest {
         };
         SumdbStorage storage = new SumdbStorage(store);
         SumdbClient client = new SumdbClient(keys.verifierKey(), database, storage.treeHead(NAME), storage.tiles(NAME));
-        SumdbDatabases dbs = new SumdbDatabases(List.of(new SumdbDatabases.Database(SumdbSpec.parse(keys.verifierKey()), client, database)),
-                storage, registry);
+        SumdbDatabases dbs = new SumdbDatabases(
+                List.of(new SumdbDatabases.Database(SumdbSpec.parse(keys.verifierKey()), client, database)),
+                storage,
+                registry);
         SumdbProxy proxy = new SumdbProxy(dbs, registry, Duration.ofMinutes(1), true);
 
-        assertThatThrownBy(() -> proxy.serve(NAME, "latest")).isInstanceOf(ProxyException.class)
-                .hasMessageContaining("import a snapshot").matches(e -> ((ProxyException) e).isNotFound());
+        assertThatThrownBy(() -> proxy.serve(NAME, "latest"))
+                .isInstanceOf(ProxyException.class)
+                .hasMessageContaining("import a snapshot")
+                .matches(e -> ((ProxyException) e).isNotFound());
 
         byte[] head = TestNotes.sign(new Tree(300, Hash.ZERO).formatTree(), keys.signerKey());
         store.put(StorageLayout.sumdb(NAME, "latest"), head);
@@ -64,17 +68,26 @@ class SumdbProxyOfflineTest {
         try (Artifact stored = proxy.serve(NAME, "tile/8/0/001.p/44")) {
             assertThat(stored.blob().size()).isEqualTo(44 * 32);
         }
-        assertThatThrownBy(() -> proxy.serve(NAME, "lookup/example.com/b@v1.0.0")).hasMessageContaining("not in any snapshot imported here");
+        assertThatThrownBy(() -> proxy.serve(NAME, "lookup/example.com/b@v1.0.0"))
+                .hasMessageContaining("not in any snapshot imported here");
         try (Artifact narrower = proxy.serve(NAME, "tile/8/0/001.p/43")) {
-            assertThat(narrower.blob().size()).as("cut from a wider partial tile").isEqualTo(43 * 32);
+            assertThat(narrower.blob().size())
+                    .as("cut from a wider partial tile")
+                    .isEqualTo(43 * 32);
         }
-        assertThatThrownBy(() -> proxy.serve(NAME, "tile/8/1/000.p/1")).as("within the tree, but not stored")
-                .hasMessageContaining("not stored here (tree#300)").satisfies(e -> assertThat(e.getMessage()).doesNotContain("newer"));
-        assertThatThrownBy(() -> proxy.serve(NAME, "tile/8/0/001.p/50")).isInstanceOf(ProxyException.class)
-                .hasMessageContaining("at least 306 records").hasMessageContaining("tree#300").hasMessageContaining("newer tree head")
+        assertThatThrownBy(() -> proxy.serve(NAME, "tile/8/1/000.p/1"))
+                .as("within the tree, but not stored")
+                .hasMessageContaining("not stored here (tree#300)")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("newer"));
+        assertThatThrownBy(() -> proxy.serve(NAME, "tile/8/0/001.p/50"))
+                .isInstanceOf(ProxyException.class)
+                .hasMessageContaining("at least 306 records")
+                .hasMessageContaining("tree#300")
+                .hasMessageContaining("newer tree head")
                 .matches(e -> ((ProxyException) e).isNotFound());
         assertThatThrownBy(() -> proxy.serve(NAME, "tile/8/1/000.p/2")).hasMessageContaining("at least 512 records");
-        assertThat(registry.counter(Meters.SUMDB_CLIENT_AHEAD, "db", NAME).count()).isEqualTo(2);
+        assertThat(registry.counter(Meters.SUMDB_CLIENT_AHEAD, "db", NAME).count())
+                .isEqualTo(2);
         assertThat(asked[0]).as("requests to the database").isZero();
         assertThat(Optional.of(client.latest().n())).contains(300L);
     }

@@ -142,8 +142,8 @@ public final class TestSumdb implements AutoCloseable {
     private static TestSumdb launch(Path proxyTreeDir, String signerKey, boolean fork, String... extraArgs) {
         try {
             Path bin = binary();
-            List<String> cmd = new ArrayList<>(List.of(bin.toString(), "-proxy", proxyTreeDir.toAbsolutePath().toString(),
-                    "-listen", "127.0.0.1:0"));
+            List<String> cmd = new ArrayList<>(List.of(
+                    bin.toString(), "-proxy", proxyTreeDir.toAbsolutePath().toString(), "-listen", "127.0.0.1:0"));
             if (signerKey != null) {
                 cmd.add("-key");
                 cmd.add(signerKey);
@@ -153,8 +153,11 @@ public final class TestSumdb implements AutoCloseable {
             }
             cmd.addAll(List.of(extraArgs));
             // The log lives next to the binary in the build directory and goes away with close().
-            Path log = Files.createTempFile(Files.createDirectories(bin.getParent().resolve("logs")), "testsumdb-", ".log");
-            Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+            Path log = Files.createTempFile(
+                    Files.createDirectories(bin.getParent().resolve("logs")), "testsumdb-", ".log");
+            Process p = new ProcessBuilder(cmd)
+                    .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                    .start();
             Map<String, String> fields = new TreeMap<>();
             BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
             // The program prints four key=value lines and then nothing: readLine cannot hang once it exits.
@@ -169,8 +172,13 @@ public final class TestSumdb implements AutoCloseable {
                 int eq = line.indexOf('=');
                 fields.put(line.substring(0, eq), line.substring(eq + 1));
             }
-            return new TestSumdb(p, fields.get("addr"), fields.get("vkey"), fields.get("skey"),
-                    Long.parseLong(fields.get("size")), log);
+            return new TestSumdb(
+                    p,
+                    fields.get("addr"),
+                    fields.get("vkey"),
+                    fields.get("skey"),
+                    Long.parseLong(fields.get("size")),
+                    log);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
@@ -243,7 +251,8 @@ public final class TestSumdb implements AutoCloseable {
         String ev = escape(version);
         String goMod = files.getOrDefault("go.mod", "module " + modulePath + "\n");
         Files.writeString(v.resolve(ev + ".mod"), goMod);
-        Files.writeString(v.resolve(ev + ".info"), "{\"Version\":\"" + version + "\",\"Time\":\"2024-01-01T00:00:00Z\"}\n");
+        Files.writeString(
+                v.resolve(ev + ".info"), "{\"Version\":\"" + version + "\",\"Time\":\"2024-01-01T00:00:00Z\"}\n");
         Map<String, String> all = new TreeMap<>(files);
         all.put("go.mod", goMod);
         ByteArrayOutputStream zip = new ByteArrayOutputStream();

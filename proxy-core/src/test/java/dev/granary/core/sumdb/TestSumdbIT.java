@@ -42,6 +42,7 @@ class TestSumdbIT {
 
     @TempDir
     static Path tmp;
+
     static TestSumdb db;
     static final HttpClient HTTP = HttpClient.newHttpClient();
 
@@ -62,7 +63,8 @@ class TestSumdbIT {
     }
 
     static byte[] get(String path) throws IOException, InterruptedException {
-        HttpResponse<byte[]> r = HTTP.send(HttpRequest.newBuilder(URI.create(db.url() + "/" + path)).build(),
+        HttpResponse<byte[]> r = HTTP.send(
+                HttpRequest.newBuilder(URI.create(db.url() + "/" + path)).build(),
                 HttpResponse.BodyHandlers.ofByteArray());
         if (r.statusCode() != 200) {
             throw new IOException(path + ": HTTP " + r.statusCode());
@@ -123,9 +125,10 @@ class TestSumdbIT {
         // A lookup: record, then the signed tree note. The Go client sends '!' literally.
         byte[] resp = get("lookup/github.com/!azure/thing@v0.3.0-rc.1");
         TlogRecord rec = TlogRecord.parseRecord(resp);
-        assertThat(rec.text()).isEqualTo(
-                "github.com/Azure/thing v0.3.0-rc.1 " + lineHash(rec.text(), 0) + "\n"
-                        + "github.com/Azure/thing v0.3.0-rc.1/go.mod " + h1GoMod("module github.com/Azure/thing\n") + "\n");
+        assertThat(rec.text())
+                .isEqualTo("github.com/Azure/thing v0.3.0-rc.1 " + lineHash(rec.text(), 0) + "\n"
+                        + "github.com/Azure/thing v0.3.0-rc.1/go.mod " + h1GoMod("module github.com/Azure/thing\n")
+                        + "\n");
         assertThat(rec.id()).isEqualTo(2); // sorted: example.com/hello@v1.0.0, @v1.1.0, github.com/Azure/thing
         Note signed = Notes.open(rec.rest(), NoteVerifiers.of(verifier));
         Tree lookupTree = Tree.parseTree(signed.text());
@@ -134,7 +137,8 @@ class TestSumdbIT {
         // Inclusion: read the record's leaf hash through tiles authenticated against the root.
         HttpTiles tiles = new HttpTiles();
         TileHashReader thr = new TileHashReader(lookupTree, tiles);
-        Hash leaf = thr.readHashes(new long[] {Tlog.storedHashIndex(0, rec.id())}).get(0);
+        Hash leaf =
+                thr.readHashes(new long[] {Tlog.storedHashIndex(0, rec.id())}).get(0);
         assertThat(leaf).isEqualTo(Tlog.recordHash(rec.textBytes()));
         assertThat(tiles.fetched).containsOnly("tile/8/0/000.p/3");
         assertThat(tiles.saved).containsOnly("tile/8/0/000.p/3");
@@ -148,10 +152,14 @@ class TestSumdbIT {
         assertThat(new String(data, StandardCharsets.UTF_8)).contains(rec.text());
 
         // Negative: a tampered record does not hash to the leaf; a tampered note does not open.
-        assertThat(Tlog.recordHash(rec.text().replace("h1:", "h2:").getBytes(StandardCharsets.UTF_8))).isNotEqualTo(leaf);
-        byte[] tampered = new String(rec.rest(), StandardCharsets.UTF_8).replace("\n3\n", "\n2\n").getBytes(StandardCharsets.UTF_8);
+        assertThat(Tlog.recordHash(rec.text().replace("h1:", "h2:").getBytes(StandardCharsets.UTF_8)))
+                .isNotEqualTo(leaf);
+        byte[] tampered = new String(rec.rest(), StandardCharsets.UTF_8)
+                .replace("\n3\n", "\n2\n")
+                .getBytes(StandardCharsets.UTF_8);
         assertThatThrownBy(() -> Notes.open(tampered, NoteVerifiers.of(verifier)))
-                .isInstanceOfSatisfying(NoteException.class,
+                .isInstanceOfSatisfying(
+                        NoteException.class,
                         e -> assertThat(e.reason()).isEqualTo(NoteException.Reason.INVALID_SIGNATURE));
         // Tiles checked against a wrong tree size fail.
         TileHashReader wrong = new TileHashReader(new Tree(2, lookupTree.hash()), new HttpTiles());

@@ -13,8 +13,7 @@ public final class BuildDir {
     /** The system property the poms set to {@code ${project.build.directory}}. */
     public static final String PROPERTY = "granary.test.builddir";
 
-    private BuildDir() {
-    }
+    private BuildDir() {}
 
     /** The build directory itself, absolute. */
     public static Path root() {

@@ -41,11 +41,9 @@ public final class FakeReleaseSite implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** One file of a release as the listing describes it. */
-    public record Entry(String filename, String os, String arch, String kind) {
-    }
+    public record Entry(String filename, String os, String arch, String kind) {}
 
-    private record Release(String version, boolean stable, List<Entry> files) {
-    }
+    private record Release(String version, boolean stable, List<Entry> files) {}
 
     private final Path dir;
     private final HttpServer site;
@@ -193,7 +191,8 @@ public final class FakeReleaseSite implements AutoCloseable {
             }
             if (path.startsWith("/dl/") && path.length() > 4) {
                 // go.dev/dl/<file> redirects to the download host.
-                ex.getResponseHeaders().set("Location", "http://127.0.0.1:" + cdn.getAddress().getPort() + "/go/" + path.substring(4));
+                ex.getResponseHeaders()
+                        .set("Location", "http://127.0.0.1:" + cdn.getAddress().getPort() + "/go/" + path.substring(4));
                 send(ex, 302, new byte[0]);
                 return;
             }

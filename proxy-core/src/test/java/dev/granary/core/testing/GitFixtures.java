@@ -55,7 +55,8 @@ public final class GitFixtures {
             if (e[0].equals("group")) {
                 // GitLab: a project in a subgroup is only named right to a client that may see it; others are
                 // told the first two elements are the repository.
-                return authorized ? host + "/group/sub/proj git " + server.repoUrl("group/sub/proj")
+                return authorized
+                        ? host + "/group/sub/proj git " + server.repoUrl("group/sub/proj")
                         : host + "/group/sub git " + server.repoUrl("group/sub");
             }
             if (e[0].equals("secret")) {
@@ -75,7 +76,7 @@ public final class GitFixtures {
                 case "evil-userinfo" -> {
                     return host + "/evil-userinfo git http://user:pass@" + host + "/git/plain";
                 }
-                default -> { }
+                default -> {}
             }
             if (!f.repos.containsKey(e[0])) {
                 return null;
@@ -109,12 +110,16 @@ public final class GitFixtures {
         GitRepo plain = GitRepo.init(root.resolve("plain"));
         repos.put("plain", plain);
         plain.write("go.mod", "module " + host + "/plain\n\ngo 1.16\n")
-                .write("plain.go", "package plain\n\n// Hello greets.\nfunc Hello() string { return \"hello v1.0.0\" }\n")
+                .write(
+                        "plain.go",
+                        "package plain\n\n// Hello greets.\nfunc Hello() string { return \"hello v1.0.0\" }\n")
                 .write("LICENSE", license);
         plain.commit("v1.0.0");
         plain.tag("v1.0.0");
         plain.write("plain.go", "package plain\n\n// Hello greets.\nfunc Hello() string { return \"hello v1.1.0\" }\n")
-                .write(".gitattributes", "subst.txt export-subst\nignored/** export-ignore\nid.txt ident\n*.crlf text eol=crlf\nauto.txt text=auto eol=crlf\n")
+                .write(
+                        ".gitattributes",
+                        "subst.txt export-subst\nignored/** export-ignore\nid.txt ident\n*.crlf text eol=crlf\nauto.txt text=auto eol=crlf\n")
                 .write("subst.txt", "commit $Format:%H$ at $Format:%ci$\n")
                 .write("ignored/note.txt", "export-ignore does not apply to the go command's zips\n")
                 .write("id.txt", "id: $Id$\n")
@@ -135,7 +140,9 @@ public final class GitFixtures {
         plain.write("dev.go", "package plain\n\nconst Dev = 2\n");
         commits.put("plain-dev-2", plain.commit("dev 2"));
         plain.git("checkout", "-q", "main");
-        plain.write("plain.go", "package plain\n\n// Hello greets.\nfunc Hello() string { return \"hello v1.2.0-rc.1\" }\n");
+        plain.write(
+                "plain.go",
+                "package plain\n\n// Hello greets.\nfunc Hello() string { return \"hello v1.2.0-rc.1\" }\n");
         plain.commit("v1.2.0-rc.1");
         plain.tag("v1.2.0-rc.1");
         plain.git("checkout", "-q", "-b", "pre");
@@ -152,7 +159,8 @@ public final class GitFixtures {
 
         GitRepo mono = GitRepo.init(root.resolve("mono"));
         repos.put("mono", mono);
-        mono.write("LICENSE", license).write("README", "monorepo\n")
+        mono.write("LICENSE", license)
+                .write("README", "monorepo\n")
                 .write("sub/go.mod", "module " + host + "/mono/sub\n\ngo 1.16\n")
                 .write("sub/sub.go", "package sub\n\n// Version names the release.\nconst Version = \"1.0.0\"\n")
                 .write("other/o.go", "package other\n");
@@ -170,13 +178,15 @@ public final class GitFixtures {
         major.write("go.mod", "module " + host + "/major\n\ngo 1.16\n").write("m.go", "package major\n\nconst V = 1\n");
         major.commit("v1");
         major.tag("v1.0.0");
-        major.write("go.mod", "module " + host + "/major/v2\n\ngo 1.16\n").write("m.go", "package major\n\nconst V = 2\n");
+        major.write("go.mod", "module " + host + "/major/v2\n\ngo 1.16\n")
+                .write("m.go", "package major\n\nconst V = 2\n");
         major.commit("v2.0.0");
         major.tag("v2.0.0");
         major.write("m.go", "package major\n\nconst V = 21\n");
         major.commit("v2.1.0");
         major.tag("v2.1.0");
-        major.write("v3/go.mod", "module " + host + "/major/v3\n\ngo 1.16\n").write("v3/m.go", "package major\n\nconst V = 3\n");
+        major.write("v3/go.mod", "module " + host + "/major/v3\n\ngo 1.16\n")
+                .write("v3/m.go", "package major\n\nconst V = 3\n");
         major.commit("v3 in a subdirectory");
         major.tag("v3.0.0");
         major.write("v3/m.go", "package major\n\nconst V = 31\n");
@@ -196,13 +206,15 @@ public final class GitFixtures {
 
         GitRepo secret = GitRepo.init(root.resolve("private/secret"));
         repos.put("secret", secret);
-        secret.write("go.mod", "module " + host + "/secret\n\ngo 1.16\n").write("s.go", "package secret\n\nconst S = \"private\"\n");
+        secret.write("go.mod", "module " + host + "/secret\n\ngo 1.16\n")
+                .write("s.go", "package secret\n\nconst S = \"private\"\n");
         secret.commit("v1.0.0");
         secret.tag("v1.0.0");
 
         GitRepo dotgit = GitRepo.init(root.resolve("dotgit"));
         repos.put("dotgit", dotgit);
-        dotgit.write("go.mod", "module " + host + "/git/dotgit.git\n\ngo 1.16\n").write("d.go", "package dotgit\n");
+        dotgit.write("go.mod", "module " + host + "/git/dotgit.git\n\ngo 1.16\n")
+                .write("d.go", "package dotgit\n");
         dotgit.commit("v1.0.0");
         dotgit.tag("v1.0.0");
 
@@ -216,7 +228,8 @@ public final class GitFixtures {
 
         GitRepo modern = GitRepo.init(root.resolve("modern"));
         repos.put("modern", modern);
-        modern.write("go.mod", "module " + host + "/modern\n\ngo 1.24\n").write("m.go", "package modern\n")
+        modern.write("go.mod", "module " + host + "/modern\n\ngo 1.24\n")
+                .write("m.go", "package modern\n")
                 .write("vendor/modules.txt", "# example.com/v v1.0.0\n")
                 .write("vendor/example.com/v/v.go", "package v\n")
                 .write("pkg/vendor/vendor.go", "package vendor\n")
@@ -260,8 +273,16 @@ public final class GitFixtures {
 
     /** Modules whose version lists are compared. */
     public List<String> modules() {
-        return List.of(module("plain"), module("untagged"), module("mono/sub"), module("major"), module("major/v2"),
-                module("major/v3"), module("incompat"), module("secret"), module("git/dotgit.git"));
+        return List.of(
+                module("plain"),
+                module("untagged"),
+                module("mono/sub"),
+                module("major"),
+                module("major/v2"),
+                module("major/v3"),
+                module("incompat"),
+                module("secret"),
+                module("git/dotgit.git"));
     }
 
     public void close() {

@@ -94,7 +94,8 @@ public final class GitRepo {
         byte[] out = p.getInputStream().readAllBytes();
         try {
             if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                throw new IOException("git " + String.join(" ", args) + " failed: " + new String(out, StandardCharsets.UTF_8));
+                throw new IOException(
+                        "git " + String.join(" ", args) + " failed: " + new String(out, StandardCharsets.UTF_8));
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

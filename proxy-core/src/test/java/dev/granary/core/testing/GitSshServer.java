@@ -178,5 +178,4 @@ public final class GitSshServer implements AutoCloseable {
             }
         }
     }
-
 }

@@ -47,7 +47,8 @@ public final class GitTestServer implements AutoCloseable {
      * @param meta maps a request path ({@code group/repo/pkg}, without host) and whether the request carried
      *             the right credentials to the go-import content ({@code prefix vcs url}), or null for "no tag"
      */
-    public GitTestServer(Path root, String user, String password, BiFunction<String, Boolean, String> meta) throws IOException {
+    public GitTestServer(Path root, String user, String password, BiFunction<String, Boolean, String> meta)
+            throws IOException {
         this.root = root;
         this.user = user;
         this.password = password;
@@ -61,8 +62,11 @@ public final class GitTestServer implements AutoCloseable {
                 s = HttpServer.create(new InetSocketAddress(InetAddress.getByName(h), 80), 64);
             } catch (BindException e) {
                 if (attempt > 20) {
-                    throw new IOException("cannot bind port 80 on a 127.x.y.z address (the git tests need root or "
-                            + "CAP_NET_BIND_SERVICE, because module paths cannot carry a port): " + e.getMessage(), e);
+                    throw new IOException(
+                            "cannot bind port 80 on a 127.x.y.z address (the git tests need root or "
+                                    + "CAP_NET_BIND_SERVICE, because module paths cannot carry a port): "
+                                    + e.getMessage(),
+                            e);
                 }
             }
         }
@@ -103,8 +107,9 @@ public final class GitTestServer implements AutoCloseable {
             }
             String content = "go-get=1".equals(query) ? meta.apply(path.substring(1), authorized(ex)) : null;
             byte[] body = (content == null
-                    ? "<html><head></head><body>not found</body></html>"
-                    : "<!DOCTYPE html>\n<html><head>\n<meta name=\"go-import\" content=\"" + content + "\">\n</head><body>go get</body></html>")
+                            ? "<html><head></head><body>not found</body></html>"
+                            : "<!DOCTYPE html>\n<html><head>\n<meta name=\"go-import\" content=\"" + content
+                                    + "\">\n</head><body>go get</body></html>")
                     .getBytes(StandardCharsets.UTF_8);
             ex.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
             ex.sendResponseHeaders(content == null ? 404 : 200, body.length);
@@ -113,7 +118,8 @@ public final class GitTestServer implements AutoCloseable {
     }
 
     private boolean authorized(HttpExchange ex) {
-        String want = "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
+        String want =
+                "Basic " + Base64.getEncoder().encodeToString((user + ":" + password).getBytes(StandardCharsets.UTF_8));
         return want.equals(ex.getRequestHeaders().getFirst("Authorization"));
     }
 
@@ -144,7 +150,8 @@ public final class GitTestServer implements AutoCloseable {
         putHeader(ex, env, "Git-Protocol", "GIT_PROTOCOL");
         Process p = pb.start();
         Thread feeder = Thread.ofVirtual().start(() -> {
-            try (OutputStream in = p.getOutputStream(); InputStream body = ex.getRequestBody()) {
+            try (OutputStream in = p.getOutputStream();
+                    InputStream body = ex.getRequestBody()) {
                 body.transferTo(in);
             } catch (IOException ignored) {
                 // The backend may close its input early on an error; its answer says why.

@@ -18,10 +18,12 @@ class GoCommandIT {
     void theEnvironmentIsHermetic(GoToolchain toolchain) throws Exception {
         Path home = tmp.resolve("home");
         GoCommand go = new GoCommand(toolchain, home).env("GOPROXY", "http://127.0.0.1:9/");
-        JsonNode env = new ObjectMapper().readTree(go.run(tmp, "env", "-json").assertSuccess().output());
+        JsonNode env = new ObjectMapper()
+                .readTree(go.run(tmp, "env", "-json").assertSuccess().output());
 
         assertThat(env.path("GOVERSION").asText()).isEqualTo(toolchain.version());
-        assertThat(Path.of(env.path("GOROOT").asText()).toRealPath()).isEqualTo(toolchain.binDir().getParent());
+        assertThat(Path.of(env.path("GOROOT").asText()).toRealPath())
+                .isEqualTo(toolchain.binDir().getParent());
         assertThat(env.path("GOPROXY").asText()).isEqualTo("http://127.0.0.1:9/");
         assertThat(env.path("GOSUMDB").asText()).isEqualTo("off");
         assertThat(env.path("GONOSUMDB").asText()).isEmpty();

@@ -31,8 +31,7 @@ public final class GoProxyTree {
     private static final Pattern VERSION = Pattern.compile("\"Version\"\\s*:\\s*\"([^\"]+)\"");
 
     /** One module version written to the tree. */
-    public record Entry(String module, String version, byte[] info, byte[] mod, Path zip) {
-    }
+    public record Entry(String module, String version, byte[] info, byte[] mod, Path zip) {}
 
     private final Path root;
     private final Map<String, TreeSet<String>> versions = new TreeMap<>();
@@ -84,14 +83,16 @@ public final class GoProxyTree {
     }
 
     /** Adds a module version with the given zip files (names relative to the module root). */
-    public Entry add(String module, String version, byte[] info, byte[] mod, Map<String, byte[]> files) throws IOException {
+    public Entry add(String module, String version, byte[] info, byte[] mod, Map<String, byte[]> files)
+            throws IOException {
         Path dir = versionsDir(module);
         Files.createDirectories(dir);
         String ev = ModuleEscaping.escapeVersion(version);
         Files.write(dir.resolve(ev + ".info"), info);
         Files.write(dir.resolve(ev + ".mod"), mod);
         Path zip = dir.resolve(ev + ".zip");
-        try (OutputStream out = Files.newOutputStream(zip); ZipOutputStream z = new ZipOutputStream(out)) {
+        try (OutputStream out = Files.newOutputStream(zip);
+                ZipOutputStream z = new ZipOutputStream(out)) {
             for (Map.Entry<String, byte[]> f : files.entrySet()) {
                 z.putNextEntry(new ZipEntry(module + "@" + version + "/" + f.getKey()));
                 z.write(f.getValue());
@@ -112,8 +113,11 @@ public final class GoProxyTree {
         String pkg = module.substring(module.lastIndexOf('/') + 1).replaceAll("[^a-zA-Z]", "");
         Map<String, byte[]> files = new TreeMap<>();
         files.put("go.mod", mod.getBytes(StandardCharsets.UTF_8));
-        files.put(pkg + ".go", ("package " + (pkg.isEmpty() ? "p" : pkg) + "\n\n// Version is this module's version.\nconst Version = \"" + version + "\"\n")
-                .getBytes(StandardCharsets.UTF_8));
+        files.put(
+                pkg + ".go",
+                ("package " + (pkg.isEmpty() ? "p" : pkg)
+                                + "\n\n// Version is this module's version.\nconst Version = \"" + version + "\"\n")
+                        .getBytes(StandardCharsets.UTF_8));
         return add(module, version, info.getBytes(StandardCharsets.UTF_8), mod.getBytes(StandardCharsets.UTF_8), files);
     }
 

@@ -107,11 +107,14 @@ public final class GoTable {
                     key = word;
                     skipSpace(line, pos);
                 } else {
-                    fields.put(Integer.toString(index++), switch (word) {
-                        case "true" -> Boolean.TRUE;
-                        case "false" -> Boolean.FALSE;
-                        default -> throw new IllegalArgumentException("line " + lineNo + ": unexpected " + word);
-                    });
+                    fields.put(
+                            Integer.toString(index++),
+                            switch (word) {
+                                case "true" -> Boolean.TRUE;
+                                case "false" -> Boolean.FALSE;
+                                default ->
+                                    throw new IllegalArgumentException("line " + lineNo + ": unexpected " + word);
+                            });
                     continue;
                 }
             }

@@ -58,17 +58,14 @@ public final class GoToolchains {
     @Retention(RetentionPolicy.RUNTIME)
     @ParameterizedTest(name = "{0}")
     @MethodSource("dev.granary.core.testing.GoToolchains#all")
-    public @interface EachGoToolchain {
-    }
+    public @interface EachGoToolchain {}
 
     /** Where to look for a toolchain and whether its absence is an error. */
-    record Candidate(Path go, boolean required, String why) {
-    }
+    record Candidate(Path go, boolean required, String why) {}
 
     private static List<GoToolchain> all;
 
-    private GoToolchains() {
-    }
+    private GoToolchains() {}
 
     /**
      * The distinct toolchains, newest first.
@@ -95,7 +92,9 @@ public final class GoToolchains {
         } catch (IOException e) {
             throw new IllegalStateException(DEBIAN + " is missing: apt-get install -y golang-go", e);
         }
-        return all().stream().filter(t -> t.binDir().equals(real.getParent())).findFirst()
+        return all().stream()
+                .filter(t -> t.binDir().equals(real.getParent()))
+                .findFirst()
                 .orElseThrow(() -> new IllegalStateException("no toolchain at " + real));
     }
 
@@ -180,7 +179,9 @@ public final class GoToolchains {
             if (p.exitValue() != 0) {
                 throw new IOException("go version exited " + p.exitValue() + ": " + out.strip());
             }
-            return out.lines().filter(l -> l.startsWith("go version ")).findFirst()
+            return out.lines()
+                    .filter(l -> l.startsWith("go version "))
+                    .findFirst()
                     .orElseThrow(() -> new IOException("no version line in: " + out.strip()));
         } catch (InterruptedException e) {
             p.destroyForcibly();

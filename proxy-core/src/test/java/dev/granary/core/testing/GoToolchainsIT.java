@@ -22,7 +22,8 @@ class GoToolchainsIT {
         assertThat(all).isNotEmpty();
         assertThat(all).extracting(GoToolchain::go).contains(GoToolchains.DEBIAN);
         assertThat(GoToolchains.debian().go()).isEqualTo(GoToolchains.DEBIAN);
-        assertThat(GoToolchains.debian().binDir()).isEqualTo(GoToolchains.DEBIAN.toRealPath().getParent());
+        assertThat(GoToolchains.debian().binDir())
+                .isEqualTo(GoToolchains.DEBIAN.toRealPath().getParent());
         if (Files.exists(GoToolchains.CURRENT)) {
             assertThat(all).extracting(GoToolchain::go).contains(GoToolchains.CURRENT);
             assertThat(all).hasSizeGreaterThanOrEqualTo(2);
@@ -39,10 +40,12 @@ class GoToolchainsIT {
     void theSameToolchainFoundTwiceIsKeptOnce() throws Exception {
         Path real = GoToolchains.DEBIAN.toRealPath();
         Path link = Files.createSymbolicLink(tmp.resolve("go"), real);
-        List<GoToolchain> found = GoToolchains.discover(List.of(
-                new Candidate(GoToolchains.DEBIAN, true, "debian"),
-                new Candidate(real, true, "the same file"),
-                new Candidate(link, true, "a link to it")), 1);
+        List<GoToolchain> found = GoToolchains.discover(
+                List.of(
+                        new Candidate(GoToolchains.DEBIAN, true, "debian"),
+                        new Candidate(real, true, "the same file"),
+                        new Candidate(link, true, "a link to it")),
+                1);
         assertThat(found).singleElement().satisfies(t -> assertThat(t.go()).isEqualTo(GoToolchains.DEBIAN));
     }
 
@@ -53,21 +56,25 @@ class GoToolchainsIT {
         Path copy = Files.createDirectories(tmp.resolve("copy/bin")).resolve("go");
         Files.writeString(copy, "#!/bin/sh\necho '" + line + "'\n");
         assertThat(copy.toFile().setExecutable(true)).isTrue();
-        List<GoToolchain> found = GoToolchains.discover(List.of(
-                new Candidate(GoToolchains.DEBIAN, true, "debian"),
-                new Candidate(copy, true, "copy")), 1);
+        List<GoToolchain> found = GoToolchains.discover(
+                List.of(new Candidate(GoToolchains.DEBIAN, true, "debian"), new Candidate(copy, true, "copy")), 1);
         assertThat(found).singleElement().satisfies(t -> assertThat(t.go()).isEqualTo(GoToolchains.DEBIAN));
     }
 
     @Test
     void aMissingOrBrokenRequiredToolchainFailsAndAMissingOptionalOneIsSkipped() throws Exception {
         Path missing = tmp.resolve("nowhere/go");
-        assertThat(GoToolchains.discover(List.of(
-                new Candidate(missing, false, "optional"),
-                new Candidate(GoToolchains.DEBIAN, true, "debian")), 1)).hasSize(1);
-        assertThatThrownBy(() -> GoToolchains.discover(List.of(
-                new Candidate(missing, true, "listed in GRANARY_TEST_GO"),
-                new Candidate(GoToolchains.DEBIAN, true, "debian")), 1))
+        assertThat(GoToolchains.discover(
+                        List.of(
+                                new Candidate(missing, false, "optional"),
+                                new Candidate(GoToolchains.DEBIAN, true, "debian")),
+                        1))
+                .hasSize(1);
+        assertThatThrownBy(() -> GoToolchains.discover(
+                        List.of(
+                                new Candidate(missing, true, "listed in GRANARY_TEST_GO"),
+                                new Candidate(GoToolchains.DEBIAN, true, "debian")),
+                        1))
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining(missing + " is missing (listed in GRANARY_TEST_GO)");
 
@@ -75,11 +82,14 @@ class GoToolchainsIT {
         Files.writeString(broken, "#!/bin/sh\necho 'not a go' >&2\nexit 3\n");
         assertThat(broken.toFile().setExecutable(true)).isTrue();
         // Present but broken fails even where absence would be fine (as for /usr/local/go/bin/go).
-        assertThatThrownBy(() -> GoToolchains.discover(List.of(
-                new Candidate(broken, false, "optional"),
-                new Candidate(GoToolchains.DEBIAN, true, "debian")), 1))
+        assertThatThrownBy(() -> GoToolchains.discover(
+                        List.of(
+                                new Candidate(broken, false, "optional"),
+                                new Candidate(GoToolchains.DEBIAN, true, "debian")),
+                        1))
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining(broken + " does not run").hasMessageContaining("exited 3");
+                .hasMessageContaining(broken + " does not run")
+                .hasMessageContaining("exited 3");
     }
 
     @Test
@@ -93,9 +103,12 @@ class GoToolchainsIT {
     @Test
     void extraToolchainsAreBinariesOrDirectories() throws Exception {
         Path goroot = GoToolchains.DEBIAN.toRealPath().getParent().getParent();
-        List<Candidate> c = GoToolchains.candidates(goroot + File.pathSeparator + " " + File.pathSeparator + "/opt/go/bin/go");
-        assertThat(c).extracting(Candidate::go).containsExactly(GoToolchains.CURRENT, GoToolchains.DEBIAN,
-                goroot.resolve("bin/go"), Path.of("/opt/go/bin/go"));
+        List<Candidate> c =
+                GoToolchains.candidates(goroot + File.pathSeparator + " " + File.pathSeparator + "/opt/go/bin/go");
+        assertThat(c)
+                .extracting(Candidate::go)
+                .containsExactly(
+                        GoToolchains.CURRENT, GoToolchains.DEBIAN, goroot.resolve("bin/go"), Path.of("/opt/go/bin/go"));
         assertThat(c).extracting(Candidate::required).containsExactly(false, true, true, true);
         assertThat(GoToolchains.candidates(null)).hasSize(2);
     }

@@ -73,9 +73,18 @@ public final class Gpg implements AutoCloseable {
         return exec(stdin, null, "", args);
     }
 
-    private Result exec(InputStream stdin, Instant fakedTime, String passphrase, String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(GPG.toString(), "--homedir", home.toString(), "--batch",
-                "--no-tty", "--pinentry-mode", "loopback", "--passphrase", passphrase));
+    private Result exec(InputStream stdin, Instant fakedTime, String passphrase, String... args)
+            throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(
+                GPG.toString(),
+                "--homedir",
+                home.toString(),
+                "--batch",
+                "--no-tty",
+                "--pinentry-mode",
+                "loopback",
+                "--passphrase",
+                passphrase));
         if (fakedTime != null) {
             cmd.addAll(List.of("--faked-system-time", Long.toString(fakedTime.getEpochSecond())));
         }
@@ -111,18 +120,21 @@ public final class Gpg implements AutoCloseable {
     }
 
     /** {@code --quick-gen-key UID ALGO USAGE EXPIRE} at {@code at} (null: now); returns the primary fingerprint. */
-    public String generate(String uid, String algo, String usage, String expire, Instant at) throws IOException, InterruptedException {
+    public String generate(String uid, String algo, String usage, String expire, Instant at)
+            throws IOException, InterruptedException {
         exec(null, at, "", "--quick-gen-key", uid, algo, usage, expire).assertSuccess();
         return fingerprints(uid).get(0);
     }
 
     /** {@code --quick-add-key FPR ALGO USAGE EXPIRE}; returns the new subkey's fingerprint. */
-    public String addSubkey(String fpr, String algo, String usage, String expire) throws IOException, InterruptedException {
+    public String addSubkey(String fpr, String algo, String usage, String expire)
+            throws IOException, InterruptedException {
         return addSubkey(fpr, algo, usage, expire, null);
     }
 
     /** {@code --quick-add-key FPR ALGO USAGE EXPIRE} at {@code at} (null: now); returns the new subkey's fingerprint. */
-    public String addSubkey(String fpr, String algo, String usage, String expire, Instant at) throws IOException, InterruptedException {
+    public String addSubkey(String fpr, String algo, String usage, String expire, Instant at)
+            throws IOException, InterruptedException {
         List<String> before = fingerprints(fpr);
         exec(null, at, "", "--quick-add-key", fpr, algo, usage, expire).assertSuccess();
         List<String> after = fingerprints(fpr);
@@ -133,7 +145,8 @@ public final class Gpg implements AutoCloseable {
     /** The fingerprints of the key {@code id}: primary first, then its subkeys. */
     public List<String> fingerprints(String id) throws IOException, InterruptedException {
         List<String> fprs = new ArrayList<>();
-        for (String line : run("--with-colons", "--list-keys", id).assertSuccess().out().split("\n")) {
+        for (String line :
+                run("--with-colons", "--list-keys", id).assertSuccess().out().split("\n")) {
             if (line.startsWith("fpr:")) {
                 fprs.add(line.split(":")[9]);
             }
@@ -157,19 +170,22 @@ public final class Gpg implements AutoCloseable {
      */
     public byte[] storedRevocation(String fpr) throws IOException {
         String text = Files.readString(home.resolve("openpgp-revocs.d").resolve(fpr + ".rev"), StandardCharsets.UTF_8);
-        return text.replace(":-----BEGIN PGP PUBLIC KEY BLOCK-----", "-----BEGIN PGP PUBLIC KEY BLOCK-----").getBytes(StandardCharsets.UTF_8);
+        return text.replace(":-----BEGIN PGP PUBLIC KEY BLOCK-----", "-----BEGIN PGP PUBLIC KEY BLOCK-----")
+                .getBytes(StandardCharsets.UTF_8);
     }
 
     /** Revokes the subkey at index {@code index} (1 = first subkey) through {@code --edit-key}. */
     public void revokeSubkey(String fpr, int index) throws IOException, InterruptedException {
         byte[] script = ("key " + index + "\nrevkey\ny\n0\n\ny\nsave\n").getBytes(StandardCharsets.UTF_8);
-        runWithInput(new ByteArrayInputStream(script), "--command-fd", "0", "--status-fd", "2", "--edit-key", fpr).assertSuccess();
+        runWithInput(new ByteArrayInputStream(script), "--command-fd", "0", "--status-fd", "2", "--edit-key", fpr)
+                .assertSuccess();
     }
 
     @Override
     public void close() throws IOException {
         Process p = new ProcessBuilder("gpgconf", "--homedir", home.toString(), "--kill", "all")
-                .redirectErrorStream(true).start();
+                .redirectErrorStream(true)
+                .start();
         p.getInputStream().readAllBytes();
         try {
             p.waitFor(1, TimeUnit.MINUTES);

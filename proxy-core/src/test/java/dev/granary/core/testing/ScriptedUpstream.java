@@ -176,10 +176,13 @@ public final class ScriptedUpstream implements AutoCloseable {
                 while ((h = readLine(in)) != null && !h.isEmpty()) {
                     int c = h.indexOf(':');
                     if (c > 0) {
-                        headers.put(h.substring(0, c).strip().toLowerCase(Locale.ROOT), h.substring(c + 1).strip());
+                        headers.put(
+                                h.substring(0, c).strip().toLowerCase(Locale.ROOT),
+                                h.substring(c + 1).strip());
                     }
                 }
-                Request req = new Request(parts[0], parts.length > 1 ? parts[1] : "", Map.copyOf(headers), connection, System.nanoTime());
+                Request req = new Request(
+                        parts[0], parts.length > 1 ? parts[1] : "", Map.copyOf(headers), connection, System.nanoTime());
                 requests.add(req);
                 Reply reply = new Reply(s);
                 script.answer(req, reply);

@@ -23,7 +23,8 @@ public final class SmallFilesystem implements AutoCloseable {
     public static SmallFilesystem mount(Path dir, String size) throws IOException, InterruptedException {
         Files.createDirectories(dir);
         Process p = new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", dir.toString())
-                .redirectErrorStream(true).start();
+                .redirectErrorStream(true)
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assumeTrue(p.waitFor() == 0, "mounting a tmpfs is not permitted here: " + out.strip());
         return new SmallFilesystem(dir);
@@ -35,7 +36,9 @@ public final class SmallFilesystem implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        Process p = new ProcessBuilder("umount", dir.toString()).redirectErrorStream(true).start();
+        Process p = new ProcessBuilder("umount", dir.toString())
+                .redirectErrorStream(true)
+                .start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         try {
             if (p.waitFor() != 0) {

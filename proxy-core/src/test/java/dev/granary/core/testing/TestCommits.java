@@ -12,8 +12,8 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
 import java.nio.file.StandardCopyOption;
+import java.util.Optional;
 
 /** Commits versions of a {@link GoProxyTree} straight into a store, checked as the fetch pipeline checks them. */
 public final class TestCommits {

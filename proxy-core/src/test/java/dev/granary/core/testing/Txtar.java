@@ -43,7 +43,8 @@ public record Txtar(String comment, List<File> files) {
         String comment = GoTable.decodeUtf8Escaping(fixNewline(Arrays.copyOfRange(data, 0, cut[0])));
         List<File> files = new ArrayList<>();
         while (cut[1] >= 0) {
-            String name = GoTable.decodeUtf8Escaping(Arrays.copyOfRange(data, cut[1], cut[2])).strip();
+            String name = GoTable.decodeUtf8Escaping(Arrays.copyOfRange(data, cut[1], cut[2]))
+                    .strip();
             int start = cut[3];
             cut = findMarker(data, start);
             files.add(new File(name, fixNewline(Arrays.copyOfRange(data, start, cut[0]))));
@@ -88,25 +89,52 @@ public record Txtar(String comment, List<File> files) {
             int method = dir ? 0 : 8;
             int offset = out.size();
             ByteBuffer local = le(30 + name.length);
-            local.putInt(0x04034b50).putShort((short) 20).putShort((short) 0x0800).putShort((short) method)
-                    .putShort((short) 0).putShort((short) 0x21) // time, date: 1980-01-01
-                    .putInt((int) crc.getValue()).putInt(body.length).putInt(f.data().length)
-                    .putShort((short) name.length).putShort((short) 0).put(name);
+            local.putInt(0x04034b50)
+                    .putShort((short) 20)
+                    .putShort((short) 0x0800)
+                    .putShort((short) method)
+                    .putShort((short) 0)
+                    .putShort((short) 0x21) // time, date: 1980-01-01
+                    .putInt((int) crc.getValue())
+                    .putInt(body.length)
+                    .putInt(f.data().length)
+                    .putShort((short) name.length)
+                    .putShort((short) 0)
+                    .put(name);
             out.writeBytes(local.array());
             out.writeBytes(body);
             ByteBuffer cen = le(46 + name.length);
-            cen.putInt(0x02014b50).putShort((short) 20).putShort((short) 20).putShort((short) 0x0800)
-                    .putShort((short) method).putShort((short) 0).putShort((short) 0x21)
-                    .putInt((int) crc.getValue()).putInt(body.length).putInt(f.data().length)
-                    .putShort((short) name.length).putShort((short) 0).putShort((short) 0)
-                    .putShort((short) 0).putShort((short) 0).putInt(0).putInt(offset).put(name);
+            cen.putInt(0x02014b50)
+                    .putShort((short) 20)
+                    .putShort((short) 20)
+                    .putShort((short) 0x0800)
+                    .putShort((short) method)
+                    .putShort((short) 0)
+                    .putShort((short) 0x21)
+                    .putInt((int) crc.getValue())
+                    .putInt(body.length)
+                    .putInt(f.data().length)
+                    .putShort((short) name.length)
+                    .putShort((short) 0)
+                    .putShort((short) 0)
+                    .putShort((short) 0)
+                    .putShort((short) 0)
+                    .putInt(0)
+                    .putInt(offset)
+                    .put(name);
             central.writeBytes(cen.array());
         }
         int cenOffset = out.size();
         out.writeBytes(central.toByteArray());
         ByteBuffer end = le(22);
-        end.putInt(0x06054b50).putShort((short) 0).putShort((short) 0).putShort((short) files.size())
-                .putShort((short) files.size()).putInt(central.size()).putInt(cenOffset).putShort((short) 0);
+        end.putInt(0x06054b50)
+                .putShort((short) 0)
+                .putShort((short) 0)
+                .putShort((short) files.size())
+                .putShort((short) files.size())
+                .putInt(central.size())
+                .putInt(cenOffset)
+                .putShort((short) 0);
         out.writeBytes(end.array());
         return out.toByteArray();
     }

@@ -41,10 +41,12 @@ import org.junit.jupiter.params.provider.CsvSource;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class HttpUpstreamTest {
     private static final String TOKEN = "tok-3f9a1c77e2";
-    private static final Settings FAST = new Settings(Duration.ofSeconds(2), Duration.ofSeconds(20), 2, Duration.ofMillis(10));
+    private static final Settings FAST =
+            new Settings(Duration.ofSeconds(2), Duration.ofSeconds(20), 2, Duration.ofMillis(10));
 
     @TempDir
     Path tmp;
+
     private final List<ScriptedUpstream> servers = new ArrayList<>();
 
     @AfterEach
@@ -87,7 +89,8 @@ class HttpUpstreamTest {
         ScriptedUpstream a = serve((req, reply) -> reply.send(200, req.path()));
         HttpUpstream u = upstream(a.uri() + "dl/", FAST);
         assertThat(text(u.fetch("?mode=json&include=all", 100))).isEqualTo("/dl/?mode=json&include=all");
-        assertThat(text(u.fetch("go1.26.3.linux-amd64.tar.gz.asc", 100))).isEqualTo("/dl/go1.26.3.linux-amd64.tar.gz.asc");
+        assertThat(text(u.fetch("go1.26.3.linux-amd64.tar.gz.asc", 100)))
+                .isEqualTo("/dl/go1.26.3.linux-amd64.tar.gz.asc");
         assertThat(text(u.fetch("example.com/!a b/@v/list", 100))).isEqualTo("/dl/example.com/!a%20b/@v/list");
     }
 
@@ -97,7 +100,8 @@ class HttpUpstreamTest {
     void userinfoIsSentAsBasicAndNeverShown() throws Exception {
         // The upstream echoes everything it got, as some error pages do.
         ScriptedUpstream a = serve((req, reply) -> {
-            String echo = "denied: " + req.header("authorization") + " user:" + TOKEN + " at http://" + req.header("host") + req.path();
+            String echo = "denied: " + req.header("authorization") + " user:" + TOKEN + " at http://"
+                    + req.header("host") + req.path();
             switch (req.path()) {
                 case "/m/@v/list" -> reply.send(200, "v1.0.0\n");
                 case "/m/@v/v1.0.0.info" -> reply.send(404, echo);
@@ -105,10 +109,13 @@ class HttpUpstreamTest {
             }
         });
         try (LogCapture logs = new LogCapture()) {
-            UpstreamChain chain = UpstreamChain.parse(withUserinfo(a, "user:" + TOKEN), HttpUpstream.newClient(FAST), FAST);
+            UpstreamChain chain =
+                    UpstreamChain.parse(withUserinfo(a, "user:" + TOKEN), HttpUpstream.newClient(FAST), FAST);
             assertThat(text(chain.fetch("m/@v/list", 1024))).isEqualTo("v1.0.0\n");
-            ProxyException notFound = catchThrowableOfType(ProxyException.class, () -> chain.fetch("m/@v/v1.0.0.info", 1024));
-            ProxyException failed = catchThrowableOfType(ProxyException.class, () -> chain.fetch("m/@v/v1.0.0.mod", 1024));
+            ProxyException notFound =
+                    catchThrowableOfType(ProxyException.class, () -> chain.fetch("m/@v/v1.0.0.info", 1024));
+            ProxyException failed =
+                    catchThrowableOfType(ProxyException.class, () -> chain.fetch("m/@v/v1.0.0.mod", 1024));
 
             assertThat(a.requests()).extracting(r -> r.header("authorization")).containsOnly(basic("user", TOKEN));
             assertThat(notFound.kind()).isEqualTo(Kind.NOT_FOUND);
@@ -120,7 +127,8 @@ class HttpUpstreamTest {
             }
             assertThat(notFound.getMessage()).contains("denied: Basic ***").contains("user:***");
             // The internal address goes to the log only.
-            assertThat(notFound.getMessage() + failed.getMessage()).doesNotContain(a.uri().getAuthority());
+            assertThat(notFound.getMessage() + failed.getMessage())
+                    .doesNotContain(a.uri().getAuthority());
             assertThat(logs.text()).contains("http://user:***@" + a.uri().getAuthority() + "/m/@v/v1.0.0.mod");
         }
     }
@@ -147,7 +155,10 @@ class HttpUpstreamTest {
         upstream(b, s).fetch("x", 100);
         assertThat(a.requests().get(0).header("authorization")).isEqualTo("Bearer " + TOKEN);
         assertThat(b.requests().get(0).header("authorization")).isEqualTo(basic("ci", "hunter2"));
-        assertThat(creds.describe()).doesNotContain(TOKEN).doesNotContain("hunter2").contains("env UPSTREAM_TOKEN");
+        assertThat(creds.describe())
+                .doesNotContain(TOKEN)
+                .doesNotContain("hunter2")
+                .contains("env UPSTREAM_TOKEN");
         assertThat(creds.toString()).doesNotContain(TOKEN);
     }
 
@@ -155,13 +166,16 @@ class HttpUpstreamTest {
     void aSecretFileIsReadAgainWhenItChanges() throws Exception {
         ScriptedUpstream a = serve((req, reply) -> reply.send(200, "ok"));
         Path file = Files.writeString(tmp.resolve("token"), "first-token\n");
-        Settings s = FAST.withCredentials(UpstreamCredentials.parse(a.uri().getAuthority() + "=bearer:file:" + file, Map.of()));
+        Settings s = FAST.withCredentials(
+                UpstreamCredentials.parse(a.uri().getAuthority() + "=bearer:file:" + file, Map.of()));
         HttpUpstream u = upstream(a, s);
         u.fetch("x", 100);
         Files.writeString(file, "second-token-rotated\n");
         Files.setLastModifiedTime(file, FileTime.from(Instant.now().plusSeconds(5)));
         u.fetch("x", 100);
-        assertThat(a.requests()).extracting(r -> r.header("authorization")).containsExactly("Bearer first-token", "Bearer second-token-rotated");
+        assertThat(a.requests())
+                .extracting(r -> r.header("authorization"))
+                .containsExactly("Bearer first-token", "Bearer second-token-rotated");
     }
 
     @Test
@@ -169,16 +183,24 @@ class HttpUpstreamTest {
         ScriptedUpstream b = serve("127.0.0.2", (req, reply) -> reply.send(200, "from b"));
         ScriptedUpstream a = serve((req, reply) -> {
             if (req.path().startsWith("/same/")) {
-                reply.send(302, "", "Location", b.uri().resolve(req.path().substring("/same/".length())).toString());
+                reply.send(
+                        302,
+                        "",
+                        "Location",
+                        b.uri().resolve(req.path().substring("/same/".length())).toString());
             } else {
                 reply.send(302, "", "Location", "/same" + req.path());
             }
         });
-        UpstreamCredentials creds = UpstreamCredentials.parse("127.0.0.1=bearer:env:T", Map.of("T", "configured-" + TOKEN));
+        UpstreamCredentials creds =
+                UpstreamCredentials.parse("127.0.0.1=bearer:env:T", Map.of("T", "configured-" + TOKEN));
         Settings any = FAST.withRedirects(Redirects.ANY).withCredentials(creds);
-        assertThat(text(upstream(withUserinfo(a, "user:" + TOKEN), any).fetch("m/@v/list", 100))).isEqualTo("from b");
+        assertThat(text(upstream(withUserinfo(a, "user:" + TOKEN), any).fetch("m/@v/list", 100)))
+                .isEqualTo("from b");
         // Both hops on a carried the userinfo; b, another host, got nothing.
-        assertThat(a.requests()).extracting(r -> r.header("authorization")).containsExactly(basic("user", TOKEN), basic("user", TOKEN));
+        assertThat(a.requests())
+                .extracting(r -> r.header("authorization"))
+                .containsExactly(basic("user", TOKEN), basic("user", TOKEN));
         assertThat(b.requests()).hasSize(1);
         assertThat(b.requests().get(0).header("authorization")).isNull();
         // Without userinfo, the configured credential of 127.0.0.1 applies there, and still not on 127.0.0.2.
@@ -190,21 +212,29 @@ class HttpUpstreamTest {
     @Test
     void credentialErrorsNeverEchoTheSecret() {
         assertThatThrownBy(() -> UpstreamCredentials.parse("host=bearer:" + TOKEN, Map.of()))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("env:VAR or file:PATH").hasMessageNotContaining(TOKEN);
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("env:VAR or file:PATH")
+                .hasMessageNotContaining(TOKEN);
         assertThatThrownBy(() -> UpstreamCredentials.parse(TOKEN, Map.of()))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageNotContaining(TOKEN);
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageNotContaining(TOKEN);
         assertThatThrownBy(() -> UpstreamCredentials.parse("host=bearer:env:MISSING", Map.of()))
-                .hasMessageContaining("MISSING").hasMessageContaining("not set");
+                .hasMessageContaining("MISSING")
+                .hasMessageContaining("not set");
         assertThatThrownBy(() -> UpstreamCredentials.parse("host=bearer:env:T", Map.of("T", "two words " + TOKEN)))
-                .hasMessageContaining("whitespace").hasMessageNotContaining(TOKEN);
+                .hasMessageContaining("whitespace")
+                .hasMessageNotContaining(TOKEN);
         assertThatThrownBy(() -> UpstreamCredentials.parse("host=basic:u:file:" + tmp.resolve("absent"), Map.of()))
                 .hasMessageContaining("absent");
     }
 
     @Test
     void upstreamListErrorsRedactPasswords() {
-        for (String list : List.of("ftp://u:" + TOKEN + "@x/", "http://u:" + TOKEN + "@bad host/", "http://u:" + TOKEN + "@/p")) {
-            Throwable t = catchThrowableOfType(IllegalArgumentException.class, () -> UpstreamChain.parse(list, HttpUpstream.newClient(FAST), FAST));
+        for (String list :
+                List.of("ftp://u:" + TOKEN + "@x/", "http://u:" + TOKEN + "@bad host/", "http://u:" + TOKEN + "@/p")) {
+            Throwable t = catchThrowableOfType(
+                    IllegalArgumentException.class,
+                    () -> UpstreamChain.parse(list, HttpUpstream.newClient(FAST), FAST));
             assertThat(t).as(list).isNotNull().hasMessageContaining("u:***@");
             for (Throwable c = t; c != null; c = c.getCause()) {
                 assertThat(c.getMessage()).doesNotContain(TOKEN);
@@ -216,7 +246,8 @@ class HttpUpstreamTest {
 
     @Test
     void aTrickledBodyIsCutAtTheDeadline() throws Exception {
-        // 200 bytes at 20 per second: 10 s of body, while the fetch may take 1 s and each byte comes well within the idle timeout.
+        // 200 bytes at 20 per second: 10 s of body, while the fetch may take 1 s and each byte comes well within the
+        // idle timeout.
         ScriptedUpstream a = serve((req, reply) -> {
             reply.head(200, 200);
             reply.trickle(new byte[200], 50);
@@ -238,7 +269,8 @@ class HttpUpstreamTest {
             reply.write(new byte[10]);
             reply.stall();
         });
-        Settings s = new Settings(Duration.ofSeconds(2), Duration.ofSeconds(60), 0, Duration.ofMillis(10)).withIdleTimeout(Duration.ofMillis(300));
+        Settings s = new Settings(Duration.ofSeconds(2), Duration.ofSeconds(60), 0, Duration.ofMillis(10))
+                .withIdleTimeout(Duration.ofMillis(300));
         Path target = tmp.resolve("zip");
         assertThatThrownBy(() -> upstream(a, s).download("m/@v/v1.0.0.zip", target, 1 << 20))
                 .isInstanceOfSatisfying(ProxyException.class, e -> {
@@ -252,7 +284,8 @@ class HttpUpstreamTest {
         ScriptedUpstream a = serve((req, reply) -> reply.stall());
         Settings s = new Settings(Duration.ofSeconds(2), Duration.ofSeconds(1), 5, Duration.ofMillis(10));
         assertThatThrownBy(() -> upstream(a, s).fetch("m/@v/list", 1024))
-                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_TIMEOUT));
+                .isInstanceOfSatisfying(
+                        ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_TIMEOUT));
         assertThat(a.hits("/m/@v/list")).isEqualTo(1);
     }
 
@@ -266,7 +299,8 @@ class HttpUpstreamTest {
         Settings s = new Settings(Duration.ofSeconds(2), Duration.ofSeconds(2), 1000, Duration.ofMillis(10))
                 .withIdleTimeout(Duration.ofMillis(200));
         assertThatThrownBy(() -> upstream(a, s).download("m/@v/v1.0.0.zip", tmp.resolve("zip"), 1 << 20))
-                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_TIMEOUT));
+                .isInstanceOfSatisfying(
+                        ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_TIMEOUT));
         assertThat(a.hits("/m/@v/v1.0.0.zip")).isBetween(1, 1000);
     }
 
@@ -292,7 +326,8 @@ class HttpUpstreamTest {
     @Test
     void aRetryAfterBeyondTheBoundFailsAtOnceAndSaysWhen() throws Exception {
         ScriptedUpstream a = serve((req, reply) -> reply.send(429, "slow down", "Retry-After", "120"));
-        UpstreamBusyException e = catchThrowableOfType(UpstreamBusyException.class, () -> upstream(a, FAST).fetch("m/@v/list", 1024));
+        UpstreamBusyException e = catchThrowableOfType(
+                UpstreamBusyException.class, () -> upstream(a, FAST).fetch("m/@v/list", 1024));
         assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED);
         assertThat(e.status()).isEqualTo(429);
         assertThat(e.retryAfter()).hasValue(Duration.ofSeconds(120));
@@ -302,19 +337,23 @@ class HttpUpstreamTest {
 
     @Test
     void aRetryAfterPastTheDeadlineIsNotAwaited() throws Exception {
-        String date = DateTimeFormatter.RFC_1123_DATE_TIME.format(ZonedDateTime.now(ZoneOffset.UTC).plusSeconds(4));
+        String date = DateTimeFormatter.RFC_1123_DATE_TIME.format(
+                ZonedDateTime.now(ZoneOffset.UTC).plusSeconds(4));
         ScriptedUpstream a = serve((req, reply) -> reply.send(503, "maintenance", "Retry-After", date));
         Settings s = new Settings(Duration.ofSeconds(2), Duration.ofSeconds(2), 2, Duration.ofMillis(10));
-        UpstreamBusyException e = catchThrowableOfType(UpstreamBusyException.class, () -> upstream(a, s).fetch("m/@v/list", 1024));
+        UpstreamBusyException e = catchThrowableOfType(
+                UpstreamBusyException.class, () -> upstream(a, s).fetch("m/@v/list", 1024));
         assertThat(e.status()).isEqualTo(503);
-        assertThat(e.retryAfter()).hasValueSatisfying(d -> assertThat(d).isBetween(Duration.ofSeconds(2), Duration.ofSeconds(4)));
+        assertThat(e.retryAfter())
+                .hasValueSatisfying(d -> assertThat(d).isBetween(Duration.ofSeconds(2), Duration.ofSeconds(4)));
         assertThat(a.hits("/m/@v/list")).isEqualTo(1);
     }
 
     @Test
     void busyAnswersWithoutRetryAfterAreRetriedWithBackoffThenReported() throws Exception {
         ScriptedUpstream a = serve((req, reply) -> reply.send(503, "overloaded"));
-        UpstreamBusyException e = catchThrowableOfType(UpstreamBusyException.class, () -> upstream(a, FAST).fetch("m/@v/list", 1024));
+        UpstreamBusyException e = catchThrowableOfType(
+                UpstreamBusyException.class, () -> upstream(a, FAST).fetch("m/@v/list", 1024));
         assertThat(e.retryAfter()).isEmpty();
         assertThat(e.getMessage()).isEqualTo("upstream answered 503 for m/@v/list: overloaded");
         assertThat(a.hits("/m/@v/list")).isEqualTo(1 + FAST.retries());
@@ -354,14 +393,16 @@ class HttpUpstreamTest {
         });
         try (SmallFilesystem small = SmallFilesystem.mount(tmp.resolve("small"), "512k")) {
             Path target = small.dir().resolve(".tmp-fetch.zip");
-            ProxyException e = catchThrowableOfType(ProxyException.class, () -> upstream(a, FAST).download("m/@v/v1.0.0.zip", target, 10 << 20));
+            ProxyException e = catchThrowableOfType(
+                    ProxyException.class, () -> upstream(a, FAST).download("m/@v/v1.0.0.zip", target, 10 << 20));
             assertThat(e.kind()).isEqualTo(Kind.STORAGE_UNAVAILABLE);
             assertThat(e.getMessage()).isEqualTo("storage full");
             assertThat(a.hits("/m/@v/v1.0.0.zip")).isEqualTo(1);
 
             Path tree = Files.createDirectories(tmp.resolve("tree/m/@v"));
             Files.write(tree.resolve("v1.0.0.zip"), zip);
-            ProxyException f = catchThrowableOfType(ProxyException.class,
+            ProxyException f = catchThrowableOfType(
+                    ProxyException.class,
                     () -> new FileUpstream(tmp.resolve("tree")).download("m/@v/v1.0.0.zip", target, 10 << 20));
             assertThat(f.kind()).isEqualTo(Kind.STORAGE_UNAVAILABLE);
             assertThat(f.getMessage()).isEqualTo("storage full");
@@ -376,7 +417,8 @@ class HttpUpstreamTest {
         ScriptedUpstream b = serve((req, reply) -> reply.send(200, "x".repeat(100_000)));
         // Under '|' too: the next upstream would meet the same disk.
         UpstreamChain chain = UpstreamChain.parse(a.uri() + "|" + b.uri(), HttpUpstream.newClient(FAST), FAST);
-        ProxyException e = catchThrowableOfType(ProxyException.class, () -> chain.download("m/@v/v1.0.0.zip", full, 1 << 20));
+        ProxyException e =
+                catchThrowableOfType(ProxyException.class, () -> chain.download("m/@v/v1.0.0.zip", full, 1 << 20));
         assertThat(e.kind()).isEqualTo(Kind.STORAGE_UNAVAILABLE);
         assertThat(e.getMessage()).isEqualTo("storage full");
         assertThat(a.hits("/m/@v/v1.0.0.zip")).isEqualTo(1);
@@ -387,17 +429,23 @@ class HttpUpstreamTest {
     void anUnwritableTargetIsAStorageFaultNotANotFound() throws Exception {
         ScriptedUpstream a = serve((req, reply) -> reply.send(200, "zip bytes"));
         Path target = tmp.resolve("no-such-dir/.tmp-fetch.zip");
-        ProxyException e = catchThrowableOfType(ProxyException.class, () -> upstream(a, FAST).download("m/@v/v1.0.0.zip", target, 1 << 20));
+        ProxyException e = catchThrowableOfType(
+                ProxyException.class, () -> upstream(a, FAST).download("m/@v/v1.0.0.zip", target, 1 << 20));
         assertThat(e.kind()).isEqualTo(Kind.STORAGE_UNAVAILABLE);
-        assertThat(e.getMessage()).startsWith("storage write failed: NoSuchFileException").doesNotContain(a.uri().getAuthority());
+        assertThat(e.getMessage())
+                .startsWith("storage write failed: NoSuchFileException")
+                .doesNotContain(a.uri().getAuthority());
         assertThat(a.hits("/m/@v/v1.0.0.zip")).isEqualTo(1);
 
         Files.createDirectories(tmp.resolve("tree/m/@v"));
         Files.writeString(tmp.resolve("tree/m/@v/v1.0.0.zip"), "zip bytes");
-        ProxyException f = catchThrowableOfType(ProxyException.class,
+        ProxyException f = catchThrowableOfType(
+                ProxyException.class,
                 () -> new FileUpstream(tmp.resolve("tree")).download("m/@v/v1.0.0.zip", target, 1 << 20));
         assertThat(f.kind()).isEqualTo(Kind.STORAGE_UNAVAILABLE);
-        assertThat(f.getMessage()).startsWith("storage write failed: ").doesNotContain(tmp.resolve("tree").toString());
+        assertThat(f.getMessage())
+                .startsWith("storage write failed: ")
+                .doesNotContain(tmp.resolve("tree").toString());
     }
 
     // ---- messages ---------------------------------------------------------------------------------
@@ -407,7 +455,8 @@ class HttpUpstreamTest {
         ScriptedUpstream a = serve((req, reply) -> reply.send(404, "404 page not found\n"));
         try (LogCapture logs = new LogCapture()) {
             assertThatThrownBy(() -> upstream(a, FAST).fetch("m/@v/v1.0.0.info", 1024))
-                    .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND))
+                    .isInstanceOfSatisfying(
+                            ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND))
                     .hasMessage("404 page not found");
             assertThat(logs.text()).contains(a.uri() + "m/@v/v1.0.0.info").contains("404 page not found");
         }
@@ -415,21 +464,30 @@ class HttpUpstreamTest {
 
     @Test
     void upstreamReasonsArePrintableBoundedAndHideTheUpstreamsAddress() throws Exception {
-        ScriptedUpstream a = serve((req, reply) -> reply.send(500,
-                "\u001b[31mred\u001b[0m\u0000 line\r\nnext\u202e at http://" + req.header("host") + "/m " + "z".repeat(20_000)));
+        ScriptedUpstream a = serve((req, reply) -> reply.send(
+                500,
+                "\u001b[31mred\u001b[0m\u0000 line\r\nnext\u202e at http://" + req.header("host") + "/m "
+                        + "z".repeat(20_000)));
         Settings once = new Settings(Duration.ofSeconds(2), Duration.ofSeconds(20), 0, Duration.ofMillis(10));
-        ProxyException e = catchThrowableOfType(ProxyException.class, () -> upstream(a, once).fetch("m/@v/list", 1024));
+        ProxyException e = catchThrowableOfType(
+                ProxyException.class, () -> upstream(a, once).fetch("m/@v/list", 1024));
         String m = e.getMessage();
-        assertThat(m).startsWith("upstream answered 500 for m/@v/list: [31mred [0m line next at <upstream>/m zzz").endsWith("...");
-        assertThat(m.length()).isLessThanOrEqualTo("upstream answered 500 for m/@v/list: ".length() + Texts.MAX_REASON_CHARS + 3);
-        assertThat(m.chars().filter(c -> Character.isISOControl(c) || c == '\u202e')).isEmpty();
+        assertThat(m)
+                .startsWith("upstream answered 500 for m/@v/list: [31mred [0m line next at <upstream>/m zzz")
+                .endsWith("...");
+        assertThat(m.length())
+                .isLessThanOrEqualTo("upstream answered 500 for m/@v/list: ".length() + Texts.MAX_REASON_CHARS + 3);
+        assertThat(m.chars().filter(c -> Character.isISOControl(c) || c == '\u202e'))
+                .isEmpty();
     }
 
     @Test
     void htmlErrorPagesAreQuotedAsText() throws Exception {
-        ScriptedUpstream a = serve((req, reply) -> reply.send(404,
+        ScriptedUpstream a = serve((req, reply) -> reply.send(
+                404,
                 "<html><head><title>404 Not Found</title><style>h1 {}</style></head>\n<body><h1>Not Found</h1><hr>nginx</body></html>",
-                "Content-Type", "text/html; charset=utf-8"));
+                "Content-Type",
+                "text/html; charset=utf-8"));
         assertThatThrownBy(() -> upstream(a, FAST).fetch("m/@v/list", 1024))
                 .hasMessage("404 Not Found Not Found nginx");
     }
@@ -439,9 +497,12 @@ class HttpUpstreamTest {
         ScriptedUpstream a = serve((req, reply) -> reply.send(200, "ok"));
         URI gone = a.uri();
         a.close();
-        ProxyException e = catchThrowableOfType(ProxyException.class, () -> upstream(gone.toString(), FAST).fetch("m/@v/list", 1024));
+        ProxyException e = catchThrowableOfType(
+                ProxyException.class, () -> upstream(gone.toString(), FAST).fetch("m/@v/list", 1024));
         assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED);
-        assertThat(e.getMessage()).startsWith("upstream connection failed for m/@v/list: ").doesNotContain(gone.getAuthority());
+        assertThat(e.getMessage())
+                .startsWith("upstream connection failed for m/@v/list: ")
+                .doesNotContain(gone.getAuthority());
     }
 
     // ---- redirects --------------------------------------------------------------------------------
@@ -461,21 +522,26 @@ class HttpUpstreamTest {
     @Test
     void redirectsToAnotherHostAreRefusedByDefault() throws Exception {
         ScriptedUpstream b = serve("127.0.0.2", (req, reply) -> reply.send(200, "elsewhere"));
-        ScriptedUpstream a = serve((req, reply) -> reply.send(302, "", "Location", b.uri() + "secret-path?X-Signature=abc"));
-        ProxyException e = catchThrowableOfType(ProxyException.class, () -> upstream(a, FAST).fetch("m/@v/list", 100));
+        ScriptedUpstream a =
+                serve((req, reply) -> reply.send(302, "", "Location", b.uri() + "secret-path?X-Signature=abc"));
+        ProxyException e = catchThrowableOfType(
+                ProxyException.class, () -> upstream(a, FAST).fetch("m/@v/list", 100));
         assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED);
-        assertThat(e.getMessage()).isEqualTo("upstream redirected m/@v/list to another host (only same-host redirects are followed)");
+        assertThat(e.getMessage())
+                .isEqualTo("upstream redirected m/@v/list to another host (only same-host redirects are followed)");
         assertThat(b.requests()).isEmpty();
         assertThat(a.hits("/m/@v/list")).isEqualTo(1);
 
-        assertThat(text(upstream(a, FAST.withRedirects(Redirects.ANY)).fetch("m/@v/list", 100))).isEqualTo("elsewhere");
+        assertThat(text(upstream(a, FAST.withRedirects(Redirects.ANY)).fetch("m/@v/list", 100)))
+                .isEqualTo("elsewhere");
     }
 
     @Test
     void noRedirectIsFollowedWhenNoneAreAllowed() throws Exception {
         ScriptedUpstream a = serve((req, reply) -> reply.send(307, "", "Location", "/other"));
         assertThatThrownBy(() -> upstream(a, FAST.withRedirects(Redirects.NONE)).fetch("m/@v/list", 100))
-                .isInstanceOf(ProxyException.class).hasMessage("upstream redirected m/@v/list but redirects are not followed");
+                .isInstanceOf(ProxyException.class)
+                .hasMessage("upstream redirected m/@v/list but redirects are not followed");
         assertThat(a.requests()).hasSize(1);
     }
 
@@ -484,25 +550,30 @@ class HttpUpstreamTest {
         AtomicInteger n = new AtomicInteger();
         ScriptedUpstream a = serve((req, reply) -> reply.send(302, "", "Location", "/loop/" + n.incrementAndGet()));
         assertThatThrownBy(() -> upstream(a, FAST).fetch("m/@v/list", 100))
-                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED))
+                .isInstanceOfSatisfying(
+                        ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED))
                 .hasMessage("upstream redirected m/@v/list more than 5 times");
         assertThat(a.requests()).hasSize(1 + HttpUpstream.MAX_REDIRECTS);
     }
 
     @ParameterizedTest(name = "{0} -> {1} ({2}): {3}")
-    @CsvSource(delimiter = '|', nullValues = "-", value = {
-            "http://a/x  | http://a/y        | SAME_HOST | -",
-            "http://a/x  | https://a:8443/y  | SAME_HOST | -",
-            "http://a/x  | http://A/y        | SAME_HOST | -",
-            "http://a/x  | http://b/y        | SAME_HOST | to another host (only same-host redirects are followed)",
-            "http://a/x  | http://b/y        | ANY       | -",
-            "https://a/x | http://a/y        | ANY       | from https to http",
-            "https://a/x | http://a/y        | SAME_HOST | from https to http",
-            "http://a/x  | ftp://a/y         | ANY       | to a location that is not an http(s) URL",
-            "http://a/x  | http://a/y        | NONE      | but redirects are not followed",
-    })
+    @CsvSource(
+            delimiter = '|',
+            nullValues = "-",
+            value = {
+                "http://a/x  | http://a/y        | SAME_HOST | -",
+                "http://a/x  | https://a:8443/y  | SAME_HOST | -",
+                "http://a/x  | http://A/y        | SAME_HOST | -",
+                "http://a/x  | http://b/y        | SAME_HOST | to another host (only same-host redirects are followed)",
+                "http://a/x  | http://b/y        | ANY       | -",
+                "https://a/x | http://a/y        | ANY       | from https to http",
+                "https://a/x | http://a/y        | SAME_HOST | from https to http",
+                "http://a/x  | ftp://a/y         | ANY       | to a location that is not an http(s) URL",
+                "http://a/x  | http://a/y        | NONE      | but redirects are not followed",
+            })
     void redirectPolicy(String from, String to, Redirects policy, String refusal) {
-        assertThat(HttpUpstream.refusal(URI.create("http://a/"), URI.create(from), URI.create(to), policy)).isEqualTo(refusal);
+        assertThat(HttpUpstream.refusal(URI.create("http://a/"), URI.create(from), URI.create(to), policy))
+                .isEqualTo(refusal);
     }
 
     // ---- connections --------------------------------------------------------------------------------
@@ -527,14 +598,18 @@ class HttpUpstreamTest {
                 // the answer is the point, not its content
             }
         }
-        assertThat(a.requests()).extracting(Request::path).containsExactly("/ok", "/missing", "/moved", "/ok", "/gone", "/broken", "/ok");
+        assertThat(a.requests())
+                .extracting(Request::path)
+                .containsExactly("/ok", "/missing", "/moved", "/ok", "/gone", "/broken", "/ok");
         assertThat(a.requests()).extracting(Request::connection).containsOnly(1);
     }
 
     @Test
     void settingsRefuseNonsense() {
-        assertThatThrownBy(() -> new Settings(Duration.ofSeconds(1), Duration.ZERO, 1, Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> new Settings(Duration.ofSeconds(1), Duration.ofSeconds(1), -1, Duration.ZERO)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new Settings(Duration.ofSeconds(1), Duration.ZERO, 1, Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new Settings(Duration.ofSeconds(1), Duration.ofSeconds(1), -1, Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class);
         assertThat(Redirects.parse("Same-Host")).isEqualTo(Redirects.SAME_HOST);
         assertThatThrownBy(() -> Redirects.parse("sometimes")).hasMessageContaining("same-host, any or none");
         assertThat(HttpUpstream.newClient(FAST).followRedirects()).isEqualTo(HttpClient.Redirect.NEVER);

@@ -17,10 +17,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class UpstreamChainTest {
-    private static final HttpUpstream.Settings FAST = new HttpUpstream.Settings(Duration.ofSeconds(2), Duration.ofSeconds(10), 1, Duration.ofMillis(10));
+    private static final HttpUpstream.Settings FAST =
+            new HttpUpstream.Settings(Duration.ofSeconds(2), Duration.ofSeconds(10), 1, Duration.ofMillis(10));
 
     @TempDir
     Path tmp;
+
     private TestUpstream a;
     private TestUpstream b;
 
@@ -49,52 +51,61 @@ class UpstreamChainTest {
 
     @Test
     void commaFallsThroughOnNotFound() {
-        assertThat(text(chain(a.uri() + "," + b.uri()).fetch("m/@v/list", 1024))).isEqualTo("v1.0.0\n");
+        assertThat(text(chain(a.uri() + "," + b.uri()).fetch("m/@v/list", 1024)))
+                .isEqualTo("v1.0.0\n");
     }
 
     @Test
     void commaFallsThroughOnGone() {
         a.status("m/@v/list", 410);
-        assertThat(text(chain(a.uri() + "," + b.uri()).fetch("m/@v/list", 1024))).isEqualTo("v1.0.0\n");
+        assertThat(text(chain(a.uri() + "," + b.uri()).fetch("m/@v/list", 1024)))
+                .isEqualTo("v1.0.0\n");
     }
 
     @Test
     void commaStopsOnServerError() {
         a.status("m/@v/list", 500);
         assertThatThrownBy(() -> chain(a.uri() + "," + b.uri()).fetch("m/@v/list", 1024))
-                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED));
+                .isInstanceOfSatisfying(
+                        ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED));
         assertThat(b.hits("m/@v/list")).isZero();
     }
 
     @Test
     void pipeFallsThroughOnAnyError() {
         a.status("m/@v/list", 500);
-        assertThat(text(chain(a.uri() + "|" + b.uri()).fetch("m/@v/list", 1024))).isEqualTo("v1.0.0\n");
+        assertThat(text(chain(a.uri() + "|" + b.uri()).fetch("m/@v/list", 1024)))
+                .isEqualTo("v1.0.0\n");
     }
 
     @Test
     void pipeFallsThroughWhenTheFirstIsDown() {
         a.close();
-        assertThat(text(chain(a.uri() + "|" + b.uri()).fetch("m/@v/list", 1024))).isEqualTo("v1.0.0\n");
+        assertThat(text(chain(a.uri() + "|" + b.uri()).fetch("m/@v/list", 1024)))
+                .isEqualTo("v1.0.0\n");
     }
 
     @Test
     void serverErrorsAreRetriedThenReported() {
         a.status("m/@v/list", 503);
-        assertThatThrownBy(() -> chain(a.uri().toString()).fetch("m/@v/list", 1024)).isInstanceOf(ProxyException.class);
+        assertThatThrownBy(() -> chain(a.uri().toString()).fetch("m/@v/list", 1024))
+                .isInstanceOf(ProxyException.class);
         assertThat(a.hits("m/@v/list")).isEqualTo(1 + FAST.retries());
     }
 
     @Test
     void notFoundIsNeverRetried() {
         assertThatThrownBy(() -> chain(a.uri().toString()).fetch("m/@v/list", 1024))
-                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
+                .isInstanceOfSatisfying(
+                        ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
         assertThat(a.hits("m/@v/list")).isEqualTo(1);
     }
 
     @Test
     void fileUpstreamsWork() {
-        assertThat(text(chain(tmp.resolve("a").toUri() + "," + tmp.resolve("b").toUri()).fetch("m/@v/list", 1024))).isEqualTo("v1.0.0\n");
+        assertThat(text(chain(tmp.resolve("a").toUri() + "," + tmp.resolve("b").toUri())
+                        .fetch("m/@v/list", 1024)))
+                .isEqualTo("v1.0.0\n");
     }
 
     @Test
@@ -102,7 +113,8 @@ class UpstreamChainTest {
         UpstreamChain c = chain("off," + b.uri());
         assertThat(c.isEmpty()).isTrue();
         assertThatThrownBy(() -> c.fetch("m/@v/list", 1024))
-                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
+                .isInstanceOfSatisfying(
+                        ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
         assertThat(b.totalHits()).isZero();
     }
 
@@ -113,18 +125,25 @@ class UpstreamChainTest {
         assertThat(withDirect.entries()).hasSize(1);
         assertThat(chain("direct").isEmpty()).isTrue();
         assertThat(chain(a.uri().toString()).includesDirect()).isFalse();
-        assertThatThrownBy(() -> chain("https://proxy.golang.org,noproxy")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("noproxy");
-        assertThatThrownBy(() -> chain("ftp://x")).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ftp://x");
+        assertThatThrownBy(() -> chain("https://proxy.golang.org,noproxy"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("noproxy");
+        assertThatThrownBy(() -> chain("ftp://x"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("ftp://x");
     }
 
     @Test
     void oversizedBodiesAreRefused() {
         assertThatThrownBy(() -> chain(b.uri().toString()).fetch("m/@v/list", 3))
-                .isInstanceOfSatisfying(ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED));
+                .isInstanceOfSatisfying(
+                        ProxyException.class, e -> assertThat(e.kind()).isEqualTo(Kind.UPSTREAM_FAILED));
     }
 
     @Test
     void describeShowsTheSeparators() {
-        assertThat(chain(a.uri() + "," + b.uri() + "|" + tmp.toUri()).describe()).contains(",").contains("|");
+        assertThat(chain(a.uri() + "," + b.uri() + "|" + tmp.toUri()).describe())
+                .contains(",")
+                .contains("|");
     }
 }

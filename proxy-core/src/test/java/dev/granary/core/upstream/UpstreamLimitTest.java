@@ -23,6 +23,7 @@ class UpstreamLimitTest {
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     /** A slow upstream (the fault a real one does not produce on demand): each fetch waits for the test. */
     private final CountDownLatch release = new CountDownLatch(1);
+
     private final CountDownLatch entered = new CountDownLatch(2);
     private final Upstream slow = new Upstream() {
         @Override
@@ -62,13 +63,20 @@ class UpstreamLimitTest {
         assertThat(entered.await(10, TimeUnit.SECONDS)).isTrue();
         assertThat(limit.inFlight()).isEqualTo(2);
 
-        assertThatThrownBy(() -> bounded.fetch("c", 10)).isInstanceOf(ProxyException.class)
-                .hasMessage("too many upstream fetches: all 2 are in progress and none ended within 300 ms; try again shortly")
+        assertThatThrownBy(() -> bounded.fetch("c", 10))
+                .isInstanceOf(ProxyException.class)
+                .hasMessage(
+                        "too many upstream fetches: all 2 are in progress and none ended within 300 ms; try again shortly")
                 .satisfies(e -> assertThat(((ProxyException) e).kind()).isEqualTo(Kind.BUSY));
-        assertThat(registry.get(Meters.LIMIT_REFUSALS).tag("limit", "upstream-concurrency").counter().count()).isEqualTo(1);
+        assertThat(registry.get(Meters.LIMIT_REFUSALS)
+                        .tag("limit", "upstream-concurrency")
+                        .counter()
+                        .count())
+                .isEqualTo(1);
 
         // A waiter that gets a slot in time goes through, and slots are returned after each request.
-        CompletableFuture<byte[]> d = CompletableFuture.supplyAsync(() -> limit.wrap(slow).fetch("d", 10), executor);
+        CompletableFuture<byte[]> d =
+                CompletableFuture.supplyAsync(() -> limit.wrap(slow).fetch("d", 10), executor);
         release.countDown();
         assertThat(new String(a.get(10, TimeUnit.SECONDS))).isEqualTo("a");
         assertThat(new String(b.get(10, TimeUnit.SECONDS))).isEqualTo("b");

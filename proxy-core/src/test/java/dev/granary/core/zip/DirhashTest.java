@@ -1,12 +1,13 @@
 package dev.granary.core.zip;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import dev.granary.core.ProxyException;
 import dev.granary.core.testing.Txtar;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -16,10 +17,8 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import java.io.InputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** golang.org/x/mod/sumdb/dirhash hash_test.go, and the go.sum go.mod hash. */
 class DirhashTest {
@@ -28,12 +27,15 @@ class DirhashTest {
     Path tmp;
 
     static String h(String s) throws NoSuchAlgorithmException {
-        return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+        return HexFormat.of()
+                .formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
     }
 
     static String htop(String k, String s) throws NoSuchAlgorithmException {
-        return k + ":" + Base64.getEncoder().encodeToString(
-                MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+        return k + ":"
+                + Base64.getEncoder()
+                        .encodeToString(
+                                MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
     }
 
     @Test
@@ -44,16 +46,19 @@ class DirhashTest {
         assertThat(Dirhash.hash1(List.of("xyz", "abc"), open)).isEqualTo(want);
 
         assertThatThrownBy(() -> Dirhash.hash1(List.of("xyz", "a\nbc"), open))
-                .isInstanceOfSatisfying(ProxyException.class,
+                .isInstanceOfSatisfying(
+                        ProxyException.class,
                         e -> assertThat(e.kind()).isEqualTo(ProxyException.Kind.VERIFICATION_FAILED));
     }
 
     @Test
     void hashZip() throws Exception {
         Path zip = tmp.resolve("x.zip");
-        Files.write(zip, Txtar.zip(List.of(
-                new Txtar.File("prefix/xyz", "data for xyz".getBytes(StandardCharsets.UTF_8)),
-                new Txtar.File("prefix/abc", "data for abc".getBytes(StandardCharsets.UTF_8)))));
+        Files.write(
+                zip,
+                Txtar.zip(List.of(
+                        new Txtar.File("prefix/xyz", "data for xyz".getBytes(StandardCharsets.UTF_8)),
+                        new Txtar.File("prefix/abc", "data for abc".getBytes(StandardCharsets.UTF_8)))));
         String want = htop("h1", h("data for abc") + "  prefix/abc\n" + h("data for xyz") + "  prefix/xyz\n");
         assertThat(Dirhash.hashZip(zip)).isEqualTo(want);
     }
@@ -71,9 +76,13 @@ class DirhashTest {
     @Test
     void hashGoModMatchesGoSum() {
         // go.sum lines written by the go command itself in Go 1.19's cmd/go/testdata/script/*.txt.
-        byte[] quote = Txtar.load(DirhashTest.class, "gomod/rsc.io_quote_v1.5.2.txt").file(".mod").data();
+        byte[] quote = Txtar.load(DirhashTest.class, "gomod/rsc.io_quote_v1.5.2.txt")
+                .file(".mod")
+                .data();
         assertThat(Dirhash.hashGoMod(quote)).isEqualTo("h1:LzX7hefJvL54yjefDEDHNONDjII0t9xZLPXsUe+TKr0=");
-        byte[] sampler = Txtar.load(DirhashTest.class, "gomod/rsc.io_sampler_v1.3.0.txt").file(".mod").data();
+        byte[] sampler = Txtar.load(DirhashTest.class, "gomod/rsc.io_sampler_v1.3.0.txt")
+                .file(".mod")
+                .data();
         assertThat(Dirhash.hashGoMod(sampler)).isEqualTo("h1:T1hPZKmBbMNahiBKFy5HrXp6adAjACjK9JXDnKaTXpA=");
     }
 
@@ -87,7 +96,8 @@ class DirhashTest {
         Path zip = tmp.resolve("bad.zip");
         Files.writeString(zip, "this is not a zip file");
         assertThatThrownBy(() -> Dirhash.hashZip(zip))
-                .isInstanceOfSatisfying(ProxyException.class,
+                .isInstanceOfSatisfying(
+                        ProxyException.class,
                         e -> assertThat(e.kind()).isEqualTo(ProxyException.Kind.VERIFICATION_FAILED));
     }
 }

@@ -1,14 +1,12 @@
 package dev.granary.core.zip;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import dev.granary.core.ProxyException;
 import dev.granary.core.module.ModuleEscaping;
 import dev.granary.core.module.ModuleVersion;
 import dev.granary.core.testing.Txtar;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -17,9 +15,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The go command's test modules (cmd/go/testdata/mod/*.txt), zipped as its test proxy serves them, against the
@@ -66,7 +65,8 @@ class GoModuleSumsTest {
         // The file name is the escaped path (slashes as underscores) and the escaped version.
         String base = e.file().substring(0, e.file().length() - ".txt".length());
         int cut = base.lastIndexOf('_');
-        assertThat(ModuleEscaping.unescapePath(base.substring(0, cut).replace('_', '/'))).isEqualTo(e.path());
+        assertThat(ModuleEscaping.unescapePath(base.substring(0, cut).replace('_', '/')))
+                .isEqualTo(e.path());
         assertThat(ModuleEscaping.unescapeVersion(base.substring(cut + 1))).isEqualTo(e.version());
 
         // cmd/go/proxy_test.go: every file but .info/.mod/.zip, prefixed, or used as is when it starts with "/".
@@ -75,7 +75,8 @@ class GoModuleSumsTest {
             if (f.name().equals(".info") || f.name().equals(".mod") || f.name().equals(".zip")) {
                 continue;
             }
-            String name = f.name().startsWith("/") ? f.name().substring(1) : e.path() + "@" + e.version() + "/" + f.name();
+            String name =
+                    f.name().startsWith("/") ? f.name().substring(1) : e.path() + "@" + e.version() + "/" + f.name();
             files.add(new Txtar.File(name, f.data()));
         }
         Path zip = tmp.resolve("m.zip");

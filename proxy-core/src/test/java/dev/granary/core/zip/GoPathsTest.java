@@ -1,14 +1,13 @@
 package dev.granary.core.zip;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.granary.core.testing.GoTable;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
-
-import java.util.List;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /** Go's path.Clean (path_test.go cleantests) and the case folding of the zip collision rule. */
 class GoPathsTest {

@@ -22,21 +22,43 @@ class ModuleZipWriterTest {
     Path tmp;
 
     private static List<ModuleZipWriter.SourceFile> sources(List<Txtar.File> files) {
-        return files.stream().map(f -> new ModuleZipWriter.SourceFile(f.name(), ModuleZipWriter.Kind.REGULAR, f.data().length,
-                () -> new ByteArrayInputStream(f.data()))).toList();
+        return files.stream()
+                .map(f -> new ModuleZipWriter.SourceFile(
+                        f.name(),
+                        ModuleZipWriter.Kind.REGULAR,
+                        f.data().length,
+                        () -> new ByteArrayInputStream(f.data())))
+                .toList();
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"bad_file_path", "bad_gomod_case", "bad_mod_path", "bad_mod_path_version_suffix", "bad_version",
-            "dup_file", "dup_file_and_dir", "empty", "exclude_cap_go_mod_submodule", "exclude_submodule", "exclude_vendor",
-            "file_case_conflict", "go_mod_dir", "invalid_utf8_mod_path", "simple"})
+    @ValueSource(
+            strings = {
+                "bad_file_path",
+                "bad_gomod_case",
+                "bad_mod_path",
+                "bad_mod_path_version_suffix",
+                "bad_version",
+                "dup_file",
+                "dup_file_and_dir",
+                "empty",
+                "exclude_cap_go_mod_submodule",
+                "exclude_submodule",
+                "exclude_vendor",
+                "file_case_conflict",
+                "go_mod_dir",
+                "invalid_utf8_mod_path",
+                "simple"
+            })
     void createMatchesGo(String test) throws IOException {
         Txtar t = Txtar.load(ModuleZipWriterTest.class, "create/" + test + ".txt");
         String wantErr = t.param("wantErr");
         Path zip = tmp.resolve(test + ".zip");
         if (!wantErr.isEmpty()) {
-            assertThatThrownBy(() -> ModuleZipWriter.create(ModuleVersion.of(t.param("path"), t.param("version")), sources(t.files()), zip))
-                    .isInstanceOf(ProxyException.class).hasMessageContaining(wantErr);
+            assertThatThrownBy(() -> ModuleZipWriter.create(
+                            ModuleVersion.of(t.param("path"), t.param("version")), sources(t.files()), zip))
+                    .isInstanceOf(ProxyException.class)
+                    .hasMessageContaining(wantErr);
             return;
         }
         ModuleVersion mv = ModuleVersion.of(t.param("path"), t.param("version"));
@@ -46,10 +68,16 @@ class ModuleZipWriterTest {
 
     @ParameterizedTest
     @CsvSource({
-            "vendor/modules.txt, '', false", "vendor/modules.txt, 1.23, false", "vendor/modules.txt, 1.24, true",
-            "vendor/a/b.go, '', true", "vendor/a.go, '', false",
-            "pkg/vendor/vendor.go, 1.23, true", "pkg/vendor/vendor.go, 1.24, false",
-            "pkg/vendor/x/y.go, 1.24, true", "x/y/vendor/z.go, 1.16, true", "x/y/vendor/z.go, 1.24.1, false",
+        "vendor/modules.txt, '', false",
+        "vendor/modules.txt, 1.23, false",
+        "vendor/modules.txt, 1.24, true",
+        "vendor/a/b.go, '', true",
+        "vendor/a.go, '', false",
+        "pkg/vendor/vendor.go, 1.23, true",
+        "pkg/vendor/vendor.go, 1.24, false",
+        "pkg/vendor/x/y.go, 1.24, true",
+        "x/y/vendor/z.go, 1.16, true",
+        "x/y/vendor/z.go, 1.24.1, false",
     })
     void vendoredPackagesFollowTheModulesGoVersion(String name, String goVersion, boolean vendored) {
         assertThat(ModuleZipWriter.isVendoredPackage(name, goVersion)).isEqualTo(vendored);
@@ -60,9 +88,12 @@ class ModuleZipWriterTest {
         ModuleVersion mv = ModuleVersion.of("example.com/m", "v1.0.0");
         byte[] go = "package m\n".getBytes();
         List<ModuleZipWriter.SourceFile> files = List.of(
-                new ModuleZipWriter.SourceFile("m.go", ModuleZipWriter.Kind.REGULAR, go.length, () -> new ByteArrayInputStream(go)),
-                new ModuleZipWriter.SourceFile("link.go", ModuleZipWriter.Kind.SYMLINK, 4, () -> new ByteArrayInputStream("m.go".getBytes())),
-                new ModuleZipWriter.SourceFile("fifo", ModuleZipWriter.Kind.OTHER, 0, () -> new ByteArrayInputStream(new byte[0])));
+                new ModuleZipWriter.SourceFile(
+                        "m.go", ModuleZipWriter.Kind.REGULAR, go.length, () -> new ByteArrayInputStream(go)),
+                new ModuleZipWriter.SourceFile(
+                        "link.go", ModuleZipWriter.Kind.SYMLINK, 4, () -> new ByteArrayInputStream("m.go".getBytes())),
+                new ModuleZipWriter.SourceFile(
+                        "fifo", ModuleZipWriter.Kind.OTHER, 0, () -> new ByteArrayInputStream(new byte[0])));
         Path zip = tmp.resolve("m.zip");
         assertThat(ModuleZipWriter.create(mv, files, zip)).isEqualTo(1);
         assertThat(ModuleZips.check(zip, mv).fileCount()).isEqualTo(1);
@@ -71,9 +102,11 @@ class ModuleZipWriterTest {
     @Test
     void aFileLongerThanDeclaredFails() {
         byte[] go = "package m\n".getBytes();
-        List<ModuleZipWriter.SourceFile> files = List.of(
-                new ModuleZipWriter.SourceFile("m.go", ModuleZipWriter.Kind.REGULAR, 3, () -> new ByteArrayInputStream(go)));
-        assertThatThrownBy(() -> ModuleZipWriter.create(ModuleVersion.of("example.com/m", "v1.0.0"), files, tmp.resolve("z.zip")))
-                .isInstanceOf(IOException.class).hasMessageContaining("larger than declared size");
+        List<ModuleZipWriter.SourceFile> files = List.of(new ModuleZipWriter.SourceFile(
+                "m.go", ModuleZipWriter.Kind.REGULAR, 3, () -> new ByteArrayInputStream(go)));
+        assertThatThrownBy(() -> ModuleZipWriter.create(
+                        ModuleVersion.of("example.com/m", "v1.0.0"), files, tmp.resolve("z.zip")))
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("larger than declared size");
     }
 }

@@ -1,36 +1,35 @@
 package dev.granary.core.zip;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import dev.granary.core.ProxyException;
 import dev.granary.core.module.ModuleVersion;
 import dev.granary.core.testing.Txtar;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.params.provider.ValueSource;
-
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Enumeration;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import java.util.stream.Collectors;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import java.io.ByteArrayInputStream;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.StandardOpenOption;
-import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * golang.org/x/mod/zip zip_test.go: TestCheckZip (testdata/check_zip), TestUnzip (testdata/unzip, whose
@@ -64,7 +63,8 @@ class ModuleZipsTest {
     void checkZipReportsLikeGo(String test) throws IOException {
         Txtar t = Txtar.load(ModuleZipsTest.class, "checkzip/" + test + ".txt");
         String want = t.file("want").text();
-        List<Txtar.File> files = t.files().stream().filter(f -> !f.name().equals("want")).toList();
+        List<Txtar.File> files =
+                t.files().stream().filter(f -> !f.name().equals("want")).toList();
         ModuleVersion mv = ModuleVersion.of(t.param("path"), t.param("version"));
         Path zip = write(Txtar.zip(files));
 
@@ -78,11 +78,13 @@ class ModuleZipsTest {
         ModuleZips.CheckedFiles cf = ModuleZips.checkEntries(mv, entries);
         // zip_test.go formatCheckedFiles
         String got = "valid:\n" + cf.valid().stream().map(v -> v + "\n").collect(Collectors.joining())
-                + "\nomitted:\n\ninvalid:\n" + cf.invalid().stream().map(v -> v + "\n").collect(Collectors.joining());
+                + "\nomitted:\n\ninvalid:\n"
+                + cf.invalid().stream().map(v -> v + "\n").collect(Collectors.joining());
         assertThat(got).isEqualTo(want);
 
         if (cf.invalid().isEmpty()) {
-            assertThat(ModuleZips.check(zip, mv).fileCount()).isEqualTo(cf.valid().size());
+            assertThat(ModuleZips.check(zip, mv).fileCount())
+                    .isEqualTo(cf.valid().size());
         } else {
             assertThatThrownBy(() -> ModuleZips.check(zip, mv))
                     .satisfies(e -> verificationFailure(e))
@@ -93,9 +95,24 @@ class ModuleZipsTest {
     // --- golang.org/x/mod/zip/testdata/unzip ---
 
     @ParameterizedTest
-    @ValueSource(strings = {"bad_file_path", "bad_gomod_case", "bad_mod_path", "bad_mod_path_version_suffix",
-            "bad_submodule", "bad_version", "cap_go_mod_not_submodule", "dup_file", "dup_file_and_dir", "empty",
-            "file_case_conflict", "go_mod_dir", "invalid_utf8_mod_path", "prefix_only", "simple"})
+    @ValueSource(
+            strings = {
+                "bad_file_path",
+                "bad_gomod_case",
+                "bad_mod_path",
+                "bad_mod_path_version_suffix",
+                "bad_submodule",
+                "bad_version",
+                "cap_go_mod_not_submodule",
+                "dup_file",
+                "dup_file_and_dir",
+                "empty",
+                "file_case_conflict",
+                "go_mod_dir",
+                "invalid_utf8_mod_path",
+                "prefix_only",
+                "simple"
+            })
     void unzipVerdictsAndHashesAgreeWithGo(String test) throws IOException {
         Txtar t = Txtar.load(ModuleZipsTest.class, "unzip/" + test + ".txt");
         String wantErr = t.param("wantErr");
@@ -111,7 +128,8 @@ class ModuleZipsTest {
         // Go hashes the extracted directory; with no directory entries in the zip that is the zip's hash.
         assertThat(result.h1()).isEqualTo(t.param("hash"));
         assertThat(result.fileCount()).isEqualTo(t.files().size());
-        assertThat(result.uncompressedSize()).isEqualTo(t.files().stream().mapToLong(f -> f.data().length).sum());
+        assertThat(result.uncompressedSize())
+                .isEqualTo(t.files().stream().mapToLong(f -> f.data().length).sum());
         Txtar.File goMod = t.file(t.param("path") + "@" + t.param("version") + "/go.mod");
         assertThat(result.goMod().map(b -> new String(b, StandardCharsets.UTF_8)))
                 .isEqualTo(Optional.ofNullable(goMod).map(Txtar.File::text));
@@ -133,7 +151,8 @@ class ModuleZipsTest {
         ModuleZips.CheckedFiles cf = ModuleZips.checkEntries(
                 ModuleVersion.of("example.com/large", "v1.0.0"),
                 List.of(new ModuleZips.Entry("example.com/large@v1.0.0/" + name, size)));
-        String err = cf.sizeError() != null ? cf.sizeError()
+        String err = cf.sizeError() != null
+                ? cf.sizeError()
                 : cf.invalid().isEmpty() ? null : cf.invalid().get(0).reason();
         if (wantErr == null) {
             assertThat(err).as(desc).isNull();
@@ -148,9 +167,11 @@ class ModuleZipsTest {
             total_too_large | 524287991 | total uncompressed size of module contents too large
             """)
     void totalSizeLimit(String desc, long large, String wantErr) {
-        ModuleZips.CheckedFiles cf = ModuleZips.checkEntries(ModuleVersion.of("example.com/large", "v1.0.0"), List.of(
-                new ModuleZips.Entry("example.com/large@v1.0.0/small.go", 10),
-                new ModuleZips.Entry("example.com/large@v1.0.0/large.go", large)));
+        ModuleZips.CheckedFiles cf = ModuleZips.checkEntries(
+                ModuleVersion.of("example.com/large", "v1.0.0"),
+                List.of(
+                        new ModuleZips.Entry("example.com/large@v1.0.0/small.go", 10),
+                        new ModuleZips.Entry("example.com/large@v1.0.0/large.go", large)));
         if (wantErr == null) {
             assertThat(cf.sizeError()).as(desc).isNull();
         } else {
@@ -183,7 +204,8 @@ class ModuleZipsTest {
         assertThat(Files.size(bomb)).isLessThan(1 << 20);
         assertThatThrownBy(() -> ModuleZips.check(bomb, M))
                 .satisfies(e -> verificationFailure(e))
-                .hasMessageContaining("uncompressed size of file example.com/m@v1.0.0/bomb.go is larger than declared size (10 bytes)");
+                .hasMessageContaining(
+                        "uncompressed size of file example.com/m@v1.0.0/bomb.go is larger than declared size (10 bytes)");
     }
 
     @Test
@@ -258,7 +280,8 @@ class ModuleZipsTest {
 
     @Test
     void aMissingFileIsAnIoError() {
-        assertThatThrownBy(() -> ModuleZips.check(tmp.resolve("absent.zip"), M)).isInstanceOf(NoSuchFileException.class);
+        assertThatThrownBy(() -> ModuleZips.check(tmp.resolve("absent.zip"), M))
+                .isInstanceOf(NoSuchFileException.class);
     }
 
     @ParameterizedTest
@@ -319,11 +342,13 @@ class ModuleZipsTest {
     @Test
     void whatCreateWouldOmitIsStillAcceptedAsCheckZipDoes() throws IOException {
         // Create omits vendored packages and .hg_archival.txt, but CheckZip does not refuse them.
-        ZipCheck r = ModuleZips.check(write(ZipFixtures.zip(
-                P + "go.mod", "module example.com/m\n",
-                P + "vendor/modules.txt", "# x\n",
-                P + "vendor/example.org/x/x.go", "package x\n",
-                P + ".hg_archival.txt", "repo: x\n")), M);
+        ZipCheck r = ModuleZips.check(
+                write(ZipFixtures.zip(
+                        P + "go.mod", "module example.com/m\n",
+                        P + "vendor/modules.txt", "# x\n",
+                        P + "vendor/example.org/x/x.go", "package x\n",
+                        P + ".hg_archival.txt", "repo: x\n")),
+                M);
         assertThat(r.fileCount()).isEqualTo(4);
     }
 
@@ -348,31 +373,38 @@ class ModuleZipsTest {
         assertThat(r.fileCount()).isEqualTo(1);
         // dirhash.HashZip hashes every entry name, directories with empty content.
         List<String> names = List.of(P, P + "sub/", P + "sub/a.go");
-        String want = Dirhash.hash1(names, n -> new ByteArrayInputStream(
-                n.endsWith("/") ? new byte[0] : "package a\n".getBytes(StandardCharsets.UTF_8)));
+        String want = Dirhash.hash1(
+                names,
+                n -> new ByteArrayInputStream(
+                        n.endsWith("/") ? new byte[0] : "package a\n".getBytes(StandardCharsets.UTF_8)));
         assertThat(r.h1()).isEqualTo(want).isEqualTo(Dirhash.hashZip(write(zip)));
     }
 
     @Test
     void zipFileLargerThanTheLimitIsRefusedUnread() throws IOException {
         Path file = tmp.resolve("huge.zip");
-        try (var ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW,
-                StandardOpenOption.WRITE, StandardOpenOption.SPARSE)) {
+        try (var ch = FileChannel.open(
+                file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.SPARSE)) {
             ch.write(ByteBuffer.wrap(new byte[1]), ModuleZips.MAX_ZIP_FILE);
         }
         assertThatThrownBy(() -> ModuleZips.check(file, M))
                 .satisfies(e -> verificationFailure(e))
-                .hasMessage("example.com/m@v1.0.0: module zip file is too large (524288001 bytes; limit is 524288000 bytes)");
+                .hasMessage(
+                        "example.com/m@v1.0.0: module zip file is too large (524288001 bytes; limit is 524288000 bytes)");
     }
 
     @Test
     void hashIsIndependentOfEntryOrder() throws IOException {
         List<String> args = new ArrayList<>(List.of(P + "b.go", P + "a.go", P + "go.mod", P + "z/z.go"));
-        ZipCheck first = ModuleZips.check(write(ZipFixtures.zip(
-                args.get(0), "b", args.get(1), "a", args.get(2), "module example.com/m\n", args.get(3), "z")), M);
+        ZipCheck first = ModuleZips.check(
+                write(ZipFixtures.zip(
+                        args.get(0), "b", args.get(1), "a", args.get(2), "module example.com/m\n", args.get(3), "z")),
+                M);
         Collections.reverse(args);
-        ZipCheck second = ModuleZips.check(write(ZipFixtures.zip(
-                args.get(0), "z", args.get(1), "module example.com/m\n", args.get(2), "a", args.get(3), "b")), M);
+        ZipCheck second = ModuleZips.check(
+                write(ZipFixtures.zip(
+                        args.get(0), "z", args.get(1), "module example.com/m\n", args.get(2), "a", args.get(3), "b")),
+                M);
         assertThat(first.h1()).isEqualTo(second.h1());
     }
 }

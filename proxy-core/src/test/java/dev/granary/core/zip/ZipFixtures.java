@@ -1,7 +1,6 @@
 package dev.granary.core.zip;
 
 import dev.granary.core.testing.Txtar;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;

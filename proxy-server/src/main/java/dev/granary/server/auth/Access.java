@@ -41,6 +41,7 @@ import java.util.function.Supplier;
 public final class Access {
     /** Challenges for a 401: Basic (what .netrc and GOAUTH=git answer) and Bearer (GOAUTH commands). */
     public static final String BASIC_CHALLENGE = "Basic realm=\"granary\", charset=\"UTF-8\"";
+
     public static final String BEARER_CHALLENGE = "Bearer realm=\"granary\"";
     /** RFC 6750 section 3.1: the Bearer challenge after an unknown token. */
     public static final String BEARER_INVALID_CHALLENGE = "Bearer realm=\"granary\", error=\"invalid_token\"";
@@ -98,29 +99,40 @@ public final class Access {
             Optional<String> token = token(authorization);
             client = token.flatMap(table::lookup);
             if (client.isEmpty()) {
-                return new Decision.Unauthenticated(Decision.INVALID, token.isEmpty()
-                        ? "invalid credentials: send the token as the password of Basic authentication or as a Bearer token"
-                        : "invalid credentials: the token is not known here (mistyped, or revoked)");
+                return new Decision.Unauthenticated(
+                        Decision.INVALID,
+                        token.isEmpty()
+                                ? "invalid credentials: send the token as the password of Basic authentication or as a Bearer token"
+                                : "invalid credentials: the token is not known here (mistyped, or revoked)");
             }
         }
         if (!guarded(need)) {
             return new Decision.Allowed(client);
         }
         if (client.isEmpty()) {
-            return new Decision.Unauthenticated(Decision.MISSING, "authentication required: " + what(need)
-                    + " needs a token (in .netrc as the password for this host, from GOAUTH, or as a Bearer token)");
+            return new Decision.Unauthenticated(
+                    Decision.MISSING,
+                    "authentication required: " + what(need)
+                            + " needs a token (in .netrc as the password for this host, from GOAUTH, or as a Bearer token)");
         }
         ClientToken c = client.get();
         if (allows(c.grants(), need)) {
             return new Decision.Allowed(client);
         }
-        return new Decision.Forbidden(c, "token '" + c.name() + "' may not " + verb(need)
-                + (need.right() == Right.READ && !need.anyRead() && need.subject() != null ? " (it may read " + c.grants().describeReads() + ")" : ""));
+        return new Decision.Forbidden(
+                c,
+                "token '" + c.name() + "' may not " + verb(need)
+                        + (need.right() == Right.READ && !need.anyRead() && need.subject() != null
+                                ? " (it may read " + c.grants().describeReads() + ")"
+                                : ""));
     }
 
     private boolean guarded(Need need) {
         return switch (need.right()) {
-            case READ -> need.subject() == null ? !required.isEmpty() : ModulePatterns.matchPrefixPatterns(required, need.subject());
+            case READ ->
+                need.subject() == null
+                        ? !required.isEmpty()
+                        : ModulePatterns.matchPrefixPatterns(required, need.subject());
             case METRICS -> metricsNeedToken;
             case CACHE_READ -> !required.isEmpty();
             case CACHE_WRITE, ADMIN -> true;
@@ -132,14 +144,20 @@ public final class Access {
             return true;
         }
         return switch (need.right()) {
-            case READ -> need.subject() == null ? g.has(Right.READ) : need.anyRead() ? g.readsAnything() : g.mayRead(need.subject());
+            case READ ->
+                need.subject() == null
+                        ? g.has(Right.READ)
+                        : need.anyRead() ? g.readsAnything() : g.mayRead(need.subject());
             default -> g.has(need.right());
         };
     }
 
     private static String what(Need need) {
         return switch (need.right()) {
-            case READ -> need.subject() == null ? "the module catalog" : need.anyRead() ? "the checksum database " + need.subject() : need.subject();
+            case READ ->
+                need.subject() == null
+                        ? "the module catalog"
+                        : need.anyRead() ? "the checksum database " + need.subject() : need.subject();
             case METRICS -> "/metrics";
             case CACHE_READ, CACHE_WRITE -> "the build cache";
             case ADMIN -> "administration";

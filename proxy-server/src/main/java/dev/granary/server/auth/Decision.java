@@ -6,8 +6,7 @@ import java.util.Optional;
 public sealed interface Decision {
 
     /** Answer it; {@code client} is the token's owner when one was presented. */
-    record Allowed(Optional<ClientToken> client) implements Decision {
-    }
+    record Allowed(Optional<ClientToken> client) implements Decision {}
 
     /**
      * No credentials where they are needed ({@link #MISSING}), or credentials that are not a known
@@ -16,12 +15,10 @@ public sealed interface Decision {
      * @param reason the metrics label
      * @param detail what the client is told (never the credentials it sent)
      */
-    record Unauthenticated(String reason, String detail) implements Decision {
-    }
+    record Unauthenticated(String reason, String detail) implements Decision {}
 
     /** A known token without the right: 403. */
-    record Forbidden(ClientToken client, String detail) implements Decision {
-    }
+    record Forbidden(ClientToken client, String detail) implements Decision {}
 
     String MISSING = "missing";
     String INVALID = "invalid";

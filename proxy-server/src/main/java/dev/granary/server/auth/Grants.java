@@ -43,7 +43,8 @@ public record Grants(Set<Right> rights, String readPatterns) {
                     }
                     for (String glob : w.substring("read:".length()).split(",", -1)) {
                         if (!ModulePatterns.isWellFormed(glob)) {
-                            throw new IllegalArgumentException("malformed module pattern '" + glob + "' in '" + w + "'");
+                            throw new IllegalArgumentException(
+                                    "malformed module pattern '" + glob + "' in '" + w + "'");
                         }
                         patterns.add(glob);
                     }

@@ -38,7 +38,9 @@ public final class TokenStore implements Supplier<TokenTable> {
         this.inline = inline == null ? "" : inline;
         this.registry = registry;
         table.set(read());
-        Gauge.builder(Meters.AUTH_TOKENS, () -> table.get().size()).description("Client tokens loaded").register(registry);
+        Gauge.builder(Meters.AUTH_TOKENS, () -> table.get().size())
+                .description("Client tokens loaded")
+                .register(registry);
     }
 
     @Override
@@ -59,8 +61,12 @@ public final class TokenStore implements Supplier<TokenTable> {
             registry.counter(Meters.RELOADS, "file", "tokens", "result", "ok").increment();
             log.info("token file reloaded: {} tokens", t.size());
         } catch (IllegalArgumentException e) {
-            registry.counter(Meters.RELOADS, "file", "tokens", "result", "failed").increment();
-            log.warn("token file not reloaded, the previous {} tokens stay in force: {}", table.get().size(), e.getMessage());
+            registry.counter(Meters.RELOADS, "file", "tokens", "result", "failed")
+                    .increment();
+            log.warn(
+                    "token file not reloaded, the previous {} tokens stay in force: {}",
+                    table.get().size(),
+                    e.getMessage());
         }
     }
 
@@ -70,7 +76,8 @@ public final class TokenStore implements Supplier<TokenTable> {
             try {
                 sources.put(file.toString(), Files.readString(file));
             } catch (IOException e) {
-                throw new IllegalArgumentException("auth.tokens-file " + file + ": cannot read it: " + e.getMessage(), e);
+                throw new IllegalArgumentException(
+                        "auth.tokens-file " + file + ": cannot read it: " + e.getMessage(), e);
             }
         }
         sources.put("auth.tokens", inline);

@@ -61,11 +61,13 @@ public final class TokenTable {
                 String name = words.get(0);
                 String h = words.get(1);
                 if (!NAME.matcher(name).matches()) {
-                    throw new IllegalArgumentException(where + ": token name '" + name + "' must be letters, digits and . _ @ + -");
+                    throw new IllegalArgumentException(
+                            where + ": token name '" + name + "' must be letters, digits and . _ @ + -");
                 }
                 if (!Tokens.isHash(h)) {
-                    throw new IllegalArgumentException(where + " (" + name + "): expected sha256: and 64 lower-case hex digits"
-                            + " (granary token hash prints it); tokens themselves never go in the configuration");
+                    throw new IllegalArgumentException(
+                            where + " (" + name + "): expected sha256: and 64 lower-case hex digits"
+                                    + " (granary token hash prints it); tokens themselves never go in the configuration");
                 }
                 Grants grants;
                 try {

@@ -23,8 +23,7 @@ public final class Tokens {
     static final String HASH_PREFIX = "sha256:";
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private Tokens() {
-    }
+    private Tokens() {}
 
     /** A new random token. */
     public static String generate() {
@@ -45,7 +44,10 @@ public final class Tokens {
 
     /** True for a well-formed {@code sha256:<64 lower-case hex digits>}. */
     static boolean isHash(String s) {
-        return s.length() == HASH_PREFIX.length() + 64 && s.startsWith(HASH_PREFIX)
-                && s.substring(HASH_PREFIX.length()).chars().allMatch(c -> c >= '0' && c <= '9' || c >= 'a' && c <= 'f');
+        return s.length() == HASH_PREFIX.length() + 64
+                && s.startsWith(HASH_PREFIX)
+                && s.substring(HASH_PREFIX.length())
+                        .chars()
+                        .allMatch(c -> c >= '0' && c <= '9' || c >= 'a' && c <= 'f');
     }
 }

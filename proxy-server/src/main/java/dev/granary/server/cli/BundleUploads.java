@@ -21,8 +21,7 @@ final class BundleUploads {
             .followRedirects(HttpClient.Redirect.NORMAL)
             .build();
 
-    private BundleUploads() {
-    }
+    private BundleUploads() {}
 
     /** A request that failed: the server's status and its one-line reason. */
     static final class Refused extends IOException {
@@ -55,13 +54,16 @@ final class BundleUploads {
     }
 
     private static String put(URI uri, Path file, String token) throws IOException, InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofHours(1)).PUT(HttpRequest.BodyPublishers.ofFile(file));
+        HttpRequest.Builder b =
+                HttpRequest.newBuilder(uri).timeout(Duration.ofHours(1)).PUT(HttpRequest.BodyPublishers.ofFile(file));
         if (token != null) {
             b.header("Authorization", "Bearer " + token);
         }
         HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
         if (r.statusCode() / 100 != 2) {
-            throw new Refused(r.statusCode(), "PUT " + uri + ": " + r.statusCode() + " " + r.body().strip());
+            throw new Refused(
+                    r.statusCode(),
+                    "PUT " + uri + ": " + r.statusCode() + " " + r.body().strip());
         }
         return r.body();
     }
@@ -71,8 +73,10 @@ final class BundleUploads {
      *
      * @return false when the server has no such file (404)
      */
-    static boolean download(URI uri, Path target, String token, Progress progress) throws IOException, InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofHours(1)).GET();
+    static boolean download(URI uri, Path target, String token, Progress progress)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder b =
+                HttpRequest.newBuilder(uri).timeout(Duration.ofHours(1)).GET();
         if (token != null) {
             b.header("Authorization", "Bearer " + token);
         }
@@ -85,7 +89,8 @@ final class BundleUploads {
                 String why = new String(in.readNBytes(500), StandardCharsets.UTF_8).strip();
                 throw new Refused(r.statusCode(), "GET " + uri + ": " + r.statusCode() + " " + why);
             }
-            progress.start("downloading " + uri.getPath().substring(uri.getPath().lastIndexOf('/') + 1),
+            progress.start(
+                    "downloading " + uri.getPath().substring(uri.getPath().lastIndexOf('/') + 1),
                     r.headers().firstValueAsLong("Content-Length").orElse(-1));
             try (OutputStream out = Files.newOutputStream(target)) {
                 byte[] buf = new byte[64 << 10];

@@ -15,8 +15,7 @@ final class Cli {
     /** The command was used wrongly: a named file is missing, an output exists, a variable is unset. */
     static final int USAGE = 2;
 
-    private Cli() {
-    }
+    private Cli() {}
 
     /** Prints {@code granary: MESSAGE} on stderr and returns {@code code}. */
     static int fail(PrintWriter err, int code, String message) {

@@ -18,8 +18,7 @@ import picocli.CommandLine.Model.OptionSpec;
 public final class ConfigOptions {
     static final String CONFIG = "--config";
 
-    private ConfigOptions() {
-    }
+    private ConfigOptions() {}
 
     /** A command whose options include every configuration key. */
     public interface Configured {
@@ -39,18 +38,27 @@ public final class ConfigOptions {
     static void addTo(CommandSpec spec) {
         for (ConfigKey k : ConfigKey.values()) {
             boolean bool = k.type() == ConfigKey.Type.BOOL;
-            String dflt = k.type() == ConfigKey.Type.SECRET || k.defaultValue() == null || k.defaultValue().isEmpty()
-                    ? "" : "; default " + k.defaultValue();
+            String dflt = k.type() == ConfigKey.Type.SECRET
+                            || k.defaultValue() == null
+                            || k.defaultValue().isEmpty()
+                    ? ""
+                    : "; default " + k.defaultValue();
             spec.addOption(OptionSpec.builder(k.flag())
-                    .paramLabel(k.type() == ConfigKey.Type.TEXT || k.type() == ConfigKey.Type.SECRET ? "VALUE" : k.type().name())
+                    .paramLabel(
+                            k.type() == ConfigKey.Type.TEXT || k.type() == ConfigKey.Type.SECRET
+                                    ? "VALUE"
+                                    : k.type().name())
                     .type(bool ? Boolean.class : String.class)
                     .arity(bool ? "0..1" : "1")
                     // picocli formats descriptions with String.format: a literal % (as in "5%") must be doubled.
                     .description((k.description() + " (" + k.env() + dflt + ")").replace("%", "%%"))
                     .build());
         }
-        spec.addOption(OptionSpec.builder(CONFIG).paramLabel("FILE").type(Path.class)
-                .description("YAML configuration file (GRANARY_CONFIG)").build());
+        spec.addOption(OptionSpec.builder(CONFIG)
+                .paramLabel("FILE")
+                .type(Path.class)
+                .description("YAML configuration file (GRANARY_CONFIG)")
+                .build());
     }
 
     /**
@@ -69,7 +77,9 @@ public final class ConfigOptions {
         }
         Path file = spec.findOption(CONFIG).getValue();
         Optional<Path> yaml = Optional.ofNullable(file)
-                .or(() -> Optional.ofNullable(env.get("GRANARY_CONFIG")).filter(s -> !s.isBlank()).map(Path::of));
+                .or(() -> Optional.ofNullable(env.get("GRANARY_CONFIG"))
+                        .filter(s -> !s.isBlank())
+                        .map(Path::of));
         return GranaryConfig.load(flags, env, yaml);
     }
 }

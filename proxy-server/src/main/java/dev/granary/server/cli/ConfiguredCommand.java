@@ -28,7 +28,8 @@ public abstract class ConfiguredCommand implements Callable<Integer>, ConfigOpti
     }
 
     /** The command itself, with the loaded configuration; returns the exit status. */
-    protected abstract int run(GranaryConfig config, Map<String, String> env, PrintWriter out, PrintWriter err) throws Exception;
+    protected abstract int run(GranaryConfig config, Map<String, String> env, PrintWriter out, PrintWriter err)
+            throws Exception;
 
     @Override
     public Integer call() throws Exception {

@@ -7,29 +7,39 @@ import dev.granary.server.config.GranaryConfig;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code granary dl prefetch}: fills the release archive mirror ahead of need. */
-@Command(name = "prefetch", mixinStandardHelpOptions = true,
+@Command(
+        name = "prefetch",
+        mixinStandardHelpOptions = true,
         description = {
             "Fetch Go release archives into the mirror's storage, each verified as a request would verify it: "
                     + "its SHA-256 against the release listing and its OpenPGP signature against the trusted key.",
             "Uses the same configuration as serve (--storage, --dl-upstream, --dl-keyring, ...); a running server "
                     + "on the same storage serves what this stores.",
             "Exit status: 0 every archive stored; 1 a version or platform had no archive, or an archive was "
-                    + "refused or failed (one line each on stderr); 2 configuration error."})
+                    + "refused or failed (one line each on stderr); 2 configuration error."
+        })
 public final class DlPrefetchCommand extends ConfiguredCommand {
 
-    @Option(names = "--versions", paramLabel = "SPECS", split = ",", required = true,
-            description = "Go versions, comma-separated: 1.26.3 (or go1.26.3) exactly, or 1.26.x for the newest 1.26 release")
+    @Option(
+            names = "--versions",
+            paramLabel = "SPECS",
+            split = ",",
+            required = true,
+            description =
+                    "Go versions, comma-separated: 1.26.3 (or go1.26.3) exactly, or 1.26.x for the newest 1.26 release")
     List<String> versions;
 
-    @Option(names = "--platforms", paramLabel = "GOOS/GOARCH", split = ",", required = true,
-            description = "platforms, comma-separated, such as linux/amd64,darwin/arm64,windows/amd64; 'src' for the source archive")
+    @Option(
+            names = "--platforms",
+            paramLabel = "GOOS/GOARCH",
+            split = ",",
+            required = true,
+            description =
+                    "platforms, comma-separated, such as linux/amd64,darwin/arm64,windows/amd64; 'src' for the source archive")
     List<String> platforms;
 
     @Override

@@ -17,18 +17,18 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code granary export}: a signed snapshot of the modules a selection names, with their checksum-database proofs,
  * and of the Go distribution (release archives, toolchain modules) and pre-warm bundles.
  */
-@Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(
+        name = "export",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
         description = {
             "Write a snapshot (a tar file, zstd-compressed when FILE ends in .zst) of the module versions the selection names,"
                     + " read from Granary's storage (the same --storage/S3/--config as serve), fetching what is missing through"
@@ -39,62 +39,109 @@ import picocli.CommandLine.Spec;
                     + " the release signing key (fetched and verified by the release mirror when missing), and toolchain modules"
                     + " with the linux-amd64 .info of every version (the go command's existence check), proven like every module;"
                     + " with --gocache-bundles, pre-warm bundles with their signatures and index entries.",
-            "Exit status: 0 written; 1 the export failed (a version could not be fetched or proven); 2 usage error."})
+            "Exit status: 0 written; 1 the export failed (a version could not be fetched or proven); 2 usage error."
+        })
 public final class ExportCommand extends ConfiguredCommand {
 
-    @Option(names = {"-o", "--output"}, paramLabel = "FILE", required = true, description = "the snapshot file to write (replaced atomically)")
+    @Option(
+            names = {"-o", "--output"},
+            paramLabel = "FILE",
+            required = true,
+            description = "the snapshot file to write (replaced atomically)")
     Path output;
 
-    @Option(names = "--gosum", paramLabel = "FILE", description = "every module version a go.sum lists: .info, .mod and .zip for zip lines, .info and .mod for /go.mod lines (repeatable)")
+    @Option(
+            names = "--gosum",
+            paramLabel = "FILE",
+            description =
+                    "every module version a go.sum lists: .info, .mod and .zip for zip lines, .info and .mod for /go.mod lines (repeatable)")
     List<Path> goSums = new ArrayList<>();
 
-    @Option(names = "--gomod", paramLabel = "FILE", description = "the module graph the go command loads for this go.mod: the .mod of every module in it, the zips of the build list (repeatable)")
+    @Option(
+            names = "--gomod",
+            paramLabel = "FILE",
+            description =
+                    "the module graph the go command loads for this go.mod: the .mod of every module in it, the zips of the build list (repeatable)")
     List<Path> goMods = new ArrayList<>();
 
     @Option(names = "--gowork", paramLabel = "FILE", description = "the same for a go.work workspace (repeatable)")
     List<Path> goWorks = new ArrayList<>();
 
-    @Option(names = "--module", paramLabel = "PATH@VERSION", description = "a module version; VERSION may be latest or all-tagged (repeatable)")
+    @Option(
+            names = "--module",
+            paramLabel = "PATH@VERSION",
+            description = "a module version; VERSION may be latest or all-tagged (repeatable)")
     List<String> modules = new ArrayList<>();
 
     @Option(names = "--all", description = "every module version stored")
     boolean all;
 
-    @Option(names = "--dl", paramLabel = "VERSIONS", split = ",",
-            description = "Go release archives of these versions (1.26.3, go1.26.3, 1.26.x = the newest 1.26), for each of --platforms")
+    @Option(
+            names = "--dl",
+            paramLabel = "VERSIONS",
+            split = ",",
+            description =
+                    "Go release archives of these versions (1.26.3, go1.26.3, 1.26.x = the newest 1.26), for each of --platforms")
     List<String> dl = new ArrayList<>();
 
-    @Option(names = "--toolchains", paramLabel = "VERSIONS", split = ",",
-            description = "toolchain modules (golang.org/toolchain) of these versions for each of --platforms, and the linux-amd64"
-                    + " .info of each version, which the go command checks on every platform")
+    @Option(
+            names = "--toolchains",
+            paramLabel = "VERSIONS",
+            split = ",",
+            description =
+                    "toolchain modules (golang.org/toolchain) of these versions for each of --platforms, and the linux-amd64"
+                            + " .info of each version, which the go command checks on every platform")
     List<String> toolchains = new ArrayList<>();
 
-    @Option(names = "--platforms", paramLabel = "GOOS/GOARCH", split = ",",
-            description = "platforms of --dl and --toolchains, comma-separated: linux/amd64,darwin/arm64; 'src' for the source archive")
+    @Option(
+            names = "--platforms",
+            paramLabel = "GOOS/GOARCH",
+            split = ",",
+            description =
+                    "platforms of --dl and --toolchains, comma-separated: linux/amd64,darwin/arm64; 'src' for the source archive")
     List<String> platforms = new ArrayList<>();
 
-    @Option(names = "--gocache-bundles", description = "every pre-warm bundle stored, with its signature and index entry")
+    @Option(
+            names = "--gocache-bundles",
+            description = "every pre-warm bundle stored, with its signature and index entry")
     boolean allBundles;
 
-    @Option(names = "--gocache-bundle", paramLabel = "ID", description = "a pre-warm bundle by its identity (repeatable)")
+    @Option(
+            names = "--gocache-bundle",
+            paramLabel = "ID",
+            description = "a pre-warm bundle by its identity (repeatable)")
     List<String> bundleIds = new ArrayList<>();
 
-    @Option(names = "--since", paramLabel = "PREVIOUS", description = "a snapshot exported before (or its MANIFEST.json): leave out what it holds, and prove its tree head a prefix of this one's (repeatable)")
+    @Option(
+            names = "--since",
+            paramLabel = "PREVIOUS",
+            description =
+                    "a snapshot exported before (or its MANIFEST.json): leave out what it holds, and prove its tree head a prefix of this one's (repeatable)")
     List<Path> since = new ArrayList<>();
 
-    @Option(names = "--sign-key", paramLabel = "SECRET", description = "armored secret key that signs SHA256SUMS (gpg --export-secret-keys --armor, or granary keys generate)")
+    @Option(
+            names = "--sign-key",
+            paramLabel = "SECRET",
+            description =
+                    "armored secret key that signs SHA256SUMS (gpg --export-secret-keys --armor, or granary keys generate)")
     Path signKey;
 
     @ArgGroup(exclusive = true)
     PassphraseOptions passphrase;
 
-    @Option(names = "--compress", paramLabel = "auto|zstd|none", defaultValue = "auto", description = "compress the archive with zstd (auto: when FILE ends in .zst or .tzst)")
+    @Option(
+            names = "--compress",
+            paramLabel = "auto|zstd|none",
+            defaultValue = "auto",
+            description = "compress the archive with zstd (auto: when FILE ends in .zst or .tzst)")
     String compress;
 
     @Option(names = "--offline", description = "read storage only; never fetch from upstreams or the checksum database")
     boolean offline;
 
-    @Option(names = {"-q", "--quiet"}, description = "no progress report")
+    @Option(
+            names = {"-q", "--quiet"},
+            description = "no progress report")
     boolean quiet;
 
     @Override
@@ -109,8 +156,16 @@ public final class ExportCommand extends ConfiguredCommand {
 
     @Override
     protected String usageProblem() {
-        if (goSums.isEmpty() && goMods.isEmpty() && goWorks.isEmpty() && modules.isEmpty() && !all && since.isEmpty()
-                && dl.isEmpty() && toolchains.isEmpty() && !allBundles && bundleIds.isEmpty()) {
+        if (goSums.isEmpty()
+                && goMods.isEmpty()
+                && goWorks.isEmpty()
+                && modules.isEmpty()
+                && !all
+                && since.isEmpty()
+                && dl.isEmpty()
+                && toolchains.isEmpty()
+                && !allBundles
+                && bundleIds.isEmpty()) {
             return "nothing selected: give --gosum, --gomod, --gowork, --module, --all, --dl, --toolchains or --gocache-bundles";
         }
         if ((!dl.isEmpty() || !toolchains.isEmpty()) && platforms.isEmpty()) {
@@ -163,21 +218,41 @@ public final class ExportCommand extends ConfiguredCommand {
                 previous.add(SnapshotExporter.Previous.read(p));
             }
             boolean isOffline = offline || services.offline();
-            SnapshotExporter exporter = new SnapshotExporter(services.modules(), services.store(), services.databases().primary(),
-                    services.sumdbStorage(), services.noSumdb(), isOffline, services.root(), SnapshotCli.progress(quiet), services.dl(),
+            SnapshotExporter exporter = new SnapshotExporter(
+                    services.modules(),
+                    services.store(),
+                    services.databases().primary(),
+                    services.sumdbStorage(),
+                    services.noSumdb(),
+                    isOffline,
+                    services.root(),
+                    SnapshotCli.progress(quiet),
+                    services.dl(),
                     new BundleStore(services.store(), metrics.registry()));
-            SnapshotExporter.Result r = exporter.export(new SnapshotExporter.Request(goSums, goMods, goWorks, modules, all, previous,
-                    output, zstd, key, SnapshotCli.granaryVersion(),
+            SnapshotExporter.Result r = exporter.export(new SnapshotExporter.Request(
+                    goSums,
+                    goMods,
+                    goWorks,
+                    modules,
+                    all,
+                    previous,
+                    output,
+                    zstd,
+                    key,
+                    SnapshotCli.granaryVersion(),
                     new SnapshotExporter.Distribution(dl, toolchains, platforms, allBundles, bundleIds)));
             SnapshotManifest m = r.manifest();
             out.println("Exported snapshot " + r.id());
             out.println("  file: " + r.output() + " (" + r.fileBytes() + " bytes" + (zstd ? ", zstd" : "") + ")");
-            out.println("  versions: " + m.counts().versions() + " (" + m.counts().zips() + " with zips), checksum-database records: "
-                    + m.counts().lookups() + ", tiles: " + m.counts().tiles() + ", files: " + m.counts().files()
+            out.println("  versions: " + m.counts().versions() + " ("
+                    + m.counts().zips() + " with zips), checksum-database records: "
+                    + m.counts().lookups() + ", tiles: " + m.counts().tiles() + ", files: "
+                    + m.counts().files()
                     + ", bytes: " + m.counts().bytes());
             SnapshotManifest.Counts c = m.counts();
             if (c.toolchains() > 0 || c.toolchainInfos() > 0) {
-                out.println("  toolchains: " + c.toolchains() + " module version(s), " + c.toolchainInfos() + " existence record(s)");
+                out.println("  toolchains: " + c.toolchains() + " module version(s), " + c.toolchainInfos()
+                        + " existence record(s)");
             }
             if (c.releases() > 0) {
                 out.println("  release archives: " + c.releases() + " (" + c.releaseBytes() + " bytes), signing key "
@@ -192,8 +267,13 @@ public final class ExportCommand extends ConfiguredCommand {
             if (m.previous() != null) {
                 out.println("  incremental: follows snapshot " + m.previous());
             }
-            out.println("  " + (key == null ? "unsigned (no --sign-key)" : "signed by " + key.keyFingerprint()
-                    + key.userId().map(u -> " \"" + Cli.printable(u) + "\"").orElse("")));
+            out.println("  "
+                    + (key == null
+                            ? "unsigned (no --sign-key)"
+                            : "signed by " + key.keyFingerprint()
+                                    + key.userId()
+                                            .map(u -> " \"" + Cli.printable(u) + "\"")
+                                            .orElse("")));
             out.println("  peak heap: " + SnapshotCli.heapPeakMiB() + " MiB");
             out.flush();
             return Cli.OK;

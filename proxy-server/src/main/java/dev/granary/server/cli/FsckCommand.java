@@ -9,14 +9,13 @@ import java.io.PrintWriter;
 import java.time.Clock;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code granary fsck}: re-verifies everything stored. */
-@Command(name = "fsck", mixinStandardHelpOptions = true,
+@Command(
+        name = "fsck",
+        mixinStandardHelpOptions = true,
         description = {
             "Re-verify every stored module version (zip rules, go.mod, h1 against its .sum, the stored checksum-database "
                     + "lookups and its pin) and the stored checksum-database state (tree head signature, every tile, every lookup).",
@@ -24,10 +23,13 @@ import picocli.CommandLine.Spec;
                     + "fetched and verified again on the next request. Pins are never changed.",
             "Run --repair with the server stopped, or restart it afterwards: its memory tier may still hold what was removed.",
             "Exit status: 0 nothing corrupt; 1 corrupt content found (moved aside with --repair); 2 usage or configuration error; "
-                    + "3 storage failed."})
+                    + "3 storage failed."
+        })
 public final class FsckCommand extends ConfiguredCommand {
 
-    @Option(names = "--repair", description = "move what is corrupt aside (to quarantine/), so that it is fetched again")
+    @Option(
+            names = "--repair",
+            description = "move what is corrupt aside (to quarantine/), so that it is fetched again")
     boolean repair;
 
     @Override
@@ -35,14 +37,30 @@ public final class FsckCommand extends ConfiguredCommand {
         try (Maintenance m = Maintenance.open(config, env)) {
             StorageCheck check = new StorageCheck(m.store(), m.committer(), m.databases(), m.root(), Clock.systemUTC());
             StorageCheck.Report r = check.run(repair, f -> {
-                out.printf(Locale.ROOT, "%-8s %-10s %s: %s%s%n", f.severity() == Severity.CORRUPT ? "CORRUPT" : "notice",
-                        f.what(), Cli.printable(f.subject()), Cli.printable(f.problem()),
-                        f.repaired() ? (f.what().equals("incomplete") ? "  [removed]" : "  [moved to quarantine]") : "");
+                out.printf(
+                        Locale.ROOT,
+                        "%-8s %-10s %s: %s%s%n",
+                        f.severity() == Severity.CORRUPT ? "CORRUPT" : "notice",
+                        f.what(),
+                        Cli.printable(f.subject()),
+                        Cli.printable(f.problem()),
+                        f.repaired()
+                                ? (f.what().equals("incomplete") ? "  [removed]" : "  [moved to quarantine]")
+                                : "");
                 out.flush();
             });
-            out.printf(Locale.ROOT, "checked %d versions, %d pins, %d checksum-database lookups and %d tiles of %d databases: %d corrupt%s%n",
-                    r.versions(), r.pins(), r.lookups(), r.tiles(), r.databases(), r.corrupt(),
-                    r.quarantine().map(q -> "; copies kept under " + q.value() + "/").orElse(""));
+            out.printf(
+                    Locale.ROOT,
+                    "checked %d versions, %d pins, %d checksum-database lookups and %d tiles of %d databases: %d corrupt%s%n",
+                    r.versions(),
+                    r.pins(),
+                    r.lookups(),
+                    r.tiles(),
+                    r.databases(),
+                    r.corrupt(),
+                    r.quarantine()
+                            .map(q -> "; copies kept under " + q.value() + "/")
+                            .orElse(""));
             out.flush();
             return r.corrupt() > 0 ? 1 : Cli.OK;
         } catch (IOException | RuntimeException e) {

@@ -14,22 +14,23 @@ import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code granary gc}: applies retention once to the configured storage. */
-@Command(name = "gc", mixinStandardHelpOptions = true,
+@Command(
+        name = "gc",
+        mixinStandardHelpOptions = true,
         description = {
             "Remove module versions not requested for gc.max-age (e.g. --gc-max-age 90d): .info first, so a version is never "
                     + "half there; the next request fetches it again. Pins and checksum-database state are kept.",
             "Safe beside a running server: a version requested meanwhile is kept, and one the server still believes stored "
                     + "is fetched again when asked for.",
-            "Exit status: 0 done; 2 usage or configuration error; 3 storage failed."})
+            "Exit status: 0 done; 2 usage or configuration error; 3 storage failed."
+        })
 public final class GcCommand extends ConfiguredCommand {
-    private static final DateTimeFormatter DAY = DateTimeFormatter.ofPattern("yyyy-MM-dd").withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter DAY =
+            DateTimeFormatter.ofPattern("yyyy-MM-dd").withZone(ZoneOffset.UTC);
 
     @Option(names = "--dry-run", description = "print what would be removed, and remove nothing")
     boolean dryRun;
@@ -38,18 +39,33 @@ public final class GcCommand extends ConfiguredCommand {
     protected int run(GranaryConfig config, Map<String, String> env, PrintWriter out, PrintWriter err) {
         Duration maxAge = config.duration(ConfigKey.GC_MAX_AGE);
         if (maxAge.isZero()) {
-            return Cli.fail(err, Cli.USAGE, "gc.max-age is 0 (keep every version): nothing to remove; set it, e.g. --gc-max-age 90d");
+            return Cli.fail(
+                    err,
+                    Cli.USAGE,
+                    "gc.max-age is 0 (keep every version): nothing to remove; set it, e.g. --gc-max-age 90d");
         }
         try (Maintenance m = Maintenance.open(config, env)) {
             AccessTimes access = new AccessTimes(m.store(), Clock.systemUTC());
             Retention retention = new Retention(m.store(), m.committer(), access, Clock.systemUTC(), null);
             Retention.Report r = retention.run(new Retention.Policy(maxAge, List.of()), dryRun, x -> {
-                out.printf(Locale.ROOT, "%s %s  %s  last used %s  (%s)%n", dryRun ? "would remove" : "removed", x.name(),
-                        size(x.bytes()), DAY.format(x.lastUse()), x.reason());
+                out.printf(
+                        Locale.ROOT,
+                        "%s %s  %s  last used %s  (%s)%n",
+                        dryRun ? "would remove" : "removed",
+                        x.name(),
+                        size(x.bytes()),
+                        DAY.format(x.lastUse()),
+                        x.reason());
                 out.flush();
             });
-            out.printf(Locale.ROOT, "%s%d of %d versions%s, %s%n", dryRun ? "dry run: " : "", r.removals().size(), r.versionsExamined(),
-                    dryRun ? " would be removed" : " removed", size(r.bytes()) + (dryRun ? " would be released" : " released"));
+            out.printf(
+                    Locale.ROOT,
+                    "%s%d of %d versions%s, %s%n",
+                    dryRun ? "dry run: " : "",
+                    r.removals().size(),
+                    r.versionsExamined(),
+                    dryRun ? " would be removed" : " removed",
+                    size(r.bytes()) + (dryRun ? " would be released" : " released"));
             out.flush();
             return Cli.OK;
         } catch (IOException | RuntimeException e) {

@@ -29,24 +29,35 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code granary gocache build}: a pre-warm bundle of one project's compiled dependencies. */
-@Command(name = "build", mixinStandardHelpOptions = true,
+@Command(
+        name = "build",
+        mixinStandardHelpOptions = true,
         description = {
             "Compile a project's dependencies in an empty build cache with the real go command and pack the entries "
                     + "into a pre-warm bundle (zstd-compressed tar with a manifest of the build inputs and every file's SHA-256).",
             "Modules come through --proxy (default: the GOPROXY of the environment). The environment's GOFLAGS, GOOS, GOARCH, "
                     + "CGO_ENABLED, CC, GOMODCACHE ... are the bundle's: build it where (or as) CI builds.",
-            "Exit status: 0 built; 1 the go command failed, or publishing was refused; 2 usage error."})
+            "Exit status: 0 built; 1 the go command failed, or publishing was refused; 2 usage error."
+        })
 public final class GocacheBuildCommand implements Callable<Integer> {
 
     static final class Source {
-        @Option(names = "--project", paramLabel = "DIR", required = true, description = "the project (a module directory with go.mod)")
+        @Option(
+                names = "--project",
+                paramLabel = "DIR",
+                required = true,
+                description = "the project (a module directory with go.mod)")
         Path project;
 
         @ArgGroup(exclusive = false)
         FileSource files;
 
         static final class FileSource {
-            @Option(names = "--gomod", paramLabel = "FILE", required = true, description = "the project's go.mod (without sources)")
+            @Option(
+                    names = "--gomod",
+                    paramLabel = "FILE",
+                    required = true,
+                    description = "the project's go.mod (without sources)")
             Path gomod;
 
             @Option(names = "--gosum", paramLabel = "FILE", description = "the project's go.sum")
@@ -57,7 +68,11 @@ public final class GocacheBuildCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1")
     Source source;
 
-    @Option(names = {"-o", "--output"}, paramLabel = "FILE", required = true, description = "where to write the bundle (.tar.zst)")
+    @Option(
+            names = {"-o", "--output"},
+            paramLabel = "FILE",
+            required = true,
+            description = "where to write the bundle (.tar.zst)")
     Path output;
 
     @Option(names = "--proxy", paramLabel = "URL", description = "GOPROXY for the build (e.g. this Granary)")
@@ -81,22 +96,36 @@ public final class GocacheBuildCommand implements Callable<Integer> {
     @Option(names = "--goarch", paramLabel = "ARCH", description = "target GOARCH")
     String goarch;
 
-    @Option(names = "--name", paramLabel = "NAME", description = "label in the index (default: the project's module path)")
+    @Option(
+            names = "--name",
+            paramLabel = "NAME",
+            description = "label in the index (default: the project's module path)")
     String name;
 
-    @Option(names = "--sign-key", paramLabel = "SECRET", description = "sign the bundle (FILE.asc) with this OpenPGP secret key")
+    @Option(
+            names = "--sign-key",
+            paramLabel = "SECRET",
+            description = "sign the bundle (FILE.asc) with this OpenPGP secret key")
     Path signKey;
 
     @ArgGroup(exclusive = true)
     PassphraseOptions passphrase;
 
-    @Option(names = "--publish", paramLabel = "URL", description = "publish the bundle to this Granary (PUT /gocache/bundles/<id>.tar.zst)")
+    @Option(
+            names = "--publish",
+            paramLabel = "URL",
+            description = "publish the bundle to this Granary (PUT /gocache/bundles/<id>.tar.zst)")
     String publish;
 
-    @Option(names = "--token-file", paramLabel = "FILE", description = "a token with the cache-write right, for --publish (first line)")
+    @Option(
+            names = "--token-file",
+            paramLabel = "FILE",
+            description = "a token with the cache-write right, for --publish (first line)")
     Path tokenFile;
 
-    @Option(names = "--keep-work", description = "keep the work directory (synthetic module and build cache) for inspection")
+    @Option(
+            names = "--keep-work",
+            description = "keep the work directory (synthetic module and build cache) for inspection")
     boolean keepWork;
 
     @Spec
@@ -136,7 +165,8 @@ public final class GocacheBuildCommand implements Callable<Integer> {
             env.put("GOARCH", goarch);
         }
         BuildOptions options = new BuildOptions(trimpath, race, tags);
-        BundleProducer.Source src = source.project != null ? BundleProducer.Source.project(source.project)
+        BundleProducer.Source src = source.project != null
+                ? BundleProducer.Source.project(source.project)
                 : BundleProducer.Source.files(source.files.gomod, source.files.gosum);
         ProgressBar progress = ProgressBar.on(err);
         long started = System.nanoTime();
@@ -153,8 +183,18 @@ public final class GocacheBuildCommand implements Callable<Integer> {
             Path tmp = output.toAbsolutePath().resolveSibling("." + output.getFileName() + ".tmp");
             BundleManifest m;
             try (OutputStream o = Files.newOutputStream(tmp)) {
-                m = BundleWriter.write(p.gocache(), files, new BundleWriter.Draft(name != null ? name : p.name(), p.inputs(), p.gosum(),
-                        p.modules(), p.packages().size(), "granary " + version()), o, progress);
+                m = BundleWriter.write(
+                        p.gocache(),
+                        files,
+                        new BundleWriter.Draft(
+                                name != null ? name : p.name(),
+                                p.inputs(),
+                                p.gosum(),
+                                p.modules(),
+                                p.packages().size(),
+                                "granary " + version()),
+                        o,
+                        progress);
             } catch (IOException | RuntimeException e) {
                 Files.deleteIfExists(tmp);
                 throw e;
@@ -168,11 +208,26 @@ public final class GocacheBuildCommand implements Callable<Integer> {
                 }
             }
             out.printf("bundle %s: %s%n", m.id(), output);
-            out.printf("  for %s %s/%s%s%s%s, %d packages from %d modules%n", m.inputs().goVersion(), m.inputs().goos(), m.inputs().goarch(),
-                    m.inputs().trimpath() ? ", -trimpath" : ", GOMODCACHE " + m.inputs().gomodcache(), m.inputs().race() ? ", -race" : "",
-                    m.inputs().tags().isEmpty() ? "" : ", -tags " + String.join(",", m.inputs().tags()), p.packages().size(), p.modules().size());
-            out.printf("  %d files, %.1f MiB in the build cache, %.1f MiB compressed, in %.1f s%n", files.size(), cacheBytes / 1048576.0,
-                    Files.size(output) / 1048576.0, (System.nanoTime() - started) / 1e9);
+            out.printf(
+                    "  for %s %s/%s%s%s%s, %d packages from %d modules%n",
+                    m.inputs().goVersion(),
+                    m.inputs().goos(),
+                    m.inputs().goarch(),
+                    m.inputs().trimpath()
+                            ? ", -trimpath"
+                            : ", GOMODCACHE " + m.inputs().gomodcache(),
+                    m.inputs().race() ? ", -race" : "",
+                    m.inputs().tags().isEmpty()
+                            ? ""
+                            : ", -tags " + String.join(",", m.inputs().tags()),
+                    p.packages().size(),
+                    p.modules().size());
+            out.printf(
+                    "  %d files, %.1f MiB in the build cache, %.1f MiB compressed, in %.1f s%n",
+                    files.size(),
+                    cacheBytes / 1048576.0,
+                    Files.size(output) / 1048576.0,
+                    (System.nanoTime() - started) / 1e9);
             if (signature != null) {
                 out.printf("  signed by %s: %s%n", key.keyFingerprint(), signature);
             }
@@ -204,7 +259,9 @@ public final class GocacheBuildCommand implements Callable<Integer> {
 
     private static long size(Path dir) throws IOException {
         try (Stream<Path> s = Files.walk(dir)) {
-            return s.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+            return s.filter(Files::isRegularFile)
+                    .mapToLong(p -> p.toFile().length())
+                    .sum();
         }
     }
 

@@ -8,9 +8,12 @@ import java.util.Map;
 import picocli.CommandLine.Command;
 
 /** {@code granary gocache}: pre-warm bundles of build cache entries. */
-@Command(name = "gocache", mixinStandardHelpOptions = true,
-        description = "Warm Go build caches for CI: build, publish and restore pre-warm bundles. Tokens for the build caches are client tokens "
-                + "(granary token new, rights cache-write and cache-read).",
+@Command(
+        name = "gocache",
+        mixinStandardHelpOptions = true,
+        description =
+                "Warm Go build caches for CI: build, publish and restore pre-warm bundles. Tokens for the build caches are client tokens "
+                        + "(granary token new, rights cache-write and cache-read).",
         subcommands = {GocacheBuildCommand.class, GocacheRestoreCommand.class, GocachePublishCommand.class})
 public final class GocacheCommand {
 

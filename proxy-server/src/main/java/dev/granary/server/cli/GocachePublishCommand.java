@@ -19,25 +19,34 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code granary gocache publish}: a pre-warm bundle into a Granary, over HTTP or straight into its storage. */
-@Command(name = "publish", mixinStandardHelpOptions = true,
+@Command(
+        name = "publish",
+        mixinStandardHelpOptions = true,
         description = {
             "Publish a pre-warm bundle (and FILE.asc, its signature, when present) so that it is served at "
                     + "/gocache/bundles/<id>.tar.zst and listed in /gocache/bundles/index.json.",
             "With --url: PUT to that Granary with a token that has the cache-write right. Without: written straight into the storage that the "
                     + "configuration names (disk or S3), as a running Granary would; the bundle is checked whole first either way.",
-            "Exit status: 0 published; 1 refused (damaged bundle, no write right); 2 usage error."})
+            "Exit status: 0 published; 1 refused (damaged bundle, no write right); 2 usage error."
+        })
 public final class GocachePublishCommand implements Callable<Integer>, ConfigOptions.Configured {
 
     @Parameters(paramLabel = "FILE", description = "the bundle (.tar.zst)")
     Path file;
 
-    @Option(names = "--signature", paramLabel = "FILE.asc", description = "its detached signature (default: FILE.asc when it exists)")
+    @Option(
+            names = "--signature",
+            paramLabel = "FILE.asc",
+            description = "its detached signature (default: FILE.asc when it exists)")
     Path signature;
 
     @Option(names = "--url", paramLabel = "URL", description = "the Granary to publish to over HTTP")
     String url;
 
-    @Option(names = "--token-file", paramLabel = "FILE", description = "a token with the cache-write right, for --url (first line)")
+    @Option(
+            names = "--token-file",
+            paramLabel = "FILE",
+            description = "a token with the cache-write right, for --url (first line)")
     Path tokenFile;
 
     @Spec
@@ -70,7 +79,8 @@ public final class GocachePublishCommand implements Callable<Integer>, ConfigOpt
         }
         if (url != null) {
             try {
-                out.print(BundleUploads.publish(url, id, file, sig, GocacheCommand.token(tokenFile), ProgressBar.on(err)));
+                out.print(BundleUploads.publish(
+                        url, id, file, sig, GocacheCommand.token(tokenFile), ProgressBar.on(err)));
                 out.flush();
                 return Cli.OK;
             } catch (BundleUploads.Refused e) {
@@ -96,13 +106,17 @@ public final class GocachePublishCommand implements Callable<Integer>, ConfigOpt
             if (sig != null && !bundles.publishSignature(id, sig)) {
                 return Cli.fail(err, Cli.REFUSED, "the bundle went missing before its signature was stored");
             }
-            out.printf("published bundle %s (%s, %d files%s) into %s%n", manifest.id(), Cli.printable(manifest.name()),
-                    manifest.files().size(), sig != null ? ", signed" : "", m.store().describe());
+            out.printf(
+                    "published bundle %s (%s, %d files%s) into %s%n",
+                    manifest.id(),
+                    Cli.printable(manifest.name()),
+                    manifest.files().size(),
+                    sig != null ? ", signed" : "",
+                    m.store().describe());
             out.flush();
             return Cli.OK;
         } catch (IllegalArgumentException e) {
             return Cli.fail(err, Cli.REFUSED, e.getMessage());
         }
     }
-
 }

@@ -27,7 +27,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code granary gocache restore}: a pre-warm bundle into the local build cache, when it fits. */
-@Command(name = "restore", mixinStandardHelpOptions = true,
+@Command(
+        name = "restore",
+        mixinStandardHelpOptions = true,
         description = {
             "Restore a pre-warm bundle into GOCACHE before go build, vet or test.",
             "SOURCE is a bundle file, a bundle's URL, or a Granary's base URL (then the bundle for --project, this "
@@ -37,7 +39,8 @@ import picocli.CommandLine.Spec;
                     + "Every file is checked against the manifest and every output against its name before it is placed; "
                     + "files get fresh times; go clean -testcache runs after.",
             "Exit status: 0 restored, or skipped (no bundle, other build inputs); 1 refused (signature, damaged bundle) "
-                    + "or the go command failed; 2 usage error."})
+                    + "or the go command failed; 2 usage error."
+        })
 public final class GocacheRestoreCommand implements Callable<Integer> {
 
     @Parameters(paramLabel = "SOURCE", description = "bundle file, bundle URL, or Granary base URL")
@@ -46,7 +49,10 @@ public final class GocacheRestoreCommand implements Callable<Integer> {
     @Option(names = "--gocache", paramLabel = "DIR", description = "the build cache (default: go env GOCACHE)")
     Path gocache;
 
-    @Option(names = "--project", paramLabel = "DIR", description = "the project (go env is read there; default: the current directory)")
+    @Option(
+            names = "--project",
+            paramLabel = "DIR",
+            description = "the project (go env is read there; default: the current directory)")
     Path project;
 
     @Option(names = "--go", paramLabel = "PATH", description = "the go command (default: go on PATH)")
@@ -61,10 +67,17 @@ public final class GocacheRestoreCommand implements Callable<Integer> {
     @Option(names = "--tags", paramLabel = "TAGS", split = ",", description = "the builds will use these -tags")
     List<String> tags = List.of();
 
-    @Option(names = "--keyring", paramLabel = "KEYS", description = "trusted public keys: the bundle must carry a good signature by one (repeatable)")
+    @Option(
+            names = "--keyring",
+            paramLabel = "KEYS",
+            description = "trusted public keys: the bundle must carry a good signature by one (repeatable)")
     List<Path> keyrings = List.of();
 
-    @Option(names = "--token-file", paramLabel = "FILE", description = "a token with the cache-read right, when the Granary's reads need one (auth.required set; first line)")
+    @Option(
+            names = "--token-file",
+            paramLabel = "FILE",
+            description =
+                    "a token with the cache-read right, when the Granary's reads need one (auth.required set; first line)")
     Path tokenFile;
 
     @Spec
@@ -96,7 +109,8 @@ public final class GocacheRestoreCommand implements Callable<Integer> {
         }
         KeyInputs here = KeyInputs.of(goEnv, new BuildOptions(trimpath, race, tags));
         Path cache = gocache != null ? gocache.toAbsolutePath() : Path.of(goEnv.get("GOCACHE"));
-        if (gocache == null && (goEnv.get("GOCACHE").isEmpty() || goEnv.get("GOCACHE").equals("off"))) {
+        if (gocache == null
+                && (goEnv.get("GOCACHE").isEmpty() || goEnv.get("GOCACHE").equals("off"))) {
             return Cli.fail(err, Cli.USAGE, "GOCACHE is off or unset here; name the build cache with --gocache");
         }
         if (!goEnv.get("GOCACHEPROG").isEmpty()) {
@@ -114,7 +128,8 @@ public final class GocacheRestoreCommand implements Callable<Integer> {
                 if (source.endsWith(".tar.zst")) {
                     uri = URI.create(source);
                 } else {
-                    String gosum = BundleManifest.gosumDigest(Files.exists(dir.resolve("go.sum")) ? Files.readString(dir.resolve("go.sum")) : "");
+                    String gosum = BundleManifest.gosumDigest(
+                            Files.exists(dir.resolve("go.sum")) ? Files.readString(dir.resolve("go.sum")) : "");
                     uri = BundleUploads.bundleUri(source, here.bundleId(gosum));
                 }
                 downloaded = Files.createTempFile("granary-bundle-", ".tar.zst");
@@ -130,7 +145,8 @@ public final class GocacheRestoreCommand implements Callable<Integer> {
                     return Cli.OK;
                 }
                 if (!found) {
-                    out.println("skipped: no bundle at " + uri + " (none was published for this go.sum, toolchain and flags)");
+                    out.println("skipped: no bundle at " + uri
+                            + " (none was published for this go.sum, toolchain and flags)");
                     out.flush();
                     return Cli.OK;
                 }
@@ -138,7 +154,10 @@ public final class GocacheRestoreCommand implements Callable<Integer> {
                 if (keyring != null) {
                     signature = Files.createTempFile("granary-bundle-", ".asc");
                     if (!BundleUploads.download(URI.create(uri + ".asc"), signature, token, Progress.NONE)) {
-                        return Cli.fail(err, Cli.REFUSED, "refused: bundle " + uri + " has no signature, and --keyring asks for one");
+                        return Cli.fail(
+                                err,
+                                Cli.REFUSED,
+                                "refused: bundle " + uri + " has no signature, and --keyring asks for one");
                     }
                 }
             } else {
@@ -149,7 +168,10 @@ public final class GocacheRestoreCommand implements Callable<Integer> {
                 if (keyring != null) {
                     signature = bundle.resolveSibling(bundle.getFileName() + ".asc");
                     if (!Files.isRegularFile(signature)) {
-                        return Cli.fail(err, Cli.REFUSED, "refused: " + signature + " does not exist, and --keyring asks for a signature");
+                        return Cli.fail(
+                                err,
+                                Cli.REFUSED,
+                                "refused: " + signature + " does not exist, and --keyring asks for a signature");
                     }
                 }
             }
@@ -167,7 +189,8 @@ public final class GocacheRestoreCommand implements Callable<Integer> {
                 BundleManifest m = r.manifest();
                 List<String> differences = m.inputs().differences(here);
                 if (!differences.isEmpty()) {
-                    out.println("skipped: bundle " + m.id() + " was built for other build inputs, so the go command could not use it:");
+                    out.println("skipped: bundle " + m.id()
+                            + " was built for other build inputs, so the go command could not use it:");
                     differences.forEach(d -> out.println("  - " + d));
                     out.flush();
                     return Cli.OK;
@@ -175,10 +198,20 @@ public final class GocacheRestoreCommand implements Callable<Integer> {
                 BundleReader.Extracted x = r.extract(cache, progress);
                 GoTool.Result clean = tool.with("GOCACHE", cache.toString()).run(dir, "clean", "-testcache");
                 if (!clean.ok()) {
-                    return Cli.fail(err, Cli.REFUSED, "go clean -testcache failed after the restore: " + clean.stderr().strip());
+                    return Cli.fail(
+                            err,
+                            Cli.REFUSED,
+                            "go clean -testcache failed after the restore: "
+                                    + clean.stderr().strip());
                 }
-                out.printf("restored bundle %s into %s: %d files (%.1f MiB) placed, %d already there, in %.1f s%n", m.id(), cache,
-                        x.placed(), x.bytes() / 1048576.0, x.present(), (System.nanoTime() - started) / 1e9);
+                out.printf(
+                        "restored bundle %s into %s: %d files (%.1f MiB) placed, %d already there, in %.1f s%n",
+                        m.id(),
+                        cache,
+                        x.placed(),
+                        x.bytes() / 1048576.0,
+                        x.present(),
+                        (System.nanoTime() - started) / 1e9);
                 out.flush();
                 return Cli.OK;
             } catch (BundleException e) {

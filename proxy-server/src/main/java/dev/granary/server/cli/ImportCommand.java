@@ -19,15 +19,15 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code granary import}: verifies a snapshot completely, then publishes it into storage, all or nothing. */
-@Command(name = "import", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(
+        name = "import",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
         description = {
             "Verify a snapshot, then publish it into Granary's storage (the same --storage/S3/--config as serve).",
             "Checked before anything becomes visible, in order: the signature over SHA256SUMS against the --keyring keys"
@@ -39,13 +39,16 @@ import picocli.CommandLine.Spec;
             "A refused snapshot changes nothing. Importing the same snapshot twice changes nothing. An import interrupted"
                     + " by a crash is undone or finished by the next start of serve or import.",
             "Exit status: 0 imported, or already imported; 1 refused (one line on stderr names the member and the reason)"
-                    + " or failed; 2 usage error."})
+                    + " or failed; 2 usage error."
+        })
 public final class ImportCommand extends ConfiguredCommand {
 
     @Mixin
     SnapshotCheck check = new SnapshotCheck();
 
-    @Option(names = "--metrics-file", paramLabel = "FILE",
+    @Option(
+            names = "--metrics-file",
+            paramLabel = "FILE",
             description = "also write this import's metrics (Prometheus text, for node_exporter's textfile collector)")
     Path metricsFile;
 
@@ -75,12 +78,19 @@ public final class ImportCommand extends ConfiguredCommand {
             try (SnapshotCheck.Checked c = check.check(services, services.root())) {
                 VerifiedSnapshot v = c.verified();
                 SnapshotImporter.Result r;
-                int items = v.versions().size() + v.releases().archives().size() + v.bundles().size();
+                int items = v.versions().size()
+                        + v.releases().archives().size()
+                        + v.bundles().size();
                 try (Progress p = SnapshotCli.progress(check.quiet).start("publishing", 0, items)) {
-                    r = new SnapshotImporter(services.store(), services.modules().committer()).publish(v, p);
+                    r = new SnapshotImporter(
+                                    services.store(), services.modules().committer())
+                            .publish(v, p);
                 }
                 result = r.outcome() == SnapshotImporter.Outcome.IMPORTED ? "imported" : "unchanged";
-                out.println((r.outcome() == SnapshotImporter.Outcome.IMPORTED ? "Imported snapshot " : "Already imported: snapshot ") + v.id());
+                out.println((r.outcome() == SnapshotImporter.Outcome.IMPORTED
+                                ? "Imported snapshot "
+                                : "Already imported: snapshot ")
+                        + v.id());
                 SnapshotCheck.describe(out, v);
                 out.println("  published " + r.published() + " version(s), " + r.skipped() + " already here, "
                         + r.sumdb() + " checksum-database file(s) written"
@@ -89,22 +99,33 @@ public final class ImportCommand extends ConfiguredCommand {
                         + (r.bundles() > 0 ? ", " + r.bundles() + " pre-warm bundle(s)" : ""));
                 out.println("  peak heap: " + SnapshotCli.heapPeakMiB() + " MiB");
                 out.flush();
-                v.sumdb().ifPresent(s -> Gauge.builder(Meters.SNAPSHOT_TREE_SIZE, s.tree()::n)
-                        .description("Tree size of the newest imported snapshot's checksum-database head").tag("db", s.db()).register(registry));
-                long age = Duration.between(v.manifest().createdAt(), Instant.now()).toSeconds();
-                Gauge.builder(Meters.SNAPSHOT_AGE, () -> age).baseUnit("seconds")
-                        .description("Age of the newest imported snapshot (since its export)").register(registry);
+                v.sumdb()
+                        .ifPresent(s -> Gauge.builder(Meters.SNAPSHOT_TREE_SIZE, s.tree()::n)
+                                .description("Tree size of the newest imported snapshot's checksum-database head")
+                                .tag("db", s.db())
+                                .register(registry));
+                long age = Duration.between(v.manifest().createdAt(), Instant.now())
+                        .toSeconds();
+                Gauge.builder(Meters.SNAPSHOT_AGE, () -> age)
+                        .baseUnit("seconds")
+                        .description("Age of the newest imported snapshot (since its export)")
+                        .register(registry);
                 return Cli.OK;
             }
         } catch (SnapshotException e) {
             result = "refused";
             return Cli.fail(err, Cli.REFUSED, "snapshot refused, nothing was imported: " + e.getMessage());
         } catch (IOException e) {
-            return Cli.fail(err, Cli.REFUSED, "import failed: " + e + " (anything written is undone or finished by the next start)");
+            return Cli.fail(
+                    err,
+                    Cli.REFUSED,
+                    "import failed: " + e + " (anything written is undone or finished by the next start)");
         } catch (IllegalArgumentException e) {
             return Cli.fail(err, Cli.USAGE, e.getMessage());
         } finally {
-            metrics.registry().counter(Meters.SNAPSHOT_IMPORTS, "result", result).increment();
+            metrics.registry()
+                    .counter(Meters.SNAPSHOT_IMPORTS, "result", result)
+                    .increment();
             writeMetrics(metrics, err);
             metrics.close();
         }

@@ -3,8 +3,9 @@ package dev.granary.server.cli;
 import picocli.CommandLine.Command;
 
 /** {@code granary keys}: OpenPGP key management. */
-@Command(name = "keys", mixinStandardHelpOptions = true,
+@Command(
+        name = "keys",
+        mixinStandardHelpOptions = true,
         description = "Make OpenPGP keys for signing.",
         subcommands = {KeysGenerateCommand.class})
-public final class KeysCommand {
-}
+public final class KeysCommand {}

@@ -14,21 +14,32 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code granary keys generate}: a new signing key pair, written as armored secret and public key files. */
-@Command(name = "generate", mixinStandardHelpOptions = true,
+@Command(
+        name = "generate",
+        mixinStandardHelpOptions = true,
         description = {
             "Generate an OpenPGP signing key (Ed25519, or RSA-3072 with --rsa) with one user id and no expiry.",
             "The secret key file (owner-only permissions) is protected by the passphrase when one is given; "
                     + "both files import into gpg (gpg --import).",
-            "Exit status: 0 generated; 2 usage error (an output file exists, an environment variable is unset)."})
+            "Exit status: 0 generated; 2 usage error (an output file exists, an environment variable is unset)."
+        })
 public final class KeysGenerateCommand implements Callable<Integer> {
 
     @Option(names = "--uid", paramLabel = "\"Name <mail>\"", required = true, description = "the key's user id")
     String uid;
 
-    @Option(names = "--output-secret", paramLabel = "FILE", required = true, description = "where to write the armored secret key (must not exist)")
+    @Option(
+            names = "--output-secret",
+            paramLabel = "FILE",
+            required = true,
+            description = "where to write the armored secret key (must not exist)")
     Path secretFile;
 
-    @Option(names = "--output-public", paramLabel = "FILE", required = true, description = "where to write the armored public key (must not exist)")
+    @Option(
+            names = "--output-public",
+            paramLabel = "FILE",
+            required = true,
+            description = "where to write the armored public key (must not exist)")
     Path publicFile;
 
     @Option(names = "--rsa", description = "an RSA-3072 key instead of Ed25519")
@@ -75,7 +86,10 @@ public final class KeysGenerateCommand implements Callable<Integer> {
         try {
             key.writePublicKey(publicFile);
         } catch (IOException e) {
-            return Cli.fail(err, Cli.USAGE, "cannot write " + publicFile + ": " + e + " (the secret key is in " + secretFile + ")");
+            return Cli.fail(
+                    err,
+                    Cli.USAGE,
+                    "cannot write " + publicFile + ": " + e + " (the secret key is in " + secretFile + ")");
         }
         if (!protectedKey) {
             err.println("granary: warning: the secret key in " + secretFile + " is not protected by a passphrase");

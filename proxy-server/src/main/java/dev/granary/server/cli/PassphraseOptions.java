@@ -19,10 +19,16 @@ import picocli.CommandLine.Option;
  */
 public final class PassphraseOptions {
 
-    @Option(names = "--passphrase-env", paramLabel = "VAR", description = "read the passphrase from environment variable VAR")
+    @Option(
+            names = "--passphrase-env",
+            paramLabel = "VAR",
+            description = "read the passphrase from environment variable VAR")
     String env;
 
-    @Option(names = "--passphrase-file", paramLabel = "FILE", description = "read the passphrase from the first line of FILE")
+    @Option(
+            names = "--passphrase-file",
+            paramLabel = "FILE",
+            description = "read the passphrase from the first line of FILE")
     Path file;
 
     /** A passphrase the user gave in a way that does not work: the command exits 2. */
@@ -52,14 +58,16 @@ public final class PassphraseOptions {
             try {
                 bytes = Files.readAllBytes(options.file);
             } catch (IOException e) {
-                throw new Unusable("cannot read passphrase file " + options.file + ": " + e.getClass().getSimpleName());
+                throw new Unusable("cannot read passphrase file " + options.file + ": "
+                        + e.getClass().getSimpleName());
             }
             try {
                 int end = 0;
                 while (end < bytes.length && bytes[end] != '\n' && bytes[end] != '\r') {
                     end++;
                 }
-                CharBuffer chars = StandardCharsets.UTF_8.newDecoder()
+                CharBuffer chars = StandardCharsets.UTF_8
+                        .newDecoder()
                         .onMalformedInput(CodingErrorAction.REPORT)
                         .decode(ByteBuffer.wrap(bytes, 0, end));
                 char[] passphrase = new char[chars.remaining()];

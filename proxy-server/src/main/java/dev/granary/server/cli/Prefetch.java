@@ -9,8 +9,7 @@ import java.util.Map;
 
 /** What the prefetch commands share: the services serve builds, assembled without listening. */
 final class Prefetch {
-    private Prefetch() {
-    }
+    private Prefetch() {}
 
     /**
      * Storage, upstreams, checksum databases and the services over them, as {@code serve} assembles

@@ -25,7 +25,8 @@ final class ProgressBar implements Progress {
 
     /** A bar when stderr is a terminal. */
     static ProgressBar on(PrintWriter err) {
-        return new ProgressBar(err, System.console() != null && !"dumb".equals(System.getenv("TERM")) && System.getenv("CI") == null);
+        return new ProgressBar(
+                err, System.console() != null && !"dumb".equals(System.getenv("TERM")) && System.getenv("CI") == null);
     }
 
     @Override
@@ -65,8 +66,9 @@ final class ProgressBar implements Progress {
         String line;
         if (total > 0) {
             int filled = (int) Math.min(WIDTH, done * WIDTH / total);
-            line = String.format("%s [%s%s] %3d%% %s/%s MiB", what, "=".repeat(filled), " ".repeat(WIDTH - filled),
-                    done * 100 / total, mib(done), mib(total));
+            line = String.format(
+                    "%s [%s%s] %3d%% %s/%s MiB",
+                    what, "=".repeat(filled), " ".repeat(WIDTH - filled), done * 100 / total, mib(done), mib(total));
         } else {
             line = what + "..." + (done > 0 ? " " + mib(done) + " MiB" : "");
         }

@@ -18,24 +18,37 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code granary signature sign}: a detached, armored signature of FILE that gpg --verify accepts. */
-@Command(name = "sign", mixinStandardHelpOptions = true,
+@Command(
+        name = "sign",
+        mixinStandardHelpOptions = true,
         description = {
             "Write a detached, ASCII-armored OpenPGP signature of FILE (to FILE.asc unless --output says otherwise).",
             "Exit status: 0 signed; 1 the key cannot sign (wrong passphrase, expired, revoked, not a secret key); "
-                    + "2 usage error (a named file is missing, an environment variable is unset)."})
+                    + "2 usage error (a named file is missing, an environment variable is unset)."
+        })
 public final class SignatureSignCommand implements Callable<Integer> {
 
-    @Option(names = "--key", paramLabel = "SECRET", required = true,
+    @Option(
+            names = "--key",
+            paramLabel = "SECRET",
+            required = true,
             description = "the secret key, as gpg --export-secret-keys --armor or granary keys generate writes it")
     Path key;
 
     @ArgGroup(exclusive = true)
     PassphraseOptions passphrase;
 
-    @Option(names = {"-o", "--output"}, paramLabel = "FILE.asc", description = "where to write the signature (replaced if it exists)")
+    @Option(
+            names = {"-o", "--output"},
+            paramLabel = "FILE.asc",
+            description = "where to write the signature (replaced if it exists)")
     Path output;
 
-    @Option(names = "--hash", paramLabel = "ALG", defaultValue = "SHA512", description = "SHA256 or SHA512 (default ${DEFAULT-VALUE})")
+    @Option(
+            names = "--hash",
+            paramLabel = "ALG",
+            defaultValue = "SHA512",
+            description = "SHA256 or SHA512 (default ${DEFAULT-VALUE})")
     HashAlgorithm hash;
 
     @Parameters(paramLabel = "FILE", description = "the file to sign")
@@ -78,7 +91,9 @@ public final class SignatureSignCommand implements Callable<Integer> {
             return Cli.fail(err, Cli.USAGE, "cannot sign " + file + " into " + target + ": " + e);
         }
         out.println("Signed " + file + " with key " + signingKey.keyFingerprint()
-                + (signingKey.signingKeyFingerprint().equals(signingKey.keyFingerprint()) ? "" : " (subkey " + signingKey.signingKeyFingerprint() + ")"));
+                + (signingKey.signingKeyFingerprint().equals(signingKey.keyFingerprint())
+                        ? ""
+                        : " (subkey " + signingKey.signingKeyFingerprint() + ")"));
         out.println("signature: " + target);
         out.flush();
         return Cli.OK;

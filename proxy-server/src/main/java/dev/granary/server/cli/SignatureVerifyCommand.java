@@ -21,7 +21,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code granary signature verify}: checks FILE's OpenPGP signature against trusted keys. */
-@Command(name = "verify", mixinStandardHelpOptions = true,
+@Command(
+        name = "verify",
+        mixinStandardHelpOptions = true,
         description = {
             "Verify FILE's OpenPGP signature against the keys in the keyring files.",
             "Without --signature, the signature is FILE.asc, else FILE.sig, else FILE itself when it is "
@@ -30,17 +32,23 @@ import picocli.CommandLine.Spec;
                     + "after signing), subkeys not bound or not marked for signing, weak algorithms, "
                     + "signatures from the future, malformed signatures, changed data.",
             "Exit status: 0 good signature; 1 refused (one line on stderr says why), or no signature found; "
-                    + "2 usage error (a named file is missing or unreadable)."})
+                    + "2 usage error (a named file is missing or unreadable)."
+        })
 public final class SignatureVerifyCommand implements Callable<Integer> {
 
-    @Option(names = "--keyring", paramLabel = "KEYS", required = true,
+    @Option(
+            names = "--keyring",
+            paramLabel = "KEYS",
+            required = true,
             description = "trusted public keys, as gpg --export [--armor] writes them (repeatable)")
     List<Path> keyrings;
 
     @Option(names = "--signature", paramLabel = "SIG", description = "the detached signature (armored or binary)")
     Path signature;
 
-    @Option(names = {"-o", "--output"}, paramLabel = "OUT",
+    @Option(
+            names = {"-o", "--output"},
+            paramLabel = "OUT",
             description = "for a cleartext-signed FILE: write the signed text to OUT once it verifies")
     Path output;
 
@@ -76,14 +84,20 @@ public final class SignatureVerifyCommand implements Callable<Integer> {
             Path sig = signature != null ? signature : detachedSignatureOf(file);
             if (sig != null) {
                 if (output != null) {
-                    return Cli.fail(err, Cli.USAGE, "--output is for cleartext-signed files; " + file + " has a detached signature " + sig);
+                    return Cli.fail(
+                            err,
+                            Cli.USAGE,
+                            "--output is for cleartext-signed files; " + file + " has a detached signature " + sig);
                 }
                 report(out, verifier.verifyDetached(file, sig), file + " (signature " + sig + ")");
                 return Cli.OK;
             }
             if (!isCleartextSigned(file)) {
-                return Cli.fail(err, Cli.REFUSED, "no signature for " + file + ": neither " + file + ".asc nor "
-                        + file + ".sig exists, and it is not cleartext-signed");
+                return Cli.fail(
+                        err,
+                        Cli.REFUSED,
+                        "no signature for " + file + ": neither " + file + ".asc nor " + file
+                                + ".sig exists, and it is not cleartext-signed");
             }
             VerifiedMessage message = verifier.verifyCleartext(file);
             if (output != null) {
@@ -116,7 +130,8 @@ public final class SignatureVerifyCommand implements Callable<Integer> {
     }
 
     private static void report(PrintWriter out, VerifiedSignature v, String what) {
-        out.println("Good signature from " + v.keyFingerprint() + v.userId().map(u -> " \"" + Cli.printable(u) + "\"").orElse(""));
+        out.println("Good signature from " + v.keyFingerprint()
+                + v.userId().map(u -> " \"" + Cli.printable(u) + "\"").orElse(""));
         if (v.bySubkey()) {
             out.println("signing subkey: " + v.signingKeyFingerprint());
         }

@@ -26,16 +26,28 @@ final class SnapshotCheck {
     @Parameters(paramLabel = "FILE", description = "the snapshot file")
     Path file;
 
-    @Option(names = "--keyring", paramLabel = "KEYS", description = "trusted public keys, as gpg --export [--armor] writes them (repeatable)")
+    @Option(
+            names = "--keyring",
+            paramLabel = "KEYS",
+            description = "trusted public keys, as gpg --export [--armor] writes them (repeatable)")
     List<Path> keyrings = new ArrayList<>();
 
-    @Option(names = "--allow-unsigned", description = "do NOT check the signature (checksum-database proofs are still checked; private modules are then refused)")
+    @Option(
+            names = "--allow-unsigned",
+            description =
+                    "do NOT check the signature (checksum-database proofs are still checked; private modules are then refused)")
     boolean allowUnsigned;
 
-    @Option(names = "--temp-dir", paramLabel = "DIR", description = "where the snapshot is unpacked while it is checked (default: the storage directory for import, the system's for verify)")
+    @Option(
+            names = "--temp-dir",
+            paramLabel = "DIR",
+            description =
+                    "where the snapshot is unpacked while it is checked (default: the storage directory for import, the system's for verify)")
     Path tempDir;
 
-    @Option(names = {"-q", "--quiet"}, description = "no progress report")
+    @Option(
+            names = {"-q", "--quiet"},
+            description = "no progress report")
     boolean quiet;
 
     /** A usage problem found before anything is read: the message, or null. */
@@ -57,9 +69,10 @@ final class SnapshotCheck {
     /** Says loudly what --allow-unsigned skips. */
     void warnUnsigned(PrintWriter err) {
         if (allowUnsigned) {
-            err.println("granary: WARNING: --allow-unsigned: the snapshot's signature is NOT checked, so nothing shows who made it."
-                    + " Every public module is still proven by the checksum database; private modules (which only a signature"
-                    + " could vouch for) are refused.");
+            err.println(
+                    "granary: WARNING: --allow-unsigned: the snapshot's signature is NOT checked, so nothing shows who made it."
+                            + " Every public module is still proven by the checksum database; private modules (which only a signature"
+                            + " could vouch for) are refused.");
             err.flush();
         }
     }
@@ -82,16 +95,31 @@ final class SnapshotCheck {
         long size = Files.size(file);
         StagedSnapshot staged;
         try (Progress p = progress.start("reading", size, 0)) {
-            staged = SnapshotReader.stage(file, tempDir != null ? tempDir : defaultTemp,
-                    SnapshotReader.Limits.of(services.fetchSettings().maxZipBytes(), services.config().bytes(ConfigKey.DL_MAX_ARCHIVE_BYTES),
-                            services.config().bytes(ConfigKey.GOCACHE_MAX_BUNDLE_BYTES)), p::bytesDone);
+            staged = SnapshotReader.stage(
+                    file,
+                    tempDir != null ? tempDir : defaultTemp,
+                    SnapshotReader.Limits.of(
+                            services.fetchSettings().maxZipBytes(),
+                            services.config().bytes(ConfigKey.DL_MAX_ARCHIVE_BYTES),
+                            services.config().bytes(ConfigKey.GOCACHE_MAX_BUNDLE_BYTES)),
+                    p::bytesDone);
         }
         try {
             VerifiedSnapshot v;
             try (Progress p = progress.start("verifying", 0, staged.members().size())) {
-                String key = services.sumdbSpecs().isEmpty() ? null : services.sumdbSpecs().get(0).verifierKey();
-                v = SnapshotVerifier.verify(staged, new SnapshotVerifier.Trust(keyring, allowUnsigned, key, services.noSumdb(),
-                        services.dl().trust()), services.store(), p);
+                String key = services.sumdbSpecs().isEmpty()
+                        ? null
+                        : services.sumdbSpecs().get(0).verifierKey();
+                v = SnapshotVerifier.verify(
+                        staged,
+                        new SnapshotVerifier.Trust(
+                                keyring,
+                                allowUnsigned,
+                                key,
+                                services.noSumdb(),
+                                services.dl().trust()),
+                        services.store(),
+                        p);
             }
             return new Checked(staged, v);
         } catch (SnapshotException | IOException | RuntimeException e) {
@@ -109,16 +137,27 @@ final class SnapshotCheck {
     }
 
     static void describe(PrintWriter out, VerifiedSnapshot v) {
-        out.println("  created " + v.manifest().created() + " by Granary " + v.manifest().granaryVersion()
-                + (v.manifest().previous() == null ? "" : ", follows snapshot " + v.manifest().previous()));
+        out.println("  created " + v.manifest().created() + " by Granary "
+                + v.manifest().granaryVersion()
+                + (v.manifest().previous() == null
+                        ? ""
+                        : ", follows snapshot " + v.manifest().previous()));
         out.println("  " + v.signer().map(s -> "signed by " + s).orElse("signature NOT checked (--allow-unsigned)"));
-        out.println("  versions: " + v.versions().size() + " (" + v.versions().stream().filter(x -> x.zip() != null).count()
-                + " with zips, " + v.versions().stream().filter(x -> !x.proven()).count() + " private)");
-        v.sumdb().ifPresent(s -> out.println("  checksum database " + s.db() + ": tree#" + s.tree().n() + ", every record proven"
-                + (s.heldBefore().isPresent() ? "; consistent with tree#" + s.heldBeforeSize() + " held here" : "")));
-        long toolchains = v.versions().stream().filter(x -> x.version().path().equals(Toolchains.MODULE)).count();
+        out.println("  versions: " + v.versions().size() + " ("
+                + v.versions().stream().filter(x -> x.zip() != null).count() + " with zips, "
+                + v.versions().stream().filter(x -> !x.proven()).count() + " private)");
+        v.sumdb()
+                .ifPresent(s -> out.println(
+                        "  checksum database " + s.db() + ": tree#" + s.tree().n() + ", every record proven"
+                                + (s.heldBefore().isPresent()
+                                        ? "; consistent with tree#" + s.heldBeforeSize() + " held here"
+                                        : "")));
+        long toolchains = v.versions().stream()
+                .filter(x -> x.version().path().equals(Toolchains.MODULE))
+                .count();
         if (toolchains > 0 || !v.toolchainInfos().isEmpty()) {
-            out.println("  toolchains: " + toolchains + " module version(s), " + v.toolchainInfos().size() + " existence record(s), proven");
+            out.println("  toolchains: " + toolchains + " module version(s), "
+                    + v.toolchainInfos().size() + " existence record(s), proven");
         }
         if (!v.releases().archives().isEmpty()) {
             out.println("  release archives: " + v.releases().archives().size() + ", SHA-256 as listed, signed by "

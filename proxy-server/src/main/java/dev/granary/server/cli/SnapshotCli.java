@@ -1,10 +1,10 @@
 package dev.granary.server.cli;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
 import dev.granary.core.Meters;
 import dev.granary.core.snapshot.Progress;
 import dev.granary.server.Main;
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import java.io.Console;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
@@ -15,8 +15,7 @@ import org.slf4j.LoggerFactory;
 
 /** What the snapshot commands (export, import, verify) share: progress on standard error, the version, the heap peak. */
 final class SnapshotCli {
-    private SnapshotCli() {
-    }
+    private SnapshotCli() {}
 
     /** Progress reporters on standard error: a bar on a terminal, periodic lines otherwise. */
     static Progress.Factory progress(boolean quiet) {
@@ -53,12 +52,13 @@ final class SnapshotCli {
      */
     static Quiet quietLogs() {
         String level = System.getenv("GRANARY_LOG_LEVEL");
-        if ((level == null || level.isBlank()) && LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME) instanceof Logger root) {
+        if ((level == null || level.isBlank())
+                && LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME) instanceof Logger root) {
             Level before = root.getLevel();
             root.setLevel(Level.WARN);
             return () -> root.setLevel(before);
         }
-        return () -> { };
+        return () -> {};
     }
 
     /** Restores the log level when the command is done (commands also run inside other programs, such as tests). */

@@ -12,11 +12,14 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /** {@code granary token hash}: the {@code sha256:} form of a token read from stdin, for tokens made elsewhere. */
-@Command(name = "hash", mixinStandardHelpOptions = true,
+@Command(
+        name = "hash",
+        mixinStandardHelpOptions = true,
         description = {
             "Read a token from the first line of stdin and print its sha256: hash, as auth.tokens-file holds it.",
             "The token must be as random as the ones 'granary token new' makes (a short password could be guessed from its hash).",
-            "Exit status: 0 printed; 2 no token on stdin."})
+            "Exit status: 0 printed; 2 no token on stdin."
+        })
 public final class TokenHashCommand implements Callable<Integer> {
 
     @Spec

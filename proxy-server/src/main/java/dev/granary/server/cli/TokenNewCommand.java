@@ -17,20 +17,30 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code granary token new}: a random token, printed once, and its hashed line for the token file. */
-@Command(name = "new", mixinStandardHelpOptions = true,
+@Command(
+        name = "new",
+        mixinStandardHelpOptions = true,
         description = {
             "Make a random client token (256 bits) with the given rights. The token is printed on stdout, once: it is not stored "
                     + "anywhere. Its line for auth.tokens-file (name, SHA-256, rights) is appended to --append FILE, "
                     + "or printed on stderr.",
             "Rights: read (every module), read:<patterns> (GOPRIVATE-style, comma-separated), cache-read, cache-write, metrics, admin.",
             "Clients send the token as the password of a .netrc line for Granary's host, or as a Bearer token.",
-            "Exit status: 0 made; 2 usage error (a bad name or right, a name already in the file)."})
+            "Exit status: 0 made; 2 usage error (a bad name or right, a name already in the file)."
+        })
 public final class TokenNewCommand implements Callable<Integer> {
 
-    @Option(names = "--name", paramLabel = "NAME", required = true, description = "who the token is for (in logs and refusals; not secret)")
+    @Option(
+            names = "--name",
+            paramLabel = "NAME",
+            required = true,
+            description = "who the token is for (in logs and refusals; not secret)")
     String name;
 
-    @Option(names = "--append", paramLabel = "FILE", description = "append the token's line to this token file (Granary reloads it)")
+    @Option(
+            names = "--append",
+            paramLabel = "FILE",
+            description = "append the token's line to this token file (Granary reloads it)")
     Path append;
 
     @Parameters(paramLabel = "RIGHT", arity = "1..*", description = "the token's rights")

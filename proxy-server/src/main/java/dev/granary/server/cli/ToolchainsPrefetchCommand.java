@@ -9,14 +9,13 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code granary toolchains prefetch}: fills the mirror with toolchain modules ahead of need. */
-@Command(name = "prefetch", mixinStandardHelpOptions = true,
+@Command(
+        name = "prefetch",
+        mixinStandardHelpOptions = true,
         description = {
             "Fetch Go toolchain modules (golang.org/toolchain@v0.0.1-go<version>.<goos>-<goarch>) into storage, "
                     + "each verified as every module is (zip rules, h1 against the checksum database).",
@@ -24,14 +23,24 @@ import picocli.CommandLine.Spec;
                     + "toolchain exists by that .info, on every platform, so GOTOOLCHAIN switching works from storage alone.",
             "Uses the same configuration as serve (--storage, --upstream, --sumdb, ...).",
             "Exit status: 0 everything stored; 1 a version had no toolchain, or a fetch was refused or failed "
-                    + "(one line each on stderr); 2 configuration error."})
+                    + "(one line each on stderr); 2 configuration error."
+        })
 public final class ToolchainsPrefetchCommand extends ConfiguredCommand {
 
-    @Option(names = "--versions", paramLabel = "SPECS", split = ",", required = true,
-            description = "Go versions, comma-separated: 1.26.3 (or go1.26.3) exactly, or 1.26.x for the newest 1.26 release")
+    @Option(
+            names = "--versions",
+            paramLabel = "SPECS",
+            split = ",",
+            required = true,
+            description =
+                    "Go versions, comma-separated: 1.26.3 (or go1.26.3) exactly, or 1.26.x for the newest 1.26 release")
     List<String> versions;
 
-    @Option(names = "--platforms", paramLabel = "GOOS/GOARCH", split = ",", required = true,
+    @Option(
+            names = "--platforms",
+            paramLabel = "GOOS/GOARCH",
+            split = ",",
+            required = true,
             description = "platforms whose zips are fetched, comma-separated, such as linux/amd64,darwin/arm64")
     List<String> platforms;
 
@@ -66,7 +75,11 @@ public final class ToolchainsPrefetchCommand extends ConfiguredCommand {
                     out.printf("ok %s %s%n", o.version(), o.zip() ? "zip" : "info");
                 } else {
                     failures++;
-                    Cli.fail(err, Cli.REFUSED, o.version() + (o.zip() ? "" : " (.info)") + ": " + o.failure().get());
+                    Cli.fail(
+                            err,
+                            Cli.REFUSED,
+                            o.version() + (o.zip() ? "" : " (.info)") + ": "
+                                    + o.failure().get());
                 }
             }
             out.flush();

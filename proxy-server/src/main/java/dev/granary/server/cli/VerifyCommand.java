@@ -10,18 +10,19 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 
 /** {@code granary verify}: every check of import, and nothing written. */
-@Command(name = "verify", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(
+        name = "verify",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
         description = {
             "Check a snapshot exactly as granary import would, against the configured checksum database and what the storage"
                     + " (--storage/S3/--config) already holds, and write nothing.",
-            "Exit status: 0 it would import; 1 refused (one line on stderr names the member and the reason); 2 usage error."})
+            "Exit status: 0 it would import; 1 refused (one line on stderr names the member and the reason); 2 usage error."
+        })
 public final class VerifyCommand extends ConfiguredCommand {
 
     @Mixin
@@ -47,7 +48,7 @@ public final class VerifyCommand extends ConfiguredCommand {
         check.warnUnsigned(err);
         Metrics metrics = new Metrics();
         try (Services services = new Services(config, env, metrics);
-             SnapshotCheck.Checked c = check.check(services, Path.of(System.getProperty("java.io.tmpdir")))) {
+                SnapshotCheck.Checked c = check.check(services, Path.of(System.getProperty("java.io.tmpdir")))) {
             VerifiedSnapshot v = c.verified();
             long here = 0;
             for (VerifiedSnapshot.Version ver : v.versions()) {

@@ -27,8 +27,7 @@ import org.slf4j.LoggerFactory;
 public final class FileWatch implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(FileWatch.class);
 
-    private record Watched(List<Path> files, Runnable reload, byte[][] digests) {
-    }
+    private record Watched(List<Path> files, Runnable reload, byte[][] digests) {}
 
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "granary-file-watch");

@@ -91,9 +91,11 @@ public final class GranaryConfig {
                     }
                 }
                 case HTTP_MAX_CONNECTIONS, FETCH_MAX_CONCURRENT -> positive(k, integer(k));
-                case FETCH_QUEUE_TIMEOUT, RELOAD_INTERVAL -> positive(k, duration(k).toMillis());
-                case HTTP_HEADER_TIMEOUT, HTTP_IDLE_TIMEOUT -> positive(k, duration(k).toMillis());
-                default -> { }
+                case FETCH_QUEUE_TIMEOUT, RELOAD_INTERVAL ->
+                    positive(k, duration(k).toMillis());
+                case HTTP_HEADER_TIMEOUT, HTTP_IDLE_TIMEOUT ->
+                    positive(k, duration(k).toMillis());
+                default -> {}
             }
             switch (k.type()) {
                 case SIZE -> bytes(k);
@@ -101,7 +103,7 @@ public final class GranaryConfig {
                 case DURATION -> duration(k);
                 case BOOL -> bool(k);
                 case COUNT -> integer(k);
-                default -> { }
+                default -> {}
             }
         }
     }
@@ -132,7 +134,8 @@ public final class GranaryConfig {
                 flatten(file, path, v, out);
                 continue;
             }
-            ConfigKey key = byPath(path).orElseThrow(() -> new IllegalArgumentException("config " + file + ": unknown key '" + path + "'"));
+            ConfigKey key = byPath(path)
+                    .orElseThrow(() -> new IllegalArgumentException("config " + file + ": unknown key '" + path + "'"));
             if (!v.isNull()) {
                 out.put(key, v.asText());
             }
@@ -234,15 +237,23 @@ public final class GranaryConfig {
     public DlTrust.Settings dlTrust() {
         String file = values.get(ConfigKey.DL_KEYRING);
         String fpr = values.getOrDefault(ConfigKey.DL_KEY_FINGERPRINT, "");
-        List<String> pins = fpr.isBlank() || fpr.strip().equalsIgnoreCase("none") ? List.of()
-                : Arrays.stream(fpr.split(",")).map(String::strip).filter(x -> !x.isEmpty()).toList();
+        List<String> pins = fpr.isBlank() || fpr.strip().equalsIgnoreCase("none")
+                ? List.of()
+                : Arrays.stream(fpr.split(","))
+                        .map(String::strip)
+                        .filter(x -> !x.isEmpty())
+                        .toList();
         Path keyring = file == null || file.isBlank() ? null : Path.of(file);
-        URI url = keyring != null ? null : httpUrl(ConfigKey.DL_KEYRING_URL, values.getOrDefault(ConfigKey.DL_KEYRING_URL, ""));
+        URI url = keyring != null
+                ? null
+                : httpUrl(ConfigKey.DL_KEYRING_URL, values.getOrDefault(ConfigKey.DL_KEYRING_URL, ""));
         try {
             return new DlTrust.Settings(keyring, url, pins);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(ConfigKey.DL_KEY_FINGERPRINT.path() + ": " + e.getMessage()
-                    + (keyring == null ? " (set dl.keyring to trust the keys of a file)" : ""), e);
+            throw new IllegalArgumentException(
+                    ConfigKey.DL_KEY_FINGERPRINT.path() + ": " + e.getMessage()
+                            + (keyring == null ? " (set dl.keyring to trust the keys of a file)" : ""),
+                    e);
         }
     }
 
@@ -274,7 +285,8 @@ public final class GranaryConfig {
         return switch (v) {
             case "true", "yes", "on", "1" -> true;
             case "false", "no", "off", "0", "" -> false;
-            default -> throw new IllegalArgumentException(k.path() + ": expected true or false, got '" + values.get(k) + "'");
+            default ->
+                throw new IllegalArgumentException(k.path() + ": expected true or false, got '" + values.get(k) + "'");
         };
     }
 
@@ -286,7 +298,8 @@ public final class GranaryConfig {
             }
             return v;
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(k.path() + ": expected a non-negative integer, got '" + values.get(k) + "'");
+            throw new IllegalArgumentException(
+                    k.path() + ": expected a non-negative integer, got '" + values.get(k) + "'");
         }
     }
 
@@ -314,7 +327,8 @@ public final class GranaryConfig {
                 }
                 return new SizeOrPercent(-1, p);
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(k.path() + ": expected a size like 1GiB or a percentage like 5%, got '" + v + "'");
+                throw new IllegalArgumentException(
+                        k.path() + ": expected a size like 1GiB or a percentage like 5%, got '" + v + "'");
             }
         }
         return new SizeOrPercent(bytes(k), -1);

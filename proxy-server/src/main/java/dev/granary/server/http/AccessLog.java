@@ -37,7 +37,13 @@ public final class AccessLog {
 
     /** On or off as configured; JSON when the environment asks for JSON logs. */
     public static AccessLog of(boolean enabled, Map<String, String> env) {
-        return enabled ? new AccessLog(true, "json".equalsIgnoreCase(env.getOrDefault("GRANARY_LOG_FORMAT", "").strip())) : OFF;
+        return enabled
+                ? new AccessLog(
+                        true,
+                        "json"
+                                .equalsIgnoreCase(env.getOrDefault("GRANARY_LOG_FORMAT", "")
+                                        .strip()))
+                : OFF;
     }
 
     boolean enabled() {
@@ -45,20 +51,32 @@ public final class AccessLog {
     }
 
     /** Logs one answered request. */
-    void record(String method, String target, int status, long bytes, long nanos, String tier, String client, String kind) {
+    void record(
+            String method, String target, int status, long bytes, long nanos, String tier, String client, String kind) {
         if (enabled) {
-            log.info(json ? json(Instant.now(), method, target, status, bytes, nanos, tier, client, kind)
-                    : text(method, target, status, bytes, nanos, tier, client, kind));
+            log.info(
+                    json
+                            ? json(Instant.now(), method, target, status, bytes, nanos, tier, client, kind)
+                            : text(method, target, status, bytes, nanos, tier, client, kind));
         }
     }
 
-    static String text(String method, String target, int status, long bytes, long nanos, String tier, String client, String kind) {
+    static String text(
+            String method, String target, int status, long bytes, long nanos, String tier, String client, String kind) {
         return "method=" + method + " path=" + quote(path(target)) + " status=" + status + " bytes=" + bytes
                 + " duration_ms=" + millis(nanos) + " tier=" + tier + " client=" + client + " kind=" + kind;
     }
 
-    static String json(Instant time, String method, String target, int status, long bytes, long nanos, String tier, String client,
-                       String kind) {
+    static String json(
+            Instant time,
+            String method,
+            String target,
+            int status,
+            long bytes,
+            long nanos,
+            String tier,
+            String client,
+            String kind) {
         ObjectNode n = JSON.createObjectNode();
         n.put("time", time.toString());
         n.put("method", method);

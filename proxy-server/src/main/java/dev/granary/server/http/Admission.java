@@ -50,7 +50,8 @@ public final class Admission {
         this.access = access;
         this.settings = settings;
         this.metrics = metrics;
-        this.clients = settings.clientRate() > 0 ? new RateLimiter<>(settings.clientRate(), settings.clientBurst()) : null;
+        this.clients =
+                settings.clientRate() > 0 ? new RateLimiter<>(settings.clientRate(), settings.clientBurst()) : null;
         this.tokens = settings.tokenRate() > 0 ? new RateLimiter<>(settings.tokenRate(), settings.tokenBurst()) : null;
         this.proxies = TrustedProxies.parse(settings.trustedProxies());
     }
@@ -73,8 +74,10 @@ public final class Admission {
             if (wait > 0) {
                 metrics.limitRefused("client-rate");
                 log.debug("rate limited {} from {}", ex, client.getHostAddress());
-                return tooMany("too many requests from your address: more than " + settings.clientRate()
-                        + " per second (limits.client-rate)", wait);
+                return tooMany(
+                        "too many requests from your address: more than " + settings.clientRate()
+                                + " per second (limits.client-rate)",
+                        wait);
             }
         }
         Decision d = access.check(ex.authorization().orElse(null), route.need());
@@ -82,14 +85,19 @@ public final class Admission {
         if (refused != null) {
             return refused;
         }
-        if (limited && tokens != null && d instanceof Decision.Allowed a && a.client().isPresent()) {
+        if (limited
+                && tokens != null
+                && d instanceof Decision.Allowed a
+                && a.client().isPresent()) {
             ClientToken c = a.client().get();
             long wait = tokens.acquire(c.name());
             if (wait > 0) {
                 metrics.limitRefused("token-rate");
                 log.debug("rate limited {} with token '{}'", ex, c.name());
-                return tooMany("too many requests with token '" + c.name() + "': more than " + settings.tokenRate()
-                        + " per second (limits.token-rate)", wait);
+                return tooMany(
+                        "too many requests with token '" + c.name() + "': more than " + settings.tokenRate()
+                                + " per second (limits.token-rate)",
+                        wait);
             }
         }
         return null;
@@ -114,12 +122,19 @@ public final class Admission {
             case Decision.Unauthenticated u -> {
                 metrics.authRefused(u.reason());
                 log.debug("refused {} from {}: {} credentials", ex, address(ex), u.reason());
-                yield new Answer.Refusal(u.reason().equals(Decision.INVALID)
-                        ? ResponsePolicy.Refusal.BAD_CREDENTIALS : ResponsePolicy.Refusal.UNAUTHORIZED, u.detail());
+                yield new Answer.Refusal(
+                        u.reason().equals(Decision.INVALID)
+                                ? ResponsePolicy.Refusal.BAD_CREDENTIALS
+                                : ResponsePolicy.Refusal.UNAUTHORIZED,
+                        u.detail());
             }
             case Decision.Forbidden f -> {
                 metrics.authRefused(Decision.FORBIDDEN);
-                log.debug("refused {} from {}: token '{}' lacks the right", ex, address(ex), f.client().name());
+                log.debug(
+                        "refused {} from {}: token '{}' lacks the right",
+                        ex,
+                        address(ex),
+                        f.client().name());
                 yield new Answer.Refusal(ResponsePolicy.Refusal.FORBIDDEN, f.detail());
             }
         };
@@ -127,7 +142,8 @@ public final class Admission {
 
     private static Answer tooMany(String why, long waitNanos) {
         Duration retry = Duration.ofSeconds(Math.max(1, (waitNanos + 999_999_999L) / 1_000_000_000L));
-        return new Answer.Refusal(ResponsePolicy.Refusal.TOO_MANY_REQUESTS, why + "; retry in " + retry.toSeconds() + " s", retry);
+        return new Answer.Refusal(
+                ResponsePolicy.Refusal.TOO_MANY_REQUESTS, why + "; retry in " + retry.toSeconds() + " s", retry);
     }
 
     private static String address(Exchange ex) {

@@ -26,12 +26,10 @@ public sealed interface Answer {
      * A file of the catalog page (HTML, script, style): served with its ETag and revalidated on each
      * use, so a new release is picked up at once and an unchanged one costs a 304.
      */
-    record Asset(String contentType, byte[] body, String etag) implements Answer {
-    }
+    record Asset(String contentType, byte[] body, String etag) implements Answer {}
 
     /** An artifact for a parsed GOPROXY or checksum-database request; the answer owns it until it is written. */
-    record Content(ProxyRequest request, Artifact artifact) implements Answer {
-    }
+    record Content(ProxyRequest request, Artifact artifact) implements Answer {}
 
     /**
      * Stored content outside the GOPROXY protocol (build cache objects, pre-warm bundles): its media
@@ -44,20 +42,16 @@ public sealed interface Answer {
     }
 
     /** Done, nothing to say: 204 (a stored build cache entry). */
-    record NoContent() implements Answer {
-    }
+    record NoContent() implements Answer {}
 
     /** A release archive, its checksum or signature, or the release listing ({@code /dl/}); owned until written. */
-    record Download(DlRequest request, Artifact artifact) implements Answer {
-    }
+    record Download(DlRequest request, Artifact artifact) implements Answer {}
 
     /** Where to fetch a request's content instead (a presigned storage URL). */
-    record Redirect(ProxyRequest request, URI location) implements Answer {
-    }
+    record Redirect(ProxyRequest request, URI location) implements Answer {}
 
     /** A domain error; its kind decides the status. */
-    record Failure(ProxyException error) implements Answer {
-    }
+    record Failure(ProxyException error) implements Answer {}
 
     /** A request refused at the HTTP level, with what was wrong, and when to come back (null: not said). */
     record Refusal(ResponsePolicy.Refusal why, String detail, Duration retryAfter) implements Answer {

@@ -58,10 +58,14 @@ public final class CatalogRoutes {
         this.stats = stats;
         Answer.Asset page = asset("index.html", "text/html; charset=utf-8");
         this.assets = Map.of(
-                "/", page,
-                "/index.html", page,
-                "/-/catalog.js", asset("catalog.js", "text/javascript; charset=utf-8"),
-                "/-/catalog.css", asset("catalog.css", "text/css; charset=utf-8"));
+                "/",
+                page,
+                "/index.html",
+                page,
+                "/-/catalog.js",
+                asset("catalog.js", "text/javascript; charset=utf-8"),
+                "/-/catalog.css",
+                asset("catalog.css", "text/css; charset=utf-8"));
     }
 
     /** True for the paths this class answers. */
@@ -79,7 +83,8 @@ public final class CatalogRoutes {
         if (path.equals(API_MODULES) || path.equals(API_MODULES + "/")) {
             String q = first(query, "q", "");
             int limit = limit(query, 50, 500);
-            return Router.Route.blocking(KIND, () -> json(HttpResponseStatus.OK, search(q, limit))).requiring(Need.catalog());
+            return Router.Route.blocking(KIND, () -> json(HttpResponseStatus.OK, search(q, limit)))
+                    .requiring(Need.catalog());
         }
         if (path.startsWith(API_MODULES + "/")) {
             String raw = QueryStringDecoder.decodeComponent(path.substring(API_MODULES.length() + 1));
@@ -87,7 +92,8 @@ public final class CatalogRoutes {
             return Router.Route.blocking(KIND, () -> module(raw, limit)).requiring(Need.read(raw));
         }
         if (path.equals("/-/api/stats")) {
-            return Router.Route.blocking(KIND, () -> json(HttpResponseStatus.OK, stats.get())).requiring(Need.catalog());
+            return Router.Route.blocking(KIND, () -> json(HttpResponseStatus.OK, stats.get()))
+                    .requiring(Need.catalog());
         }
         return Router.Route.now(KIND, json(HttpResponseStatus.NOT_FOUND, error("no such catalog resource")));
     }
@@ -120,7 +126,9 @@ public final class CatalogRoutes {
             details = catalog.module(path, limit);
         } catch (IOException | UncheckedIOException e) {
             log.warn("catalog: reading {}: {}", path.value(), e.toString());
-            return json(HttpResponseStatus.SERVICE_UNAVAILABLE, error("storage unavailable; the server log has the details"));
+            return json(
+                    HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    error("storage unavailable; the server log has the details"));
         }
         if (details.isEmpty()) {
             return json(HttpResponseStatus.NOT_FOUND, error("no version of " + path.value() + " is stored"));
@@ -136,12 +144,18 @@ public final class CatalogRoutes {
             ObjectNode n = versions.addObject();
             n.put("version", v.version());
             n.put("fetched", v.fetched().toString());
-            n.put("lastRequested", v.lastRequested() == null ? null : v.lastRequested().toString());
+            n.put(
+                    "lastRequested",
+                    v.lastRequested() == null ? null : v.lastRequested().toString());
             n.put("zipBytes", v.zipBytes());
             n.put("modBytes", v.modBytes());
             n.put("h1", v.zipH1());
             n.put("goModH1", v.modH1());
-            n.put("state", v.verification().isEmpty() ? "unverified" : v.verification().get(0).kind());
+            n.put(
+                    "state",
+                    v.verification().isEmpty()
+                            ? "unverified"
+                            : v.verification().get(0).kind());
             ArrayNode how = n.putArray("verification");
             for (Verification x : v.verification()) {
                 how.addObject().put("kind", x.kind()).put("detail", x.detail());
@@ -178,7 +192,9 @@ public final class CatalogRoutes {
             return Map.of();
         }
         int h = target.indexOf('#', q);
-        return new QueryStringDecoder(target.substring(q + 1, h < 0 ? target.length() : h), StandardCharsets.UTF_8, false).parameters();
+        return new QueryStringDecoder(
+                        target.substring(q + 1, h < 0 ? target.length() : h), StandardCharsets.UTF_8, false)
+                .parameters();
     }
 
     private static String first(Map<String, List<String>> query, String name, String dflt) {

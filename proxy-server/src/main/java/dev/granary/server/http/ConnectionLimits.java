@@ -33,10 +33,12 @@ final class ConnectionLimits {
     static final int REFUSING = 48;
     /** Of those, how many may linger (read what the client still sends, so the 503 is not lost to a reset). */
     private static final int MAX_LINGERING_REFUSALS = 16;
+
     private static final long REFUSAL_LINGER_MILLIS = 1000;
 
     /** Why a connection was refused, as the metric tag says it. */
     static final String SERVER_LIMIT = "server-limit";
+
     static final String CLIENT_LIMIT = "client-limit";
 
     private final int max;
@@ -45,6 +47,7 @@ final class ConnectionLimits {
     private final AtomicInteger open = new AtomicInteger();
     /** Accepted sockets not yet closed: the admitted ones and those being turned away. */
     private final AtomicInteger sockets = new AtomicInteger();
+
     private final ConcurrentHashMap<InetAddress, Integer> byAddress = new ConcurrentHashMap<>();
     private final AtomicInteger lingering = new AtomicInteger();
 
@@ -79,7 +82,8 @@ final class ConnectionLimits {
         if (!(os instanceof UnixOperatingSystemMXBean unix)) {
             return configured;
         }
-        long free = unix.getMaxFileDescriptorCount() - unix.getOpenFileDescriptorCount() - RESERVED_DESCRIPTORS - REFUSING;
+        long free =
+                unix.getMaxFileDescriptorCount() - unix.getOpenFileDescriptorCount() - RESERVED_DESCRIPTORS - REFUSING;
         return (int) Math.max(1, Math.min(configured, free / 2));
     }
 

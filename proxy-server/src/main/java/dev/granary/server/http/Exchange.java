@@ -48,6 +48,7 @@ public final class Exchange {
     private final String ifRange;
     /** The credentials sent, if any: never logged, never part of {@link #toString}. */
     private final String authorization;
+
     private final String forwardedFor;
     private final String wantObject;
     private final long contentLength;
@@ -245,7 +246,8 @@ public final class Exchange {
     /** The client's address, without its port. */
     private String client() {
         return channel.remoteAddress() instanceof InetSocketAddress a && a.getAddress() != null
-                ? a.getAddress().getHostAddress() : String.valueOf(channel.remoteAddress());
+                ? a.getAddress().getHostAddress()
+                : String.valueOf(channel.remoteAddress());
     }
 
     /** Ends an exchange that will never be answered (its connection is gone): not a request in the metrics. */

@@ -59,8 +59,7 @@ final class GocacheRoutes {
      * @param maxBundleBytes largest pre-warm bundle accepted
      * @param uploadDir      where bodies are received (the storage root: same file system, swept)
      */
-    record Settings(long maxEntryBytes, long maxBundleBytes, Path uploadDir) {
-    }
+    record Settings(long maxEntryBytes, long maxBundleBytes, Path uploadDir) {}
 
     private final RemoteBuildCache cache;
     private final BundleStore bundles;
@@ -89,16 +88,24 @@ final class GocacheRoutes {
             max = BundleStore.MAX_SIGNATURE_BYTES;
             kind = "gocache-publish";
         } else {
-            return new Router.Intake.Refuse("gocache", new Answer.Refusal(ResponsePolicy.Refusal.METHOD_NOT_ALLOWED,
-                    "only GET and HEAD are supported here; PUT goes to /gocache/cache/<action>/<output> or /gocache/bundles/<id>.tar.zst"));
+            return new Router.Intake.Refuse(
+                    "gocache",
+                    new Answer.Refusal(
+                            ResponsePolicy.Refusal.METHOD_NOT_ALLOWED,
+                            "only GET and HEAD are supported here; PUT goes to /gocache/cache/<action>/<output> or /gocache/bundles/<id>.tar.zst"));
         }
-        // The same decision the route gets once the body is in, made now so that nothing is read for a client that may not write.
+        // The same decision the route gets once the body is in, made now so that nothing is read for a client that may
+        // not write.
         Answer.Refusal refused = admission.authorize(ex, Need.cacheWrite());
-        return refused != null ? new Router.Intake.Refuse(kind, refused) : new Router.Intake.Accept(max, settings.uploadDir());
+        return refused != null
+                ? new Router.Intake.Refuse(kind, refused)
+                : new Router.Intake.Accept(max, settings.uploadDir());
     }
 
     Router.Route route(Exchange ex, String path) {
-        return ex.put() ? put(ex, path).requiring(Need.cacheWrite()) : get(ex, path).requiring(Need.cacheRead());
+        return ex.put()
+                ? put(ex, path).requiring(Need.cacheWrite())
+                : get(ex, path).requiring(Need.cacheRead());
     }
 
     private Router.Route get(Exchange ex, String path) {
@@ -122,8 +129,11 @@ final class GocacheRoutes {
             String id = m.group(1);
             return Router.Route.blocking("gocache-bundle", () -> bundle(id, true));
         }
-        return Router.Route.now("gocache", new Answer.Refusal(ResponsePolicy.Refusal.NOT_FOUND,
-                "not a build cache path: /gocache/cache/action/<64 hex digits>, /gocache/bundles/index.json or /gocache/bundles/<32 hex digits>.tar.zst"));
+        return Router.Route.now(
+                "gocache",
+                new Answer.Refusal(
+                        ResponsePolicy.Refusal.NOT_FOUND,
+                        "not a build cache path: /gocache/cache/action/<64 hex digits>, /gocache/bundles/index.json or /gocache/bundles/<32 hex digits>.tar.zst"));
     }
 
     private Router.Route put(Exchange ex, String path) {
@@ -143,7 +153,9 @@ final class GocacheRoutes {
             return Router.Route.blocking("gocache-publish", () -> putSignature(upload, id));
         }
         // Intake accepts only the paths above.
-        return Router.Route.now("gocache", new Answer.Refusal(ResponsePolicy.Refusal.METHOD_NOT_ALLOWED, "only GET and HEAD are supported here"));
+        return Router.Route.now(
+                "gocache",
+                new Answer.Refusal(ResponsePolicy.Refusal.METHOD_NOT_ALLOWED, "only GET and HEAD are supported here"));
     }
 
     private Answer action(Exchange ex, String action) {
@@ -160,10 +172,14 @@ final class GocacheRoutes {
         if (!ex.wantsObject()) {
             // The two-request form: JSON first, then GET /output/<id>.
             ResponsePolicy.closeQuietly(h.output());
-            byte[] json = ("{\"outputID\":\"" + h.outputId() + "\",\"size\":" + h.size() + "}\n").getBytes(StandardCharsets.UTF_8);
-            return new Answer.Stored("application/json", Artifact.mutable(json), Map.of("Cache-Control", ResponsePolicy.NO_STORE));
+            byte[] json = ("{\"outputID\":\"" + h.outputId() + "\",\"size\":" + h.size() + "}\n")
+                    .getBytes(StandardCharsets.UTF_8);
+            return new Answer.Stored(
+                    "application/json", Artifact.mutable(json), Map.of("Cache-Control", ResponsePolicy.NO_STORE));
         }
-        return new Answer.Stored(OCTETS, new Artifact(h.output(), null, false),
+        return new Answer.Stored(
+                OCTETS,
+                new Artifact(h.output(), null, false),
                 Map.of("Go-Output-Id", h.outputId(), "Cache-Control", ResponsePolicy.NO_STORE));
     }
 
@@ -173,8 +189,14 @@ final class GocacheRoutes {
             if (b.isEmpty()) {
                 return new Answer.Failure(ProxyException.notFound("no build cache output " + output));
             }
-            return new Answer.Stored(OCTETS, new Artifact(b.get(), "\"" + output + "\"", true),
-                    Map.of("Cache-Control", admission.access().needsToken(Need.cacheRead()) ? IMMUTABLE_PRIVATE : ResponsePolicy.IMMUTABLE));
+            return new Answer.Stored(
+                    OCTETS,
+                    new Artifact(b.get(), "\"" + output + "\"", true),
+                    Map.of(
+                            "Cache-Control",
+                            admission.access().needsToken(Need.cacheRead())
+                                    ? IMMUTABLE_PRIVATE
+                                    : ResponsePolicy.IMMUTABLE));
         } catch (IOException e) {
             return storageFailure("reading build cache output " + output, e);
         }
@@ -182,7 +204,8 @@ final class GocacheRoutes {
 
     private Answer index() {
         try {
-            return new Answer.Stored("application/json", Artifact.mutable(bundles.indexJson()), Map.of("Cache-Control", "no-cache"));
+            return new Answer.Stored(
+                    "application/json", Artifact.mutable(bundles.indexJson()), Map.of("Cache-Control", "no-cache"));
         } catch (IOException e) {
             return storageFailure("reading the bundle index", e);
         }
@@ -192,10 +215,13 @@ final class GocacheRoutes {
         try {
             Optional<Blob> b = signature ? bundles.signature(id) : bundles.bundle(id);
             if (b.isEmpty()) {
-                return new Answer.Failure(ProxyException.notFound(signature ? "bundle " + id + " has no signature" : "no bundle " + id));
+                return new Answer.Failure(
+                        ProxyException.notFound(signature ? "bundle " + id + " has no signature" : "no bundle " + id));
             }
-            return new Answer.Stored(signature ? "application/pgp-signature" : "application/zstd",
-                    new Artifact(b.get(), b.get().etag().orElse(null), false), Map.of("Cache-Control", "no-cache"));
+            return new Answer.Stored(
+                    signature ? "application/pgp-signature" : "application/zstd",
+                    new Artifact(b.get(), b.get().etag().orElse(null), false),
+                    Map.of("Cache-Control", "no-cache"));
         } catch (IOException e) {
             return storageFailure("reading bundle " + id, e);
         }
@@ -207,8 +233,10 @@ final class GocacheRoutes {
             return failed;
         }
         if (!upload.sha256().equals(output)) {
-            return new Answer.Refusal(ResponsePolicy.Refusal.BAD_CONTENT,
-                    "the body's SHA-256 is " + upload.sha256() + ", not the output ID " + output + "; nothing was stored");
+            return new Answer.Refusal(
+                    ResponsePolicy.Refusal.BAD_CONTENT,
+                    "the body's SHA-256 is " + upload.sha256() + ", not the output ID " + output
+                            + "; nothing was stored");
         }
         try {
             cache.put(action, output, upload.file(), upload.size(), upload.sha256());
@@ -226,11 +254,18 @@ final class GocacheRoutes {
         try {
             BundleManifest m = bundles.publish(upload.file(), id);
             // Only checked values go to the log: the manifest's texts are the publisher's.
-            log.info("published pre-warm bundle {} ({} files, {} bytes)", id, m.files().size(), upload.size());
-            return new Answer.Text(HttpResponseStatus.CREATED, ResponsePolicy.TEXT, "published bundle " + id + ": " + m.files().size()
-                    + " files, " + upload.size() + " bytes\n");
+            log.info(
+                    "published pre-warm bundle {} ({} files, {} bytes)",
+                    id,
+                    m.files().size(),
+                    upload.size());
+            return new Answer.Text(
+                    HttpResponseStatus.CREATED,
+                    ResponsePolicy.TEXT,
+                    "published bundle " + id + ": " + m.files().size() + " files, " + upload.size() + " bytes\n");
         } catch (BundleException e) {
-            return new Answer.Refusal(ResponsePolicy.Refusal.BAD_CONTENT, "bundle refused, nothing was stored: " + e.getMessage());
+            return new Answer.Refusal(
+                    ResponsePolicy.Refusal.BAD_CONTENT, "bundle refused, nothing was stored: " + e.getMessage());
         } catch (IOException e) {
             return storageFailure("storing bundle " + id, e);
         }
@@ -243,9 +278,11 @@ final class GocacheRoutes {
         }
         try {
             if (!bundles.publishSignature(id, upload.file())) {
-                return new Answer.Failure(ProxyException.notFound("no bundle " + id + ": publish the bundle before its signature"));
+                return new Answer.Failure(
+                        ProxyException.notFound("no bundle " + id + ": publish the bundle before its signature"));
             }
-            return new Answer.Text(HttpResponseStatus.CREATED, ResponsePolicy.TEXT, "published the signature of bundle " + id + "\n");
+            return new Answer.Text(
+                    HttpResponseStatus.CREATED, ResponsePolicy.TEXT, "published the signature of bundle " + id + "\n");
         } catch (IllegalArgumentException e) {
             return new Answer.Refusal(ResponsePolicy.Refusal.BAD_CONTENT, e.getMessage());
         } catch (IOException e) {

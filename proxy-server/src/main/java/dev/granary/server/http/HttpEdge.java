@@ -34,9 +34,13 @@ public final class HttpEdge {
      * @param maxConnections          most connections open at once (lowered to fit the open-file limit)
      * @param maxConnectionsPerClient most connections from one address at once, 0 for no limit
      */
-    public record Settings(Duration headerTimeout, Duration idleTimeout, int maxConnections, int maxConnectionsPerClient) {
+    public record Settings(
+            Duration headerTimeout, Duration idleTimeout, int maxConnections, int maxConnectionsPerClient) {
         public Settings {
-            if (headerTimeout.isZero() || headerTimeout.isNegative() || idleTimeout.isZero() || idleTimeout.isNegative()) {
+            if (headerTimeout.isZero()
+                    || headerTimeout.isNegative()
+                    || idleTimeout.isZero()
+                    || idleTimeout.isNegative()) {
                 throw new IllegalArgumentException("HTTP timeouts must be positive");
             }
             if (maxConnections < 1 || maxConnectionsPerClient < 0) {
@@ -66,13 +70,25 @@ public final class HttpEdge {
     }
 
     /** @param accessLog where each answered request is logged ({@code log.access}) */
-    public HttpEdge(Settings settings, Router router, Executor blocking, Metrics metrics, ResponsePolicy policy, AccessLog accessLog) {
+    public HttpEdge(
+            Settings settings,
+            Router router,
+            Executor blocking,
+            Metrics metrics,
+            ResponsePolicy policy,
+            AccessLog accessLog) {
         this(settings, router, blocking, metrics, policy, accessLog, Admission.open(metrics));
     }
 
     /** @param admission the rate limits and the access check routed requests pass before they are answered */
-    public HttpEdge(Settings settings, Router router, Executor blocking, Metrics metrics, ResponsePolicy policy, AccessLog accessLog,
-                    Admission admission) {
+    public HttpEdge(
+            Settings settings,
+            Router router,
+            Executor blocking,
+            Metrics metrics,
+            ResponsePolicy policy,
+            AccessLog accessLog,
+            Admission admission) {
         this.accessLog = accessLog;
         this.settings = settings;
         this.admission = admission;
@@ -83,8 +99,10 @@ public final class HttpEdge {
         this.writer = new ResponseWriter(blocking);
         int max = ConnectionLimits.fitToDescriptors(settings.maxConnections());
         if (max < settings.maxConnections() * 9L / 10) {
-            log.warn("connection limit lowered from {} to {} to fit the open-file limit (raise it with ulimit -n)",
-                    settings.maxConnections(), max);
+            log.warn(
+                    "connection limit lowered from {} to {} to fit the open-file limit (raise it with ulimit -n)",
+                    settings.maxConnections(),
+                    max);
         }
         this.limits = new ConnectionLimits(max, settings.maxConnectionsPerClient());
         metrics.edge(limits::open, inFlight::get);
@@ -175,7 +193,8 @@ public final class HttpEdge {
             return router.intake(ex);
         } catch (RuntimeException e) {
             log.error("unexpected error routing {}", ex, e);
-            return new Router.Intake.Refuse("http", new Answer.Refusal(ResponsePolicy.Refusal.UNAVAILABLE, "internal error"));
+            return new Router.Intake.Refuse(
+                    "http", new Answer.Refusal(ResponsePolicy.Refusal.UNAVAILABLE, "internal error"));
         }
     }
 
@@ -197,7 +216,8 @@ public final class HttpEdge {
             rsp = policy.decide(ex, a);
         } catch (RuntimeException e) {
             log.error("unexpected error answering {}", ex, e);
-            rsp = policy.decide(ex, new Answer.Failure(new ProxyException(ProxyException.Kind.INTERNAL, "internal error")));
+            rsp = policy.decide(
+                    ex, new Answer.Failure(new ProxyException(ProxyException.Kind.INTERNAL, "internal error")));
         }
         try {
             writer.write(ex, rsp);

@@ -87,8 +87,13 @@ public final class HttpInitializer extends ChannelInitializer<Channel> {
                 p.addLast("tls", ssl);
             }
             p.addLast(new HttpResponseEncoder());
-            p.addLast(edge.limits().new Refuser(
-                    edge.policy().connectionRefusal(ResponsePolicy.Refusal.UNAVAILABLE, edge.limits().reason(refused)), edge.writer()));
+            p.addLast(edge.limits()
+            .new Refuser(
+                    edge.policy()
+                            .connectionRefusal(
+                                    ResponsePolicy.Refusal.UNAVAILABLE,
+                                    edge.limits().reason(refused)),
+                    edge.writer()));
             return;
         }
         // observeOutput: an answer still being taken by the client is activity; one it stopped reading is not.
@@ -98,7 +103,8 @@ public final class HttpInitializer extends ChannelInitializer<Channel> {
             return;
         }
         ch.config().setWriteBufferWaterMark(STREAMED);
-        p.addLast("tls-detect", new TlsDetector(edge, tls, () -> p.addLast("negotiation", new Negotiation(edge, this))));
+        p.addLast(
+                "tls-detect", new TlsDetector(edge, tls, () -> p.addLast("negotiation", new Negotiation(edge, this))));
     }
 
     private IdleStateHandler idleTimer() {
@@ -108,10 +114,12 @@ public final class HttpInitializer extends ChannelInitializer<Channel> {
     /** HTTP/1.1 after the handler named {@code after}. */
     void http1(ChannelPipeline p, String after, ProxyHandler.Transport transport) {
         ProxyHandler handler = new ProxyHandler(edge, transport);
-        RequestDecoder decoder = new RequestDecoder(new HttpDecoderConfig()
-                .setMaxInitialLineLength(MAX_INITIAL_LINE)
-                .setMaxHeaderSize(MAX_HEADERS)
-                .setMaxChunkSize(MAX_CHUNK), handler::afterRead);
+        RequestDecoder decoder = new RequestDecoder(
+                new HttpDecoderConfig()
+                        .setMaxInitialLineLength(MAX_INITIAL_LINE)
+                        .setMaxHeaderSize(MAX_HEADERS)
+                        .setMaxChunkSize(MAX_CHUNK),
+                handler::afterRead);
         handler.decoder(decoder);
         p.addAfter(after, "decoder", decoder);
         p.addAfter("decoder", "encoder", new HttpResponseEncoder());

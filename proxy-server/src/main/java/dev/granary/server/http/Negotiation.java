@@ -79,7 +79,10 @@ final class Negotiation extends ChannelInboundHandlerAdapter {
         if (!done) {
             done = true;
             edge.metrics().tlsHandshakeFailed();
-            log.debug("TLS handshake with {} failed: {}", ctx.channel().remoteAddress(), cause == null ? "?" : cause.toString());
+            log.debug(
+                    "TLS handshake with {} failed: {}",
+                    ctx.channel().remoteAddress(),
+                    cause == null ? "?" : cause.toString());
         }
         ctx.close();
     }

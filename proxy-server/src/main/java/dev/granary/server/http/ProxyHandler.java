@@ -79,6 +79,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements Exchang
 
     /** The request whose head is read and whose body (usually empty) is not yet complete. */
     private Exchange receiving;
+
     private final ArrayDeque<Exchange> queue = new ArrayDeque<>();
     /** The request being answered. */
     private Exchange current;
@@ -88,9 +89,11 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements Exchang
     private boolean partialHead;
     /** No request head has been read yet: the header deadline runs from the connection's start. */
     private boolean fresh = true;
+
     private boolean pumping;
     /** The output is shut (or the channel closed): the connection is on its way out. */
     private boolean shutDown;
+
     private ScheduledFuture<?> deadline;
 
     ProxyHandler(HttpEdge edge) {
@@ -189,7 +192,10 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements Exchang
      */
     private void refuseIfNeeded(Exchange ex, HttpRequest req, boolean http2) {
         if (!req.protocolVersion().protocolName().equals("HTTP")) {
-            ex.refuse(Refusal.BAD_REQUEST, "malformed HTTP request: unknown protocol " + req.protocolVersion().protocolName());
+            ex.refuse(
+                    Refusal.BAD_REQUEST,
+                    "malformed HTTP request: unknown protocol "
+                            + req.protocolVersion().protocolName());
             return;
         }
         if (http2) {
@@ -208,7 +214,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements Exchang
             ex.refuse(Refusal.CONTENT_TOO_LARGE, "request body too large (a GOPROXY request has none)");
             return;
         }
-        if (req.protocolVersion().equals(HttpVersion.HTTP_1_1) && req.headers().getAll(HttpHeaderNames.HOST).size() != 1) {
+        if (req.protocolVersion().equals(HttpVersion.HTTP_1_1)
+                && req.headers().getAll(HttpHeaderNames.HOST).size() != 1) {
             ex.refuse(Refusal.BAD_HOST, "an HTTP/1.1 request needs exactly one Host header");
             if (length > MAX_IGNORED_BODY) {
                 ex.closeAfterAnswer();
@@ -239,13 +246,16 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements Exchang
                 if (!req.headers().contains(HttpHeaderNames.CONTENT_LENGTH)) {
                     ex.refuse(Refusal.LENGTH_REQUIRED, "a PUT needs a Content-Length");
                 } else if (length > a.maxBytes()) {
-                    ex.refuse(Refusal.CONTENT_TOO_LARGE, "request body of " + length + " bytes is larger than the " + a.maxBytes()
-                            + " accepted here");
+                    ex.refuse(
+                            Refusal.CONTENT_TOO_LARGE,
+                            "request body of " + length + " bytes is larger than the " + a.maxBytes()
+                                    + " accepted here");
                 } else {
                     ex.upload(new Upload(a.dir(), length, edge.blocking()));
                     if (HttpUtil.is100ContinueExpected(req) && current == null && queue.isEmpty()) {
                         // RFC 9110 section 10.1.1: the client may wait for this before it sends the body.
-                        ctx.writeAndFlush(new DefaultFullHttpResponse(req.protocolVersion(), HttpResponseStatus.CONTINUE));
+                        ctx.writeAndFlush(
+                                new DefaultFullHttpResponse(req.protocolVersion(), HttpResponseStatus.CONTINUE));
                     }
                 }
             }
@@ -257,7 +267,9 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements Exchang
             return;
         }
         if (c.decoderResult().isFailure()) {
-            receiving.refuse(Refusal.BAD_REQUEST, "malformed request body: " + describe(c.decoderResult().cause()));
+            receiving.refuse(
+                    Refusal.BAD_REQUEST,
+                    "malformed request body: " + describe(c.decoderResult().cause()));
             Exchange ex = receiving;
             receiving = null;
             take(ex);
@@ -301,13 +313,16 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements Exchang
 
     /** True while an upload being received has too much waiting to be written. */
     private boolean uploadBackpressure() {
-        return receiving != null && receiving.upload() != null && receiving.upload().pending() > Upload.HIGH_WATER / 2;
+        return receiving != null
+                && receiving.upload() != null
+                && receiving.upload().pending() > Upload.HIGH_WATER / 2;
     }
 
     /** A request is fully read: queue it, and answer it now if nothing else is being answered. */
     private void take(Exchange ex) {
         if (queue.size() >= MAX_PIPELINED && ex.refusal() == null) {
-            ex.refuse(Refusal.UNAVAILABLE, "too many pipelined requests on one connection (limit " + MAX_PIPELINED + ")");
+            ex.refuse(
+                    Refusal.UNAVAILABLE, "too many pipelined requests on one connection (limit " + MAX_PIPELINED + ")");
         }
         if (ex.refusal() != null && ex.refusal().why().closes()) {
             closing = true;
@@ -410,11 +425,16 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements Exchang
     private void updateDeadline() {
         // A PUT body (a build cache upload) may take long: the idle timeout watches it instead.
         boolean body = receiving != null && receiving.upload() != null;
-        boolean waiting = !closing && current == null && queue.isEmpty() && !body && (fresh || partialHead || receiving != null);
+        boolean waiting =
+                !closing && current == null && queue.isEmpty() && !body && (fresh || partialHead || receiving != null);
         if (!waiting) {
             cancelDeadline();
         } else if (deadline == null) {
-            deadline = ctx.executor().schedule(this::deadlinePassed, edge.settings().headerTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            deadline = ctx.executor()
+                    .schedule(
+                            this::deadlinePassed,
+                            edge.settings().headerTimeout().toMillis(),
+                            TimeUnit.MILLISECONDS);
         }
     }
 
@@ -442,8 +462,16 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter implements Exchang
             ctx.close();
             return;
         }
-        edge.writer().writeAlone(ctx.channel(), edge.policy().connectionRefusal(Refusal.REQUEST_TIMEOUT,
-                "request head not received within " + edge.settings().headerTimeout().toSeconds() + " s"))
+        edge.writer()
+                .writeAlone(
+                        ctx.channel(),
+                        edge.policy()
+                                .connectionRefusal(
+                                        Refusal.REQUEST_TIMEOUT,
+                                        "request head not received within "
+                                                + edge.settings()
+                                                        .headerTimeout()
+                                                        .toSeconds() + " s"))
                 .addListener(f -> closeGracefully());
     }
 

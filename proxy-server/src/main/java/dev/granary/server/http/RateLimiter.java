@@ -17,7 +17,9 @@ final class RateLimiter<K> {
     private final long intervalNanos;
     private final long toleranceNanos;
     private final Cache<K, AtomicLong> cells = Caffeine.newBuilder()
-            .expireAfterAccess(Duration.ofMinutes(10)).maximumSize(1_000_000).build();
+            .expireAfterAccess(Duration.ofMinutes(10))
+            .maximumSize(1_000_000)
+            .build();
 
     /**
      * @param rate  requests per second, at least 1
@@ -25,7 +27,8 @@ final class RateLimiter<K> {
      */
     RateLimiter(int rate, int burst) {
         if (rate < 1 || burst < 0) {
-            throw new IllegalArgumentException("a rate limit needs a rate of at least 1 per second and a non-negative burst");
+            throw new IllegalArgumentException(
+                    "a rate limit needs a rate of at least 1 per second and a non-negative burst");
         }
         this.intervalNanos = 1_000_000_000L / rate;
         this.toleranceNanos = intervalNanos * Math.max(1, burst);

@@ -52,13 +52,15 @@ public final class Readiness {
             return notReady("cannot read the free space of the disk tier", e.toString());
         }
         if (usable < need) {
-            String why = "the disk tier has " + size(usable) + " free, less than readiness.min-free (" + size(need) + ")";
+            String why =
+                    "the disk tier has " + size(usable) + " free, less than readiness.min-free (" + size(need) + ")";
             return notReady(why, why);
         }
         if (ready.compareAndSet(false, true)) {
             log.info("ready again");
         }
-        return Answer.Text.plain(HttpResponseStatus.OK, "ready: storage reachable, " + size(usable) + " free on the disk tier\n");
+        return Answer.Text.plain(
+                HttpResponseStatus.OK, "ready: storage reachable, " + size(usable) + " free on the disk tier\n");
     }
 
     private Answer notReady(String reason, String detail) {

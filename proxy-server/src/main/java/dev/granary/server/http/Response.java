@@ -13,16 +13,13 @@ record Response(HttpResponseStatus status, HttpHeaders headers, Body body, boole
     /** The bytes after the head. */
     sealed interface Body {
         /** No body: HEAD, 304, redirects; Content-Length may still announce the GET body's length. */
-        record None() implements Body {
-        }
+        record None() implements Body {}
 
         /** Bytes in memory (small answers, hot-tier artifacts): written whole. */
-        record Bytes(byte[] bytes, int offset, int length) implements Body {
-        }
+        record Bytes(byte[] bytes, int offset, int length) implements Body {}
 
         /** A range of a blob the response owns and closes once written: zero-copy from a file, else a paced stream. */
-        record Part(Blob blob, long offset, long length) implements Body {
-        }
+        record Part(Blob blob, long offset, long length) implements Body {}
     }
 
     static final Body NONE = new Body.None();

@@ -46,16 +46,19 @@ public final class ResponsePolicy {
     public static final String SHORT = "public, max-age=60";
     /** Errors, health and metrics are never cached. */
     public static final String NO_STORE = "no-store";
+
     public static final String TEXT = "text/plain; charset=utf-8";
     /** Catalog files: cached, but revalidated (by ETag) before each use. */
     public static final String REVALIDATE = "no-cache";
+
     public static final String JSON = "application/json; charset=utf-8";
     /**
      * The catalog page runs only its own script and style, loads nothing from elsewhere, and may not be
      * framed: even a module path that slipped past escaping could not run or fetch anything.
      */
-    public static final String PAGE_POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-            + "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+    public static final String PAGE_POLICY =
+            "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+                    + "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
     /** The only methods served: every 405 says so (RFC 9110 section 15.5.6). */
     public static final String ALLOW = "GET, HEAD";
 
@@ -146,9 +149,13 @@ public final class ResponsePolicy {
                 yield r;
             }
             case Answer.Refusal r -> {
-                Response rsp = refusal(ex.version(), ex.head(), ex.keepAlive() && !r.why().closes(), r.why(), r.detail());
+                Response rsp = refusal(
+                        ex.version(), ex.head(), ex.keepAlive() && !r.why().closes(), r.why(), r.detail());
                 if (r.retryAfter() != null) {
-                    rsp.headers().set(HttpHeaderNames.RETRY_AFTER, Long.toString(Math.max(1, r.retryAfter().toSeconds())));
+                    rsp.headers()
+                            .set(
+                                    HttpHeaderNames.RETRY_AFTER,
+                                    Long.toString(Math.max(1, r.retryAfter().toSeconds())));
                 }
                 yield rsp;
             }
@@ -189,11 +196,14 @@ public final class ResponsePolicy {
     static String contentType(DlRequest r) {
         return switch (r) {
             case DlRequest.Listing l -> "application/json";
-            case DlRequest.File f -> switch (f.part()) {
-                case SHA256, SIGNATURE -> TEXT;
-                case ARCHIVE -> f.filename().endsWith(".zip") ? "application/zip"
-                        : f.filename().endsWith(".tar.gz") ? "application/gzip" : "application/octet-stream";
-            };
+            case DlRequest.File f ->
+                switch (f.part()) {
+                    case SHA256, SIGNATURE -> TEXT;
+                    case ARCHIVE ->
+                        f.filename().endsWith(".zip")
+                                ? "application/zip"
+                                : f.filename().endsWith(".tar.gz") ? "application/gzip" : "application/octet-stream";
+                };
         };
     }
 
@@ -226,12 +236,18 @@ public final class ResponsePolicy {
         return r;
     }
 
-    private static Response text(Exchange ex, HttpResponseStatus status, String contentType, String body, boolean keepAlive) {
+    private static Response text(
+            Exchange ex, HttpResponseStatus status, String contentType, String body, boolean keepAlive) {
         return text(ex.version(), ex.head(), status, contentType, body, keepAlive);
     }
 
-    private static Response text(HttpVersion version, boolean head, HttpResponseStatus status, String contentType, String body,
-                                 boolean keepAlive) {
+    private static Response text(
+            HttpVersion version,
+            boolean head,
+            HttpResponseStatus status,
+            String contentType,
+            String body,
+            boolean keepAlive) {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         HttpHeaders h = headers(version, keepAlive);
         h.set(HttpHeaderNames.CONTENT_TYPE, contentType);
@@ -284,13 +300,18 @@ public final class ResponsePolicy {
             ByteRange range = null;
             if (a.immutable()) {
                 h.set(HttpHeaderNames.ACCEPT_RANGES, HttpHeaderValues.BYTES);
-                // RFC 9110 section 14.2: ranges are defined for GET only; an If-Range that does not match asks for the whole.
+                // RFC 9110 section 14.2: ranges are defined for GET only; an If-Range that does not match asks for the
+                // whole.
                 if (!ex.head() && ex.range() != null && ifRangeHolds(ex.ifRange(), a.etag())) {
                     try {
                         range = ByteRange.parse(ex.range(), size).orElse(null);
                     } catch (ByteRange.Unsatisfiable e) {
-                        Response r = text(ex, HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, TEXT,
-                                "range not satisfiable: the content is " + size + " bytes\n", keepAlive);
+                        Response r = text(
+                                ex,
+                                HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
+                                TEXT,
+                                "range not satisfiable: the content is " + size + " bytes\n",
+                                keepAlive);
                         r.headers().set(HttpHeaderNames.CONTENT_RANGE, "bytes */" + size);
                         return r;
                     }
@@ -308,7 +329,8 @@ public final class ResponsePolicy {
             }
             Optional<byte[]> heap = blob.heapBytes();
             if (heap.isPresent()) {
-                return new Response(status, h, new Response.Body.Bytes(heap.get(), (int) offset, (int) length), keepAlive);
+                return new Response(
+                        status, h, new Response.Body.Bytes(heap.get(), (int) offset, (int) length), keepAlive);
             }
             owned = true;
             return new Response(status, h, new Response.Body.Part(blob, offset, length), keepAlive);
@@ -357,7 +379,8 @@ public final class ResponsePolicy {
 
     /** RFC 9110 section 13.1.5: the range applies when If-Range is absent or strongly matches the entity tag. */
     static boolean ifRangeHolds(String ifRange, String etag) {
-        return ifRange == null || (etag != null && !etag.startsWith("W/") && ifRange.strip().equals(etag));
+        return ifRange == null
+                || (etag != null && !etag.startsWith("W/") && ifRange.strip().equals(etag));
     }
 
     static void closeQuietly(Blob blob) {

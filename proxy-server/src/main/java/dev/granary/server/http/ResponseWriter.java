@@ -157,7 +157,7 @@ final class ResponseWriter {
     }
 
     private static FullHttpResponse full(Response rsp, ByteBuf body) {
-        return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, rsp.status(), body, rsp.headers(),
-                EmptyHttpHeaders.INSTANCE);
+        return new DefaultFullHttpResponse(
+                HttpVersion.HTTP_1_1, rsp.status(), body, rsp.headers(), EmptyHttpHeaders.INSTANCE);
     }
 }

@@ -36,16 +36,14 @@ public interface Router {
      */
     sealed interface Intake {
         /** Receive the body (its Content-Length at most {@code maxBytes}) into a temporary file under {@code dir}, then route. */
-        record Accept(long maxBytes, Path dir) implements Intake {
-        }
+        record Accept(long maxBytes, Path dir) implements Intake {}
 
         /**
          * Answer this instead; the body is dropped (or, when large, not read and the connection closed).
          *
          * @param kind the endpoint kind the refusal is counted under in metrics
          */
-        record Refuse(String kind, Answer.Refusal refusal) implements Intake {
-        }
+        record Refuse(String kind, Answer.Refusal refusal) implements Intake {}
     }
 
     /**
@@ -64,6 +62,8 @@ public interface Router {
 
     /** Whether the body of a PUT is wanted; by default nothing takes bodies (405). */
     default Intake intake(Exchange ex) {
-        return new Intake.Refuse("http", new Answer.Refusal(ResponsePolicy.Refusal.METHOD_NOT_ALLOWED, "only GET and HEAD are supported"));
+        return new Intake.Refuse(
+                "http",
+                new Answer.Refusal(ResponsePolicy.Refusal.METHOD_NOT_ALLOWED, "only GET and HEAD are supported"));
     }
 }

@@ -3,13 +3,13 @@ package dev.granary.server.http;
 import dev.granary.core.ProxyException;
 import dev.granary.core.dl.DlMirror;
 import dev.granary.core.dl.DlRequest;
-import dev.granary.core.protocol.Artifact;
 import dev.granary.core.fetch.ModuleService;
 import dev.granary.core.gocache.BundleStore;
 import dev.granary.core.gocache.RemoteBuildCache;
 import dev.granary.core.layout.StorageLayout;
 import dev.granary.core.module.ModuleVersion;
 import dev.granary.core.policy.PolicyException;
+import dev.granary.core.protocol.Artifact;
 import dev.granary.core.protocol.ProxyRequest;
 import dev.granary.core.protocol.RequestParser;
 import dev.granary.server.Metrics;
@@ -42,9 +42,14 @@ public final class Routes implements Router {
     private final GocacheRoutes gocache;
 
     /** @param zipRedirect lifetime of presigned .zip redirects, or null to serve zips directly */
-    public Routes(ModuleService modules, Metrics metrics, String index, Function<ProxyRequest.Sumdb, Artifact> sumdb,
-                  Duration zipRedirect, Readiness readiness) {
-        this(modules, metrics, index, sumdb, zipRedirect, readiness, null, mv -> { }, null, null);
+    public Routes(
+            ModuleService modules,
+            Metrics metrics,
+            String index,
+            Function<ProxyRequest.Sumdb, Artifact> sumdb,
+            Duration zipRedirect,
+            Readiness readiness) {
+        this(modules, metrics, index, sumdb, zipRedirect, readiness, null, mv -> {}, null, null);
     }
 
     /**
@@ -52,15 +57,31 @@ public final class Routes implements Router {
      * @param served  told of every version whose .info, .mod or .zip was answered (retention's last-request times)
      * @param dl      the release archive mirror behind {@code /dl/}, or null when there is none
      */
-    public Routes(ModuleService modules, Metrics metrics, String index, Function<ProxyRequest.Sumdb, Artifact> sumdb,
-                  Duration zipRedirect, Readiness readiness, CatalogRoutes catalog, Consumer<ModuleVersion> served, DlMirror dl) {
+    public Routes(
+            ModuleService modules,
+            Metrics metrics,
+            String index,
+            Function<ProxyRequest.Sumdb, Artifact> sumdb,
+            Duration zipRedirect,
+            Readiness readiness,
+            CatalogRoutes catalog,
+            Consumer<ModuleVersion> served,
+            DlMirror dl) {
         this(modules, metrics, index, sumdb, zipRedirect, readiness, catalog, served, dl, null);
     }
 
     /** @param gocache the build cache endpoints under {@code /gocache/}, or null for none */
-    public Routes(ModuleService modules, Metrics metrics, String index, Function<ProxyRequest.Sumdb, Artifact> sumdb,
-                  Duration zipRedirect, Readiness readiness, CatalogRoutes catalog, Consumer<ModuleVersion> served, DlMirror dl,
-                  BuildCaches gocache) {
+    public Routes(
+            ModuleService modules,
+            Metrics metrics,
+            String index,
+            Function<ProxyRequest.Sumdb, Artifact> sumdb,
+            Duration zipRedirect,
+            Readiness readiness,
+            CatalogRoutes catalog,
+            Consumer<ModuleVersion> served,
+            DlMirror dl,
+            BuildCaches gocache) {
         this.catalog = catalog;
         this.served = served;
         this.modules = modules;
@@ -70,8 +91,14 @@ public final class Routes implements Router {
         this.zipRedirect = zipRedirect;
         this.readiness = readiness;
         this.dl = dl;
-        this.gocache = gocache == null ? null : new GocacheRoutes(gocache.cache(), gocache.bundles(), gocache.admission(),
-                new GocacheRoutes.Settings(gocache.maxEntryBytes(), gocache.maxBundleBytes(), gocache.uploadDir()));
+        this.gocache = gocache == null
+                ? null
+                : new GocacheRoutes(
+                        gocache.cache(),
+                        gocache.bundles(),
+                        gocache.admission(),
+                        new GocacheRoutes.Settings(
+                                gocache.maxEntryBytes(), gocache.maxBundleBytes(), gocache.uploadDir()));
     }
 
     /**
@@ -79,9 +106,13 @@ public final class Routes implements Router {
      * edge's admission (the one the server's {@link HttpEdge} uses: it decides who may read and write them,
      * a PUT on its head), and the largest bodies accepted.
      */
-    public record BuildCaches(RemoteBuildCache cache, BundleStore bundles, Admission admission,
-                              long maxEntryBytes, long maxBundleBytes, Path uploadDir) {
-    }
+    public record BuildCaches(
+            RemoteBuildCache cache,
+            BundleStore bundles,
+            Admission admission,
+            long maxEntryBytes,
+            long maxBundleBytes,
+            Path uploadDir) {}
 
     @Override
     public Route route(Exchange ex) {
@@ -126,8 +157,9 @@ public final class Routes implements Router {
             case "/healthz" -> Route.now("health", Answer.Text.plain(HttpResponseStatus.OK, "ok\n"));
             case "/", "/index.html" -> Route.now("index", Answer.Text.plain(HttpResponseStatus.OK, index));
             case "/readyz" -> Route.blocking("health", readiness::check);
-            case "/metrics" -> Route.blocking("metrics", () -> new Answer.Text(HttpResponseStatus.OK, PROMETHEUS, metrics.scrape()))
-                    .requiring(Need.metrics());
+            case "/metrics" ->
+                Route.blocking("metrics", () -> new Answer.Text(HttpResponseStatus.OK, PROMETHEUS, metrics.scrape()))
+                        .requiring(Need.metrics());
             default -> {
                 if (dl != null && DlRequest.matches(path)) {
                     yield dlRoute(target, path);
@@ -137,7 +169,10 @@ public final class Routes implements Router {
                     pr = RequestParser.parse(target);
                 } catch (ProxyException e) {
                     // Client input: a 404 with the reason, nothing in the log above debug.
-                    log.debug("refused {}: {}", path.length() > 200 ? path.substring(0, 200) + "..." : path, e.getMessage());
+                    log.debug(
+                            "refused {}: {}",
+                            path.length() > 200 ? path.substring(0, 200) + "..." : path,
+                            e.getMessage());
                     yield Route.now("invalid", new Answer.Failure(e));
                 }
                 yield Route.blocking(pr.kind(), () -> answer(pr)).requiring(need(pr));
@@ -229,17 +264,18 @@ public final class Routes implements Router {
         String kind = r instanceof DlRequest.Listing ? "dl-listing" : "dl";
         // The same releases as the golang.org/toolchain modules: guarded as that module is.
         return Route.blocking(kind, () -> {
-            try {
-                return new Answer.Download(r, dl.serve(r));
-            } catch (ProxyException e) {
-                switch (e.kind()) {
-                    case INTERNAL -> log.error("internal error answering {}", r, e);
-                    case STORAGE_UNAVAILABLE -> log.warn("storage failure answering {}: {}", r, e.getMessage());
-                    default -> log.debug("{}: {}", r, e.getMessage());
-                }
-                return new Answer.Failure(e);
-            }
-        }).requiring(Need.read("golang.org/toolchain"));
+                    try {
+                        return new Answer.Download(r, dl.serve(r));
+                    } catch (ProxyException e) {
+                        switch (e.kind()) {
+                            case INTERNAL -> log.error("internal error answering {}", r, e);
+                            case STORAGE_UNAVAILABLE -> log.warn("storage failure answering {}: {}", r, e.getMessage());
+                            default -> log.debug("{}: {}", r, e.getMessage());
+                        }
+                        return new Answer.Failure(e);
+                    }
+                })
+                .requiring(Need.read("golang.org/toolchain"));
     }
 
     /** The query of a request target, without the fragment; null when there is none. */

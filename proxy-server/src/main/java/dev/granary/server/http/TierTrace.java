@@ -22,8 +22,7 @@ public final class TierTrace {
     private final Set<BlobKey> looked = new HashSet<>();
     private String tier = NONE;
 
-    private TierTrace() {
-    }
+    private TierTrace() {}
 
     /** Starts tracing the answer computed on this thread. */
     static TierTrace open() {

@@ -38,12 +38,16 @@ final class TlsDetector extends ByteToMessageDecoder {
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
-        deadline = ctx.executor().schedule(() -> {
-            if (ctx.channel().isActive() && !refused) {
-                edge.metrics().connectionTimeout("header");
-                ctx.close();
-            }
-        }, edge.settings().headerTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        deadline = ctx.executor()
+                .schedule(
+                        () -> {
+                            if (ctx.channel().isActive() && !refused) {
+                                edge.metrics().connectionTimeout("header");
+                                ctx.close();
+                            }
+                        },
+                        edge.settings().headerTimeout().toMillis(),
+                        TimeUnit.MILLISECONDS);
     }
 
     @Override
@@ -76,8 +80,13 @@ final class TlsDetector extends ByteToMessageDecoder {
         in.skipBytes(in.readableBytes());
         edge.metrics().tlsHandshakeFailed();
         ctx.pipeline().addAfter(ctx.name(), "encoder", new HttpResponseEncoder());
-        edge.writer().writeAlone(ctx.channel(), edge.policy().connectionRefusal(ResponsePolicy.Refusal.BAD_REQUEST,
-                        "this port speaks HTTPS: use https:// (GOPROXY=https://<host>:<port>)"))
+        edge.writer()
+                .writeAlone(
+                        ctx.channel(),
+                        edge.policy()
+                                .connectionRefusal(
+                                        ResponsePolicy.Refusal.BAD_REQUEST,
+                                        "this port speaks HTTPS: use https:// (GOPROXY=https://<host>:<port>)"))
                 .addListener(ChannelFutureListener.CLOSE);
     }
 }

@@ -70,13 +70,15 @@ final class Upload {
                 pending.addAndGet(-n);
             }
         };
-        CompletableFuture<Void> f = tail.thenRunAsync(() -> {
-            try {
-                append(buf);
-            } finally {
-                release.run();
-            }
-        }, blocking);
+        CompletableFuture<Void> f = tail.thenRunAsync(
+                () -> {
+                    try {
+                        append(buf);
+                    } finally {
+                        release.run();
+                    }
+                },
+                blocking);
         // If the executor refused the task (shutting down), the buffer is released here instead.
         f.whenComplete((v, e) -> release.run());
         tail = f.exceptionally(e -> null);
@@ -124,18 +126,20 @@ final class Upload {
     /** Deletes the temporary file once pending writes are done. Idempotent; any thread. */
     void discard() {
         discarded = true;
-        tail.whenCompleteAsync((v, e) -> {
-            try {
-                if (channel != null) {
-                    channel.close();
-                }
-                if (file != null) {
-                    Files.deleteIfExists(file);
-                }
-            } catch (IOException ex) {
-                log.warn("removing an upload's temporary file: {}", ex.toString());
-            }
-        }, blocking);
+        tail.whenCompleteAsync(
+                (v, e) -> {
+                    try {
+                        if (channel != null) {
+                            channel.close();
+                        }
+                        if (file != null) {
+                            Files.deleteIfExists(file);
+                        }
+                    } catch (IOException ex) {
+                        log.warn("removing an upload's temporary file: {}", ex.toString());
+                    }
+                },
+                blocking);
     }
 
     private void append(ByteBuf buf) {

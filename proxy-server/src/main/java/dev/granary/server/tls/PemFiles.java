@@ -40,16 +40,15 @@ final class PemFiles {
         }
     }
 
-    private PemFiles() {
-    }
+    private PemFiles() {}
 
     /** @throws IllegalArgumentException naming the file and what is wrong with it */
     static KeyMaterial read(Path certFile, Path keyFile) {
         List<X509Certificate> chain = certificates(certFile);
         PrivateKey key = privateKey(keyFile);
         if (!matches(key, chain.get(0).getPublicKey())) {
-            throw new IllegalArgumentException("tls.key " + keyFile + " is not the key of the certificate in " + certFile
-                    + " (" + chain.get(0).getSubjectX500Principal().getName() + ")");
+            throw new IllegalArgumentException("tls.key " + keyFile + " is not the key of the certificate in "
+                    + certFile + " (" + chain.get(0).getSubjectX500Principal().getName() + ")");
         }
         return new KeyMaterial(chain, key);
     }
@@ -63,7 +62,8 @@ final class PemFiles {
         } catch (IOException e) {
             throw new IllegalArgumentException("tls.cert " + file + ": cannot read it: " + e.getMessage(), e);
         } catch (CertificateException e) {
-            throw new IllegalArgumentException("tls.cert " + file + ": not a PEM certificate chain: " + e.getMessage(), e);
+            throw new IllegalArgumentException(
+                    "tls.cert " + file + ": not a PEM certificate chain: " + e.getMessage(), e);
         }
         if (out.isEmpty()) {
             throw new IllegalArgumentException("tls.cert " + file + ": holds no certificate");
@@ -73,7 +73,8 @@ final class PemFiles {
 
     private static PrivateKey privateKey(Path file) {
         Object pem;
-        try (Reader r = Files.newBufferedReader(file, StandardCharsets.US_ASCII); PEMParser parser = new PEMParser(r)) {
+        try (Reader r = Files.newBufferedReader(file, StandardCharsets.US_ASCII);
+                PEMParser parser = new PEMParser(r)) {
             pem = parser.readObject();
             while (pem != null && !isKey(pem)) {
                 // Skip what may come before the key, such as EC PARAMETERS.
@@ -81,26 +82,36 @@ final class PemFiles {
             }
         } catch (IOException | RuntimeException e) {
             // BouncyCastle's messages describe structure, never key bytes.
-            throw new IllegalArgumentException("tls.key " + file + ": not a PEM private key (" + e.getClass().getSimpleName() + ")", e);
+            throw new IllegalArgumentException(
+                    "tls.key " + file + ": not a PEM private key ("
+                            + e.getClass().getSimpleName() + ")",
+                    e);
         }
         if (pem == null) {
             throw new IllegalArgumentException("tls.key " + file + ": holds no private key");
         }
         if (pem instanceof PEMEncryptedKeyPair || pem instanceof PKCS8EncryptedPrivateKeyInfo) {
-            throw new IllegalArgumentException("tls.key " + file
-                    + ": the key is encrypted; give Granary an unencrypted key (openssl pkey -in enc.pem -out key.pem) in a file only it can read");
+            throw new IllegalArgumentException(
+                    "tls.key " + file
+                            + ": the key is encrypted; give Granary an unencrypted key (openssl pkey -in enc.pem -out key.pem) in a file only it can read");
         }
         try {
             JcaPEMKeyConverter converter = new JcaPEMKeyConverter();
             // A SEC1 key need not carry its public key: take the private part alone.
-            return converter.getPrivateKey(pem instanceof PEMKeyPair pair ? pair.getPrivateKeyInfo() : (PrivateKeyInfo) pem);
+            return converter.getPrivateKey(
+                    pem instanceof PEMKeyPair pair ? pair.getPrivateKeyInfo() : (PrivateKeyInfo) pem);
         } catch (IOException e) {
-            throw new IllegalArgumentException("tls.key " + file + ": unsupported private key (" + e.getClass().getSimpleName() + ")", e);
+            throw new IllegalArgumentException(
+                    "tls.key " + file + ": unsupported private key ("
+                            + e.getClass().getSimpleName() + ")",
+                    e);
         }
     }
 
     private static boolean isKey(Object pem) {
-        return pem instanceof PEMKeyPair || pem instanceof PrivateKeyInfo || pem instanceof PEMEncryptedKeyPair
+        return pem instanceof PEMKeyPair
+                || pem instanceof PrivateKeyInfo
+                || pem instanceof PEMEncryptedKeyPair
                 || pem instanceof PKCS8EncryptedPrivateKeyInfo;
     }
 

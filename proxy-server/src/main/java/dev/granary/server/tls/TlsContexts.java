@@ -31,8 +31,7 @@ public final class TlsContexts {
     private static final Logger log = LoggerFactory.getLogger(TlsContexts.class);
 
     /** The contexts built from one reading of the files. */
-    private record Loaded(SslContext both, SslContext http1, X509Certificate leaf) {
-    }
+    private record Loaded(SslContext both, SslContext http1, X509Certificate leaf) {}
 
     private final Path certFile;
     private final Path keyFile;
@@ -45,8 +44,12 @@ public final class TlsContexts {
         this.keyFile = keyFile;
         this.registry = registry;
         loaded.set(load());
-        Gauge.builder(Meters.TLS_CERTIFICATE_EXPIRY, () -> loaded.get().leaf().getNotAfter().toInstant().getEpochSecond())
-                .baseUnit("seconds").description("The served TLS certificate's notAfter, in seconds since the epoch").register(registry);
+        Gauge.builder(
+                        Meters.TLS_CERTIFICATE_EXPIRY,
+                        () -> loaded.get().leaf().getNotAfter().toInstant().getEpochSecond())
+                .baseUnit("seconds")
+                .description("The served TLS certificate's notAfter, in seconds since the epoch")
+                .register(registry);
     }
 
     /** For new connections: ALPN offers h2 and http/1.1. */
@@ -87,18 +90,24 @@ public final class TlsContexts {
 
     /** Subject, issuer and expiry, for the log. */
     public static String describe(X509Certificate c) {
-        return c.getSubjectX500Principal().getName() + ", issued by " + c.getIssuerX500Principal().getName()
-                + ", valid until " + c.getNotAfter().toInstant();
+        return c.getSubjectX500Principal().getName() + ", issued by "
+                + c.getIssuerX500Principal().getName() + ", valid until "
+                + c.getNotAfter().toInstant();
     }
 
     private Loaded load() {
         PemFiles.KeyMaterial m = PemFiles.read(certFile, keyFile);
         if (m.leaf().getNotAfter().toInstant().isBefore(Instant.now())) {
-            log.warn("the TLS certificate in {} expired on {}", certFile, m.leaf().getNotAfter().toInstant());
+            log.warn(
+                    "the TLS certificate in {} expired on {}",
+                    certFile,
+                    m.leaf().getNotAfter().toInstant());
         }
         try {
-            return new Loaded(build(m, ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1),
-                    build(m, ApplicationProtocolNames.HTTP_1_1), m.leaf());
+            return new Loaded(
+                    build(m, ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1),
+                    build(m, ApplicationProtocolNames.HTTP_1_1),
+                    m.leaf());
         } catch (SSLException e) {
             throw new IllegalArgumentException("TLS with " + certFile + ": " + e.getMessage(), e);
         }
@@ -109,9 +118,11 @@ public final class TlsContexts {
                 .sslProvider(SslProvider.JDK)
                 .protocols("TLSv1.3", "TLSv1.2")
                 .ciphers(Http2SecurityUtil.CIPHERS, SupportedCipherSuiteFilter.INSTANCE)
-                .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                .applicationProtocolConfig(new ApplicationProtocolConfig(
+                        ApplicationProtocolConfig.Protocol.ALPN,
                         ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, protocols))
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                        protocols))
                 .build();
     }
 }

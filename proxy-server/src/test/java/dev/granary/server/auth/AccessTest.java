@@ -18,12 +18,15 @@ class AccessTest {
     private static final String PROM = Tokens.generate();
     private static final String ADMIN = Tokens.generate();
 
-    private static final TokenTable TABLE = TokenTable.parse(Map.of("test", String.join("\n",
-            "reader " + Tokens.hash(READER) + " read",
-            "team-a " + Tokens.hash(TEAM) + " read:corp.example.com/team-a,github.com/acme/*   # comment",
-            "ci     " + Tokens.hash(CI) + " read:corp.example.com cache-write",
-            "prom   " + Tokens.hash(PROM) + " metrics",
-            "root   " + Tokens.hash(ADMIN) + " admin")));
+    private static final TokenTable TABLE = TokenTable.parse(Map.of(
+            "test",
+            String.join(
+                    "\n",
+                    "reader " + Tokens.hash(READER) + " read",
+                    "team-a " + Tokens.hash(TEAM) + " read:corp.example.com/team-a,github.com/acme/*   # comment",
+                    "ci     " + Tokens.hash(CI) + " read:corp.example.com cache-write",
+                    "prom   " + Tokens.hash(PROM) + " metrics",
+                    "root   " + Tokens.hash(ADMIN) + " admin")));
 
     private static String token(String who) {
         return switch (who) {
@@ -54,12 +57,20 @@ class AccessTest {
 
     /** "allowed", "missing", "invalid" or "forbidden". */
     private static String decide(Access access, String who, String how, String what) {
-        String auth = who.equals("-") ? null : switch (how) {
-            case "basic" -> "Basic " + Base64.getEncoder().encodeToString(("anyone:" + token(who)).getBytes(StandardCharsets.UTF_8));
-            case "login" -> "Basic " + Base64.getEncoder().encodeToString((token(who) + ":").getBytes(StandardCharsets.UTF_8));
-            case "bearer" -> "Bearer " + token(who);
-            default -> throw new IllegalArgumentException(how);
-        };
+        String auth = who.equals("-")
+                ? null
+                : switch (how) {
+                    case "basic" ->
+                        "Basic "
+                                + Base64.getEncoder()
+                                        .encodeToString(("anyone:" + token(who)).getBytes(StandardCharsets.UTF_8));
+                    case "login" ->
+                        "Basic "
+                                + Base64.getEncoder()
+                                        .encodeToString((token(who) + ":").getBytes(StandardCharsets.UTF_8));
+                    case "bearer" -> "Bearer " + token(who);
+                    default -> throw new IllegalArgumentException(how);
+                };
         return switch (access.check(auth, need(what))) {
             case Decision.Allowed a -> "allowed";
             case Decision.Unauthenticated u -> u.reason();
@@ -118,7 +129,8 @@ class AccessTest {
             -      | metrics              | allowed
             """)
     void starGuardsEveryModuleAndTheChecksumDatabaseProxy(String who, String what, String expected) {
-        assertThat(decide(new Access(() -> TABLE, "*", false), who, "bearer", what)).isEqualTo(expected);
+        assertThat(decide(new Access(() -> TABLE, "*", false), who, "bearer", what))
+                .isEqualTo(expected);
     }
 
     @Test
@@ -132,7 +144,9 @@ class AccessTest {
     @Test
     void whatNeedsATokenWhoeverAsks() {
         Access guarded = new Access(() -> TABLE, "corp.example.com", true);
-        assertThat(guarded.needsToken(Need.cacheRead())).as("auth.required set, whatever its patterns").isTrue();
+        assertThat(guarded.needsToken(Need.cacheRead()))
+                .as("auth.required set, whatever its patterns")
+                .isTrue();
         assertThat(guarded.needsToken(Need.cacheWrite())).isTrue();
         assertThat(guarded.needsToken(Need.read("corp.example.com/x"))).isTrue();
         assertThat(guarded.needsToken(Need.read("rsc.io/quote"))).isFalse();
@@ -143,12 +157,17 @@ class AccessTest {
         assertThat(tokensOnly.needsToken(Need.cacheRead())).isFalse();
         assertThat(tokensOnly.needsToken(Need.cacheWrite())).isTrue();
         assertThat(tokensOnly.needsToken(Need.metrics())).isFalse();
-        assertThat(Access.open().needsToken(Need.cacheWrite())).as("no tokens: no write can be made").isTrue();
-        assertThat(Access.open().check("Bearer whatever", Need.cacheWrite())).isInstanceOf(Decision.Unauthenticated.class);
+        assertThat(Access.open().needsToken(Need.cacheWrite()))
+                .as("no tokens: no write can be made")
+                .isTrue();
+        assertThat(Access.open().check("Bearer whatever", Need.cacheWrite()))
+                .isInstanceOf(Decision.Unauthenticated.class);
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"Bearer", "Bearer ", "Basic !!!", "Basic " + "bm9jb2xvbg==", "Basic Og==", "Digest abc", "token"})
+    @ValueSource(
+            strings = {"Bearer", "Bearer ", "Basic !!!", "Basic " + "bm9jb2xvbg==", "Basic Og==", "Digest abc", "token"
+            })
     void malformedCredentialsAreInvalidNotAnError(String header) {
         Access access = new Access(() -> TABLE, "corp.example.com", false);
         Decision d = access.check(header, Need.read("corp.example.com/x"));
@@ -159,10 +178,13 @@ class AccessTest {
     @Test
     void refusalsNameTheTokenAndWhatItLacksButNeverASecret() {
         Access access = new Access(() -> TABLE, "corp.example.com", true);
-        Decision.Forbidden f = (Decision.Forbidden) access.check("Bearer " + TEAM, Need.read("corp.example.com/team-b/svc"));
-        assertThat(f.detail()).isEqualTo("token 'team-a' may not read corp.example.com/team-b/svc"
-                + " (it may read corp.example.com/team-a,github.com/acme/*)");
-        Decision.Unauthenticated bad = (Decision.Unauthenticated) access.check("Bearer " + TEAM + "x", Need.read("corp.example.com/a"));
+        Decision.Forbidden f =
+                (Decision.Forbidden) access.check("Bearer " + TEAM, Need.read("corp.example.com/team-b/svc"));
+        assertThat(f.detail())
+                .isEqualTo("token 'team-a' may not read corp.example.com/team-b/svc"
+                        + " (it may read corp.example.com/team-a,github.com/acme/*)");
+        Decision.Unauthenticated bad =
+                (Decision.Unauthenticated) access.check("Bearer " + TEAM + "x", Need.read("corp.example.com/a"));
         assertThat(bad.detail()).doesNotContain(TEAM).doesNotContain(Tokens.hash(TEAM));
         Decision.Unauthenticated none = (Decision.Unauthenticated) access.check(null, Need.read("corp.example.com/a"));
         assertThat(none.detail()).startsWith("authentication required: corp.example.com/a needs a token");
@@ -173,7 +195,8 @@ class AccessTest {
         String t = Tokens.generate();
         assertThat(t).startsWith("granary_").hasSize("granary_".length() + 43).isNotEqualTo(Tokens.generate());
         // sha256 of "granary_test", as sha256sum prints it.
-        assertThat(Tokens.hash("granary_test")).isEqualTo("sha256:a7112456adc861dceee2aa72acadc9cb45b339be75f5bc800a53a3adc576e3ad");
+        assertThat(Tokens.hash("granary_test"))
+                .isEqualTo("sha256:a7112456adc861dceee2aa72acadc9cb45b339be75f5bc800a53a3adc576e3ad");
     }
 
     @ParameterizedTest
@@ -188,7 +211,9 @@ class AccessTest {
             """)
     void badTokenLinesAreRefusedWithWhereAndWhy(String line, String message) {
         assertThatThrownBy(() -> TokenTable.parse(Map.of("tokens.txt", "# header\n" + line)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("tokens.txt entry 2").hasMessageContaining(message);
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageStartingWith("tokens.txt entry 2")
+                .hasMessageContaining(message);
     }
 
     @Test
@@ -196,7 +221,8 @@ class AccessTest {
         String h = Tokens.hash("granary_x");
         assertThatThrownBy(() -> TokenTable.parse(Map.of("f", "a " + h + " read\nb " + h + " read")))
                 .hasMessageContaining("the same token is listed twice");
-        assertThatThrownBy(() -> TokenTable.parse(Map.of("f", "a " + h + " read;a " + Tokens.hash("granary_y") + " read")))
+        assertThatThrownBy(
+                        () -> TokenTable.parse(Map.of("f", "a " + h + " read;a " + Tokens.hash("granary_y") + " read")))
                 .hasMessageContaining("token name 'a' is used twice");
     }
 }

@@ -21,6 +21,7 @@ class ConfigOptionsTest {
     static final class Probe implements Callable<Integer>, ConfigOptions.Configured {
         @Spec
         CommandSpec spec;
+
         GranaryConfig loaded;
 
         @Override
@@ -68,9 +69,27 @@ class ConfigOptionsTest {
 
     @Test
     void theFlagsOutsideToolsUseKeepTheirNames() {
-        GranaryConfig c = run("--listen", "127.0.0.1:9", "--storage", "/s", "--upstream", "off", "--sumdb", "off",
-                "--nosumdb", "corp.example", "--s3-endpoint", "http://127.0.0.1:1", "--s3-bucket", "b", "--s3-prefix", "p",
-                "--s3-region", "eu-west-1", "--s3-path-style").loaded;
+        GranaryConfig c = run(
+                        "--listen",
+                        "127.0.0.1:9",
+                        "--storage",
+                        "/s",
+                        "--upstream",
+                        "off",
+                        "--sumdb",
+                        "off",
+                        "--nosumdb",
+                        "corp.example",
+                        "--s3-endpoint",
+                        "http://127.0.0.1:1",
+                        "--s3-bucket",
+                        "b",
+                        "--s3-prefix",
+                        "p",
+                        "--s3-region",
+                        "eu-west-1",
+                        "--s3-path-style")
+                .loaded;
         assertThat(c.port()).isEqualTo(9);
         assertThat(c.get(ConfigKey.STORAGE)).isEqualTo("/s");
         assertThat(c.get(ConfigKey.UPSTREAM)).isEqualTo("off");

@@ -38,10 +38,10 @@ import picocli.CommandLine;
 class MaintenanceCommandsTest {
     @TempDir
     Path tmp;
+
     private final HttpClient http = HttpClient.newHttpClient();
 
-    record Run(int code, String out, String err) {
-    }
+    record Run(int code, String out, String err) {}
 
     private Run granary(String... args) {
         StringWriter out = new StringWriter();
@@ -54,12 +54,15 @@ class MaintenanceCommandsTest {
     }
 
     private String[] args(Path storage, String command, String... more) {
-        return Stream.concat(Stream.of(command, "--storage", storage.toString(), "--upstream", "off", "--sumdb", "off"), Stream.of(more))
+        return Stream.concat(
+                        Stream.of(command, "--storage", storage.toString(), "--upstream", "off", "--sumdb", "off"),
+                        Stream.of(more))
                 .toArray(String[]::new);
     }
 
     private int status(String url) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+        return http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.discarding())
+                .statusCode();
     }
 
     @Test
@@ -78,12 +81,15 @@ class MaintenanceCommandsTest {
             flags.put(ConfigKey.GOCACHE_CLIENT_MODULE, "false");
             // .info files fit the memory tier, zips do not: as with real modules.
             flags.put(ConfigKey.HOT_MAX_ITEM_BYTES, "128B");
-            try (GranaryServer server = new GranaryServer(GranaryConfig.load(flags, Map.of(), Optional.empty()), Map.of())) {
+            try (GranaryServer server =
+                    new GranaryServer(GranaryConfig.load(flags, Map.of(), Optional.empty()), Map.of())) {
                 InetSocketAddress addr = server.start();
                 String base = "http://127.0.0.1:" + addr.getPort();
                 for (String m : List.of("old", "new")) {
-                    assertThat(status(base + "/example.com/" + m + "/@v/v1.0.0.zip")).isEqualTo(200);
-                    assertThat(status(base + "/example.com/" + m + "/@v/v1.0.0.info")).isEqualTo(200);
+                    assertThat(status(base + "/example.com/" + m + "/@v/v1.0.0.zip"))
+                            .isEqualTo(200);
+                    assertThat(status(base + "/example.com/" + m + "/@v/v1.0.0.info"))
+                            .isEqualTo(200);
                 }
                 Path oldInfo = storage.resolve("example.com/old/@v/v1.0.0.info");
                 Files.setLastModifiedTime(oldInfo, FileTime.from(Instant.now().minus(Duration.ofDays(100))));
@@ -91,7 +97,9 @@ class MaintenanceCommandsTest {
                 assertThat(granary(args(storage, "gc")).err()).contains("gc.max-age is 0");
                 Run dry = granary(args(storage, "gc", "--gc-max-age", "30d", "--dry-run"));
                 assertThat(dry.code()).as(dry.err()).isZero();
-                assertThat(dry.out()).contains("would remove example.com/old@v1.0.0").doesNotContain("example.com/new")
+                assertThat(dry.out())
+                        .contains("would remove example.com/old@v1.0.0")
+                        .doesNotContain("example.com/new")
                         .contains("dry run: 1 of 2 versions would be removed");
                 assertThat(oldInfo).exists();
 
@@ -102,7 +110,8 @@ class MaintenanceCommandsTest {
                 assertThat(storage.resolve("example.com/old/@v/v1.0.0.zip")).doesNotExist();
                 assertThat(storage.resolve("example.com/new/@v/v1.0.0.zip")).exists();
 
-                // The server's memory tier still holds the old .info: it notices the zip is gone and fetches the version again.
+                // The server's memory tier still holds the old .info: it notices the zip is gone and fetches the
+                // version again.
                 upstream.resetHits();
                 assertThat(status(base + "/example.com/old/@v/v1.0.0.zip")).isEqualTo(200);
                 assertThat(upstream.hits("example.com/old/@v/v1.0.0.zip")).isEqualTo(1);
@@ -123,8 +132,10 @@ class MaintenanceCommandsTest {
             flags.put(ConfigKey.UPSTREAM, upstream.uri().toString());
             flags.put(ConfigKey.SUMDB, "off");
             flags.put(ConfigKey.GOCACHE_CLIENT_MODULE, "false");
-            try (GranaryServer server = new GranaryServer(GranaryConfig.load(flags, Map.of(), Optional.empty()), Map.of())) {
-                assertThat(status("http://127.0.0.1:" + server.start().getPort() + "/example.com/lib/@v/v1.2.3.zip")).isEqualTo(200);
+            try (GranaryServer server =
+                    new GranaryServer(GranaryConfig.load(flags, Map.of(), Optional.empty()), Map.of())) {
+                assertThat(status("http://127.0.0.1:" + server.start().getPort() + "/example.com/lib/@v/v1.2.3.zip"))
+                        .isEqualTo(200);
             }
         }
         Run clean = granary(args(storage, "fsck"));
@@ -145,7 +156,9 @@ class MaintenanceCommandsTest {
         }
         Run found = granary(args(storage, "fsck"));
         assertThat(found.code()).isEqualTo(1);
-        assertThat(found.out()).contains("CORRUPT  version    example.com/lib@v1.2.3:").contains(": 1 corrupt");
+        assertThat(found.out())
+                .contains("CORRUPT  version    example.com/lib@v1.2.3:")
+                .contains(": 1 corrupt");
         assertThat(zip).exists();
 
         Run repaired = granary(args(storage, "fsck", "--repair"));
@@ -154,7 +167,8 @@ class MaintenanceCommandsTest {
         assertThat(zip).doesNotExist();
         assertThat(storage.resolve("example.com/lib/@v/v1.2.3.info")).doesNotExist();
         try (Stream<Path> q = Files.walk(storage.resolve("quarantine"))) {
-            assertThat(q.filter(p -> p.toString().endsWith("example.com/lib/@v/v1.2.3.zip"))).hasSize(1);
+            assertThat(q.filter(p -> p.toString().endsWith("example.com/lib/@v/v1.2.3.zip")))
+                    .hasSize(1);
         }
         assertThat(granary(args(storage, "fsck")).code()).isZero();
     }

@@ -22,8 +22,7 @@ class TokenCommandsTest {
     @TempDir
     Path tmp;
 
-    private record Run(int exit, String out, String err) {
-    }
+    private record Run(int exit, String out, String err) {}
 
     private static Run run(String... args) {
         StringWriter out = new StringWriter();
@@ -39,15 +38,18 @@ class TokenCommandsTest {
     void newAppendsTheHashedLineAndPrintsTheTokenOnce() throws Exception {
         Path file = tmp.resolve("tokens");
         Files.writeString(file, "# client tokens");
-        Run r = run("token", "new", "--name", "ci", "--append", file.toString(), "read:corp.example.com", "cache-write");
+        Run r = run(
+                "token", "new", "--name", "ci", "--append", file.toString(), "read:corp.example.com", "cache-write");
         assertThat(r.exit()).as(r.err()).isZero();
         String token = r.out().strip();
         assertThat(token).startsWith(Tokens.PREFIX).hasSize(Tokens.PREFIX.length() + 43);
         String content = Files.readString(file);
-        assertThat(content).isEqualTo("# client tokens\nci " + Tokens.hash(token) + " read:corp.example.com cache-write\n")
+        assertThat(content)
+                .isEqualTo("# client tokens\nci " + Tokens.hash(token) + " read:corp.example.com cache-write\n")
                 .doesNotContain(token);
         TokenTable table = TokenTable.parse(Map.of("file", content));
-        assertThat(table.lookup(token)).hasValueSatisfying(c -> assertThat(c.name()).isEqualTo("ci"));
+        assertThat(table.lookup(token))
+                .hasValueSatisfying(c -> assertThat(c.name()).isEqualTo("ci"));
 
         Run again = run("token", "new", "--name", "ci", "--append", file.toString(), "read");
         assertThat(again.exit()).isEqualTo(2);
@@ -59,7 +61,9 @@ class TokenCommandsTest {
     void withoutAFileTheLineGoesToStderrAndBadRightsAreRefused() {
         Run r = run("token", "new", "--name", "prometheus", "metrics");
         assertThat(r.exit()).isZero();
-        assertThat(r.err()).contains("add this line to auth.tokens-file:\nprometheus " + Tokens.hash(r.out().strip()) + " metrics");
+        assertThat(r.err())
+                .contains("add this line to auth.tokens-file:\nprometheus "
+                        + Tokens.hash(r.out().strip()) + " metrics");
         Run bad = run("token", "new", "--name", "x", "write");
         assertThat(bad.exit()).isEqualTo(2);
         assertThat(bad.err()).contains("unknown right 'write'");
@@ -73,7 +77,8 @@ class TokenCommandsTest {
             System.setIn(new ByteArrayInputStream("granary_test\n".getBytes(StandardCharsets.UTF_8)));
             Run r = run("token", "hash");
             assertThat(r.exit()).isZero();
-            assertThat(r.out().strip()).isEqualTo("sha256:a7112456adc861dceee2aa72acadc9cb45b339be75f5bc800a53a3adc576e3ad");
+            assertThat(r.out().strip())
+                    .isEqualTo("sha256:a7112456adc861dceee2aa72acadc9cb45b339be75f5bc800a53a3adc576e3ad");
         } finally {
             System.setIn(stdin);
         }

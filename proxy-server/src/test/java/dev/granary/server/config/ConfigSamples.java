@@ -4,8 +4,7 @@ import java.util.Locale;
 
 /** A valid, non-default value for every configuration key: what tests set to see a key arrive. */
 public final class ConfigSamples {
-    private ConfigSamples() {
-    }
+    private ConfigSamples() {}
 
     public static String of(ConfigKey k) {
         switch (k) {
@@ -21,8 +20,7 @@ public final class ConfigSamples {
             case DL_KEY_FINGERPRINT -> {
                 return "0123456789ABCDEF0123456789ABCDEF01234567";
             }
-            default -> {
-            }
+            default -> {}
         }
         return switch (k.type()) {
             case ADDRESS -> "127.0.0.1:1234";

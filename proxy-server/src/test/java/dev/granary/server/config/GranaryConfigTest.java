@@ -25,7 +25,8 @@ class GranaryConfigTest {
         assertThat(c.port()).isEqualTo(3000);
         assertThat(c.get(ConfigKey.UPSTREAM)).isEqualTo("https://proxy.golang.org");
         assertThat(c.storage(Map.of("HOME", "/home/u"))).isEqualTo(Path.of("/home/u/.cache/granary"));
-        assertThat(c.storage(Map.of("HOME", "/home/u", "XDG_CACHE_HOME", "/xdg"))).isEqualTo(Path.of("/xdg/granary"));
+        assertThat(c.storage(Map.of("HOME", "/home/u", "XDG_CACHE_HOME", "/xdg")))
+                .isEqualTo(Path.of("/xdg/granary"));
         assertThat(c.bytes(ConfigKey.HOT_MAX_BYTES)).isEqualTo(256L << 20);
     }
 
@@ -39,8 +40,10 @@ class GranaryConfigTest {
                 hot:
                   max-bytes: 64MiB
                 """);
-        GranaryConfig c = GranaryConfig.load(Map.of(ConfigKey.LISTEN, "127.0.0.1:5000"),
-                Map.of("GRANARY_LISTEN", "127.0.0.1:6000", "GRANARY_UPSTREAM", "https://env.example"), Optional.of(yaml));
+        GranaryConfig c = GranaryConfig.load(
+                Map.of(ConfigKey.LISTEN, "127.0.0.1:5000"),
+                Map.of("GRANARY_LISTEN", "127.0.0.1:6000", "GRANARY_UPSTREAM", "https://env.example"),
+                Optional.of(yaml));
         assertThat(c.port()).isEqualTo(5000);
         assertThat(c.source(ConfigKey.LISTEN)).isEqualTo("flag");
         assertThat(c.get(ConfigKey.UPSTREAM)).isEqualTo("https://env.example");
@@ -59,30 +62,38 @@ class GranaryConfigTest {
         assertThat(ConfigKey.HOT_MAX_ITEM_BYTES.env()).isEqualTo("GRANARY_HOT_MAX_ITEM_BYTES");
     }
 
-
     @Test
     void unknownFileKeysAndBadValuesAreClearErrors() throws Exception {
         Path yaml = tmp.resolve("bad.yaml");
         Files.writeString(yaml, "hot:\n  max-byte: 1\n");
         assertThatThrownBy(() -> GranaryConfig.load(Map.of(), Map.of(), Optional.of(yaml)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unknown key 'hot.max-byte'");
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("unknown key 'hot.max-byte'");
         assertThatThrownBy(() -> GranaryConfig.load(Map.of(ConfigKey.LISTEN, "nope"), Map.of(), Optional.empty()))
                 .hasMessageContaining("HOST:PORT");
-        assertThatThrownBy(() -> GranaryConfig.load(Map.of(ConfigKey.HOT_MAX_BYTES, "lots"), Map.of(), Optional.empty()))
+        assertThatThrownBy(
+                        () -> GranaryConfig.load(Map.of(ConfigKey.HOT_MAX_BYTES, "lots"), Map.of(), Optional.empty()))
                 .hasMessageContaining("hot.max-bytes");
-        assertThatThrownBy(() -> GranaryConfig.load(Map.of(ConfigKey.CACHE_LIST_TTL, "soon"), Map.of(), Optional.empty()))
+        assertThatThrownBy(
+                        () -> GranaryConfig.load(Map.of(ConfigKey.CACHE_LIST_TTL, "soon"), Map.of(), Optional.empty()))
                 .hasMessageContaining("cache.list-ttl");
         assertThatThrownBy(() -> GranaryConfig.load(Map.of(ConfigKey.S3_REDIRECT, "maybe"), Map.of(), Optional.empty()))
                 .hasMessageContaining("s3.redirect");
-        assertThatThrownBy(() -> GranaryConfig.load(Map.of(ConfigKey.FETCH_REDIRECTS, "sometimes"), Map.of(), Optional.empty()))
-                .hasMessageContaining("fetch.redirects").hasMessageContaining("same-host, any or none");
-        assertThatThrownBy(() -> GranaryConfig.load(Map.of(ConfigKey.FETCH_IDLE_TIMEOUT, "a while"), Map.of(), Optional.empty()))
+        assertThatThrownBy(() ->
+                        GranaryConfig.load(Map.of(ConfigKey.FETCH_REDIRECTS, "sometimes"), Map.of(), Optional.empty()))
+                .hasMessageContaining("fetch.redirects")
+                .hasMessageContaining("same-host, any or none");
+        assertThatThrownBy(() ->
+                        GranaryConfig.load(Map.of(ConfigKey.FETCH_IDLE_TIMEOUT, "a while"), Map.of(), Optional.empty()))
                 .hasMessageContaining("fetch.idle-timeout");
-        assertThatThrownBy(() -> GranaryConfig.load(Map.of(ConfigKey.HTTP_HEADER_TIMEOUT, "0s"), Map.of(), Optional.empty()))
+        assertThatThrownBy(() ->
+                        GranaryConfig.load(Map.of(ConfigKey.HTTP_HEADER_TIMEOUT, "0s"), Map.of(), Optional.empty()))
                 .hasMessageContaining("http.header-timeout");
-        assertThatThrownBy(() -> GranaryConfig.load(Map.of(ConfigKey.HTTP_MAX_CONNECTIONS, "0"), Map.of(), Optional.empty()))
+        assertThatThrownBy(() ->
+                        GranaryConfig.load(Map.of(ConfigKey.HTTP_MAX_CONNECTIONS, "0"), Map.of(), Optional.empty()))
                 .hasMessageContaining("http.max-connections");
-        assertThatThrownBy(() -> GranaryConfig.load(Map.of(ConfigKey.READINESS_MIN_FREE, "120%"), Map.of(), Optional.empty()))
+        assertThatThrownBy(() ->
+                        GranaryConfig.load(Map.of(ConfigKey.READINESS_MIN_FREE, "120%"), Map.of(), Optional.empty()))
                 .hasMessageContaining("readiness.min-free");
     }
 
@@ -94,33 +105,59 @@ class GranaryConfigTest {
         assertThat(d.dlTrust().keyUrl()).hasToString("https://dl.google.com/linux/linux_signing_key.pub");
         assertThat(d.dlTrust().pins()).containsExactly("EB4C1BFD4F042F6DDDCCEC917721F63BD38B4796");
 
-        GranaryConfig off = GranaryConfig.load(Map.of(ConfigKey.DL_UPSTREAM, "off", ConfigKey.DL_KEYRING, "/etc/keys.asc",
-                ConfigKey.DL_KEY_FINGERPRINT, "none"), Map.of(), Optional.empty());
+        GranaryConfig off = GranaryConfig.load(
+                Map.of(
+                        ConfigKey.DL_UPSTREAM,
+                        "off",
+                        ConfigKey.DL_KEYRING,
+                        "/etc/keys.asc",
+                        ConfigKey.DL_KEY_FINGERPRINT,
+                        "none"),
+                Map.of(),
+                Optional.empty());
         assertThat(off.dlUpstream()).isEmpty();
         assertThat(off.dlTrust().keyringFile()).hasToString("/etc/keys.asc");
         assertThat(off.dlTrust().pins()).isEmpty();
 
-        GranaryConfig spaced = GranaryConfig.load(Map.of(ConfigKey.DL_UPSTREAM, "https://mirror.example/go",
-                ConfigKey.DL_KEY_FINGERPRINT, "EB4C 1BFD 4F04 2F6D DDCC  EC91 7721 F63B D38B 4796, 0123456789abcdef0123456789abcdef01234567"),
-                Map.of(), Optional.empty());
+        GranaryConfig spaced = GranaryConfig.load(
+                Map.of(
+                        ConfigKey.DL_UPSTREAM,
+                        "https://mirror.example/go",
+                        ConfigKey.DL_KEY_FINGERPRINT,
+                        "EB4C 1BFD 4F04 2F6D DDCC  EC91 7721 F63B D38B 4796, 0123456789abcdef0123456789abcdef01234567"),
+                Map.of(),
+                Optional.empty());
         assertThat(spaced.dlUpstream()).contains(URI.create("https://mirror.example/go/"));
-        assertThat(spaced.dlTrust().pins()).containsExactly("EB4C1BFD4F042F6DDDCCEC917721F63BD38B4796",
-                "0123456789ABCDEF0123456789ABCDEF01234567");
+        assertThat(spaced.dlTrust().pins())
+                .containsExactly(
+                        "EB4C1BFD4F042F6DDDCCEC917721F63BD38B4796", "0123456789ABCDEF0123456789ABCDEF01234567");
     }
 
     @Test
     void badReleaseArchiveSettingsAreClearErrorsThatNeverEchoAUrl() {
-        assertThatThrownBy(() -> GranaryConfig.load(Map.of(ConfigKey.DL_UPSTREAM, "ftp://user:hunter2@mirror"), Map.of(), Optional.empty()))
-                .hasMessageContaining("dl.upstream").hasMessageNotContaining("hunter2");
-        assertThatThrownBy(() -> GranaryConfig.load(Map.of(ConfigKey.DL_KEY_FINGERPRINT, "D38B4796"), Map.of(), Optional.empty()))
-                .hasMessageContaining("dl.key-fingerprint").hasMessageContaining("40 or 64 hex digits");
+        assertThatThrownBy(() -> GranaryConfig.load(
+                        Map.of(ConfigKey.DL_UPSTREAM, "ftp://user:hunter2@mirror"), Map.of(), Optional.empty()))
+                .hasMessageContaining("dl.upstream")
+                .hasMessageNotContaining("hunter2");
+        assertThatThrownBy(() -> GranaryConfig.load(
+                        Map.of(ConfigKey.DL_KEY_FINGERPRINT, "D38B4796"), Map.of(), Optional.empty()))
+                .hasMessageContaining("dl.key-fingerprint")
+                .hasMessageContaining("40 or 64 hex digits");
         // A key fetched over the network must be pinned.
-        assertThatThrownBy(() -> GranaryConfig.load(Map.of(ConfigKey.DL_KEY_FINGERPRINT, "none"), Map.of(), Optional.empty()))
-                .hasMessageContaining("pinned").hasMessageContaining("dl.keyring");
+        assertThatThrownBy(() ->
+                        GranaryConfig.load(Map.of(ConfigKey.DL_KEY_FINGERPRINT, "none"), Map.of(), Optional.empty()))
+                .hasMessageContaining("pinned")
+                .hasMessageContaining("dl.keyring");
     }
 
     @ParameterizedTest
-    @CsvSource({"1GiB,1000000000000,1073741824", "5%,1000000000000,50000000000", "0%,1000,0", "100%,1000,1000", "0.5%,1000,5"})
+    @CsvSource({
+        "1GiB,1000000000000,1073741824",
+        "5%,1000000000000,50000000000",
+        "0%,1000,0",
+        "100%,1000,1000",
+        "0.5%,1000,5"
+    })
     void minFreeIsASizeOrAShareOfTheFileSystem(String text, long total, long need) {
         GranaryConfig c = GranaryConfig.load(Map.of(ConfigKey.READINESS_MIN_FREE, text), Map.of(), Optional.empty());
         assertThat(c.sizeOrPercent(ConfigKey.READINESS_MIN_FREE).of(total)).isEqualTo(need);
@@ -144,7 +181,11 @@ class GranaryConfigTest {
         assertThat(example).exists();
         Map<ConfigKey, String> keys = GranaryConfig.readYaml(example);
         String text = Files.readString(example);
-        assertThat(Arrays.stream(ConfigKey.values()).filter(k -> !text.contains(k.env())).toList()).as("keys without their env var documented").isEmpty();
+        assertThat(Arrays.stream(ConfigKey.values())
+                        .filter(k -> !text.contains(k.env()))
+                        .toList())
+                .as("keys without their env var documented")
+                .isEmpty();
         GranaryConfig c = GranaryConfig.load(Map.of(), Map.of(), Optional.of(example));
         assertThat(c.port()).isEqualTo(3000);
         assertThat(keys).isNotEmpty();

@@ -2,11 +2,11 @@ package dev.granary.server.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
 import dev.granary.core.protocol.Artifact;
 import dev.granary.core.protocol.ProxyRequest;
 import dev.granary.core.protocol.RequestParser;
-import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.spi.ILoggingEvent;
 import dev.granary.server.LogCapture;
 import dev.granary.server.Metrics;
 import dev.granary.storage.Blob;
@@ -60,19 +60,25 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class ExchangeLifecycleTest {
     /** How the blob behind an answer is held: the three ways the writer sends a body. */
-    enum Kind { HEAP, FILE, STREAM }
+    enum Kind {
+        HEAP,
+        FILE,
+        STREAM
+    }
 
     private static final ProxyRequest ZIP = RequestParser.parse("/example.com/m/@v/v1.0.0.zip");
     private static final ProxyRequest LIST = RequestParser.parse("/example.com/m/@v/list");
 
     @TempDir
     Path tmp;
+
     private byte[] content;
     private DiskBlobStore disk;
     private Metrics metrics;
     private HttpEdge edge;
     /** Blocking work waits here until the test runs it: answers complete when the test says so. */
     private final ArrayDeque<Runnable> deferred = new ArrayDeque<>();
+
     private boolean runInline = true;
     private final AtomicInteger blobsOpen = new AtomicInteger();
     private final List<ByteBuf> sent = new ArrayList<>();
@@ -91,8 +97,12 @@ class ExchangeLifecycleTest {
                 deferred.add(r);
             }
         };
-        edge = new HttpEdge(new HttpEdge.Settings(Duration.ofSeconds(20), Duration.ofMinutes(2), 100, 0),
-                this::route, blocking, metrics, new ResponsePolicy(Redaction.none()));
+        edge = new HttpEdge(
+                new HttpEdge.Settings(Duration.ofSeconds(20), Duration.ofMinutes(2), 100, 0),
+                this::route,
+                blocking,
+                metrics,
+                new ResponsePolicy(Redaction.none()));
     }
 
     /**
@@ -110,7 +120,10 @@ class ExchangeLifecycleTest {
                     Unpooled.copiedBuffer(new byte[16]).release();
                 }
             }
-            assertThat(logs.atLeast(Level.WARN).stream().map(ILoggingEvent::getFormattedMessage).filter(m -> m.contains("LEAK")).toList())
+            assertThat(logs.atLeast(Level.WARN).stream()
+                            .map(ILoggingEvent::getFormattedMessage)
+                            .filter(m -> m.contains("LEAK"))
+                            .toList())
                     .isEmpty();
         }
     }
@@ -129,7 +142,10 @@ class ExchangeLifecycleTest {
     private Router.Route route(String target) {
         return switch (target) {
             case "/healthz" -> Router.Route.now("health", Answer.Text.plain(HttpResponseStatus.OK, "ok\n"));
-            case "/list" -> Router.Route.blocking("list", () -> new Answer.Content(LIST, Artifact.mutable("v1.0.0\n".getBytes(StandardCharsets.UTF_8))));
+            case "/list" ->
+                Router.Route.blocking(
+                        "list",
+                        () -> new Answer.Content(LIST, Artifact.mutable("v1.0.0\n".getBytes(StandardCharsets.UTF_8))));
             default -> {
                 Kind kind = Kind.valueOf(target.substring(1).toUpperCase(Locale.ROOT));
                 yield Router.Route.blocking("zip", () -> new Answer.Content(ZIP, artifact(kind)));
@@ -147,17 +163,18 @@ class ExchangeLifecycleTest {
                     throw new IllegalStateException(e);
                 }
             }
-            case STREAM -> new Blob() {
-                @Override
-                public long size() {
-                    return content.length;
-                }
+            case STREAM ->
+                new Blob() {
+                    @Override
+                    public long size() {
+                        return content.length;
+                    }
 
-                @Override
-                public InputStream openStream() {
-                    return new ByteArrayInputStream(content);
-                }
-            };
+                    @Override
+                    public InputStream openStream() {
+                        return new ByteArrayInputStream(content);
+                    }
+                };
         };
         blobsOpen.incrementAndGet();
         Blob counted = new Blob() {
@@ -201,7 +218,8 @@ class ExchangeLifecycleTest {
     }
 
     private EmbeddedChannel channel() {
-        EmbeddedChannel ch = new EmbeddedChannel(edge.initializer(new DefaultChannelGroup(GlobalEventExecutor.INSTANCE)));
+        EmbeddedChannel ch =
+                new EmbeddedChannel(edge.initializer(new DefaultChannelGroup(GlobalEventExecutor.INSTANCE)));
         // Like a socket, take a file region's bytes when it is written (its file closes once the write is done).
         ch.pipeline().addFirst(new ChannelOutboundHandlerAdapter() {
             @Override
@@ -281,10 +299,14 @@ class ExchangeLifecycleTest {
             Map<String, String> headers = new LinkedHashMap<>();
             for (int i = 1; i < lines.length; i++) {
                 int c = lines[i].indexOf(':');
-                headers.put(lines[i].substring(0, c).toLowerCase(Locale.ROOT), lines[i].substring(c + 1).strip());
+                headers.put(
+                        lines[i].substring(0, c).toLowerCase(Locale.ROOT),
+                        lines[i].substring(c + 1).strip());
             }
             pos = end + 4;
-            int length = head || status == 304 || headers.get("content-length") == null ? 0 : Integer.parseInt(headers.get("content-length"));
+            int length = head || status == 304 || headers.get("content-length") == null
+                    ? 0
+                    : Integer.parseInt(headers.get("content-length"));
             out.add(new Wire(status, headers, Arrays.copyOfRange(wire, pos, pos + length)));
             pos += length;
         }
@@ -309,7 +331,10 @@ class ExchangeLifecycleTest {
     @EnumSource(Kind.class)
     void aMatchingIfNoneMatchIs304WithNoBody(Kind kind) throws IOException {
         EmbeddedChannel ch = channel();
-        send(ch, get("/" + kind, "If-None-Match: \"other\", \"etag-" + kind + "\"") + get("/" + kind, "If-None-Match: \"other\""));
+        send(
+                ch,
+                get("/" + kind, "If-None-Match: \"other\", \"etag-" + kind + "\"")
+                        + get("/" + kind, "If-None-Match: \"other\""));
         List<Wire> r = parse(written(ch), false, false);
         assertThat(r.get(0).status()).isEqualTo(304);
         assertThat(r.get(0).header("etag")).isEqualTo("\"etag-" + kind + "\"");
@@ -326,9 +351,12 @@ class ExchangeLifecycleTest {
     @EnumSource(Kind.class)
     void aRangeIs206WithTheSliceAndItsContentRange(Kind kind) throws IOException {
         EmbeddedChannel ch = channel();
-        send(ch, get("/" + kind, "Range: bytes=1000-1999") + get("/" + kind, "Range: bytes=-10")
-                + get("/" + kind, "Range: bytes=1000-1999", "If-Range: \"etag-" + kind + "\"")
-                + get("/" + kind, "Range: bytes=1000-1999", "If-Range: \"stale\""));
+        send(
+                ch,
+                get("/" + kind, "Range: bytes=1000-1999")
+                        + get("/" + kind, "Range: bytes=-10")
+                        + get("/" + kind, "Range: bytes=1000-1999", "If-Range: \"etag-" + kind + "\"")
+                        + get("/" + kind, "Range: bytes=1000-1999", "If-Range: \"stale\""));
         List<Wire> r = parse(written(ch), false, false, false, false);
         assertThat(r.get(0).status()).isEqualTo(206);
         assertThat(r.get(0).header("content-range")).isEqualTo("bytes 1000-1999/" + content.length);
@@ -359,8 +387,12 @@ class ExchangeLifecycleTest {
     void headHasTheGetsContentLengthAndNoBody(Kind kind) throws IOException {
         EmbeddedChannel ch = channel();
         // A Range on a HEAD is ignored (ranges are defined for GET only).
-        send(ch, request("HEAD", "/" + kind) + request("HEAD", "/" + kind, "Range: bytes=0-9") + request("HEAD", "/healthz")
-                + get("/" + kind));
+        send(
+                ch,
+                request("HEAD", "/" + kind)
+                        + request("HEAD", "/" + kind, "Range: bytes=0-9")
+                        + request("HEAD", "/healthz")
+                        + get("/" + kind));
         List<Wire> r = parse(written(ch), true, true, true, false);
         assertThat(r.get(0).status()).isEqualTo(200);
         assertThat(r.get(0).header("content-length")).isEqualTo(Integer.toString(content.length));
@@ -382,7 +414,9 @@ class ExchangeLifecycleTest {
         List<Wire> r = parse(written(ch), false);
         assertThat(r.get(0).header("connection")).isEqualTo("close");
         assertThat(new String(r.get(0).body(), StandardCharsets.UTF_8)).isEqualTo("v1.0.0\n");
-        assertThat(ch.isOpen()).as("closed after the Connection: close answer; the next request is not answered").isFalse();
+        assertThat(ch.isOpen())
+                .as("closed after the Connection: close answer; the next request is not answered")
+                .isFalse();
         ch.finishAndReleaseAll();
     }
 
@@ -402,7 +436,13 @@ class ExchangeLifecycleTest {
     void pipelinedRequestsAreAnsweredOneAtATimeInOrder() throws IOException {
         runInline = false;
         EmbeddedChannel ch = channel();
-        send(ch, get("/stream") + request("HEAD", "/healthz") + get("/list") + get("/healthz") + request("HEAD", "/file"));
+        send(
+                ch,
+                get("/stream")
+                        + request("HEAD", "/healthz")
+                        + get("/list")
+                        + get("/healthz")
+                        + request("HEAD", "/file"));
         // One answer at a time: only the first request's work has been started.
         assertThat(deferred).hasSize(1);
         assertThat(written(ch)).isEmpty();
@@ -471,7 +511,8 @@ class ExchangeLifecycleTest {
         send(ch, get("/heap") + get("/heap", "Range: bytes=0-0") + request("PUT", "/heap") + get("/healthz"));
         written(ch);
         String text = metrics.scrape();
-        assertThat(text).containsPattern("granary_http_requests_seconds_count\\{kind=\"zip\",status=\"200\"} 1(\\.0)?\n")
+        assertThat(text)
+                .containsPattern("granary_http_requests_seconds_count\\{kind=\"zip\",status=\"200\"} 1(\\.0)?\n")
                 .containsPattern("granary_http_requests_seconds_count\\{kind=\"zip\",status=\"206\"} 1(\\.0)?\n")
                 .containsPattern("granary_http_requests_seconds_count\\{kind=\"http\",status=\"405\"} 1(\\.0)?\n")
                 .containsPattern("granary_http_requests_seconds_count\\{kind=\"health\",status=\"200\"} 1(\\.0)?\n")

@@ -23,6 +23,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 class RedactionTest {
     @TempDir
     Path tmp;
+
     private final Metrics metrics = new Metrics();
 
     @Test
@@ -30,8 +31,9 @@ class RedactionTest {
         Path root = Files.createDirectories(tmp.resolve("storage"));
         Path link = Files.createSymbolicLink(tmp.resolve("link"), root);
         Redaction r = Redaction.of(link);
-        String text = "cannot store x under " + link + ": " + root + "/a/@v/.tmp-fetch-123.zip: No space left on device;"
-                + " also " + link.toAbsolutePath() + "/.tmp-9 and 'x.tmp-y'";
+        String text =
+                "cannot store x under " + link + ": " + root + "/a/@v/.tmp-fetch-123.zip: No space left on device;"
+                        + " also " + link.toAbsolutePath() + "/.tmp-9 and 'x.tmp-y'";
         assertThat(r.apply(text))
                 .isEqualTo("cannot store x under <storage>: <storage>/a/@v/<temporary file>: No space left on device;"
                         + " also <storage>/<temporary file> and 'x<temporary file>'")
@@ -46,7 +48,10 @@ class RedactionTest {
         Path root = tmp.resolve("storage");
         ResponsePolicy policy = new ResponsePolicy(Redaction.of(root));
         EmbeddedChannel ch = new EmbeddedChannel();
-        Exchange ex = new Exchange(edge(), (e, goOn) -> { }, ch,
+        Exchange ex = new Exchange(
+                edge(),
+                (e, goOn) -> {},
+                ch,
                 new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/rsc.io/quote/@v/v1.5.2.zip"));
         String message = "verifying rsc.io/quote@v1.5.2: reading " + root + "/.tmp-fetch-1.zip: I/O error";
         Response rsp = policy.decide(ex, new Answer.Failure(new ProxyException(kind, message)));
@@ -56,7 +61,8 @@ class RedactionTest {
         assertThat(rsp.headers().get("cache-control")).isEqualTo(ResponsePolicy.NO_STORE);
         assertThat(text).doesNotContain(root.toString()).doesNotContain(".tmp-").endsWith("\n");
         switch (kind) {
-            case STORAGE_UNAVAILABLE -> assertThat(text).startsWith("storage unavailable").doesNotContain("rsc.io");
+            case STORAGE_UNAVAILABLE ->
+                assertThat(text).startsWith("storage unavailable").doesNotContain("rsc.io");
             case INTERNAL -> assertThat(text).isEqualTo("internal error\n");
             default -> assertThat(text).startsWith("verifying rsc.io/quote@v1.5.2: reading <storage>/<temporary file>");
         }
@@ -65,9 +71,13 @@ class RedactionTest {
     }
 
     private HttpEdge edge() {
-        return new HttpEdge(new HttpEdge.Settings(Duration.ofSeconds(1), Duration.ofSeconds(1), 10, 0),
-                target -> Router.Route.now("x", new Answer.Failure(ProxyException.notFound(RequestParser.path(target)))),
-                Runnable::run, metrics, new ResponsePolicy(Redaction.none()));
+        return new HttpEdge(
+                new HttpEdge.Settings(Duration.ofSeconds(1), Duration.ofSeconds(1), 10, 0),
+                target ->
+                        Router.Route.now("x", new Answer.Failure(ProxyException.notFound(RequestParser.path(target)))),
+                Runnable::run,
+                metrics,
+                new ResponsePolicy(Redaction.none()));
     }
 
     @AfterEach

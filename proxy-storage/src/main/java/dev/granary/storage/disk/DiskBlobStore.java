@@ -32,10 +32,10 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import java.util.concurrent.TimeUnit;
 
 /**
  * A {@link BlobStore} on a local file system. Key {@code k} is the file {@code root/k}, so with
@@ -430,7 +430,8 @@ public final class DiskBlobStore implements BlobStore {
         } catch (NoSuchFileException e) {
             return List.of();
         } catch (IOException e) {
-            throw new StorageException("cannot list " + (prefix == null ? "" : prefix) + " under " + root + ": " + e.getMessage(), e);
+            throw new StorageException(
+                    "cannot list " + (prefix == null ? "" : prefix) + " under " + root + ": " + e.getMessage(), e);
         }
         Collections.sort(keys);
         return keys;
@@ -529,7 +530,11 @@ public final class DiskBlobStore implements BlobStore {
 
     // ---- internals ----------------------------------------------------------------------------
 
-    private enum CreateOutcome { LINKED, RENAMED, EXISTED }
+    private enum CreateOutcome {
+        LINKED,
+        RENAMED,
+        EXISTED
+    }
 
     private CreateOutcome createOnly(BlobKey key, Path temp, Path target) throws IOException {
         if (!hardLinksUnavailable) {
@@ -538,13 +543,16 @@ public final class DiskBlobStore implements BlobStore {
                 return CreateOutcome.LINKED;
             } catch (FileAlreadyExistsException e) {
                 if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
-                    throw new StorageException("cannot store " + key + ": a directory of that name exists under " + root);
+                    throw new StorageException(
+                            "cannot store " + key + ": a directory of that name exists under " + root);
                 }
                 return CreateOutcome.EXISTED;
             } catch (UnsupportedOperationException | FileSystemException e) {
                 hardLinksUnavailable = true;
-                log.info("hard links unavailable under {} ({}); create-only writes fall back to an in-process lock",
-                        root, e.toString());
+                log.info(
+                        "hard links unavailable under {} ({}); create-only writes fall back to an in-process lock",
+                        root,
+                        e.toString());
             } catch (IOException e) {
                 throw failure("commit", key, e);
             }
@@ -584,7 +592,8 @@ public final class DiskBlobStore implements BlobStore {
             }
         }
         if (size >= 0 && count != size) {
-            throw new StorageException("content for " + key + " ended after " + count + " of the declared " + size + " bytes");
+            throw new StorageException(
+                    "content for " + key + " ended after " + count + " of the declared " + size + " bytes");
         }
     }
 
@@ -596,7 +605,8 @@ public final class DiskBlobStore implements BlobStore {
         createDirectory(key, dir);
         Path real = dir.toRealPath();
         if (!real.startsWith(realRoot)) {
-            throw new StorageException("refusing to write " + key + ": " + dir + " leads outside " + root + " through a symbolic link");
+            throw new StorageException(
+                    "refusing to write " + key + ": " + dir + " leads outside " + root + " through a symbolic link");
         }
         return real;
     }
@@ -614,8 +624,10 @@ public final class DiskBlobStore implements BlobStore {
             syncDirectory(dir.getParent());
         } catch (FileAlreadyExistsException e) {
             if (!Files.isDirectory(dir)) {
-                throw new StorageException("cannot store " + key + ": " + root.relativize(dir)
-                        + " is a blob, and a key cannot be both a blob and a prefix", e);
+                throw new StorageException(
+                        "cannot store " + key + ": " + root.relativize(dir)
+                                + " is a blob, and a key cannot be both a blob and a prefix",
+                        e);
             }
         }
     }
@@ -654,8 +666,10 @@ public final class DiskBlobStore implements BlobStore {
         try {
             p = root.resolve(key.value());
         } catch (InvalidPathException e) {
-            throw new StorageException("key " + key + " cannot be a file name here (file-name encoding "
-                    + System.getProperty("sun.jnu.encoding") + "; run with a UTF-8 locale): " + e.getMessage(), e);
+            throw new StorageException(
+                    "key " + key + " cannot be a file name here (file-name encoding "
+                            + System.getProperty("sun.jnu.encoding") + "; run with a UTF-8 locale): " + e.getMessage(),
+                    e);
         }
         // BlobKey forbids traversal already; this is defense in depth.
         if (!p.normalize().equals(p) || !p.startsWith(root) || p.equals(root)) {
@@ -721,7 +735,8 @@ public final class DiskBlobStore implements BlobStore {
     /** Size, modification time and file identity: changes whenever the name points at new content. */
     private static String etag(BasicFileAttributes a) {
         long mtime = a.lastModifiedTime().to(TimeUnit.NANOSECONDS);
-        String id = a.fileKey() == null ? "" : "-" + Integer.toHexString(a.fileKey().hashCode());
+        String id =
+                a.fileKey() == null ? "" : "-" + Integer.toHexString(a.fileKey().hashCode());
         return Long.toHexString(a.size()) + "-" + Long.toHexString(mtime) + id;
     }
 
@@ -742,7 +757,8 @@ public final class DiskBlobStore implements BlobStore {
             return se;
         }
         String msg = String.valueOf(e.getMessage());
-        if (msg.contains("No space left on device") || msg.contains("Disk quota exceeded")
+        if (msg.contains("No space left on device")
+                || msg.contains("Disk quota exceeded")
                 || msg.contains("not enough space")) {
             return new StorageException("disk full: cannot write " + key + " under " + root + " (" + msg + ")", e);
         }

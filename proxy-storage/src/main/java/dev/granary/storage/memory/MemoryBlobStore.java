@@ -30,8 +30,7 @@ public final class MemoryBlobStore implements BlobStore {
     /** Stores larger than this cannot be held in a byte array. */
     private static final long MAX_SIZE = Integer.MAX_VALUE - 16;
 
-    private record Entry(byte[] bytes, Instant modified, String etag) {
-    }
+    private record Entry(byte[] bytes, Instant modified, String etag) {}
 
     private final ConcurrentSkipListMap<BlobKey, Entry> entries = new ConcurrentSkipListMap<>();
     private final Clock clock;
@@ -138,7 +137,8 @@ public final class MemoryBlobStore implements BlobStore {
         }
         byte[] bytes = in.readNBytes((int) size);
         if (bytes.length != size) {
-            throw new StorageException("content for " + key + " ended after " + bytes.length + " of the declared " + size + " bytes");
+            throw new StorageException(
+                    "content for " + key + " ended after " + bytes.length + " of the declared " + size + " bytes");
         }
         if (in.read() >= 0) {
             throw new StorageException("content for " + key + " is longer than the declared " + size + " bytes");

@@ -182,8 +182,11 @@ public final class S3BlobStore implements BlobStore {
     @Override
     public Optional<Blob> get(BlobKey key) throws IOException {
         Objects.requireNonNull(key, "key");
-        GetObjectRequest ranged = GetObjectRequest.builder().bucket(bucket).key(objectKey(key))
-                .range("bytes=0-" + (tuning.inlineReadBytes() - 1)).build();
+        GetObjectRequest ranged = GetObjectRequest.builder()
+                .bucket(bucket)
+                .key(objectKey(key))
+                .range("bytes=0-" + (tuning.inlineReadBytes() - 1))
+                .build();
         try {
             return Optional.of(openHead(key, ranged));
         } catch (AwsServiceException e) {
@@ -198,7 +201,12 @@ public final class S3BlobStore implements BlobStore {
             throw failure("get", key, e);
         }
         try {
-            return Optional.of(openHead(key, GetObjectRequest.builder().bucket(bucket).key(objectKey(key)).build()));
+            return Optional.of(openHead(
+                    key,
+                    GetObjectRequest.builder()
+                            .bucket(bucket)
+                            .key(objectKey(key))
+                            .build()));
         } catch (AwsServiceException e) {
             if (isNotFound(e)) {
                 return Optional.empty();
@@ -307,11 +315,21 @@ public final class S3BlobStore implements BlobStore {
 
     private boolean putSingle(BlobKey key, byte[] body, int length, boolean createOnly) throws IOException {
         String md5 = md5(body, length);
-        return writeConditionally(key, createOnly, "put", conditional -> client().putObject(
-                PutObjectRequest.builder().bucket(bucket).key(objectKey(key))
-                        .contentLength((long) length).contentMD5(md5).contentType(OCTET_STREAM)
-                        .ifNoneMatch(conditional ? "*" : null).build(),
-                RequestBody.fromContentProvider(() -> new ByteArrayInputStream(body, 0, length), length, OCTET_STREAM)));
+        return writeConditionally(
+                key,
+                createOnly,
+                "put",
+                conditional -> client().putObject(
+                                PutObjectRequest.builder()
+                                        .bucket(bucket)
+                                        .key(objectKey(key))
+                                        .contentLength((long) length)
+                                        .contentMD5(md5)
+                                        .contentType(OCTET_STREAM)
+                                        .ifNoneMatch(conditional ? "*" : null)
+                                        .build(),
+                                RequestBody.fromContentProvider(
+                                        () -> new ByteArrayInputStream(body, 0, length), length, OCTET_STREAM)));
     }
 
     private boolean putMultipart(BlobKey key, InputStream in, long size, boolean createOnly, byte[] buf, int filled)
@@ -322,7 +340,8 @@ public final class S3BlobStore implements BlobStore {
         String objectKey = objectKey(key);
         String uploadId;
         try {
-            uploadId = client().createMultipartUpload(b -> b.bucket(bucket).key(objectKey).contentType(OCTET_STREAM))
+            uploadId = client().createMultipartUpload(
+                            b -> b.bucket(bucket).key(objectKey).contentType(OCTET_STREAM))
                     .uploadId();
         } catch (SdkException e) {
             throw failure("start a multipart upload of", key, e);
@@ -335,17 +354,19 @@ public final class S3BlobStore implements BlobStore {
             while (n > 0) {
                 total += n;
                 if (size >= 0 && total > size) {
-                    throw new StorageException("content for " + key + " is longer than the declared " + size + " bytes");
+                    throw new StorageException(
+                            "content for " + key + " is longer than the declared " + size + " bytes");
                 }
                 if (parts.size() >= MAX_PARTS) {
-                    throw new StorageException("content for " + key + " exceeds " + MAX_PARTS + " parts of "
-                            + buf.length + " bytes");
+                    throw new StorageException(
+                            "content for " + key + " exceeds " + MAX_PARTS + " parts of " + buf.length + " bytes");
                 }
                 parts.add(uploadPart(key, uploadId, parts.size() + 1, buf, n));
                 n = in.readNBytes(buf, 0, buf.length);
             }
             if (size >= 0 && total != size) {
-                throw new StorageException("content for " + key + " ended after " + total + " of the declared " + size + " bytes");
+                throw new StorageException(
+                        "content for " + key + " ended after " + total + " of the declared " + size + " bytes");
             }
             committed = complete(key, uploadId, parts, createOnly);
             if (committed) {
@@ -359,12 +380,21 @@ public final class S3BlobStore implements BlobStore {
         }
     }
 
-    private CompletedPart uploadPart(BlobKey key, String uploadId, int number, byte[] buf, int length) throws IOException {
-        UploadPartRequest request = UploadPartRequest.builder().bucket(bucket).key(objectKey(key)).uploadId(uploadId)
-                .partNumber(number).contentLength((long) length).contentMD5(md5(buf, length)).build();
+    private CompletedPart uploadPart(BlobKey key, String uploadId, int number, byte[] buf, int length)
+            throws IOException {
+        UploadPartRequest request = UploadPartRequest.builder()
+                .bucket(bucket)
+                .key(objectKey(key))
+                .uploadId(uploadId)
+                .partNumber(number)
+                .contentLength((long) length)
+                .contentMD5(md5(buf, length))
+                .build();
         try {
-            String etag = client().uploadPart(request,
-                    RequestBody.fromContentProvider(() -> new ByteArrayInputStream(buf, 0, length), length, OCTET_STREAM))
+            String etag = client().uploadPart(
+                            request,
+                            RequestBody.fromContentProvider(
+                                    () -> new ByteArrayInputStream(buf, 0, length), length, OCTET_STREAM))
                     .eTag();
             return CompletedPart.builder().partNumber(number).eTag(etag).build();
         } catch (SdkException e) {
@@ -372,10 +402,17 @@ public final class S3BlobStore implements BlobStore {
         }
     }
 
-    private boolean complete(BlobKey key, String uploadId, List<CompletedPart> parts, boolean createOnly) throws IOException {
-        return writeConditionally(key, createOnly, "complete the multipart upload of",
-                conditional -> client().completeMultipartUpload(b -> b.bucket(bucket).key(objectKey(key)).uploadId(uploadId)
-                        .multipartUpload(u -> u.parts(parts)).ifNoneMatch(conditional ? "*" : null)));
+    private boolean complete(BlobKey key, String uploadId, List<CompletedPart> parts, boolean createOnly)
+            throws IOException {
+        return writeConditionally(
+                key,
+                createOnly,
+                "complete the multipart upload of",
+                conditional -> client().completeMultipartUpload(b -> b.bucket(bucket)
+                        .key(objectKey(key))
+                        .uploadId(uploadId)
+                        .multipartUpload(u -> u.parts(parts))
+                        .ifNoneMatch(conditional ? "*" : null)));
     }
 
     /** One write request, sent with {@code If-None-Match: *} when it must create and the store supports it. */
@@ -388,7 +425,8 @@ public final class S3BlobStore implements BlobStore {
      * 501 switches this store to the exists-then-write fallback; 409 (a concurrent conditional write
      * in progress) is retried with backoff.
      */
-    private boolean writeConditionally(BlobKey key, boolean createOnly, String what, ConditionalWrite write) throws IOException {
+    private boolean writeConditionally(BlobKey key, boolean createOnly, String what, ConditionalWrite write)
+            throws IOException {
         for (int attempt = 1; ; attempt++) {
             boolean conditional = createOnly && !conditionalWritesUnsupported;
             if (createOnly && !conditional && exists(key)) {
@@ -418,19 +456,26 @@ public final class S3BlobStore implements BlobStore {
 
     private void abort(BlobKey key, String uploadId) {
         try {
-            client().abortMultipartUpload(b -> b.bucket(bucket).key(objectKey(key)).uploadId(uploadId));
+            client().abortMultipartUpload(
+                            b -> b.bucket(bucket).key(objectKey(key)).uploadId(uploadId));
         } catch (SdkException | IOException e) {
-            log.warn("cannot abort multipart upload {} of {} in {} ({}); a bucket lifecycle rule should remove it",
-                    uploadId, key, describe(), e.toString());
+            log.warn(
+                    "cannot abort multipart upload {} of {} in {} ({}); a bucket lifecycle rule should remove it",
+                    uploadId,
+                    key,
+                    describe(),
+                    e.toString());
         }
     }
 
     private void noConditionalWrites(AwsServiceException e) {
         if (!conditionalWritesUnsupported) {
             conditionalWritesUnsupported = true;
-            log.warn("{} does not support conditional writes (If-None-Match: *; {}): create-only puts fall back to "
-                    + "check-then-put, which is safe because writers of one key write identical verified bytes",
-                    describe(), e.getMessage());
+            log.warn(
+                    "{} does not support conditional writes (If-None-Match: *; {}): create-only puts fall back to "
+                            + "check-then-put, which is safe because writers of one key write identical verified bytes",
+                    describe(),
+                    e.getMessage());
         }
     }
 
@@ -463,7 +508,8 @@ public final class S3BlobStore implements BlobStore {
         String token = null;
         try {
             do {
-                ListObjectsV2Request.Builder b = ListObjectsV2Request.builder().bucket(bucket).maxKeys(1000);
+                ListObjectsV2Request.Builder b =
+                        ListObjectsV2Request.builder().bucket(bucket).maxKeys(1000);
                 if (!p.isEmpty()) {
                     b.prefix(p);
                 }
@@ -499,8 +545,8 @@ public final class S3BlobStore implements BlobStore {
     @Override
     public void checkHealth() throws IOException {
         try {
-            client().headBucket(b -> b.bucket(bucket)
-                    .overrideConfiguration(o -> o.apiCallTimeout(tuning.healthTimeout())));
+            client().headBucket(
+                            b -> b.bucket(bucket).overrideConfiguration(o -> o.apiCallTimeout(tuning.healthTimeout())));
         } catch (AwsServiceException e) {
             if (e.statusCode() == 404) {
                 throw new StorageException("S3 bucket " + bucket + " does not exist at " + endpointText(), e);
@@ -525,8 +571,10 @@ public final class S3BlobStore implements BlobStore {
             throw new IllegalArgumentException("presign expiry " + expiry + " outside (0, 7 days]");
         }
         try {
-            GetObjectPresignRequest request = GetObjectPresignRequest.builder().signatureDuration(expiry)
-                    .getObjectRequest(g -> g.bucket(bucket).key(objectKey(key))).build();
+            GetObjectPresignRequest request = GetObjectPresignRequest.builder()
+                    .signatureDuration(expiry)
+                    .getObjectRequest(g -> g.bucket(bucket).key(objectKey(key)))
+                    .build();
             return Optional.of(presigner().presignGetObject(request).url().toURI());
         } catch (SdkException | URISyntaxException e) {
             throw failure("presign", key, e);
@@ -584,7 +632,8 @@ public final class S3BlobStore implements BlobStore {
                     }
                     client = builder.build();
                 } catch (SdkException | IllegalArgumentException e) {
-                    throw new StorageException("cannot create the S3 client for " + describe() + ": " + e.getMessage(), e);
+                    throw new StorageException(
+                            "cannot create the S3 client for " + describe() + ": " + e.getMessage(), e);
                 }
             }
             return client;
@@ -606,13 +655,15 @@ public final class S3BlobStore implements BlobStore {
                             .region(Region.of(settings.region()))
                             .credentialsProvider(credentials())
                             .serviceConfiguration(S3Configuration.builder()
-                                    .pathStyleAccessEnabled(settings.pathStyle()).build());
+                                    .pathStyleAccessEnabled(settings.pathStyle())
+                                    .build());
                     if (settings.endpoint() != null) {
                         builder.endpointOverride(settings.endpoint());
                     }
                     presigner = builder.build();
                 } catch (SdkException | IllegalArgumentException e) {
-                    throw new StorageException("cannot create the S3 presigner for " + describe() + ": " + e.getMessage(), e);
+                    throw new StorageException(
+                            "cannot create the S3 presigner for " + describe() + ": " + e.getMessage(), e);
                 }
             }
             return presigner;
@@ -621,8 +672,8 @@ public final class S3BlobStore implements BlobStore {
 
     private AwsCredentialsProvider credentials() {
         if (settings.accessKey().isPresent()) {
-            return StaticCredentialsProvider.create(
-                    AwsBasicCredentials.create(settings.accessKey().get(), settings.secretKey().orElseThrow()));
+            return StaticCredentialsProvider.create(AwsBasicCredentials.create(
+                    settings.accessKey().get(), settings.secretKey().orElseThrow()));
         }
         return DefaultCredentialsProvider.builder().build();
     }
@@ -630,7 +681,9 @@ public final class S3BlobStore implements BlobStore {
     // ---- helpers --------------------------------------------------------------------------------
 
     private String endpointText() {
-        return settings.endpoint() == null ? "aws " + settings.region() : settings.endpoint().toString();
+        return settings.endpoint() == null
+                ? "aws " + settings.region()
+                : settings.endpoint().toString();
     }
 
     private static boolean isNotFound(AwsServiceException e) {
@@ -657,10 +710,14 @@ public final class S3BlobStore implements BlobStore {
         if (e instanceof AwsServiceException s) {
             int status = s.statusCode();
             String code = errorCode(s);
-            String message = s.awsErrorDetails() == null ? s.getMessage() : s.awsErrorDetails().errorMessage();
+            String message = s.awsErrorDetails() == null
+                    ? s.getMessage()
+                    : s.awsErrorDetails().errorMessage();
             if (status == 403) {
-                return new StorageException(what + " was refused: access denied (HTTP 403 " + code + ": " + message
-                        + "); check the access key, the secret key and the bucket policy", e);
+                return new StorageException(
+                        what + " was refused: access denied (HTTP 403 " + code + ": " + message
+                                + "); check the access key, the secret key and the bucket policy",
+                        e);
             }
             if ("NoSuchBucket".equals(code)) {
                 return new StorageException(what + " failed: bucket " + bucket + " does not exist (HTTP 404)", e);
@@ -713,7 +770,8 @@ public final class S3BlobStore implements BlobStore {
     private static byte[] readExactly(BlobKey key, InputStream in, int size) throws IOException {
         byte[] body = in.readNBytes(size);
         if (body.length != size) {
-            throw new StorageException("content for " + key + " ended after " + body.length + " of the declared " + size + " bytes");
+            throw new StorageException(
+                    "content for " + key + " ended after " + body.length + " of the declared " + size + " bytes");
         }
         if (in.read() >= 0) {
             throw new StorageException("content for " + key + " is longer than the declared " + size + " bytes");
@@ -831,7 +889,9 @@ public final class S3BlobStore implements BlobStore {
                 throw new IOException("stream closed");
             }
             if (in == null) {
-                GetObjectRequest.Builder b = GetObjectRequest.builder().bucket(bucket).key(objectKey(key))
+                GetObjectRequest.Builder b = GetObjectRequest.builder()
+                        .bucket(bucket)
+                        .key(objectKey(key))
                         .range("bytes=" + from + "-" + (to - 1));
                 if (rawEtag != null) {
                     b.ifMatch(rawEtag);
@@ -840,9 +900,11 @@ public final class S3BlobStore implements BlobStore {
                     in = client().getObject(b.build());
                 } catch (AwsServiceException e) {
                     if (e.statusCode() == 412 || isNotFound(e)) {
-                        throw new StorageException("S3 object " + key + " in " + describe()
-                                + " was replaced or deleted after it was opened (HTTP " + e.statusCode()
-                                + "); open it again", e);
+                        throw new StorageException(
+                                "S3 object " + key + " in " + describe()
+                                        + " was replaced or deleted after it was opened (HTTP " + e.statusCode()
+                                        + "); open it again",
+                                e);
                     }
                     throw failure("get", key, e);
                 } catch (SdkException e) {
@@ -874,8 +936,8 @@ public final class S3BlobStore implements BlobStore {
                 throw failure("get", key, e);
             }
             if (n < 0) {
-                throw new StorageException("S3 object " + key + " in " + describe() + " ended at byte " + position
-                        + ", expected " + to);
+                throw new StorageException(
+                        "S3 object " + key + " in " + describe() + " ended at byte " + position + ", expected " + to);
             }
             position += n;
             return n;

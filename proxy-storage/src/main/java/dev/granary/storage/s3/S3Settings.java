@@ -19,8 +19,14 @@ import java.util.Optional;
  *     ({@code AWS_ACCESS_KEY_ID}/{@code AWS_SECRET_ACCESS_KEY}, profiles, instance roles, ...)
  * @param secretKey the secret access key; present exactly when {@code accessKey} is
  */
-public record S3Settings(URI endpoint, String region, String bucket, String prefix, boolean pathStyle,
-                         Optional<String> accessKey, Optional<String> secretKey) {
+public record S3Settings(
+        URI endpoint,
+        String region,
+        String bucket,
+        String prefix,
+        boolean pathStyle,
+        Optional<String> accessKey,
+        Optional<String> secretKey) {
 
     /**
      * Validates and normalizes.
@@ -32,16 +38,21 @@ public record S3Settings(URI endpoint, String region, String bucket, String pref
         Objects.requireNonNull(region, "region");
         Objects.requireNonNull(bucket, "bucket");
         prefix = prefix == null ? "" : stripSlashes(prefix.strip());
-        accessKey = Objects.requireNonNullElse(accessKey, Optional.<String>empty()).filter(s -> !s.isBlank());
-        secretKey = Objects.requireNonNullElse(secretKey, Optional.<String>empty()).filter(s -> !s.isBlank());
+        accessKey =
+                Objects.requireNonNullElse(accessKey, Optional.<String>empty()).filter(s -> !s.isBlank());
+        secretKey =
+                Objects.requireNonNullElse(secretKey, Optional.<String>empty()).filter(s -> !s.isBlank());
         if (region.isBlank()) {
             throw new IllegalArgumentException("S3 region is blank");
         }
         if (bucket.isBlank()) {
             throw new IllegalArgumentException("S3 bucket is blank");
         }
-        if (endpoint != null && (!endpoint.isAbsolute() || endpoint.getHost() == null
-                || !("http".equalsIgnoreCase(endpoint.getScheme()) || "https".equalsIgnoreCase(endpoint.getScheme())))) {
+        if (endpoint != null
+                && (!endpoint.isAbsolute()
+                        || endpoint.getHost() == null
+                        || !("http".equalsIgnoreCase(endpoint.getScheme())
+                                || "https".equalsIgnoreCase(endpoint.getScheme())))) {
             throw new IllegalArgumentException("S3 endpoint " + endpoint + " is not an absolute http(s) URL");
         }
         if (accessKey.isPresent() != secretKey.isPresent()) {
@@ -51,10 +62,22 @@ public record S3Settings(URI endpoint, String region, String bucket, String pref
     }
 
     /** Settings with explicit static credentials. */
-    public static S3Settings of(URI endpoint, String region, String bucket, String prefix, boolean pathStyle,
-                                String accessKey, String secretKey) {
-        return new S3Settings(endpoint, region, bucket, prefix, pathStyle,
-                Optional.ofNullable(accessKey), Optional.ofNullable(secretKey));
+    public static S3Settings of(
+            URI endpoint,
+            String region,
+            String bucket,
+            String prefix,
+            boolean pathStyle,
+            String accessKey,
+            String secretKey) {
+        return new S3Settings(
+                endpoint,
+                region,
+                bucket,
+                prefix,
+                pathStyle,
+                Optional.ofNullable(accessKey),
+                Optional.ofNullable(secretKey));
     }
 
     /** The same settings under another key prefix. */
@@ -64,8 +87,14 @@ public record S3Settings(URI endpoint, String region, String bucket, String pref
 
     /** The same settings with other static credentials. */
     public S3Settings withCredentials(String newAccessKey, String newSecretKey) {
-        return new S3Settings(endpoint, region, bucket, prefix, pathStyle,
-                Optional.ofNullable(newAccessKey), Optional.ofNullable(newSecretKey));
+        return new S3Settings(
+                endpoint,
+                region,
+                bucket,
+                prefix,
+                pathStyle,
+                Optional.ofNullable(newAccessKey),
+                Optional.ofNullable(newSecretKey));
     }
 
     /** Never prints the secret key. */

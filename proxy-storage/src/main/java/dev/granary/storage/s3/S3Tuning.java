@@ -18,8 +18,13 @@ import java.util.Objects;
  * @param healthTimeout the whole budget of {@link S3BlobStore#checkHealth()}
  * @param maxConnections the HTTP connection pool's size (each open stream holds one connection)
  */
-public record S3Tuning(int partSize, int inlineReadBytes, Duration connectTimeout, Duration socketTimeout,
-                       Duration healthTimeout, int maxConnections) {
+public record S3Tuning(
+        int partSize,
+        int inlineReadBytes,
+        Duration connectTimeout,
+        Duration socketTimeout,
+        Duration healthTimeout,
+        int maxConnections) {
 
     /** The smallest part S3 accepts (except for the last part of an upload). */
     public static final int MIN_PART_SIZE = 5 * 1024 * 1024;
@@ -32,7 +37,8 @@ public record S3Tuning(int partSize, int inlineReadBytes, Duration connectTimeou
         Objects.requireNonNull(socketTimeout, "socketTimeout");
         Objects.requireNonNull(healthTimeout, "healthTimeout");
         if (partSize < MIN_PART_SIZE || partSize > MAX_PART_SIZE) {
-            throw new IllegalArgumentException("part size " + partSize + " outside " + MIN_PART_SIZE + ".." + MAX_PART_SIZE);
+            throw new IllegalArgumentException(
+                    "part size " + partSize + " outside " + MIN_PART_SIZE + ".." + MAX_PART_SIZE);
         }
         if (inlineReadBytes < 1 || inlineReadBytes > 16 * 1024 * 1024) {
             throw new IllegalArgumentException("inline read size " + inlineReadBytes + " outside 1..16 MiB");
@@ -46,8 +52,8 @@ public record S3Tuning(int partSize, int inlineReadBytes, Duration connectTimeou
      * 8 MiB parts, 256 KiB read inline, 3 s connect, 30 s socket, 5 s health check, 64 connections.
      */
     public static S3Tuning defaults() {
-        return new S3Tuning(8 * 1024 * 1024, 256 * 1024, Duration.ofSeconds(3), Duration.ofSeconds(30),
-                Duration.ofSeconds(5), 64);
+        return new S3Tuning(
+                8 * 1024 * 1024, 256 * 1024, Duration.ofSeconds(3), Duration.ofSeconds(30), Duration.ofSeconds(5), 64);
     }
 
     /** The same tuning with another part size. */

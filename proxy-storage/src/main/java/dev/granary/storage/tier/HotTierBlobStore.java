@@ -66,10 +66,10 @@ public final class HotTierBlobStore implements BlobStore {
     private static final Logger log = LoggerFactory.getLogger(HotTierBlobStore.class);
     /** Approximate heap cost of an entry besides its content: node, record, key string header. */
     private static final int ENTRY_OVERHEAD = 128;
+
     private static final int GENERATION_STRIPES = 256;
 
-    private record Hot(byte[] bytes, Optional<String> etag) {
-    }
+    private record Hot(byte[] bytes, Optional<String> etag) {}
 
     private final BlobStore durable;
     private final long maxBytes;
@@ -92,8 +92,8 @@ public final class HotTierBlobStore implements BlobStore {
      * @param cacheable which keys may be cached at all (others are never looked up nor counted)
      * @param observer receives hot-tier hits, misses, evictions and load failures
      */
-    public HotTierBlobStore(BlobStore durable, long maxBytes, long maxItemBytes,
-                            Predicate<BlobKey> cacheable, TierObserver observer) {
+    public HotTierBlobStore(
+            BlobStore durable, long maxBytes, long maxItemBytes, Predicate<BlobKey> cacheable, TierObserver observer) {
         this.durable = Objects.requireNonNull(durable, "durable");
         this.cacheable = Objects.requireNonNull(cacheable, "cacheable");
         this.observer = Objects.requireNonNull(observer, "observer");
@@ -101,7 +101,8 @@ public final class HotTierBlobStore implements BlobStore {
             throw new IllegalArgumentException("maxBytes " + maxBytes + " < 0");
         }
         if (maxItemBytes < 0 || maxItemBytes > maxBytes || maxItemBytes > MAX_ITEM_LIMIT) {
-            throw new IllegalArgumentException("maxItemBytes " + maxItemBytes + " outside 0.." + Math.min(maxBytes, MAX_ITEM_LIMIT));
+            throw new IllegalArgumentException(
+                    "maxItemBytes " + maxItemBytes + " outside 0.." + Math.min(maxBytes, MAX_ITEM_LIMIT));
         }
         this.maxBytes = maxBytes;
         this.maxItemBytes = maxItemBytes;
@@ -275,7 +276,9 @@ public final class HotTierBlobStore implements BlobStore {
     }
 
     private static int weight(BlobKey key, Hot hot) {
-        return (int) Math.min(Integer.MAX_VALUE, (long) hot.bytes.length + ENTRY_OVERHEAD + 2L * key.value().length());
+        return (int) Math.min(
+                Integer.MAX_VALUE,
+                (long) hot.bytes.length + ENTRY_OVERHEAD + 2L * key.value().length());
     }
 
     private static int stripe(BlobKey key) {

@@ -80,7 +80,8 @@ public final class ReadThroughBlobStore implements BlobStore {
      * @param cacheable which keys may be copied locally; only keys whose content never changes
      * @param observer receives local hits and misses and local failures
      */
-    public ReadThroughBlobStore(BlobStore local, BlobStore remote, Predicate<BlobKey> cacheable, TierObserver observer) {
+    public ReadThroughBlobStore(
+            BlobStore local, BlobStore remote, Predicate<BlobKey> cacheable, TierObserver observer) {
         this.local = Objects.requireNonNull(local, "local");
         this.remote = Objects.requireNonNull(remote, "remote");
         this.cacheable = Objects.requireNonNull(cacheable, "cacheable");
@@ -149,8 +150,12 @@ public final class ReadThroughBlobStore implements BlobStore {
                 throw in.failure; // the remote store failed: the read fails
             }
             error("fill", e);
-            log.warn("cannot copy {} into the local tier {} ({}); serving it from {}", key, local.describe(),
-                    e.toString(), remote.describe());
+            log.warn(
+                    "cannot copy {} into the local tier {} ({}); serving it from {}",
+                    key,
+                    local.describe(),
+                    e.toString(),
+                    remote.describe());
             return Optional.empty();
         }
         try {

@@ -55,7 +55,8 @@ class DiskBlobStoreTest extends BlobStoreComplianceTest {
         new DiskBlobStore(nested).checkHealth();
         assertThat(nested).isDirectory();
         Path file = Files.writeString(base.resolve("file"), "x");
-        assertThatThrownBy(() -> new DiskBlobStore(file)).isInstanceOf(StorageException.class)
+        assertThatThrownBy(() -> new DiskBlobStore(file))
+                .isInstanceOf(StorageException.class)
                 .hasMessageContaining("not a directory");
     }
 
@@ -168,7 +169,9 @@ class DiskBlobStoreTest extends BlobStoreComplianceTest {
 
         assertThat(download).doesNotExist();
         assertThat(read(k)).isEqualTo(body);
-        assertThat(Files.readAttributes(root.resolve(k.value()), BasicFileAttributes.class).fileKey()).isEqualTo(inode);
+        assertThat(Files.readAttributes(root.resolve(k.value()), BasicFileAttributes.class)
+                        .fileKey())
+                .isEqualTo(inode);
         assertThat(disk().fileSyncCount()).isPositive();
 
         // Create-only onto an existing key leaves the existing content and does not consume a copy.
@@ -201,7 +204,9 @@ class DiskBlobStoreTest extends BlobStoreComplianceTest {
             assertThat(s.map(p -> p.getFileName().toString()).toList()).containsExactly("root");
         }
         try (Stream<Path> s = Files.walk(root)) {
-            assertThat(s.filter(Files::isRegularFile).map(p -> root.relativize(p).toString()).toList())
+            assertThat(s.filter(Files::isRegularFile)
+                            .map(p -> root.relativize(p).toString())
+                            .toList())
                     .containsExactly("b/c/@v/v1.0.0.zip");
         }
     }
@@ -211,8 +216,10 @@ class DiskBlobStoreTest extends BlobStoreComplianceTest {
         store.put(key("m/@v/list"), bytes("v1\n"));
         assertThatThrownBy(() -> store.put(key("m/@v/v1.0.0.zip"), new FailingStream(200_000), -1, PutMode.REPLACE))
                 .isInstanceOf(IOException.class);
-        assertThatThrownBy(() -> store.put(key("m/@v/v1.0.0.zip"), new ByteArrayInputStream(new byte[5]), 4, PutMode.REPLACE))
-                .isInstanceOf(StorageException.class).hasMessageContaining("longer than the declared 4 bytes");
+        assertThatThrownBy(() ->
+                        store.put(key("m/@v/v1.0.0.zip"), new ByteArrayInputStream(new byte[5]), 4, PutMode.REPLACE))
+                .isInstanceOf(StorageException.class)
+                .hasMessageContaining("longer than the declared 4 bytes");
         try (Stream<Path> s = Files.list(root.resolve("m/@v"))) {
             assertThat(s.map(p -> p.getFileName().toString()).toList()).containsExactly("list");
         }
@@ -249,7 +256,8 @@ class DiskBlobStoreTest extends BlobStoreComplianceTest {
         Path outside = Files.createDirectories(base.resolve("outside"));
         Files.writeString(outside.resolve("secret"), "secret");
         Files.createSymbolicLink(root.resolve("evil"), outside);
-        assertThatThrownBy(() -> store.get(key("evil/secret"))).isInstanceOf(StorageException.class)
+        assertThatThrownBy(() -> store.get(key("evil/secret")))
+                .isInstanceOf(StorageException.class)
                 .hasMessageContaining("outside");
         assertThatThrownBy(() -> store.stat(key("evil/secret"))).isInstanceOf(StorageException.class);
         assertThatThrownBy(() -> store.put(key("evil/planted"), bytes("x"))).isInstanceOf(StorageException.class);
@@ -274,7 +282,8 @@ class DiskBlobStoreTest extends BlobStoreComplianceTest {
         store.put(key("a/b/@v/list"), bytes("v1\n"));
         assertThatThrownBy(() -> store.put(key("a/b"), bytes("x"))).isInstanceOf(StorageException.class);
         assertThatThrownBy(() -> store.put(key("a/b/@v/list/x"), bytes("x")))
-                .isInstanceOf(StorageException.class).hasMessageContaining("both a blob and a prefix");
+                .isInstanceOf(StorageException.class)
+                .hasMessageContaining("both a blob and a prefix");
         assertThat(store.list(null)).containsExactly(key("a/b/@v/list"));
     }
 
@@ -282,9 +291,12 @@ class DiskBlobStoreTest extends BlobStoreComplianceTest {
     void diskFullIsReportedPlainly() {
         IOException enospc = new IOException("No space left on device");
         StorageException e = DiskBlobStore.writeFailure(root, key("m/@v/v1.zip"), enospc);
-        assertThat(e).hasMessageStartingWith("disk full: cannot write m/@v/v1.zip").hasCause(enospc);
+        assertThat(e)
+                .hasMessageStartingWith("disk full: cannot write m/@v/v1.zip")
+                .hasCause(enospc);
         assertThat(DiskBlobStore.writeFailure(root, key("m/@v/v1.zip"), new IOException("Input/output error")))
-                .hasMessageContaining("cannot write m/@v/v1.zip").hasMessageNotContaining("disk full");
+                .hasMessageContaining("cannot write m/@v/v1.zip")
+                .hasMessageNotContaining("disk full");
     }
 
     @Test
@@ -294,7 +306,8 @@ class DiskBlobStoreTest extends BlobStoreComplianceTest {
         assertThatThrownBy(() -> store.checkHealth()).isInstanceOf(StorageException.class);
         // and the root is not silently recreated by a write
         assertThatThrownBy(() -> store.put(key("m/@v/list"), bytes("v1\n")))
-                .isInstanceOf(StorageException.class).hasMessageContaining("missing");
+                .isInstanceOf(StorageException.class)
+                .hasMessageContaining("missing");
         assertThat(root).doesNotExist();
     }
 

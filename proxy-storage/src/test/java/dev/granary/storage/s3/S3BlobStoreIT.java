@@ -49,7 +49,9 @@ class S3BlobStoreIT extends BlobStoreComplianceTest {
     @Override
     protected BlobStore createStore() {
         bucket = s3.createBucket();
-        return new S3BlobStore(s3.settings(bucket).withPrefix("granary/cache"), S3Tuning.defaults().withPartSize(PART));
+        return new S3BlobStore(
+                s3.settings(bucket).withPrefix("granary/cache"),
+                S3Tuning.defaults().withPartSize(PART));
     }
 
     private S3BlobStore s3Store() {
@@ -57,11 +59,15 @@ class S3BlobStoreIT extends BlobStoreComplianceTest {
     }
 
     private List<String> pendingUploads() {
-        return s3.client().listMultipartUploads(b -> b.bucket(bucket)).uploads().stream().map(u -> u.key()).toList();
+        return s3.client().listMultipartUploads(b -> b.bucket(bucket)).uploads().stream()
+                .map(u -> u.key())
+                .toList();
     }
 
     private List<String> objectKeys() {
-        return s3.client().listObjectsV2(b -> b.bucket(bucket)).contents().stream().map(S3Object::key).toList();
+        return s3.client().listObjectsV2(b -> b.bucket(bucket)).contents().stream()
+                .map(S3Object::key)
+                .toList();
     }
 
     @Test
@@ -70,18 +76,23 @@ class S3BlobStoreIT extends BlobStoreComplianceTest {
         BlobKey unknown = key("big/@v/v1.1.0.zip");
         BlobKey exact = key("big/@v/v1.2.0.zip");
         long size = 2L * PART + 12_345;
-        assertThat(store.put(known, new PatternStream(size, 1), size, PutMode.CREATE_ONLY)).isTrue();
+        assertThat(store.put(known, new PatternStream(size, 1), size, PutMode.CREATE_ONLY))
+                .isTrue();
         assertThat(s3Store().multipartUploadCount()).isEqualTo(1);
-        assertThat(store.put(unknown, new PatternStream(size, 2), -1, PutMode.REPLACE)).isTrue();
+        assertThat(store.put(unknown, new PatternStream(size, 2), -1, PutMode.REPLACE))
+                .isTrue();
         assertThat(s3Store().multipartUploadCount()).isEqualTo(2);
         // exactly one part's worth, size unknown: one PutObject, no multipart
-        assertThat(store.put(exact, new PatternStream(PART, 3), -1, PutMode.REPLACE)).isTrue();
+        assertThat(store.put(exact, new PatternStream(PART, 3), -1, PutMode.REPLACE))
+                .isTrue();
         assertThat(s3Store().multipartUploadCount()).isEqualTo(2);
 
         assertThat(digestOf(known)).isEqualTo(digest(new PatternStream(size, 1)));
         assertThat(digestOf(unknown)).isEqualTo(digest(new PatternStream(size, 2)));
         assertThat(digestOf(exact)).isEqualTo(digest(new PatternStream(PART, 3)));
-        assertThat(store.stat(known).orElseThrow().etag().orElseThrow()).as("multipart ETag").contains("-3");
+        assertThat(store.stat(known).orElseThrow().etag().orElseThrow())
+                .as("multipart ETag")
+                .contains("-3");
         assertThat(pendingUploads()).isEmpty();
     }
 
@@ -89,13 +100,16 @@ class S3BlobStoreIT extends BlobStoreComplianceTest {
     void streamFailingMidMultipartLeavesNoObjectAndNoPendingUpload() throws Exception {
         BlobKey k = key("big/@v/v1.0.0.zip");
         assertThatThrownBy(() -> store.put(k, new FailingStream(PART + PART / 2), 3L * PART, PutMode.CREATE_ONLY))
-                .isInstanceOf(IOException.class).hasMessageContaining("connection reset (simulated)");
+                .isInstanceOf(IOException.class)
+                .hasMessageContaining("connection reset (simulated)");
         assertThatThrownBy(() -> store.put(k, new FailingStream(2L * PART + 1), -1, PutMode.REPLACE))
                 .isInstanceOf(IOException.class);
         assertThatThrownBy(() -> store.put(k, new PatternStream(2L * PART, 4), 2L * PART + 1, PutMode.REPLACE))
-                .isInstanceOf(StorageException.class).hasMessageContaining("ended after");
+                .isInstanceOf(StorageException.class)
+                .hasMessageContaining("ended after");
         assertThatThrownBy(() -> store.put(k, new PatternStream(2L * PART + 10, 4), 2L * PART - 10, PutMode.REPLACE))
-                .isInstanceOf(StorageException.class).hasMessageContaining("longer than the declared");
+                .isInstanceOf(StorageException.class)
+                .hasMessageContaining("longer than the declared");
         assertThat(pendingUploads()).isEmpty();
         assertThat(objectKeys()).isEmpty();
         assertNothingStored(k);
@@ -138,7 +152,8 @@ class S3BlobStoreIT extends BlobStoreComplianceTest {
     void blobsLiveUnderThePrefixInTheGoproxyLayout() throws Exception {
         BlobKey k = key("github.com/!azure/go-autorest/@v/v14.2.0+incompatible.info");
         store.put(k, bytes("{}"));
-        assertThat(objectKeys()).containsExactly("granary/cache/github.com/!azure/go-autorest/@v/v14.2.0+incompatible.info");
+        assertThat(objectKeys())
+                .containsExactly("granary/cache/github.com/!azure/go-autorest/@v/v14.2.0+incompatible.info");
         try (S3BlobStore other = new S3BlobStore(s3.settings(bucket).withPrefix("/granary/other/"))) {
             assertThat(other.list(null)).isEmpty();
             assertThat(other.get(k)).isEmpty();
@@ -151,7 +166,8 @@ class S3BlobStoreIT extends BlobStoreComplianceTest {
 
     @Test
     void rangesBeyondTheInlineHeadAreFetchedAndPinnedToTheOpenedVersion() throws Exception {
-        try (S3BlobStore small = new S3BlobStore(s3.settings(bucket), S3Tuning.defaults().withInlineReadBytes(1000))) {
+        try (S3BlobStore small =
+                new S3BlobStore(s3.settings(bucket), S3Tuning.defaults().withInlineReadBytes(1000))) {
             BlobKey k = key("m/@v/v1.0.0.zip");
             byte[] body = randomBytes(50_000, 5);
             small.put(k, body);
@@ -160,7 +176,8 @@ class S3BlobStoreIT extends BlobStoreComplianceTest {
                 assertThat(blob.heapBytes()).as("only the head is in memory").isEmpty();
                 for (long[] r : new long[][] {{0, 1000}, {500, 1000}, {1000, 1}, {40_000, 10_000}, {0, body.length}}) {
                     try (InputStream in = blob.openStream(r[0], r[1])) {
-                        assertThat(in.readAllBytes()).isEqualTo(Arrays.copyOfRange(body, (int) r[0], (int) (r[0] + r[1])));
+                        assertThat(in.readAllBytes())
+                                .isEqualTo(Arrays.copyOfRange(body, (int) r[0], (int) (r[0] + r[1])));
                     }
                 }
                 try (InputStream early = blob.openStream()) {
@@ -168,10 +185,12 @@ class S3BlobStoreIT extends BlobStoreComplianceTest {
                 } // closing early must not hang on the rest
                 small.put(k, randomBytes(50_000, 6));
                 assertThatThrownBy(() -> {
-                    try (InputStream in = blob.openStream(2000, 100)) {
-                        in.readAllBytes();
-                    }
-                }).isInstanceOf(StorageException.class).hasMessageContaining("replaced or deleted after it was opened");
+                            try (InputStream in = blob.openStream(2000, 100)) {
+                                in.readAllBytes();
+                            }
+                        })
+                        .isInstanceOf(StorageException.class)
+                        .hasMessageContaining("replaced or deleted after it was opened");
                 try (InputStream head = blob.openStream(0, 1000)) {
                     assertThat(head.readAllBytes()).isEqualTo(Arrays.copyOf(body, 1000));
                 }
@@ -182,13 +201,20 @@ class S3BlobStoreIT extends BlobStoreComplianceTest {
     @Test
     void wrongSecretIsAClearAccessDenied() throws Exception {
         try (S3BlobStore bad = new S3BlobStore(s3.settings(bucket).withCredentials(s3.accessKey(), "wrong-secret"))) {
-            assertThatThrownBy(bad::checkHealth).isInstanceOf(StorageException.class)
-                    .hasMessageContaining("access denied").hasMessageContaining("403");
-            assertThatThrownBy(() -> bad.get(key("m/@v/list"))).isInstanceOf(StorageException.class)
-                    .hasMessageContaining("S3 get m/@v/list in s3://" + bucket).hasMessageContaining("access denied");
-            assertThatThrownBy(() -> bad.put(key("m/@v/list"), bytes("x"))).isInstanceOf(StorageException.class)
+            assertThatThrownBy(bad::checkHealth)
+                    .isInstanceOf(StorageException.class)
+                    .hasMessageContaining("access denied")
                     .hasMessageContaining("403");
-            assertThatThrownBy(() -> bad.list(null)).isInstanceOf(StorageException.class).hasMessageContaining("403");
+            assertThatThrownBy(() -> bad.get(key("m/@v/list")))
+                    .isInstanceOf(StorageException.class)
+                    .hasMessageContaining("S3 get m/@v/list in s3://" + bucket)
+                    .hasMessageContaining("access denied");
+            assertThatThrownBy(() -> bad.put(key("m/@v/list"), bytes("x")))
+                    .isInstanceOf(StorageException.class)
+                    .hasMessageContaining("403");
+            assertThatThrownBy(() -> bad.list(null))
+                    .isInstanceOf(StorageException.class)
+                    .hasMessageContaining("403");
         }
         assertThat(objectKeys()).isEmpty();
     }
@@ -196,8 +222,11 @@ class S3BlobStoreIT extends BlobStoreComplianceTest {
     @Test
     void missingBucketFailsTheHealthCheckAndIsNotMistakenForMissingBlobs() throws Exception {
         try (S3BlobStore none = new S3BlobStore(s3.settings("no-such-bucket-" + System.nanoTime()))) {
-            assertThatThrownBy(none::checkHealth).isInstanceOf(StorageException.class).hasMessageContaining("does not exist");
-            assertThatThrownBy(() -> none.get(key("m/@v/list"))).isInstanceOf(StorageException.class)
+            assertThatThrownBy(none::checkHealth)
+                    .isInstanceOf(StorageException.class)
+                    .hasMessageContaining("does not exist");
+            assertThatThrownBy(() -> none.get(key("m/@v/list")))
+                    .isInstanceOf(StorageException.class)
                     .hasMessageContaining("does not exist");
         }
     }
@@ -207,24 +236,33 @@ class S3BlobStoreIT extends BlobStoreComplianceTest {
         BlobKey k = key("github.com/!azure/go-autorest/@v/v14.2.0+incompatible.zip");
         byte[] body = randomBytes(300_000, 7);
         store.put(k, body);
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        HttpClient http =
+                HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         URI url = store.presignGet(k, Duration.ofMinutes(5)).orElseThrow();
-        HttpResponse<byte[]> ok = http.send(HttpRequest.newBuilder(url).build(), HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> ok =
+                http.send(HttpRequest.newBuilder(url).build(), HttpResponse.BodyHandlers.ofByteArray());
         assertThat(ok.statusCode()).isEqualTo(200);
         assertThat(ok.body()).isEqualTo(body);
 
         String tampered = url.toString().replaceAll("X-Amz-Signature=([0-9a-f])", "X-Amz-Signature=" + flip(url));
         assertThat(tampered).isNotEqualTo(url.toString());
-        assertThat(http.send(HttpRequest.newBuilder(URI.create(tampered)).build(), HttpResponse.BodyHandlers.discarding())
-                .statusCode()).isEqualTo(403);
+        assertThat(http.send(
+                                HttpRequest.newBuilder(URI.create(tampered)).build(),
+                                HttpResponse.BodyHandlers.discarding())
+                        .statusCode())
+                .isEqualTo(403);
         URI otherKey = URI.create(url.toString().replace("v14.2.0", "v14.2.1"));
         assertThat(http.send(HttpRequest.newBuilder(otherKey).build(), HttpResponse.BodyHandlers.discarding())
-                .statusCode()).as("signature covers the key").isEqualTo(403);
+                        .statusCode())
+                .as("signature covers the key")
+                .isEqualTo(403);
 
         URI shortLived = store.presignGet(k, Duration.ofSeconds(1)).orElseThrow();
         Thread.sleep(2100);
         assertThat(http.send(HttpRequest.newBuilder(shortLived).build(), HttpResponse.BodyHandlers.discarding())
-                .statusCode()).as("expired").isEqualTo(403);
+                        .statusCode())
+                .as("expired")
+                .isEqualTo(403);
         assertThatThrownBy(() -> store.presignGet(k, Duration.ofDays(8))).isInstanceOf(IllegalArgumentException.class);
     }
 
@@ -238,8 +276,11 @@ class S3BlobStoreIT extends BlobStoreComplianceTest {
         assertThatThrownBy(() -> S3Settings.of(URI.create("ftp://x"), "us-east-1", "b", "", false, null, null))
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> S3Settings.of(null, "us-east-1", "b", "", false, "ak", null))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("together");
-        assertThat(S3Settings.of(null, "eu-west-1", "b", null, false, null, null).accessKey()).isEmpty();
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("together");
+        assertThat(S3Settings.of(null, "eu-west-1", "b", null, false, null, null)
+                        .accessKey())
+                .isEmpty();
     }
 
     @Test
@@ -250,11 +291,16 @@ class S3BlobStoreIT extends BlobStoreComplianceTest {
         st.put(k, bytes("module m\n"));
         st.emulateConditionalWritesForTest();
         assertThat(st.emulatesConditionalWrites()).isTrue();
-        assertThat(st.put(k, new ByteArrayInputStream(bytes("module evil\n")), 12, PutMode.CREATE_ONLY)).isFalse();
-        assertThat(st.put(key("m/@v/v1.1.0.mod"), new ByteArrayInputStream(bytes("module m\n")), 9, PutMode.CREATE_ONLY)).isTrue();
+        assertThat(st.put(k, new ByteArrayInputStream(bytes("module evil\n")), 12, PutMode.CREATE_ONLY))
+                .isFalse();
+        assertThat(st.put(
+                        key("m/@v/v1.1.0.mod"), new ByteArrayInputStream(bytes("module m\n")), 9, PutMode.CREATE_ONLY))
+                .isTrue();
         long size = PART + 5;
-        assertThat(st.put(key("m/@v/v1.1.0.zip"), new PatternStream(size, 8), size, PutMode.CREATE_ONLY)).isTrue();
-        assertThat(st.put(key("m/@v/v1.1.0.zip"), new PatternStream(size, 9), size, PutMode.CREATE_ONLY)).isFalse();
+        assertThat(st.put(key("m/@v/v1.1.0.zip"), new PatternStream(size, 8), size, PutMode.CREATE_ONLY))
+                .isTrue();
+        assertThat(st.put(key("m/@v/v1.1.0.zip"), new PatternStream(size, 9), size, PutMode.CREATE_ONLY))
+                .isFalse();
         assertThat(digestOf(key("m/@v/v1.1.0.zip"))).isEqualTo(digest(new PatternStream(size, 8)));
         assertThat(read(k)).isEqualTo(bytes("module m\n"));
     }
@@ -266,7 +312,8 @@ class S3BlobStoreIT extends BlobStoreComplianceTest {
     }
 
     private byte[] digestOf(BlobKey k) throws IOException {
-        try (Blob blob = store.get(k).orElseThrow(); InputStream in = blob.openStream()) {
+        try (Blob blob = store.get(k).orElseThrow();
+                InputStream in = blob.openStream()) {
             return digest(in);
         }
     }

@@ -39,22 +39,35 @@ class S3LargeStreamingIT {
     void threeHundredMegabytesRoundTripInA128MegabyteHeap() throws Exception {
         String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
         Path out = dir.resolve("child.out");
-        Process child = new ProcessBuilder(List.of(java, "-Xmx128m", "-cp", System.getProperty("java.class.path"),
-                StreamingRoundTrip.class.getName(), s3.endpoint().toString(), s3.accessKey(), s3.secretKey(),
-                s3.createBucket(), Long.toString(SIZE)))
-                .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        Process child = new ProcessBuilder(List.of(
+                        java,
+                        "-Xmx128m",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        StreamingRoundTrip.class.getName(),
+                        s3.endpoint().toString(),
+                        s3.accessKey(),
+                        s3.secretKey(),
+                        s3.createBucket(),
+                        Long.toString(SIZE)))
+                .redirectErrorStream(true)
+                .redirectOutput(out.toFile())
+                .start();
         boolean exited = child.waitFor(170, TimeUnit.SECONDS);
         if (!exited) {
             child.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
         }
         String output = Files.readString(out, StandardCharsets.UTF_8);
         assertThat(exited).as("child finished; output:\n%s", output).isTrue();
-        assertThat(child.exitValue()).as("child exit status; output:\n%s", output).isZero();
+        assertThat(child.exitValue())
+                .as("child exit status; output:\n%s", output)
+                .isZero();
         Map<String, String> results = new HashMap<>();
         for (String line : output.split("\n")) {
             int eq = line.indexOf('=');
             if (eq > 0) {
-                results.put(line.substring(0, eq).strip(), line.substring(eq + 1).strip());
+                results.put(
+                        line.substring(0, eq).strip(), line.substring(eq + 1).strip());
             }
         }
         assertThat(results.get("bytes")).as(output).isEqualTo(Long.toString(SIZE));

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.granary.storage.Blob;
 import dev.granary.storage.BlobKey;
+import dev.granary.storage.PutMode;
 import dev.granary.storage.StorageException;
 import dev.granary.storage.memory.MemoryBlobStore;
 import dev.granary.storage.tier.ReadThroughBlobStore;
@@ -12,12 +13,11 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Random;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import dev.granary.storage.PutMode;
-import java.util.Random;
 
 /**
  * S3 goes away and comes back: the same store object fails fast and cleanly, then works again. Takes
@@ -39,8 +39,8 @@ class S3OutageIT {
         }
     }
 
-    private static final S3Tuning FAST = S3Tuning.defaults()
-            .withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(2));
+    private static final S3Tuning FAST =
+            S3Tuning.defaults().withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(2));
 
     @Test
     void unreachableS3FailsFastAndTheSameStoreRecoversAfterRestart() throws Exception {
@@ -55,9 +55,14 @@ class S3OutageIT {
             assertFailsWithin(Duration.ofSeconds(4), store::checkHealth, "unreachable");
             assertFailsWithin(Duration.ofSeconds(5), () -> store.get(info), "S3 get m/@v/v1.0.0.info");
             assertFailsWithin(Duration.ofSeconds(5), () -> store.stat(info), "unreachable");
-            assertFailsWithin(Duration.ofSeconds(5),
-                    () -> store.put(BlobKey.of("m/@v/v1.1.0.info"), new ByteArrayInputStream(body), body.length,
-                            PutMode.CREATE_ONLY), "unreachable");
+            assertFailsWithin(
+                    Duration.ofSeconds(5),
+                    () -> store.put(
+                            BlobKey.of("m/@v/v1.1.0.info"),
+                            new ByteArrayInputStream(body),
+                            body.length,
+                            PutMode.CREATE_ONLY),
+                    "unreachable");
             assertFailsWithin(Duration.ofSeconds(5), () -> store.list(null), "unreachable");
 
             s3.restart();
@@ -65,7 +70,9 @@ class S3OutageIT {
             try (Blob blob = store.get(info).orElseThrow()) {
                 assertThat(blob.readAllBytes()).isEqualTo(body);
             }
-            assertThat(store.exists(BlobKey.of("m/@v/v1.1.0.info"))).as("nothing half-written").isFalse();
+            assertThat(store.exists(BlobKey.of("m/@v/v1.1.0.info")))
+                    .as("nothing half-written")
+                    .isFalse();
             store.put(BlobKey.of("m/@v/v1.1.0.info"), body);
             assertThat(store.list(BlobKey.of("m"))).hasSize(2);
         }
@@ -78,7 +85,7 @@ class S3OutageIT {
         byte[] body = new byte[3_000_000];
         new Random(1).nextBytes(body);
         try (S3BlobStore remote = new S3BlobStore(s3.settings(bucket), FAST);
-             ReadThroughBlobStore rt = new ReadThroughBlobStore(new MemoryBlobStore(), remote)) {
+                ReadThroughBlobStore rt = new ReadThroughBlobStore(new MemoryBlobStore(), remote)) {
             remote.put(zip, body);
             try (Blob first = rt.get(zip).orElseThrow()) {
                 assertThat(first.readAllBytes()).isEqualTo(body);

@@ -32,15 +32,21 @@ public final class SharedS3 implements ParameterResolver {
     /** The JVM's shared server, started now if this is the first use. */
     public static TestS3 get(ExtensionContext context) {
         // The root store outlives every test class and closes what it holds (AutoCloseable) at the end of the run.
-        return context.getRoot().getStore(NAMESPACE).getOrComputeIfAbsent(Shared.class, k -> {
-            try {
-                TestS3 s3 = TestS3.start();
-                s3.share();
-                return new Shared(s3);
-            } catch (IOException e) {
-                throw new UncheckedIOException("s3proxy did not start", e);
-            }
-        }, Shared.class).s3();
+        return context.getRoot()
+                .getStore(NAMESPACE)
+                .getOrComputeIfAbsent(
+                        Shared.class,
+                        k -> {
+                            try {
+                                TestS3 s3 = TestS3.start();
+                                s3.share();
+                                return new Shared(s3);
+                            } catch (IOException e) {
+                                throw new UncheckedIOException("s3proxy did not start", e);
+                            }
+                        },
+                        Shared.class)
+                .s3();
     }
 
     /** The store's entry: closing it stops the shared server. */

@@ -20,14 +20,13 @@ import java.util.HexFormat;
 public final class StreamingRoundTrip {
 
     /** What went up and what came back. */
-    public record Result(long bytes, String sha256Put, String sha256Get, long multipartUploads) {
-    }
+    public record Result(long bytes, String sha256Put, String sha256Get, long multipartUploads) {}
 
-    private StreamingRoundTrip() {
-    }
+    private StreamingRoundTrip() {}
 
     public static void main(String[] args) throws Exception {
-        S3Settings settings = S3Settings.of(URI.create(args[0]), TestS3.REGION, args[3], "heap", true, args[1], args[2]);
+        S3Settings settings =
+                S3Settings.of(URI.create(args[0]), TestS3.REGION, args[3], "heap", true, args[1], args[2]);
         Result r = run(settings, Long.parseLong(args[4]));
         System.out.println("bytes=" + r.bytes());
         System.out.println("sha256-put=" + r.sha256Put());
@@ -47,14 +46,18 @@ public final class StreamingRoundTrip {
             }
             MessageDigest received = MessageDigest.getInstance("SHA-256");
             long count = 0;
-            try (Blob blob = store.get(key).orElseThrow(); InputStream in = blob.openStream()) {
+            try (Blob blob = store.get(key).orElseThrow();
+                    InputStream in = blob.openStream()) {
                 byte[] buf = new byte[64 * 1024];
                 for (int n; (n = in.read(buf)) >= 0; ) {
                     received.update(buf, 0, n);
                     count += n;
                 }
             }
-            return new Result(count, HexFormat.of().formatHex(sent.digest()), HexFormat.of().formatHex(received.digest()),
+            return new Result(
+                    count,
+                    HexFormat.of().formatHex(sent.digest()),
+                    HexFormat.of().formatHex(received.digest()),
                     store.multipartUploadCount());
         }
     }

@@ -54,6 +54,7 @@ public final class TestS3 implements AutoCloseable {
 
     /** The region the helper's settings use (s3proxy accepts any). */
     public static final String REGION = "us-east-1";
+
     private static final AtomicInteger BUCKETS = new AtomicInteger();
     private static final long START_TIMEOUT_MS = 60_000;
 
@@ -90,15 +91,19 @@ public final class TestS3 implements AutoCloseable {
         Path home = Files.createTempDirectory(Files.createDirectories(buildDir()), "s3proxy-");
         TestS3 s3 = new TestS3(jar, home, freePort());
         Files.createDirectories(s3.data());
-        Files.writeString(s3.config, String.join("\n",
-                "s3proxy.endpoint=http://127.0.0.1:" + s3.port,
-                "s3proxy.authorization=aws-v2-or-v4",
-                "s3proxy.identity=" + s3.accessKey,
-                "s3proxy.credential=" + s3.secretKey,
-                "s3proxy.ignore-unknown-headers=true",
-                "jclouds.provider=filesystem",
-                "jclouds.filesystem.basedir=" + s3.data(),
-                ""), StandardCharsets.UTF_8);
+        Files.writeString(
+                s3.config,
+                String.join(
+                        "\n",
+                        "s3proxy.endpoint=http://127.0.0.1:" + s3.port,
+                        "s3proxy.authorization=aws-v2-or-v4",
+                        "s3proxy.identity=" + s3.accessKey,
+                        "s3proxy.credential=" + s3.secretKey,
+                        "s3proxy.ignore-unknown-headers=true",
+                        "jclouds.provider=filesystem",
+                        "jclouds.filesystem.basedir=" + s3.data(),
+                        ""),
+                StandardCharsets.UTF_8);
         try {
             s3.launch();
         } catch (IOException | RuntimeException e) {
@@ -153,7 +158,8 @@ public final class TestS3 implements AutoCloseable {
                     .endpointOverride(endpoint())
                     .region(Region.of(REGION))
                     .forcePathStyle(true)
-                    .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)))
+                    .credentialsProvider(
+                            StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)))
                     .httpClientBuilder(Apache5HttpClient.builder())
                     .build();
         }
@@ -194,8 +200,8 @@ public final class TestS3 implements AutoCloseable {
 
     private void refuseIfShared(String what) {
         if (shared) {
-            throw new IllegalStateException("the shared s3proxy (SharedS3) cannot be " + what
-                    + ": start a private one with TestS3.start()");
+            throw new IllegalStateException(
+                    "the shared s3proxy (SharedS3) cannot be " + what + ": start a private one with TestS3.start()");
         }
     }
 
@@ -224,8 +230,15 @@ public final class TestS3 implements AutoCloseable {
 
     private void launch() throws IOException {
         String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "-Xmx512m", "-XX:+UseSerialGC",
-                "--enable-native-access=ALL-UNNAMED", "-jar", jar.toString(), "--properties", config.toString()));
+        List<String> cmd = new ArrayList<>(List.of(
+                java,
+                "-Xmx512m",
+                "-XX:+UseSerialGC",
+                "--enable-native-access=ALL-UNNAMED",
+                "-jar",
+                jar.toString(),
+                "--properties",
+                config.toString()));
         process = new ProcessBuilder(cmd)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
@@ -313,8 +326,9 @@ public final class TestS3 implements AutoCloseable {
                 }
             }
         }
-        throw new IOException("no s3proxy jar in target/s3proxy of " + dir + " nor in proxy-storage/target/s3proxy above it"
-                + "; run the build through the generate-test-resources phase first");
+        throw new IOException(
+                "no s3proxy jar in target/s3proxy of " + dir + " nor in proxy-storage/target/s3proxy above it"
+                        + "; run the build through the generate-test-resources phase first");
     }
 
     private static Path jarIn(Path dir) throws IOException {

@@ -103,8 +103,8 @@ class HotTierBlobStoreTest extends BlobStoreComplianceTest {
     @Test
     void nonCacheableKeysAreNeitherCachedNorCounted() throws Exception {
         Recorder rec = new Recorder();
-        HotTierBlobStore hot = new HotTierBlobStore(new MemoryBlobStore(), 1 << 20, 1 << 16,
-                k -> !k.name().endsWith(".zip"), rec);
+        HotTierBlobStore hot = new HotTierBlobStore(
+                new MemoryBlobStore(), 1 << 20, 1 << 16, k -> !k.name().endsWith(".zip"), rec);
         hot.put(key("m/@v/v1.0.0.zip"), bytes("zip"));
         hot.get(key("m/@v/v1.0.0.zip")).orElseThrow().close();
         hot.get(key("m/@v/v1.0.0.zip")).orElseThrow().close();

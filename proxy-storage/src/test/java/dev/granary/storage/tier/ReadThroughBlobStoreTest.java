@@ -119,11 +119,10 @@ class ReadThroughBlobStoreTest extends BlobStoreComplianceTest {
         byte[] body = randomBytes(200_000, 3);
         remoteOnly.put(k, body);
         List<String> errors = new CopyOnWriteArrayList<>();
-        try (ReadThroughBlobStore rt = new ReadThroughBlobStore(new FailingPuts(), remoteOnly, x -> true,
-                new TierObserver() {
+        try (ReadThroughBlobStore rt =
+                new ReadThroughBlobStore(new FailingPuts(), remoteOnly, x -> true, new TierObserver() {
                     @Override
-                    public void lookup(String tier, BlobKey key, boolean hit) {
-                    }
+                    public void lookup(String tier, BlobKey key, boolean hit) {}
 
                     @Override
                     public void error(String tier, String operation, Throwable t) {

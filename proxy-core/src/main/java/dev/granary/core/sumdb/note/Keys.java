@@ -29,8 +29,7 @@ final class Keys {
     private static final byte[] SPKI_PREFIX = HexFormat.of().parseHex("302a300506032b6570032100");
     private static final byte[] PKCS8_PREFIX = HexFormat.of().parseHex("302e020100300506032b657004220420");
 
-    private Keys() {
-    }
+    private Keys() {}
 
     // golang.org/x/mod/sumdb/note: keyHash.
     static int keyHash(String name, byte[] key) {
@@ -61,8 +60,10 @@ final class Keys {
                 return true;
             default:
                 int t = Character.getType(c);
-                return c > 0xff && (t == Character.SPACE_SEPARATOR || t == Character.LINE_SEPARATOR
-                        || t == Character.PARAGRAPH_SEPARATOR);
+                return c > 0xff
+                        && (t == Character.SPACE_SEPARATOR
+                                || t == Character.LINE_SEPARATOR
+                                || t == Character.PARAGRAPH_SEPARATOR);
         }
     }
 
@@ -120,8 +121,12 @@ final class Keys {
         String name = n[0];
         String hash16 = h[0];
         byte[] key = decodeBase64(h[1]);
-        if (!p1[0].equals("PRIVATE") || !p2[0].equals("KEY") || !isHash16(hash16) || key == null
-                || !isValidName(name) || key.length == 0) {
+        if (!p1[0].equals("PRIVATE")
+                || !p2[0].equals("KEY")
+                || !isHash16(hash16)
+                || key == null
+                || !isValidName(name)
+                || key.length == 0) {
             throw malformed;
         }
         int hash = (int) Long.parseLong(hash16, 16);

@@ -24,7 +24,8 @@ public interface NoteVerifiers {
     static NoteVerifiers of(NoteVerifier... verifiers) {
         Map<String, List<NoteVerifier>> m = new HashMap<>();
         for (NoteVerifier v : verifiers) {
-            m.computeIfAbsent(v.name() + "+" + NoteException.hex(v.keyHash()), k -> new ArrayList<>()).add(v);
+            m.computeIfAbsent(v.name() + "+" + NoteException.hex(v.keyHash()), k -> new ArrayList<>())
+                    .add(v);
         }
         return (name, hash) -> {
             String k = name + "+" + NoteException.hex(hash);

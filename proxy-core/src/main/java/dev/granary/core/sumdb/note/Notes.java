@@ -9,11 +9,11 @@ import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.Arrays;
 
 /**
  * Signed notes, as used by the Go checksum database for its tree heads
@@ -28,8 +28,7 @@ public final class Notes {
 
     private static final String SIG_PREFIX = "\u2014 ";
 
-    private Notes() {
-    }
+    private Notes() {}
 
     /** A generated key pair: keep {@code signerKey} secret, publish {@code verifierKey}. */
     public record KeyPairStrings(String signerKey, String verifierKey) {
@@ -59,7 +58,8 @@ public final class Notes {
         byte[] priv = withAlg(Keys.seed(kp.getPrivate()));
         String h = NoteException.hex(Keys.keyHash(name, pub));
         Base64.Encoder b64 = Base64.getEncoder();
-        return new KeyPairStrings("PRIVATE+KEY+" + name + "+" + h + "+" + b64.encodeToString(priv),
+        return new KeyPairStrings(
+                "PRIVATE+KEY+" + name + "+" + h + "+" + b64.encodeToString(priv),
                 name + "+" + h + "+" + b64.encodeToString(pub));
     }
 
@@ -72,7 +72,8 @@ public final class Notes {
             throw new IllegalArgumentException("invalid public key size " + publicKey.length + ", expected 32");
         }
         byte[] pub = withAlg(publicKey);
-        return name + "+" + NoteException.hex(Keys.keyHash(name, pub)) + "+" + Base64.getEncoder().encodeToString(pub);
+        return name + "+" + NoteException.hex(Keys.keyHash(name, pub)) + "+"
+                + Base64.getEncoder().encodeToString(pub);
     }
 
     private static byte[] withAlg(byte[] key) {
@@ -100,10 +101,12 @@ public final class Notes {
         }
         String s;
         try {
-            s = StandardCharsets.UTF_8.newDecoder()
+            s = StandardCharsets.UTF_8
+                    .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(msg)).toString();
+                    .decode(ByteBuffer.wrap(msg))
+                    .toString();
         } catch (CharacterCodingException e) {
             throw NoteException.malformedNote();
         }
@@ -216,7 +219,11 @@ public final class Notes {
             hs[2] = (byte) (hash >>> 8);
             hs[3] = (byte) hash;
             System.arraycopy(sig, 0, hs, 4, sig.length);
-            newSigs.append(SIG_PREFIX).append(name).append(' ').append(Base64.getEncoder().encodeToString(hs)).append('\n');
+            newSigs.append(SIG_PREFIX)
+                    .append(name)
+                    .append(' ')
+                    .append(Base64.getEncoder().encodeToString(hs))
+                    .append('\n');
         }
         StringBuilder out = new StringBuilder(n.text()).append('\n');
         for (List<Signature> list : List.of(n.sigs(), n.unverifiedSigs())) {
@@ -228,11 +235,20 @@ public final class Notes {
                     continue;
                 }
                 byte[] raw = Keys.decodeBase64(sig.base64());
-                if (raw == null || raw.length < 4
-                        || (((raw[0] & 0xff) << 24) | ((raw[1] & 0xff) << 16) | ((raw[2] & 0xff) << 8) | (raw[3] & 0xff)) != sig.hash()) {
+                if (raw == null
+                        || raw.length < 4
+                        || (((raw[0] & 0xff) << 24)
+                                        | ((raw[1] & 0xff) << 16)
+                                        | ((raw[2] & 0xff) << 8)
+                                        | (raw[3] & 0xff))
+                                != sig.hash()) {
                     throw NoteException.malformedNote();
                 }
-                out.append(SIG_PREFIX).append(sig.name()).append(' ').append(sig.base64()).append('\n');
+                out.append(SIG_PREFIX)
+                        .append(sig.name())
+                        .append(' ')
+                        .append(sig.base64())
+                        .append('\n');
             }
         }
         out.append(newSigs);

@@ -109,8 +109,7 @@ public record Tile(int h, int l, long n, int w) {
     }
 
     /** A tile plus the byte range of its data whose tile hash is the wanted hash. */
-    record Location(Tile tile, int start, int end) {
-    }
+    record Location(Tile tile, int start, int end) {}
 
     // golang.org/x/mod/sumdb/tlog: tileForIndex.
     static Location locate(int h, long index) {
@@ -122,8 +121,8 @@ public record Tile(int h, int l, long n, int w) {
         long tn = (n << level) >> h;
         n -= (tn << h) >> level; // n within the tile, at that level
         int tw = (int) ((n + 1) << level);
-        return new Location(new Tile(h, tl, tn, tw), (int) (n << level) * Hash.SIZE,
-                (int) ((n + 1) << level) * Hash.SIZE);
+        return new Location(
+                new Tile(h, tl, tn, tw), (int) (n << level) * Hash.SIZE, (int) ((n + 1) << level) * Hash.SIZE);
     }
 
     /**

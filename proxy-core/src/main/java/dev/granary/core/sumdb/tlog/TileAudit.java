@@ -40,8 +40,7 @@ public final class TileAudit {
     }
 
     /** One tile's verdict, with the reason for anything but OK. */
-    public record Result(Tile tile, Verdict verdict, String reason) {
-    }
+    public record Result(Tile tile, Verdict verdict, String reason) {}
 
     private record Position(int l, long n) {
         static Position of(Tile t) {
@@ -49,8 +48,7 @@ public final class TileAudit {
         }
     }
 
-    private TileAudit() {
-    }
+    private TileAudit() {}
 
     /**
      * Audits {@code stored} (tile -> its stored bytes) against {@code tree}.
@@ -69,7 +67,12 @@ public final class TileAudit {
             if (t.l() < 0) {
                 out.put(t, new Result(t, Verdict.UNVERIFIABLE, "data tiles are not audited"));
             } else if (e.getValue().length != t.w() * Hash.SIZE) {
-                out.put(t, new Result(t, Verdict.CORRUPT, "holds " + e.getValue().length + " bytes, not " + t.w() * Hash.SIZE));
+                out.put(
+                        t,
+                        new Result(
+                                t,
+                                Verdict.CORRUPT,
+                                "holds " + e.getValue().length + " bytes, not " + t.w() * Hash.SIZE));
             } else if ((t.n() << t.h()) + t.w() > (n >> (t.l() * t.h()))) {
                 out.put(t, new Result(t, Verdict.BEYOND_TREE, "lies beyond tree#" + n));
             }
@@ -82,7 +85,10 @@ public final class TileAudit {
 
         // Parents before children: higher levels first; at one position the widest copy first.
         List<Tile> rest = new ArrayList<>(stored.keySet());
-        rest.sort(Comparator.comparingInt(Tile::l).reversed().thenComparingLong(Tile::n).thenComparing(Comparator.comparingInt(Tile::w).reversed()));
+        rest.sort(Comparator.comparingInt(Tile::l)
+                .reversed()
+                .thenComparingLong(Tile::n)
+                .thenComparing(Comparator.comparingInt(Tile::w).reversed()));
         for (Tile t : rest) {
             if (out.get(t) != null) {
                 continue;
@@ -91,12 +97,21 @@ public final class TileAudit {
             byte[] known = authentic.get(Position.of(t));
             if (known != null && known.length >= data.length) {
                 boolean same = Arrays.equals(data, 0, data.length, known, 0, data.length);
-                out.put(t, same ? new Result(t, Verdict.OK, null)
-                        : new Result(t, Verdict.CORRUPT, "differs from the authenticated copy of the same tile"));
+                out.put(
+                        t,
+                        same
+                                ? new Result(t, Verdict.OK, null)
+                                : new Result(
+                                        t, Verdict.CORRUPT, "differs from the authenticated copy of the same tile"));
                 continue;
             }
             if (!t.isFull()) {
-                out.put(t, new Result(t, Verdict.UNVERIFIABLE, "a partial tile of an older tree head whose full tile is not stored"));
+                out.put(
+                        t,
+                        new Result(
+                                t,
+                                Verdict.UNVERIFIABLE,
+                                "a partial tile of an older tree head whose full tile is not stored"));
                 continue;
             }
             Tile parent = TileHashReader.tileParent(t, 1, n);
@@ -104,17 +119,30 @@ public final class TileAudit {
             long index = parent == null ? -1 : Tlog.storedHashIndex(parent.l() * parent.h(), t.n());
             Hash expected;
             try {
-                expected = pdata == null ? null : Tile.hashFromTile(new Tile(h, parent.l(), parent.n(), pdata.length / Hash.SIZE), pdata, index);
+                expected = pdata == null
+                        ? null
+                        : Tile.hashFromTile(
+                                new Tile(h, parent.l(), parent.n(), pdata.length / Hash.SIZE), pdata, index);
             } catch (TlogException e) {
                 expected = null;
             }
             if (expected == null) {
-                out.put(t, new Result(t, Verdict.UNVERIFIABLE, "its parent tile is not stored or could not be authenticated"));
+                out.put(
+                        t,
+                        new Result(
+                                t,
+                                Verdict.UNVERIFIABLE,
+                                "its parent tile is not stored or could not be authenticated"));
             } else if (expected.equals(Tile.tileHash(data, 0, data.length))) {
                 authentic.put(Position.of(t), data);
                 out.put(t, new Result(t, Verdict.OK, null));
             } else {
-                out.put(t, new Result(t, Verdict.CORRUPT, "does not hash to what its parent tile " + parent.path() + " records"));
+                out.put(
+                        t,
+                        new Result(
+                                t,
+                                Verdict.CORRUPT,
+                                "does not hash to what its parent tile " + parent.path() + " records"));
             }
         }
         finish(out, stored);
@@ -122,8 +150,8 @@ public final class TileAudit {
     }
 
     /** Step 1: the stx tiles against the root hash; on success they become authentic, else they are suspect. */
-    private static void authenticateRoot(Tree tree, int h, Map<Tile, byte[]> stored, Map<Tile, Result> out,
-                                         Map<Position, byte[]> authentic) {
+    private static void authenticateRoot(
+            Tree tree, int h, Map<Tile, byte[]> stored, Map<Tile, Result> out, Map<Position, byte[]> authentic) {
         Tlog.LongList stxList = new Tlog.LongList();
         Tlog.subTreeIndex(0, tree.n(), stxList);
         long[] stx = stxList.toArray();
@@ -167,7 +195,8 @@ public final class TileAudit {
                 }
             }
             if (!found) {
-                // An edge tile that records exactly the hash of a stored full child is corroborated by it: blame the others.
+                // An edge tile that records exactly the hash of a stored full child is corroborated by it: blame the
+                // others.
                 List<Tile> blamed = new ArrayList<>();
                 for (Tile t : chosen.values()) {
                     if (!corroborated(t, stored)) {
@@ -178,13 +207,21 @@ public final class TileAudit {
                     blamed.addAll(chosen.values());
                 }
                 for (Tile t : blamed) {
-                    out.put(t, new Result(t, Verdict.CORRUPT, "the tiles at the tree's edge do not hash to the signed tree head"
-                            + (blamed.size() > 1 ? " (one of " + blamed.size() + " tiles is damaged)" : "")));
+                    out.put(
+                            t,
+                            new Result(
+                                    t,
+                                    Verdict.CORRUPT,
+                                    "the tiles at the tree's edge do not hash to the signed tree head"
+                                            + (blamed.size() > 1
+                                                    ? " (one of " + blamed.size() + " tiles is damaged)"
+                                                    : "")));
                 }
                 return;
             }
         }
-        chosen.forEach((need, t) -> authentic.put(Position.of(need), Arrays.copyOf(stored.get(t), need.w() * Hash.SIZE)));
+        chosen.forEach(
+                (need, t) -> authentic.put(Position.of(need), Arrays.copyOf(stored.get(t), need.w() * Hash.SIZE)));
     }
 
     /** True when some stored full tile one level down hashes to what {@code t} records for it. */
@@ -195,7 +232,10 @@ public final class TileAudit {
         byte[] data = stored.get(t);
         for (Map.Entry<Tile, byte[]> e : stored.entrySet()) {
             Tile c = e.getKey();
-            if (c.l() == t.l() - 1 && c.isFull() && (c.n() >> t.h()) == t.n() && e.getValue().length == c.w() * Hash.SIZE) {
+            if (c.l() == t.l() - 1
+                    && c.isFull()
+                    && (c.n() >> t.h()) == t.n()
+                    && e.getValue().length == c.w() * Hash.SIZE) {
                 try {
                     Hash recorded = Tile.hashFromTile(t, data, Tlog.storedHashIndex(t.l() * t.h(), c.n()));
                     if (recorded.equals(Tile.tileHash(e.getValue(), 0, e.getValue().length))) {
@@ -209,7 +249,8 @@ public final class TileAudit {
         return false;
     }
 
-    private static boolean rootMatches(Tree tree, int h, long[] stx, Tile[] at, Map<Tile, Tile> chosen, Map<Tile, byte[]> stored) {
+    private static boolean rootMatches(
+            Tree tree, int h, long[] stx, Tile[] at, Map<Tile, Tile> chosen, Map<Tile, byte[]> stored) {
         try {
             Hash th = null;
             for (int i = stx.length - 1; i >= 0; i--) {

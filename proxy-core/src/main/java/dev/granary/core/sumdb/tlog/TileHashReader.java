@@ -118,8 +118,9 @@ public final class TileHashReader implements HashReader {
         }
         for (int i = 0; i < tiles.size(); i++) {
             if (data.get(i) == null || data.get(i).length != tiles.get(i).w() * Hash.SIZE) {
-                throw new TlogException("tile reader returned bad data for " + tiles.get(i).path() + " (len="
-                        + (data.get(i) == null ? "null" : data.get(i).length) + ", want " + tiles.get(i).w() * Hash.SIZE + ")");
+                throw new TlogException("tile reader returned bad data for "
+                        + tiles.get(i).path() + " (len=" + (data.get(i) == null ? "null" : data.get(i).length)
+                        + ", want " + tiles.get(i).w() * Hash.SIZE + ")");
             }
         }
 

@@ -4,8 +4,8 @@ import java.io.IOException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * The tamper-evident log of the Go checksum database: record and node hashes, the dense storage
@@ -33,12 +33,10 @@ import java.util.Arrays;
  */
 public final class Tlog {
 
-    private Tlog() {
-    }
+    private Tlog() {}
 
     /** Coordinates of a tree node: {@code level} (0 = leaves) and index {@code n} within the level. */
-    public record Node(int level, long n) {
-    }
+    public record Node(int level, long n) {}
 
     // golang.org/x/mod/sumdb/tlog: maxpow2 — the largest power of two smaller than n (for n >= 2), as its log2.
     private static int maxpow2Log(long n) {
@@ -140,8 +138,7 @@ public final class Tlog {
     }
 
     /** Like {@link #storedHashes} but given {@code recordHash(data)}. */
-    public static List<Hash> storedHashesForRecordHash(long n, Hash h, HashReader r)
-            throws IOException, TlogException {
+    public static List<Hash> storedHashesForRecordHash(long n, Hash h, HashReader r) throws IOException, TlogException {
         List<Hash> hashes = new ArrayList<>();
         hashes.add(h);
         // Each trailing 1 bit of n completes a subtree and consumes a hash of its left sibling.
@@ -405,8 +402,7 @@ public final class Tlog {
     }
 
     // Runs the sub-proof p[0..end) for [lo, hi); returns {old-tree hash, new-tree hash} of that subtree.
-    private static Hash[] runTreeProof(List<Hash> p, int end, long lo, long hi, long n, Hash old)
-            throws TlogException {
+    private static Hash[] runTreeProof(List<Hash> p, int end, long lo, long hi, long n, Hash old) throws TlogException {
         if (!(lo < n && n <= hi)) {
             throw new IllegalStateException("tlog: bad math in runTreeProof");
         }

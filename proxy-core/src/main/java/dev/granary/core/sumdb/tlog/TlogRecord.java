@@ -88,10 +88,12 @@ public record TlogRecord(long id, String text, byte[] rest) {
     static String validText(byte[] text) {
         String s;
         try {
-            s = StandardCharsets.UTF_8.newDecoder()
+            s = StandardCharsets.UTF_8
+                    .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(text)).toString();
+                    .decode(ByteBuffer.wrap(text))
+                    .toString();
         } catch (CharacterCodingException e) {
             return null;
         }

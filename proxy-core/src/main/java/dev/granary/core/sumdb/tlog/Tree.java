@@ -42,7 +42,9 @@ public record Tree(long n, Hash hash) {
     public static Tree parseTree(byte[] text) throws TlogException {
         TlogException bad = new TlogException("malformed tree note");
         String s = new String(text, StandardCharsets.UTF_8);
-        if (!s.startsWith(PREFIX) || text.length > 1_000_000 || s.chars().filter(c -> c == '\n').count() < 3) {
+        if (!s.startsWith(PREFIX)
+                || text.length > 1_000_000
+                || s.chars().filter(c -> c == '\n').count() < 3) {
             throw bad;
         }
         String[] lines = s.split("\n", 4);

@@ -6,10 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.granary.core.sumdb.note.NoteException.Reason;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.List;
-import org.junit.jupiter.api.Test;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
+import org.junit.jupiter.api.Test;
 
 /** Ported from golang.org/x/mod/sumdb/note/note_test.go (the vectors are data, the code is ours). */
 class NotesTest {
@@ -19,11 +19,17 @@ class NotesTest {
     static final String ENOCH_VKEY = "EnochRoot+af0cfe78+ATtqJ7zOtqQtYqOo0CpvDXNlMhV3HeJDpjrASKGLWdop";
     static final String TEXT = "If you think cryptography is the answer to your problem,\n"
             + "then you don't know what your problem is.\n";
-    static final String PETER_SIG = "\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
-    static final String ENOCH_SIG = "\u2014 EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n";
-    static final Signature PETER = new Signature("PeterNeumann", 0xc74f20a3,
+    static final String PETER_SIG =
+            "\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
+    static final String ENOCH_SIG =
+            "\u2014 EnochRoot rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=\n";
+    static final Signature PETER = new Signature(
+            "PeterNeumann",
+            0xc74f20a3,
             "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=");
-    static final Signature ENOCH = new Signature("EnochRoot", 0xaf0cfe78,
+    static final Signature ENOCH = new Signature(
+            "EnochRoot",
+            0xaf0cfe78,
             "rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=");
 
     static byte[] b(String s) {
@@ -61,8 +67,10 @@ class NotesTest {
         for (String k : bad) {
             assertThatThrownBy(() -> NoteVerifier.parse(k)).as(k).isInstanceOf(NoteException.class);
         }
-        assertThatThrownBy(() -> NoteVerifier.parse("PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"))
-                .isInstanceOfSatisfying(NoteException.class, e -> assertThat(e.reason()).isEqualTo(Reason.UNKNOWN_ALGORITHM));
+        assertThatThrownBy(
+                        () -> NoteVerifier.parse("PeterNeumann+173116ae+ZRpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"))
+                .isInstanceOfSatisfying(
+                        NoteException.class, e -> assertThat(e.reason()).isEqualTo(Reason.UNKNOWN_ALGORITHM));
     }
 
     @Test
@@ -100,7 +108,8 @@ class NotesTest {
     @Test
     void ed25519VerifierKeyFromRawPublicKey() throws Exception {
         Notes.KeyPairStrings k = Notes.generateKey("EnochRoot");
-        byte[] raw = Arrays.copyOfRange(Base64.getDecoder().decode(k.verifierKey().split("\\+", 3)[2]), 1, 33);
+        byte[] raw =
+                Arrays.copyOfRange(Base64.getDecoder().decode(k.verifierKey().split("\\+", 3)[2]), 1, 33);
         String vkey = Notes.ed25519VerifierKey("EnochRoot", raw);
         assertThat(vkey).isEqualTo(k.verifierKey());
         signerAndVerifierAgree("EnochRoot", NoteSigner.parse(k.signerKey()), NoteVerifier.parse(vkey));
@@ -115,12 +124,14 @@ class NotesTest {
         assertThat(new String(Notes.sign(TEXT, signer), StandardCharsets.UTF_8)).isEqualTo(want);
         // An existing signature by the same key is replaced.
         Note withOld = new Note(TEXT, List.of(new Signature("PeterNeumann", 0xc74f20a3, "BADSIGN=")), List.of());
-        assertThat(new String(Notes.sign(withOld, signer), StandardCharsets.UTF_8)).isEqualTo(want);
+        assertThat(new String(Notes.sign(withOld, signer), StandardCharsets.UTF_8))
+                .isEqualTo(want);
 
         assertThatThrownBy(() -> Notes.sign("abc", signer)).hasMessage("malformed note");
         assertThatThrownBy(() -> Notes.sign(new Note(TEXT, List.of(new Signature("a+b", 0, "ABCD")), List.of())))
                 .hasMessage("malformed note");
-        assertThatThrownBy(() -> Notes.sign(new Note(TEXT, List.of(new Signature("PeterNeumann", 0xc74f20a3, "BADHASH=")), List.of())))
+        assertThatThrownBy(() -> Notes.sign(
+                        new Note(TEXT, List.of(new Signature("PeterNeumann", 0xc74f20a3, "BADHASH=")), List.of())))
                 .hasMessage("malformed note");
         NoteSigner badName = new NoteSigner() {
             public String name() {
@@ -159,9 +170,12 @@ class NotesTest {
         NoteVerifier enoch = NoteVerifier.parse(ENOCH_VKEY);
         NoteVerifiers list = NoteVerifiers.of(peter, enoch, enoch);
         assertThat(list.verifier("PeterNeumann", 0xc74f20a3)).isSameAs(peter);
-        assertThatThrownBy(() -> list.verifier("PeterNeumann", 0xc74f20a4)).hasMessage("unknown key PeterNeumann+c74f20a4")
-                .isInstanceOfSatisfying(NoteException.class, e -> assertThat(e.reason()).isEqualTo(Reason.UNKNOWN_KEY));
-        assertThatThrownBy(() -> list.verifier("PeterNeuman", 0xc74f20a3)).hasMessage("unknown key PeterNeuman+c74f20a3");
+        assertThatThrownBy(() -> list.verifier("PeterNeumann", 0xc74f20a4))
+                .hasMessage("unknown key PeterNeumann+c74f20a4")
+                .isInstanceOfSatisfying(
+                        NoteException.class, e -> assertThat(e.reason()).isEqualTo(Reason.UNKNOWN_KEY));
+        assertThatThrownBy(() -> list.verifier("PeterNeuman", 0xc74f20a3))
+                .hasMessage("unknown key PeterNeuman+c74f20a3");
         assertThatThrownBy(() -> list.verifier("EnochRoot", 0xaf0cfe78)).hasMessage("ambiguous key EnochRoot+af0cfe78");
     }
 
@@ -205,13 +219,18 @@ class NotesTest {
         String badPeter = PETER_SIG.substring(0, 58) + "ABCD" + PETER_SIG.substring(58);
         assertThatThrownBy(() -> Notes.open(b(TEXT + "\n" + badPeter), NoteVerifiers.of(peter)))
                 .hasMessage("invalid signature for key PeterNeumann+c74f20a3")
-                .isInstanceOfSatisfying(NoteException.class, e -> assertThat(e.reason()).isEqualTo(Reason.INVALID_SIGNATURE));
+                .isInstanceOfSatisfying(
+                        NoteException.class, e -> assertThat(e.reason()).isEqualTo(Reason.INVALID_SIGNATURE));
 
         // Duplicated verified and unverified signatures.
-        Signature enochAbcd = new Signature("EnochRoot", 0xaf0cfe78,
-                "rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n" + "ABCD" + "2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=");
+        Signature enochAbcd = new Signature(
+                "EnochRoot",
+                0xaf0cfe78,
+                "rwz+eBzmZa0SO3NbfRGzPCpDckykFXSdeX+MNtCOXm2/5n" + "ABCD"
+                        + "2tiOHp+vAF1aGrQ5ovTG01oOTGwnWLox33WWd1RvMc+QQ=");
         String badEnoch = ENOCH_SIG.substring(0, 58) + "ABCD" + ENOCH_SIG.substring(58);
-        n = Notes.open(b(TEXT + "\n" + PETER_SIG + PETER_SIG + ENOCH_SIG + ENOCH_SIG + badEnoch), NoteVerifiers.of(peter));
+        n = Notes.open(
+                b(TEXT + "\n" + PETER_SIG + PETER_SIG + ENOCH_SIG + ENOCH_SIG + badEnoch), NoteVerifiers.of(peter));
         assertThat(n.sigs()).containsExactly(PETER);
         assertThat(n.unverifiedSigs()).containsExactly(ENOCH, enochAbcd);
 
@@ -221,20 +240,27 @@ class NotesTest {
                 TEXT + "\n",
                 TEXT + "\n" + PETER_SIG.substring(0, PETER_SIG.length() - 1),
                 "\u0001" + TEXT + "\n" + PETER_SIG,
-                TEXT + "\n" + "\u2014 Bad Name x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=",
+                TEXT + "\n"
+                        + "\u2014 Bad Name x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=",
                 TEXT + "\n" + PETER_SIG + "Unexpected line.\n");
         for (String m : badMsgs) {
-            assertThatThrownBy(() -> Notes.open(b(m), NoteVerifiers.of(peter))).as(m).hasMessage("malformed note");
+            assertThatThrownBy(() -> Notes.open(b(m), NoteVerifiers.of(peter)))
+                    .as(m)
+                    .hasMessage("malformed note");
         }
         byte[] invalidUtf8 = concat(new byte[] {(byte) 0xff}, b(TEXT + "\n" + PETER_SIG));
-        assertThatThrownBy(() -> Notes.open(invalidUtf8, NoteVerifiers.of(peter))).hasMessage("malformed note");
+        assertThatThrownBy(() -> Notes.open(invalidUtf8, NoteVerifiers.of(peter)))
+                .hasMessage("malformed note");
 
         // A Verifiers that returns a verifier for the wrong name or hash.
         NoteVerifiers fixed = (name, hash) -> peter;
-        assertThatThrownBy(() -> Notes.open(b(TEXT + "\n" + PETER_SIG.replace("PeterNeumann", "CarmenSandiego")), fixed))
-                .isInstanceOfSatisfying(NoteException.class, e -> assertThat(e.reason()).isEqualTo(Reason.MISMATCHED_VERIFIER));
+        assertThatThrownBy(
+                        () -> Notes.open(b(TEXT + "\n" + PETER_SIG.replace("PeterNeumann", "CarmenSandiego")), fixed))
+                .isInstanceOfSatisfying(
+                        NoteException.class, e -> assertThat(e.reason()).isEqualTo(Reason.MISMATCHED_VERIFIER));
         assertThatThrownBy(() -> Notes.open(b(TEXT + "\n" + PETER_SIG.replace("x08g", "xxxx")), fixed))
-                .isInstanceOfSatisfying(NoteException.class, e -> assertThat(e.reason()).isEqualTo(Reason.MISMATCHED_VERIFIER));
+                .isInstanceOfSatisfying(
+                        NoteException.class, e -> assertThat(e.reason()).isEqualTo(Reason.MISMATCHED_VERIFIER));
     }
 
     @Test
@@ -242,7 +268,8 @@ class NotesTest {
         NoteVerifier peter = NoteVerifier.parse(PETER_VKEY);
         String tampered = TEXT.replace("answer", "Answer") + "\n" + PETER_SIG;
         assertThatThrownBy(() -> Notes.open(b(tampered), NoteVerifiers.of(peter)))
-                .isInstanceOfSatisfying(NoteException.class, e -> assertThat(e.reason()).isEqualTo(Reason.INVALID_SIGNATURE));
+                .isInstanceOfSatisfying(
+                        NoteException.class, e -> assertThat(e.reason()).isEqualTo(Reason.INVALID_SIGNATURE));
     }
 
     @Test

@@ -36,7 +36,12 @@ class CertificateTransparencyTest {
         JsonNode sth = json("sth.json");
         long size = sth.get("tree_size").asLong();
         Hash root = Hash.parse(sth.get("sha256_root_hash").asText());
-        byte[] leafInput = Base64.getDecoder().decode(json("entries.json").get("entries").get(0).get("leaf_input").asText());
+        byte[] leafInput = Base64.getDecoder()
+                .decode(json("entries.json")
+                        .get("entries")
+                        .get(0)
+                        .get("leaf_input")
+                        .asText());
         Hash leaf = Tlog.recordHash(leafInput);
 
         List<Hash> auditPath = hashes(json("proof.json").get("audit_path"));
@@ -47,15 +52,21 @@ class CertificateTransparencyTest {
         Tlog.checkTree(consistency, size, root, 3654490, oldRoot);
 
         // And the same real proofs fail when anything is off.
-        assertThatThrownBy(() -> Tlog.checkRecord(auditPath, size, root, 10001, leaf)).isInstanceOf(TlogException.class);
-        assertThatThrownBy(() -> Tlog.checkRecord(auditPath, 1L << 20, root, 10000, leaf)).isInstanceOf(TlogException.class);
+        assertThatThrownBy(() -> Tlog.checkRecord(auditPath, size, root, 10001, leaf))
+                .isInstanceOf(TlogException.class);
+        assertThatThrownBy(() -> Tlog.checkRecord(auditPath, 1L << 20, root, 10000, leaf))
+                .isInstanceOf(TlogException.class);
         List<Hash> corrupt = new ArrayList<>(auditPath);
         corrupt.set(7, corrupt.get(7).flip(31, 0x80));
-        assertThatThrownBy(() -> Tlog.checkRecord(corrupt, size, root, 10000, leaf)).isInstanceOf(TlogException.class);
-        assertThatThrownBy(() -> Tlog.checkTree(consistency, size, root, 3654491, oldRoot)).isInstanceOf(TlogException.class);
-        assertThatThrownBy(() -> Tlog.checkTree(consistency, 1L << 22, root, 3654490, oldRoot)).isInstanceOf(TlogException.class);
+        assertThatThrownBy(() -> Tlog.checkRecord(corrupt, size, root, 10000, leaf))
+                .isInstanceOf(TlogException.class);
+        assertThatThrownBy(() -> Tlog.checkTree(consistency, size, root, 3654491, oldRoot))
+                .isInstanceOf(TlogException.class);
+        assertThatThrownBy(() -> Tlog.checkTree(consistency, 1L << 22, root, 3654490, oldRoot))
+                .isInstanceOf(TlogException.class);
         List<Hash> corruptC = new ArrayList<>(consistency);
         corruptC.set(0, corruptC.get(0).flip(0, 1));
-        assertThatThrownBy(() -> Tlog.checkTree(corruptC, size, root, 3654490, oldRoot)).isInstanceOf(TlogException.class);
+        assertThatThrownBy(() -> Tlog.checkTree(corruptC, size, root, 3654490, oldRoot))
+                .isInstanceOf(TlogException.class);
     }
 }

@@ -3,6 +3,7 @@ package dev.granary.core.sumdb.tlog;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -10,7 +11,6 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import java.io.IOException;
 
 /** Ported from golang.org/x/mod/sumdb/tlog/tile_test.go (current upstream). */
 class TileTest {
@@ -56,7 +56,9 @@ class TileTest {
         public void saveTiles(List<Tile> tiles, List<byte[]> data) {
             assertThat(data).hasSameSizeAs(tiles);
             for (int i = 0; i < tiles.size(); i++) {
-                assertThat(data.get(i)).as("saved %s", tiles.get(i).path()).isEqualTo(readTiles(List.of(tiles.get(i))).get(0));
+                assertThat(data.get(i))
+                        .as("saved %s", tiles.get(i).path())
+                        .isEqualTo(readTiles(List.of(tiles.get(i))).get(0));
             }
         }
     }
@@ -79,7 +81,10 @@ class TileTest {
                 Tile t = loc.tile();
                 for (int i = 0; i < tiles.size(); i++) {
                     Tile tile = tiles.get(i);
-                    if (tile.h() == t.h() && tile.l() == t.l() && tile.n() == t.n() && loc.end() <= data.get(i).length) {
+                    if (tile.h() == t.h()
+                            && tile.l() == t.l()
+                            && tile.n() == t.n()
+                            && loc.end() <= data.get(i).length) {
                         byte[] d = data.get(i).clone();
                         Arrays.fill(d, loc.start(), loc.end(), (byte) 0);
                         data.set(i, d);
@@ -113,9 +118,11 @@ class TileTest {
             for (int i = 0; i < count; i++) {
                 long idx = i;
                 TileHashReader thz = new TileHashReader(tree, zeroIndex(tt, i));
-                assertThatThrownBy(() -> thz.readHashes(new long[] {idx})).as("N=%d tampered=%d", tt.n, i)
+                assertThatThrownBy(() -> thz.readHashes(new long[] {idx}))
+                        .as("N=%d tampered=%d", tt.n, i)
                         .isInstanceOf(TlogException.class);
-                assertThatThrownBy(() -> thz.readHashes(all)).as("N=%d tampered=%d all", tt.n, i)
+                assertThatThrownBy(() -> thz.readHashes(all))
+                        .as("N=%d tampered=%d all", tt.n, i)
                         .isInstanceOf(TlogException.class);
             }
         }
@@ -157,7 +164,8 @@ class TileTest {
         Tile t0 = new Tile(2, 0, 0, 4);
         byte[] d = tt.readTiles(List.of(t0)).get(0);
         assertThat(Tile.hashFromTile(t0, d, 0)).isEqualTo(tt.hashes.get(0));
-        assertThatThrownBy(() -> Tile.hashFromTile(t0, d, Tlog.storedHashIndex(0, 5))).hasMessageContaining("is in tile/2/0/001");
+        assertThatThrownBy(() -> Tile.hashFromTile(t0, d, Tlog.storedHashIndex(0, 5)))
+                .hasMessageContaining("is in tile/2/0/001");
         assertThatThrownBy(() -> Tile.hashFromTile(t0, Arrays.copyOf(d, 64), 0)).hasMessageContaining("too short");
         assertThatThrownBy(() -> Tile.hashFromTile(new Tile(2, -1, 0, 4), d, 0)).hasMessageContaining("invalid tile");
     }

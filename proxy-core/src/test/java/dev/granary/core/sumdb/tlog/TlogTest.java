@@ -5,13 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import java.util.Arrays;
 
 /** Ported from golang.org/x/mod/sumdb/tlog/tlog_test.go (vectors and checks; the code is ours). */
 class TlogTest {
@@ -87,7 +87,9 @@ class TlogTest {
                 byte[] td = Tile.readTileData(tile, sr);
                 Tile old = new Tile(tile.h(), tile.l(), tile.n(), tile.w() - 1);
                 byte[] oldData = tiles.getOrDefault(old, new byte[0]);
-                assertThat(oldData.length).as("tile %s extends %s", tile.path(), old.path()).isEqualTo(td.length - Hash.SIZE);
+                assertThat(oldData.length)
+                        .as("tile %s extends %s", tile.path(), old.path())
+                        .isEqualTo(td.length - Hash.SIZE);
                 assertThat(Arrays.copyOf(td, oldData.length)).isEqualTo(oldData);
                 tiles.put(tile, td);
             }
@@ -102,7 +104,9 @@ class TlogTest {
             for (int j = oldStorage; j < storage.size(); j++) {
                 Tile tile = Tile.tileForIndex(testH, j);
                 byte[] td = tiles.get(tile);
-                assertThat(td).as("tileForIndex(%d, %d) = %s stored", testH, j, tile.path()).isNotNull();
+                assertThat(td)
+                        .as("tileForIndex(%d, %d) = %s stored", testH, j, tile.path())
+                        .isNotNull();
                 assertThat(Tile.hashFromTile(tile, td, j)).isEqualTo(storage.get(j));
             }
             trees.add(th);
@@ -117,7 +121,8 @@ class TlogTest {
                     long jj = j;
                     long size = i + 1;
                     assertThatThrownBy(() -> Tlog.checkRecord(bad, size, th, jj, leafHashes.get((int) jj)))
-                            .as("corrupt proof hash #%d", k).isInstanceOf(TlogException.class);
+                            .as("corrupt proof hash #%d", k)
+                            .isInstanceOf(TlogException.class);
                 }
             }
 
@@ -148,7 +153,8 @@ class TlogTest {
                     long size = i + 1;
                     long old = j + 1;
                     assertThatThrownBy(() -> Tlog.checkTree(bad, size, th, old, trees.get((int) old - 1)))
-                            .as("corrupt tree proof hash #%d", k).isInstanceOf(TlogException.class);
+                            .as("corrupt tree proof hash #%d", k)
+                            .isInstanceOf(TlogException.class);
                 }
             }
             assertThat(ts.unsaved).isZero();
@@ -219,11 +225,27 @@ class TlogTest {
 
     @ParameterizedTest
     @CsvSource({
-        "tile/3/5/123/456/078", "tile/3/-1/123/456/078", "tile/0/0/000", "tile/31/0/000", "tile/8/0/000.p/256",
-        "tile/8/0/000.p/0", "tile/8/0/1000", "tile/8/0/x000/001", "tile/8/0/001.p/05", "tile/+8/0/001", "tile/8/0",
-        "tiles/8/0/000", "tile/8/0/", "tile/8/x/000", "tile/8/0/x001", "tile/8/0/001.p/", "tile/8/0/0001",
+        "tile/3/5/123/456/078",
+        "tile/3/-1/123/456/078",
+        "tile/0/0/000",
+        "tile/31/0/000",
+        "tile/8/0/000.p/256",
+        "tile/8/0/000.p/0",
+        "tile/8/0/1000",
+        "tile/8/0/x000/001",
+        "tile/8/0/001.p/05",
+        "tile/+8/0/001",
+        "tile/8/0",
+        "tiles/8/0/000",
+        "tile/8/0/",
+        "tile/8/x/000",
+        "tile/8/0/x001",
+        "tile/8/0/001.p/",
+        "tile/8/0/0001",
     })
     void malformedTilePathsAreRefused(String path) {
-        assertThatThrownBy(() -> Tile.parseTilePath(path)).isInstanceOf(TlogException.class).hasMessageContaining("malformed tile path");
+        assertThatThrownBy(() -> Tile.parseTilePath(path))
+                .isInstanceOf(TlogException.class)
+                .hasMessageContaining("malformed tile path");
     }
 }
