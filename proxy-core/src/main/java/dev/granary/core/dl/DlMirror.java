@@ -16,6 +16,7 @@ import dev.granary.core.pgp.SignatureVerifier;
 import dev.granary.core.pgp.VerifiedSignature;
 import dev.granary.core.protocol.Artifact;
 import dev.granary.core.protocol.Etags;
+import dev.granary.core.upstream.MeteredUpstream;
 import dev.granary.core.upstream.Upstream;
 import dev.granary.core.verify.RefusedException;
 import dev.granary.storage.Blob;
@@ -25,7 +26,6 @@ import dev.granary.storage.PutMode;
 import dev.granary.storage.TempFiles;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.Timer;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -681,28 +681,7 @@ public final class DlMirror {
     }
 
     private <T> T timed(String kind, Supplier<T> call) {
-        long start = System.nanoTime();
-        String result = "ok";
-        try {
-            return call.get();
-        } catch (ProxyException e) {
-            result = switch (e.kind()) {
-                case NOT_FOUND -> "not_found";
-                case GONE -> "gone";
-                case UPSTREAM_TIMEOUT -> "timeout";
-                case STORAGE_UNAVAILABLE -> "storage";
-                default -> "error";
-            };
-            throw e;
-        } finally {
-            Timer.builder(Meters.UPSTREAM_FETCH)
-                    .description("Requests to the upstream chain by artifact kind and result")
-                    .tag("kind", kind)
-                    .tag("result", result)
-                    .publishPercentileHistogram()
-                    .register(registry)
-                    .record(Duration.ofNanos(System.nanoTime() - start));
-        }
+        return MeteredUpstream.timed(registry, kind, call);
     }
 
     private Path newTempFile() throws IOException {

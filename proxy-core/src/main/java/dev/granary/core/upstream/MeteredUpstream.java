@@ -35,6 +35,14 @@ public final class MeteredUpstream implements Upstream {
     }
 
     private <T> T timed(String path, Supplier<T> call) {
+        return timed(registry, StorageLayout.label(path), call);
+    }
+
+    /**
+     * Runs an upstream request of {@code kind} and records it under {@link Meters#UPSTREAM_FETCH} by
+     * its result; also for upstream requests that do not go through an {@link Upstream} (release archives).
+     */
+    public static <T> T timed(MeterRegistry registry, String kind, Supplier<T> call) {
         long start = System.nanoTime();
         String result = "ok";
         try {
@@ -51,7 +59,7 @@ public final class MeteredUpstream implements Upstream {
         } finally {
             Timer.builder(Meters.UPSTREAM_FETCH)
                     .description("Requests to the upstream chain by artifact kind and result")
-                    .tag("kind", StorageLayout.label(path))
+                    .tag("kind", kind)
                     .tag("result", result)
                     .publishPercentileHistogram()
                     .register(registry)
