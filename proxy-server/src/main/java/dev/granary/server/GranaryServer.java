@@ -17,12 +17,9 @@ import dev.granary.core.snapshot.SnapshotOrigins;
 import dev.granary.core.sumdb.SumdbDatabases;
 import dev.granary.core.sumdb.SumdbProxy;
 import dev.granary.core.sumdb.SumdbSpec;
-import dev.granary.server.auth.Access;
 import dev.granary.server.auth.Need;
 import dev.granary.server.auth.Right;
-import dev.granary.server.auth.TokenStore;
 import dev.granary.server.config.ConfigKey;
-import dev.granary.server.config.FileWatch;
 import dev.granary.server.config.GranaryConfig;
 import dev.granary.server.http.AccessLog;
 import dev.granary.server.http.Admission;
@@ -100,10 +97,7 @@ public final class GranaryServer implements AutoCloseable {
     private final Map<String, String> env;
     private final DlMirror dl;
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
-    private final TlsContexts tls;
-    private final TokenStore tokens;
-    private final Access clientAccess;
-    private final FileWatch fileWatch;
+    private final EdgeSecurity security;
     private EventLoopGroup boss;
     private EventLoopGroup workers;
     private final List<Channel> serverChannels = new ArrayList<>();
@@ -159,26 +153,13 @@ public final class GranaryServer implements AutoCloseable {
                 registry);
         this.bundles = new BundleStore(store, registry);
         this.dl = services.dl();
-        this.tls = tls(config, registry);
-        this.tokens = new TokenStore(
-                path(config.get(ConfigKey.AUTH_TOKENS_FILE)), config.get(ConfigKey.AUTH_TOKENS), registry);
-        this.clientAccess =
-                new Access(tokens, config.get(ConfigKey.AUTH_REQUIRED), config.bool(ConfigKey.AUTH_METRICS));
-        this.fileWatch =
-                tls == null && tokens.file() == null ? null : new FileWatch(config.duration(ConfigKey.RELOAD_INTERVAL));
-        if (tls != null) {
-            fileWatch.watch(List.of(tls.certFile(), tls.keyFile()), tls::reload);
-        }
-        if (tokens.file() != null) {
-            fileWatch.watch(List.of(tokens.file()), tokens::reload);
-        }
+        this.security = new EdgeSecurity(config, registry);
         log.info(
                 "storage {}, upstream {}, at most {} upstream requests at once",
                 store.describe(),
                 services.upstream().describe(),
                 config.integer(ConfigKey.FETCH_MAX_CONCURRENT));
         log.info("policy: {}", policy == VersionPolicy.NONE ? "none" : policy);
-        describeAccess(config);
         if (specs.isEmpty()) {
             log.warn("checksum verification is off (sumdb: off): upstream content is cached unverified");
         } else {
@@ -186,45 +167,6 @@ public final class GranaryServer implements AutoCloseable {
                     "verifying against checksum database {}; private patterns: '{}'",
                     specs.get(0).name(),
                     services.noSumdb());
-        }
-    }
-
-    /** {@code tls.cert} and {@code tls.key}: both or neither. */
-    private static TlsContexts tls(GranaryConfig config, MeterRegistry registry) {
-        String cert = config.get(ConfigKey.TLS_CERT);
-        String key = config.get(ConfigKey.TLS_KEY);
-        boolean hasCert = cert != null && !cert.isBlank();
-        boolean hasKey = key != null && !key.isBlank();
-        if (hasCert != hasKey) {
-            throw new IllegalArgumentException("tls.cert and tls.key go together: set both, or neither for plain HTTP");
-        }
-        if (!hasCert) {
-            return null;
-        }
-        TlsContexts t = new TlsContexts(Path.of(cert), Path.of(key), registry);
-        log.info("TLS certificate: {}", TlsContexts.describe(t.certificate()));
-        return t;
-    }
-
-    private void describeAccess(GranaryConfig config) {
-        String required = config.get(ConfigKey.AUTH_REQUIRED);
-        boolean guarded = required != null && !required.isBlank();
-        if (!clientAccess.enabled()) {
-            return;
-        }
-        log.info(
-                "client tokens: {} loaded; modules needing one: '{}'; /metrics {}",
-                tokens.get().size(),
-                guarded ? required : "",
-                config.bool(ConfigKey.AUTH_METRICS) ? "needs one" : "open");
-        if (guarded && tokens.get().size() == 0) {
-            log.warn(
-                    "auth.required is set but no token is configured: every request for those modules, and for the build caches, is refused");
-        }
-        if (tls == null) {
-            log.warn(
-                    "client tokens are configured but TLS is off: the go command sends credentials only over https, and build cache"
-                            + " clients would send theirs in the clear (set tls.cert and tls.key, or terminate TLS in front of Granary)");
         }
     }
 
@@ -283,7 +225,7 @@ public final class GranaryServer implements AutoCloseable {
         GranaryConfig.SizeOrPercent minFree = config.sizeOrPercent(ConfigKey.READINESS_MIN_FREE);
         Readiness readiness = new Readiness(tiers.store(), root, minFree::of, redaction);
         Admission admission = new Admission(
-                clientAccess,
+                security.access(),
                 new Admission.Settings(
                         config.integer(ConfigKey.LIMITS_CLIENT_RATE),
                         config.integer(ConfigKey.LIMITS_CLIENT_BURST),
@@ -335,7 +277,10 @@ public final class GranaryServer implements AutoCloseable {
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .handler(edge.acceptGate())
                 .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(tls == null ? edge.initializer(channels) : edge.initializer(channels, tls));
+                .childHandler(
+                        security.tls() == null
+                                ? edge.initializer(channels)
+                                : edge.initializer(channels, security.tls()));
         Channel main = b.bind(config.host(), config.port()).sync().channel();
         serverChannels.add(main);
         InetSocketAddress addr = (InetSocketAddress) main.localAddress();
@@ -343,12 +288,12 @@ public final class GranaryServer implements AutoCloseable {
                 "granary listening on {}:{} ({}; {}; {})",
                 addr.getHostString(),
                 addr.getPort(),
-                tls == null ? "plain HTTP/1.1" : "HTTPS: HTTP/2 and HTTP/1.1",
+                security.tls() == null ? "plain HTTP/1.1" : "HTTPS: HTTP/2 and HTTP/1.1",
                 epoll ? "epoll" : "nio",
                 edge.describeLimits());
         String plain = config.get(ConfigKey.TLS_PLAIN_LISTEN);
         if (plain != null && !plain.isBlank()) {
-            if (tls == null) {
+            if (security.tls() == null) {
                 log.warn(
                         "tls.plain-listen is ignored: TLS is off, so {} already serves plain HTTP",
                         config.get(ConfigKey.LISTEN));
@@ -375,7 +320,7 @@ public final class GranaryServer implements AutoCloseable {
 
     /** The TLS contexts when TLS is on, else null. */
     public TlsContexts tls() {
-        return tls;
+        return security.tls();
     }
 
     /** Indexes the remote build cache and publishes the GOCACHEPROG client, in the background. */
@@ -383,7 +328,7 @@ public final class GranaryServer implements AutoCloseable {
         blocking.execute(() -> {
             try {
                 int n = buildCache.load();
-                long writers = tokens.get().holding(Right.CACHE_WRITE);
+                long writers = security.tokens().get().holding(Right.CACHE_WRITE);
                 log.info(
                         "remote build cache: {} entries, {} MiB; writes need a token with cache-write ({}), reads {}",
                         n,
@@ -391,7 +336,7 @@ public final class GranaryServer implements AutoCloseable {
                         writers == 0
                                 ? "none in auth.tokens-file or auth.tokens yet: every write is refused"
                                 : writers == 1 ? "1 token has it" : writers + " tokens have it",
-                        clientAccess.needsToken(Need.cacheRead())
+                        security.access().needsToken(Need.cacheRead())
                                 ? "need a token with cache-read (auth.required is set)"
                                 : "are open");
             } catch (IOException | RuntimeException e) {
@@ -430,10 +375,6 @@ public final class GranaryServer implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             log.warn("publishing the GOCACHEPROG client: {}", e.toString());
         }
-    }
-
-    private static Path path(String value) {
-        return value == null || value.isBlank() ? null : Path.of(value);
     }
 
     /**
@@ -532,8 +473,10 @@ public final class GranaryServer implements AutoCloseable {
 
     private String index() {
         return "Granary: a caching Go module proxy.\n\n"
-                + "  go env -w GOPROXY=" + (tls == null ? "http" : "https") + "://<this host>:" + config.port() + "\n\n"
-                + "Go release archives (CI setup action: go-download-base-url: " + (tls == null ? "http" : "https")
+                + "  go env -w GOPROXY=" + (security.tls() == null ? "http" : "https") + "://<this host>:"
+                + config.port() + "\n\n"
+                + "Go release archives (CI setup action: go-download-base-url: "
+                + (security.tls() == null ? "http" : "https")
                 + "://<this host>:" + config.port() + "/dl):\n"
                 + "  /dl/?mode=json[&include=all], /dl/<filename>[.sha256|.asc]\n\n"
                 + "Endpoints: /<module>/@v/list, /<module>/@v/<version>.info|.mod|.zip, /<module>/@latest,\n"
@@ -550,9 +493,7 @@ public final class GranaryServer implements AutoCloseable {
         }
         closed = true;
         Duration grace = config.duration(ConfigKey.SHUTDOWN_GRACE);
-        if (fileWatch != null) {
-            fileWatch.close();
-        }
+        security.close();
         for (Channel c : serverChannels) {
             c.close().awaitUninterruptibly();
         }
