@@ -7,14 +7,12 @@ import dev.granary.core.sumdb.TestSumdb;
 import dev.granary.core.testing.GoProxyTree;
 import dev.granary.server.config.ConfigKey;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
@@ -51,18 +49,7 @@ class AirGapCrashIT {
         Random random = new Random(7);
         for (int i = 0; i < VERSIONS; i++) {
             // Incompressible bodies, so that publishing takes long enough to be interrupted at several points.
-            byte[] blob = new byte[1 << 20];
-            random.nextBytes(blob);
-            Map<String, byte[]> files = new TreeMap<>();
-            files.put("go.mod", "module example.com/crash\n".getBytes(StandardCharsets.UTF_8));
-            files.put("data.bin", blob);
-            String v = "v1.0." + i;
-            tree.add(
-                    "example.com/crash",
-                    v,
-                    ("{\"Version\":\"" + v + "\"}").getBytes(StandardCharsets.UTF_8),
-                    "module example.com/crash\n".getBytes(StandardCharsets.UTF_8),
-                    files);
+            tree.addIncompressible("example.com/crash", "v1.0." + i, 1 << 20, random);
         }
         AirGap.keys(dir.resolve("keys"), "Granary Export <export@example.org>");
         snapshot = dir.resolve("crash.tar");

@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -40,18 +39,7 @@ class CrashSafetyIT {
         Random random = new Random(42);
         for (int i = 0; i < VERSIONS; i++) {
             // Incompressible 4 MiB bodies so that committing takes long enough to be interrupted.
-            byte[] blob = new byte[4 << 20];
-            random.nextBytes(blob);
-            Map<String, byte[]> files = new TreeMap<>();
-            files.put("go.mod", "module example.com/crash\n".getBytes(StandardCharsets.UTF_8));
-            files.put("data.bin", blob);
-            String v = "v1.0." + i;
-            tree.add(
-                    "example.com/crash",
-                    v,
-                    ("{\"Version\":\"" + v + "\"}").getBytes(StandardCharsets.UTF_8),
-                    "module example.com/crash\n".getBytes(StandardCharsets.UTF_8),
-                    files);
+            tree.addIncompressible("example.com/crash", "v1.0." + i, 4 << 20, random);
         }
         Path storage = tmp.resolve("storage");
         HttpClient http = HttpClient.newHttpClient();
@@ -126,18 +114,7 @@ class CrashSafetyIT {
         GoProxyTree tree = new GoProxyTree(tmp.resolve("upstream"));
         Random random = new Random(7);
         for (int i = 0; i < VERSIONS; i++) {
-            byte[] blob = new byte[4 << 20];
-            random.nextBytes(blob);
-            Map<String, byte[]> files = new TreeMap<>();
-            files.put("go.mod", "module example.com/crash\n".getBytes(StandardCharsets.UTF_8));
-            files.put("data.bin", blob);
-            String v = "v1.0." + i;
-            tree.add(
-                    "example.com/crash",
-                    v,
-                    ("{\"Version\":\"" + v + "\"}").getBytes(StandardCharsets.UTF_8),
-                    "module example.com/crash\n".getBytes(StandardCharsets.UTF_8),
-                    files);
+            tree.addIncompressible("example.com/crash", "v1.0." + i, 4 << 20, random);
         }
         Path storage = tmp.resolve("storage");
         HttpClient http = HttpClient.newHttpClient();

@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -49,18 +48,7 @@ class PipeliningSoakTest {
         }
         for (int i = 0; i < 3; i++) {
             // Incompressible zips of about 1.5 MiB: above the hot tier's item limit, so sent from disk.
-            byte[] blob = new byte[3 << 19];
-            random.nextBytes(blob);
-            Map<String, byte[]> files = new TreeMap<>();
-            String module = "example.com/soak/big" + i;
-            files.put("go.mod", ("module " + module + "\n").getBytes(StandardCharsets.UTF_8));
-            files.put("data.bin", blob);
-            tree.add(
-                    module,
-                    "v1.0.0",
-                    "{\"Version\":\"v1.0.0\"}".getBytes(StandardCharsets.UTF_8),
-                    ("module " + module + "\n").getBytes(StandardCharsets.UTF_8),
-                    files);
+            tree.addIncompressible("example.com/soak/big" + i, "v1.0.0", 3 << 19, random);
         }
         List<Expected> catalogue = new ArrayList<>();
         for (GoProxyTree.Entry e : tree.entries()) {

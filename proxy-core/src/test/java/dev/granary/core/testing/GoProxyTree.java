@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
@@ -119,6 +120,20 @@ public final class GoProxyTree {
                                 + "\n\n// Version is this module's version.\nconst Version = \"" + version + "\"\n")
                         .getBytes(StandardCharsets.UTF_8));
         return add(module, version, info.getBytes(StandardCharsets.UTF_8), mod.getBytes(StandardCharsets.UTF_8), files);
+    }
+
+    /**
+     * A module version whose zip holds its go.mod and {@code bytes} of incompressible data drawn from
+     * {@code random}: for tests that need fetches, commits or transfers to take a while.
+     */
+    public Entry addIncompressible(String module, String version, int bytes, Random random) throws IOException {
+        byte[] blob = new byte[bytes];
+        random.nextBytes(blob);
+        byte[] mod = ("module " + module + "\n").getBytes(StandardCharsets.UTF_8);
+        Map<String, byte[]> files = new TreeMap<>();
+        files.put("go.mod", mod);
+        files.put("data.bin", blob);
+        return add(module, version, ("{\"Version\":\"" + version + "\"}").getBytes(StandardCharsets.UTF_8), mod, files);
     }
 
     public Path versionsDir(String module) {
