@@ -10,6 +10,7 @@ import dev.granary.core.pgp.SigningKey;
 import dev.granary.core.snapshot.SnapshotExporter;
 import dev.granary.core.snapshot.SnapshotManifest;
 import dev.granary.core.sumdb.TestSumdb;
+import dev.granary.core.testing.Eventually;
 import dev.granary.core.testing.FakeReleaseSite;
 import dev.granary.core.testing.GoCommand;
 import dev.granary.core.testing.GoProxyTree;
@@ -440,7 +441,7 @@ class AirGapGoDistributionIT {
     @Test
     void theCatalogNamesTheSnapshotAVersionCameInWith() throws Exception {
         try (TestServers.Running g = startInside(inside)) {
-            TestServers.eventually(() -> assertThat(
+            Eventually.eventually(() -> assertThat(
                             get(g.url() + "/-/api/modules/rsc.io/quote").body())
                     .contains("\"snapshot\"")
                     .contains(fullId));

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.granary.core.layout.StorageLayout;
 import dev.granary.core.module.GoSum;
 import dev.granary.core.module.ModuleVersion;
+import dev.granary.core.testing.Eventually;
 import dev.granary.core.testing.GoProxyTree;
 import dev.granary.core.testing.TestUpstream;
 import dev.granary.server.config.ConfigKey;
@@ -209,16 +210,9 @@ class CatalogApiTest {
         assertThat(get("/example.com/sampler/@v/v1.3.0.info?token=s3cr3t").statusCode())
                 .isEqualTo(200);
         assertThat(get("/example.com/nothing/@v/v1.0.0.info").statusCode()).isEqualTo(404);
-        List<String> lines;
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        do {
-            synchronized (access) {
-                lines = access.list.subList(before, access.list.size()).stream()
-                        .map(ILoggingEvent::getFormattedMessage)
-                        .toList();
-            }
-        } while (lines.size() < 2 && System.nanoTime() < deadline);
-        assertThat(lines).hasSize(2);
+        // A line is written once its answer is sent, which the client may see first.
+        Eventually.eventually(() -> assertThat(accessLines(before)).hasSize(2));
+        List<String> lines = accessLines(before);
         assertThat(lines.get(0))
                 .startsWith("method=GET path=/example.com/sampler/@v/v1.3.0.info status=200 bytes=")
                 .containsPattern("tier=(hot|disk) client=127\\.0\\.0\\.1 kind=info")
@@ -226,16 +220,18 @@ class CatalogApiTest {
                 .doesNotContain("token");
         assertThat(lines.get(1)).contains("status=404").contains("tier=upstream");
         // The fetches at the start came from the upstream.
-        List<String> first;
-        synchronized (access) {
-            first = access.list.subList(0, 4).stream()
-                    .map(ILoggingEvent::getFormattedMessage)
-                    .toList();
-        }
-        assertThat(first)
+        assertThat(accessLines(0).subList(0, 4))
                 .allSatisfy(l -> assertThat(l)
                         .contains("kind=zip")
                         .contains("tier=upstream")
                         .contains("status=200"));
+    }
+
+    private List<String> accessLines(int from) {
+        synchronized (access) {
+            return access.list.subList(from, access.list.size()).stream()
+                    .map(ILoggingEvent::getFormattedMessage)
+                    .toList();
+        }
     }
 }

@@ -6,6 +6,7 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.ThrowableProxyUtil;
+import dev.granary.core.testing.Eventually;
 import dev.granary.core.testing.GoProxyTree;
 import dev.granary.core.testing.TestUpstream;
 import dev.granary.server.auth.Tokens;
@@ -189,18 +190,18 @@ class EdgeAccessTest {
         assertThat(get(path, bearer(later)).status()).isEqualTo(401);
         Files.writeString(
                 tokens, Files.readString(tokens) + "later " + Tokens.hash(later) + " read:corp.example.com\n");
-        TestServers.eventually(
+        Eventually.eventually(
                 () -> assertThat(get(path, bearer(later)).status()).isEqualTo(200));
 
         // A line that does not parse: the tokens in force stay, and the failure is counted.
         Files.writeString(tokens, Files.readString(tokens) + "broken sha256:123 read\n");
-        TestServers.eventually(() -> assertThat(granary.server().metrics().scrape())
+        Eventually.eventually(() -> assertThat(granary.server().metrics().scrape())
                 .contains("granary_reloads_total{file=\"tokens\",result=\"failed\"} 1.0"));
         assertThat(get(path, bearer(later)).status()).isEqualTo(200);
 
         // Revoked: the line goes, and so does the access.
         Files.writeString(tokens, "reader " + Tokens.hash(reader) + " read\n");
-        TestServers.eventually(
+        Eventually.eventually(
                 () -> assertThat(get(path, bearer(later)).status()).isEqualTo(401));
         assertNoSecretAnywhere();
     }

@@ -2,6 +2,7 @@ package dev.granary.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.granary.core.testing.Eventually;
 import dev.granary.core.testing.GoProxyTree;
 import dev.granary.core.testing.TestUpstream;
 import dev.granary.server.auth.Tokens;
@@ -153,7 +154,7 @@ class EdgeLimitsTest {
                 throw new IllegalStateException(e);
             }
         });
-        TestServers.eventually(
+        Eventually.eventually(
                 () -> assertThat(granary.server().metrics().scrape()).contains("granary_upstream_in_flight 1.0"));
 
         RawHttp.Response busy = get(local, "/example.com/other/@v/v1.0.0.info");
@@ -169,7 +170,7 @@ class EdgeLimitsTest {
         upstream.delay(0);
         // Once the slow version's downloads have given the slot back, the refusal is not remembered: the next request
         // fetches.
-        TestServers.eventually(
+        Eventually.eventually(
                 () -> assertThat(granary.server().metrics().scrape()).contains("granary_upstream_in_flight 0.0"));
         assertThat(get(local, "/example.com/other/@v/v1.0.0.info").status()).isEqualTo(200);
     }

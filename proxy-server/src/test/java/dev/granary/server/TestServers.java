@@ -69,27 +69,6 @@ final class TestServers {
                 .build();
     }
 
-    /** Retries {@code check} for up to 15 s until it passes (for what a background reload or a metric does in its own time). */
-    static void eventually(ThrowingCheck check) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
-        while (true) {
-            try {
-                check.run();
-                return;
-            } catch (AssertionError e) {
-                if (System.nanoTime() > deadline) {
-                    throw e;
-                }
-                Thread.sleep(50);
-            }
-        }
-    }
-
-    /** A check that may throw. */
-    interface ThrowingCheck {
-        void run() throws Exception;
-    }
-
     /** Sends one raw request line exactly as given and returns the status code. */
     static int rawStatus(InetSocketAddress addr, String method, String rawPath) throws IOException {
         try (Socket s = new Socket(addr.getAddress(), addr.getPort())) {

@@ -3,6 +3,7 @@ package dev.granary.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.granary.core.testing.Eventually;
 import dev.granary.core.testing.GoProxyTree;
 import dev.granary.core.testing.TestUpstream;
 import dev.granary.server.config.ConfigKey;
@@ -228,7 +229,7 @@ class TlsServerTest {
                     assertThat(in.readNBytes(100_000)).isEqualTo(Arrays.copyOf(zip, 100_000));
                 } // closing before the end resets the stream
             }
-            TestServers.eventually(() ->
+            Eventually.eventually(() ->
                     assertThat(granary.server().metrics().scrape()).contains("granary_http_requests_in_flight 0.0"));
             HttpResponse<byte[]> after = get(h2, https() + "/healthz");
             assertThat(after.statusCode()).isEqualTo(200);
@@ -244,7 +245,7 @@ class TlsServerTest {
                     HttpRequest.newBuilder(URI.create(https() + "/" + MODULE + "/@v/" + VERSION + ".info"))
                             .build(),
                     HttpResponse.BodyHandlers.ofByteArray());
-            TestServers.eventually(() ->
+            Eventually.eventually(() ->
                     assertThat(granary.server().metrics().scrape()).contains("granary_http_requests_in_flight 1.0"));
             granary.close(); // GOAWAY to the client; the stream in progress is answered first
             HttpResponse<byte[]> r = slow.get(60, TimeUnit.SECONDS);
@@ -272,7 +273,7 @@ class TlsServerTest {
         try (HttpClient c = TestServers.httpsClient(other.certificate(), HttpClient.Version.HTTP_2)) {
             assertThatThrownBy(() -> get(c, https() + "/healthz")).isInstanceOf(SSLHandshakeException.class);
         }
-        TestServers.eventually(() ->
+        Eventually.eventually(() ->
                 assertThat(granary.server().metrics().scrape()).contains("granary_tls_handshake_failures_total 1.0"));
     }
 
@@ -293,7 +294,7 @@ class TlsServerTest {
                     300); // let a poll see the certificate without its key: that reload must fail and change nothing
             Files.move(newKey, key, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
 
-            TestServers.eventually(() -> assertThat(
+            Eventually.eventually(() -> assertThat(
                             servedCertificate().getSubjectX500Principal().getName())
                     .isEqualTo("CN=granary two"));
             String metrics = granary.server().metrics().scrape();

@@ -10,6 +10,7 @@ import dev.granary.core.module.GoSum;
 import dev.granary.core.module.ModulePath;
 import dev.granary.core.module.ModuleVersion;
 import dev.granary.core.protocol.Artifact;
+import dev.granary.core.testing.Eventually;
 import dev.granary.core.testing.GoProxyTree;
 import dev.granary.core.testing.TestUpstream;
 import dev.granary.core.upstream.HttpUpstream;
@@ -35,9 +36,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Predicate;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.AfterEach;
@@ -116,7 +115,7 @@ class ModuleServiceTest {
     }
 
     @Test
-    void zipMissFetchesVerifiesAndCommitsAllThreeArtifacts() throws IOException {
+    void zipMissFetchesVerifiesAndCommitsAllThreeArtifacts() throws Exception {
         byte[] zip = bytes(service.zip(quote));
 
         assertThat(zip).isEqualTo(Files.readAllBytes(tree.file("rsc.io/quote", "v1.5.2", ".zip")));
@@ -126,18 +125,13 @@ class ModuleServiceTest {
                 .startsWith("rsc.io/quote v1.5.2 h1:")
                 .contains("rsc.io/quote v1.5.2/go.mod h1:");
         // The list is derived after the version exists (waiting requests are answered first): wait for it.
-        assertThat(eventually(
-                        () -> {
-                            Optional<Blob> list = store.get(StorageLayout.list(quote.path()));
-                            if (list.isEmpty()) {
-                                return "";
-                            }
-                            try (Blob b = list.get()) {
-                                return new String(b.readAllBytes(), StandardCharsets.UTF_8);
-                            }
-                        },
-                        "v1.5.2\n"::equals))
-                .isEqualTo("v1.5.2\n");
+        Eventually.eventually(() -> {
+            Optional<Blob> list = store.get(StorageLayout.list(quote.path()));
+            assertThat(list).as("the stored @v/list").isPresent();
+            try (Blob b = list.get()) {
+                assertThat(new String(b.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("v1.5.2\n");
+            }
+        });
         // Served again from storage: no new upstream request.
         upstream.resetHits();
         assertThat(bytes(service.mod(quote)))
@@ -589,25 +583,5 @@ class ModuleServiceTest {
             }
         }
         return bos.toByteArray();
-    }
-
-    /** The value once it satisfies {@code done}, or the last one read after 30 s (then the assertion shows it). */
-    private static <T> T eventually(IOSupplier<T> read, Predicate<T> done) throws IOException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        T v = read.get();
-        while (!done.test(v) && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-            v = read.get();
-        }
-        return v;
-    }
-
-    private interface IOSupplier<T> {
-        T get() throws IOException;
     }
 }
