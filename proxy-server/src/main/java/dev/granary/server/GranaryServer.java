@@ -121,11 +121,11 @@ public final class GranaryServer implements AutoCloseable {
         this.modules = services.modules();
         VersionPolicy policy = services.policy();
         services.recoverInterruptedImports();
-        SnapshotMetrics.register(services, registry);
         // Reads for people and housekeeping go to the durable tier unobserved: they are no client's lookups.
         this.access = new AccessTimes(tiers.quiet(), Clock.systemUTC());
         // Which snapshot brought a version in: the importer's records, looked for again at most every 30 s.
         this.origins = new SnapshotOrigins(tiers.quiet(), Duration.ofSeconds(30));
+        SnapshotMetrics.register(origins, databases.names(), registry);
         this.catalog =
                 new ModuleCatalog(tiers.quiet(), databases::names, origins, access::lastRequested).metered(registry);
         modules.committer().onCommit(catalog::added);

@@ -1,59 +1,32 @@
 package dev.granary.server;
 
 import dev.granary.core.Meters;
-import dev.granary.core.layout.KeyKind;
-import dev.granary.core.layout.StorageLayout;
-import dev.granary.core.snapshot.SnapshotException;
 import dev.granary.core.snapshot.SnapshotManifest;
-import dev.granary.storage.Blob;
-import dev.granary.storage.BlobKey;
+import dev.granary.core.snapshot.SnapshotOrigins;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * Snapshot gauges of a running server, read from the import records in storage (imports run as a
- * separate command): the newest imported snapshot's tree size per checksum database and its age.
- * Records are listed at most once a minute, and each manifest is read once.
+ * Snapshot gauges of a running server: the newest imported snapshot's tree size per checksum database
+ * and its age, from the import records the catalog's {@link SnapshotOrigins} already reads (imports run
+ * as a separate command, so the records are the only source).
  */
 final class SnapshotMetrics {
-    private static final Logger log = LoggerFactory.getLogger(SnapshotMetrics.class);
-    private static final Duration REFRESH = Duration.ofMinutes(1);
+    private SnapshotMetrics() {}
 
-    /** What the gauges need of an imported snapshot. */
-    private record Imported(Instant created, List<SnapshotManifest.TreeHead> heads) {}
-
-    private final Services services;
-    private final Map<BlobKey, Imported> seen = new ConcurrentHashMap<>();
-    private volatile Optional<Imported> newest = Optional.empty();
-    private volatile long readAtNanos;
-    private volatile boolean read;
-
-    private SnapshotMetrics(Services services) {
-        this.services = services;
-    }
-
-    static void register(Services services, MeterRegistry registry) {
-        SnapshotMetrics m = new SnapshotMetrics(services);
-        for (String db : services.databases().names()) {
-            // Strong references: nothing else holds m, and a gauge's object collected reads NaN.
-            Gauge.builder(Meters.SNAPSHOT_TREE_SIZE, m, x -> x.treeSize(db))
+    static void register(SnapshotOrigins origins, List<String> databases, MeterRegistry registry) {
+        for (String db : databases) {
+            Gauge.builder(Meters.SNAPSHOT_TREE_SIZE, origins, o -> treeSize(o, db))
                     .strongReference(true)
                     .description("Tree size of the newest imported snapshot's checksum-database head (-1: none)")
                     .tag("db", db)
                     .register(registry);
         }
-        Gauge.builder(Meters.SNAPSHOT_AGE, m, SnapshotMetrics::ageSeconds)
+        Gauge.builder(Meters.SNAPSHOT_AGE, origins, SnapshotMetrics::ageSeconds)
                 .strongReference(true)
                 .baseUnit("seconds")
                 .description("Age of the newest imported snapshot, since its export (-1: none)")
@@ -66,44 +39,16 @@ final class SnapshotMetrics {
         }
     }
 
-    private synchronized Optional<Imported> newest() {
-        long now = System.nanoTime();
-        if (read && now - readAtNanos < REFRESH.toNanos()) {
-            return newest;
-        }
-        readAtNanos = now;
-        read = true;
-        try {
-            for (BlobKey k : services.store().list(StorageLayout.snapshotsDir())) {
-                if (StorageLayout.kindOf(k) == KeyKind.SNAPSHOT
-                        && k.name().equals("MANIFEST.json")
-                        && !seen.containsKey(k)) {
-                    Optional<Blob> b = services.store().get(k);
-                    if (b.isPresent()) {
-                        try (Blob blob = b.get()) {
-                            SnapshotManifest mf = SnapshotManifest.parse(blob.readAllBytes());
-                            seen.put(k, new Imported(mf.createdAt(), mf.treeHeads()));
-                        }
-                    }
-                }
-            }
-        } catch (IOException | SnapshotException | RuntimeException e) {
-            log.debug("reading snapshot records: {}", e.toString());
-        }
-        newest = seen.values().stream().max(Comparator.comparing(Imported::created));
-        return newest;
-    }
-
-    private double treeSize(String db) {
-        return newest().flatMap(
-                        m -> m.heads().stream().filter(h -> h.db().equals(db)).findFirst())
+    private static double treeSize(SnapshotOrigins origins, String db) {
+        return origins.newest()
+                .flatMap(m -> m.heads().stream().filter(h -> h.db().equals(db)).findFirst())
                 .map(SnapshotManifest.TreeHead::size)
                 .orElse(-1L);
     }
 
-    private double ageSeconds() {
-        return newest().map(m ->
-                        (double) Duration.between(m.created(), Instant.now()).toSeconds())
+    private static double ageSeconds(SnapshotOrigins origins) {
+        return origins.newest()
+                .map(m -> (double) Duration.between(m.created(), Instant.now()).toSeconds())
                 .orElse(-1.0);
     }
 }

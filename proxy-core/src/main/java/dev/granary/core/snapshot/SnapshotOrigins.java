@@ -10,8 +10,10 @@ import dev.granary.storage.BlobStore;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -21,7 +23,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Which imported snapshot brought each version in, for the catalog: an index from module version to
- * snapshot id, built from the manifests the importer records ({@code snapshots/<id>/MANIFEST.json}).
+ * snapshot id, built from the manifests the importer records ({@code snapshots/<id>/MANIFEST.json});
+ * and the newest of those snapshots, for the server's snapshot gauges.
  * When several snapshots hold a version, the first imported one (its record's time) is named. The
  * index is read once at start and brought up to date at most every {@code refresh} on a lookup
  * (imports run in other processes): only manifests not seen before are read, so a refresh costs one
@@ -33,10 +36,14 @@ public final class SnapshotOrigins implements VersionOrigins {
     /** The snapshot a version is attributed to, and when that snapshot was imported. */
     private record Origin(String id, Instant imported) {}
 
+    /** What an imported snapshot says of itself: when it was exported, and the checksum-database heads it is pinned to. */
+    public record Recorded(Instant created, List<SnapshotManifest.TreeHead> heads) {}
+
     private final BlobStore store;
     private final Duration refresh;
     private final Map<ModuleVersion, Origin> origins = new ConcurrentHashMap<>();
     private final Set<String> seen = ConcurrentHashMap.newKeySet();
+    private final Map<String, Recorded> recorded = new ConcurrentHashMap<>();
     private volatile long nextRefreshNanos;
 
     /**
@@ -50,6 +57,17 @@ public final class SnapshotOrigins implements VersionOrigins {
 
     @Override
     public Optional<String> snapshotOf(ModuleVersion mv) {
+        refreshIfDue();
+        return Optional.ofNullable(origins.get(mv)).map(Origin::id);
+    }
+
+    /** The imported snapshot exported last, if any; brought up to date as {@link #snapshotOf} is. */
+    public Optional<Recorded> newest() {
+        refreshIfDue();
+        return recorded.values().stream().max(Comparator.comparing(Recorded::created));
+    }
+
+    private void refreshIfDue() {
         if (System.nanoTime() - nextRefreshNanos >= 0) {
             try {
                 refresh();
@@ -57,7 +75,6 @@ public final class SnapshotOrigins implements VersionOrigins {
                 log.debug("looking for imported snapshots: {}", e.toString());
             }
         }
-        return Optional.ofNullable(origins.get(mv)).map(Origin::id);
     }
 
     /** Reads the manifests of snapshots imported since the last refresh. Blocks (storage). */
@@ -80,6 +97,7 @@ public final class SnapshotOrigins implements VersionOrigins {
             }
         }
         seen.retainAll(listed);
+        recorded.keySet().retainAll(listed);
     }
 
     private void read(String id, BlobKey key) throws IOException {
@@ -96,6 +114,7 @@ public final class SnapshotOrigins implements VersionOrigins {
             seen.add(id);
             return;
         }
+        recorded.put(id, new Recorded(m.createdAt(), m.treeHeads()));
         Origin o = new Origin(id, stat.get().lastModified());
         Map<ModuleVersion, Origin> found = new HashMap<>();
         for (SnapshotManifest.Entry e : m.versions()) {

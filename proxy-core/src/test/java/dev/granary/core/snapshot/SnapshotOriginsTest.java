@@ -72,6 +72,17 @@ class SnapshotOriginsTest {
         assertThat(slow.snapshotOf(SAMPLER)).isPresent();
     }
 
+    @Test
+    void theNewestSnapshotIsTheOneExportedLastWhateverTheImportOrder() throws Exception {
+        SnapshotOrigins origins = new SnapshotOrigins(store, Duration.ZERO);
+        assertThat(origins.newest()).isEmpty();
+        record("b", List.of(SAMPLER), Instant.parse("2026-11-03T00:00:00Z"));
+        record("a", List.of(QUOTE), Instant.parse("2026-11-02T00:00:00Z"));
+        assertThat(origins.newest())
+                .map(SnapshotOrigins.Recorded::created)
+                .contains(Instant.parse("2026-11-03T00:00:00Z"));
+    }
+
     /** Records a snapshot as the importer does (its manifest, last), at {@code when}; returns its id. */
     private String record(String selection, List<ModuleVersion> versions, Instant when) throws Exception {
         SnapshotManifest m = new SnapshotManifest(
