@@ -71,7 +71,7 @@ final class EdgeSecurity implements AutoCloseable {
         return t;
     }
 
-    static Path path(String value) {
+    private static Path path(String value) {
         return value == null || value.isBlank() ? null : Path.of(value);
     }
 
